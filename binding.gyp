@@ -1,0 +1,38 @@
+{
+  "variables": {
+    "kcrypto_sanitize%": "0"
+  },
+  "targets": [
+    {
+      "target_name": "kcrypto",
+      "sources": [
+        "native/addon.cc",
+        "native/session_wrap.cc",
+        "native/request_args.cc",
+        "native/common/dispatcher.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags": ["-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Werror", "-Wno-missing-field-initializers"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": [
+            "native/afalg/afalg_session.cc",
+            "native/afalg/afalg_open.cc"
+          ]
+        }],
+        ["kcrypto_sanitize=='1'", {
+          "cflags": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"],
+          "ldflags": ["-fsanitize=address,undefined"]
+        }]
+      ]
+    }
+  ]
+}

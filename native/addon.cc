@@ -1,0 +1,143 @@
+#include "addon.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "session_wrap.h"
+
+#if defined(__linux__)
+#include "afalg/afalg_open.h"
+#endif
+
+namespace kcrypto {
+
+const char* SyscallName(Syscall s) {
+  switch (s) {
+    case Syscall::kNone: return "";
+    case Syscall::kSocket: return "socket";
+    case Syscall::kBind: return "bind";
+    case Syscall::kSetsockopt: return "setsockopt";
+    case Syscall::kAccept: return "accept";
+    case Syscall::kSendmsg: return "sendmsg";
+    case Syscall::kRecvmsg: return "recvmsg";
+    case Syscall::kOpen: return "open";
+    case Syscall::kIoctl: return "ioctl";
+    case Syscall::kPoll: return "poll";
+    case Syscall::kValidate: return "validate";
+    case Syscall::kGetsockopt: return "getsockopt";
+    case Syscall::kClose: return "close";
+    case Syscall::kRead: return "read";
+    case Syscall::kWrite: return "write";
+  }
+  return "";
+}
+
+Napi::Error MakeSystemError(Napi::Env env, int err, const char* syscall, const char* what) {
+  std::string msg = std::string(what) + ": " + std::strerror(err);
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
+Addon::Addon(Napi::Env env, Napi::Object exports) {
+  session_ctor = Napi::Persistent(SessionWrap::Define(env));
+  DefineAddon(exports, {
+                           InstanceMethod<&Addon::SetCompletionHandler>("setCompletionHandler"),
+                           InstanceMethod<&Addon::SetMaxThreads>("setMaxThreads"),
+                           InstanceMethod<&Addon::DispatcherStats>("dispatcherStats"),
+                           InstanceMethod<&Addon::ProbeAfAlg>("probeAfAlg"),
+                           InstanceMethod<&Addon::ProbeBind>("probeBind"),
+                           InstanceMethod<&Addon::ErrnoTable>("errnoTable"),
+                       });
+#if defined(__linux__)
+  exports.Set("openAfAlg", Napi::Function::New(env, afalg::OpenAfAlg, "openAfAlg", this));
+#endif
+}
+
+Addon::~Addon() {
+  if (dispatcher_) dispatcher_->Shutdown();
+}
+
+Napi::Value Addon::SetCompletionHandler(const Napi::CallbackInfo& info) {
+  if (!info[0].IsFunction()) {
+    Napi::TypeError::New(info.Env(), "kcrypto: completion handler must be a function").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  if (dispatcher_) {
+    Napi::Error::New(info.Env(), "kcrypto: completion handler already installed").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  dispatcher_ = std::make_unique<Dispatcher>(info.Env(), info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value Addon::SetMaxThreads(const Napi::CallbackInfo& info) {
+  if (dispatcher_) dispatcher_->SetMaxThreads(info[0].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  Dispatcher::Stats s = dispatcher_ ? dispatcher_->stats() : Dispatcher::Stats{};
+  o.Set("threads", static_cast<double>(s.threads));
+  o.Set("idle", static_cast<double>(s.idle));
+  o.Set("queued", static_cast<double>(s.queued));
+  o.Set("running", static_cast<double>(s.running));
+  o.Set("maxThreads", static_cast<double>(s.max_threads));
+  o.Set("wakeups", static_cast<double>(s.wakeups));
+  o.Set("deliveries", static_cast<double>(s.deliveries));
+  return o;
+}
+
+// socket(AF_ALG): 0 when the kernel offers AF_ALG, else the errno (EAFNOSUPPORT, EPERM...).
+Napi::Value Addon::ProbeAfAlg(const Napi::CallbackInfo& info) {
+#if defined(__linux__)
+  return Napi::Number::New(info.Env(), afalg::ProbeSocket());
+#else
+  return Napi::Number::New(info.Env(), EAFNOSUPPORT);
+#endif
+}
+
+// bind(type, name) on a fresh AF_ALG socket: 0 or the errno. Used to learn which socket types
+// and which drivers this kernel lets user space reach.
+Napi::Value Addon::ProbeBind(const Napi::CallbackInfo& info) {
+#if defined(__linux__)
+  return Napi::Number::New(info.Env(), afalg::ProbeBind(info[0].As<Napi::String>().Utf8Value(),
+                                                        info[1].As<Napi::String>().Utf8Value()));
+#else
+  return Napi::Number::New(info.Env(), EAFNOSUPPORT);
+#endif
+}
+
+// The host's errno numbers by name: Linux and the BSDs number them differently, so the
+// TypeScript side never hard-codes them.
+Napi::Value Addon::ErrnoTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+#define KC_ERRNO(name) o.Set(#name, Napi::Number::New(env, name));
+  KC_ERRNO(EPERM) KC_ERRNO(ENOENT) KC_ERRNO(EINTR) KC_ERRNO(EIO) KC_ERRNO(ENXIO) KC_ERRNO(E2BIG)
+  KC_ERRNO(EBADF) KC_ERRNO(EAGAIN) KC_ERRNO(ENOMEM) KC_ERRNO(EACCES) KC_ERRNO(EFAULT) KC_ERRNO(EBUSY)
+  KC_ERRNO(EEXIST) KC_ERRNO(ENODEV) KC_ERRNO(EINVAL) KC_ERRNO(ENFILE) KC_ERRNO(EMFILE) KC_ERRNO(ENOTTY)
+  KC_ERRNO(ENOSPC) KC_ERRNO(ERANGE) KC_ERRNO(ENOSYS) KC_ERRNO(EMSGSIZE) KC_ERRNO(EPROTONOSUPPORT)
+  KC_ERRNO(EOPNOTSUPP) KC_ERRNO(EAFNOSUPPORT) KC_ERRNO(ETIMEDOUT) KC_ERRNO(EBADMSG) KC_ERRNO(EOVERFLOW)
+  KC_ERRNO(ENOPROTOOPT) KC_ERRNO(ESOCKTNOSUPPORT) KC_ERRNO(EINPROGRESS) KC_ERRNO(ECANCELED)
+  KC_ERRNO(EDEADLK) KC_ERRNO(ENOTSUP) KC_ERRNO(ENOBUFS)
+#ifdef ERESTART
+  KC_ERRNO(ERESTART)
+#endif
+#ifdef ENOKEY
+  KC_ERRNO(ENOKEY) KC_ERRNO(EKEYREJECTED) KC_ERRNO(EKEYREVOKED) KC_ERRNO(EKEYEXPIRED) KC_ERRNO(ENOPKG)
+#endif
+#undef KC_ERRNO
+  return o;
+}
+
+}  // namespace kcrypto
+
+using KcryptoAddon = kcrypto::Addon;
+NODE_API_ADDON(KcryptoAddon)

@@ -1,0 +1,35 @@
+// Per-environment state of the addon (one per Node.js environment, worker threads included).
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "common/dispatcher.h"
+
+namespace kcrypto {
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports);
+  ~Addon();
+
+  Dispatcher* dispatcher() const { return dispatcher_.get(); }
+  Napi::FunctionReference session_ctor;
+
+ private:
+  Napi::Value SetCompletionHandler(const Napi::CallbackInfo& info);
+  Napi::Value SetMaxThreads(const Napi::CallbackInfo& info);
+  Napi::Value DispatcherStats(const Napi::CallbackInfo& info);
+  Napi::Value ProbeAfAlg(const Napi::CallbackInfo& info);
+  Napi::Value ProbeBind(const Napi::CallbackInfo& info);
+  Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
+
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+// Builds the Error that JavaScript turns into a KCryptoError: errno and syscall attached.
+Napi::Error MakeSystemError(Napi::Env env, int err, const char* syscall, const char* what);
+const char* SyscallName(Syscall s);
+
+}  // namespace kcrypto

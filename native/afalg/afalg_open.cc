@@ -1,0 +1,75 @@
+#include "afalg_open.h"
+
+#include <linux/if_alg.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "../addon.h"
+#include "../common/unique_fd.h"
+#include "../session_wrap.h"
+#include "afalg_session.h"
+
+namespace kcrypto::afalg {
+
+namespace {
+
+bool ParseType(const std::string& s, Type* t) {
+  if (s == "hash") *t = Type::kHash;
+  else if (s == "skcipher") *t = Type::kSkcipher;
+  else if (s == "aead") *t = Type::kAead;
+  else if (s == "rng") *t = Type::kRng;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+int ProbeSocket() {
+  UniqueFd fd(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  return fd.valid() ? 0 : errno;
+}
+
+int ProbeBind(const std::string& type, const std::string& name) {
+  UniqueFd fd(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return errno;
+  sockaddr_alg sa{};
+  sa.salg_family = AF_ALG;
+  if (type.size() >= sizeof(sa.salg_type) || name.size() >= sizeof(sa.salg_name)) return ENAMETOOLONG;
+  std::memcpy(sa.salg_type, type.data(), type.size());
+  std::memcpy(sa.salg_name, name.data(), name.size());
+  return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 ? 0 : errno;
+}
+
+Napi::Value OpenAfAlg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* addon = static_cast<Addon*>(info.Data());
+  Spec spec;
+  if (info.Length() < 6 || !info[0].IsString() || !info[1].IsString()) {
+    Napi::TypeError::New(env, "kcrypto: openAfAlg(type, name, key, authSize, chunkable, socketBuffer)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!ParseType(info[0].As<Napi::String>().Utf8Value(), &spec.type)) {
+    MakeSystemError(env, EINVAL, "validate", "unknown AF_ALG socket type").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  spec.name = info[1].As<Napi::String>().Utf8Value();
+  if (info[2].IsTypedArray()) {
+    Napi::Uint8Array key = info[2].As<Napi::Uint8Array>();
+    spec.key.assign(key.Data(), key.Data() + key.ByteLength());
+  }
+  spec.auth_size = info[3].As<Napi::Number>().Uint32Value();
+  spec.chunkable = info[4].ToBoolean().Value();
+  spec.socket_buffer = info[5].As<Napi::Number>().Uint32Value();
+
+  std::unique_ptr<Session> session;
+  Status st = Session::Open(std::move(spec), &session);
+  if (!st.ok()) {
+    MakeSystemError(env, st.err, SyscallName(st.syscall), "AF_ALG").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return SessionWrap::Wrap(env, addon, std::shared_ptr<EngineSession>(std::move(session)));
+}
+
+}  // namespace kcrypto::afalg

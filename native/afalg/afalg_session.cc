@@ -1,0 +1,391 @@
+#include "afalg_session.h"
+
+#include <linux/if_alg.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#ifndef SOL_ALG
+#define SOL_ALG 279
+#endif
+#ifndef AF_ALG
+#define AF_ALG 38
+#endif
+
+namespace kcrypto::afalg {
+
+namespace {
+
+const char* TypeName(Type t) {
+  switch (t) {
+    case Type::kHash: return "hash";
+    case Type::kSkcipher: return "skcipher";
+    case Type::kAead: return "aead";
+    case Type::kRng: return "rng";
+  }
+  return "";
+}
+
+// Key bytes must not linger in the process after the kernel has its copy; a plain memset
+// before free may be elided by the compiler.
+void Wipe(std::vector<uint8_t>* v) {
+  if (!v->empty()) explicit_bzero(v->data(), v->size());
+  v->clear();
+}
+
+// The kernel's per-recvmsg read of AF_ALG RNG output is capped at 128 bytes.
+constexpr size_t kRngChunk = 128;
+
+}  // namespace
+
+Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
+  std::unique_ptr<Session> s(new Session());  // private constructor: make_unique cannot reach it
+  s->spec_ = std::move(spec);
+  Spec& sp = s->spec_;
+
+  s->tfm_.reset(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!s->tfm_.valid()) {
+    Status st = Status::FromErrno(Syscall::kSocket);
+    Wipe(&sp.key);
+    return st;
+  }
+
+  // sockaddr_alg holds 64 name bytes; since 4.12 the kernel accepts longer names when the
+  // address is longer, so build the address in a buffer sized for the name.
+  std::vector<uint8_t> addr(std::max(sizeof(sockaddr_alg), offsetof(sockaddr_alg, salg_name) + sp.name.size() + 1), 0);
+  auto* sa = reinterpret_cast<sockaddr_alg*>(addr.data());
+  sa->salg_family = AF_ALG;
+  std::strncpy(reinterpret_cast<char*>(sa->salg_type), TypeName(sp.type), sizeof(sa->salg_type) - 1);
+  std::memcpy(addr.data() + offsetof(sockaddr_alg, salg_name), sp.name.data(), sp.name.size());
+  if (::bind(s->tfm_.get(), reinterpret_cast<sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size())) != 0) {
+    Status st = Status::FromErrno(Syscall::kBind);
+    Wipe(&sp.key);
+    return st;
+  }
+
+  if (!sp.key.empty()) {
+    int rc = ::setsockopt(s->tfm_.get(), SOL_ALG, ALG_SET_KEY, sp.key.data(), static_cast<socklen_t>(sp.key.size()));
+    Status st = rc == 0 ? Status::Ok() : Status::FromErrno(Syscall::kSetsockopt);
+    Wipe(&sp.key);
+    if (!st.ok()) return st;
+  }
+  if (sp.type == Type::kAead && sp.auth_size != 0) {
+    // The tag length travels in optlen with a NULL optval (algif_aead's setauthsize).
+    if (::setsockopt(s->tfm_.get(), SOL_ALG, ALG_SET_AEAD_AUTHSIZE, nullptr, sp.auth_size) != 0)
+      return Status::FromErrno(Syscall::kSetsockopt);
+  }
+
+  // Accept the first op socket now: a missing key (ENOKEY) or a transform the kernel cannot
+  // instantiate shows up at open, not on the first request.
+  UniqueFd first;
+  Status st = s->NewOp(&first);
+  if (!st.ok()) return st;
+  s->idle_ops_.push_back(std::move(first));
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+Session::~Session() { Close(); }
+
+Status Session::NewOp(UniqueFd* fd) {
+  UniqueFd op(::accept4(tfm_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!op.valid()) return Status::FromErrno(Syscall::kAccept);
+  if (spec_.type == Type::kSkcipher || spec_.type == Type::kAead) {
+    // A request must fit the socket's TX buffer (AEAD and XTS cannot be split), and the AEAD
+    // output must fit its RX buffer. The FORCE variants need CAP_NET_ADMIN; without it the
+    // kernel caps the plain ones at wmem_max/rmem_max, and larger requests are chunked or
+    // refused with E2BIG rather than left to block in the kernel.
+    int want = static_cast<int>(spec_.socket_buffer);
+    if (::setsockopt(op.get(), SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) != 0)
+      (void)::setsockopt(op.get(), SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+    if (::setsockopt(op.get(), SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
+      (void)::setsockopt(op.get(), SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    int snd = 0, rcv = 0;
+    socklen_t len = sizeof snd;
+    if (::getsockopt(op.get(), SOL_SOCKET, SO_SNDBUF, &snd, &len) != 0) return Status::FromErrno(Syscall::kGetsockopt);
+    len = sizeof rcv;
+    if (::getsockopt(op.get(), SOL_SOCKET, SO_RCVBUF, &rcv, &len) != 0) return Status::FromErrno(Syscall::kGetsockopt);
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    size_t usable = static_cast<size_t>(std::min(snd, rcv)) & ~(page - 1);
+    std::lock_guard<std::mutex> lock(mu_);
+    max_message_ = max_message_ == 0 ? usable : std::min(max_message_, usable);
+  }
+  *fd = std::move(op);
+  return Status::Ok();
+}
+
+Status Session::AcquireOp(UniqueFd* fd) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Status::Fail(EBADF, Syscall::kValidate);
+    ++busy_ops_;
+    if (!idle_ops_.empty()) {
+      *fd = std::move(idle_ops_.back());
+      idle_ops_.pop_back();
+      return Status::Ok();
+    }
+  }
+  Status st = NewOp(fd);
+  if (!st.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --busy_ops_;
+  }
+  return st;
+}
+
+void Session::ReleaseOp(UniqueFd fd) {
+  std::lock_guard<std::mutex> lock(mu_);
+  --busy_ops_;
+  if (!closed_ && fd.valid()) idle_ops_.push_back(std::move(fd));
+}
+
+Status Session::Run(const Request& req) {
+  if (req.op == Op::kHashUpdate || req.op == Op::kHashFinal) {
+    int fd = -1;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = streams_.find(req.stream);
+      if (closed_ || it == streams_.end()) return Status::Fail(EBADF, Syscall::kValidate);
+      fd = it->second.get();
+    }
+    if (req.op == Op::kHashUpdate) {
+      if (req.input_len() == 0) return Status::Ok();
+      msghdr msg{};
+      msg.msg_iov = const_cast<iovec*>(req.input.data());
+      msg.msg_iovlen = req.input.size();
+      ssize_t n = ::sendmsg(fd, &msg, MSG_MORE);
+      if (n < 0) return Status::FromErrno(Syscall::kSendmsg);
+      return Status::Ok(0);
+    }
+    // With data pending under MSG_MORE, recvmsg runs the hash's final step; with none it
+    // returns the empty-message digest. Either way the socket is then ready for a new hash.
+    ssize_t n = ::recv(fd, req.output, req.output_len, 0);
+    if (n < 0) return Status::FromErrno(Syscall::kRecvmsg);
+    return Status::Ok(static_cast<size_t>(n));
+  }
+
+  UniqueFd fd;
+  Status st = AcquireOp(&fd);
+  if (!st.ok()) return st;
+  switch (spec_.type) {
+    case Type::kHash: st = RunDigest(fd.get(), req); break;
+    case Type::kRng: st = RunRandom(fd.get(), req); break;
+    case Type::kSkcipher:
+    case Type::kAead: st = RunCipher(fd.get(), req); break;
+  }
+  // A failed request can leave data queued in the kernel context; never reuse that socket.
+  if (!st.ok()) fd.reset();
+  ReleaseOp(std::move(fd));
+  return st;
+}
+
+Status Session::RunDigest(int fd, const Request& req) {
+  if (req.op != Op::kDigest) return Status::Fail(EINVAL, Syscall::kValidate);
+  if (req.input_len() > 0) {
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(req.input.data());
+    msg.msg_iovlen = req.input.size();
+    if (::sendmsg(fd, &msg, 0) < 0) return Status::FromErrno(Syscall::kSendmsg);
+  }
+  ssize_t n = ::recv(fd, req.output, req.output_len, 0);
+  if (n < 0) return Status::FromErrno(Syscall::kRecvmsg);
+  return Status::Ok(static_cast<size_t>(n));
+}
+
+Status Session::RunRandom(int fd, const Request& req) {
+  if (req.op != Op::kRandom) return Status::Fail(EINVAL, Syscall::kValidate);
+  size_t done = 0;
+  while (done < req.output_len) {
+    size_t want = std::min(kRngChunk, req.output_len - done);
+    ssize_t n = ::recv(fd, req.output + done, want, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(Syscall::kRecvmsg);
+    }
+    if (n == 0) return Status::Fail(EIO, Syscall::kRecvmsg);
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok(done);
+}
+
+
+Status Session::RunCipher(int fd, const Request& req) {
+  if (req.op != Op::kEncrypt && req.op != Op::kDecrypt) return Status::Fail(EINVAL, Syscall::kValidate);
+  const bool aead = spec_.type == Type::kAead;
+  const size_t total = req.input_len();
+  size_t limit;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    limit = max_message_;
+  }
+  const bool chunked = total > limit;
+  if (chunked && (aead || !spec_.chunkable)) return Status::Fail(E2BIG, Syscall::kValidate);
+
+  // Control header: op, IV, assoclen. Sized for the largest IV the kernel defines.
+  alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(uint32_t)) * 2 + CMSG_SPACE(sizeof(af_alg_iv) + 64)> control{};
+  if (req.iv_len > 64) return Status::Fail(EINVAL, Syscall::kValidate);
+  size_t control_len = CMSG_SPACE(sizeof(uint32_t));
+  if (req.iv != nullptr) control_len += CMSG_SPACE(sizeof(af_alg_iv) + req.iv_len);
+  if (aead) control_len += CMSG_SPACE(sizeof(uint32_t));
+
+  msghdr msg{};
+  msg.msg_control = control.data();
+  msg.msg_controllen = control_len;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_ALG;
+  c->cmsg_type = ALG_SET_OP;
+  c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+  const uint32_t op = req.op == Op::kEncrypt ? ALG_OP_ENCRYPT : ALG_OP_DECRYPT;
+  std::memcpy(CMSG_DATA(c), &op, sizeof op);
+  if (req.iv != nullptr) {
+    c = CMSG_NXTHDR(&msg, c);
+    c->cmsg_level = SOL_ALG;
+    c->cmsg_type = ALG_SET_IV;
+    c->cmsg_len = CMSG_LEN(sizeof(af_alg_iv) + req.iv_len);
+    auto* iv = reinterpret_cast<af_alg_iv*>(CMSG_DATA(c));
+    iv->ivlen = static_cast<uint32_t>(req.iv_len);
+    std::memcpy(iv->iv, req.iv, req.iv_len);
+  }
+  if (aead) {
+    c = CMSG_NXTHDR(&msg, c);
+    c->cmsg_level = SOL_ALG;
+    c->cmsg_type = ALG_SET_AEAD_ASSOCLEN;
+    c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+    std::memcpy(CMSG_DATA(c), &req.assoc_len, sizeof req.assoc_len);
+  }
+
+  size_t produced = 0;
+  if (!chunked) {
+    msg.msg_iov = const_cast<iovec*>(req.input.data());
+    msg.msg_iovlen = req.input.size();
+    ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT);
+    if (n < 0) return Status::FromErrno(Syscall::kSendmsg);
+    if (static_cast<size_t>(n) != total) return Status::Fail(E2BIG, Syscall::kSendmsg);
+    Status st = ReceiveAll(fd, req.output, req.output_len, &produced);
+    if (!st.ok()) return st;
+    return Status::Ok(produced);
+  }
+
+  // Stream a long skcipher request: each chunk is a page multiple (so a whole number of cipher
+  // blocks) sent under MSG_MORE, and its output read back before the next chunk; the kernel
+  // carries the IV across chunks of one request.
+  if (req.output_len < total) return Status::Fail(EINVAL, Syscall::kValidate);
+  std::vector<iovec> piece;
+  size_t seg = 0, seg_off = 0, sent = 0;
+  while (sent < total) {
+    const size_t chunk = std::min(limit, total - sent);
+    const bool last = sent + chunk == total;
+    piece.clear();
+    size_t need = chunk;
+    while (need > 0) {
+      const iovec& v = req.input[seg];
+      size_t take = std::min(need, v.iov_len - seg_off);
+      piece.push_back(iovec{static_cast<uint8_t*>(v.iov_base) + seg_off, take});
+      need -= take;
+      seg_off += take;
+      if (seg_off == v.iov_len) {
+        ++seg;
+        seg_off = 0;
+      }
+    }
+    msg.msg_iov = piece.data();
+    msg.msg_iovlen = piece.size();
+    if (sent > 0) {
+      msg.msg_control = nullptr;
+      msg.msg_controllen = 0;
+    }
+    ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT | (last ? 0 : MSG_MORE));
+    if (n < 0) return Status::FromErrno(Syscall::kSendmsg);
+    if (static_cast<size_t>(n) != chunk) return Status::Fail(E2BIG, Syscall::kSendmsg);
+    size_t got = 0;
+    Status st = ReceiveAll(fd, req.output + sent, chunk, &got);
+    if (!st.ok()) return st;
+    if (got != chunk) return Status::Fail(EIO, Syscall::kRecvmsg);
+    produced += got;
+    sent += chunk;
+  }
+  return Status::Ok(produced);
+}
+
+// Reads until the output is full or the kernel has no more. MSG_DONTWAIT keeps recvmsg from
+// waiting for input that will never come if the output buffer is larger than the result.
+Status Session::ReceiveAll(int fd, uint8_t* out, size_t len, size_t* got) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::recv(fd, out + done, len - done, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && done > 0) break;
+      return Status::FromErrno(Syscall::kRecvmsg);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  if (len == 0) {
+    // Zero-length requests still have to be consumed so the socket is clean for the next one.
+    uint8_t scratch[1];
+    ssize_t n = ::recv(fd, scratch, 0, MSG_DONTWAIT);
+    (void)n;
+  }
+  *got = done;
+  return Status::Ok(done);
+}
+
+Status Session::OpenStream(int32_t* handle) {
+  if (spec_.type != Type::kHash) return Status::Fail(EINVAL, Syscall::kValidate);
+  UniqueFd fd(::accept4(tfm_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno(Syscall::kAccept);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::Fail(EBADF, Syscall::kValidate);
+  *handle = next_stream_++;
+  streams_.emplace(*handle, std::move(fd));
+  return Status::Ok();
+}
+
+Status Session::CopyStream(int32_t from, int32_t* handle) {
+  int src = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(from);
+    if (closed_ || it == streams_.end()) return Status::Fail(EBADF, Syscall::kValidate);
+    src = it->second.get();
+  }
+  // accept() on a hash op socket clones its partial state into a new socket.
+  UniqueFd fd(::accept4(src, nullptr, nullptr, SOCK_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno(Syscall::kAccept);
+  std::lock_guard<std::mutex> lock(mu_);
+  *handle = next_stream_++;
+  streams_.emplace(*handle, std::move(fd));
+  return Status::Ok();
+}
+
+void Session::CloseStream(int32_t handle) {
+  UniqueFd doomed;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = streams_.find(handle);
+  if (it == streams_.end()) return;
+  doomed = std::move(it->second);
+  streams_.erase(it);
+}
+
+void Session::Close() {
+  std::vector<UniqueFd> ops;
+  std::map<int32_t, UniqueFd> streams;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    ops.swap(idle_ops_);
+    streams.swap(streams_);
+  }
+  tfm_.reset();
+}
+
+size_t Session::open_descriptors() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_ops_.size() + busy_ops_ + streams_.size() + (tfm_.valid() ? 1 : 0);
+}
+
+}  // namespace kcrypto::afalg

@@ -1,0 +1,69 @@
+// One AF_ALG transform: a bound, keyed tfm socket plus a pool of accept()ed op sockets.
+// The kernel allows one request per op socket at a time (concurrent sendmsg gives EBUSY), so
+// parallel requests each take their own op socket from the pool.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../common/engine.h"
+#include "../common/unique_fd.h"
+
+namespace kcrypto::afalg {
+
+enum class Type { kHash, kSkcipher, kAead, kRng };
+
+struct Spec {
+  Type type = Type::kSkcipher;
+  std::string name;          // generic (cbc(aes)) or driver (cbc-aes-aesni) name
+  std::vector<uint8_t> key;  // wiped after it is handed to the kernel
+  uint32_t auth_size = 0;    // AEAD tag length; 0 keeps the algorithm's default
+  // Ciphers whose IV does not carry across requests (XTS) and AEADs cannot be split into
+  // several sendmsg calls; see Session::Send.
+  bool chunkable = true;
+  size_t socket_buffer = 4u << 20;  // requested SO_SNDBUF/SO_RCVBUF for op sockets
+};
+
+class Session final : public EngineSession {
+ public:
+  // Binds and keys; on failure returns the failing call and leaves *out empty.
+  static Status Open(Spec spec, std::unique_ptr<Session>* out);
+  ~Session() override;
+
+  Status Run(const Request& req) override;
+  Status OpenStream(int32_t* handle) override;
+  Status CopyStream(int32_t from, int32_t* handle) override;
+  void CloseStream(int32_t handle) override;
+  void Close() override;
+  size_t open_descriptors() const override;
+
+  // Largest request the kernel buffers in one sendmsg on this session's op sockets.
+  size_t max_single_message() const { return max_message_; }
+
+ private:
+  Session() = default;
+  Status AcquireOp(UniqueFd* fd);
+  void ReleaseOp(UniqueFd fd);
+  Status NewOp(UniqueFd* fd);
+
+  Status RunCipher(int fd, const Request& req);
+  Status RunDigest(int fd, const Request& req);
+  Status RunRandom(int fd, const Request& req);
+  Status ReceiveAll(int fd, uint8_t* out, size_t len, size_t* got);
+
+  Spec spec_;
+  UniqueFd tfm_;
+  size_t max_message_ = 0;
+  mutable std::mutex mu_;
+  std::vector<UniqueFd> idle_ops_;
+  size_t busy_ops_ = 0;
+  std::map<int32_t, UniqueFd> streams_;
+  int32_t next_stream_ = 1;
+  bool closed_ = false;
+};
+
+}  // namespace kcrypto::afalg

@@ -1,0 +1,168 @@
+#include "dispatcher.h"
+
+#include <chrono>
+#include <ctime>
+
+namespace kcrypto {
+
+namespace {
+
+uint64_t MonotonicNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+struct Dispatcher::Shared {
+  mutable std::mutex mu;
+  std::condition_variable work_cv;
+  std::condition_variable exit_cv;
+  std::deque<Job> queue;
+  size_t threads = 0;
+  size_t idle = 0;
+  size_t signaled = 0;  // wake-ups sent to idle threads and not yet consumed
+  size_t running = 0;
+  size_t max_threads = 16;
+  bool stopping = false;
+  uint64_t wakeups = 0;
+  uint64_t deliveries = 0;
+
+  std::mutex done_mu;
+  std::vector<Job> done;
+  bool delivery_pending = false;
+  bool js_closed = false;
+  Napi::ThreadSafeFunction tsfn;
+  size_t in_flight = 0;  // JavaScript thread only: drives Ref/Unref of the loop
+};
+
+Dispatcher::Dispatcher(Napi::Env env, Napi::Function on_complete)
+    : shared_(std::make_shared<Shared>()), env_(env) {
+  Shared* raw = shared_.get();
+  shared_->tsfn = Napi::ThreadSafeFunction::New(env, on_complete, "kcrypto.completions", 0, 1);
+  (void)raw;
+  // Idle: an addon with nothing in flight must not keep the process alive.
+  shared_->tsfn.Unref(env);
+}
+
+Dispatcher::~Dispatcher() { Shutdown(); }
+
+void Dispatcher::SetMaxThreads(size_t n) {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->max_threads = n == 0 ? 1 : n;
+}
+
+Dispatcher::Stats Dispatcher::stats() const {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  Stats s;
+  s.threads = shared_->threads;
+  s.idle = shared_->idle;
+  s.queued = shared_->queue.size();
+  s.running = shared_->running;
+  s.max_threads = shared_->max_threads;
+  s.wakeups = shared_->wakeups;
+  s.deliveries = shared_->deliveries;
+  return s;
+}
+
+void Dispatcher::Submit(Job job) {
+  if (shared_->in_flight++ == 0) shared_->tsfn.Ref(env_);
+  bool spawn = false;
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->queue.push_back(std::move(job));
+    if (shared_->idle > shared_->signaled) {
+      ++shared_->signaled;
+      ++shared_->wakeups;
+      shared_->work_cv.notify_one();
+    } else if (shared_->threads < shared_->max_threads) {
+      ++shared_->threads;
+      spawn = true;
+    }
+  }
+  if (spawn) std::thread(WorkerMain, shared_).detach();
+}
+
+void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
+  std::unique_lock<std::mutex> lock(shared->mu);
+  for (;;) {
+    while (!shared->stopping && shared->queue.empty()) {
+      ++shared->idle;
+      shared->work_cv.wait(lock);
+      --shared->idle;
+      if (shared->signaled > 0) --shared->signaled;
+    }
+    if (shared->stopping) break;
+    Job job = std::move(shared->queue.front());
+    shared->queue.pop_front();
+    ++shared->running;
+    lock.unlock();
+
+    const uint64_t start = MonotonicNanos();
+    Status st = job.session->Run(job.request);
+    job.nanos = static_cast<double>(MonotonicNanos() - start);
+    job.result = st.encode();
+    job.session.reset();
+
+    bool notify = false;
+    {
+      std::lock_guard<std::mutex> done_lock(shared->done_mu);
+      shared->done.push_back(std::move(job));
+      if (!shared->delivery_pending && !shared->js_closed) {
+        shared->delivery_pending = true;
+        notify = true;
+      }
+      // Queue the wake-up while holding done_mu so Shutdown cannot release the function
+      // between the check of js_closed and the call.
+      if (notify) {
+        shared->tsfn.NonBlockingCall([shared](Napi::Env env, Napi::Function fn) { Deliver(env, fn, shared.get()); });
+      }
+    }
+    lock.lock();
+    --shared->running;
+  }
+  --shared->threads;
+  shared->exit_cv.notify_all();
+}
+
+void Dispatcher::Deliver(Napi::Env env, Napi::Function fn, Shared* shared) {
+  std::vector<Job> batch;
+  {
+    std::lock_guard<std::mutex> lock(shared->done_mu);
+    batch.swap(shared->done);
+    shared->delivery_pending = false;
+  }
+  if (batch.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(shared->mu);
+    ++shared->deliveries;
+  }
+  Napi::HandleScope scope(env);
+  Napi::Float64Array out = Napi::Float64Array::New(env, batch.size() * 3);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    out[i * 3] = batch[i].id;
+    out[i * 3 + 1] = batch[i].result;
+    out[i * 3 + 2] = batch[i].nanos;
+  }
+  shared->in_flight -= batch.size();
+  if (shared->in_flight == 0) shared->tsfn.Unref(env);
+  fn.Call({out});
+}
+
+void Dispatcher::Shutdown() {
+  if (!shared_) return;
+  std::unique_lock<std::mutex> lock(shared_->mu);
+  if (shared_->stopping) return;
+  shared_->stopping = true;
+  shared_->work_cv.notify_all();
+  // Threads blocked inside a request get a short grace period; a thread stuck in the kernel
+  // (a device removed under it) may never return and is left detached.
+  shared_->exit_cv.wait_for(lock, std::chrono::seconds(2), [this] { return shared_->running == 0; });
+  lock.unlock();
+  std::lock_guard<std::mutex> done_lock(shared_->done_mu);
+  shared_->js_closed = true;
+  shared_->tsfn.Abort();
+}
+
+}  // namespace kcrypto

@@ -1,0 +1,57 @@
+// The engine interface every kernel interface implements (AF_ALG now, /dev/crypto next).
+// An engine session is one keyed transform; Run() performs one request with blocking system
+// calls and is safe to call from several threads at once (each call uses its own kernel
+// context). Policy -- which thread runs a request, when, and for whom -- lives in TypeScript.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "status.h"
+
+namespace kcrypto {
+
+// Values shared with src/kernel/native.ts: append only.
+enum class Op : uint32_t {
+  kEncrypt = 0,
+  kDecrypt = 1,
+  kDigest = 2,      // one-shot hash/MAC of the input
+  kHashUpdate = 3,  // feed input into a stream (see OpenStream)
+  kHashFinal = 4,   // finish a stream, digest to the output
+  kRandom = 5,      // fill the output from an RNG
+};
+
+struct Request {
+  Op op = Op::kEncrypt;
+  std::vector<iovec> input;  // gathered in order; buffers owned by JavaScript for the request's life
+  uint8_t* output = nullptr;
+  size_t output_len = 0;
+  const uint8_t* iv = nullptr;
+  size_t iv_len = 0;
+  uint32_t assoc_len = 0;  // AEAD: leading input bytes that are associated data
+  int32_t stream = -1;     // hash stream handle for kHashUpdate/kHashFinal
+
+  size_t input_len() const {
+    size_t n = 0;
+    for (const iovec& v : input) n += v.iov_len;
+    return n;
+  }
+};
+
+class EngineSession {
+ public:
+  virtual ~EngineSession() = default;
+  virtual Status Run(const Request& req) = 0;
+  // Hash state handles: a stream is a kernel context that keeps state between requests.
+  virtual Status OpenStream(int32_t* handle) = 0;
+  virtual Status CopyStream(int32_t from, int32_t* handle) = 0;
+  virtual void CloseStream(int32_t handle) = 0;
+  // Releases every descriptor. Callers guarantee no Run() is in progress.
+  virtual void Close() = 0;
+  virtual size_t open_descriptors() const = 0;
+};
+
+}  // namespace kcrypto

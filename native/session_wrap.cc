@@ -1,0 +1,114 @@
+#include "session_wrap.h"
+
+#include "addon.h"
+#include "request_args.h"
+
+namespace kcrypto {
+
+Napi::Function SessionWrap::Define(Napi::Env env) {
+  return DefineClass(env, "EngineSession",
+                     {
+                         InstanceMethod<&SessionWrap::Run>("run"),
+                         InstanceMethod<&SessionWrap::Submit>("submit"),
+                         InstanceMethod<&SessionWrap::OpenStream>("openStream"),
+                         InstanceMethod<&SessionWrap::CopyStream>("copyStream"),
+                         InstanceMethod<&SessionWrap::CloseStream>("closeStream"),
+                         InstanceMethod<&SessionWrap::Close>("close"),
+                         InstanceMethod<&SessionWrap::Descriptors>("descriptors"),
+                     });
+}
+
+Napi::Object SessionWrap::Wrap(Napi::Env env, Addon* addon, std::shared_ptr<EngineSession> session) {
+  Napi::Object obj = addon->session_ctor.New({});
+  SessionWrap* w = Unwrap(obj);
+  w->addon_ = addon;
+  w->session_ = std::move(session);
+  (void)env;
+  return obj;
+}
+
+SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {}
+
+// A session the program forgot to close is closed when collected. Requests still running on
+// the dispatcher hold their own reference, so their descriptors stay valid until they finish.
+SessionWrap::~SessionWrap() {
+  if (session_ && session_.use_count() == 1) session_->Close();
+}
+
+std::shared_ptr<EngineSession> SessionWrap::Live(Napi::Env env) {
+  if (!session_) {
+    MakeSystemError(env, EBADF, "validate", "session is closed").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return session_;
+}
+
+Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
+  std::shared_ptr<EngineSession> s = Live(info.Env());
+  if (!s) return info.Env().Undefined();
+  Request req;
+  if (!ReadRequest(info, 0, &req)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), s->Run(req).encode());
+}
+
+Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
+  std::shared_ptr<EngineSession> s = Live(info.Env());
+  if (!s) return info.Env().Undefined();
+  Dispatcher* d = addon_->dispatcher();
+  if (d == nullptr) {
+    Napi::Error::New(info.Env(), "kcrypto: no completion handler installed").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Job job;
+  job.id = info[0].As<Napi::Number>().DoubleValue();
+  if (!ReadRequest(info, 1, &job.request)) return info.Env().Undefined();
+  job.session = std::move(s);
+  d->Submit(std::move(job));
+  return info.Env().Undefined();
+}
+
+Napi::Value SessionWrap::OpenStream(const Napi::CallbackInfo& info) {
+  std::shared_ptr<EngineSession> s = Live(info.Env());
+  if (!s) return info.Env().Undefined();
+  int32_t handle = -1;
+  Status st = s->OpenStream(&handle);
+  if (!st.ok()) {
+    MakeSystemError(info.Env(), st.err, SyscallName(st.syscall), "cannot open hash stream").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), handle);
+}
+
+Napi::Value SessionWrap::CopyStream(const Napi::CallbackInfo& info) {
+  std::shared_ptr<EngineSession> s = Live(info.Env());
+  if (!s) return info.Env().Undefined();
+  int32_t handle = -1;
+  Status st = s->CopyStream(info[0].As<Napi::Number>().Int32Value(), &handle);
+  if (!st.ok()) {
+    MakeSystemError(info.Env(), st.err, SyscallName(st.syscall), "cannot copy hash state").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  return Napi::Number::New(info.Env(), handle);
+}
+
+Napi::Value SessionWrap::CloseStream(const Napi::CallbackInfo& info) {
+  if (session_) session_->CloseStream(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+// The TypeScript layer calls close() only once its requests have completed; a request still
+// on the dispatcher keeps the engine session alive, and Close() makes it fail with EBADF
+// instead of touching closed descriptors.
+Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
+  if (session_) {
+    session_->Close();
+    session_.reset();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value SessionWrap::Descriptors(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), session_ ? static_cast<double>(session_->open_descriptors()) : 0.0);
+}
+
+}  // namespace kcrypto

@@ -1,0 +1,38 @@
+// The JavaScript face of an engine session, whatever the engine: run inline, submit to the
+// dispatcher, hash streams, close. Engines create instances through their open functions.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "common/engine.h"
+
+namespace kcrypto {
+
+class Addon;
+
+class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // Wraps an open engine session in a new JavaScript object.
+  static Napi::Object Wrap(Napi::Env env, Addon* addon, std::shared_ptr<EngineSession> session);
+
+  explicit SessionWrap(const Napi::CallbackInfo& info);
+  ~SessionWrap() override;
+
+ private:
+  std::shared_ptr<EngineSession> Live(Napi::Env env);
+  Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value Submit(const Napi::CallbackInfo& info);
+  Napi::Value OpenStream(const Napi::CallbackInfo& info);
+  Napi::Value CopyStream(const Napi::CallbackInfo& info);
+  Napi::Value CloseStream(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Descriptors(const Napi::CallbackInfo& info);
+
+  Addon* addon_ = nullptr;
+  std::shared_ptr<EngineSession> session_;
+};
+
+}  // namespace kcrypto
