@@ -9,7 +9,8 @@
         "native/addon.cc",
         "native/session_wrap.cc",
         "native/request_args.cc",
-        "native/common/dispatcher.cc"
+        "native/common/dispatcher.cc",
+        "native/common/loopback_engine.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/loopback_engine.h"
 #include "session_wrap.h"
 
 #if defined(__linux__)
@@ -52,6 +53,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::ProbeAfAlg>("probeAfAlg"),
                            InstanceMethod<&Addon::ProbeBind>("probeBind"),
                            InstanceMethod<&Addon::ErrnoTable>("errnoTable"),
+                           InstanceMethod<&Addon::OpenLoopback>("openLoopback"),
                        });
 #if defined(__linux__)
   exports.Set("openAfAlg", Napi::Function::New(env, afalg::OpenAfAlg, "openAfAlg", this));
@@ -92,6 +94,12 @@ Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
   o.Set("wakeups", static_cast<double>(s.wakeups));
   o.Set("deliveries", static_cast<double>(s.deliveries));
   return o;
+}
+
+// Test double of the engine interface (see common/loopback_engine.h).
+Napi::Value Addon::OpenLoopback(const Napi::CallbackInfo& info) {
+  auto engine = std::make_shared<LoopbackEngine>(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value());
+  return SessionWrap::Wrap(info.Env(), this, std::move(engine));
 }
 
 // socket(AF_ALG): 0 when the kernel offers AF_ALG, else the errno (EAFNOSUPPORT, EPERM...).

@@ -24,6 +24,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ProbeAfAlg(const Napi::CallbackInfo& info);
   Napi::Value ProbeBind(const Napi::CallbackInfo& info);
   Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
+  Napi::Value OpenLoopback(const Napi::CallbackInfo& info);
 
   std::unique_ptr<Dispatcher> dispatcher_;
 };

@@ -221,6 +221,8 @@ Status Session::RunCipher(int fd, const Request& req) {
     std::lock_guard<std::mutex> lock(mu_);
     limit = max_message_;
   }
+  // Nothing to transform: the kernel would leave an empty request open on the socket.
+  if (total == 0 && !aead) return Status::Ok(0);
   const bool chunked = total > limit;
   if (chunked && (aead || !spec_.chunkable)) return Status::Fail(E2BIG, Syscall::kValidate);
 
@@ -323,12 +325,6 @@ Status Session::ReceiveAll(int fd, uint8_t* out, size_t len, size_t* got) {
     }
     if (n == 0) break;
     done += static_cast<size_t>(n);
-  }
-  if (len == 0) {
-    // Zero-length requests still have to be consumed so the socket is clean for the next one.
-    uint8_t scratch[1];
-    ssize_t n = ::recv(fd, scratch, 0, MSG_DONTWAIT);
-    (void)n;
   }
   *got = done;
   return Status::Ok(done);

@@ -1,0 +1,185 @@
+/**
+ * `openSession()`: turns a session spec and a driver choice into a session on a driver.
+ */
+import {
+  authencOf,
+  CMAC_AES,
+  findCipher,
+  findHash,
+  hmacOf,
+  STDRNG,
+  type AeadAlgorithm,
+  type Algorithm,
+  type CipherAlgorithm,
+  type HashAlgorithm,
+  type MacAlgorithm,
+} from '../algorithms/catalog.js';
+import { openAfAlgAead, openAfAlgCipher, openAfAlgHash, openAfAlgMac, openAfAlgRng, type AfAlgTarget } from '../drivers/afalg.js';
+import { openSoftwareAead, openSoftwareCipher, openSoftwareHash, openSoftwareMac, openSoftwareRng, SOFTWARE_DRIVER } from '../drivers/software.js';
+import type { Execution } from '../kernel/engine.js';
+import { invalid } from '../kernel/status.js';
+import { resolveKernelTarget } from './kernel-view.js';
+import { AeadSession, CipherSession, HashSession, RngSession, type Bytes } from './session.js';
+
+/** A cipher or AEAD: node:crypto name (`aes-256-gcm`) or kernel name (`cbc(aes)`, `authenc(hmac(sha256),cbc(aes))`). */
+export interface CipherSpec {
+  cipher: string;
+  key: Bytes;
+  /** AEAD tag length in bytes (default 16; the full digest for authenc). */
+  tagLength?: number;
+  /** With `hmac`, or an `authenc(...)` name: the HMAC key. */
+  authKey?: Bytes;
+  /** Makes an AES-CBC cipher an encrypt-then-MAC AEAD: `authenc(hmac(<hmac>),cbc(aes))`. */
+  hmac?: string;
+}
+/** A hash: `sha256`, `sha3-256`, … */
+export interface HashSpec {
+  hash: string;
+}
+/** An HMAC over a hash. */
+export interface HmacSpec {
+  hmac: string;
+  key: Bytes;
+}
+/** AES-CMAC (`cmac: 'aes'`); the key length picks AES-128/192/256. */
+export interface CmacSpec {
+  cmac: 'aes' | string;
+  key: Bytes;
+}
+/** A DRBG (`stdrng`: the kernel's default); `seed` resets it. */
+export interface RngSpec {
+  rng: 'stdrng' | string;
+  seed?: Bytes;
+}
+/** What a session computes. */
+export type SessionSpec = CipherSpec | HashSpec | HmacSpec | CmacSpec | RngSpec;
+
+/**
+ * Which driver serves a session: a policy, a kcrypto driver name (`afalg:cbc-aes-aesni`,
+ * `software`) or a kernel driver name (`cbc-aes-aesni`, `virtio_crypto_aes_cbc`).
+ *
+ * - `'software'`: node:crypto in this process.
+ * - `'hardware'`: a kernel device driver (virtio-crypto, CAAM, QAT, CCP, …) through AF_ALG.
+ * - `'kernel'`: the kernel's own choice (highest priority it lets user space reach).
+ * - `'fastest'` (default): the driver expected to be fastest for this algorithm. Until the
+ *   framework measures drivers, that is the software driver, which on current kernels beats
+ *   AF_ALG at every size on a CPU (AF_ALG's own documentation says so since zero-copy went).
+ */
+export type DriverChoice = 'hardware' | 'software' | 'fastest' | 'kernel' | (string & {});
+
+/** Options of {@link openSession}. */
+export interface OpenOptions {
+  driver?: DriverChoice;
+  /** Where kernel requests run: measured policy (default), always inline, always on threads. */
+  execution?: Execution;
+}
+
+/** Cipher names that are AEADs, so that openSession() can return the precise session type. */
+type AeadName = `${string}-gcm` | `${string}-ccm` | 'chacha20-poly1305' | `authenc(${string})` | `gcm(${string})` | `ccm(${string})` | `rfc7539(${string})`;
+/** Cipher names that are plain (unauthenticated) ciphers. */
+type PlainName = `${string}-cbc` | `${string}-ctr` | `${string}-ecb` | `${string}-xts` | `cbc(${string})` | `ctr(${string})` | `ecb(${string})` | `xts(${string})`;
+
+interface ResolvedCipher {
+  alg: CipherAlgorithm | AeadAlgorithm;
+  key: Uint8Array;
+  authKey?: Uint8Array;
+  tagLength: number;
+}
+
+function asBytes(v: unknown, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw invalid('EINVAL', `${what} must be a Buffer or Uint8Array`, '');
+  return v;
+}
+
+function resolveCipher(spec: CipherSpec): ResolvedCipher {
+  const key = asBytes(spec.key, 'key');
+  let alg: CipherAlgorithm | AeadAlgorithm | undefined;
+  if (spec.hmac !== undefined) {
+    const base = findCipher(spec.cipher, key.length);
+    if (!base || base.kind !== 'cipher' || base.mode !== 'cbc') throw invalid('ENOENT', `hmac can be combined with AES-CBC only, not ${spec.cipher}`, '');
+    alg = authencOf(spec.hmac, base.keyLength);
+    if (!alg) throw invalid('ENOENT', `unknown hash ${spec.hmac}`, '');
+  } else {
+    alg = findCipher(spec.cipher, key.length);
+  }
+  if (!alg) {
+    const known = findCipher(spec.cipher, 16) ?? findCipher(spec.cipher, 32) ?? findCipher(spec.cipher, 24) ?? findCipher(spec.cipher, 64);
+    if (known) throw invalid('EINVAL', `${spec.cipher} has no variant with a ${key.length}-byte key`, '');
+    throw invalid('ENOENT', `unknown cipher ${spec.cipher}`, '');
+  }
+  if (key.length !== alg.keyLength) throw invalid('EINVAL', `${alg.name}: key must be ${alg.keyLength} bytes, got ${key.length}`, '');
+  let tagLength = 0;
+  let authKey: Uint8Array | undefined;
+  if (alg.kind === 'aead') {
+    tagLength = spec.tagLength ?? alg.defaultTagLength;
+    if (!alg.tagLengths.includes(tagLength)) throw invalid('EINVAL', `${alg.name}: tag length must be one of ${alg.tagLengths.join(', ')}, got ${tagLength}`, '');
+    if (alg.mode === 'authenc') {
+      if (spec.authKey === undefined) throw invalid('EINVAL', `${alg.name} needs authKey`, '');
+      authKey = asBytes(spec.authKey, 'authKey');
+    }
+  } else if (spec.tagLength !== undefined) {
+    throw invalid('EINVAL', `${alg.name} is not an AEAD: tagLength does not apply`, '');
+  }
+  return authKey ? { alg, key, authKey, tagLength } : { alg, key, tagLength };
+}
+
+function resolveAlgorithm(spec: SessionSpec): Algorithm {
+  if ('cipher' in spec) return resolveCipher(spec).alg;
+  if ('hash' in spec) {
+    const h = findHash(spec.hash);
+    if (!h) throw invalid('ENOENT', `unknown hash ${spec.hash}`, '');
+    return h;
+  }
+  if ('hmac' in spec) {
+    const m = hmacOf(spec.hmac.replace(/^hmac\((.*)\)$/, '$1'));
+    if (!m) throw invalid('ENOENT', `unknown hash ${spec.hmac}`, '');
+    return m;
+  }
+  if ('cmac' in spec) {
+    if (!/^(aes|cmac\(aes\))$/i.test(spec.cmac)) throw invalid('ENOENT', `unknown CMAC cipher ${spec.cmac}`, '');
+    return CMAC_AES;
+  }
+  if ('rng' in spec) {
+    if (spec.rng !== 'stdrng') return { ...STDRNG, name: spec.rng, kernelName: spec.rng };
+    return STDRNG;
+  }
+  throw invalid('EINVAL', 'a session spec needs one of cipher, hash, hmac, cmac, rng', '');
+}
+
+/** Opens a session on the software driver or through AF_ALG. */
+export function openSession(spec: CipherSpec & { hmac: string }, options?: OpenOptions): Promise<AeadSession>;
+export function openSession(spec: CipherSpec & { cipher: AeadName }, options?: OpenOptions): Promise<AeadSession>;
+export function openSession(spec: CipherSpec & { cipher: PlainName; hmac?: undefined }, options?: OpenOptions): Promise<CipherSession>;
+export function openSession(spec: CipherSpec, options?: OpenOptions): Promise<CipherSession | AeadSession>;
+export function openSession(spec: HashSpec | HmacSpec | CmacSpec, options?: OpenOptions): Promise<HashSession>;
+export function openSession(spec: RngSpec, options?: OpenOptions): Promise<RngSession>;
+export function openSession(spec: SessionSpec, options?: OpenOptions): Promise<CipherSession | AeadSession | HashSession | RngSession>;
+export async function openSession(spec: SessionSpec, options: OpenOptions = {}): Promise<CipherSession | AeadSession | HashSession | RngSession> {
+  if (typeof spec !== 'object' || spec === null) throw invalid('EINVAL', 'openSession needs a spec object', '');
+  const alg = resolveAlgorithm(spec);
+  const choice = options.driver ?? 'fastest';
+  const target: AfAlgTarget | null = choice === 'software' || choice === 'fastest' || choice === SOFTWARE_DRIVER ? null : await resolveKernelTarget(alg, choice);
+  const exec = options.execution === undefined ? {} : { execution: options.execution };
+
+  if ('cipher' in spec) {
+    const r = resolveCipher(spec);
+    if (r.alg.kind === 'cipher') {
+      return new CipherSession(r.alg, target ? openAfAlgCipher(r.alg, r.key, target, exec) : openSoftwareCipher(r.alg, r.key));
+    }
+    const backend = target ? openAfAlgAead(r.alg, r.key, r.tagLength, target, exec, r.authKey) : openSoftwareAead(r.alg, r.key, r.tagLength, r.authKey);
+    return new AeadSession(r.alg, r.tagLength, backend);
+  }
+  if ('hash' in spec) {
+    const h = alg as HashAlgorithm;
+    return new HashSession(h, target ? openAfAlgHash(h, target, exec) : openSoftwareHash(h));
+  }
+  if ('hmac' in spec || 'cmac' in spec) {
+    const m = alg as MacAlgorithm;
+    const key = asBytes(spec.key, 'key');
+    if (m.keyLengths && !m.keyLengths.includes(key.length)) throw invalid('EINVAL', `${m.name}: key must be ${m.keyLengths.join('/')} bytes, got ${key.length}`, '');
+    return new HashSession(m, target ? openAfAlgMac(m, key, target, exec) : openSoftwareMac(m, key));
+  }
+  const rng = alg as typeof STDRNG;
+  const seed = spec.seed === undefined ? null : asBytes(spec.seed, 'seed');
+  return new RngSession(rng, target ? openAfAlgRng(target, seed, exec) : openSoftwareRng());
+}

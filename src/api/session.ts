@@ -1,0 +1,233 @@
+/**
+ * Sessions of the Node-style API. A session is one keyed transform on one driver; every method
+ * validates its input the same way whatever the driver, so a program sees the same errors on
+ * the software driver, through AF_ALG and on a device.
+ */
+import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm, RngAlgorithm } from '../algorithms/catalog.js';
+import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/backend.js';
+import { invalid } from '../kernel/status.js';
+
+/** Bytes accepted by session methods. */
+export type Bytes = Uint8Array;
+
+abstract class BaseSession<B extends { driver: string; close(): Promise<void> }> {
+  protected closed = false;
+  constructor(protected readonly backend: B) {}
+
+  /** The kcrypto driver serving this session, e.g. `afalg:cbc-aes-aesni` or `software`. */
+  get driver(): string {
+    return this.backend.driver;
+  }
+
+  protected live(): void {
+    if (this.closed) throw invalid('EBADF', 'session is closed', this.driver);
+  }
+
+  protected bytes(name: string, v: unknown): Uint8Array {
+    if (!(v instanceof Uint8Array)) throw invalid('EINVAL', `${name} must be a Buffer or Uint8Array`, this.driver);
+    return v;
+  }
+
+  /** Releases the session once its requests have completed. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.backend.close();
+  }
+}
+
+/** Runs a validation step so that its error becomes a rejection, not a synchronous throw. */
+function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** Output of {@link CipherSession.encrypt}. */
+export interface CipherOutput {
+  ciphertext: Buffer;
+}
+
+/** Options of a plain cipher request. */
+export interface CipherRequestOptions {
+  /** 16 bytes for CBC, CTR and XTS; none for ECB. */
+  iv?: Bytes;
+}
+
+/** An unauthenticated cipher (AES-CBC/CTR/ECB/XTS). Raw: no padding. */
+export class CipherSession extends BaseSession<CipherBackend> {
+  readonly kind = 'cipher' as const;
+  constructor(
+    readonly algorithm: CipherAlgorithm,
+    backend: CipherBackend,
+  ) {
+    super(backend);
+  }
+
+  private check(data: unknown, options: CipherRequestOptions | undefined): { data: Uint8Array; iv: Uint8Array | null } {
+    this.live();
+    const d = this.bytes('data', data);
+    const alg = this.algorithm;
+    if (d.length % alg.alignment !== 0) throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of ${alg.alignment}`, this.driver);
+    if (d.length < alg.minLength && d.length !== 0) throw invalid('EINVAL', `${alg.name}: input must be at least ${alg.minLength} bytes`, this.driver);
+    const iv = options?.iv;
+    if (alg.ivLength === 0) {
+      if (iv !== undefined && iv !== null && iv.length !== 0) throw invalid('EINVAL', `${alg.name} takes no IV`, this.driver);
+      return { data: d, iv: null };
+    }
+    if (iv === undefined || iv === null) throw invalid('EINVAL', `${alg.name} needs a ${alg.ivLength}-byte IV`, this.driver);
+    const v = this.bytes('iv', iv);
+    if (v.length !== alg.ivLength) throw invalid('EINVAL', `${alg.name}: IV must be ${alg.ivLength} bytes, got ${v.length}`, this.driver);
+    return { data: d, iv: v };
+  }
+
+  /** Encrypts `data` (a whole number of blocks for CBC/ECB). */
+  encrypt(data: Bytes, options?: CipherRequestOptions): Promise<CipherOutput> {
+    return guarded(async () => {
+      const { data: d, iv } = this.check(data, options);
+      return { ciphertext: await this.backend.encrypt(d, iv) };
+    });
+  }
+
+  /** Decrypts `data`. */
+  decrypt(data: Bytes, options?: CipherRequestOptions): Promise<Buffer> {
+    return guarded(async () => {
+      const { data: d, iv } = this.check(data, options);
+      return this.backend.decrypt(d, iv);
+    });
+  }
+}
+
+/** Output of {@link AeadSession.encrypt}. */
+export interface AeadOutput {
+  ciphertext: Buffer;
+  tag: Buffer;
+}
+
+/** Options of an AEAD request. */
+export interface AeadRequestOptions {
+  /** GCM and ChaCha20-Poly1305: 12 bytes; CCM: a 7–13 byte nonce; authenc: 16 bytes. */
+  iv: Bytes;
+  /** Associated data, authenticated but not encrypted. */
+  aad?: Bytes;
+}
+
+/** Options of an AEAD decryption. */
+export interface AeadDecryptOptions extends AeadRequestOptions {
+  tag: Bytes;
+}
+
+/** An authenticated cipher (AES-GCM/CCM, ChaCha20-Poly1305, authenc(hmac(...),cbc(aes))). */
+export class AeadSession extends BaseSession<AeadBackend> {
+  readonly kind = 'aead' as const;
+  constructor(
+    readonly algorithm: AeadAlgorithm,
+    readonly tagLength: number,
+    backend: AeadBackend,
+  ) {
+    super(backend);
+  }
+
+  private check(data: unknown, options: AeadRequestOptions | undefined): { data: Uint8Array; iv: Uint8Array; aad: Uint8Array } {
+    this.live();
+    const d = this.bytes('data', data);
+    const alg = this.algorithm;
+    if (!options || options.iv === undefined) throw invalid('EINVAL', `${alg.name} needs an IV`, this.driver);
+    const iv = this.bytes('iv', options.iv);
+    if (!alg.ivLengths.includes(iv.length)) throw invalid('EINVAL', `${alg.name}: IV must be ${alg.ivLengths.join('/')} bytes, got ${iv.length}`, this.driver);
+    const aad = options.aad === undefined ? new Uint8Array(0) : this.bytes('aad', options.aad);
+    if (alg.mode === 'authenc' && d.length % 16 !== 0) throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of 16`, this.driver);
+    return { data: d, iv, aad };
+  }
+
+  /** Encrypts and authenticates. */
+  encrypt(plaintext: Bytes, options: AeadRequestOptions): Promise<AeadOutput> {
+    return guarded(async () => {
+      const { data, iv, aad } = this.check(plaintext, options);
+      return this.backend.encrypt(data, iv, aad);
+    });
+  }
+
+  /** Verifies and decrypts; rejects with code `EBADMSG` when the tag does not match. */
+  decrypt(ciphertext: Bytes, options: AeadDecryptOptions): Promise<Buffer> {
+    return guarded(async () => {
+      const { data, iv, aad } = this.check(ciphertext, options);
+      const tag = this.bytes('tag', options.tag);
+      if (tag.length !== this.tagLength) throw invalid('EINVAL', `${this.algorithm.name}: tag must be ${this.tagLength} bytes, got ${tag.length}`, this.driver);
+      return this.backend.decrypt(data, iv, aad, tag);
+    });
+  }
+}
+
+/** A hash or MAC: one-shot `digest()`, or `update()`…`final()` on the session's own state. */
+export class HashSession extends BaseSession<HashBackend> {
+  readonly kind = 'hash' as const;
+  constructor(
+    readonly algorithm: HashAlgorithm | MacAlgorithm,
+    backend: HashBackend,
+  ) {
+    super(backend);
+  }
+
+  /** Length of a digest in bytes. */
+  get digestLength(): number {
+    return this.algorithm.digestLength;
+  }
+
+  private input(data: unknown): Uint8Array | Uint8Array[] {
+    this.live();
+    if (Array.isArray(data)) return data.map((d, i) => this.bytes(`data[${i}]`, d));
+    return this.bytes('data', data);
+  }
+
+  /** Digest of `data` (one buffer, or several taken in order). Independent of update()/final(). */
+  digest(data: Bytes | Bytes[]): Promise<Buffer> {
+    return guarded(() => this.backend.digest(this.input(data)));
+  }
+
+  /** Feeds the incremental state. */
+  update(data: Bytes | Bytes[]): Promise<void> {
+    return guarded(() => this.backend.update(this.input(data)));
+  }
+
+  /** Finishes the incremental state; the session is then ready for a new message. */
+  final(): Promise<Buffer> {
+    return guarded(() => {
+      this.live();
+      return this.backend.final();
+    });
+  }
+
+  /** A new session holding a copy of the incremental state (the kernel clones it). */
+  copy(): Promise<HashSession> {
+    return guarded(async () => {
+      this.live();
+      return new HashSession(this.algorithm, await this.backend.copy());
+    });
+  }
+}
+
+/** A random-number generator. */
+export class RngSession extends BaseSession<RngBackend> {
+  readonly kind = 'rng' as const;
+  constructor(
+    readonly algorithm: RngAlgorithm,
+    backend: RngBackend,
+  ) {
+    super(backend);
+  }
+
+  /** `length` random bytes. */
+  generate(length: number): Promise<Buffer> {
+    return guarded(() => {
+      this.live();
+      if (!Number.isSafeInteger(length) || length < 0) throw invalid('EINVAL', `length must be a non-negative integer`, this.driver);
+      return this.backend.generate(length);
+    });
+  }
+}
+
+/** Any session. */
+export type Session = CipherSession | AeadSession | HashSession | RngSession;

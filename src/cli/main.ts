@@ -1,0 +1,37 @@
+/**
+ * The kcrypto command line.
+ */
+import { driversCommand } from './drivers-command.js';
+import { labCommand } from './lab-command.js';
+import { selftestCommand } from './selftest-command.js';
+
+const USAGE = `usage: kcrypto <command> [options]
+
+commands:
+  drivers [--all] [--json]   the crypto drivers this host offers, and why others are unusable
+  selftest [--driver NAME]   known-answer tests on every usable driver (or one)
+  lab [options] -- CMD...    run CMD in a QEMU guest with a real kernel and virtio-crypto cards
+                             (kcrypto lab --help for options)
+`;
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'drivers':
+      return driversCommand(rest);
+    case 'selftest':
+      return selftestCommand(rest);
+    case 'lab':
+      return labCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`kcrypto: unknown command ${command}\n${USAGE}`);
+      return 2;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `kcrypto selftest`: published known-answer vectors through every usable driver.
+ */
+import { drivers } from '../api/drivers.js';
+import { openSession, type SessionSpec } from '../api/open-session.js';
+import { KCryptoError } from '../errors.js';
+
+interface Kat {
+  /** Kernel algorithm name the vector exercises. */
+  kernelName: string;
+  source: string;
+  spec: (hex: (s: string) => Buffer) => SessionSpec;
+  run: (session: Awaited<ReturnType<typeof openSession>>, hex: (s: string) => Buffer) => Promise<Buffer>;
+  expect: string;
+}
+
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+
+const KATS: readonly Kat[] = [
+  { kernelName: 'sha256', source: 'FIPS 180-2 "abc"', spec: () => ({ hash: 'sha256' }), run: (s) => (s as never as { digest(d: Buffer): Promise<Buffer> }).digest(Buffer.from('abc')), expect: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
+  { kernelName: 'sha1', source: 'FIPS 180-2 "abc"', spec: () => ({ hash: 'sha1' }), run: (s) => (s as never as { digest(d: Buffer): Promise<Buffer> }).digest(Buffer.from('abc')), expect: 'a9993e364706816aba3e25717850c26c9cd0d89d' },
+  {
+    kernelName: 'hmac(sha256)',
+    source: 'RFC 4231 test case 2',
+    spec: () => ({ hmac: 'sha256', key: Buffer.from('Jefe') }),
+    run: (s) => (s as never as { digest(d: Buffer): Promise<Buffer> }).digest(Buffer.from('what do ya want for nothing?')),
+    expect: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+  },
+  {
+    kernelName: 'cmac(aes)',
+    source: 'RFC 4493 example 2',
+    spec: (h) => ({ cmac: 'aes', key: h('2b7e151628aed2a6abf7158809cf4f3c') }),
+    run: (s, h) => (s as never as { digest(d: Buffer): Promise<Buffer> }).digest(h('6bc1bee22e409f96e93d7e117393172a')),
+    expect: '070a16b46b4d4144f79bdd9dd04a287c',
+  },
+  {
+    kernelName: 'cbc(aes)',
+    source: 'NIST SP 800-38A F.2.1',
+    spec: (h) => ({ cipher: 'aes-128-cbc', key: h('2b7e151628aed2a6abf7158809cf4f3c') }),
+    run: async (s, h) => (await (s as never as { encrypt(d: Buffer, o: object): Promise<{ ciphertext: Buffer }> }).encrypt(h('6bc1bee22e409f96e93d7e117393172a'), { iv: h('000102030405060708090a0b0c0d0e0f') })).ciphertext,
+    expect: '7649abac8119b246cee98e9b12e9197d',
+  },
+  {
+    kernelName: 'ecb(aes)',
+    source: 'FIPS 197 C.1',
+    spec: (h) => ({ cipher: 'aes-128-ecb', key: h('000102030405060708090a0b0c0d0e0f') }),
+    run: async (s, h) => (await (s as never as { encrypt(d: Buffer): Promise<{ ciphertext: Buffer }> }).encrypt(h('00112233445566778899aabbccddeeff'))).ciphertext,
+    expect: '69c4e0d86a7b0430d8cdb78070b4c55a',
+  },
+  {
+    kernelName: 'ctr(aes)',
+    source: 'NIST SP 800-38A F.5.1',
+    spec: (h) => ({ cipher: 'aes-128-ctr', key: h('2b7e151628aed2a6abf7158809cf4f3c') }),
+    run: async (s, h) => (await (s as never as { encrypt(d: Buffer, o: object): Promise<{ ciphertext: Buffer }> }).encrypt(h('6bc1bee22e409f96e93d7e117393172a'), { iv: h('f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff') })).ciphertext,
+    expect: '874d6191b620e3261bef6864990db6ce',
+  },
+  {
+    kernelName: 'gcm(aes)',
+    source: 'GCM spec (McGrew–Viega) test case 2',
+    spec: (h) => ({ cipher: 'aes-128-gcm', key: h('00000000000000000000000000000000') }),
+    run: async (s, h) => {
+      const r = await (s as never as { encrypt(d: Buffer, o: object): Promise<{ ciphertext: Buffer; tag: Buffer }> }).encrypt(h('00000000000000000000000000000000'), { iv: h('000000000000000000000000') });
+      return Buffer.concat([r.ciphertext, r.tag]);
+    },
+    expect: '0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf',
+  },
+];
+
+/** Runs the known-answer tests. Exit code 1 if any vector fails. */
+export async function selftestCommand(argv: string[], out: (line: string) => void = console.log): Promise<number> {
+  const only = argv[argv.indexOf('--driver') + 1];
+  const list = (await drivers()).filter((d) => d.available && (argv.includes('--driver') ? d.name === only || d.kernelDriver === only : true));
+  let pass = 0;
+  let fail = 0;
+  for (const d of list) {
+    const kats = d.interface === 'software' ? KATS : KATS.filter((k) => d.algorithms.includes(k.kernelName));
+    for (const kat of kats) {
+      let session;
+      try {
+        session = await openSession(kat.spec(hex), { driver: d.name });
+        const got = (await kat.run(session, hex)).toString('hex');
+        const ok = got === kat.expect;
+        ok ? pass++ : fail++;
+        out(`${ok ? 'ok  ' : 'FAIL'} ${d.name} ${kat.kernelName} (${kat.source})${ok ? '' : ` got ${got}`}`);
+      } catch (err) {
+        fail++;
+        out(`FAIL ${d.name} ${kat.kernelName}: ${err instanceof KCryptoError ? `${err.code} ${err.message}` : String(err)}`);
+      } finally {
+        await session?.close();
+      }
+    }
+  }
+  out(`selftest: ${pass} passed, ${fail} failed`);
+  return fail === 0 ? 0 : 1;
+}

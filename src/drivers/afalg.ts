@@ -1,0 +1,248 @@
+/**
+ * The AF_ALG driver: sessions on Linux kernel crypto drivers through AF_ALG sockets. Formats
+ * each request the way the running kernel's algif_* interface wants it (IV formats, the AEAD
+ * input/output layout, the authenc key blob); the engine layer decides where it runs.
+ */
+import type { AeadAlgorithm, Algorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
+import { afalgTypeOf } from '../algorithms/catalog.js';
+import { loadAddon } from '../kernel/addon.js';
+import { KernelSession, Op, type Execution } from '../kernel/engine.js';
+import { fromNativeThrow, systemError } from '../kernel/status.js';
+import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
+
+/** Which kernel implementation a session binds to. */
+export interface AfAlgTarget {
+  /** Name given to bind(): a kernel driver name (`cbc-aes-aesni`) or a generic one (`cbc(aes)`). */
+  bindName: string;
+  /** The kernel driver that serves it (cra_driver_name), for reporting. */
+  kernelDriver: string;
+  /** The kernel driver completes synchronously (not a device queue), so may run inline. */
+  synchronous: boolean;
+}
+
+/** Options common to AF_ALG sessions. */
+export interface AfAlgOptions {
+  execution?: Execution;
+  /** Bytes of kernel socket buffer to request per op socket (bounds one AEAD/XTS request). */
+  socketBuffer?: number;
+}
+
+const DEFAULT_SOCKET_BUFFER = 4 << 20;
+
+/** The kcrypto driver name of an AF_ALG kernel driver. */
+export function afalgDriverName(kernelDriver: string): string {
+  return `afalg:${kernelDriver}`;
+}
+
+function open(alg: Algorithm, target: AfAlgTarget, key: Uint8Array | null, authSize: number, options: AfAlgOptions): KernelSession {
+  const { addon, error } = loadAddon();
+  const driver = afalgDriverName(target.kernelDriver);
+  if (!addon?.openAfAlg) throw systemError(errnoEAFNOSUPPORT(), 'socket', driver, `AF_ALG unavailable${error ? ` (${error})` : ''}`);
+  // XTS does not carry its tweak across chunks on every kernel, and an AEAD request cannot be
+  // split at all: such requests must fit one sendmsg.
+  const chunkable = alg.kind === 'cipher' && alg.mode !== 'xts';
+  let native;
+  try {
+    native = addon.openAfAlg(afalgTypeOf(alg), target.bindName, key, authSize, chunkable, options.socketBuffer ?? DEFAULT_SOCKET_BUFFER);
+  } catch (err) {
+    throw fromNativeThrow(err, driver, `cannot open ${alg.kernelName} on ${target.kernelDriver}`);
+  }
+  return new KernelSession(native, driver, target.synchronous, options.execution ?? 'auto');
+}
+
+let eafnosupport: number | undefined;
+function errnoEAFNOSUPPORT(): number {
+  eafnosupport ??= loadAddon().addon?.errnoTable()['EAFNOSUPPORT'] ?? 97;
+  return eafnosupport;
+}
+
+/** Opens an unauthenticated cipher session. */
+export function openAfAlgCipher(alg: CipherAlgorithm, key: Uint8Array, target: AfAlgTarget, options: AfAlgOptions = {}): CipherBackend {
+  const ks = open(alg, target, key, 0, options);
+  const transform = async (op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null): Promise<Buffer> => {
+    const out = Buffer.allocUnsafe(data.length);
+    const n = await ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0);
+    return n === out.length ? out : out.subarray(0, n);
+  };
+  return {
+    driver: ks.driver,
+    encrypt: (data, iv) => transform(Op.Encrypt, data, iv),
+    decrypt: (data, iv) => transform(Op.Decrypt, data, iv),
+    close: () => ks.close(),
+  };
+}
+
+/**
+ * The kernel's ccm(aes) takes the 16-byte counter block prefix, not the nonce: flags byte
+ * L' = L − 1 (L = 15 − nonce length), then the nonce, then zeroes (RFC 3610 A_i with i = 0).
+ */
+export function ccmKernelIv(nonce: Uint8Array): Buffer {
+  const iv = Buffer.alloc(16);
+  iv[0] = 15 - nonce.length - 1;
+  iv.set(nonce, 1);
+  return iv;
+}
+
+/**
+ * Key blob of the kernel's authenc(): an rtattr (host-endian length and type
+ * CRYPTO_AUTHENC_KEYA_PARAM = 1) holding the big-endian cipher key length, then the MAC key,
+ * then the cipher key.
+ */
+export function authencKey(encKey: Uint8Array, authKey: Uint8Array): Buffer {
+  const blob = Buffer.alloc(8 + authKey.length + encKey.length);
+  const le = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (le) {
+    blob.writeUInt16LE(8, 0);
+    blob.writeUInt16LE(1, 2);
+  } else {
+    blob.writeUInt16BE(8, 0);
+    blob.writeUInt16BE(1, 2);
+  }
+  blob.writeUInt32BE(encKey.length, 4);
+  blob.set(authKey, 8);
+  blob.set(encKey, 8 + authKey.length);
+  return blob;
+}
+
+/** Opens an AEAD session (GCM, CCM, ChaCha20-Poly1305, authenc). */
+export function openAfAlgAead(alg: AeadAlgorithm, key: Uint8Array, tagLength: number, target: AfAlgTarget, options: AfAlgOptions = {}, authKey?: Uint8Array): AeadBackend {
+  const material = alg.mode === 'authenc' ? authencKey(key, authKey ?? new Uint8Array(0)) : key;
+  let ks: KernelSession;
+  try {
+    ks = open(alg, target, material, tagLength, options);
+  } finally {
+    if (material !== key) material.fill(0);
+  }
+  const kernelIv = (iv: Uint8Array): Uint8Array => (alg.mode === 'ccm' ? ccmKernelIv(iv) : iv);
+  return {
+    driver: ks.driver,
+    // In: AAD ‖ plaintext. Out (kernels ≥ 4.9): AAD ‖ ciphertext ‖ tag.
+    async encrypt(pt, iv, aad) {
+      const out = Buffer.allocUnsafe(aad.length + pt.length + tagLength);
+      const n = await ks.request(Op.Encrypt, [aad, pt], out, kernelIv(iv), aad.length);
+      const start = n === out.length ? aad.length : n === pt.length + tagLength ? 0 : -1;
+      if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `unexpected AEAD output length ${n}`);
+      return { ciphertext: out.subarray(start, start + pt.length), tag: out.subarray(start + pt.length, start + pt.length + tagLength) };
+    },
+    // In: AAD ‖ ciphertext ‖ tag. Out: AAD ‖ plaintext; a failed tag is EBADMSG from recvmsg.
+    async decrypt(ct, iv, aad, tag) {
+      const out = Buffer.allocUnsafe(aad.length + ct.length);
+      const n = await ks.request(Op.Decrypt, [aad, ct, tag], out, kernelIv(iv), aad.length);
+      const start = n === out.length ? aad.length : n === ct.length ? 0 : -1;
+      if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `unexpected AEAD output length ${n}`);
+      return out.subarray(start, start + ct.length);
+    },
+    close: () => ks.close(),
+  };
+}
+
+function errnoOf(name: string): number {
+  return loadAddon().addon?.errnoTable()[name] ?? 5;
+}
+
+/**
+ * A hash/MAC backend: one-shot digests use pooled op sockets; the incremental state is an op
+ * socket of its own (a kernel "stream"), opened on first update and copied with accept().
+ */
+class AfAlgHash implements HashBackend {
+  private stream = -1;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ks: KernelSession,
+    private readonly digestLength: number,
+    private readonly shared: { refs: number },
+    stream = -1,
+  ) {
+    this.stream = stream;
+  }
+
+  get driver(): string {
+    return this.ks.driver;
+  }
+
+  async digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(this.digestLength);
+    const n = await this.ks.request(Op.Digest, data, out, null, 0);
+    return out.subarray(0, n);
+  }
+
+  // Stream operations are chained: one kernel context, strictly in order.
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private ensureStream(): number {
+    if (this.stream < 0) {
+      try {
+        this.stream = this.ks.native.openStream();
+      } catch (err) {
+        throw fromNativeThrow(err, this.ks.driver, 'cannot open hash state');
+      }
+    }
+    return this.stream;
+  }
+
+  update(data: Uint8Array | Uint8Array[]): Promise<void> {
+    return this.serial(async () => {
+      await this.ks.request(Op.HashUpdate, data, null, null, 0, this.ensureStream());
+    });
+  }
+
+  final(): Promise<Buffer> {
+    return this.serial(async () => {
+      const out = Buffer.allocUnsafe(this.digestLength);
+      const n = await this.ks.request(Op.HashFinal, null, out, null, 0, this.ensureStream());
+      return out.subarray(0, n);
+    });
+  }
+
+  copy(): Promise<HashBackend> {
+    return this.serial(async () => {
+      let handle = -1;
+      if (this.stream >= 0) {
+        try {
+          handle = this.ks.native.copyStream(this.stream);
+        } catch (err) {
+          throw fromNativeThrow(err, this.ks.driver, 'cannot copy hash state');
+        }
+      }
+      this.shared.refs++;
+      return new AfAlgHash(this.ks, this.digestLength, this.shared, handle);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serial(async () => {
+      if (this.stream >= 0 && !this.ks.isClosed) this.ks.native.closeStream(this.stream);
+      this.stream = -1;
+      if (--this.shared.refs === 0) await this.ks.close();
+    });
+  }
+}
+
+/** Opens a hash session. */
+export function openAfAlgHash(alg: HashAlgorithm, target: AfAlgTarget, options: AfAlgOptions = {}): HashBackend {
+  return new AfAlgHash(open(alg, target, null, 0, options), alg.digestLength, { refs: 1 });
+}
+
+/** Opens a MAC session (hmac(...), cmac(aes)); the key goes to the kernel at open. */
+export function openAfAlgMac(alg: MacAlgorithm, key: Uint8Array, target: AfAlgTarget, options: AfAlgOptions = {}): HashBackend {
+  return new AfAlgHash(open(alg, target, key, 0, options), alg.digestLength, { refs: 1 });
+}
+
+/** Opens the kernel DRBG; an optional seed resets it (ALG_SET_KEY on an rng socket). */
+export function openAfAlgRng(target: AfAlgTarget, seed: Uint8Array | null, options: AfAlgOptions = {}): RngBackend {
+  const ks = open({ kind: 'rng', name: 'stdrng', kernelName: target.bindName }, target, seed, 0, options);
+  return {
+    driver: ks.driver,
+    async generate(length) {
+      const out = Buffer.allocUnsafe(length);
+      const n = await ks.request(Op.Random, null, out, null, 0);
+      return out.subarray(0, n);
+    },
+    close: () => ks.close(),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * What a driver provides for one open session. The API layer validates input (sizes,
+ * alignment) before calling a backend, so backends only format and run requests.
+ */
+
+/** An unauthenticated cipher session. */
+export interface CipherBackend {
+  readonly driver: string;
+  encrypt(data: Uint8Array, iv: Uint8Array | null): Promise<Buffer>;
+  decrypt(data: Uint8Array, iv: Uint8Array | null): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** Ciphertext and tag of an AEAD encryption. */
+export interface AeadOutput {
+  ciphertext: Buffer;
+  tag: Buffer;
+}
+
+/** An authenticated cipher session. */
+export interface AeadBackend {
+  readonly driver: string;
+  encrypt(plaintext: Uint8Array, iv: Uint8Array, aad: Uint8Array): Promise<AeadOutput>;
+  /** Rejects with code `EBADMSG` when the tag does not verify. */
+  decrypt(ciphertext: Uint8Array, iv: Uint8Array, aad: Uint8Array, tag: Uint8Array): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** A hash or MAC session: one-shot digests, and one incremental state. */
+export interface HashBackend {
+  readonly driver: string;
+  digest(data: Uint8Array | Uint8Array[]): Promise<Buffer>;
+  update(data: Uint8Array | Uint8Array[]): Promise<void>;
+  /** Finishes the incremental state and resets it for a new message. */
+  final(): Promise<Buffer>;
+  /** An independent copy of the incremental state. */
+  copy(): Promise<HashBackend>;
+  close(): Promise<void>;
+}
+
+/** A random-number generator session. */
+export interface RngBackend {
+  readonly driver: string;
+  generate(length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** Any backend. */
+export type Backend = CipherBackend | AeadBackend | HashBackend | RngBackend;

@@ -1,0 +1,27 @@
+/**
+ * The one error type kcrypto throws or rejects with.
+ *
+ * Every failure that reaches a caller carries what a program needs to react to it without
+ * parsing a message: the errno name (`code`), its number on this host (`errno`), the system
+ * call that produced it (`syscall`, or `'validate'` when kcrypto refused the input before
+ * reaching the kernel), and the kcrypto driver that was serving the request.
+ */
+export class KCryptoError extends Error {
+  /** errno name, e.g. `'EBADMSG'` for a failed authentication tag. */
+  readonly code: string;
+  /** errno number on this host (Linux and the BSDs number them differently). */
+  readonly errno: number;
+  /** The system call that failed, or `'validate'` for input kcrypto rejected itself. */
+  readonly syscall: string;
+  /** The kcrypto driver serving the request, e.g. `'afalg:cbc-aes-aesni'` or `'software'`. */
+  readonly driver: string;
+
+  constructor(message: string, fields: { code: string; errno: number; syscall: string; driver: string }, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KCryptoError';
+    this.code = fields.code;
+    this.errno = fields.errno;
+    this.syscall = fields.syscall;
+    this.driver = fields.driver;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * kcrypto: the kernel's crypto drivers — hardware accelerators first of all — for Node.js.
+ *
+ * @packageDocumentation
+ */
+export { KCryptoError } from './errors.js';
+export { openSession } from './api/open-session.js';
+export type { CipherSpec, CmacSpec, DriverChoice, HashSpec, HmacSpec, OpenOptions, RngSpec, SessionSpec } from './api/open-session.js';
+export { AeadSession, CipherSession, HashSession, RngSession } from './api/session.js';
+export type { AeadDecryptOptions, AeadOutput, AeadRequestOptions, Bytes, CipherOutput, CipherRequestOptions, Session } from './api/session.js';
+export { drivers } from './api/drivers.js';
+export type { DriverInfo, DriverInterface } from './api/drivers.js';
+export { kernelReport } from './api/kernel-view.js';
+export type { Execution } from './kernel/engine.js';
+export { ciphers, hashes } from './algorithms/catalog.js';

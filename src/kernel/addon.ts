@@ -1,0 +1,97 @@
+/**
+ * Loads the native addon. Loading never throws: on a host where the addon cannot be loaded
+ * (not built, wrong platform, `--no-addons`) the package still works on its software driver
+ * and reports why the kernel paths are unavailable.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A native engine session (see native/session_wrap.h). */
+export interface NativeSession {
+  /** Runs a request on the calling thread; returns an encoded status (see status.ts). */
+  run(op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): number;
+  /** Queues a request on the addon's threads; its completion arrives through the completion handler. */
+  submit(id: number, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): void;
+  openStream(): number;
+  copyStream(handle: number): number;
+  closeStream(handle: number): void;
+  close(): void;
+  descriptors(): number;
+}
+
+/** Dispatcher counters (see native/common/dispatcher.h). */
+export interface DispatcherStats {
+  threads: number;
+  idle: number;
+  queued: number;
+  running: number;
+  maxThreads: number;
+  wakeups: number;
+  deliveries: number;
+}
+
+/** The addon's exports. Engine entry points exist only on the systems that have the engine. */
+export interface NativeAddon {
+  setCompletionHandler(fn: (batch: Float64Array) => void): void;
+  setMaxThreads(n: number): void;
+  dispatcherStats(): DispatcherStats;
+  probeAfAlg(): number;
+  probeBind(type: string, name: string): number;
+  errnoTable(): Record<string, number>;
+  /** Test double of the engine interface, for unit tests of the layers above it. */
+  openLoopback(delayUs: number, failErrno: number): NativeSession;
+  openAfAlg?(type: string, name: string, key: Uint8Array | null, authSize: number, chunkable: boolean, socketBuffer: number): NativeSession;
+}
+
+/** The result of trying to load the addon. */
+export type AddonLoad = { addon: NativeAddon; path: string; error?: undefined } | { addon: null; path?: string; error: string };
+
+function packageRoot(start: string): string | null {
+  let dir = start;
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'kcrypto') return dir;
+      } catch {
+        // unreadable package.json: keep walking up
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+let cached: AddonLoad | undefined;
+
+/**
+ * Loads (once) and returns the addon. `KCRYPTO_ADDON` names an alternative build, such as the
+ * sanitizer build used in CI.
+ */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = packageRoot(here);
+  const candidates = [process.env['KCRYPTO_ADDON'], root && join(root, 'build', 'Release', 'kcrypto.node'), root && join(root, 'build', 'Debug', 'kcrypto.node')].filter(
+    (p): p is string => typeof p === 'string' && p.length > 0,
+  );
+  const require = createRequire(import.meta.url);
+  const errors: string[] = [];
+  for (const path of candidates) {
+    if (!existsSync(path)) {
+      errors.push(`${path}: not built`);
+      continue;
+    }
+    try {
+      cached = { addon: require(path) as NativeAddon, path };
+      return cached;
+    } catch (err) {
+      errors.push(`${path}: ${(err as Error).message}`);
+    }
+  }
+  cached = { addon: null, error: errors.length > 0 ? errors.join('; ') : 'native addon not found (run `npm run build:native`)' };
+  return cached;
+}

@@ -1,0 +1,97 @@
+// The execution layer over the native dispatcher, on the loopback engine (a test double of
+// the engine interface): inline and threaded paths, batching, error decoding, close().
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { KCryptoError } from '../../src/errors.js';
+import { loadAddon } from '../../src/kernel/addon.js';
+import { KernelSession, Op, type Execution } from '../../src/kernel/engine.js';
+import { errnoOf } from '../../src/kernel/status.js';
+
+const { addon, error } = loadAddon();
+const skip = addon ? false : `native addon not loaded: ${error}`;
+const XOR = 0x5a;
+
+function session(execution: Execution, delayUs = 0, failErrno = 0): KernelSession {
+  return new KernelSession(addon!.openLoopback(delayUs, failErrno), 'test:loopback', true, execution);
+}
+
+function expected(input: Uint8Array): Buffer {
+  return Buffer.from(input.map((b) => b ^ XOR));
+}
+
+describe('KernelSession on the loopback engine', { skip }, () => {
+  for (const execution of ['inline', 'threads', 'auto'] as const) {
+    it(`${execution}: transforms, and gathers an iovec input in order`, async () => {
+      const s = session(execution);
+      const a = Buffer.from('hello ');
+      const b = Buffer.from('world');
+      const out = Buffer.alloc(11);
+      const n = await s.request(Op.Encrypt, [a, b], out, null, 0);
+      assert.equal(n, 11);
+      assert.deepEqual(out, expected(Buffer.concat([a, b])));
+      await s.close();
+    });
+  }
+
+  it('threads: 500 requests complete exactly once each, in batches', async () => {
+    const s = session('threads', 200);
+    const before = addon!.dispatcherStats();
+    const inputs = Array.from({ length: 500 }, (_, i) => Buffer.from(`request ${i}`));
+    const outs = inputs.map((x) => Buffer.alloc(x.length));
+    const results = await Promise.all(inputs.map((x, i) => s.request(Op.Encrypt, x, outs[i]!, null, 0)));
+    results.forEach((n, i) => assert.equal(n, inputs[i]!.length));
+    outs.forEach((o, i) => assert.deepEqual(o, expected(inputs[i]!)));
+    const after = addon!.dispatcherStats();
+    const deliveries = after.deliveries - before.deliveries;
+    assert.ok(deliveries > 0 && deliveries < 500, `completions arrive batched (${deliveries} deliveries for 500 requests)`);
+    assert.equal(s.stats().threaded, 500);
+    await s.close();
+  });
+
+  it('a failing request rejects with a KCryptoError carrying errno, syscall and driver', async () => {
+    for (const execution of ['inline', 'threads'] as const) {
+      const s = session(execution, 0, errnoOf('EBADMSG'));
+      await assert.rejects(s.request(Op.Decrypt, Buffer.alloc(4), Buffer.alloc(4), null, 0), (err: unknown) => {
+        assert.ok(err instanceof KCryptoError);
+        assert.equal(err.code, 'EBADMSG');
+        assert.equal(err.errno, errnoOf('EBADMSG'));
+        assert.equal(err.syscall, 'recvmsg');
+        assert.equal(err.driver, 'test:loopback');
+        return true;
+      });
+      await s.close();
+    }
+  });
+
+  it('close() waits for requests in flight, then refuses new ones with EBADF', async () => {
+    const s = session('threads', 20_000);
+    const pending = s.request(Op.Encrypt, Buffer.alloc(8), Buffer.alloc(8), null, 0);
+    let completed = false;
+    void pending.then(() => (completed = true));
+    await s.close();
+    assert.equal(completed, true, 'the in-flight request finished before close() resolved');
+    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(8), Buffer.alloc(8), null, 0), { code: 'EBADF' });
+  });
+
+  it('auto: small requests on a synchronous driver run inline; a slow driver is not inlined once measured', async () => {
+    const fast = session('auto');
+    for (let i = 0; i < 20; i++) await fast.request(Op.Encrypt, Buffer.alloc(64), Buffer.alloc(64), null, 0);
+    assert.ok(fast.stats().inline >= 19, `fast requests ran inline (${JSON.stringify(fast.stats())})`);
+    await fast.close();
+
+    // 5 ms per request: far more than a thread hop costs, so once measured it goes to threads.
+    const slow = session('auto', 5000);
+    for (let i = 0; i < 6; i++) await slow.request(Op.Encrypt, Buffer.alloc(64), Buffer.alloc(64), null, 0);
+    const st = slow.stats();
+    assert.ok(st.threaded >= 4, `slow requests moved to threads after measurement (${JSON.stringify(st)})`);
+    await slow.close();
+  });
+
+  it('an asynchronous (device) driver never runs inline', async () => {
+    const s = new KernelSession(addon!.openLoopback(0, 0), 'test:device', false, 'auto');
+    for (let i = 0; i < 5; i++) await s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0);
+    assert.equal(s.stats().inline, 0);
+    await s.close();
+  });
+});
