@@ -1,6 +1,9 @@
 /**
  * The kcrypto command line.
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
 import { driversCommand } from './drivers-command.js';
 import { labCommand } from './lab-command.js';
 import { selftestCommand } from './selftest-command.js';
@@ -34,4 +37,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`kcrypto: unknown command ${command}\n${USAGE}`);
       return 2;
   }
+}
+
+// Also runnable directly (`node dist/esm/src/cli/main.js …`), as the bin shim does.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }
