@@ -29,7 +29,7 @@
             "native/afalg/afalg_open.cc"
           ]
         }],
-        ["kcrypto_sanitize=='1'", {
+        ["kcrypto_sanitize==1", {
           "cflags": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"],
           "ldflags": ["-fsanitize=address,undefined"]
         }]

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, renameSync } from 'node:fs';
 
-const gyp = ['node-gyp', 'rebuild', '--kcrypto_sanitize=1'];
+const gyp = ['node-gyp', 'rebuild', '--', '-Dkcrypto_sanitize=1'];
 // node-gyp always writes build/; build the sanitized addon there, move it aside, then restore
 // the normal build so both exist.
 const r = spawnSync('npx', gyp, { stdio: 'inherit' });
