@@ -20,8 +20,11 @@ export function kernelReport(refresh = false): Promise<KernelReport | null> {
   return report;
 }
 
+// A device driver completes from its queue, on another context; CPU implementations complete
+// inside the system call even when flagged ASYNC (SIMD wrappers only defer when the FPU is
+// unusable, which it is not in a system call from user space).
 function target(d: KernelDriver): AfAlgTarget {
-  return { bindName: d.driver, kernelDriver: d.driver, synchronous: !d.async };
+  return { bindName: d.driver, kernelDriver: d.driver, synchronous: d.kind !== 'hardware' };
 }
 
 function best(ds: KernelDriver[]): KernelDriver | undefined {
@@ -84,7 +87,7 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
   if (rc === 0) {
     const created = (await refreshDrivers(k)).find((x) => x.driver === name);
     if (created && created.name !== alg.kernelName) throw invalid('EINVAL', `kernel driver ${name} implements ${created.name}, not ${alg.kernelName}`, `${KCRYPTO_PREFIX}${name}`);
-    return { bindName: name, kernelDriver: name, synchronous: created ? !created.async : false };
+    return { bindName: name, kernelDriver: name, synchronous: created ? created.kind !== 'hardware' : false };
   }
   throw invalid('ENOENT', `unknown driver ${choice}`, choice);
 }

@@ -6,7 +6,7 @@
 import type { AeadAlgorithm, Algorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { afalgTypeOf } from '../algorithms/catalog.js';
 import { loadAddon } from '../kernel/addon.js';
-import { KernelSession, Op, type Execution } from '../kernel/engine.js';
+import { KernelSession, Op, type Execution, type KernelSessionStats } from '../kernel/engine.js';
 import { fromNativeThrow, systemError } from '../kernel/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
 
@@ -16,7 +16,11 @@ export interface AfAlgTarget {
   bindName: string;
   /** The kernel driver that serves it (cra_driver_name), for reporting. */
   kernelDriver: string;
-  /** The kernel driver completes synchronously (not a device queue), so may run inline. */
+  /**
+   * Requests complete within the system call (a CPU implementation, not a device queue), so
+   * they may run inline. Not the kernel's ASYNC flag: SIMD wrappers such as cbc-aes-aesni carry
+   * it, yet run synchronously when called from a system call.
+   */
   synchronous: boolean;
 }
 
@@ -59,15 +63,15 @@ function errnoEAFNOSUPPORT(): number {
 /** Opens an unauthenticated cipher session. */
 export function openAfAlgCipher(alg: CipherAlgorithm, key: Uint8Array, target: AfAlgTarget, options: AfAlgOptions = {}): CipherBackend {
   const ks = open(alg, target, key, 0, options);
-  const transform = async (op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null): Promise<Buffer> => {
+  const run = <T>(op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null, wrap: (out: Buffer) => T): Promise<T> => {
     const out = Buffer.allocUnsafe(data.length);
-    const n = await ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0);
-    return n === out.length ? out : out.subarray(0, n);
+    return ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0, -1, (n) => wrap(n === out.length ? out : out.subarray(0, n)));
   };
   return {
     driver: ks.driver,
-    encrypt: (data, iv) => transform(Op.Encrypt, data, iv),
-    decrypt: (data, iv) => transform(Op.Decrypt, data, iv),
+    stats: () => ks.stats(),
+    encrypt: (data, iv) => run(Op.Encrypt, data, iv, (ciphertext) => ({ ciphertext })),
+    decrypt: (data, iv) => run(Op.Decrypt, data, iv, (plaintext) => plaintext),
     close: () => ks.close(),
   };
 }
@@ -116,21 +120,25 @@ export function openAfAlgAead(alg: AeadAlgorithm, key: Uint8Array, tagLength: nu
   const kernelIv = (iv: Uint8Array): Uint8Array => (alg.mode === 'ccm' ? ccmKernelIv(iv) : iv);
   return {
     driver: ks.driver,
-    // In: AAD ‖ plaintext. Out (kernels ≥ 4.9): AAD ‖ ciphertext ‖ tag.
-    async encrypt(pt, iv, aad) {
+    stats: () => ks.stats(),
+    // In: AAD ‖ plaintext. Out (kernels ≥ 4.9): AAD ‖ ciphertext ‖ tag; before 4.9 without
+    // the AAD, told apart by the length the kernel returns.
+    encrypt(pt, iv, aad) {
       const out = Buffer.allocUnsafe(aad.length + pt.length + tagLength);
-      const n = await ks.request(Op.Encrypt, [aad, pt], out, kernelIv(iv), aad.length);
-      const start = n === out.length ? aad.length : n === pt.length + tagLength ? 0 : -1;
-      if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `unexpected AEAD output length ${n}`);
-      return { ciphertext: out.subarray(start, start + pt.length), tag: out.subarray(start + pt.length, start + pt.length + tagLength) };
+      return ks.request(Op.Encrypt, [aad, pt], out, kernelIv(iv), aad.length, -1, (n) => {
+        const start = n === out.length ? aad.length : n === pt.length + tagLength ? 0 : -1;
+        if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `unexpected AEAD output length ${n}`);
+        return { ciphertext: out.subarray(start, start + pt.length), tag: out.subarray(start + pt.length, start + pt.length + tagLength) };
+      });
     },
     // In: AAD ‖ ciphertext ‖ tag. Out: AAD ‖ plaintext; a failed tag is EBADMSG from recvmsg.
-    async decrypt(ct, iv, aad, tag) {
+    decrypt(ct, iv, aad, tag) {
       const out = Buffer.allocUnsafe(aad.length + ct.length);
-      const n = await ks.request(Op.Decrypt, [aad, ct, tag], out, kernelIv(iv), aad.length);
-      const start = n === out.length ? aad.length : n === ct.length ? 0 : -1;
-      if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `unexpected AEAD output length ${n}`);
-      return out.subarray(start, start + ct.length);
+      return ks.request(Op.Decrypt, [aad, ct, tag], out, kernelIv(iv), aad.length, -1, (n) => {
+        const start = n === out.length ? aad.length : n === ct.length ? 0 : -1;
+        if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `unexpected AEAD output length ${n}`);
+        return out.subarray(start, start + ct.length);
+      });
     },
     close: () => ks.close(),
   };
@@ -161,10 +169,13 @@ class AfAlgHash implements HashBackend {
     return this.ks.driver;
   }
 
-  async digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
+  digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
     const out = Buffer.allocUnsafe(this.digestLength);
-    const n = await this.ks.request(Op.Digest, data, out, null, 0);
-    return out.subarray(0, n);
+    return this.ks.request(Op.Digest, data, out, null, 0, -1, (n) => (n === out.length ? out : out.subarray(0, n)));
+  }
+
+  stats(): KernelSessionStats {
+    return this.ks.stats();
   }
 
   // Stream operations are chained: one kernel context, strictly in order.
@@ -238,10 +249,10 @@ export function openAfAlgRng(target: AfAlgTarget, seed: Uint8Array | null, optio
   const ks = open({ kind: 'rng', name: 'stdrng', kernelName: target.bindName }, target, seed, 0, options);
   return {
     driver: ks.driver,
-    async generate(length) {
+    stats: () => ks.stats(),
+    generate(length) {
       const out = Buffer.allocUnsafe(length);
-      const n = await ks.request(Op.Random, null, out, null, 0);
-      return out.subarray(0, n);
+      return ks.request(Op.Random, null, out, null, 0, -1, (n) => out.subarray(0, n));
     },
     close: () => ks.close(),
   };

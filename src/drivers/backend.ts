@@ -1,3 +1,5 @@
+import type { KernelSessionStats } from '../kernel/engine.js';
+
 /**
  * What a driver provides for one open session. The API layer validates input (sizes,
  * alignment) before calling a backend, so backends only format and run requests.
@@ -6,7 +8,9 @@
 /** An unauthenticated cipher session. */
 export interface CipherBackend {
   readonly driver: string;
-  encrypt(data: Uint8Array, iv: Uint8Array | null): Promise<Buffer>;
+  /** Kernel drivers: where requests ran and what they cost. */
+  stats?(): KernelSessionStats;
+  encrypt(data: Uint8Array, iv: Uint8Array | null): Promise<{ ciphertext: Buffer }>;
   decrypt(data: Uint8Array, iv: Uint8Array | null): Promise<Buffer>;
   close(): Promise<void>;
 }
@@ -20,6 +24,8 @@ export interface AeadOutput {
 /** An authenticated cipher session. */
 export interface AeadBackend {
   readonly driver: string;
+  /** Kernel drivers: where requests ran and what they cost. */
+  stats?(): KernelSessionStats;
   encrypt(plaintext: Uint8Array, iv: Uint8Array, aad: Uint8Array): Promise<AeadOutput>;
   /** Rejects with code `EBADMSG` when the tag does not verify. */
   decrypt(ciphertext: Uint8Array, iv: Uint8Array, aad: Uint8Array, tag: Uint8Array): Promise<Buffer>;
@@ -29,6 +35,8 @@ export interface AeadBackend {
 /** A hash or MAC session: one-shot digests, and one incremental state. */
 export interface HashBackend {
   readonly driver: string;
+  /** Kernel drivers: where requests ran and what they cost. */
+  stats?(): KernelSessionStats;
   digest(data: Uint8Array | Uint8Array[]): Promise<Buffer>;
   update(data: Uint8Array | Uint8Array[]): Promise<void>;
   /** Finishes the incremental state and resets it for a new message. */
@@ -41,6 +49,8 @@ export interface HashBackend {
 /** A random-number generator session. */
 export interface RngBackend {
   readonly driver: string;
+  /** Kernel drivers: where requests ran and what they cost. */
+  stats?(): KernelSessionStats;
   generate(length: number): Promise<Buffer>;
   close(): Promise<void>;
 }

@@ -51,16 +51,15 @@ export function openSoftwareCipher(alg: CipherAlgorithm, key: Uint8Array): Ciphe
   } catch (err) {
     throw softwareError(err, `${alg.name} key`);
   }
-  const transform = (decrypt: boolean, data: Uint8Array, iv: Uint8Array | null): Promise<Buffer> =>
-    run(alg.name, () => {
-      const c = decrypt ? createDecipheriv(name, k, iv) : createCipheriv(name, k, iv);
-      c.setAutoPadding(false);
-      return Buffer.concat([c.update(data), c.final()]);
-    });
+  const transform = (decrypt: boolean, data: Uint8Array, iv: Uint8Array | null): Buffer => {
+    const c = decrypt ? createDecipheriv(name, k, iv) : createCipheriv(name, k, iv);
+    c.setAutoPadding(false);
+    return Buffer.concat([c.update(data), c.final()]);
+  };
   return {
     driver: SOFTWARE_DRIVER,
-    encrypt: (data, iv) => transform(false, data, iv),
-    decrypt: (data, iv) => transform(true, data, iv),
+    encrypt: (data, iv) => run(alg.name, () => ({ ciphertext: transform(false, data, iv) })),
+    decrypt: (data, iv) => run(alg.name, () => transform(true, data, iv)),
     close: async () => {
       k.fill(0);
     },

@@ -24,41 +24,71 @@ export type OpCode = (typeof Op)[keyof typeof Op];
 /** Where a session's requests run. `auto` applies the measured policy. */
 export type Execution = 'auto' | 'inline' | 'threads';
 
-/** Longest a single inline request may hold the event loop, whatever a hop costs. */
-const MAX_INLINE_NS = 1_000_000;
-/** Inline work allowed per event-loop turn before further requests go to threads. */
+/** Inline requests may always cost this much, however cheap a thread hop is. */
+const INLINE_FLOOR_NS = 1_000_000;
+/** No inline request may cost more than this, however expensive a thread hop is. */
+const INLINE_CEILING_NS = 4_000_000;
+/** Inline work per event-loop turn; beyond it requests wait for the next turn (or a thread). */
 const TURN_BUDGET_NS = 2_000_000;
+/** Completions handed to JavaScript per turn; the rest wait one turn, so callbacks that
+ * resubmit cannot hold the loop for a whole burst. */
+const MAX_DELIVERY = 256;
 /** EWMA weight of a new sample. */
 const ALPHA = 0.2;
 
 interface Pending {
   session: KernelSession;
-  resolve: (bytes: number) => void;
-  reject: (err: KCryptoError) => void;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+  map: (bytes: number) => unknown;
   keep: unknown[];
   size: number;
-  submittedAt: number;
-  idleHop: boolean;
 }
 
-/** Process-wide cost figures, shared by every session. */
+/**
+ * What a round trip through the dispatcher costs (thread wake-up, completion hand-off, the
+ * JavaScript callback), measured once per process with zero-work requests on the loopback
+ * engine: measuring it on real traffic would fold in queueing and a busy event loop.
+ */
 class HopCost {
-  /** ns for a round trip through the dispatcher, excluding the request's own work. */
+  /** ns per round trip; a guess until calibrated. */
   ns = 100_000;
   samples = 0;
-  observe(ns: number): void {
-    this.ns = this.samples === 0 ? ns : this.ns + ALPHA * (ns - this.ns);
-    this.samples++;
+  private started = false;
+
+  calibrate(addon: NativeAddon, completions: Completions): void {
+    if (this.started) return;
+    this.started = true;
+    const probe = new KernelSession(addon.openLoopback(0, 0), 'calibration', true, 'threads', completions);
+    const times: number[] = [];
+    const out = Buffer.alloc(1);
+    const once = (): void => {
+      const t0 = performance.now();
+      probe.request(Op.Encrypt, null, out, null, 0).then(() => {
+        times.push((performance.now() - t0) * 1e6);
+        if (times.length < 9) return once();
+        times.sort((a, b) => a - b);
+        this.ns = times[4]!;
+        this.samples = times.length;
+        void probe.close();
+      }, () => void probe.close());
+    };
+    once();
   }
 }
 
-/** Routes batched completions from the addon to their requests. */
+/**
+ * Routes batched completions from the addon to their requests, and keeps the per-turn inline
+ * budget with its queue of requests deferred to the next turn.
+ */
 class Completions {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   readonly hop = new HopCost();
   inlineSpentNs = 0;
-  private resetScheduled = false;
+  private turnScheduled = false;
+  private readonly deferred: (() => void)[] = [];
+  private backlog: Float64Array | null = null;
 
   constructor(readonly addon: NativeAddon) {
     addon.setCompletionHandler((batch) => this.deliver(batch));
@@ -66,6 +96,14 @@ class Completions {
 
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  get deferredCount(): number {
+    return this.deferred.length;
+  }
+
+  calibrate(): void {
+    this.hop.calibrate(this.addon, this);
   }
 
   add(p: Pending): number {
@@ -76,28 +114,62 @@ class Completions {
 
   chargeInline(ns: number): void {
     this.inlineSpentNs += ns;
-    if (!this.resetScheduled) {
-      this.resetScheduled = true;
-      setImmediate(() => {
-        this.inlineSpentNs = 0;
-        this.resetScheduled = false;
-      });
+    this.scheduleTurn();
+  }
+
+  /** Runs `job` inline in a later turn, once timers and I/O have had theirs. */
+  defer(job: () => void): void {
+    this.deferred.push(job);
+    this.scheduleTurn();
+  }
+
+  get budgetLeft(): boolean {
+    return this.inlineSpentNs < TURN_BUDGET_NS;
+  }
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.nextTurn());
+  }
+
+  private nextTurn(): void {
+    this.turnScheduled = false;
+    this.inlineSpentNs = 0;
+    if (this.backlog) {
+      const b = this.backlog;
+      this.backlog = null;
+      this.deliver(b);
     }
+    while (this.deferred.length > 0 && this.budgetLeft) this.deferred.shift()!();
+    if (this.deferred.length > 0) this.scheduleTurn();
   }
 
   private deliver(batch: Float64Array): void {
-    const now = performance.now();
-    for (let i = 0; i + 2 < batch.length; i += 3) {
+    let end = batch.length;
+    if (end > MAX_DELIVERY * 3) {
+      end = MAX_DELIVERY * 3;
+      const rest = batch.subarray(end);
+      this.backlog = this.backlog ? concat(this.backlog, rest) : rest;
+      this.scheduleTurn();
+    }
+    for (let i = 0; i + 2 < end; i += 3) {
       const id = batch[i]!;
       const result = batch[i + 1]!;
       const ns = batch[i + 2]!;
       const p = this.pending.get(id);
       if (!p) continue;
       this.pending.delete(id);
-      if (p.idleHop) this.hop.observe(Math.max(0, (now - p.submittedAt) * 1e6 - ns));
       p.session.complete(p, result, ns);
     }
   }
+}
+
+function concat(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 let completions: Completions | undefined;
@@ -114,15 +186,31 @@ export interface CostModel {
   samples: number;
 }
 
-/** Counters of one session. */
+/** Counters and measured costs of one session. */
 export interface KernelSessionStats {
   requests: number;
+  /** Run on the calling thread. */
   inline: number;
+  /** Run on the addon's threads. */
   threaded: number;
+  /** Waited for a later event-loop turn (the turn's inline budget was spent), then ran inline. */
+  deferred: number;
   errors: number;
   bytes: number;
   inFlight: number;
+  synchronous: boolean;
+  execution: Execution;
+  /** Measured fixed cost per request and cost per byte (ns), and the samples behind them. */
+  fixedNs: number;
+  perByteNs: number;
+  samples: number;
+  /** The predicted cost above which a request goes to a thread (ns). */
+  inlineLimitNs: number;
 }
+
+type Route = 'inline' | 'threads' | 'defer';
+
+const identity = (n: number): number => n;
 
 /**
  * A native engine session plus its execution policy. One per kcrypto session; the driver
@@ -130,18 +218,22 @@ export interface KernelSessionStats {
  */
 export class KernelSession {
   private inFlight = 0;
+  private waiting = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
   private readonly model: CostModel = { fixedNs: 30_000, perByteNs: 15, samples: 0 };
-  private readonly counters = { requests: 0, inline: 0, threaded: 0, errors: 0, bytes: 0 };
+  private readonly counters = { requests: 0, inline: 0, threaded: 0, deferred: 0, errors: 0, bytes: 0 };
   private readonly completions: Completions;
+  private fixedSamples = 0;
+  private perByteSamples = 0;
 
   /**
    * @param native the engine session
    * @param driver kcrypto driver name, for errors
-   * @param synchronous whether the kernel driver completes on the calling thread (not a device
-   *   queue); only such drivers may run inline
+   * @param synchronous whether requests complete within the system call on the calling thread:
+   *   true for CPU implementations (even those the kernel flags ASYNC because a SIMD wrapper
+   *   could defer to cryptd, which it does not from process context), false for devices
    * @param execution policy override
    */
   constructor(
@@ -149,10 +241,16 @@ export class KernelSession {
     readonly driver: string,
     readonly synchronous: boolean,
     readonly execution: Execution = 'auto',
+    completionRouter?: Completions,
   ) {
+    if (completionRouter) {
+      this.completions = completionRouter;
+      return;
+    }
     const { addon } = loadAddon();
     if (!addon) throw new Error('kcrypto: native addon not loaded');
     this.completions = router(addon);
+    if (execution === 'auto') this.completions.calibrate();
   }
 
   /** Predicted cost of a request of `size` bytes, in ns. */
@@ -165,66 +263,158 @@ export class KernelSession {
     return this.model;
   }
 
+  /**
+   * The largest predicted cost that runs inline: what a thread hop costs (below it a hop can
+   * only lose), but at least 1 ms (a stall the per-turn budget already bounds) and at most 4 ms.
+   */
+  inlineLimitNs(): number {
+    return Math.min(INLINE_CEILING_NS, Math.max(INLINE_FLOOR_NS, this.completions.hop.ns));
+  }
+
   /** The session's counters. */
   stats(): KernelSessionStats {
-    return { ...this.counters, inFlight: this.inFlight };
+    const m = this.model;
+    return {
+      ...this.counters,
+      inFlight: this.inFlight + this.waiting,
+      synchronous: this.synchronous,
+      execution: this.execution,
+      fixedNs: m.fixedNs,
+      perByteNs: m.perByteNs,
+      samples: m.samples,
+      inlineLimitNs: this.inlineLimitNs(),
+    };
   }
 
-  private shouldInline(size: number): boolean {
-    if (this.execution === 'inline') return true;
-    if (this.execution === 'threads' || !this.synchronous) return false;
-    const predicted = this.predict(size);
-    if (predicted > MAX_INLINE_NS) return false;
-    if (this.completions.inlineSpentNs + predicted > TURN_BUDGET_NS) return false;
-    return predicted <= this.completions.hop.ns;
+  private route(size: number): Route {
+    if (this.execution === 'inline') return 'inline';
+    if (this.execution === 'threads' || !this.synchronous) return 'threads';
+    if (this.predict(size) > this.inlineLimitNs()) return 'threads';
+    if (this.completions.budgetLeft) return 'inline';
+    // Out of budget for this turn. With other requests of this session already waiting there
+    // is concurrency to spread over another core; a lone request (a serial loop) just waits
+    // for the next turn, which costs far less than a thread hop.
+    return this.inFlight + this.waiting > 0 ? 'threads' : 'defer';
   }
 
+  // The first sample of each figure replaces its prior; later ones move it by ALPHA.
   private observe(size: number, ns: number): void {
     const m = this.model;
+    if (size <= 1024) {
+      m.fixedNs = this.fixedSamples++ === 0 ? ns : m.fixedNs + ALPHA * (ns - m.fixedNs);
+    } else if (size >= 8192) {
+      const perByte = Math.max(0, ns - m.fixedNs) / size;
+      m.perByteNs = this.perByteSamples++ === 0 ? perByte : m.perByteNs + ALPHA * (perByte - m.perByteNs);
+    }
     m.samples++;
-    if (size <= 1024) m.fixedNs += ALPHA * (ns - m.fixedNs);
-    else if (size >= 8192) m.perByteNs += ALPHA * (Math.max(0, ns - m.fixedNs) / size - m.perByteNs);
   }
 
   /**
-   * Runs one request. Resolves with the number of output bytes; rejects with a KCryptoError.
-   * Buffers are referenced, not copied, until the request completes.
+   * Runs one request and resolves with `map(output bytes)`; rejects with a KCryptoError.
+   * Buffers are referenced, not copied, until the request completes. `map` runs synchronously
+   * on success, so a request costs one promise whichever way it runs.
    */
-  request(op: OpCode, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream = -1): Promise<number> {
+  request<T = number>(
+    op: OpCode,
+    input: Uint8Array | Uint8Array[] | null,
+    output: Uint8Array | null,
+    iv: Uint8Array | null,
+    assocLen: number,
+    stream = -1,
+    map: (bytes: number) => T = identity as unknown as (bytes: number) => T,
+  ): Promise<T> {
     if (this.closed) return Promise.reject(systemError(errnoEBADF(), 'validate', this.driver, 'session is closed'));
     const size = inputSize(input) + (op === Op.Random || op === Op.HashFinal ? (output?.length ?? 0) : 0);
     this.counters.requests++;
     this.counters.bytes += size;
-    if (this.shouldInline(size)) {
-      const t0 = performance.now();
-      const result = this.native.run(op, input, output, iv, assocLen, stream);
-      const ns = (performance.now() - t0) * 1e6;
-      this.completions.chargeInline(ns);
-      this.counters.inline++;
-      this.observe(size, ns);
-      if (result >= 0) return Promise.resolve(result);
-      this.counters.errors++;
-      return Promise.reject(this.error(result));
+    switch (this.route(size)) {
+      case 'inline': {
+        const result = this.runInline(op, input, output, iv, assocLen, stream, size);
+        if (result >= 0) {
+          try {
+            return Promise.resolve(map(result));
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        }
+        return Promise.reject(this.error(result));
+      }
+      case 'threads':
+        return new Promise<T>((resolve, reject) => this.submit(op, input, output, iv, assocLen, stream, size, map, resolve as (v: unknown) => void, reject));
+      case 'defer':
+        this.counters.deferred++;
+        this.waiting++;
+        return new Promise<T>((resolve, reject) => {
+          this.completions.defer(() => {
+            this.waiting--;
+            if (this.closed) {
+              reject(systemError(errnoEBADF(), 'validate', this.driver, 'session is closed'));
+              this.checkDrained();
+              return;
+            }
+            const result = this.runInline(op, input, output, iv, assocLen, stream, size);
+            this.checkDrained();
+            if (result < 0) return reject(this.error(result));
+            try {
+              resolve(map(result));
+            } catch (err) {
+              reject(err);
+            }
+          });
+        });
     }
-    return new Promise<number>((resolve, reject) => {
-      const p: Pending = { session: this, resolve, reject, keep: [input, output, iv], size, submittedAt: performance.now(), idleHop: this.completions.inFlight === 0 };
-      const id = this.completions.add(p);
-      this.inFlight++;
-      this.counters.threaded++;
-      this.native.submit(id, op, input, output, iv, assocLen, stream);
-    });
+  }
+
+  private runInline(op: OpCode, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number, size: number): number {
+    const t0 = performance.now();
+    const result = this.native.run(op, input, output, iv, assocLen, stream);
+    const ns = (performance.now() - t0) * 1e6;
+    this.completions.chargeInline(ns);
+    this.counters.inline++;
+    this.observe(size, ns);
+    if (result < 0) this.counters.errors++;
+    return result;
+  }
+
+  private submit(
+    op: OpCode,
+    input: Uint8Array | Uint8Array[] | null,
+    output: Uint8Array | null,
+    iv: Uint8Array | null,
+    assocLen: number,
+    stream: number,
+    size: number,
+    map: (bytes: number) => unknown,
+    resolve: (v: unknown) => void,
+    reject: (e: unknown) => void,
+  ): void {
+    const p: Pending = { session: this, resolve, reject, map, keep: [input, output, iv], size };
+    const id = this.completions.add(p);
+    this.inFlight++;
+    this.counters.threaded++;
+    this.native.submit(id, op, input, output, iv, assocLen, stream);
   }
 
   /** @internal called by the completion router */
   complete(p: Pending, result: number, ns: number): void {
     this.inFlight--;
     this.observe(p.size, ns);
-    if (result >= 0 && result !== QUEUED) p.resolve(result);
-    else {
+    if (result >= 0 && result !== QUEUED) {
+      try {
+        p.resolve(p.map(result));
+      } catch (err) {
+        p.reject(err);
+      }
+    } else {
       this.counters.errors++;
       p.reject(this.error(result));
     }
-    if (this.inFlight === 0 && this.drained) this.drained();
+    // Requests settle before close() does: their promises were resolved above, first.
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.inFlight === 0 && this.waiting === 0 && this.drained) this.drained();
   }
 
   private error(result: number): KCryptoError {
@@ -237,7 +427,7 @@ export class KernelSession {
     return this.closed;
   }
 
-  /** Waits for in-flight requests, then releases every descriptor. Idempotent. */
+  /** Waits for requests in flight, then releases every descriptor. Idempotent. */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
@@ -246,7 +436,7 @@ export class KernelSession {
         this.native.close();
         resolve();
       };
-      if (this.inFlight === 0) finish();
+      if (this.inFlight === 0 && this.waiting === 0) finish();
       else this.drained = finish;
     });
     return this.closing;
@@ -270,6 +460,6 @@ function errnoEBADF(): number {
 }
 
 /** Process-wide dispatcher figures, for stats and benchmarks. */
-export function engineStats(): { hopNs: number; hopSamples: number; inFlight: number } {
-  return { hopNs: completions?.hop.ns ?? 0, hopSamples: completions?.hop.samples ?? 0, inFlight: completions?.inFlight ?? 0 };
+export function engineStats(): { hopNs: number; hopSamples: number; inFlight: number; deferred: number } {
+  return { hopNs: completions?.hop.ns ?? 0, hopSamples: completions?.hop.samples ?? 0, inFlight: completions?.inFlight ?? 0, deferred: completions?.deferredCount ?? 0 };
 }

@@ -1,0 +1,214 @@
+/**
+ * Timing loops of the benchmark: serial (one request at a time) and N-in-flight loops for
+ * kcrypto, synchronous loops for node:crypto, the C baseline as a child process, and the
+ * event-loop delay under load. Every loop reads the clock once per request, as the C
+ * baseline does, and starts with an uncounted warm-up of a tenth of its time.
+ */
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+
+/** What one timed loop measured. */
+export interface Sample {
+  ops: number;
+  /** Input bytes processed. */
+  bytes: number;
+  seconds: number;
+}
+
+/** Operations per second. */
+export function opsPerSecond(s: Sample): number {
+  return s.seconds > 0 ? s.ops / s.seconds : 0;
+}
+
+/** Throughput in MB/s (10^6 bytes). */
+export function mbPerSecond(s: Sample): number {
+  return s.seconds > 0 ? s.bytes / s.seconds / 1e6 : 0;
+}
+
+/** Runs `op` one request at a time for `seconds` (after a warm-up of a tenth of that). */
+export async function serialAsync(op: () => Promise<unknown>, size: number, seconds: number): Promise<Sample> {
+  const warmEnd = performance.now() + seconds * 100;
+  for (let i = 0; i < 3 || performance.now() < warmEnd; i++) await op();
+  let ops = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let t: number;
+  do {
+    await op();
+    ops++;
+    t = performance.now();
+  } while (t < end);
+  const elapsed = (t - start) / 1000;
+  return { ops, bytes: ops * size, seconds: elapsed };
+}
+
+/** Runs a synchronous `op` in a loop for `seconds` (after a warm-up of a tenth of that). */
+export function serialSync(op: () => unknown, size: number, seconds: number): Sample {
+  const warmEnd = performance.now() + seconds * 100;
+  for (let i = 0; i < 3 || performance.now() < warmEnd; i++) op();
+  let ops = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let t: number;
+  do {
+    op();
+    ops++;
+    t = performance.now();
+  } while (t < end);
+  return { ops, bytes: ops * size, seconds: (t - start) / 1000 };
+}
+
+/**
+ * Keeps `n` requests outstanding for `seconds` after the first `n` are issued: `n` loops, each
+ * awaiting its request before issuing the next. Every loop issues at least one request, so `n`
+ * really are in flight at the start; requests issued before the deadline are waited for and
+ * counted, and the time runs from the first request until the last one completes.
+ */
+export async function inFlight(op: () => Promise<unknown>, size: number, n: number, seconds: number): Promise<Sample> {
+  await inFlightRun(op, size, n, seconds * 100);
+  return (await inFlightRun(op, size, n, seconds * 1000)).sample;
+}
+
+/** One timed N-in-flight run; `started` is called once all `n` first requests are issued. */
+async function inFlightRun(op: () => Promise<unknown>, size: number, n: number, ms: number, started?: () => void): Promise<{ sample: Sample; burstMs: number }> {
+  let ops = 0;
+  const start = performance.now();
+  let end = Infinity;
+  const worker = async (): Promise<void> => {
+    do {
+      await op();
+      ops++;
+    } while (performance.now() < end);
+  };
+  // Each worker runs synchronously up to its first await: when Array.from returns, all n
+  // first requests have been issued. The run lasts `ms` from then, so a slow burst (1000
+  // calls under emulation take most of a second) does not eat the measured window.
+  const all = Array.from({ length: n }, worker);
+  const burstMs = performance.now() - start;
+  end = performance.now() + ms;
+  started?.();
+  await Promise.all(all);
+  return { sample: { ops, bytes: ops * size, seconds: (performance.now() - start) / 1000 }, burstMs };
+}
+
+/** Event-loop delay figures, in milliseconds of lateness of a 1 ms timer. */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  /** Timer samples taken (about one per millisecond when the loop is free). */
+  samples: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Samples the lateness of a 1 ms `setInterval` from start() to stop(). */
+class LatenessSampler {
+  private readonly late: number[] = [];
+  private last = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  start(): void {
+    this.last = performance.now();
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      this.late.push(Math.max(0, now - this.last - 1));
+      this.last = now;
+    }, 1);
+  }
+
+  /** Stops; the gap from the last run to now counts as a sample. */
+  stop(): LoopDelay {
+    if (this.timer) clearInterval(this.timer);
+    const late = this.late;
+    late.push(Math.max(0, performance.now() - this.last - 1));
+    late.sort((a, b) => a - b);
+    return { p50: percentile(late, 50), p99: percentile(late, 99), max: late[late.length - 1] ?? 0, samples: late.length };
+  }
+}
+
+/**
+ * Measures how late a 1 ms `setInterval` fires while `load` runs: each sample is the time
+ * between two runs of the timer minus the 1 ms period. The gap between the last run and the
+ * end of the load is a sample too, so a load that never lets the timer run is not reported
+ * as "no delay". (`monitorEventLoopDelay` records the same quantity but misses that last gap.)
+ */
+export async function loopDelayDuring<T>(load: () => Promise<T>): Promise<{ result: T; delay: LoopDelay }> {
+  const sampler = new LatenessSampler();
+  sampler.start();
+  let result: T;
+  try {
+    result = await load();
+  } catch (err) {
+    sampler.stop();
+    throw err;
+  }
+  return { result, delay: sampler.stop() };
+}
+
+/** What {@link loopDelayInFlight} measured. */
+export interface InFlightDelay {
+  sample: Sample;
+  /** Timer lateness from the moment all `n` requests were issued until the last completed. */
+  delay: LoopDelay;
+  /** How long issuing the first `n` requests held the event loop (one synchronous burst). */
+  burstMs: number;
+}
+
+/**
+ * Keeps `n` requests in flight for `seconds` (after a warm-up of a tenth of that) and measures
+ * the event-loop delay meanwhile. The synchronous burst that issues the first `n` requests is
+ * reported separately: it is the caller's own loop, not a completion the library delivers.
+ */
+export async function loopDelayInFlight(op: () => Promise<unknown>, size: number, n: number, seconds: number): Promise<InFlightDelay> {
+  await inFlightRun(op, size, n, seconds * 100);
+  const sampler = new LatenessSampler();
+  let delay: LoopDelay | undefined;
+  try {
+    const { sample, burstMs } = await inFlightRun(op, size, n, seconds * 1000, () => sampler.start());
+    delay = sampler.stop();
+    return { sample, delay, burstMs };
+  } finally {
+    if (!delay) sampler.stop();
+  }
+}
+
+/** Event-loop delay with nothing running, for reference. */
+export async function idleLoopDelay(seconds: number): Promise<LoopDelay> {
+  const { delay } = await loopDelayDuring(() => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000)));
+  return delay;
+}
+
+/** What the C baseline printed. */
+export interface BaselineResult extends Sample {
+  driver: string;
+}
+
+/**
+ * Runs the C baseline once. Throws an Error whose message is the reason when it cannot run
+ * (its own `{"error": ...}` line, or how it failed).
+ */
+export function runBaseline(binary: string, type: 'skcipher' | 'aead' | 'hash', bindName: string, keyLength: number, size: number, seconds: number): BaselineResult {
+  const r = spawnSync(binary, [type, bindName, String(keyLength), String(size), String(seconds)], {
+    encoding: 'utf8',
+    timeout: Math.max(60_000, seconds * 20_000),
+  });
+  if (r.error) throw new Error(`afalg-baseline: ${r.error.message}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  let parsed: { error?: string; ops?: number; bytes?: number; seconds?: number; driver?: string } | undefined;
+  try {
+    parsed = JSON.parse(line) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.error) throw new Error(parsed.error);
+  if (r.status !== 0 || !parsed || typeof parsed.ops !== 'number' || typeof parsed.bytes !== 'number' || typeof parsed.seconds !== 'number') {
+    const why = r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
+    throw new Error(`afalg-baseline failed (${why}): ${(r.stderr || line).trim().slice(0, 200)}`);
+  }
+  return { ops: parsed.ops, bytes: parsed.bytes, seconds: parsed.seconds, driver: parsed.driver ?? '' };
+}
