@@ -72,16 +72,29 @@ void Dispatcher::Submit(Job job) {
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->queue.push_back(std::move(job));
-    if (shared_->idle > shared_->signaled) {
-      ++shared_->signaled;
-      ++shared_->wakeups;
-      shared_->work_cv.notify_one();
-    } else if (shared_->threads < shared_->max_threads) {
-      ++shared_->threads;
-      spawn = true;
-    }
+    spawn = WakeOneLocked(shared_.get());
   }
   if (spawn) std::thread(WorkerMain, shared_).detach();
+}
+
+// At most one wake-up is outstanding at a time: a burst of submissions costs the JavaScript
+// thread one futex wake, not one per request. The worker that takes a job wakes the next one if
+// work remains (see WorkerMain), so a burst still fans out to as many threads as it needs --
+// which matters for devices, where each request holds a thread for its whole latency.
+// Returns true when the caller must start a new thread (none idle, below the cap).
+bool Dispatcher::WakeOneLocked(Shared* shared) {
+  if (shared->signaled > 0) return false;
+  if (shared->idle > 0) {
+    ++shared->signaled;
+    ++shared->wakeups;
+    shared->work_cv.notify_one();
+    return false;
+  }
+  if (shared->threads < shared->max_threads && shared->queue.size() > shared->running) {
+    ++shared->threads;
+    return true;
+  }
+  return false;
 }
 
 void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
@@ -97,7 +110,9 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     Job job = std::move(shared->queue.front());
     shared->queue.pop_front();
     ++shared->running;
+    const bool spawn = !shared->queue.empty() && WakeOneLocked(shared.get());
     lock.unlock();
+    if (spawn) std::thread(WorkerMain, shared).detach();
 
     const uint64_t start = MonotonicNanos();
     Status st = job.session->Run(job.request);

@@ -61,6 +61,7 @@ class Dispatcher {
  private:
   struct Shared;
   static void WorkerMain(std::shared_ptr<Shared> shared);
+  static bool WakeOneLocked(Shared* shared);
   static void Deliver(Napi::Env env, Napi::Function fn, Shared* shared);
   std::shared_ptr<Shared> shared_;
   Napi::Env env_;

@@ -30,9 +30,13 @@ const INLINE_FLOOR_NS = 1_000_000;
 const INLINE_CEILING_NS = 4_000_000;
 /** Inline work per event-loop turn; beyond it requests wait for the next turn (or a thread). */
 const TURN_BUDGET_NS = 2_000_000;
-/** Completions handed to JavaScript per turn; the rest wait one turn, so callbacks that
- * resubmit cannot hold the loop for a whole burst. */
-const MAX_DELIVERY = 256;
+/**
+ * Time for completion callbacks per turn. Callbacks run user code (which often submits the
+ * next request), so a large batch is handed over in slices, and what is left waits a turn.
+ */
+const DELIVERY_BUDGET_MS = 2;
+/** Completions between clock reads while delivering. */
+const DELIVERY_SLICE = 16;
 /** EWMA weight of a new sample. */
 const ALPHA = 0.2;
 
@@ -146,14 +150,14 @@ class Completions {
   }
 
   private deliver(batch: Float64Array): void {
-    let end = batch.length;
-    if (end > MAX_DELIVERY * 3) {
-      end = MAX_DELIVERY * 3;
-      const rest = batch.subarray(end);
-      this.backlog = this.backlog ? concat(this.backlog, rest) : rest;
-      this.scheduleTurn();
-    }
-    for (let i = 0; i + 2 < end; i += 3) {
+    const deadline = performance.now() + DELIVERY_BUDGET_MS;
+    for (let i = 0; i + 2 < batch.length; i += 3) {
+      if (i > 0 && i % (DELIVERY_SLICE * 3) === 0 && performance.now() > deadline) {
+        const rest = batch.subarray(i);
+        this.backlog = this.backlog ? concat(this.backlog, rest) : rest;
+        this.scheduleTurn();
+        return;
+      }
       const id = batch[i]!;
       const result = batch[i + 1]!;
       const ns = batch[i + 2]!;
