@@ -1,0 +1,260 @@
+/**
+ * The two shell scripts that run inside the lab guest, rendered from plain data so that
+ * they can be unit-tested without booting anything.
+ *
+ * - Stage 1 is the initramfs `/init` (busybox `sh`): it loads the modules needed to reach the
+ *   host's root over 9p, builds the writable overlay root, mounts the run's share and
+ *   switch_roots.
+ * - Stage 2 lives on the share and runs as PID 1 of the new root (the host's `/bin/sh`): it
+ *   mounts the pseudo filesystems, loads the crypto drivers, runs the command with a
+ *   watchdog, records the exit status on the share and powers off.
+ */
+
+/** Where stage 1 mounts the run's writable share inside the new root. */
+export const GUEST_SHARE_DIR = '/run/kcrypto-lab';
+
+/** 9p mount tags shared between the QEMU command line and the guest scripts. */
+export const ROOT_TAG = 'hostroot';
+export const SHARE_TAG = 'kcryptolab';
+
+/** Names of the files the guest and the host exchange on the share. */
+export const SHARE_FILES = {
+  stage2: 'stage2.sh',
+  stdout: 'stdout',
+  stderr: 'stderr',
+  status: 'status',
+  started: 'started',
+  timedOut: 'timed-out',
+  modulesDir: 'modules',
+} as const;
+
+/** Console line written just before power-off; a fallback for the status file. */
+export const EXIT_MARKER = 'KCRYPTO-LAB-EXIT';
+/** Console line written when the guest cannot set itself up. */
+export const FAIL_MARKER = 'KCRYPTO-LAB-FAIL';
+
+/** Exit status used when the command ran out of time (as `timeout(1)` does). */
+export const EXIT_TIMEOUT = 124;
+/** Exit status used when the lab itself failed (as `timeout(1)` does for its own errors). */
+export const EXIT_LAB_FAILURE = 125;
+
+/**
+ * 9p payload size. The default (8 KiB on 6.1) makes every read of node or a test file take
+ * many round trips through the emulator; virtio's limit is just under 512 KiB.
+ */
+const MSIZE = 512000;
+
+/** Body of the scripts' `log` function in verbose mode: message with the guest's uptime. */
+const VERBOSE_LOG = 'read -r up _ < /proc/uptime; echo "kcrypto-lab [$up s]: $*"';
+
+/** Quotes a string for POSIX `sh` (single quotes, with embedded ones spliced in). */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Inputs of {@link renderInitScript}. */
+export interface InitScriptConfig {
+  /** Modules to `insmod` from the initramfs's `/lib/modules/<name>.ko`, in load order. */
+  modules: readonly string[];
+  /** Echo progress to the console. */
+  verbose?: boolean;
+}
+
+/** Renders the initramfs `/init` (stage 1). */
+export function renderInitScript(config: InitScriptConfig): string {
+  const insmods = config.modules
+    .map((m) => `insmod /lib/modules/${m}.ko || fail "insmod ${m}"`)
+    .join('\n');
+  const p9 = `trans=virtio,version=9p2000.L,msize=${MSIZE}`;
+  return `#!/bin/sh
+# kcrypto lab, stage 1 (initramfs /init): reach the host's root over 9p, put a writable
+# tmpfs overlay on it, mount this run's share, and hand over to stage 2 on the share.
+export PATH=/bin
+fail() {
+  echo "${FAIL_MARKER}: $*"
+  poweroff -f
+  sleep 3600
+}
+log() { ${config.verbose ? VERBOSE_LOG : ':'}; }
+
+mount -t devtmpfs devtmpfs /dev || fail "mount devtmpfs"
+mount -t proc proc /proc || fail "mount proc"
+log "loading ${config.modules.length} modules"
+${insmods}
+log "mounting the host root"
+# cache=mmap: executables and libraries are paged in through the page cache in large reads
+# (node starts in ~1.7 s instead of ~3 s), while plain reads stay uncached and so coherent
+# with changes the host makes during the run.
+mount -t 9p -o ro,cache=mmap,${p9} ${ROOT_TAG} /mnt/lower || fail "mount 9p ${ROOT_TAG}"
+# tmpfs upper: guest writes land in guest memory and never reach the host.
+mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || fail "mount tmpfs"
+mkdir -p /mnt/rw/upper /mnt/rw/work
+mount -t overlay -o lowerdir=/mnt/lower,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work overlay /newroot || fail "mount overlay"
+# A fresh /run: the host's pid files and sockets mean nothing here.
+mount -t tmpfs -o mode=0755 tmpfs /newroot/run || fail "mount /run"
+mkdir -p /newroot${GUEST_SHARE_DIR}
+mount -t 9p -o ${p9} ${SHARE_TAG} /newroot${GUEST_SHARE_DIR} || fail "mount 9p ${SHARE_TAG}"
+[ -r /newroot${GUEST_SHARE_DIR}/${SHARE_FILES.stage2} ] || fail "no stage 2 script on the share"
+
+log "switching root"
+umount /proc
+mount --move /dev /newroot/dev || fail "move /dev"
+exec switch_root /newroot /bin/sh ${GUEST_SHARE_DIR}/${SHARE_FILES.stage2}
+fail "switch_root"
+`;
+}
+
+/**
+ * When the guest gives up on the command: as a host wall-clock time (the guest's clock is set
+ * from the host's through the emulated RTC) and, in case the guest's clock is not set, as
+ * seconds of guest uptime.
+ */
+export interface GuestDeadline {
+  /** Seconds since the epoch. */
+  epochSec: number;
+  /** Seconds since the guest kernel started. */
+  uptimeSec: number;
+}
+
+/**
+ * The guest watchdog's deadline for a run limited to `timeoutMs` that starts at
+ * `startMs` (host epoch ms). It comes a little before the host's own limit, so that normally
+ * the guest stops itself with its output complete, and the host's kill of QEMU is only the
+ * backstop for a guest that is wedged as a whole.
+ */
+export function guestDeadline(timeoutMs: number, startMs: number): GuestDeadline {
+  // Powering off takes well under a second; the margin also absorbs the RTC's 1 s
+  // resolution and the time before the guest kernel starts.
+  const margin = Math.min(15_000, Math.max(3_000, timeoutMs / 10));
+  const budget = Math.max(1_000, timeoutMs - margin);
+  return { epochSec: Math.floor((startMs + budget) / 1000), uptimeSec: Math.max(1, Math.floor(budget / 1000) - 1) };
+}
+
+/** Inputs of {@link renderStage2Script}. */
+export interface Stage2Config {
+  /** The command and its arguments (not interpreted by a shell). */
+  command: readonly string[];
+  /** Working directory of the command (a path of the host root, seen identically by the guest). */
+  cwd: string;
+  /** The command's complete environment. */
+  env: Readonly<Record<string, string>>;
+  /** Modules to `modprobe` before the command; failures are tolerated. */
+  cryptoModules: readonly string[];
+  /** How many `modprobe` processes load them side by side (default 1). */
+  modprobeJobs?: number;
+  /** Module files (guest paths) to `insmod` after them; a failure aborts the run. */
+  extraModules: readonly string[];
+  /** When the guest's watchdog records a timeout and powers off; see {@link GuestDeadline}. */
+  deadline: GuestDeadline;
+  /** The run's time limit, for the timeout message. */
+  limitSec: number;
+  /** Mount a fresh tmpfs on /tmp (off when the command's cwd lives under /tmp). */
+  mountTmp: boolean;
+  /** Echo progress and module load errors to the console. */
+  verbose?: boolean;
+}
+
+/**
+ * Loads modules with `modprobe -a`, split round-robin over `jobs` background processes. Most
+ * of the time goes to the crypto self-tests that each driver runs when it registers, which
+ * are CPU-bound in the kernel: with one job per guest CPU they overlap. (A module needed by
+ * two jobs at once is fine: the kernel makes the second loader wait for the first.)
+ */
+export function renderModprobes(modules: readonly string[], jobs: number, sink: string): string {
+  if (modules.length === 0) return ': no crypto modules to load';
+  const groups: string[][] = Array.from({ length: Math.max(1, Math.min(jobs, modules.length)) }, () => []);
+  modules.forEach((m, i) => groups[i % groups.length]?.push(m));
+  const lines = groups.map(
+    (g, i) => `{ /sbin/modprobe -a -q ${g.map(shellQuote).join(' ')} >${sink} 2>&1 || log "some of ${g.join(' ')} did not load"; } & m${i}=$!`,
+  );
+  // Only these jobs: the watchdog is a background job too.
+  return [...lines, `wait ${groups.map((_, i) => `$m${i}`).join(' ')}`].join('\n');
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Renders stage 2, the per-run script that stage 1 executes from the share. */
+export function renderStage2Script(config: Stage2Config): string {
+  if (config.command.length === 0) throw new Error('the lab needs a command to run');
+  const { epochSec, uptimeSec } = config.deadline;
+  if (!Number.isInteger(epochSec) || !Number.isInteger(uptimeSec) || uptimeSec < 1) {
+    throw new Error(`invalid guest deadline: ${JSON.stringify(config.deadline)}`);
+  }
+  const envArgs = Object.entries(config.env).map(([k, v]) => {
+    if (!ENV_NAME.test(k)) throw new Error(`invalid environment variable name: ${JSON.stringify(k)}`);
+    return shellQuote(`${k}=${v}`);
+  });
+  const L = GUEST_SHARE_DIR;
+  const f = SHARE_FILES;
+  const debugSink = config.verbose ? '/dev/console' : '/dev/null';
+  const insmods = config.extraModules
+    .map(
+      (m) => `/sbin/insmod ${shellQuote(m)} 2>>"$L/${f.stderr}" || finish ${EXIT_LAB_FAILURE} "insmod ${m.replace(/["$`\\]/g, '')} failed"`,
+    )
+    .join('\n');
+  return `#!/bin/sh
+# kcrypto lab, stage 2 (PID 1 of the overlay root): set up, run the command under a
+# watchdog, leave its exit status on the share, power off.
+L=${L}
+# Set-up steps use the host's static busybox rather than util-linux / coreutils: under
+# emulation, loading each dynamically linked tool's libraries over 9p costs ~0.1 s.
+bb=/bin/busybox
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+log() { ${config.verbose ? VERBOSE_LOG : ':'}; }
+poweroff_now() {
+  $bb sync
+  echo o > /proc/sysrq-trigger
+  # sysrq-o hands the power-off to a kernel worker; if that never happens, force it.
+  $bb sleep 5
+  $bb poweroff -f
+  $bb sleep 3600
+}
+finish() {
+  [ -n "$2" ] && echo "kcrypto lab: $2" >> "$L/${f.stderr}"
+  echo "$1" > "$L/${f.status}"
+  echo "${EXIT_MARKER} $1"
+  poweroff_now
+}
+
+$bb mount -t proc proc /proc
+log "stage 2 started"
+$bb mount -t sysfs sysfs /sys
+$bb mkdir -p /dev/pts /dev/shm
+$bb mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+$bb mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+${config.mountTmp ? '$bb mount -t tmpfs -o mode=1777 tmpfs /tmp' : '# /tmp stays the overlay\'s: the command\'s cwd lives there'}
+$bb ip link set lo up 2>/dev/null
+: > "$L/${f.stdout}"
+: > "$L/${f.stderr}"
+
+# The watchdog runs apart from everything else: a command (or a module's init) stuck in the
+# kernel cannot be killed, e.g. after a device was pulled mid-request, but the guest can
+# still power off. The deadline is absolute, so the time spent booting counts: the guest's
+# clock is the host's (read from the emulated RTC at boot); only if it looks unset is the
+# uptime used instead.
+now=$($bb date +%s)
+if [ "$now" -gt 1000000000 ]; then
+  left=$((${epochSec} - now))
+else
+  read -r up _ < /proc/uptime
+  left=$((${uptimeSec} - \${up%.*}))
+fi
+[ "$left" -ge 1 ] || left=1
+( $bb sleep "$left"; : > "$L/${f.timedOut}"; finish ${EXIT_TIMEOUT} "command timed out (run time limit ${config.limitSec} s)" ) &
+
+log "loading crypto modules"
+# Missing or failing drivers are not an error here: tests check what they need.
+${renderModprobes(config.cryptoModules, config.modprobeJobs ?? 1, debugSink)}
+${insmods}
+log "modules loaded"
+
+$bb cat /proc/uptime > "$L/${f.started}"
+log "running the command"
+(
+  cd ${shellQuote(config.cwd)} || exit ${EXIT_LAB_FAILURE}
+  exec $bb env -i ${envArgs.join(' ')} ${config.command.map(shellQuote).join(' ')}
+) < /dev/null >> "$L/${f.stdout}" 2>> "$L/${f.stderr}"
+finish $?
+`;
+}
