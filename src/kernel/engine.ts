@@ -37,8 +37,15 @@ const TURN_BUDGET_NS = 2_000_000;
 const DELIVERY_BUDGET_MS = 2;
 /** Completions between clock reads while delivering. */
 const DELIVERY_SLICE = 16;
-/** EWMA weight of a new sample. */
-const ALPHA = 0.2;
+/**
+ * Cost model weights. A sample above the estimate counts at most ×GROWTH_CAP and with weight
+ * ALPHA_UP; one below moves it with ALPHA_DOWN. Under emulation or load a single request can
+ * take 100× its usual time (a descheduled vCPU, a GC pause); an outlier must not send a whole
+ * stream of cheap requests on thread hops while the estimate slowly recovers.
+ */
+const ALPHA_UP = 0.1;
+const ALPHA_DOWN = 0.5;
+const GROWTH_CAP = 4;
 
 interface Pending {
   session: KernelSession;
@@ -229,8 +236,6 @@ export class KernelSession {
   private readonly model: CostModel = { fixedNs: 30_000, perByteNs: 15, samples: 0 };
   private readonly counters = { requests: 0, inline: 0, threaded: 0, deferred: 0, errors: 0, bytes: 0 };
   private readonly completions: Completions;
-  private fixedSamples = 0;
-  private perByteSamples = 0;
 
   /**
    * @param native the engine session
@@ -301,15 +306,10 @@ export class KernelSession {
     return this.inFlight + this.waiting > 0 ? 'threads' : 'defer';
   }
 
-  // The first sample of each figure replaces its prior; later ones move it by ALPHA.
   private observe(size: number, ns: number): void {
     const m = this.model;
-    if (size <= 1024) {
-      m.fixedNs = this.fixedSamples++ === 0 ? ns : m.fixedNs + ALPHA * (ns - m.fixedNs);
-    } else if (size >= 8192) {
-      const perByte = Math.max(0, ns - m.fixedNs) / size;
-      m.perByteNs = this.perByteSamples++ === 0 ? perByte : m.perByteNs + ALPHA * (perByte - m.perByteNs);
-    }
+    if (size <= 1024) m.fixedNs = robustUpdate(m.fixedNs, ns);
+    else if (size >= 8192) m.perByteNs = robustUpdate(m.perByteNs, Math.max(0, ns - m.fixedNs) / size);
     m.samples++;
   }
 
@@ -445,6 +445,11 @@ export class KernelSession {
     });
     return this.closing;
   }
+}
+
+function robustUpdate(estimate: number, sample: number): number {
+  if (sample <= estimate) return estimate + ALPHA_DOWN * (sample - estimate);
+  return estimate + ALPHA_UP * (Math.min(sample, estimate * GROWTH_CAP) - estimate);
 }
 
 function inputSize(input: Uint8Array | Uint8Array[] | null): number {
