@@ -506,11 +506,11 @@ async function layers(aesni: Opened, results: Results, costLabels: Map<StatsSour
   const engines: KernelSession[] = [];
   try {
     if (!addon?.openAfAlg) throw new Error('native AF_ALG engine unavailable');
-    const native = addon.openAfAlg('skcipher', bind, key, 0, true, 4 << 20);
+    const native = addon.openAfAlg('skcipher', bind, key, 0, true, 4 << 20, 0);
     subjects.push({ label: `engine: native run() on ${bind} (synchronous, no promise)`, sync: (d, out) => () => check(native.run(0, d, out, IV16, 0, -1)), kernel: null });
     engines.push(new KernelSession(native, aesni.driver, true, 'inline'));
     subjects.push({ label: "engine: KernelSession.request(), execution 'inline'", async: (d, out) => () => engines[0]!.request(0, d, out, IV16, 0), kernel: engines[0]! });
-    const native2 = addon.openAfAlg('skcipher', bind, key, 0, true, 4 << 20);
+    const native2 = addon.openAfAlg('skcipher', bind, key, 0, true, 4 << 20, 0);
     engines.push(new KernelSession(native2, aesni.driver, true, 'threads'));
     subjects.push({ label: "engine: KernelSession.request(), execution 'threads'", async: (d, out) => () => engines[1]!.request(0, d, out, IV16, 0), kernel: engines[1]! });
   } catch (err) {

@@ -2,6 +2,7 @@
 
 #include <linux/if_alg.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -46,8 +47,8 @@ Napi::Value OpenAfAlg(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto* addon = static_cast<Addon*>(info.Data());
   Spec spec;
-  if (info.Length() < 6 || !info[0].IsString() || !info[1].IsString()) {
-    Napi::TypeError::New(env, "kcrypto: openAfAlg(type, name, key, authSize, chunkable, socketBuffer)").ThrowAsJavaScriptException();
+  if (info.Length() < 7 || !info[0].IsString() || !info[1].IsString()) {
+    Napi::TypeError::New(env, "kcrypto: openAfAlg(type, name, key, authSize, chunkable, socketBuffer, maxRequest)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   if (!ParseType(info[0].As<Napi::String>().Utf8Value(), &spec.type)) {
@@ -62,6 +63,12 @@ Napi::Value OpenAfAlg(const Napi::CallbackInfo& info) {
   spec.auth_size = info[3].As<Napi::Number>().Uint32Value();
   spec.chunkable = info[4].ToBoolean().Value();
   spec.socket_buffer = info[5].As<Napi::Number>().Uint32Value();
+  spec.max_request = info[6].As<Napi::Number>().Uint32Value();
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  if (spec.max_request % page != 0) {
+    MakeSystemError(env, EINVAL, "validate", "maxRequest must be a multiple of the page size").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
 
   std::unique_ptr<Session> session;
   Status st = Session::Open(std::move(spec), &session);

@@ -7,7 +7,7 @@
 
 namespace kcrypto::afalg {
 
-// openAfAlg(type, name, key|null, authSize, chunkable, socketBuffer) -> EngineSession
+// openAfAlg(type, name, key|null, authSize, chunkable, socketBuffer, maxRequest) -> EngineSession
 Napi::Value OpenAfAlg(const Napi::CallbackInfo& info);
 int ProbeSocket();
 int ProbeBind(const std::string& type, const std::string& name);

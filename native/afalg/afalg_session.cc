@@ -221,6 +221,7 @@ Status Session::RunCipher(int fd, const Request& req) {
     std::lock_guard<std::mutex> lock(mu_);
     limit = max_message_;
   }
+  if (spec_.max_request != 0) limit = std::min(limit, spec_.max_request);
   // Nothing to transform: the kernel would leave an empty request open on the socket.
   if (total == 0 && !aead) return Status::Ok(0);
   const bool chunked = total > limit;
@@ -272,7 +273,7 @@ Status Session::RunCipher(int fd, const Request& req) {
   }
 
   // Stream a long skcipher request: each chunk is a page multiple (so a whole number of cipher
-  // blocks) sent under MSG_MORE, and its output read back before the next chunk; the kernel
+  // blocks; max_request is validated to be one) sent under MSG_MORE, and its output read back before the next chunk; the kernel
   // carries the IV across chunks of one request.
   if (req.output_len < total) return Status::Fail(EINVAL, Syscall::kValidate);
   std::vector<iovec> piece;

@@ -26,6 +26,9 @@ struct Spec {
   // several sendmsg calls; see Session::Send.
   bool chunkable = true;
   size_t socket_buffer = 4u << 20;  // requested SO_SNDBUF/SO_RCVBUF for op sockets
+  // Largest single kernel request (0: as large as the socket buffer allows). Device drivers
+  // can have limits of their own: virtio-crypto never completes a request of ≥ 124 KiB.
+  size_t max_request = 0;
 };
 
 class Session final : public EngineSession {

@@ -3,7 +3,7 @@
  * turns a driver choice into the kernel implementation a session binds to.
  */
 import { afalgTypeOf, type Algorithm } from '../algorithms/catalog.js';
-import type { AfAlgTarget } from '../drivers/afalg.js';
+import { DEVICE_MAX_REQUEST, type AfAlgTarget } from '../drivers/afalg.js';
 import { loadAddon } from '../kernel/addon.js';
 import { discoverKernel, type KernelDriver, type KernelReport } from '../kernel/discovery.js';
 import { readProcCrypto } from '../kernel/proc-crypto.js';
@@ -24,7 +24,8 @@ export function kernelReport(refresh = false): Promise<KernelReport | null> {
 // inside the system call even when flagged ASYNC (SIMD wrappers only defer when the FPU is
 // unusable, which it is not in a system call from user space).
 function target(d: KernelDriver): AfAlgTarget {
-  return { bindName: d.driver, kernelDriver: d.driver, synchronous: d.kind !== 'hardware' };
+  const device = d.kind === 'hardware';
+  return { bindName: d.driver, kernelDriver: d.driver, synchronous: !device, maxRequest: device ? DEVICE_MAX_REQUEST : 0 };
 }
 
 function best(ds: KernelDriver[]): KernelDriver | undefined {
@@ -87,7 +88,8 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
   if (rc === 0) {
     const created = (await refreshDrivers(k)).find((x) => x.driver === name);
     if (created && created.name !== alg.kernelName) throw invalid('EINVAL', `kernel driver ${name} implements ${created.name}, not ${alg.kernelName}`, `${KCRYPTO_PREFIX}${name}`);
-    return { bindName: name, kernelDriver: name, synchronous: created ? created.kind !== 'hardware' : false };
+    const device = !created || created.kind === 'hardware';
+    return { bindName: name, kernelDriver: name, synchronous: !device, maxRequest: device ? DEVICE_MAX_REQUEST : 0 };
   }
   throw invalid('ENOENT', `unknown driver ${choice}`, choice);
 }

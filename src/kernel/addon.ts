@@ -42,7 +42,7 @@ export interface NativeAddon {
   errnoTable(): Record<string, number>;
   /** Test double of the engine interface, for unit tests of the layers above it. */
   openLoopback(delayUs: number, failErrno: number): NativeSession;
-  openAfAlg?(type: string, name: string, key: Uint8Array | null, authSize: number, chunkable: boolean, socketBuffer: number): NativeSession;
+  openAfAlg?(type: string, name: string, key: Uint8Array | null, authSize: number, chunkable: boolean, socketBuffer: number, maxRequest: number): NativeSession;
 }
 
 /** The result of trying to load the addon. */
