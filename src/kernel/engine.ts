@@ -31,12 +31,14 @@ const INLINE_CEILING_NS = 4_000_000;
 /** Inline work per event-loop turn; beyond it requests wait for the next turn (or a thread). */
 const TURN_BUDGET_NS = 2_000_000;
 /**
- * Time for completion callbacks per turn. Callbacks run user code (which often submits the
- * next request), so a large batch is handed over in slices, and what is left waits a turn.
+ * Completions are handed to JavaScript in slices, one slice per event-loop turn. The cost of a
+ * slice is mostly the callbacks' continuations (user code, which often submits the next
+ * request), and those run as microtasks after delivery returns, so the slice size is adapted
+ * from what whole slices cost, measured from delivery to the next turn, towards this target.
  */
-const DELIVERY_BUDGET_MS = 2;
-/** Completions between clock reads while delivering. */
-const DELIVERY_SLICE = 16;
+const SLICE_TARGET_MS = 2;
+const SLICE_MIN = 8;
+const SLICE_MAX = 1024;
 /**
  * Cost model weights. A sample above the estimate counts at most ×GROWTH_CAP and with weight
  * ALPHA_UP; one below moves it with ALPHA_DOWN. Under emulation or load a single request can
@@ -100,6 +102,9 @@ class Completions {
   private turnScheduled = false;
   private readonly deferred: (() => void)[] = [];
   private backlog: Float64Array | null = null;
+  /** Completions per slice, adapted to SLICE_TARGET_MS. */
+  slice = 64;
+  private sliceStart = -1;
 
   constructor(readonly addon: NativeAddon) {
     addon.setCompletionHandler((batch) => this.deliver(batch));
@@ -147,6 +152,12 @@ class Completions {
   private nextTurn(): void {
     this.turnScheduled = false;
     this.inlineSpentNs = 0;
+    if (this.sliceStart >= 0) {
+      const ms = performance.now() - this.sliceStart;
+      this.sliceStart = -1;
+      if (ms > SLICE_TARGET_MS * 2) this.slice = Math.max(SLICE_MIN, this.slice >> 1);
+      else if (ms < SLICE_TARGET_MS / 2) this.slice = Math.min(SLICE_MAX, this.slice << 1);
+    }
     if (this.backlog) {
       const b = this.backlog;
       this.backlog = null;
@@ -157,14 +168,16 @@ class Completions {
   }
 
   private deliver(batch: Float64Array): void {
-    const deadline = performance.now() + DELIVERY_BUDGET_MS;
-    for (let i = 0; i + 2 < batch.length; i += 3) {
-      if (i > 0 && i % (DELIVERY_SLICE * 3) === 0 && performance.now() > deadline) {
-        const rest = batch.subarray(i);
-        this.backlog = this.backlog ? concat(this.backlog, rest) : rest;
-        this.scheduleTurn();
-        return;
-      }
+    let end = batch.length;
+    if (end > this.slice * 3) {
+      end = this.slice * 3;
+      const rest = batch.subarray(end);
+      this.backlog = this.backlog ? concat(rest, this.backlog) : rest;
+      // Measure this slice, continuations included, up to the next turn.
+      this.sliceStart = performance.now();
+      this.scheduleTurn();
+    }
+    for (let i = 0; i + 2 < end; i += 3) {
       const id = batch[i]!;
       const result = batch[i + 1]!;
       const ns = batch[i + 2]!;
