@@ -15,6 +15,7 @@ Napi::Function SessionWrap::Define(Napi::Env env) {
                          InstanceMethod<&SessionWrap::CloseStream>("closeStream"),
                          InstanceMethod<&SessionWrap::Close>("close"),
                          InstanceMethod<&SessionWrap::Descriptors>("descriptors"),
+                         InstanceMethod<&SessionWrap::MaxRequest>("maxRequest"),
                      });
 }
 
@@ -105,6 +106,10 @@ Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
     session_.reset();
   }
   return info.Env().Undefined();
+}
+
+Napi::Value SessionWrap::MaxRequest(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), session_ ? static_cast<double>(session_->max_request()) : 0.0);
 }
 
 Napi::Value SessionWrap::Descriptors(const Napi::CallbackInfo& info) {

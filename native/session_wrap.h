@@ -30,6 +30,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value CloseStream(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Descriptors(const Napi::CallbackInfo& info);
+  Napi::Value MaxRequest(const Napi::CallbackInfo& info);
 
   Addon* addon_ = nullptr;
   std::shared_ptr<EngineSession> session_;

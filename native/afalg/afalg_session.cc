@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 
 #ifndef SOL_ALG
@@ -38,6 +39,27 @@ void Wipe(std::vector<uint8_t>* v) {
 
 // The kernel's per-recvmsg read of AF_ALG RNG output is capped at 128 bytes.
 constexpr size_t kRngChunk = 128;
+
+// One AF_ALG request allocates its scatterlists with sock_kmalloc, which is charged against
+// net.core.optmem_max: per 4 KiB page of data about 32 bytes of TX list, 32 of the per-request
+// copy of it and 38 of RX list (af_alg_tsgl/af_alg_rsgl in crypto/af_alg.c), so ~128 bytes with
+// headroom. Beyond optmem_max the kernel fails the request with ENOMEM: 6.1 defaults to 20 KiB
+// (≈ 512 KiB per request), 6.12 to 128 KiB. Measured in the lab: 512 KiB passes and 1 MiB fails
+// on 6.1.
+size_t OptmemRequestLimit() {
+  static const size_t limit = [] {
+    long optmem = 20480;
+    if (FILE* f = std::fopen("/proc/sys/net/core/optmem_max", "re")) {
+      if (std::fscanf(f, "%ld", &optmem) != 1) optmem = 20480;
+      std::fclose(f);
+    }
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    const long reserve = 4096;  // the request struct and the rest of the socket's allocations
+    const long pages = optmem > reserve ? (optmem - reserve) / 128 : 1;
+    return static_cast<size_t>(std::max(1L, pages)) * page;
+  }();
+  return limit;
+}
 
 }  // namespace
 
@@ -109,7 +131,7 @@ Status Session::NewOp(UniqueFd* fd) {
     len = sizeof rcv;
     if (::getsockopt(op.get(), SOL_SOCKET, SO_RCVBUF, &rcv, &len) != 0) return Status::FromErrno(Syscall::kGetsockopt);
     const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    size_t usable = static_cast<size_t>(std::min(snd, rcv)) & ~(page - 1);
+    size_t usable = std::min(static_cast<size_t>(std::min(snd, rcv)) & ~(page - 1), OptmemRequestLimit());
     std::lock_guard<std::mutex> lock(mu_);
     max_message_ = max_message_ == 0 ? usable : std::min(max_message_, usable);
   }
@@ -378,6 +400,12 @@ void Session::Close() {
     streams.swap(streams_);
   }
   tfm_.reset();
+}
+
+size_t Session::max_request() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (spec_.max_request != 0) return std::min(max_message_, spec_.max_request);
+  return max_message_;
 }
 
 size_t Session::open_descriptors() const {

@@ -44,8 +44,8 @@ class Session final : public EngineSession {
   void Close() override;
   size_t open_descriptors() const override;
 
-  // Largest request the kernel buffers in one sendmsg on this session's op sockets.
-  size_t max_single_message() const { return max_message_; }
+  // Largest input one kernel request may carry on this session (see NewOp).
+  size_t max_request() const override;
 
  private:
   Session() = default;

@@ -52,6 +52,9 @@ class EngineSession {
   // Releases every descriptor. Callers guarantee no Run() is in progress.
   virtual void Close() = 0;
   virtual size_t open_descriptors() const = 0;
+  // Largest input one request may carry unsplit (0: no limit). Callers that cannot split a
+  // request (AEAD, XTS) check against it and refuse longer ones.
+  virtual size_t max_request() const { return 0; }
 };
 
 }  // namespace kcrypto

@@ -57,8 +57,12 @@ export async function drivers(options: { refresh?: boolean } = {}): Promise<Driv
     if (!k.afalg.available) {
       add({ name: 'afalg', interface: 'afalg', kind: 'software', algorithms: [], available: false, reason: k.afalg.reason ?? 'AF_ALG unavailable' });
     }
+    // /proc/crypto can list one driver name twice (a template instance created again by a
+    // later bind); list each driver once.
+    const seen = new Set<string>();
     for (const d of k.drivers) {
-      if (d.internal) continue;
+      if (d.internal || seen.has(d.driver)) continue;
+      seen.add(d.driver);
       const entry: Omit<DriverInfo, 'id'> = {
         name: `afalg:${d.driver}`,
         interface: 'afalg',

@@ -84,6 +84,9 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
     return target(d);
   }
   // Not listed: perhaps a template over a named driver (cbc(aes-generic)), which bind creates.
+  // Since 5.x the xts template wraps an ecb() instance: xts(aes-generic) is spelled
+  // xts(ecb(aes-generic)) (and binding the old spelling leaves a stray instance behind).
+  if (/^xts\((?!ecb\()/.test(name)) return resolveKernelTarget(alg, name.replace(/^xts\((.*)\)$/, 'xts(ecb($1))'));
   const rc = addon.probeBind(type, name);
   if (rc === 0) {
     const created = (await refreshDrivers(k)).find((x) => x.driver === name);

@@ -17,6 +17,7 @@ import {
 import { openAfAlgAead, openAfAlgCipher, openAfAlgHash, openAfAlgMac, openAfAlgRng, type AfAlgTarget } from '../drivers/afalg.js';
 import { openSoftwareAead, openSoftwareCipher, openSoftwareHash, openSoftwareMac, openSoftwareRng, SOFTWARE_DRIVER } from '../drivers/software.js';
 import type { Execution } from '../kernel/engine.js';
+import { KCryptoError } from '../errors.js';
 import { invalid } from '../kernel/status.js';
 import { resolveKernelTarget } from './kernel-view.js';
 import { AeadSession, CipherSession, HashSession, RngSession, type Bytes } from './session.js';
@@ -155,6 +156,19 @@ export function openSession(spec: HashSpec | HmacSpec | CmacSpec, options?: Open
 export function openSession(spec: RngSpec, options?: OpenOptions): Promise<RngSession>;
 export function openSession(spec: SessionSpec, options?: OpenOptions): Promise<CipherSession | AeadSession | HashSession | RngSession>;
 export async function openSession(spec: SessionSpec, options: OpenOptions = {}): Promise<CipherSession | AeadSession | HashSession | RngSession> {
+  try {
+    return await open(spec, options);
+  } catch (err) {
+    // Spec errors are found before a driver is chosen: name the driver that was asked for.
+    if (err instanceof KCryptoError && err.driver === '') {
+      const driver = options.driver === undefined || options.driver === 'fastest' ? SOFTWARE_DRIVER : options.driver;
+      throw new KCryptoError(err.message, { code: err.code, errno: err.errno, syscall: err.syscall, driver }, { cause: err.cause });
+    }
+    throw err;
+  }
+}
+
+async function open(spec: SessionSpec, options: OpenOptions): Promise<CipherSession | AeadSession | HashSession | RngSession> {
   if (typeof spec !== 'object' || spec === null) throw invalid('EINVAL', 'openSession needs a spec object', '');
   const alg = resolveAlgorithm(spec);
   const choice = options.driver ?? 'fastest';

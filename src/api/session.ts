@@ -79,10 +79,21 @@ export class CipherSession extends BaseSession<CipherBackend> {
     super(backend);
   }
 
+  /**
+   * Largest message one request may carry, when the driver cannot split it (XTS through
+   * AF_ALG: the kernel's per-request memory limit); undefined when any length works.
+   * Longer requests reject with `E2BIG`.
+   */
+  get maxRequestBytes(): number | undefined {
+    return this.backend.maxRequestBytes;
+  }
+
   private check(data: unknown, options: CipherRequestOptions | undefined): { data: Uint8Array; iv: Uint8Array | null } {
     this.live();
     const d = this.bytes('data', data);
     const alg = this.algorithm;
+    const max = this.backend.maxRequestBytes;
+    if (max !== undefined && d.length > max) throw invalid('E2BIG', `${alg.name}: ${d.length} bytes exceed the ${max} one request can carry on ${this.driver} (${alg.mode} cannot be split)`, this.driver);
     if (d.length % alg.alignment !== 0) throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of ${alg.alignment}`, this.driver);
     if (d.length < alg.minLength && d.length !== 0) throw invalid('EINVAL', `${alg.name}: input must be at least ${alg.minLength} bytes`, this.driver);
     const iv = options?.iv;
@@ -143,6 +154,15 @@ export class AeadSession extends BaseSession<AeadBackend> {
     super(backend);
   }
 
+  /**
+   * Largest AAD + message + tag one request may carry through this driver (an AEAD cannot be
+   * split; through AF_ALG the kernel's per-request memory limit, net.core.optmem_max, bounds
+   * it); undefined when any length works. Longer requests reject with `E2BIG`.
+   */
+  get maxRequestBytes(): number | undefined {
+    return this.backend.maxRequestBytes;
+  }
+
   private check(data: unknown, options: AeadRequestOptions | undefined): { data: Uint8Array; iv: Uint8Array; aad: Uint8Array } {
     this.live();
     const d = this.bytes('data', data);
@@ -152,6 +172,9 @@ export class AeadSession extends BaseSession<AeadBackend> {
     if (!alg.ivLengths.includes(iv.length)) throw invalid('EINVAL', `${alg.name}: IV must be ${alg.ivLengths.join('/')} bytes, got ${iv.length}`, this.driver);
     const aad = options.aad === undefined ? new Uint8Array(0) : this.bytes('aad', options.aad);
     if (alg.mode === 'authenc' && d.length % 16 !== 0) throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of 16`, this.driver);
+    const max = this.backend.maxRequestBytes;
+    const total = aad.length + d.length + this.tagLength;
+    if (max !== undefined && total > max) throw invalid('E2BIG', `${alg.name}: ${total} bytes of AAD, data and tag exceed the ${max} one request can carry on ${this.driver} (an AEAD cannot be split)`, this.driver);
     return { data: d, iv, aad };
   }
 

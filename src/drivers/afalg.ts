@@ -3,6 +3,8 @@
  * each request the way the running kernel's algif_* interface wants it (IV formats, the AEAD
  * input/output layout, the authenc key blob); the engine layer decides where it runs.
  */
+import { randomBytes } from 'node:crypto';
+
 import type { AeadAlgorithm, Algorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { afalgTypeOf } from '../algorithms/catalog.js';
 import { loadAddon } from '../kernel/addon.js';
@@ -81,8 +83,10 @@ export function openAfAlgCipher(alg: CipherAlgorithm, key: Uint8Array, target: A
     const out = Buffer.allocUnsafe(data.length);
     return ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0, -1, (n) => wrap(n === out.length ? out : out.subarray(0, n)));
   };
+  const limit = ks.native.maxRequest();
   return {
     driver: ks.driver,
+    ...(alg.mode === 'xts' && limit > 0 ? { maxRequestBytes: limit } : {}),
     stats: () => ks.stats(),
     encrypt: (data, iv) => run(Op.Encrypt, data, iv, (ciphertext) => ({ ciphertext })),
     decrypt: (data, iv) => run(Op.Decrypt, data, iv, (plaintext) => plaintext),
@@ -132,8 +136,10 @@ export function openAfAlgAead(alg: AeadAlgorithm, key: Uint8Array, tagLength: nu
     if (material !== key) material.fill(0);
   }
   const kernelIv = (iv: Uint8Array): Uint8Array => (alg.mode === 'ccm' ? ccmKernelIv(iv) : iv);
+  const limit = ks.native.maxRequest();
   return {
     driver: ks.driver,
+    ...(limit > 0 ? { maxRequestBytes: limit } : {}),
     stats: () => ks.stats(),
     // In: AAD ‖ plaintext. Out (kernels ≥ 4.9): AAD ‖ ciphertext ‖ tag; before 4.9 without
     // the AAD, told apart by the length the kernel returns.
@@ -258,9 +264,16 @@ export function openAfAlgMac(alg: MacAlgorithm, key: Uint8Array, target: AfAlgTa
   return new AfAlgHash(open(alg, target, key, 0, options), alg.digestLength, { refs: 1 });
 }
 
-/** Opens the kernel DRBG; an optional seed resets it (ALG_SET_KEY on an rng socket). */
+/**
+ * Opens a kernel DRBG. It must be seeded (ALG_SET_KEY on the rng socket) before it generates:
+ * without a seed every read fails with EINVAL. The kernel draws its own entropy when seeding;
+ * the bytes given here are mixed in as personalization, so when the caller gives none, 32
+ * fresh bytes from node:crypto are used.
+ */
 export function openAfAlgRng(target: AfAlgTarget, seed: Uint8Array | null, options: AfAlgOptions = {}): RngBackend {
-  const ks = open({ kind: 'rng', name: 'stdrng', kernelName: target.bindName }, target, seed, 0, options);
+  const material = seed !== null && seed.length > 0 ? seed : randomBytes(32);
+  const ks = open({ kind: 'rng', name: 'stdrng', kernelName: target.bindName }, target, material, 0, options);
+  if (material !== seed) material.fill(0);
   return {
     driver: ks.driver,
     stats: () => ks.stats(),

@@ -8,6 +8,8 @@ import type { KernelSessionStats } from '../kernel/engine.js';
 /** An unauthenticated cipher session. */
 export interface CipherBackend {
   readonly driver: string;
+  /** Largest message one request may carry when the mode cannot be split (XTS). */
+  readonly maxRequestBytes?: number;
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;
   encrypt(data: Uint8Array, iv: Uint8Array | null): Promise<{ ciphertext: Buffer }>;
@@ -24,6 +26,8 @@ export interface AeadOutput {
 /** An authenticated cipher session. */
 export interface AeadBackend {
   readonly driver: string;
+  /** Largest AAD + message + tag one request may carry (the kernel cannot split an AEAD). */
+  readonly maxRequestBytes?: number;
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;
   encrypt(plaintext: Uint8Array, iv: Uint8Array, aad: Uint8Array): Promise<AeadOutput>;

@@ -19,6 +19,8 @@ export interface NativeSession {
   closeStream(handle: number): void;
   close(): void;
   descriptors(): number;
+  /** Largest input one request may carry unsplit; 0 when unlimited. */
+  maxRequest(): number;
 }
 
 /** Dispatcher counters (see native/common/dispatcher.h). */

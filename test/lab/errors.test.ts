@@ -1,0 +1,183 @@
+// Bad input on every driver of every algorithm: each gives a KCryptoError with the right code
+// (and errno, syscall and driver set), and once the sessions are closed no descriptor is left
+// open: a failed open or request must give back every socket it took.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+
+import { AeadSession, CipherSession, HashSession, openSession, type Session, type SessionSpec } from '../../src/index.js';
+import { describeDrivers, driverCases, openAs, openOn, type DriverCase, type SessionClass } from '../support/drivers.js';
+import { kcryptoError } from '../support/errors.js';
+import { canCountFds, leakedFds, openFds } from '../support/fds.js';
+import { FAMILIES, randomKeys, specOf, type AeadFamily, type CipherFamily, type Family } from '../support/families.js';
+
+/** One bad input: the test name says what is wrong and the code it must give. */
+interface BadInput {
+  name: string;
+  check: () => Promise<void>;
+  /** Set when the input has no meaning on this driver. */
+  skip?: string;
+}
+
+/** Opens a session of the expected class on the case's driver, runs `fn`, closes it. */
+async function using<S extends Session>(kind: SessionClass<S>, c: DriverCase, spec: SessionSpec, fn: (s: S) => Promise<void>): Promise<void> {
+  const s = await openAs(kind, c, spec);
+  try {
+    await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+/** One request that must succeed, so that the driver's lazily created resources exist. */
+async function validRequest(f: Family, s: Session): Promise<void> {
+  if (s instanceof CipherSession) await s.encrypt(Buffer.alloc(32), (f as CipherFamily).ivLength ? { iv: Buffer.alloc(16) } : undefined);
+  else if (s instanceof AeadSession) await s.encrypt(Buffer.alloc(32), { iv: Buffer.alloc((f as AeadFamily).ivLengths[0]!) });
+  else if (s instanceof HashSession) await Promise.all([s.digest(Buffer.alloc(32)), s.update(Buffer.alloc(32)).then(() => s.final())]);
+}
+
+/** A spec of another algorithm than `f`'s, to open on a driver that does not implement it. */
+function otherAlgorithm(f: Family): SessionSpec {
+  return f.kind === 'hash' ? { cipher: 'aes-128-cbc', key: randomBytes(16) } : { hash: 'sha256' };
+}
+
+/** A spec of the same kind as `f`'s with an algorithm no driver has. */
+function unknownAlgorithm(f: Family): SessionSpec {
+  switch (f.kind) {
+    case 'cipher':
+    case 'aead':
+      return { cipher: 'rot13(aes)', key: randomBytes(16) };
+    case 'hash':
+      return { hash: 'sha9' };
+    case 'mac':
+      return f.hash ? { hmac: 'sha9', key: randomBytes(16) } : { cmac: 'des', key: randomBytes(16) };
+  }
+}
+
+function cipherInputs(f: CipherFamily, c: DriverCase): BadInput[] {
+  const key = randomBytes(f.keyLengths[0]!);
+  const spec = specOf(f, { key });
+  const block = randomBytes(32);
+  const iv = f.ivLength > 0 ? { iv: randomBytes(f.ivLength) } : undefined;
+  const rejectsBoth = (data: Buffer, options: { iv?: Buffer } | undefined) =>
+    using(CipherSession, c, spec, async (s) => {
+      await assert.rejects(s.encrypt(data, options), kcryptoError('EINVAL', s.driver));
+      await assert.rejects(s.decrypt(data, options), kcryptoError('EINVAL', s.driver));
+    });
+  const out: BadInput[] = [];
+  if (f.ivLength > 0) {
+    out.push({ name: 'IV of 12 bytes: EINVAL', check: () => rejectsBoth(block, { iv: randomBytes(12) }) });
+    out.push({ name: 'no IV: EINVAL', check: () => rejectsBoth(block, undefined) });
+  } else {
+    out.push({ name: 'an IV where the mode takes none: EINVAL', check: () => rejectsBoth(block, { iv: randomBytes(16) }) });
+  }
+  if (f.alignment > 1) out.push({ name: `length not a multiple of ${f.alignment} (17 bytes): EINVAL`, check: () => rejectsBoth(randomBytes(17), iv) });
+  if (f.minLength > 0) out.push({ name: `shorter than ${f.minLength} bytes (15): EINVAL`, check: () => rejectsBoth(randomBytes(15), iv) });
+  return out;
+}
+
+function aeadInputs(f: AeadFamily, c: DriverCase): BadInput[] {
+  const keys = randomKeys(f);
+  const tagLength = f.tagLengths[0]!;
+  const spec = specOf(f, keys, tagLength);
+  const iv = randomBytes(f.ivLengths[0]!);
+  const aad = randomBytes(20);
+  const badIv = randomBytes([16, 12, 6].find((n) => !f.ivLengths.includes(n))!);
+  /** Encrypts a message, spoils one field of the result, and expects `code` from decrypt. */
+  const spoiled = (code: string, spoil: (m: { ciphertext: Buffer; tag: Buffer; aad: Buffer; iv: Buffer }) => void) =>
+    using(AeadSession, c, spec, async (s) => {
+      const { ciphertext, tag } = await s.encrypt(randomBytes(64), { iv, aad });
+      const m = { ciphertext: Buffer.from(ciphertext), tag: Buffer.from(tag), aad: Buffer.from(aad), iv };
+      spoil(m);
+      await assert.rejects(s.decrypt(m.ciphertext, { iv: m.iv, aad: m.aad, tag: m.tag }), kcryptoError(code, s.driver));
+    });
+  const out: BadInput[] = [
+    { name: 'tag length 3 at open: EINVAL', check: () => assert.rejects(openOn(c, specOf(f, keys, 3)), kcryptoError('EINVAL')) },
+    { name: `tag of ${tagLength + 1} bytes to decrypt: EINVAL`, check: () => spoiled('EINVAL', (m) => (m.tag = Buffer.concat([m.tag, Buffer.alloc(1)]))) },
+    {
+      name: `IV of ${badIv.length} bytes: EINVAL`,
+      check: () =>
+        using(AeadSession, c, spec, async (s) => {
+          await assert.rejects(s.encrypt(randomBytes(32), { iv: badIv }), kcryptoError('EINVAL', s.driver));
+          await assert.rejects(s.decrypt(randomBytes(32), { iv: badIv, tag: randomBytes(tagLength) }), kcryptoError('EINVAL', s.driver));
+        }),
+    },
+    { name: 'tampered tag: EBADMSG', check: () => spoiled('EBADMSG', (m) => (m.tag[0]! ^= 0x80)) },
+    { name: 'tampered ciphertext: EBADMSG', check: () => spoiled('EBADMSG', (m) => (m.ciphertext[17]! ^= 0x01)) },
+    { name: 'tampered AAD: EBADMSG', check: () => spoiled('EBADMSG', (m) => (m.aad[19]! ^= 0x01)) },
+  ];
+  if (f.alignment > 1) {
+    out.push({
+      name: `length not a multiple of ${f.alignment} (17 bytes): EINVAL`,
+      check: () => using(AeadSession, c, spec, (s) => assert.rejects(s.encrypt(randomBytes(17), { iv }), kcryptoError('EINVAL', s.driver))),
+    });
+  }
+  return out;
+}
+
+/** Every request kind of a closed session is EBADF. */
+async function closedSession(f: Family, c: DriverCase): Promise<void> {
+  const s = await openOn(c, specOf(f, randomKeys(f)));
+  await s.close();
+  await s.close(); // idempotent
+  const ebadf = kcryptoError('EBADF', s.driver);
+  if (s instanceof CipherSession) await assert.rejects(s.encrypt(Buffer.alloc(16), { iv: Buffer.alloc(16) }), ebadf);
+  if (s instanceof AeadSession) await assert.rejects(s.decrypt(Buffer.alloc(16), { iv: Buffer.alloc(12), tag: Buffer.alloc(16) }), ebadf);
+  if (s instanceof HashSession) {
+    for (const op of [() => s.digest(Buffer.alloc(1)), () => s.update(Buffer.alloc(1)), () => s.final(), () => s.copy()]) await assert.rejects(op(), ebadf);
+  }
+}
+
+/** The bad inputs of one algorithm on one driver. */
+function badInputs(f: Family, c: DriverCase): BadInput[] {
+  const out: BadInput[] = [];
+  const keyLengths = f.kind === 'mac' ? f.keyLengths : f.kind === 'hash' ? undefined : f.keyLengths;
+  if (keyLengths) {
+    const bad = keyLengths[0]! - 1;
+    out.push({ name: `key of ${bad} bytes: EINVAL`, check: () => assert.rejects(openOn(c, specOf(f, { key: randomBytes(bad) })), kcryptoError('EINVAL')) });
+  }
+  if (f.kind === 'cipher') out.push(...cipherInputs(f, c));
+  if (f.kind === 'aead') out.push(...aeadInputs(f, c));
+  out.push({ name: 'request on a closed session: EBADF', check: () => closedSession(f, c) });
+  out.push({ name: 'unknown algorithm: ENOENT', check: () => assert.rejects(openOn(c, unknownAlgorithm(f)), kcryptoError('ENOENT')) });
+  out.push({
+    name: 'a driver that implements another algorithm: EINVAL',
+    check: () => assert.rejects(openOn(c, otherAlgorithm(f)), kcryptoError('EINVAL')),
+    ...(c.kernel ? {} : { skip: 'the software driver implements every algorithm' }),
+  });
+  return out;
+}
+
+const countFds = canCountFds();
+
+for (const f of FAMILIES) {
+  describeDrivers(f, await driverCases(f), (c, options) => {
+    let fdsBefore = new Map<number, string>();
+    if (options.skip === undefined) {
+      before(async () => {
+        // Let the driver and the addon create what they keep for the process lifetime
+        // (dispatcher threads and their wake-up descriptors) before taking the snapshot.
+        for (const execution of c.kernel ? (['threads', 'inline'] as const) : [undefined]) {
+          const s = await openOn(c, specOf(f, randomKeys(f)), execution);
+          await validRequest(f, s);
+          await s.close();
+        }
+        fdsBefore = openFds();
+      });
+    }
+    for (const bad of badInputs(f, c)) it(bad.name, bad.skip === undefined ? options : { skip: bad.skip }, bad.check);
+    it('no descriptor left open after the sessions above closed', countFds ? options : { skip: 'no /proc/self/fd here' }, () => {
+      const leaked = leakedFds(fdsBefore, openFds());
+      assert.deepEqual(leaked, [], `${f.kernelName} on ${c.label}: descriptors leaked: ${leaked.join(', ')}`);
+    });
+  });
+}
+
+describe('driver names', () => {
+  it('unknown driver name: ENOENT, with no descriptor left open', async () => {
+    const fdsBefore = openFds();
+    await assert.rejects(openSession({ hash: 'sha256' }, { driver: 'no-such-driver' }), kcryptoError('ENOENT'));
+    await assert.rejects(openSession({ cipher: 'aes-128-cbc', key: randomBytes(16) }, { driver: 'afalg:no-such-driver' }), kcryptoError('ENOENT'));
+    if (countFds) assert.deepEqual(leakedFds(fdsBefore, openFds()), [], 'descriptors leaked by failed opens');
+  });
+});
