@@ -2,7 +2,8 @@
  * Timing loops of the benchmark: serial (one request at a time) and N-in-flight loops for
  * kcrypto, synchronous loops for node:crypto, the C baseline as a child process, and the
  * event-loop delay under load. Every loop reads the clock once per request, as the C
- * baseline does, and starts with an uncounted warm-up of a tenth of its time.
+ * baseline does, and starts with an uncounted warm-up (half its time, at least 0.3 s: V8's optimizing compiler
+ * is itself emulated in the lab guest and takes that long to settle).
  */
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -25,9 +26,14 @@ export function mbPerSecond(s: Sample): number {
   return s.seconds > 0 ? s.bytes / s.seconds / 1e6 : 0;
 }
 
-/** Runs `op` one request at a time for `seconds` (after a warm-up of a tenth of that). */
+/** Uncounted warm-up before each point: half its time, at least 0.3 s. */
+export function warmUpMs(seconds: number): number {
+  return Math.max(300, seconds * 500);
+}
+
+/** Runs `op` one request at a time for `seconds` (after a warm-up, see warmUpMs). */
 export async function serialAsync(op: () => Promise<unknown>, size: number, seconds: number): Promise<Sample> {
-  const warmEnd = performance.now() + seconds * 100;
+  const warmEnd = performance.now() + warmUpMs(seconds);
   for (let i = 0; i < 3 || performance.now() < warmEnd; i++) await op();
   let ops = 0;
   const start = performance.now();
@@ -42,9 +48,9 @@ export async function serialAsync(op: () => Promise<unknown>, size: number, seco
   return { ops, bytes: ops * size, seconds: elapsed };
 }
 
-/** Runs a synchronous `op` in a loop for `seconds` (after a warm-up of a tenth of that). */
+/** Runs a synchronous `op` in a loop for `seconds` (after a warm-up, see warmUpMs). */
 export function serialSync(op: () => unknown, size: number, seconds: number): Sample {
-  const warmEnd = performance.now() + seconds * 100;
+  const warmEnd = performance.now() + warmUpMs(seconds);
   for (let i = 0; i < 3 || performance.now() < warmEnd; i++) op();
   let ops = 0;
   const start = performance.now();
@@ -160,7 +166,7 @@ export interface InFlightDelay {
 }
 
 /**
- * Keeps `n` requests in flight for `seconds` (after a warm-up of a tenth of that) and measures
+ * Keeps `n` requests in flight for `seconds` (after a warm-up, see warmUpMs) and measures
  * the event-loop delay meanwhile. The synchronous burst that issues the first `n` requests is
  * reported separately: it is the caller's own loop, not a completion the library delivers.
  */

@@ -86,7 +86,10 @@ export interface Results {
   policy: Row[];
   costs: CostRow[];
   engine?: { hopNs: number; hopSamples: number; inFlight: number };
+  /** CPU lane of the addon's dispatcher. */
   dispatcher?: Record<string, number>;
+  /** Device lane of the addon's dispatcher. */
+  deviceDispatcher?: Record<string, number>;
   notes: string[];
 }
 
@@ -225,7 +228,7 @@ export function renderReport(r: Results): string {
   md.push(`- node ${r.node}, kcrypto ${r.kcrypto}`);
   md.push(`- AF_ALG: ${r.afalg}`);
   md.push(`- C baseline: ${r.baseline}`);
-  md.push(`- ${r.seconds} s per point${r.quick ? ' (--quick)' : ''}, after an uncounted warm-up of a tenth of that; MB = 10^6 bytes`);
+  md.push(`- ${r.seconds} s per point${r.quick ? ' (--quick)' : ''}, after an uncounted warm-up of half that (at least 0.3 s); MB = 10^6 bytes`);
   md.push('');
 
   const order = (rows: Row[]): Row[] => rows;
@@ -313,7 +316,8 @@ export function renderReport(r: Results): string {
   md.push('## kcrypto engine figures');
   md.push('');
   if (r.engine) md.push(r.engine.hopSamples > 0 ? `- measured thread-hop cost (engineStats): ${(r.engine.hopNs / 1000).toFixed(1)} µs (EWMA over ${r.engine.hopSamples} idle hops)` : '- thread-hop cost: not measured (no request went through the dispatcher)');
-  if (r.dispatcher) md.push(`- dispatcher: ${Object.entries(r.dispatcher).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (r.dispatcher) md.push(`- dispatcher, CPU lane: ${Object.entries(r.dispatcher).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (r.deviceDispatcher) md.push(`- dispatcher, device lane: ${Object.entries(r.deviceDispatcher).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   md.push('');
   if (r.costs.length > 0) {
     md.push(

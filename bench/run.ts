@@ -473,7 +473,11 @@ async function bench(o: Options): Promise<Results> {
   }
   results.engine = engineStats();
   const d = dispatcherStats();
-  if (d) results.dispatcher = { ...d };
+  if (d) {
+    const { cpu, device } = d;
+    results.dispatcher = { ...cpu };
+    results.deviceDispatcher = { ...device };
+  }
 
   for (const s of opened.values()) await s.close().catch(() => undefined);
   return results;

@@ -3,8 +3,10 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "common/loopback_engine.h"
 #include "session_wrap.h"
@@ -61,7 +63,8 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
 }
 
 Addon::~Addon() {
-  if (dispatcher_) dispatcher_->Shutdown();
+  for (auto& d : dispatchers_)
+    if (d) d->Shutdown();
 }
 
 Napi::Value Addon::SetCompletionHandler(const Napi::CallbackInfo& info) {
@@ -69,23 +72,27 @@ Napi::Value Addon::SetCompletionHandler(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(info.Env(), "kcrypto: completion handler must be a function").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  if (dispatcher_) {
+  if (dispatchers_[kCpuLane]) {
     Napi::Error::New(info.Env(), "kcrypto: completion handler already installed").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  dispatcher_ = std::make_unique<Dispatcher>(info.Env(), info[0].As<Napi::Function>());
+  for (auto& d : dispatchers_) d = std::make_unique<Dispatcher>(info.Env(), info[0].As<Napi::Function>());
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  dispatchers_[kCpuLane]->SetMaxThreads(cores > 1 ? cores - 1 : 1);
+  dispatchers_[kDeviceLane]->SetMaxThreads(16);
   return info.Env().Undefined();
 }
 
+// setMaxThreads(lane, n)
 Napi::Value Addon::SetMaxThreads(const Napi::CallbackInfo& info) {
-  if (dispatcher_) dispatcher_->SetMaxThreads(info[0].As<Napi::Number>().Uint32Value());
+  if (Dispatcher* d = dispatcher(info[0].As<Napi::Number>().Uint32Value())) d->SetMaxThreads(info[1].As<Napi::Number>().Uint32Value());
   return info.Env().Undefined();
 }
 
-Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+namespace {
+
+Napi::Object StatsObject(Napi::Env env, const Dispatcher::Stats& s) {
   Napi::Object o = Napi::Object::New(env);
-  Dispatcher::Stats s = dispatcher_ ? dispatcher_->stats() : Dispatcher::Stats{};
   o.Set("threads", static_cast<double>(s.threads));
   o.Set("idle", static_cast<double>(s.idle));
   o.Set("queued", static_cast<double>(s.queued));
@@ -93,6 +100,29 @@ Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
   o.Set("maxThreads", static_cast<double>(s.max_threads));
   o.Set("wakeups", static_cast<double>(s.wakeups));
   o.Set("deliveries", static_cast<double>(s.deliveries));
+  return o;
+}
+
+}  // namespace
+
+// Totals over both lanes, and each lane under `cpu` and `device`.
+Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Dispatcher::Stats lanes[kLanes];
+  Dispatcher::Stats total;
+  for (uint32_t i = 0; i < kLanes; ++i) {
+    if (dispatchers_[i]) lanes[i] = dispatchers_[i]->stats();
+    total.threads += lanes[i].threads;
+    total.idle += lanes[i].idle;
+    total.queued += lanes[i].queued;
+    total.running += lanes[i].running;
+    total.max_threads += lanes[i].max_threads;
+    total.wakeups += lanes[i].wakeups;
+    total.deliveries += lanes[i].deliveries;
+  }
+  Napi::Object o = StatsObject(env, total);
+  o.Set("cpu", StatsObject(env, lanes[kCpuLane]));
+  o.Set("device", StatsObject(env, lanes[kDeviceLane]));
   return o;
 }
 

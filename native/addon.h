@@ -14,7 +14,11 @@ class Addon : public Napi::Addon<Addon> {
   Addon(Napi::Env env, Napi::Object exports);
   ~Addon();
 
-  Dispatcher* dispatcher() const { return dispatcher_.get(); }
+  // Lanes: CPU-bound requests (capped below the number of cores, so the JavaScript thread keeps
+  // one) and device requests (which sleep in the kernel for the device's latency, so many may
+  // be in flight at once).
+  enum Lane : uint32_t { kCpuLane = 0, kDeviceLane = 1, kLanes = 2 };
+  Dispatcher* dispatcher(uint32_t lane) const { return lane < kLanes ? dispatchers_[lane].get() : nullptr; }
   Napi::FunctionReference session_ctor;
 
  private:
@@ -26,7 +30,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
   Napi::Value OpenLoopback(const Napi::CallbackInfo& info);
 
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<Dispatcher> dispatchers_[kLanes];
 };
 
 // Builds the Error that JavaScript turns into a KCryptoError: errno and syscall attached.

@@ -4,14 +4,22 @@ namespace kcrypto {
 
 namespace {
 
-bool AsBytes(Napi::Value v, uint8_t** data, size_t* len) {
-  if (!v.IsTypedArray()) return false;
-  Napi::TypedArray ta = v.As<Napi::TypedArray>();
-  if (ta.TypedArrayType() != napi_uint8_array) return false;
-  Napi::Uint8Array u8 = v.As<Napi::Uint8Array>();
-  *data = u8.Data();
-  *len = u8.ByteLength();
+// One napi_get_typedarray_info per buffer: the node-addon-api wrappers make four N-API calls
+// for the same answer, and N-API calls are a measurable share of a small request's cost.
+bool AsBytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* bytes = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &length, &bytes, nullptr, nullptr) != napi_ok) return false;
+  if (type != napi_uint8_array) return false;
+  *data = static_cast<uint8_t*>(bytes);
+  *len = length;
   return true;
+}
+
+bool IsNullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && (t == napi_null || t == napi_undefined);
 }
 
 }  // namespace
@@ -22,47 +30,60 @@ bool ReadRequest(const Napi::CallbackInfo& info, size_t first, Request* req) {
     Napi::TypeError::New(env, "kcrypto: request needs op, input, output, iv, assocLen, stream").ThrowAsJavaScriptException();
     return false;
   }
-  req->op = static_cast<Op>(info[first].As<Napi::Number>().Uint32Value());
-  Napi::Value input = info[first + 1];
+  uint32_t op = 0, assoc = 0;
+  int32_t stream = -1;
+  if (napi_get_value_uint32(env, info[first], &op) != napi_ok || napi_get_value_uint32(env, info[first + 4], &assoc) != napi_ok ||
+      napi_get_value_int32(env, info[first + 5], &stream) != napi_ok) {
+    Napi::TypeError::New(env, "kcrypto: op, assocLen and stream must be numbers").ThrowAsJavaScriptException();
+    return false;
+  }
+  req->op = static_cast<Op>(op);
+  req->assoc_len = assoc;
+  req->stream = stream;
+
   req->input.clear();
   uint8_t* p = nullptr;
   size_t n = 0;
-  if (input.IsArray()) {
-    Napi::Array arr = input.As<Napi::Array>();
-    req->input.reserve(arr.Length());
-    for (uint32_t i = 0; i < arr.Length(); ++i) {
-      if (!AsBytes(arr.Get(i), &p, &n)) {
-        Napi::TypeError::New(env, "kcrypto: input segments must be Uint8Arrays").ThrowAsJavaScriptException();
-        return false;
-      }
-      if (n > 0) req->input.push_back(iovec{p, n});
-    }
-  } else if (AsBytes(input, &p, &n)) {
+  napi_value input = info[first + 1];
+  if (AsBytes(env, input, &p, &n)) {
     if (n > 0) req->input.push_back(iovec{p, n});
-  } else if (!input.IsNull() && !input.IsUndefined()) {
-    Napi::TypeError::New(env, "kcrypto: input must be a Uint8Array or an array of them").ThrowAsJavaScriptException();
-    return false;
+  } else {
+    bool is_array = false;
+    if (napi_is_array(env, input, &is_array) == napi_ok && is_array) {
+      uint32_t count = 0;
+      napi_get_array_length(env, input, &count);
+      req->input.reserve(count);
+      for (uint32_t i = 0; i < count; ++i) {
+        napi_value el;
+        if (napi_get_element(env, input, i, &el) != napi_ok || !AsBytes(env, el, &p, &n)) {
+          Napi::TypeError::New(env, "kcrypto: input segments must be Uint8Arrays").ThrowAsJavaScriptException();
+          return false;
+        }
+        if (n > 0) req->input.push_back(iovec{p, n});
+      }
+    } else if (!IsNullish(env, input)) {
+      Napi::TypeError::New(env, "kcrypto: input must be a Uint8Array or an array of them").ThrowAsJavaScriptException();
+      return false;
+    }
   }
-  Napi::Value output = info[first + 2];
+
   req->output = nullptr;
   req->output_len = 0;
-  if (!output.IsNull() && !output.IsUndefined() && !AsBytes(output, &req->output, &req->output_len)) {
+  napi_value output = info[first + 2];
+  if (!AsBytes(env, output, &req->output, &req->output_len) && !IsNullish(env, output)) {
     Napi::TypeError::New(env, "kcrypto: output must be a Uint8Array").ThrowAsJavaScriptException();
     return false;
   }
-  Napi::Value iv = info[first + 3];
   req->iv = nullptr;
   req->iv_len = 0;
-  if (!iv.IsNull() && !iv.IsUndefined()) {
-    uint8_t* ivp = nullptr;
-    if (!AsBytes(iv, &ivp, &req->iv_len)) {
-      Napi::TypeError::New(env, "kcrypto: iv must be a Uint8Array").ThrowAsJavaScriptException();
-      return false;
-    }
+  napi_value iv = info[first + 3];
+  uint8_t* ivp = nullptr;
+  if (AsBytes(env, iv, &ivp, &req->iv_len)) {
     req->iv = ivp;
+  } else if (!IsNullish(env, iv)) {
+    Napi::TypeError::New(env, "kcrypto: iv must be a Uint8Array").ThrowAsJavaScriptException();
+    return false;
   }
-  req->assoc_len = info[first + 4].As<Napi::Number>().Uint32Value();
-  req->stream = info[first + 5].As<Napi::Number>().Int32Value();
   return true;
 }
 

@@ -55,14 +55,15 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
-  Dispatcher* d = addon_->dispatcher();
+  // submit(id, lane, op, input, output, iv, assocLen, stream)
+  Dispatcher* d = addon_->dispatcher(info[1].As<Napi::Number>().Uint32Value());
   if (d == nullptr) {
-    Napi::Error::New(info.Env(), "kcrypto: no completion handler installed").ThrowAsJavaScriptException();
+    Napi::Error::New(info.Env(), "kcrypto: no completion handler installed, or no such lane").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
   Job job;
   job.id = info[0].As<Napi::Number>().DoubleValue();
-  if (!ReadRequest(info, 1, &job.request)) return info.Env().Undefined();
+  if (!ReadRequest(info, 2, &job.request)) return info.Env().Undefined();
   job.session = std::move(s);
   d->Submit(std::move(job));
   return info.Env().Undefined();

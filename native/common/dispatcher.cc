@@ -39,9 +39,13 @@ struct Dispatcher::Shared {
 
 Dispatcher::Dispatcher(Napi::Env env, Napi::Function on_complete)
     : shared_(std::make_shared<Shared>()), env_(env) {
-  Shared* raw = shared_.get();
-  shared_->tsfn = Napi::ThreadSafeFunction::New(env, on_complete, "kcrypto.completions", 0, 1);
-  (void)raw;
+  // Node finalizes thread-safe functions itself when the environment is torn down, possibly
+  // before this dispatcher's Shutdown(); from then on nothing may call or release it.
+  std::shared_ptr<Shared> shared = shared_;
+  shared_->tsfn = Napi::ThreadSafeFunction::New(env, on_complete, "kcrypto.completions", 0, 1, [shared](Napi::Env) {
+    std::lock_guard<std::mutex> lock(shared->done_mu);
+    shared->js_closed = true;
+  });
   // Idle: an addon with nothing in flight must not keep the process alive.
   shared_->tsfn.Unref(env);
 }
@@ -176,8 +180,10 @@ void Dispatcher::Shutdown() {
   shared_->exit_cv.wait_for(lock, std::chrono::seconds(2), [this] { return shared_->running == 0; });
   lock.unlock();
   std::lock_guard<std::mutex> done_lock(shared_->done_mu);
-  shared_->js_closed = true;
-  shared_->tsfn.Abort();
+  if (!shared_->js_closed) {
+    shared_->js_closed = true;
+    shared_->tsfn.Abort();
+  }
 }
 
 }  // namespace kcrypto

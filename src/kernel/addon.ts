@@ -12,8 +12,11 @@ import { fileURLToPath } from 'node:url';
 export interface NativeSession {
   /** Runs a request on the calling thread; returns an encoded status (see status.ts). */
   run(op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): number;
-  /** Queues a request on the addon's threads; its completion arrives through the completion handler. */
-  submit(id: number, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): void;
+  /**
+   * Queues a request on the addon's threads (lane 0: CPU-bound work, at most cores − 1
+   * threads; lane 1: device requests); its completion arrives through the completion handler.
+   */
+  submit(id: number, lane: 0 | 1, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): void;
   openStream(): number;
   copyStream(handle: number): number;
   closeStream(handle: number): void;
@@ -23,8 +26,8 @@ export interface NativeSession {
   maxRequest(): number;
 }
 
-/** Dispatcher counters (see native/common/dispatcher.h). */
-export interface DispatcherStats {
+/** Dispatcher counters of one lane (see native/common/dispatcher.h). */
+export interface LaneStats {
   threads: number;
   idle: number;
   queued: number;
@@ -34,10 +37,16 @@ export interface DispatcherStats {
   deliveries: number;
 }
 
+/** Dispatcher counters: totals, and each lane. */
+export interface DispatcherStats extends LaneStats {
+  cpu: LaneStats;
+  device: LaneStats;
+}
+
 /** The addon's exports. Engine entry points exist only on the systems that have the engine. */
 export interface NativeAddon {
   setCompletionHandler(fn: (batch: Float64Array) => void): void;
-  setMaxThreads(n: number): void;
+  setMaxThreads(lane: 0 | 1, n: number): void;
   dispatcherStats(): DispatcherStats;
   probeAfAlg(): number;
   probeBind(type: string, name: string): number;
