@@ -23,6 +23,7 @@ import { loadAddon, type DispatcherStats } from '../src/kernel/addon.js';
 import { engineStats, KernelSession, type KernelSessionStats } from '../src/kernel/engine.js';
 import { idleLoopDelay, inFlight, loopDelayInFlight, runBaseline, serialAsync, serialSync, type Sample } from './measure.js';
 import { renderReport, sizeLabel, type Cell, type CostRow, type ExecDelta, type Group, type LoadRow, type Results, type Row } from './report.js';
+import { findPackageRoot } from '../src/package-root.js';
 
 const SIZES = [64, 1024, 16 * 1024, 64 * 1024];
 const SIZE_IN_FLIGHT = 64 * 1024;
@@ -96,20 +97,9 @@ function parseArgs(argv: string[]): Options {
 }
 
 function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'kcrypto') return dir;
-      } catch {
-        // keep looking
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error('bench: cannot find the kcrypto package root');
-    dir = up;
-  }
+  const root = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+  if (root === null) throw new Error('bench: cannot find the kcrypto package root');
+  return root;
 }
 
 function log(msg: string): void {

@@ -3,10 +3,12 @@
  * (not built, wrong platform, `--no-addons`) the package still works on its software driver
  * and reports why the kernel paths are unavailable.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { findPackageRoot } from '../package-root.js';
 
 /** A native engine session (see native/session_wrap.h). */
 export interface NativeSession {
@@ -59,23 +61,6 @@ export interface NativeAddon {
 /** The result of trying to load the addon. */
 export type AddonLoad = { addon: NativeAddon; path: string; error?: undefined } | { addon: null; path?: string; error: string };
 
-function packageRoot(start: string): string | null {
-  let dir = start;
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'kcrypto') return dir;
-      } catch {
-        // unreadable package.json: keep walking up
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
-}
-
 let cached: AddonLoad | undefined;
 
 /**
@@ -85,7 +70,7 @@ let cached: AddonLoad | undefined;
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
   const here = dirname(fileURLToPath(import.meta.url));
-  const root = packageRoot(here);
+  const root = findPackageRoot(here);
   const candidates = [process.env['KCRYPTO_ADDON'], root && join(root, 'build', 'Release', 'kcrypto.node'), root && join(root, 'build', 'Debug', 'kcrypto.node')].filter(
     (p): p is string => typeof p === 'string' && p.length > 0,
   );

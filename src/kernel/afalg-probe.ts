@@ -18,7 +18,7 @@
  */
 
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { ProcCryptoEntry } from './proc-crypto.js';
 
 /** The AF_ALG socket types (`salg_type`) the upstream kernel implements. */

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   ASYNC_REFUSED_REASON,
   type AfAlgNative,
@@ -16,23 +15,14 @@ import {
   readModprobeFiles,
 } from '../../src/kernel/afalg-probe.js';
 import { type ProcCryptoEntry, parseProcCrypto } from '../../src/kernel/proc-crypto.js';
+import { readFixture } from '../support/package-root.js';
 
-function fixture(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(dir, 'test', 'fixtures', name);
-    if (existsSync(p)) return readFileSync(p, 'utf8');
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`fixture ${name} not found`);
-    dir = up;
-  }
-}
 
 /** Linux x86_64 values, as the addon would report them. */
 const LINUX: Record<string, number> = {
   EPERM: 1, ENOENT: 2, EACCES: 13, EBUSY: 16, EINVAL: 22, ENOPROTOOPT: 92, EAFNOSUPPORT: 97,
 };
-const ENTRIES = parseProcCrypto(fixture('proc-crypto-6.1-qemu.txt'));
+const ENTRIES = parseProcCrypto(readFixture('proc-crypto-6.1-qemu.txt'));
 const NO_CONFIG = { modprobeFiles: [], cmdline: null, platform: 'linux' as const };
 
 interface FakeKernel {

@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type DriverKind, classifyDriver } from '../../src/kernel/classify.js';
 import { parseProcCrypto } from '../../src/kernel/proc-crypto.js';
+import { readFixture } from '../support/package-root.js';
 
-function fixture(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(dir, 'test', 'fixtures', name);
-    if (existsSync(p)) return readFileSync(p, 'utf8');
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`fixture ${name} not found`);
-    dir = up;
-  }
-}
 
 interface Case {
   driver: string;
@@ -113,7 +101,7 @@ describe('classifyDriver', () => {
   });
 
   it('finds hardware only in virtio-crypto on the QEMU guest capture', () => {
-    const es = parseProcCrypto(fixture('proc-crypto-6.1-qemu.txt'));
+    const es = parseProcCrypto(readFixture('proc-crypto-6.1-qemu.txt'));
     for (const e of es) {
       const r = classifyDriver(e);
       const virtio = /virtio/.test(e.module) || /virtio/.test(e.driver);

@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type AfAlgNative, type AfAlgType, PROBE_NAMES, afalgTypeOf } from '../../src/kernel/afalg-probe.js';
 import { type DiscoverKernelOptions, type KernelDriver, discoverKernel } from '../../src/kernel/discovery.js';
 import { parseProcCrypto } from '../../src/kernel/proc-crypto.js';
+import { readFixture } from '../support/package-root.js';
 
-function fixture(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(dir, 'test', 'fixtures', name);
-    if (existsSync(p)) return readFileSync(p, 'utf8');
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`fixture ${name} not found`);
-    dir = up;
-  }
-}
 
-const TEXT = fixture('proc-crypto-6.1-qemu.txt');
+const TEXT = readFixture('proc-crypto-6.1-qemu.txt');
 const ENTRIES = parseProcCrypto(TEXT);
 /** Linux x86_64 values, as the addon would report them. */
 const LINUX: Record<string, number> = { EPERM: 1, ENOENT: 2, EACCES: 13, EINVAL: 22, EAFNOSUPPORT: 97 };

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type ProcCryptoEntry, parseProcCrypto, readProcCrypto } from '../../src/kernel/proc-crypto.js';
+import { readFixture } from '../support/package-root.js';
 
 /** Finds test/fixtures/<name> from either the source tree or the compiled tree. */
-function fixture(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(dir, 'test', 'fixtures', name);
-    if (existsSync(p)) return readFileSync(p, 'utf8');
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`fixture ${name} not found`);
-    dir = up;
-  }
-}
 
 const VIRTIO = `name         : cbc(aes)
 driver       : virtio_crypto_aes_cbc
@@ -188,7 +178,7 @@ async        : maybe
   });
 
   it('parses the 6.1 QEMU guest capture into well-formed records', () => {
-    const es = parseProcCrypto(fixture('proc-crypto-6.1-qemu.txt'));
+    const es = parseProcCrypto(readFixture('proc-crypto-6.1-qemu.txt'));
     assert.ok(es.length > 0);
     for (const e of es) {
       assert.ok(e.name !== '' && e.driver !== '', `record without names: ${JSON.stringify(e)}`);
