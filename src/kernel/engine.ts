@@ -56,39 +56,22 @@ interface Pending {
   map: (bytes: number) => unknown;
   keep: unknown[];
   size: number;
+  /** performance.now() at submission, when nothing else was in flight (a clean hop sample). */
+  aloneSince: number;
 }
 
 /**
  * What a round trip through the dispatcher costs (thread wake-up, completion hand-off, the
- * JavaScript callback), measured once per process with zero-work requests on the loopback
- * engine: measuring it on real traffic would fold in queueing and a busy event loop.
+ * JavaScript callback), learnt from requests that were alone in flight: their latency minus
+ * their own work. The update grows slowly and falls fast, so a round trip that waited on a
+ * busy event loop (which says nothing about the hop) barely moves it.
  */
 class HopCost {
-  /** ns per round trip; a guess until calibrated. */
+  /** ns per round trip; a guess until measured. */
   ns = 100_000;
   samples = 0;
-  private started = false;
-
-  calibrate(addon: NativeAddon, completions: Completions): void {
-    if (this.started) return;
-    this.started = true;
-    const probe = new KernelSession(addon.openLoopback(0, 0), 'calibration', true, 'threads', completions);
-    const times: number[] = [];
-    const out = Buffer.alloc(1);
-    const once = (): void => {
-      const t0 = performance.now();
-      probe.request(Op.Encrypt, null, out, null, 0).then(() => {
-        times.push((performance.now() - t0) * 1e6);
-        if (times.length < 9) return once();
-        // A low quantile: calibration runs as the first sessions open, while the event loop may
-        // still be busy with driver discovery, which would inflate the middle of the sample.
-        times.sort((a, b) => a - b);
-        this.ns = times[2]!;
-        this.samples = times.length;
-        void probe.close();
-      }, () => void probe.close());
-    };
-    once();
+  observe(ns: number): void {
+    this.ns = this.samples++ === 0 ? Math.min(ns, 4 * this.ns) : robustUpdate(this.ns, ns);
   }
 }
 
@@ -118,10 +101,6 @@ class Completions {
 
   get deferredCount(): number {
     return this.deferred.length;
-  }
-
-  calibrate(): void {
-    this.hop.calibrate(this.addon, this);
   }
 
   add(p: Pending): number {
@@ -170,6 +149,7 @@ class Completions {
   }
 
   private deliver(batch: Float64Array): void {
+    const now = performance.now();
     let end = batch.length;
     if (end > this.slice * 3) {
       end = this.slice * 3;
@@ -186,6 +166,7 @@ class Completions {
       const p = this.pending.get(id);
       if (!p) continue;
       this.pending.delete(id);
+      if (p.aloneSince >= 0 && batch.length === 3) this.hop.observe(Math.max(0, (now - p.aloneSince) * 1e6 - ns));
       p.session.complete(p, result, ns);
     }
   }
@@ -265,16 +246,10 @@ export class KernelSession {
     readonly driver: string,
     readonly synchronous: boolean,
     readonly execution: Execution = 'auto',
-    completionRouter?: Completions,
   ) {
-    if (completionRouter) {
-      this.completions = completionRouter;
-      return;
-    }
     const { addon } = loadAddon();
     if (!addon) throw new Error('kcrypto: native addon not loaded');
     this.completions = router(addon);
-    if (execution === 'auto') this.completions.calibrate();
   }
 
   /** Predicted cost of a request of `size` bytes, in ns. */
@@ -407,7 +382,7 @@ export class KernelSession {
     resolve: (v: unknown) => void,
     reject: (e: unknown) => void,
   ): void {
-    const p: Pending = { session: this, resolve, reject, map, keep: [input, output, iv], size };
+    const p: Pending = { session: this, resolve, reject, map, keep: [input, output, iv], size, aloneSince: this.completions.inFlight === 0 ? performance.now() : -1 };
     const id = this.completions.add(p);
     this.inFlight++;
     this.counters.threaded++;
