@@ -1,0 +1,91 @@
+/**
+ * crypto(9) constants with their C names and FreeBSD's numbering (crypto.9 and cryptodev.h;
+ * algorithms added after the 2015 man page keep the numbers FreeBSD gave them later). Drivers
+ * translate them to their own interface's ids; these numbers never reach a kernel.
+ */
+
+/* Algorithms (cri_alg / crd_alg). */
+export const CRYPTO_DES_CBC = 1;
+export const CRYPTO_3DES_CBC = 2;
+export const CRYPTO_BLF_CBC = 3;
+export const CRYPTO_CAST_CBC = 4;
+export const CRYPTO_SKIPJACK_CBC = 5;
+export const CRYPTO_MD5_HMAC = 6;
+export const CRYPTO_SHA1_HMAC = 7;
+export const CRYPTO_RIPEMD160_HMAC = 8;
+export const CRYPTO_MD5_KPDK = 9;
+export const CRYPTO_SHA1_KPDK = 10;
+export const CRYPTO_RIJNDAEL128_CBC = 11;
+export const CRYPTO_AES_CBC = 11;
+export const CRYPTO_ARC4 = 12;
+export const CRYPTO_MD5 = 13;
+export const CRYPTO_SHA1 = 14;
+export const CRYPTO_NULL_HMAC = 15;
+export const CRYPTO_NULL_CBC = 16;
+export const CRYPTO_DEFLATE_COMP = 17;
+export const CRYPTO_SHA2_256_HMAC = 18;
+export const CRYPTO_SHA2_384_HMAC = 19;
+export const CRYPTO_SHA2_512_HMAC = 20;
+export const CRYPTO_CAMELLIA_CBC = 21;
+export const CRYPTO_AES_XTS = 22;
+export const CRYPTO_AES_ICM = 23;
+export const CRYPTO_AES_NIST_GMAC = 24;
+export const CRYPTO_AES_NIST_GCM_16 = 25;
+export const CRYPTO_AES_128_NIST_GMAC = 26;
+export const CRYPTO_AES_192_NIST_GMAC = 27;
+export const CRYPTO_AES_256_NIST_GMAC = 28;
+export const CRYPTO_BLAKE2B = 29;
+export const CRYPTO_BLAKE2S = 30;
+export const CRYPTO_CHACHA20 = 31;
+export const CRYPTO_SHA2_224_HMAC = 32;
+export const CRYPTO_RIPEMD160 = 33;
+export const CRYPTO_SHA2_224 = 34;
+export const CRYPTO_SHA2_256 = 35;
+export const CRYPTO_SHA2_384 = 36;
+export const CRYPTO_SHA2_512 = 37;
+export const CRYPTO_POLY1305 = 38;
+export const CRYPTO_AES_CCM_CBC_MAC = 39;
+export const CRYPTO_AES_CCM_16 = 40;
+export const CRYPTO_CHACHA20_POLY1305 = 41;
+export const CRYPTO_ALGORITHM_MAX = 41;
+
+/* Descriptor flags (crd_flags). */
+export const CRD_F_ENCRYPT = 0x01;
+export const CRD_F_IV_PRESENT = 0x02;
+export const CRD_F_IV_EXPLICIT = 0x04;
+export const CRD_F_DSA_SHA_NEEDED = 0x08;
+export const CRD_F_KEY_EXPLICIT = 0x10;
+export const CRD_F_COMP = 0x0f;
+
+/* Request flags (crp_flags). */
+export const CRYPTO_F_IMBUF = 0x0001;
+export const CRYPTO_F_IOV = 0x0002;
+export const CRYPTO_F_BATCH = 0x0008;
+export const CRYPTO_F_CBIMM = 0x0010;
+export const CRYPTO_F_DONE = 0x0020;
+export const CRYPTO_F_CBIFSYNC = 0x0040;
+
+/* Driver capability flags (crypto_get_driverid, crid of crypto_newsession). */
+export const CRYPTOCAP_F_HARDWARE = 0x01000000;
+export const CRYPTOCAP_F_SOFTWARE = 0x02000000;
+export const CRYPTOCAP_F_SYNC = 0x04000000;
+export const CRYPTOCAP_F_CLEANUP = 0x80000000;
+
+/* Keying operations (krp_op) and their parameter counts. */
+export const CRK_MOD_EXP = 0;
+export const CRK_MOD_EXP_CRT = 1;
+export const CRK_DSA_SIGN = 2;
+export const CRK_DSA_VERIFY = 3;
+export const CRK_DH_COMPUTE_KEY = 4;
+export const CRK_ALGORITHM_MAX = 4;
+export const CRK_MAXPARAM = 8;
+
+/* Queues for crypto_unblock. */
+export const CRYPTO_SYMQ = 0x1;
+export const CRYPTO_ASYMQ = 0x2;
+
+/* Hint passed to process() when more requests for the same driver follow (batches). */
+export const CRYPTO_HINT_MORE = 0x1;
+
+/** Largest IV (cri_iv / crd_iv). */
+export const EALG_MAX_BLOCK_LEN = 16;

@@ -1,0 +1,518 @@
+/**
+ * The crypto(9) framework in TypeScript: drivers register algorithms, consumers open sessions
+ * and dispatch requests that complete through callbacks. Pure logic, no I/O of its own: the
+ * drivers do the work (kcrypto's own drivers reach the kernel through the addon).
+ *
+ * Beyond the 2015 man page it follows FreeBSD's and NetBSD's dispatch behaviour: a driver's
+ * process() runs in the dispatcher's context and must not block; ERESTART requeues the
+ * request at the head and marks the driver blocked until crypto_unblock(); requests of one
+ * session keep their order; unregistering a driver migrates its sessions, and their requests
+ * come back once with EAGAIN and the new sid.
+ */
+import { KCryptoError } from '../errors.js';
+import { errnoOf } from '../kernel/status.js';
+import {
+  CRYPTO_ASYMQ,
+  CRYPTO_F_BATCH,
+  CRYPTO_F_CBIFSYNC,
+  CRYPTO_F_CBIMM,
+  CRYPTO_F_DONE,
+  CRYPTO_HINT_MORE,
+  CRYPTO_SYMQ,
+  CRYPTOCAP_F_CLEANUP,
+  CRYPTOCAP_F_HARDWARE,
+  CRYPTOCAP_F_SOFTWARE,
+  CRYPTOCAP_F_SYNC,
+} from './constants.js';
+import { CryptKop, CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
+
+/** What a driver gives the framework on its first register() call. */
+export interface DriverImpl {
+  /** Establishes a session for the chain; returns the driver's own session number (lid). */
+  newSession(arg: unknown, cri: CryptoIni): number | Promise<number>;
+  /** Tears down a session (sid = driver id << 32 | lid). */
+  freeSession(arg: unknown, sid: bigint): void | Promise<void>;
+  /**
+   * Starts a request; must not block. Returns 0 (the driver calls framework.done(crp) when it
+   * completes, possibly before returning), ERESTART (temporarily full: the framework requeues
+   * it and sends nothing more until unblock()), or an errno to fail it at once.
+   */
+  process(arg: unknown, crp: CryptoOp, hint: number): number;
+  /** Starts a keying operation (for drivers that kregister()); same contract with kdone(). */
+  kprocess?(arg: unknown, krp: CryptKop, hint: number): number;
+}
+
+/** Per-driver statistics. */
+export interface DriverStats {
+  id: number;
+  name: string;
+  flags: number;
+  sessions: number;
+  requests: number;
+  errors: number;
+  blocks: number;
+  queueLength: number;
+  inFlight: number;
+  bytes: number;
+  /** Completion latency percentiles in ms over the recent requests. */
+  latency: { p50: number; p90: number; p99: number; samples: number };
+  migrated: number;
+}
+
+interface Driver {
+  id: number;
+  name: string;
+  flags: number;
+  algs: Map<number, { maxOpLen: number; flags: number }>;
+  kalgs: Map<number, number>;
+  impl: DriverImpl | null;
+  arg: unknown;
+  blocked: boolean;
+  kblocked: boolean;
+  queue: CryptoOp[];
+  kqueue: CryptKop[];
+  sessions: number;
+  inFlight: Set<CryptoOp>;
+  flushScheduled: boolean;
+  stats: { requests: number; errors: number; blocks: number; bytes: number; migrated: number; latencies: number[]; next: number };
+}
+
+interface Session {
+  sid: bigint;
+  driver: Driver;
+  cri: CryptoIni;
+  /** Set once the session has moved: requests for it come back with EAGAIN and this sid. */
+  movedTo: bigint | null;
+}
+
+const LATENCY_WINDOW = 1024;
+
+function bufLength(buf: Uint8Array | Uint8Array[]): number {
+  return Array.isArray(buf) ? buf.reduce((n, b) => n + b.length, 0) : buf.length;
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** The framework. `framework` (index) is the process-wide instance; tests may make their own. */
+export class Framework {
+  private readonly drivers = new Map<number, Driver>();
+  private readonly sessions = new Map<bigint, Session>();
+  private nextDriverId = 0;
+  private readonly started = new WeakMap<object, number>();
+  /** The driver a request was dispatched to (its sid may change if its session moves). */
+  private readonly owner = new WeakMap<CryptoOp, Driver>();
+  private returnQueue: (CryptoOp | CryptKop)[] = [];
+  private returnScheduled = false;
+
+  /** errno numbers of this host, resolved once. */
+  readonly ERESTART = errnoOf('ERESTART');
+  private readonly EAGAIN = errnoOf('EAGAIN');
+  private readonly EINVAL = errnoOf('EINVAL');
+  private readonly EOPNOTSUPP = errnoOf('EOPNOTSUPP');
+  private readonly ENOENT = errnoOf('ENOENT');
+
+  private fail(code: 'EINVAL' | 'EOPNOTSUPP' | 'ENOENT', message: string, driver = 'framework'): KCryptoError {
+    return new KCryptoError(message, { code, errno: errnoOf(code), syscall: 'framework', driver });
+  }
+
+  // ---- driver side -------------------------------------------------------------------------
+
+  /** crypto_get_driverid: a new driver id (CRYPTOCAP_F_* flags); `name` is for findDriver(). */
+  getDriverId(flags: number, name = `driver${this.nextDriverId}`): number {
+    const id = this.nextDriverId++;
+    this.drivers.set(id, {
+      id,
+      name,
+      flags: flags >>> 0,
+      algs: new Map(),
+      kalgs: new Map(),
+      impl: null,
+      arg: undefined,
+      blocked: false,
+      kblocked: false,
+      queue: [],
+      kqueue: [],
+      sessions: 0,
+      inFlight: new Set(),
+      flushScheduled: false,
+      stats: { requests: 0, errors: 0, blocks: 0, bytes: 0, migrated: 0, latencies: [], next: 0 },
+    });
+    return id;
+  }
+
+  private driver(id: number): Driver {
+    const d = this.drivers.get(id);
+    if (!d || d.flags & CRYPTOCAP_F_CLEANUP) throw this.fail('EINVAL', `no driver ${id}`);
+    return d;
+  }
+
+  /**
+   * crypto_register: the driver supports `alg` (operations up to `maxOpLen` bits). The first
+   * call must give `impl`; later calls may omit it (as the man page's "ignored" arguments).
+   */
+  register(id: number, alg: number, maxOpLen: number, flags: number, impl?: DriverImpl, arg?: unknown): number {
+    const d = this.driver(id);
+    if (!d.impl) {
+      if (!impl) throw this.fail('EINVAL', `driver ${id}: the first register() must give newSession, freeSession and process`);
+      d.impl = impl;
+      d.arg = arg;
+    }
+    d.algs.set(alg, { maxOpLen, flags });
+    return 0;
+  }
+
+  /** crypto_kregister: the driver supports keying operation `kalg` (CRK_*). */
+  kregister(id: number, kalg: number, flags: number, impl?: DriverImpl, arg?: unknown): number {
+    const d = this.driver(id);
+    if (!d.impl) {
+      if (!impl) throw this.fail('EINVAL', `driver ${id}: the first kregister() must give the driver's functions`);
+      d.impl = impl;
+      d.arg = arg;
+    }
+    if (!d.impl.kprocess) throw this.fail('EINVAL', `driver ${id}: kregister() needs kprocess`);
+    d.kalgs.set(kalg, flags);
+    return 0;
+  }
+
+  /** crypto_unregister: withdraws `alg`; sessions that use it migrate. The last one disables the driver. */
+  async unregister(id: number, alg: number): Promise<number> {
+    const d = this.driver(id);
+    if (!d.algs.delete(alg)) return this.EINVAL;
+    if (d.algs.size === 0 && d.kalgs.size === 0) return this.unregisterAll(id);
+    await this.migrate(d, (s) => chainAlgs(s.cri).includes(alg));
+    return 0;
+  }
+
+  /** crypto_unregister_all: disables the driver; its sessions migrate to other drivers. */
+  async unregisterAll(id: number): Promise<number> {
+    const d = this.driver(id);
+    d.flags |= CRYPTOCAP_F_CLEANUP;
+    d.algs.clear();
+    d.kalgs.clear();
+    await this.migrate(d, () => true);
+    for (const krp of d.kqueue.splice(0)) {
+      krp.status = this.EAGAIN;
+      this.kdone(krp);
+    }
+    return 0;
+  }
+
+  /** crypto_find_driver: the id of the driver registered under `name`, or -1. */
+  findDriver(name: string): number {
+    for (const d of this.drivers.values()) if (d.name === name && !(d.flags & CRYPTOCAP_F_CLEANUP)) return d.id;
+    return -1;
+  }
+
+  /** crypto_unblock: the driver can take requests again (CRYPTO_SYMQ and/or CRYPTO_ASYMQ). */
+  unblock(id: number, what: number): number {
+    const d = this.drivers.get(id);
+    if (!d) return this.EINVAL;
+    if (what & CRYPTO_SYMQ) d.blocked = false;
+    if (what & CRYPTO_ASYMQ) d.kblocked = false;
+    this.scheduleFlush(d);
+    return 0;
+  }
+
+  /**
+   * crypto_done: the driver finished `crp` (crp.etype says how). Delivers the callback now for
+   * CRYPTO_F_CBIMM (or CBIFSYNC on a CRYPTOCAP_F_SYNC driver), otherwise from the return queue
+   * in a later turn. A request completes once: a second done() is ignored.
+   */
+  done(crp: CryptoOp): void {
+    if (crp.flags & CRYPTO_F_DONE) return;
+    crp.flags |= CRYPTO_F_DONE;
+    const d = this.owner.get(crp);
+    if (d) {
+      d.inFlight.delete(crp);
+      if (crp.etype !== 0) d.stats.errors++;
+      const t0 = this.started.get(crp);
+      if (t0 !== undefined) {
+        const w = d.stats;
+        if (w.latencies.length < LATENCY_WINDOW) w.latencies.push(performance.now() - t0);
+        else w.latencies[w.next++ % LATENCY_WINDOW] = performance.now() - t0;
+      }
+    }
+    const immediate = crp.flags & CRYPTO_F_CBIMM || (crp.flags & CRYPTO_F_CBIFSYNC && d !== undefined && d.flags & CRYPTOCAP_F_SYNC);
+    if (immediate) crp.callback?.(crp);
+    else this.enqueueReturn(crp);
+  }
+
+  /** crypto_kdone: the driver finished a keying operation. */
+  kdone(krp: CryptKop): void {
+    this.enqueueReturn(krp);
+  }
+
+  // ---- consumer side -----------------------------------------------------------------------
+
+  /**
+   * crypto_newsession: a session for the algorithm chain `cri`, on driver `crid` or on any
+   * driver with the CRYPTOCAP_F_HARDWARE / _SOFTWARE flags given (hardware preferred when both;
+   * among equals, the one with the fewest sessions). Resolves with the sid.
+   */
+  async newSession(cri: CryptoIni, crid: number): Promise<bigint> {
+    const algs = chainAlgs(cri);
+    if (algs.length === 0) throw this.fail('EINVAL', 'newSession needs at least one algorithm');
+    const d = this.select(algs, crid);
+    if (!d) throw this.fail('EOPNOTSUPP', `no driver supports ${algs.join(', ')} for crid 0x${(crid >>> 0).toString(16)}`);
+    return this.open(d, cri);
+  }
+
+  private async open(d: Driver, cri: CryptoIni): Promise<bigint> {
+    const lid = await d.impl!.newSession(d.arg, cri);
+    const sid = (BigInt(d.id) << 32n) | BigInt(lid >>> 0);
+    if (this.sessions.has(sid)) throw this.fail('EINVAL', `driver ${d.name} returned session ${lid} twice`, d.name);
+    this.sessions.set(sid, { sid, driver: d, cri: cri.clone(), movedTo: null });
+    d.sessions++;
+    return sid;
+  }
+
+  private select(algs: number[], crid: number, exclude?: Driver): Driver | undefined {
+    const flags = crid & (CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE);
+    const usable = (d: Driver): boolean => d !== exclude && !(d.flags & CRYPTOCAP_F_CLEANUP) && d.impl !== null && algs.every((a) => d.algs.has(a));
+    if (flags === 0) {
+      const d = this.drivers.get(crid);
+      return d && usable(d) ? d : undefined;
+    }
+    const pick = (mask: number): Driver | undefined =>
+      [...this.drivers.values()].filter((d) => usable(d) && d.flags & mask).sort((a, b) => a.sessions - b.sessions)[0];
+    return (flags & CRYPTOCAP_F_HARDWARE ? pick(CRYPTOCAP_F_HARDWARE) : undefined) ?? (flags & CRYPTOCAP_F_SOFTWARE ? pick(CRYPTOCAP_F_SOFTWARE) : undefined);
+  }
+
+  /** crypto_freesession. */
+  async freeSession(sid: bigint): Promise<number> {
+    const s = this.sessions.get(sid);
+    if (!s) return this.EINVAL;
+    this.sessions.delete(sid);
+    if (s.movedTo === null) {
+      s.driver.sessions--;
+      await s.driver.impl!.freeSession(s.driver.arg, sid);
+    }
+    return 0;
+  }
+
+  /** crypto_getreq: a request with `n` linked descriptors. */
+  getReq(n: number): CryptoOp {
+    const crp = new CryptoOp();
+    let prev: CryptoDesc | null = null;
+    for (let i = 0; i < n; i++) {
+      const d = new CryptoDesc();
+      if (prev) prev.next = d;
+      else crp.desc = d;
+      prev = d;
+    }
+    return crp;
+  }
+
+  /** crypto_freereq: releases a request (clears its buffers and keys for the collector). */
+  freeReq(crp: CryptoOp): void {
+    for (let d = crp.desc; d; d = d.next) d.key = null;
+    crp.desc = null;
+    crp.buf = new Uint8Array(0);
+    crp.callback = null;
+    crp.opaque = undefined;
+  }
+
+  /**
+   * crypto_dispatch: starts `crp`. Returns EINVAL when there is no request or no callback;
+   * otherwise 0, and the outcome arrives in crp.etype through the callback, exactly once.
+   */
+  dispatch(crp: CryptoOp | null | undefined): number {
+    if (!crp || typeof crp.callback !== 'function') return this.EINVAL;
+    crp.flags &= ~CRYPTO_F_DONE;
+    crp.etype = 0;
+    const s = this.sessions.get(crp.sid);
+    if (!s) {
+      crp.etype = this.EINVAL;
+      this.enqueueReturn(crp, true);
+      return 0;
+    }
+    if (s.movedTo !== null) {
+      crp.etype = this.EAGAIN;
+      crp.sid = s.movedTo;
+      this.enqueueReturn(crp, true);
+      return 0;
+    }
+    const d = s.driver;
+    this.owner.set(crp, d);
+    d.stats.requests++;
+    d.stats.bytes += bufLength(crp.buf);
+    this.started.set(crp, performance.now());
+    // Behind a blocked driver, a batch being gathered, or earlier requests: keep the order.
+    if (d.blocked || d.queue.length > 0 || crp.flags & CRYPTO_F_BATCH) {
+      d.queue.push(crp);
+      if (!d.blocked) this.scheduleFlush(d);
+      return 0;
+    }
+    this.invoke(d, crp, 0);
+    return 0;
+  }
+
+  /** A promise form of dispatch(): resolves with the request once its callback would run. */
+  process(crp: CryptoOp): Promise<CryptoOp> {
+    return new Promise((resolve) => {
+      crp.callback = resolve;
+      const rc = this.dispatch(crp);
+      if (rc !== 0) throw this.fail('EINVAL', 'dispatch refused the request');
+    });
+  }
+
+  /** Returns false when the driver pushed back (ERESTART): the request went back to the queue head. */
+  private invoke(d: Driver, crp: CryptoOp, hint: number): boolean {
+    d.inFlight.add(crp);
+    let rc: number;
+    try {
+      rc = d.impl!.process(d.arg, crp, hint);
+    } catch (err) {
+      rc = err instanceof KCryptoError ? err.errno : this.EINVAL;
+    }
+    if (rc === this.ERESTART) {
+      d.inFlight.delete(crp);
+      d.blocked = true;
+      d.stats.blocks++;
+      d.queue.unshift(crp);
+      return false;
+    }
+    if (rc !== 0 && !(crp.flags & CRYPTO_F_DONE)) {
+      crp.etype = rc;
+      this.done(crp);
+    }
+    return true;
+  }
+
+  private scheduleFlush(d: Driver): void {
+    if (d.flushScheduled) return;
+    d.flushScheduled = true;
+    queueMicrotask(() => {
+      d.flushScheduled = false;
+      this.flush(d);
+    });
+  }
+
+  /** Submits queued requests while the driver takes them, hinting that more follow. */
+  private flush(d: Driver): void {
+    while (!d.blocked && d.queue.length > 0) {
+      const crp = d.queue.shift()!;
+      if (!this.invoke(d, crp, d.queue.length > 0 ? CRYPTO_HINT_MORE : 0)) break;
+    }
+    while (!d.kblocked && d.kqueue.length > 0) {
+      const krp = d.kqueue.shift()!;
+      const rc = d.impl!.kprocess!(d.arg, krp, d.kqueue.length > 0 ? CRYPTO_HINT_MORE : 0);
+      if (rc === this.ERESTART) {
+        d.kblocked = true;
+        d.stats.blocks++;
+        d.kqueue.unshift(krp);
+        break;
+      }
+      if (rc !== 0) {
+        krp.status = rc;
+        this.kdone(krp);
+      }
+    }
+  }
+
+  /** crypto_kdispatch: a keying operation on a driver that registered it (hardware first). */
+  kdispatch(krp: CryptKop | null | undefined): number {
+    if (!krp || typeof krp.callback !== 'function') return this.EINVAL;
+    krp.status = 0;
+    const candidates = [...this.drivers.values()].filter((d) => !(d.flags & CRYPTOCAP_F_CLEANUP) && d.kalgs.has(krp.op));
+    const d = candidates.find((x) => x.flags & CRYPTOCAP_F_HARDWARE) ?? candidates[0];
+    if (!d) {
+      krp.status = this.EOPNOTSUPP;
+      this.kdone(krp);
+      return 0;
+    }
+    krp.hid = d.id;
+    d.stats.requests++;
+    d.kqueue.push(krp);
+    this.flush(d);
+    return 0;
+  }
+
+  // ---- completion delivery and migration ----------------------------------------------------
+
+  private enqueueReturn(r: CryptoOp | CryptKop, fromDispatch = false): void {
+    // A request that never reached a driver is still answered asynchronously: dispatch()
+    // returns before any callback, as with a driver that queues.
+    if (fromDispatch && r instanceof CryptoOp) r.flags |= CRYPTO_F_DONE;
+    this.returnQueue.push(r);
+    if (this.returnScheduled) return;
+    this.returnScheduled = true;
+    setImmediate(() => {
+      this.returnScheduled = false;
+      const batch = this.returnQueue;
+      this.returnQueue = [];
+      for (const x of batch) x.callback?.(x as never);
+    });
+  }
+
+  /**
+   * Moves the sessions of `d` selected by `which` to other drivers: each gets a new session
+   * from its saved chain; the requests waiting in the driver's queue come back with EAGAIN and
+   * the new sid; later requests with the old sid get the same answer. Requests already handed
+   * to the driver complete as the driver completes them.
+   */
+  private async migrate(d: Driver, which: (s: Session) => boolean): Promise<void> {
+    const moving = [...this.sessions.values()].filter((s) => s.driver === d && s.movedTo === null && which(s));
+    for (const s of moving) {
+      const target = this.select(chainAlgs(s.cri), CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE, d);
+      let to: bigint | null = null;
+      if (target) {
+        try {
+          to = await this.open(target, s.cri);
+        } catch {
+          to = null;
+        }
+      }
+      s.movedTo = to ?? -1n;
+      d.sessions--;
+      d.stats.migrated++;
+      if (!(d.flags & CRYPTOCAP_F_CLEANUP)) await Promise.resolve(d.impl!.freeSession(d.arg, s.sid)).catch(() => undefined);
+    }
+    const stay: CryptoOp[] = [];
+    for (const crp of d.queue.splice(0)) {
+      const s = this.sessions.get(crp.sid);
+      if (s && s.movedTo !== null) {
+        // No driver left for it: ENOENT rather than EAGAIN, which would invite a resubmit to nowhere.
+        if (s.movedTo === -1n) crp.etype = this.ENOENT;
+        else {
+          crp.etype = this.EAGAIN;
+          crp.sid = s.movedTo;
+        }
+        this.done(crp);
+      } else stay.push(crp);
+    }
+    d.queue.push(...stay);
+  }
+
+  // ---- statistics ---------------------------------------------------------------------------
+
+  /** Per-driver statistics. */
+  stats(): DriverStats[] {
+    return [...this.drivers.values()].map((d) => {
+      const lat = [...d.stats.latencies].sort((a, b) => a - b);
+      return {
+        id: d.id,
+        name: d.name,
+        flags: d.flags,
+        sessions: d.sessions,
+        requests: d.stats.requests,
+        errors: d.stats.errors,
+        blocks: d.stats.blocks,
+        queueLength: d.queue.length + d.kqueue.length,
+        inFlight: d.inFlight.size,
+        bytes: d.stats.bytes,
+        latency: { p50: percentile(lat, 0.5), p90: percentile(lat, 0.9), p99: percentile(lat, 0.99), samples: lat.length },
+        migrated: d.stats.migrated,
+      };
+    });
+  }
+}
+
+function chainAlgs(cri: CryptoIni | null): number[] {
+  const out: number[] = [];
+  for (let c = cri; c; c = c.next) out.push(c.alg);
+  return out;
+}

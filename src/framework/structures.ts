@@ -1,0 +1,86 @@
+/**
+ * The crypto(9) structures, as TypeScript classes with the man page's fields in camelCase.
+ */
+import { EALG_MAX_BLOCK_LEN } from './constants.js';
+
+/** Session initialisation for one algorithm (struct cryptoini); chained with `next`. */
+export class CryptoIni {
+  alg = 0;
+  /** Key length in bits. */
+  klen = 0;
+  /** MAC bytes to copy back; 0 means the whole digest. */
+  mlen = 0;
+  key: Uint8Array | null = null;
+  iv: Uint8Array = new Uint8Array(EALG_MAX_BLOCK_LEN);
+  next: CryptoIni | null = null;
+
+  constructor(init: Partial<Omit<CryptoIni, 'clone'>> = {}) {
+    Object.assign(this, init);
+  }
+
+  /** A deep copy of the chain (the framework keeps one to migrate the session). */
+  clone(): CryptoIni {
+    const c = new CryptoIni({ alg: this.alg, klen: this.klen, mlen: this.mlen, key: this.key ? Uint8Array.from(this.key) : null, iv: Uint8Array.from(this.iv) });
+    c.next = this.next ? this.next.clone() : null;
+    return c;
+  }
+}
+
+/** One operation over a region of the request's buffer (struct cryptodesc); chained with `next`. */
+export class CryptoDesc {
+  /** Offset where processing starts. */
+  skip = 0;
+  /** Bytes processed from `skip`. */
+  len = 0;
+  /** Offset of the IV (ciphers) or where the MAC goes (hashes). */
+  inject = 0;
+  /** CRD_F_* */
+  flags = 0;
+  alg = 0;
+  key: Uint8Array | null = null;
+  /** Key length in bits (with CRD_F_KEY_EXPLICIT). */
+  klen = 0;
+  iv: Uint8Array = new Uint8Array(EALG_MAX_BLOCK_LEN);
+  next: CryptoDesc | null = null;
+}
+
+/** A symmetric request (struct cryptop). */
+export class CryptoOp {
+  sid = 0n;
+  /** Bytes to process (the buffer's length). */
+  ilen = 0;
+  /** Bytes of result. */
+  olen = 0;
+  /** errno of a failed request, 0 on success; EAGAIN: the session moved to `sid`, resubmit. */
+  etype = 0;
+  /** CRYPTO_F_* */
+  flags = 0;
+  /** One buffer, or several (CRYPTO_F_IOV) taken as one in order. */
+  buf: Uint8Array | Uint8Array[] = new Uint8Array(0);
+  /** Passed through untouched, for the caller. */
+  opaque: unknown = undefined;
+  desc: CryptoDesc | null = null;
+  callback: ((crp: CryptoOp) => void) | null = null;
+  /** Where a MAC goes when no descriptor injects it into the buffer. */
+  mac: Uint8Array | null = null;
+}
+
+/** A big-number parameter of a keying operation (struct crparam): little-endian bytes. */
+export interface CrParam {
+  p: Uint8Array;
+  nbits: number;
+}
+
+/** A keying operation (struct cryptkop). */
+export class CryptKop {
+  /** CRK_* */
+  op = 0;
+  /** errno of a failed operation, 0 on success. */
+  status = 0;
+  iparams = 0;
+  oparams = 0;
+  /** The driver that served it. */
+  hid = -1;
+  params: CrParam[] = [];
+  callback: ((krp: CryptKop) => void) | null = null;
+}
