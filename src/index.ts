@@ -13,3 +13,7 @@ export type { DriverInfo, DriverInterface } from './api/drivers.js';
 export { kernelReport } from './api/kernel-view.js';
 export type { Execution } from './kernel/engine.js';
 export { ciphers, hashes } from './algorithms/catalog.js';
+export { framework } from './api/framework-instance.js';
+export * as crypto9 from './framework/index.js';
+export { Framework, CryptKop, CryptoDesc, CryptoIni, CryptoOp } from './framework/index.js';
+export type { CrParam, DriverImpl, DriverStats } from './framework/index.js';

@@ -1,0 +1,8 @@
+/**
+ * The crypto(9) framework's public surface: the class, its structures and constants.
+ */
+export * from './constants.js';
+export { Framework } from './framework.js';
+export type { DriverImpl, DriverStats } from './framework.js';
+export { CryptKop, CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
+export type { CrParam } from './structures.js';
