@@ -35,7 +35,26 @@ interface AuthInfo {
   keyed: boolean;
 }
 
-type AlgInfo = CipherInfo | AuthInfo;
+/**
+ * An AEAD cipher. As in the BSD API, a request pairs its descriptor (the payload region, the
+ * IV at `inject`) with one of the matching auth algorithm (the associated-data region, the tag
+ * at `inject`); without that descriptor there is no AAD and the tag goes to/comes from crp.mac.
+ */
+interface AeadInfo {
+  kind: 'aead';
+  name: (bytes: number) => string | undefined;
+  ivLength: number;
+  /** The auth algorithms that pair with it. */
+  auth: readonly number[];
+  ccm?: boolean;
+}
+
+/** The auth half of an AEAD pair: no work of its own. */
+interface AeadAuthInfo {
+  kind: 'aead-auth';
+}
+
+type AlgInfo = CipherInfo | AuthInfo | AeadInfo | AeadAuthInfo;
 
 const aes = (mode: string) => (bytes: number) => ([16, 24, 32].includes(bytes) ? `aes-${bytes * 8}-${mode}` : undefined);
 
@@ -64,12 +83,23 @@ const ALGORITHMS: ReadonlyMap<number, AlgInfo> = new Map<number, AlgInfo>([
   [C.CRYPTO_RIPEMD160_HMAC, { kind: 'auth', hash: 'ripemd160', keyed: true }],
   [C.CRYPTO_BLAKE2B, { kind: 'auth', hash: 'blake2b512', keyed: false }],
   [C.CRYPTO_BLAKE2S, { kind: 'auth', hash: 'blake2s256', keyed: false }],
+  [C.CRYPTO_AES_NIST_GCM_16, { kind: 'aead', name: aes('gcm'), ivLength: 12, auth: [C.CRYPTO_AES_NIST_GMAC, C.CRYPTO_AES_128_NIST_GMAC, C.CRYPTO_AES_192_NIST_GMAC, C.CRYPTO_AES_256_NIST_GMAC] }],
+  [C.CRYPTO_AES_CCM_16, { kind: 'aead', name: aes('ccm'), ivLength: 12, auth: [C.CRYPTO_AES_CCM_CBC_MAC], ccm: true }],
+  [C.CRYPTO_CHACHA20_POLY1305, { kind: 'aead', name: (b) => (b === 32 ? 'chacha20-poly1305' : undefined), ivLength: 12, auth: [C.CRYPTO_POLY1305] }],
+  [C.CRYPTO_AES_NIST_GMAC, { kind: 'aead-auth' }],
+  [C.CRYPTO_AES_128_NIST_GMAC, { kind: 'aead-auth' }],
+  [C.CRYPTO_AES_192_NIST_GMAC, { kind: 'aead-auth' }],
+  [C.CRYPTO_AES_256_NIST_GMAC, { kind: 'aead-auth' }],
+  [C.CRYPTO_AES_CCM_CBC_MAC, { kind: 'aead-auth' }],
+  [C.CRYPTO_POLY1305, { kind: 'aead-auth' }],
 ]);
 
 /** Whether this process's OpenSSL has what the algorithm needs. */
 function available(info: AlgInfo): boolean {
   try {
-    if (info.kind === 'auth') createHash(info.hash);
+    if (info.kind === 'aead-auth') return true;
+    if (info.kind === 'aead') createCipheriv(info.name(32)! as 'aes-256-gcm', randomBytes(32), Buffer.alloc(info.ivLength), { authTagLength: 16 });
+    else if (info.kind === 'auth') createHash(info.hash);
     else {
       const name = info.name(info.name(16) ? 16 : info.name(24) ? 24 : 32);
       // A random key: OpenSSL refuses an XTS key whose halves are equal (all zeroes).
@@ -124,12 +154,22 @@ class Cryptosoft {
     const raw = crp.buf;
     const iov = Array.isArray(raw) ? raw : null;
     const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    for (let d: CryptoDesc | null = crp.desc; d; d = d.next) {
-      const entry = entries.find((e) => e.alg === d!.alg);
+    const descs: CryptoDesc[] = [];
+    for (let d: CryptoDesc | null = crp.desc; d; d = d.next) descs.push(d);
+    for (const d of descs) {
+      const entry = entries.find((e) => e.alg === d.alg);
       const info = ALGORITHMS.get(d.alg);
       if (!entry || !info) return this.EINVAL;
       if (d.skip < 0 || d.len < 0 || d.skip + d.len > buf.length) return this.EINVAL;
-      const rc = info.kind === 'cipher' ? this.cipher(buf, d, entry, info) : this.auth(crp, buf, d, entry, info);
+      let rc = 0;
+      if (info.kind === 'cipher') rc = this.cipher(buf, d, entry, info);
+      else if (info.kind === 'auth') rc = this.auth(crp, buf, d, entry, info);
+      else if (info.kind === 'aead') {
+        const authDesc = descs.find((x) => info.auth.includes(x.alg));
+        const authEntry = authDesc ? entries.find((e) => e.alg === authDesc.alg) : undefined;
+        rc = this.aead(crp, buf, d, entry, info, authDesc, authEntry);
+      }
+      // aead-auth descriptors are consumed by their cipher's.
       if (rc !== 0) return rc;
     }
     if (iov) {
@@ -171,6 +211,60 @@ class Cryptosoft {
     const out = Buffer.concat([c.update(region), c.final()]);
     out.copy(region);
     return 0;
+  }
+
+  private aead(crp: CryptoOp, buf: Buffer, d: CryptoDesc, entry: SessionEntry, info: AeadInfo, authDesc: CryptoDesc | undefined, authEntry: SessionEntry | undefined): number {
+    const key = d.flags & C.CRD_F_KEY_EXPLICIT && d.key ? Buffer.from(d.key.subarray(0, Math.ceil(d.klen / 8) || d.key.length)) : entry.key;
+    const name = info.name(key?.length ?? 0);
+    if (!name || !key) return this.EINVAL;
+    const encrypt = (d.flags & C.CRD_F_ENCRYPT) !== 0;
+    let iv: Buffer;
+    if (d.flags & C.CRD_F_IV_EXPLICIT) iv = Buffer.from(d.iv.subarray(0, info.ivLength));
+    else if (encrypt) iv = randomBytes(info.ivLength);
+    else {
+      if (d.inject + info.ivLength > buf.length) return this.EINVAL;
+      iv = Buffer.from(buf.subarray(d.inject, d.inject + info.ivLength));
+    }
+    if (encrypt && !(d.flags & C.CRD_F_IV_PRESENT)) {
+      if (d.inject + info.ivLength > buf.length) return this.EINVAL;
+      iv.copy(buf, d.inject);
+    }
+    const tagLength = authEntry && authEntry.mlen > 0 ? authEntry.mlen : 16;
+    const aad = authDesc ? buf.subarray(authDesc.skip, authDesc.skip + authDesc.len) : Buffer.alloc(0);
+    if (authDesc && (authDesc.skip < 0 || authDesc.skip + authDesc.len > buf.length)) return this.EINVAL;
+    const tagAt = authDesc ? authDesc.inject : -1;
+    if (tagAt >= 0 ? tagAt + tagLength > buf.length : !crp.mac || crp.mac.length < tagLength) return this.EINVAL;
+    const region = buf.subarray(d.skip, d.skip + d.len);
+    const opts = { authTagLength: tagLength };
+    // A zero-length view can carry a null data pointer, which OpenSSL's CCM mistakes for "no
+    // update call" (see software.ts); give it a real empty buffer.
+    const payload = region.length === 0 ? Buffer.alloc(0) : region;
+    try {
+      if (encrypt) {
+        const c = createCipheriv(name as 'aes-128-gcm', key, iv, opts);
+        if (aad.length > 0 || info.ccm) c.setAAD(aad, { plaintextLength: region.length });
+        const out = Buffer.concat([c.update(payload), c.final()]);
+        out.copy(region);
+        const tag = c.getAuthTag();
+        if (tagAt >= 0) tag.copy(buf, tagAt);
+        else crp.mac!.set(tag);
+        return 0;
+      }
+      const tag = tagAt >= 0 ? Buffer.from(buf.subarray(tagAt, tagAt + tagLength)) : Buffer.from(crp.mac!.subarray(0, tagLength));
+      const c = createDecipheriv(name as 'aes-128-gcm', key, iv, opts);
+      c.setAuthTag(tag);
+      if (aad.length > 0 || info.ccm) c.setAAD(aad, { plaintextLength: region.length });
+      const out = c.update(payload);
+      try {
+        Buffer.concat([out, c.final()]).copy(region);
+      } catch {
+        out.fill(0);
+        return errnoOf('EBADMSG');
+      }
+      return 0;
+    } catch {
+      return this.EINVAL;
+    }
   }
 
   private auth(crp: CryptoOp, buf: Buffer, d: CryptoDesc, entry: SessionEntry, info: AuthInfo): number {

@@ -211,4 +211,65 @@ describe('cryptosoft', () => {
     fw.done(held[0]!);
     assert.equal((await inFlight).etype, 0);
   });
+
+  describe('AEAD descriptor pairs', () => {
+    const pairs = [
+      { title: 'AES-GCM with GMAC', cipher: C.CRYPTO_AES_NIST_GCM_16, auth: C.CRYPTO_AES_128_NIST_GMAC, node: 'aes-128-gcm', keyLength: 16, tag: 16 },
+      { title: 'AES-CCM with CBC-MAC, 8-byte tag', cipher: C.CRYPTO_AES_CCM_16, auth: C.CRYPTO_AES_CCM_CBC_MAC, node: 'aes-128-ccm', keyLength: 16, tag: 8 },
+      { title: 'ChaCha20-Poly1305', cipher: C.CRYPTO_CHACHA20_POLY1305, auth: C.CRYPTO_POLY1305, node: 'chacha20-poly1305', keyLength: 32, tag: 16 },
+    ] as const;
+    for (const p of pairs) {
+      it(`${p.title}: AAD region, payload region, tag at inject; a tampered tag gives EBADMSG`, async () => {
+        const fw = new Framework();
+        const id = registerCryptosoft(fw);
+        const key = randomBytes(p.keyLength);
+        const sid = await fw.newSession(new CryptoIni({ alg: p.cipher, klen: p.keyLength * 8, key, next: new CryptoIni({ alg: p.auth, klen: p.keyLength * 8, key, mlen: p.tag === 16 ? 0 : p.tag }) }), id);
+        // [AAD 8 | IV 12 | payload 40 | tag]
+        const aad = randomBytes(8);
+        const payload = randomBytes(40);
+        const buf = Buffer.concat([aad, Buffer.alloc(12), payload, Buffer.alloc(p.tag)]);
+        const mk = (flags: number): CryptoOp => {
+          const crp = fw.getReq(2);
+          crp.sid = sid;
+          crp.buf = buf;
+          Object.assign(crp.desc!, { alg: p.cipher, skip: 20, len: 40, inject: 8, flags });
+          Object.assign(crp.desc!.next!, { alg: p.auth, skip: 0, len: 8, inject: 60 });
+          return crp;
+        };
+        const enc = await fw.process(mk(C.CRD_F_ENCRYPT));
+        assert.equal(enc.etype, 0);
+        const iv = buf.subarray(8, 20);
+        const ref = createCipheriv(p.node as 'aes-128-gcm', key, iv, { authTagLength: p.tag });
+        ref.setAAD(aad, { plaintextLength: 40 });
+        assert.deepEqual(buf.subarray(20, 60), Buffer.concat([ref.update(payload), ref.final()]));
+        assert.deepEqual(buf.subarray(60), ref.getAuthTag());
+        const sealed = Buffer.from(buf);
+        assert.equal((await fw.process(mk(0))).etype, 0);
+        assert.deepEqual(buf.subarray(20, 60), payload, 'decrypted in place');
+        sealed.copy(buf);
+        buf[60]! ^= 1;
+        assert.equal((await fw.process(mk(0))).etype, errnoOf('EBADMSG'));
+        assert.deepEqual(buf.subarray(20, 60), sealed.subarray(20, 60), 'nothing released on a failed tag');
+      });
+    }
+
+    it('without an auth descriptor: no AAD, and the tag goes to crp.mac', async () => {
+      const fw = new Framework();
+      const id = registerCryptosoft(fw);
+      const key = randomBytes(16);
+      const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_NIST_GCM_16, klen: 128, key }), id);
+      const iv = randomBytes(12);
+      const pt = randomBytes(24);
+      const crp = fw.getReq(1);
+      crp.sid = sid;
+      crp.buf = Buffer.from(pt);
+      crp.mac = Buffer.alloc(16);
+      Object.assign(crp.desc!, { alg: C.CRYPTO_AES_NIST_GCM_16, skip: 0, len: 24, inject: 0, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+      await fw.process(crp);
+      assert.equal(crp.etype, 0);
+      const ref = createCipheriv('aes-128-gcm', key, iv);
+      assert.deepEqual(crp.buf, Buffer.concat([ref.update(pt), ref.final()]));
+      assert.deepEqual(crp.mac, ref.getAuthTag());
+    });
+  });
 });
