@@ -117,6 +117,32 @@ interface SessionEntry {
   mlen: number;
 }
 
+/** The descriptor's own key with CRD_F_KEY_EXPLICIT (`klen` bits of it), else the session's. */
+function descriptorKey(d: CryptoDesc, entry: SessionEntry): Buffer | null {
+  if (d.flags & C.CRD_F_KEY_EXPLICIT && d.key) return Buffer.from(d.key.subarray(0, Math.ceil(d.klen / 8) || d.key.length));
+  return entry.key;
+}
+
+/**
+ * The IV of a cipher descriptor: the explicit one (CRD_F_IV_EXPLICIT); else, decrypting, the
+ * one at `inject`; else a fresh one. Encrypting, it is written at `inject` unless
+ * CRD_F_IV_PRESENT says the packet already carries it. Null when `inject` is out of range.
+ */
+function resolveIv(buf: Buffer, d: CryptoDesc, ivLength: number, encrypt: boolean): Buffer | null {
+  if (ivLength === 0) return Buffer.alloc(0);
+  const fits = d.inject >= 0 && d.inject + ivLength <= buf.length;
+  let iv: Buffer;
+  if (d.flags & C.CRD_F_IV_EXPLICIT) iv = Buffer.from(d.iv.subarray(0, ivLength));
+  else if (encrypt) iv = randomBytes(ivLength);
+  else if (fits) iv = Buffer.from(buf.subarray(d.inject, d.inject + ivLength));
+  else return null;
+  if (encrypt && !(d.flags & C.CRD_F_IV_PRESENT)) {
+    if (!fits) return null;
+    iv.copy(buf, d.inject);
+  }
+  return iv;
+}
+
 class Cryptosoft {
   private readonly sessions = new Map<number, SessionEntry[]>();
   private nextLid = 0;
@@ -184,23 +210,11 @@ class Cryptosoft {
   }
 
   private cipher(buf: Buffer, d: CryptoDesc, entry: SessionEntry, info: CipherInfo): number {
-    const key = d.flags & C.CRD_F_KEY_EXPLICIT && d.key ? Buffer.from(d.key.subarray(0, Math.ceil(d.klen / 8) || d.key.length)) : entry.key;
+    const key = descriptorKey(d, entry);
     if (d.len % info.block !== 0) return this.EINVAL;
     const encrypt = (d.flags & C.CRD_F_ENCRYPT) !== 0;
-    let iv = Buffer.alloc(0);
-    if (info.ivLength > 0) {
-      if (d.flags & C.CRD_F_IV_EXPLICIT) iv = Buffer.from(d.iv.subarray(0, info.ivLength));
-      else if (encrypt) iv = randomBytes(info.ivLength);
-      else {
-        if (d.inject + info.ivLength > buf.length) return this.EINVAL;
-        iv = Buffer.from(buf.subarray(d.inject, d.inject + info.ivLength));
-      }
-      // Encrypting without an explicit IV, or with one the packet must carry: write it at inject.
-      if (encrypt && !(d.flags & C.CRD_F_IV_PRESENT)) {
-        if (d.inject + info.ivLength > buf.length) return this.EINVAL;
-        iv.copy(buf, d.inject);
-      }
-    }
+    const iv = resolveIv(buf, d, info.ivLength, encrypt);
+    if (!iv) return this.EINVAL;
     const name = info.name(key?.length ?? 0);
     if (!name || !key) return this.EINVAL;
     if (name === 'null') return 0;
@@ -214,21 +228,12 @@ class Cryptosoft {
   }
 
   private aead(crp: CryptoOp, buf: Buffer, d: CryptoDesc, entry: SessionEntry, info: AeadInfo, authDesc: CryptoDesc | undefined, authEntry: SessionEntry | undefined): number {
-    const key = d.flags & C.CRD_F_KEY_EXPLICIT && d.key ? Buffer.from(d.key.subarray(0, Math.ceil(d.klen / 8) || d.key.length)) : entry.key;
+    const key = descriptorKey(d, entry);
     const name = info.name(key?.length ?? 0);
     if (!name || !key) return this.EINVAL;
     const encrypt = (d.flags & C.CRD_F_ENCRYPT) !== 0;
-    let iv: Buffer;
-    if (d.flags & C.CRD_F_IV_EXPLICIT) iv = Buffer.from(d.iv.subarray(0, info.ivLength));
-    else if (encrypt) iv = randomBytes(info.ivLength);
-    else {
-      if (d.inject + info.ivLength > buf.length) return this.EINVAL;
-      iv = Buffer.from(buf.subarray(d.inject, d.inject + info.ivLength));
-    }
-    if (encrypt && !(d.flags & C.CRD_F_IV_PRESENT)) {
-      if (d.inject + info.ivLength > buf.length) return this.EINVAL;
-      iv.copy(buf, d.inject);
-    }
+    const iv = resolveIv(buf, d, info.ivLength, encrypt);
+    if (!iv) return this.EINVAL;
     const tagLength = authEntry && authEntry.mlen > 0 ? authEntry.mlen : 16;
     const aad = authDesc ? buf.subarray(authDesc.skip, authDesc.skip + authDesc.len) : Buffer.alloc(0);
     if (authDesc && (authDesc.skip < 0 || authDesc.skip + authDesc.len > buf.length)) return this.EINVAL;
@@ -271,7 +276,7 @@ class Cryptosoft {
     const region = buf.subarray(d.skip, d.skip + d.len);
     let digest: Buffer;
     if (info.keyed) {
-      const key = d.flags & C.CRD_F_KEY_EXPLICIT && d.key ? d.key.subarray(0, Math.ceil(d.klen / 8) || d.key.length) : entry.key;
+      const key = descriptorKey(d, entry);
       if (!key) return this.EINVAL;
       digest = createHmac(info.hash, key).update(region).digest();
     } else digest = createHash(info.hash).update(region).digest();
