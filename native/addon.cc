@@ -77,8 +77,11 @@ Napi::Value Addon::SetCompletionHandler(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   for (auto& d : dispatchers_) d = std::make_unique<Dispatcher>(info.Env(), info[0].As<Napi::Function>());
+  // CPU work may use every core, at lower priority than the JavaScript thread (which then still
+  // gets a core whenever it has work); device requests mostly sleep in the kernel.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  dispatchers_[kCpuLane]->SetMaxThreads(cores > 1 ? cores - 1 : 1);
+  dispatchers_[kCpuLane]->SetMaxThreads(cores);
+  dispatchers_[kCpuLane]->SetNice(10);
   dispatchers_[kDeviceLane]->SetMaxThreads(16);
   return info.Env().Undefined();
 }

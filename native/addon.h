@@ -14,9 +14,9 @@ class Addon : public Napi::Addon<Addon> {
   Addon(Napi::Env env, Napi::Object exports);
   ~Addon();
 
-  // Lanes: CPU-bound requests (capped below the number of cores, so the JavaScript thread keeps
-  // one) and device requests (which sleep in the kernel for the device's latency, so many may
-  // be in flight at once).
+  // Lanes: CPU-bound requests (one thread per core, below the JavaScript thread's priority) and
+  // device requests (which sleep in the kernel for the device's latency, so many may be in
+  // flight at once).
   enum Lane : uint32_t { kCpuLane = 0, kDeviceLane = 1, kLanes = 2 };
   Dispatcher* dispatcher(uint32_t lane) const { return lane < kLanes ? dispatchers_[lane].get() : nullptr; }
   Napi::FunctionReference session_ctor;

@@ -3,6 +3,12 @@
 #include <chrono>
 #include <ctime>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace kcrypto {
 
 namespace {
@@ -25,6 +31,7 @@ struct Dispatcher::Shared {
   size_t signaled = 0;  // wake-ups sent to idle threads and not yet consumed
   size_t running = 0;
   size_t max_threads = 16;
+  int nice = 0;
   bool stopping = false;
   uint64_t wakeups = 0;
   uint64_t deliveries = 0;
@@ -51,6 +58,11 @@ Dispatcher::Dispatcher(Napi::Env env, Napi::Function on_complete)
 }
 
 Dispatcher::~Dispatcher() { Shutdown(); }
+
+void Dispatcher::SetNice(int nice) {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->nice = nice;
+}
 
 void Dispatcher::SetMaxThreads(size_t n) {
   std::lock_guard<std::mutex> lock(shared_->mu);
@@ -103,6 +115,10 @@ bool Dispatcher::WakeOneLocked(Shared* shared) {
 
 void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
   std::unique_lock<std::mutex> lock(shared->mu);
+#if defined(__linux__)
+  // Raising one's own niceness needs no privilege; failure only costs event-loop latency.
+  if (shared->nice != 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), shared->nice);
+#endif
   for (;;) {
     while (!shared->stopping && shared->queue.empty()) {
       ++shared->idle;

@@ -56,6 +56,10 @@ class Dispatcher {
 
   void Submit(Job job);  // JavaScript thread
   void SetMaxThreads(size_t n);
+  // Niceness of this dispatcher's threads (Linux: per thread; elsewhere left as is). CPU-bound
+  // lanes run below the JavaScript thread so that they soak up idle cores without taking one
+  // from the event loop when it has work.
+  void SetNice(int nice);
   Stats stats() const;
   // Stops the threads. Threads stuck in the kernel (a removed device) are left behind rather
   // than waited for, and never call into JavaScript afterwards.

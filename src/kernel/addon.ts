@@ -15,8 +15,8 @@ export interface NativeSession {
   /** Runs a request on the calling thread; returns an encoded status (see status.ts). */
   run(op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): number;
   /**
-   * Queues a request on the addon's threads (lane 0: CPU-bound work, at most cores − 1
-   * threads; lane 1: device requests); its completion arrives through the completion handler.
+   * Queues a request on the addon's threads (lane 0: CPU-bound work, one thread per
+   * core at lower priority; lane 1: device requests); its completion arrives through the completion handler.
    */
   submit(id: number, lane: 0 | 1, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): void;
   openStream(): number;
