@@ -288,12 +288,16 @@ export class KernelSession {
   private route(size: number): Route {
     if (this.execution === 'inline') return 'inline';
     if (this.execution === 'threads' || !this.synchronous) return 'threads';
-    if (this.predict(size) > this.inlineLimitNs()) return 'threads';
+    const alone = this.inFlight + this.waiting === 0;
+    // A request alone in flight (a serial loop) gains nothing on another thread -- this one
+    // would only wait for it -- so it may run inline up to the stall ceiling; with company, the
+    // larger ones go where they can run in parallel.
+    if (this.predict(size) > (alone ? INLINE_CEILING_NS : this.inlineLimitNs())) return 'threads';
     if (this.completions.budgetLeft) return 'inline';
     // Out of budget for this turn. With other requests of this session already waiting there
     // is concurrency to spread over another core; a lone request (a serial loop) just waits
     // for the next turn, which costs far less than a thread hop.
-    return this.inFlight + this.waiting > 0 ? 'threads' : 'defer';
+    return alone ? 'defer' : 'threads';
   }
 
   private observe(size: number, ns: number): void {
