@@ -13,7 +13,10 @@ export type { DriverInfo, DriverInterface } from './api/drivers.js';
 export { kernelReport } from './api/kernel-view.js';
 export type { Execution } from './kernel/engine.js';
 export { ciphers, hashes } from './algorithms/catalog.js';
-export { framework } from './api/framework-instance.js';
+export { framework, registerKernelDrivers } from './api/framework-instance.js';
+import { router } from './api/framework-instance.js';
+/** The measured per-driver, per-size costs behind `driver: 'fastest'` (`clear()` to measure again). */
+export const routeTable = router.table;
 export * as crypto9 from './framework/index.js';
 export { Framework, CryptKop, CryptoDesc, CryptoIni, CryptoOp } from './framework/index.js';
-export type { CrParam, DriverImpl, DriverStats } from './framework/index.js';
+export type { CrParam, DriverImpl, DriverStats, SessionInfo, SessionOptions } from './framework/index.js';

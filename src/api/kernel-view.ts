@@ -23,7 +23,7 @@ export function kernelReport(refresh = false): Promise<KernelReport | null> {
 // A device driver completes from its queue, on another context; CPU implementations complete
 // inside the system call even when flagged ASYNC (SIMD wrappers only defer when the FPU is
 // unusable, which it is not in a system call from user space).
-function target(d: KernelDriver): AfAlgTarget {
+export function targetOf(d: KernelDriver): AfAlgTarget {
   const device = d.kind === 'hardware';
   return { bindName: d.driver, kernelDriver: d.driver, synchronous: !device, maxRequest: device ? DEVICE_MAX_REQUEST : 0 };
 }
@@ -59,7 +59,7 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
     const hw = k.drivers.filter((d) => d.name === alg.kernelName && d.kind === 'hardware');
     const usable = hw.filter((d) => d.reachable);
     const pick = best(usable);
-    if (pick) return target(pick);
+    if (pick) return targetOf(pick);
     const why = hw.length > 0 ? hw.map((d) => `${d.driver}: ${d.reason ?? 'unreachable'}`).join('; ') : 'no device driver registers it';
     throw invalid('ENOENT', `no hardware driver for ${alg.kernelName} (${why})`, 'hardware');
   }
@@ -71,7 +71,7 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
     addon.probeBind(type, alg.kernelName);
     const fresh = await refreshDrivers(k);
     const pick = best(fresh.filter((d) => d.name === alg.kernelName && d.reachable));
-    if (pick) return target(pick);
+    if (pick) return targetOf(pick);
     throw invalid('ENOENT', `the kernel has no ${alg.kernelName} reachable through AF_ALG`, 'kernel');
   }
 
@@ -81,7 +81,7 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
   if (d) {
     if (d.name !== alg.kernelName) throw invalid('EINVAL', `kernel driver ${name} implements ${d.name}, not ${alg.kernelName}`, `${KCRYPTO_PREFIX}${name}`);
     if (!d.reachable) throw invalid('ENOENT', `kernel driver ${name} cannot be used through AF_ALG: ${d.reason ?? 'bind refused'}`, `${KCRYPTO_PREFIX}${name}`);
-    return target(d);
+    return targetOf(d);
   }
   // Not listed: perhaps a template over a named driver (cbc(aes-generic)), which bind creates.
   // Since 5.x the xts template wraps an ecb() instance: xts(aes-generic) is spelled

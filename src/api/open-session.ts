@@ -14,11 +14,16 @@ import {
   type HashAlgorithm,
   type MacAlgorithm,
 } from '../algorithms/catalog.js';
-import { openAfAlgAead, openAfAlgCipher, openAfAlgHash, openAfAlgMac, openAfAlgRng, type AfAlgTarget } from '../drivers/afalg.js';
-import { openSoftwareAead, openSoftwareCipher, openSoftwareHash, openSoftwareMac, openSoftwareRng, SOFTWARE_DRIVER } from '../drivers/software.js';
+import { idsOf } from '../algorithms/crypto-ids.js';
+import { SOFTWARE_DRIVER } from '../drivers/software.js';
+import { CryptoIni } from '../framework/structures.js';
 import type { Execution } from '../kernel/engine.js';
 import { KCryptoError } from '../errors.js';
 import { invalid } from '../kernel/status.js';
+import { aeadBackend, cipherBackend, FrameworkSession, hashBackend, rngBackend } from './framework-backend.js';
+import { afalgDriverFor, framework, registerKernelDrivers, softwareDriverId } from './framework-instance.js';
+import { CRYPTOCAP_F_HARDWARE, CRYPTOCAP_F_SOFTWARE } from '../framework/constants.js';
+import type { SessionOptions } from '../framework/framework.js';
 import { resolveKernelTarget } from './kernel-view.js';
 import { AeadSession, CipherSession, HashSession, RngSession, type Bytes } from './session.js';
 
@@ -62,9 +67,10 @@ export type SessionSpec = CipherSpec | HashSpec | HmacSpec | CmacSpec | RngSpec;
  * - `'software'`: node:crypto in this process.
  * - `'hardware'`: a kernel device driver (virtio-crypto, CAAM, QAT, CCP, …) through AF_ALG.
  * - `'kernel'`: the kernel's own choice (highest priority it lets user space reach).
- * - `'fastest'` (default): the driver expected to be fastest for this algorithm. Until the
- *   framework measures drivers, that is the software driver, which on current kernels beats
- *   AF_ALG at every size on a CPU (AF_ALG's own documentation says so since zero-copy went).
+ * - `'fastest'` (default): every driver that serves the algorithm (software and kernel), each
+ *   request routed by its size to the one measured fastest for that size (the framework's
+ *   route table: measured on first use, cached on disk, see docs/api.md). Where only one
+ *   driver serves the algorithm, that driver.
  */
 export type DriverChoice = 'hardware' | 'software' | 'fastest' | 'kernel' | (string & {});
 
@@ -168,32 +174,57 @@ export async function openSession(spec: SessionSpec, options: OpenOptions = {}):
   }
 }
 
+/**
+ * The crypto(9) chain of a session: one CryptoIni per algorithm id (an AEAD's auth half
+ * carries the tag length as `mlen`; authenc's HMAC carries the MAC key).
+ */
+function chainOf(alg: Algorithm, key: Uint8Array | null, extra: { authKey?: Uint8Array; tagLength?: number } = {}): CryptoIni {
+  const ids = idsOf(alg);
+  const ini = (id: number, k: Uint8Array | null, mlen = 0): CryptoIni => new CryptoIni({ alg: id, key: k, klen: (k?.length ?? 0) * 8, mlen });
+  const head = ini(ids[0]!, key);
+  if (ids.length > 1) head.next = ini(ids[1]!, extra.authKey ?? null, extra.tagLength ?? 0);
+  return head;
+}
+
+/** The framework driver a choice names, registering a kernel driver on first use. */
+async function driverIdOf(alg: Algorithm, choice: DriverChoice): Promise<number> {
+  if (choice === 'software' || choice === SOFTWARE_DRIVER) return softwareDriverId;
+  if (choice === 'fastest') {
+    await registerKernelDrivers();
+    return CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE;
+  }
+  const target = await resolveKernelTarget(alg, choice);
+  return afalgDriverFor(target, alg.kernelName);
+}
+
 async function open(spec: SessionSpec, options: OpenOptions): Promise<CipherSession | AeadSession | HashSession | RngSession> {
   if (typeof spec !== 'object' || spec === null) throw invalid('EINVAL', 'openSession needs a spec object', '');
   const alg = resolveAlgorithm(spec);
   const choice = options.driver ?? 'fastest';
-  const target: AfAlgTarget | null = choice === 'software' || choice === 'fastest' || choice === SOFTWARE_DRIVER ? null : await resolveKernelTarget(alg, choice);
-  const exec = options.execution === undefined ? {} : { execution: options.execution };
+  const id = await driverIdOf(alg, choice);
+  const sessionOptions: SessionOptions = options.execution === undefined ? {} : { execution: options.execution };
+  if (choice === 'fastest') sessionOptions.route = 'fastest';
+  const start = async (cri: CryptoIni): Promise<FrameworkSession> => {
+    const sid = await framework.newSession(cri, id, sessionOptions);
+    return new FrameworkSession(framework, sid, framework.sessionInfo(sid)?.driver ?? String(choice));
+  };
 
   if ('cipher' in spec) {
     const r = resolveCipher(spec);
-    if (r.alg.kind === 'cipher') {
-      return new CipherSession(r.alg, target ? openAfAlgCipher(r.alg, r.key, target, exec) : openSoftwareCipher(r.alg, r.key));
-    }
-    const backend = target ? openAfAlgAead(r.alg, r.key, r.tagLength, target, exec, r.authKey) : openSoftwareAead(r.alg, r.key, r.tagLength, r.authKey);
-    return new AeadSession(r.alg, r.tagLength, backend);
+    if (r.alg.kind === 'cipher') return new CipherSession(r.alg, cipherBackend(await start(chainOf(r.alg, r.key)), r.alg));
+    const extra = r.authKey ? { authKey: r.authKey, tagLength: r.tagLength } : { tagLength: r.tagLength };
+    return new AeadSession(r.alg, r.tagLength, aeadBackend(await start(chainOf(r.alg, r.key, extra)), r.alg, r.tagLength));
   }
   if ('hash' in spec) {
     const h = alg as HashAlgorithm;
-    return new HashSession(h, target ? openAfAlgHash(h, target, exec) : openSoftwareHash(h));
+    return new HashSession(h, hashBackend(await start(chainOf(h, null)), h));
   }
   if ('hmac' in spec || 'cmac' in spec) {
     const m = alg as MacAlgorithm;
     const key = asBytes(spec.key, 'key');
     if (m.keyLengths && !m.keyLengths.includes(key.length)) throw invalid('EINVAL', `${m.name}: key must be ${m.keyLengths.join('/')} bytes, got ${key.length}`, '');
-    return new HashSession(m, target ? openAfAlgMac(m, key, target, exec) : openSoftwareMac(m, key));
+    return new HashSession(m, hashBackend(await start(chainOf(m, key)), m));
   }
-  const rng = alg as typeof STDRNG;
   const seed = spec.seed === undefined ? null : asBytes(spec.seed, 'seed');
-  return new RngSession(rng, target ? openAfAlgRng(target, seed, exec) : openSoftwareRng());
+  return new RngSession(alg as typeof STDRNG, rngBackend(await start(chainOf(alg, seed))));
 }

@@ -11,13 +11,21 @@ import { invalid } from '../kernel/status.js';
 /** Bytes accepted by session methods. */
 export type Bytes = Uint8Array;
 
-abstract class BaseSession<B extends { driver: string; stats?(): KernelSessionStats; close(): Promise<void> }> {
+abstract class BaseSession<B extends { driver: string; sid?: bigint; stats?(): KernelSessionStats; close(): Promise<void> }> {
   protected closed = false;
   constructor(protected readonly backend: B) {}
 
   /** The kcrypto driver serving this session, e.g. `afalg:cbc-aes-aesni` or `software`. */
   get driver(): string {
     return this.backend.driver;
+  }
+
+  /**
+   * The crypto(9) session id behind this session, for the `framework` calls (`stats()`,
+   * `sessionInfo()`); it changes if the framework moves the session to another driver.
+   */
+  get frameworkSid(): bigint | undefined {
+    return this.backend.sid;
   }
 
   protected live(): void {

@@ -5,9 +5,15 @@ import type { KernelSessionStats } from '../kernel/engine.js';
  * alignment) before calling a backend, so backends only format and run requests.
  */
 
-/** An unauthenticated cipher session. */
-export interface CipherBackend {
+/** What every backend has. */
+interface BackendBase {
   readonly driver: string;
+  /** The crypto(9) session behind it, when it runs through the framework. */
+  readonly sid?: bigint;
+}
+
+/** An unauthenticated cipher session. */
+export interface CipherBackend extends BackendBase {
   /** Largest message one request may carry when the mode cannot be split (XTS). */
   readonly maxRequestBytes?: number;
   /** Kernel drivers: where requests ran and what they cost. */
@@ -24,8 +30,7 @@ export interface AeadOutput {
 }
 
 /** An authenticated cipher session. */
-export interface AeadBackend {
-  readonly driver: string;
+export interface AeadBackend extends BackendBase {
   /** Largest AAD + message + tag one request may carry (the kernel cannot split an AEAD). */
   readonly maxRequestBytes?: number;
   /** Kernel drivers: where requests ran and what they cost. */
@@ -37,8 +42,7 @@ export interface AeadBackend {
 }
 
 /** A hash or MAC session: one-shot digests, and one incremental state. */
-export interface HashBackend {
-  readonly driver: string;
+export interface HashBackend extends BackendBase {
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;
   digest(data: Uint8Array | Uint8Array[]): Promise<Buffer>;
@@ -51,8 +55,7 @@ export interface HashBackend {
 }
 
 /** A random-number generator session. */
-export interface RngBackend {
-  readonly driver: string;
+export interface RngBackend extends BackendBase {
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;
   generate(length: number): Promise<Buffer>;

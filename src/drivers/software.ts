@@ -1,13 +1,14 @@
 /**
- * The software driver: node:crypto (OpenSSL) in the calling process. Always available, and on
- * most hosts the fastest path for small requests.
+ * The software driver's transforms: node:crypto (OpenSSL) in the calling process, synchronous.
+ * cryptosoft (the framework's software driver) computes with these; the legacy ciphers
+ * OpenSSL 3 keeps out of its default provider are in ./soft/.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual, type CipherCCMTypes, type CipherGCMTypes, type Hash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherCCMTypes, type Hash } from 'node:crypto';
 
-import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
+import type { HashAlgorithm } from '../algorithms/catalog.js';
 import { KCryptoError } from '../errors.js';
-import { errnoOf, invalid } from '../kernel/status.js';
-import type { AeadBackend, AeadOutput, CipherBackend, HashBackend, RngBackend } from './backend.js';
+import { errnoOf } from '../kernel/status.js';
+import type { AeadTransform, AuthTransform, CipherTransform, RngTransform } from './transforms.js';
 
 /** The software driver's name. */
 export const SOFTWARE_DRIVER = 'software';
@@ -19,128 +20,77 @@ function nonEmpty(b: Uint8Array): Uint8Array {
   return b.length === 0 ? EMPTY : b;
 }
 
-function concatInput(data: Uint8Array | Uint8Array[]): Uint8Array[] {
-  return Array.isArray(data) ? data : [data];
-}
-
 /** Maps an OpenSSL failure to a KCryptoError (EINVAL unless it is a failed tag). */
-function softwareError(err: unknown, what: string, code = 'EINVAL'): KCryptoError {
+export function softwareError(err: unknown, what: string, code = 'EINVAL'): KCryptoError {
   return new KCryptoError(`${what}: ${(err as Error).message}`, { code, errno: errnoOf(code), syscall: 'openssl', driver: SOFTWARE_DRIVER }, { cause: err });
 }
 
-function run<T>(what: string, fn: () => T): Promise<T> {
+function guard<T>(what: string, fn: () => T): T {
   try {
-    return Promise.resolve(fn());
+    return fn();
   } catch (err) {
-    return Promise.reject(err instanceof KCryptoError ? err : softwareError(err, what));
+    throw err instanceof KCryptoError ? err : softwareError(err, what);
   }
 }
 
-/** node:crypto's name for a catalog cipher. */
-function opensslCipherName(alg: CipherAlgorithm | AeadAlgorithm): string {
-  return alg.name;
-}
-
-/** Opens a plain cipher session. Key length errors surface here, as with a kernel setkey. */
-export function openSoftwareCipher(alg: CipherAlgorithm, key: Uint8Array): CipherBackend {
-  const name = opensslCipherName(alg);
+/**
+ * A node:crypto cipher. `nodeIv` builds node's IV from the request's (FreeBSD's 8-byte XTS
+ * block number becomes a 16-byte tweak). The key is checked at open, as a kernel setkey does.
+ */
+export function softwareCipher(name: string, key: Uint8Array, ivLength: number, nodeIv?: (iv: Uint8Array) => Uint8Array): CipherTransform {
   const k = Buffer.from(key);
-  // Instantiating once validates the key the way the kernel's setkey does at open.
-  try {
-    createCipheriv(name, k, alg.ivLength ? Buffer.alloc(alg.ivLength) : null);
-  } catch (err) {
-    throw softwareError(err, `${alg.name} key`);
-  }
-  const transform = (decrypt: boolean, data: Uint8Array, iv: Uint8Array | null): Buffer => {
-    const c = decrypt ? createDecipheriv(name, k, iv) : createCipheriv(name, k, iv);
-    c.setAutoPadding(false);
-    return Buffer.concat([c.update(data), c.final()]);
-  };
+  const ivOf = (iv: Uint8Array): Uint8Array | null => (iv.length === 0 ? (ivLength === 0 ? null : Buffer.alloc(ivLength)) : nodeIv ? nodeIv(iv) : iv);
+  guard(`${name} key`, () => createCipheriv(name, k, ivLength === 0 ? null : ivOf(Buffer.alloc(ivLength))));
   return {
-    driver: SOFTWARE_DRIVER,
-    encrypt: (data, iv) => run(alg.name, () => ({ ciphertext: transform(false, data, iv) })),
-    decrypt: (data, iv) => run(alg.name, () => transform(true, data, iv)),
-    close: async () => {
+    kind: 'cipher',
+    run: (encrypt, iv, data, key2) =>
+      guard(name, () => {
+        const c = encrypt ? createCipheriv(name, key2 ?? k, ivOf(iv)) : createDecipheriv(name, key2 ?? k, ivOf(iv));
+        c.setAutoPadding(false);
+        const out = c.update(data);
+        const last = c.final();
+        return last.length === 0 ? out : Buffer.concat([out, last]);
+      }),
+    close: () => {
       k.fill(0);
     },
   };
 }
 
-/** Opens an AEAD session (GCM, CCM, ChaCha20-Poly1305, authenc). */
-export function openSoftwareAead(alg: AeadAlgorithm, key: Uint8Array, tagLength: number, authKey?: Uint8Array): AeadBackend {
+/** A node:crypto AEAD (GCM, CCM, ChaCha20-Poly1305); CCM takes its nonce as the IV. */
+export function softwareAead(name: string, key: Uint8Array, ccm: boolean): AeadTransform {
   const k = Buffer.from(key);
-  if (alg.mode === 'authenc') return openSoftwareAuthenc(alg, k, tagLength, Buffer.from(authKey ?? []));
-  try {
-    createCipheriv(alg.name as CipherGCMTypes, k, Buffer.alloc(12), { authTagLength: tagLength });
-  } catch (err) {
-    throw softwareError(err, `${alg.name} key`);
-  }
-  const ccm = alg.mode === 'ccm';
+  guard(`${name} key`, () => createCipheriv(name as CipherCCMTypes, k, Buffer.alloc(12), { authTagLength: 16 }));
   return {
-    driver: SOFTWARE_DRIVER,
-    encrypt: (pt, iv, aad) =>
-      run(alg.name, (): AeadOutput => {
-        const c = createCipheriv(alg.name as CipherCCMTypes, k, iv, { authTagLength: tagLength });
-        if (aad.length > 0 || ccm) c.setAAD(aad, { plaintextLength: pt.length });
-        const ciphertext = Buffer.concat([c.update(nonEmpty(pt)), c.final()]);
-        return { ciphertext, tag: c.getAuthTag() };
+    kind: 'aead',
+    seal: (iv, aad, data, tagLength, key2) =>
+      guard(name, () => {
+        const c = createCipheriv(name as CipherCCMTypes, key2 ?? k, iv, { authTagLength: tagLength });
+        if (aad.length > 0 || ccm) c.setAAD(aad, { plaintextLength: data.length });
+        const out = Buffer.concat([c.update(nonEmpty(data)), c.final()]);
+        return { out, tag: c.getAuthTag() };
       }),
-    decrypt: (ct, iv, aad, tag) =>
-      run(alg.name, () => {
-        const d = createDecipheriv(alg.name as CipherCCMTypes, k, iv, { authTagLength: tagLength });
+    open: (iv, aad, data, tag, key2) =>
+      guard(name, () => {
+        const d = createDecipheriv(name as CipherCCMTypes, key2 ?? k, iv, { authTagLength: tag.length });
         d.setAuthTag(tag);
-        if (aad.length > 0 || ccm) d.setAAD(aad, { plaintextLength: ct.length });
-        const out = d.update(nonEmpty(ct));
+        if (aad.length > 0 || ccm) d.setAAD(aad, { plaintextLength: data.length });
+        const out = d.update(nonEmpty(data));
         try {
           return Buffer.concat([out, d.final()]);
         } catch (err) {
           out.fill(0);
-          throw softwareError(err, `${alg.name} tag`, 'EBADMSG');
+          throw softwareError(err, `${name} tag`, 'EBADMSG');
         }
       }),
-    close: async () => {
+    close: () => {
       k.fill(0);
-    },
-  };
-}
-
-/** Encrypt-then-MAC exactly as the kernel's authenc(): HMAC over AAD ‖ ciphertext. */
-function openSoftwareAuthenc(alg: AeadAlgorithm, encKey: Buffer, tagLength: number, authKey: Buffer): AeadBackend {
-  const inner = alg.inner!;
-  const hash = alg.authHash!;
-  if (encKey.length !== inner.keyLength) throw invalid('EINVAL', `${alg.name}: cipher key must be ${inner.keyLength} bytes`, SOFTWARE_DRIVER);
-  const mac = (aad: Uint8Array, ct: Uint8Array): Buffer => {
-    const h = new SoftwareHmac(hash, authKey);
-    h.update(aad);
-    h.update(ct);
-    return h.digest().subarray(0, tagLength);
-  };
-  return {
-    driver: SOFTWARE_DRIVER,
-    encrypt: (pt, iv, aad) =>
-      run(alg.name, () => {
-        const c = createCipheriv(inner.name, encKey, iv);
-        c.setAutoPadding(false);
-        const ciphertext = Buffer.concat([c.update(pt), c.final()]);
-        return { ciphertext, tag: mac(aad, ciphertext) };
-      }),
-    decrypt: (ct, iv, aad, tag) =>
-      run(alg.name, () => {
-        const expect = mac(aad, ct);
-        if (expect.length !== tag.length || !timingSafeEqual(expect, tag)) throw softwareError(new Error('authentication failed'), `${alg.name} tag`, 'EBADMSG');
-        const d = createDecipheriv(inner.name, encKey, iv);
-        d.setAutoPadding(false);
-        return Buffer.concat([d.update(ct), d.final()]);
-      }),
-    close: async () => {
-      encKey.fill(0);
-      authKey.fill(0);
     },
   };
 }
 
 /** Incremental state of a software hash or MAC, copyable. */
-interface SoftwareState {
+export interface SoftwareState {
   update(data: Uint8Array): void;
   digest(): Buffer;
   copy(): SoftwareState;
@@ -257,62 +207,54 @@ class SoftwareCmac implements SoftwareState {
   }
 }
 
-function hashBackend(fresh: () => SoftwareState, state: SoftwareState = fresh()): HashBackend {
+/** A hash or MAC over copyable software states; `fresh(key)` starts one (key: a per-request key). */
+export function softwareAuth(digestLength: number, fresh: (key: Uint8Array | null) => SoftwareState, state: SoftwareState = fresh(null)): AuthTransform {
   let current = state;
   return {
-    driver: SOFTWARE_DRIVER,
-    digest: (data) =>
-      run('digest', () => {
-        const s = fresh();
-        for (const d of concatInput(data)) s.update(d);
+    kind: 'auth',
+    digestLength,
+    digest: (data, key) =>
+      guard('digest', () => {
+        const s = fresh(key);
+        for (const d of data) s.update(d);
         return s.digest();
       }),
     update: (data) =>
-      run('update', () => {
-        for (const d of concatInput(data)) current.update(d);
+      guard('update', () => {
+        for (const d of data) current.update(d);
       }),
     final: () =>
-      run('final', () => {
+      guard('final', () => {
         const out = current.digest();
-        current = fresh();
+        current = fresh(null);
         return out;
       }),
-    copy: () => run('copy', () => hashBackend(fresh, current.copy())),
-    close: async () => {},
+    copy: () => softwareAuth(digestLength, fresh, current.copy()),
+    close: () => {},
   };
 }
 
-/** Opens a hash session. */
-export function openSoftwareHash(alg: HashAlgorithm): HashBackend {
-  try {
-    createHash(alg.name);
-  } catch (err) {
-    throw softwareError(err, `${alg.name} is not available in this OpenSSL`, 'ENOENT');
-  }
-  return hashBackend(() => new SoftwareHash(alg));
+/** A plain hash, checked at open against what this OpenSSL provides. */
+export function softwareHash(alg: HashAlgorithm): AuthTransform {
+  guard(`${alg.name} is not available in this OpenSSL`, () => createHash(alg.name));
+  return softwareAuth(alg.digestLength, () => new SoftwareHash(alg));
 }
 
-/** Opens a MAC session (HMAC or AES-CMAC). */
-export function openSoftwareMac(alg: MacAlgorithm, key: Uint8Array): HashBackend {
+/** An HMAC over `alg` with `key` (a per-request key replaces it). */
+export function softwareHmac(alg: HashAlgorithm, key: Uint8Array): AuthTransform {
+  guard(`${alg.name} is not available in this OpenSSL`, () => createHash(alg.name));
   const k = Buffer.from(key);
-  if (alg.hash) {
-    const hash = alg.hash;
-    try {
-      createHash(hash.name);
-    } catch (err) {
-      throw softwareError(err, `${hash.name} is not available in this OpenSSL`, 'ENOENT');
-    }
-    return hashBackend(() => new SoftwareHmac(hash, k));
-  }
-  if (!alg.keyLengths?.includes(k.length)) throw invalid('EINVAL', `${alg.name}: key must be ${alg.keyLengths?.join(', ')} bytes`, SOFTWARE_DRIVER);
-  return hashBackend(() => new SoftwareCmac(k));
+  return softwareAuth(alg.digestLength, (key2) => new SoftwareHmac(alg, key2 ?? k));
 }
 
-/** Opens a random-number generator (the OpenSSL DRBG behind crypto.randomBytes). */
-export function openSoftwareRng(): RngBackend {
-  return {
-    driver: SOFTWARE_DRIVER,
-    generate: (n) => run('random', () => randomBytes(n)),
-    close: async () => {},
-  };
+/** AES-CMAC with `key` (16, 24 or 32 bytes). */
+export function softwareCmac(key: Uint8Array): AuthTransform {
+  if (![16, 24, 32].includes(key.length)) throw softwareError(new Error(`key must be 16, 24 or 32 bytes, got ${key.length}`), 'cmac-aes key');
+  const k = Buffer.from(key);
+  return softwareAuth(16, (key2) => new SoftwareCmac(key2 ? Buffer.from(key2) : k));
+}
+
+/** Random bytes from the OpenSSL DRBG behind crypto.randomBytes. */
+export function softwareRng(): RngTransform {
+  return { kind: 'rng', generate: (n) => randomBytes(n), close: () => {} };
 }

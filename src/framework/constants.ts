@@ -89,3 +89,33 @@ export const CRYPTO_HINT_MORE = 0x1;
 
 /** Largest IV (cri_iv / crd_iv). */
 export const EALG_MAX_BLOCK_LEN = 16;
+
+/*
+ * kcrypto extensions. Algorithms the BSD numbering has no id for, and descriptor flags for
+ * what the Node-style API needs beyond crypto(9) (incremental hashing as cryptodev-linux's
+ * COP_FLAG_UPDATE/FINAL, tag verification as FreeBSD's CRYPTO_OP_VERIFY_DIGEST). Ids start at
+ * 0x1000 so that they can never collide with a number a BSD assigns later.
+ */
+export const CRYPTO_KC_AES_ECB = 0x1000;
+export const CRYPTO_KC_AES_CMAC = 0x1001;
+export const CRYPTO_KC_SHA3_224 = 0x1002;
+export const CRYPTO_KC_SHA3_256 = 0x1003;
+export const CRYPTO_KC_SHA3_384 = 0x1004;
+export const CRYPTO_KC_SHA3_512 = 0x1005;
+export const CRYPTO_KC_SHA3_224_HMAC = 0x1006;
+export const CRYPTO_KC_SHA3_256_HMAC = 0x1007;
+export const CRYPTO_KC_SHA3_384_HMAC = 0x1008;
+export const CRYPTO_KC_SHA3_512_HMAC = 0x1009;
+export const CRYPTO_KC_SM3 = 0x100a;
+export const CRYPTO_KC_SM3_HMAC = 0x100b;
+export const CRYPTO_KC_BLAKE2B_HMAC = 0x100c;
+export const CRYPTO_KC_BLAKE2S_HMAC = 0x100d;
+/** A DRBG: the descriptor's region is filled with random bytes; the session key is the seed. */
+export const CRYPTO_KC_STDRNG = 0x100e;
+
+/** Hash descriptor: feed the region into the session's running state; nothing is written. */
+export const CRD_F_KC_UPDATE = 0x1000;
+/** Hash descriptor: feed the region, then write the digest and reset the running state. */
+export const CRD_F_KC_FINAL = 0x2000;
+/** MAC descriptor: compare the MAC with the one at `inject` (or crp.mac); EBADMSG if it differs. */
+export const CRD_F_KC_VERIFY = 0x4000;

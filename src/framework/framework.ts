@@ -26,10 +26,30 @@ import {
 } from './constants.js';
 import { CryptKop, CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
 
+/** kcrypto extension: how a consumer wants a session run (drivers may ignore it). */
+export interface SessionOptions {
+  /** Kernel drivers: where requests run (measured policy, always inline, always on threads). */
+  execution?: 'auto' | 'inline' | 'threads';
+  /**
+   * `'fastest'` with a crid of CRYPTOCAP_F_HARDWARE and/or _SOFTWARE: a session on every
+   * driver that takes the chain, each request routed by its size to the one measured fastest
+   * (router.ts).
+   */
+  route?: 'fastest';
+}
+
+/** kcrypto extension: what a driver says of one of its sessions. */
+export interface SessionInfo {
+  /** Largest request (bytes of buffer) the session can take unsplit; undefined: no limit. */
+  maxRequestBytes?: number;
+  /** Driver-specific counters (kernel drivers: where requests ran and what they cost). */
+  stats?(): unknown;
+}
+
 /** What a driver gives the framework on its first register() call. */
 export interface DriverImpl {
   /** Establishes a session for the chain; returns the driver's own session number (lid). */
-  newSession(arg: unknown, cri: CryptoIni): number | Promise<number>;
+  newSession(arg: unknown, cri: CryptoIni, options?: SessionOptions): number | Promise<number>;
   /** Tears down a session (sid = driver id << 32 | lid). */
   freeSession(arg: unknown, sid: bigint): void | Promise<void>;
   /**
@@ -40,6 +60,21 @@ export interface DriverImpl {
   process(arg: unknown, crp: CryptoOp, hint: number): number;
   /** Starts a keying operation (for drivers that kregister()); same contract with kdone(). */
   kprocess?(arg: unknown, krp: CryptKop, hint: number): number;
+  /**
+   * Whether the driver takes a session for this chain, beyond having each algorithm (as
+   * FreeBSD's CRYPTODEV_PROBESESSION): e.g. a cipher driver that serves an HMAC only paired
+   * with its cipher, through the kernel's authenc().
+   */
+  probeSession?(arg: unknown, cri: CryptoIni): boolean;
+  /** kcrypto extension: limits and counters of a session. */
+  describeSession?(arg: unknown, sid: bigint): SessionInfo;
+  /**
+   * kcrypto extension: a new session with a copy of the session's running hash state
+   * (cryptodev-linux's CIOCCPHASH); returns its lid.
+   */
+  copySession?(arg: unknown, sid: bigint): number | Promise<number>;
+  /** kcrypto extension: counters the driver adds to stats(). */
+  driverStats?(arg: unknown): Record<string, number>;
 }
 
 /** Per-driver statistics. */
@@ -57,6 +92,10 @@ export interface DriverStats {
   /** Completion latency percentiles in ms over the recent requests. */
   latency: { p50: number; p90: number; p99: number; samples: number };
   migrated: number;
+  /** Failed by failDriver() (device removed, deadline passed). */
+  dead: boolean;
+  /** What the driver reports of itself (kernel drivers: wedged threads, deadlines passed). */
+  driver?: Record<string, number>;
 }
 
 interface Driver {
@@ -74,6 +113,8 @@ interface Driver {
   sessions: number;
   inFlight: Set<CryptoOp>;
   flushScheduled: boolean;
+  /** Failed (failDriver): never called again. */
+  dead?: boolean;
   stats: { requests: number; errors: number; blocks: number; bytes: number; migrated: number; latencies: number[]; next: number };
 }
 
@@ -83,6 +124,7 @@ interface Session {
   cri: CryptoIni;
   /** Set once the session has moved: requests for it come back with EAGAIN and this sid. */
   movedTo: bigint | null;
+  options: SessionOptions;
 }
 
 const LATENCY_WINDOW = 1024;
@@ -115,6 +157,16 @@ export class Framework {
   private readonly ENOENT = errnoOf('ENOENT');
 
   private fail(code: 'EINVAL' | 'EOPNOTSUPP' | 'ENOENT', message: string, driver = 'framework'): KCryptoError {
+    return this.error(code, message, driver);
+  }
+
+  /** This host's errno number for `name` (for drivers: process() returns errnos). */
+  errno(name: string): number {
+    return errnoOf(name);
+  }
+
+  /** A KCryptoError from the framework or a driver. */
+  error(code: string, message: string, driver = 'framework'): KCryptoError {
     return new KCryptoError(message, { code, errno: errnoOf(code), syscall: 'framework', driver });
   }
 
@@ -200,6 +252,37 @@ export class Framework {
     return 0;
   }
 
+  /**
+   * kcrypto extension: driver `id` is gone (its device was removed, or a request outlived its
+   * deadline). Like unregisterAll(), its sessions migrate; in addition every request it holds
+   * completes now, once, with EAGAIN and its session's new sid (ENOENT when no driver is left),
+   * and the driver is never called again, not even to free its sessions: a dead device's
+   * descriptors can block whoever touches them. The driver must drop the completions it may
+   * still produce.
+   */
+  async failDriver(id: number): Promise<number> {
+    const d = this.drivers.get(id);
+    if (!d) return this.EINVAL;
+    d.dead = true;
+    d.flags |= CRYPTOCAP_F_CLEANUP;
+    d.algs.clear();
+    d.kalgs.clear();
+    await this.migrate(d, () => true);
+    for (const crp of [...d.inFlight]) {
+      const s = this.sessions.get(crp.sid);
+      if (s && s.movedTo !== null && s.movedTo !== -1n) {
+        crp.etype = this.EAGAIN;
+        crp.sid = s.movedTo;
+      } else crp.etype = this.ENOENT;
+      this.done(crp);
+    }
+    for (const krp of d.kqueue.splice(0)) {
+      krp.status = this.EAGAIN;
+      this.kdone(krp);
+    }
+    return 0;
+  }
+
   /** crypto_find_driver: the id of the driver registered under `name`, or -1. */
   findDriver(name: string): number {
     for (const d of this.drivers.values()) if (d.name === name && !(d.flags & CRYPTOCAP_F_CLEANUP)) return d.id;
@@ -252,26 +335,101 @@ export class Framework {
    * driver with the CRYPTOCAP_F_HARDWARE / _SOFTWARE flags given (hardware preferred when both;
    * among equals, the one with the fewest sessions). Resolves with the sid.
    */
-  async newSession(cri: CryptoIni, crid: number): Promise<bigint> {
+  async newSession(cri: CryptoIni, crid: number, options: SessionOptions = {}): Promise<bigint> {
     const algs = chainAlgs(cri);
     if (algs.length === 0) throw this.fail('EINVAL', 'newSession needs at least one algorithm');
-    const d = this.select(algs, crid);
-    if (!d) throw this.fail('EOPNOTSUPP', `no driver supports ${algs.join(', ')} for crid 0x${(crid >>> 0).toString(16)}`);
-    return this.open(d, cri);
+    if (options.route === 'fastest' && this.router && crid & (CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE) && this.candidates(cri, crid).length > 1) return this.open(this.router, cri, options);
+    const d = this.select(cri, crid);
+    if (d) return this.open(d, cri, options);
+    // No single driver has the whole chain: split it across drivers (one session to the caller).
+    if (crid & (CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE) && this.splitter && cri.next) return this.open(this.splitter, cri, options);
+    throw this.fail('EOPNOTSUPP', `no driver supports ${algs.join(', ')} for crid 0x${(crid >>> 0).toString(16)}`);
   }
 
-  private async open(d: Driver, cri: CryptoIni): Promise<bigint> {
-    const lid = await d.impl!.newSession(d.arg, cri);
+  /** The driver that serves split sessions (set by attachSplitter()). */
+  private splitter: Driver | undefined;
+  /** The driver that serves routed sessions (set by attachRouter()). */
+  private router: Driver | undefined;
+
+  /** Makes driver `id` the one that serves sessions opened with `route: 'fastest'`. */
+  attachRouter(id: number, impl: DriverImpl, arg?: unknown): void {
+    const d = this.driver(id);
+    d.impl = impl;
+    d.arg = arg;
+    this.router = d;
+  }
+
+  /** Every driver `crid` allows that takes `cri` whole, hardware first. */
+  candidates(cri: CryptoIni, crid: number): number[] {
+    const algs = chainAlgs(cri);
+    const flags = crid & (CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE);
+    return [...this.drivers.values()]
+      .filter((d) => d !== this.router && d !== this.splitter && !(d.flags & CRYPTOCAP_F_CLEANUP) && d.impl !== null && d.flags & flags && algs.every((a) => d.algs.has(a)) && (d.impl.probeSession?.(d.arg, cri) ?? true))
+      .sort((a, b) => (b.flags & CRYPTOCAP_F_HARDWARE) - (a.flags & CRYPTOCAP_F_HARDWARE))
+      .map((d) => d.id);
+  }
+
+  /** The algorithms driver `id` registered (CRYPTO_* ids), in registration order. */
+  algorithmsOf(id: number): number[] {
+    return [...(this.drivers.get(id)?.algs.keys() ?? [])];
+  }
+
+  /** The name a driver registered under. */
+  driverName(id: number): string | undefined {
+    return this.drivers.get(id)?.name;
+  }
+
+  /**
+   * Makes driver `id` the one that serves chains no single driver has; it is never chosen by
+   * algorithm (it registers none).
+   */
+  attachSplitter(id: number, impl: DriverImpl, arg?: unknown): void {
+    const d = this.driver(id);
+    d.impl = impl;
+    d.arg = arg;
+    this.splitter = d;
+  }
+
+  /** The driver `crid` would give `cri` (for splitters and routers composing sessions). */
+  selectDriver(cri: CryptoIni, crid: number): number | undefined {
+    return this.select(cri, crid)?.id;
+  }
+
+  private async open(d: Driver, cri: CryptoIni, options: SessionOptions = {}): Promise<bigint> {
+    const lid = await d.impl!.newSession(d.arg, cri, options);
     const sid = (BigInt(d.id) << 32n) | BigInt(lid >>> 0);
     if (this.sessions.has(sid)) throw this.fail('EINVAL', `driver ${d.name} returned session ${lid} twice`, d.name);
-    this.sessions.set(sid, { sid, driver: d, cri: cri.clone(), movedTo: null });
+    this.sessions.set(sid, { sid, driver: d, cri: cri.clone(), movedTo: null, options });
     d.sessions++;
     return sid;
   }
 
-  private select(algs: number[], crid: number, exclude?: Driver): Driver | undefined {
+  /** kcrypto extension: the name of the driver serving `sid`, its limits and counters. */
+  sessionInfo(sid: bigint): (SessionInfo & { driver: string; driverId: number }) | undefined {
+    const s = this.sessions.get(sid);
+    if (!s || s.movedTo !== null) return undefined;
+    const info = s.driver.impl!.describeSession?.(s.driver.arg, sid) ?? {};
+    return { ...info, driver: s.driver.name, driverId: s.driver.id };
+  }
+
+  /** kcrypto extension: a session with a copy of `sid`'s running hash state, on the same driver. */
+  async copySession(sid: bigint): Promise<bigint> {
+    const s = this.sessions.get(sid);
+    if (!s || s.movedTo !== null) throw this.fail('EINVAL', `no session ${sid}`);
+    const d = s.driver;
+    if (!d.impl!.copySession) throw this.fail('EOPNOTSUPP', `driver ${d.name} cannot copy a session`, d.name);
+    const lid = await d.impl!.copySession(d.arg, sid);
+    const copy = (BigInt(d.id) << 32n) | BigInt(lid >>> 0);
+    this.sessions.set(copy, { sid: copy, driver: d, cri: s.cri.clone(), movedTo: null, options: s.options });
+    d.sessions++;
+    return copy;
+  }
+
+  private select(cri: CryptoIni, crid: number, exclude?: Driver): Driver | undefined {
+    const algs = chainAlgs(cri);
     const flags = crid & (CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE);
-    const usable = (d: Driver): boolean => d !== exclude && !(d.flags & CRYPTOCAP_F_CLEANUP) && d.impl !== null && algs.every((a) => d.algs.has(a));
+    const usable = (d: Driver): boolean =>
+      d !== exclude && !(d.flags & CRYPTOCAP_F_CLEANUP) && d.impl !== null && algs.every((a) => d.algs.has(a)) && (d.impl.probeSession?.(d.arg, cri) ?? true);
     if (flags === 0) {
       const d = this.drivers.get(crid);
       return d && usable(d) ? d : undefined;
@@ -288,7 +446,7 @@ export class Framework {
     this.sessions.delete(sid);
     if (s.movedTo === null) {
       s.driver.sessions--;
-      await s.driver.impl!.freeSession(s.driver.arg, sid);
+      if (!s.driver.dead) await s.driver.impl!.freeSession(s.driver.arg, sid);
     }
     return 0;
   }
@@ -457,11 +615,11 @@ export class Framework {
   private async migrate(d: Driver, which: (s: Session) => boolean): Promise<void> {
     const moving = [...this.sessions.values()].filter((s) => s.driver === d && s.movedTo === null && which(s));
     for (const s of moving) {
-      const target = this.select(chainAlgs(s.cri), CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE, d);
+      const target = this.select(s.cri, CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE, d) ?? (s.cri.next && this.splitter !== d ? this.splitter : undefined);
       let to: bigint | null = null;
       if (target) {
         try {
-          to = await this.open(target, s.cri);
+          to = await this.open(target, s.cri, s.options);
         } catch {
           to = null;
         }
@@ -469,7 +627,7 @@ export class Framework {
       s.movedTo = to ?? -1n;
       d.sessions--;
       d.stats.migrated++;
-      if (!(d.flags & CRYPTOCAP_F_CLEANUP)) await Promise.resolve(d.impl!.freeSession(d.arg, s.sid)).catch(() => undefined);
+      if (!(d.flags & CRYPTOCAP_F_CLEANUP) && !d.dead) await Promise.resolve(d.impl!.freeSession(d.arg, s.sid)).catch(() => undefined);
     }
     const stay: CryptoOp[] = [];
     for (const crp of d.queue.splice(0)) {
@@ -506,6 +664,8 @@ export class Framework {
         bytes: d.stats.bytes,
         latency: { p50: percentile(lat, 0.5), p90: percentile(lat, 0.9), p99: percentile(lat, 0.99), samples: lat.length },
         migrated: d.stats.migrated,
+        dead: d.dead === true,
+        ...(d.impl?.driverStats ? { driver: d.impl.driverStats(d.arg) } : {}),
       };
     });
   }

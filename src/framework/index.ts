@@ -3,6 +3,6 @@
  */
 export * from './constants.js';
 export { Framework } from './framework.js';
-export type { DriverImpl, DriverStats } from './framework.js';
+export type { DriverImpl, DriverStats, SessionInfo, SessionOptions } from './framework.js';
 export { CryptKop, CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
 export type { CrParam } from './structures.js';

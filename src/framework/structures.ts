@@ -41,6 +41,12 @@ export class CryptoDesc {
   /** Key length in bits (with CRD_F_KEY_EXPLICIT). */
   klen = 0;
   iv: Uint8Array = new Uint8Array(EALG_MAX_BLOCK_LEN);
+  /**
+   * kcrypto extension: bytes of IV, for algorithms that take several lengths (a CCM nonce of
+   * 7–13 bytes; a 16-byte XTS tweak instead of FreeBSD's 8-byte block number). 0: the
+   * algorithm's default.
+   */
+  ivLength = 0;
   next: CryptoDesc | null = null;
 }
 

@@ -1,0 +1,174 @@
+/**
+ * The session backends of the Node-style API, over framework sessions: every request of an
+ * `openSession()` session is a crypto(9) request (descriptors over one buffer) dispatched
+ * through the framework to the driver serving the session. One path for every driver.
+ */
+import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
+import { idsOf } from '../algorithms/crypto-ids.js';
+import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/backend.js';
+import { failureOf } from '../drivers/descriptor-executor.js';
+import { KCryptoError } from '../errors.js';
+import * as C from '../framework/constants.js';
+import type { Framework } from '../framework/framework.js';
+import { CryptoDesc, CryptoOp } from '../framework/structures.js';
+import type { KernelSessionStats } from '../kernel/engine.js';
+import { errnoName, systemError } from '../kernel/status.js';
+
+/** A framework session as the API holds it: it follows its session when the framework moves it. */
+export class FrameworkSession {
+  private closed = false;
+
+  constructor(
+    readonly fw: Framework,
+    public sid: bigint,
+    /** What `driver` reports (the kcrypto driver name). */
+    readonly label: string,
+  ) {}
+
+  get driver(): string {
+    return this.fw.sessionInfo(this.sid)?.driver ?? this.label;
+  }
+
+  get maxRequestBytes(): number | undefined {
+    return this.fw.sessionInfo(this.sid)?.maxRequestBytes;
+  }
+
+  stats(): KernelSessionStats | undefined {
+    return this.fw.sessionInfo(this.sid)?.stats?.() as KernelSessionStats | undefined;
+  }
+
+  /** Dispatches a request built by `fill`; resolves once it completes, rejects with its error. */
+  run(buf: Uint8Array | Uint8Array[], descs: Partial<CryptoDesc>[], mac: Uint8Array | null = null): Promise<CryptoOp> {
+    return new Promise((resolve, reject) => {
+      const crp = new CryptoOp();
+      crp.sid = this.sid;
+      crp.buf = buf;
+      crp.flags = Array.isArray(buf) ? C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM : C.CRYPTO_F_CBIMM;
+      crp.mac = mac;
+      let prev: CryptoDesc | null = null;
+      for (const d of descs) {
+        const desc = Object.assign(new CryptoDesc(), d);
+        if (prev) prev.next = desc;
+        else crp.desc = desc;
+        prev = desc;
+      }
+      const EAGAIN = this.fw.errno('EAGAIN');
+      crp.callback = (r) => {
+        if (r.etype === EAGAIN && r.sid !== this.sid) {
+          // The session moved to another driver: follow it and resubmit.
+          this.sid = r.sid;
+          this.fw.dispatch(r);
+          return;
+        }
+        if (r.etype === 0) resolve(r);
+        else reject(this.error(r));
+      };
+      this.fw.dispatch(crp);
+    });
+  }
+
+  private error(crp: CryptoOp): KCryptoError {
+    const cause = failureOf(crp);
+    if (cause instanceof KCryptoError) {
+      if (cause.driver !== 'framework') return cause;
+      // Raised by the descriptor semantics (a MAC that does not verify): name the driver.
+      return new KCryptoError(cause.message, { code: cause.code, errno: cause.errno, syscall: cause.syscall, driver: this.driver }, { cause });
+    }
+    return systemError(crp.etype, 'crypto_dispatch', this.driver, `request failed with ${errnoName(crp.etype)}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fw.freeSession(this.sid);
+  }
+}
+
+/** What every backend has; `driver` and `maxRequestBytes` are read live (a session can move). */
+function live<B extends object>(s: FrameworkSession, b: B): B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> } {
+  return Object.defineProperties(b, {
+    driver: { get: () => s.driver, enumerable: true },
+    sid: { get: () => s.sid, enumerable: true },
+    maxRequestBytes: { get: () => s.maxRequestBytes, enumerable: true },
+    stats: { value: () => s.stats() },
+    close: { value: () => s.close() },
+  }) as B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> };
+}
+
+/** A plain cipher: the buffer is one region, the IV explicit and kept out of the buffer. */
+export function cipherBackend(s: FrameworkSession, alg: CipherAlgorithm): CipherBackend {
+  const [id] = idsOf(alg);
+  const run = (encrypt: boolean, data: Uint8Array, iv: Uint8Array | null): Promise<Buffer> => {
+    const buf = Buffer.from(data);
+    const desc: Partial<CryptoDesc> = { alg: id!, skip: 0, len: buf.length, flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT };
+    if (iv) Object.assign(desc, { iv, ivLength: iv.length });
+    return s.run(buf, [desc]).then(() => buf);
+  };
+  return live(s, {
+    encrypt: (data: Uint8Array, iv: Uint8Array | null) => run(true, data, iv).then((ciphertext) => ({ ciphertext })),
+    decrypt: (data: Uint8Array, iv: Uint8Array | null) => run(false, data, iv),
+  });
+}
+
+/**
+ * An AEAD: buffer = AAD ‖ data ‖ tag. GCM, CCM and ChaCha20-Poly1305 pair the cipher with its
+ * auth half over the AAD; authenc is AES-CBC then an HMAC over AAD ‖ ciphertext (verified,
+ * then decrypted, on the way back).
+ */
+export function aeadBackend(s: FrameworkSession, alg: AeadAlgorithm, tagLength: number): AeadBackend {
+  const [cid, aid] = idsOf(alg);
+  const etm = alg.mode === 'authenc';
+  const descs = (encrypt: boolean, aad: number, n: number, iv: Uint8Array): Partial<CryptoDesc>[] => {
+    const cipher: Partial<CryptoDesc> = { alg: cid!, skip: aad, len: n, flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv, ivLength: iv.length };
+    if (!etm) return [cipher, { alg: aid!, skip: 0, len: aad, inject: aad + n }];
+    const mac: Partial<CryptoDesc> = { alg: aid!, skip: 0, len: aad + n, inject: aad + n, flags: encrypt ? 0 : C.CRD_F_KC_VERIFY };
+    return encrypt ? [cipher, mac] : [mac, cipher];
+  };
+  return live(s, {
+    encrypt: (pt: Uint8Array, iv: Uint8Array, aad: Uint8Array) => {
+      const buf = Buffer.allocUnsafe(aad.length + pt.length + tagLength);
+      buf.set(aad);
+      buf.set(pt, aad.length);
+      return s.run(buf, descs(true, aad.length, pt.length, iv)).then(() => ({
+        ciphertext: buf.subarray(aad.length, aad.length + pt.length),
+        tag: buf.subarray(aad.length + pt.length),
+      }));
+    },
+    decrypt: (ct: Uint8Array, iv: Uint8Array, aad: Uint8Array, tag: Uint8Array) => {
+      const buf = Buffer.allocUnsafe(aad.length + ct.length + tag.length);
+      buf.set(aad);
+      buf.set(ct, aad.length);
+      buf.set(tag, aad.length + ct.length);
+      return s.run(buf, descs(false, aad.length, ct.length, iv)).then(() => buf.subarray(aad.length, aad.length + ct.length));
+    },
+  });
+}
+
+/** A hash or MAC: digests over the caller's buffers as an iovec; the running state via the KC flags. */
+export function hashBackend(s: FrameworkSession, alg: HashAlgorithm | MacAlgorithm): HashBackend {
+  const [id] = idsOf(alg);
+  const length = (data: Uint8Array | Uint8Array[]): number => (Array.isArray(data) ? data.reduce((n, d) => n + d.length, 0) : data.length);
+  const one = (data: Uint8Array | Uint8Array[]): Uint8Array | Uint8Array[] => (Array.isArray(data) && data.length === 1 ? data[0]! : data);
+  return live(s, {
+    digest: (data: Uint8Array | Uint8Array[]) => {
+      const out = Buffer.allocUnsafe(alg.digestLength);
+      return s.run(one(data), [{ alg: id!, skip: 0, len: length(data) }], out).then(() => out);
+    },
+    update: (data: Uint8Array | Uint8Array[]) => s.run(one(data), [{ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE }]).then(() => undefined),
+    final: () => {
+      const out = Buffer.allocUnsafe(alg.digestLength);
+      return s.run(new Uint8Array(0), [{ alg: id!, skip: 0, len: 0, flags: C.CRD_F_KC_FINAL }], out).then(() => out);
+    },
+    copy: (): Promise<HashBackend> => s.fw.copySession(s.sid).then((sid) => hashBackend(new FrameworkSession(s.fw, sid, s.label), alg)),
+  });
+}
+
+/** A DRBG: the buffer is filled. */
+export function rngBackend(s: FrameworkSession): RngBackend {
+  return live(s, {
+    generate: (n: number) => {
+      const buf = Buffer.allocUnsafe(n);
+      return s.run(buf, [{ alg: C.CRYPTO_KC_STDRNG, skip: 0, len: n }]).then(() => buf);
+    },
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Transforms over session backends (backend.ts): how a kernel driver's sessions, which work
+ * on whole messages, serve the descriptor executor. A per-request key (CRD_F_KEY_EXPLICIT)
+ * opens a transient backend with that key.
+ */
+import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
+import type { AeadTransform, AuthTransform, CipherTransform, RngTransform } from './transforms.js';
+
+/** With a per-request key: a fresh backend, closed once the request is done. */
+async function withKey<B extends { close(): Promise<void> }, T>(open: (key: Uint8Array) => B, key: Uint8Array, fn: (b: B) => Promise<T>): Promise<T> {
+  const b = open(key);
+  try {
+    return await fn(b);
+  } finally {
+    await b.close();
+  }
+}
+
+export function cipherTransform(b: CipherBackend, reopen: (key: Uint8Array) => CipherBackend): CipherTransform {
+  const run = (x: CipherBackend, encrypt: boolean, iv: Uint8Array, data: Uint8Array): Promise<Uint8Array> =>
+    encrypt ? x.encrypt(data, iv.length > 0 ? iv : null).then((r) => r.ciphertext) : x.decrypt(data, iv.length > 0 ? iv : null);
+  return {
+    kind: 'cipher',
+    run: (encrypt, iv, data, key) => (key ? withKey(reopen, key, (x) => run(x, encrypt, iv, data)) : run(b, encrypt, iv, data)),
+    close: () => b.close(),
+  };
+}
+
+export function aeadTransform(b: AeadBackend, reopen: (key: Uint8Array) => AeadBackend): AeadTransform {
+  const seal = (x: AeadBackend, iv: Uint8Array, aad: Uint8Array, data: Uint8Array): Promise<{ out: Uint8Array; tag: Uint8Array }> => x.encrypt(data, iv, aad).then((r) => ({ out: r.ciphertext, tag: r.tag }));
+  return {
+    kind: 'aead',
+    ...(b.maxRequestBytes !== undefined ? { maxRequest: b.maxRequestBytes } : {}),
+    seal: (iv, aad, data, _tagLength, key) => (key ? withKey(reopen, key, (x) => seal(x, iv, aad, data)) : seal(b, iv, aad, data)),
+    open: (iv, aad, data, tag, key) => (key ? withKey(reopen, key, (x) => x.decrypt(data, iv, aad, tag)) : b.decrypt(data, iv, aad, tag)),
+    close: () => b.close(),
+  };
+}
+
+export function authTransform(b: HashBackend, digestLength: number, reopen: ((key: Uint8Array) => HashBackend) | null): AuthTransform {
+  return {
+    kind: 'auth',
+    digestLength,
+    digest: (data, key) => (key && reopen ? withKey(reopen, key, (x) => x.digest(data)) : b.digest(data)),
+    update: (data) => b.update(data),
+    final: () => b.final(),
+    copy: () => b.copy().then((c) => authTransform(c, digestLength, reopen)),
+    close: () => b.close(),
+  };
+}
+
+export function rngTransform(b: RngBackend): RngTransform {
+  return { kind: 'rng', generate: (n) => b.generate(n), close: () => b.close() };
+}

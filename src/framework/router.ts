@@ -1,0 +1,192 @@
+/**
+ * Routed sessions (`route: 'fastest'`): the chain is opened on every driver the crid allows
+ * that takes it, and each request goes to the driver measured fastest for its size — small
+ * requests to a CPU driver, large ones to a device, for instance. The costs come from the
+ * route table (route-table.ts), measured on first use with several requests in flight. Hash
+ * streams stay on one driver (the fastest for large requests): a running state cannot move.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { kindOf } from './algorithms.js';
+import * as C from './constants.js';
+import type { Framework, SessionOptions } from './framework.js';
+import { RouteTable, ROUTE_SIZES, sizeBucket } from './route-table.js';
+import { CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
+
+interface Alternative {
+  driver: number;
+  name: string;
+  sid: bigint;
+  /** ns per request at each ROUTE_SIZES entry. */
+  cost: number[];
+}
+
+interface Routed {
+  alts: Alternative[];
+  /** Alternative index per size bucket. */
+  choice: number[];
+  /** Requests sent to each alternative (for tests and stats). */
+  sent: number[];
+}
+
+/** What a chain is measured as: its algorithms and key lengths. */
+function algorithmKey(cri: CryptoIni): string {
+  const parts: string[] = [];
+  for (let c: CryptoIni | null = cri; c; c = c.next) parts.push(`${c.alg}/${c.klen}${c.mlen ? `/${c.mlen}` : ''}`);
+  return parts.join('+');
+}
+
+/** A request of `size` bytes of payload that exercises the chain as a consumer would. */
+function sampleRequest(cri: CryptoIni, size: number): CryptoOp {
+  const crp = new CryptoOp();
+  const descs: CryptoDesc[] = [];
+  const inis: CryptoIni[] = [];
+  for (let c: CryptoIni | null = cri; c; c = c.next) inis.push(c);
+  let extra = 0;
+  for (const c of inis) {
+    const k = kindOf(c.alg);
+    const d = new CryptoDesc();
+    d.alg = c.alg;
+    if (k?.kind === 'cipher' || k?.kind === 'aead') {
+      const block = k.kind === 'cipher' ? k.block : 1;
+      Object.assign(d, { skip: 0, len: size - (size % block), flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv: randomBytes(16) });
+    } else if (k?.kind === 'aead-auth') {
+      Object.assign(d, { skip: 0, len: 0, inject: size });
+      extra = 64;
+    } else if (k?.kind === 'auth') {
+      Object.assign(d, { skip: 0, len: size, inject: size });
+      extra = 64;
+    } else Object.assign(d, { skip: 0, len: size });
+    descs.push(d);
+  }
+  descs.forEach((d, i) => (d.next = descs[i + 1] ?? null));
+  crp.desc = descs[0] ?? null;
+  crp.buf = randomBytes(size + extra);
+  return crp;
+}
+
+/** Measures one alternative: ns per request at each size, `depth` requests in flight. */
+async function measure(fw: Framework, sid: bigint, cri: CryptoIni, depth = 4, perSize = 24): Promise<number[]> {
+  const costs: number[] = [];
+  for (const size of ROUTE_SIZES) {
+    const one = (): Promise<number> =>
+      new Promise((resolve) => {
+        const crp = sampleRequest(cri, size);
+        crp.sid = sid;
+        crp.callback = (r) => resolve(r.etype);
+        fw.dispatch(crp);
+      });
+    if ((await one()) !== 0) {
+      costs.push(Number.POSITIVE_INFINITY);
+      continue;
+    }
+    const t0 = process.hrtime.bigint();
+    let sent = 0;
+    const lane = async (): Promise<void> => {
+      while (sent < perSize) {
+        sent++;
+        await one();
+      }
+    };
+    await Promise.all(Array.from({ length: depth }, lane));
+    costs.push(Number(process.hrtime.bigint() - t0) / perSize);
+  }
+  return costs;
+}
+
+/** Registers the router on `fw` with its route table; returns its driver id. */
+export function registerRouter(fw: Framework, table: RouteTable = new RouteTable(), name = 'route0'): { id: number; table: RouteTable; routes(sid: bigint): { driver: string; cost: number[] }[] | undefined; sent(sid: bigint): Record<string, number> | undefined } {
+  const id = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, name);
+  const sessions = new Map<number, Routed>();
+  let nextLid = 0;
+  const EAGAIN = fw.errno('EAGAIN');
+  const lidOf = (sid: bigint): number => Number(sid & 0xffffffffn);
+
+  const impl = {
+    async newSession(_arg: unknown, cri: CryptoIni, options: SessionOptions = {}): Promise<number> {
+      const { route: _route, ...sub } = options;
+      const alts: Alternative[] = [];
+      const key = algorithmKey(cri);
+      for (const driver of fw.candidates(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE)) {
+        let sid: bigint;
+        try {
+          sid = await fw.newSession(cri, driver, sub);
+        } catch {
+          continue;
+        }
+        const name = fw.driverName(driver)!;
+        let cost = table.get(name, key);
+        if (!cost) {
+          cost = await measure(fw, sid, cri);
+          table.set(name, key, cost);
+        }
+        alts.push({ driver, name, sid, cost });
+      }
+      if (alts.length === 0) throw fw.error('EOPNOTSUPP', 'no driver takes this session');
+      const choice = ROUTE_SIZES.map((_, b) => alts.reduce((best, a, i) => (a.cost[b]! < alts[best]!.cost[b]! ? i : best), 0));
+      const lid = nextLid++;
+      sessions.set(lid, { alts, choice, sent: alts.map(() => 0) });
+      return lid;
+    },
+    async freeSession(_arg: unknown, sid: bigint): Promise<void> {
+      const s = sessions.get(lidOf(sid));
+      sessions.delete(lidOf(sid));
+      for (const a of s?.alts ?? []) await fw.freeSession(a.sid);
+    },
+    process(_arg: unknown, crp: CryptoOp): number {
+      const s = sessions.get(lidOf(crp.sid));
+      if (!s) return fw.errno('EINVAL');
+      let streaming = false;
+      let size = 0;
+      for (let d = crp.desc; d; d = d.next) {
+        if (d.flags & (C.CRD_F_KC_UPDATE | C.CRD_F_KC_FINAL)) streaming = true;
+        size = Math.max(size, d.len);
+      }
+      const index = s.choice[streaming ? ROUTE_SIZES.length - 1 : sizeBucket(size)]!;
+      const alt = s.alts[index]!;
+      s.sent[index]!++;
+      const sub = new CryptoOp();
+      Object.assign(sub, { sid: alt.sid, buf: crp.buf, flags: crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM), desc: crp.desc, mac: crp.mac });
+      sub.callback = (r) => {
+        if (r.etype === EAGAIN) {
+          // That driver went away; its session moved: follow it.
+          alt.sid = r.sid;
+          fw.dispatch(r);
+          return;
+        }
+        crp.etype = r.etype;
+        crp.olen = r.olen;
+        fw.done(crp);
+      };
+      fw.dispatch(sub);
+      return 0;
+    },
+    describeSession(_arg: unknown, sid: bigint) {
+      const s = sessions.get(lidOf(sid));
+      const big = s ? s.alts[s.choice[ROUTE_SIZES.length - 1]!]! : undefined;
+      return big ? (fw.sessionInfo(big.sid) ?? {}) : {};
+    },
+    async copySession(_arg: unknown, sid: bigint): Promise<number> {
+      const s = sessions.get(lidOf(sid));
+      if (!s) throw fw.error('EINVAL', `no routed session ${sid}`);
+      const streamAlt = s.alts[s.choice[ROUTE_SIZES.length - 1]!]!;
+      const copy = await fw.copySession(streamAlt.sid);
+      const lid = nextLid++;
+      sessions.set(lid, { alts: [{ ...streamAlt, sid: copy }], choice: ROUTE_SIZES.map(() => 0), sent: [0] });
+      return lid;
+    },
+  };
+  fw.attachRouter(id, impl);
+  return {
+    id,
+    table,
+    routes: (sid) => {
+      const s = sessions.get(lidOf(sid));
+      return s ? ROUTE_SIZES.map((_, b) => ({ driver: s.alts[s.choice[b]!]!.name, cost: s.alts[s.choice[b]!]!.cost })) : undefined;
+    },
+    sent: (sid) => {
+      const s = sessions.get(lidOf(sid));
+      return s ? Object.fromEntries(s.alts.map((a, i) => [a.name, s.sent[i]!])) : undefined;
+    },
+  };
+}
