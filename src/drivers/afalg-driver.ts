@@ -16,7 +16,7 @@ import { errnoOf } from '../kernel/status.js';
 import { openAfAlgAead, openAfAlgCipher, openAfAlgHash, openAfAlgMac, openAfAlgRng, afalgDriverName, type AfAlgOptions, type AfAlgTarget } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform, rngTransform } from './backend-transforms.js';
 import { execute, errnoOfFailure, type DriverSession, type SessionEntry } from './descriptor-executor.js';
-import type { Transform } from './transforms.js';
+import { xtsTweak, type Transform } from './transforms.js';
 
 /** A kernel driver as the AF_ALG framework driver needs it. */
 export interface AfAlgDriverSpec {
@@ -157,7 +157,7 @@ class AfAlgDriver {
     if (alg.kind === 'cipher') {
       const open = (k: Uint8Array): ReturnType<typeof openAfAlgCipher> => openAfAlgCipher(alg as CipherAlgorithm, k, target, opts);
       const b = open(key);
-      return { transform: cipherTransform(b, open), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
+      return { transform: cipherTransform(b, open, (alg as CipherAlgorithm).mode === 'xts' ? xtsTweak : undefined), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
     }
     if (alg.kind === 'aead') {
       const authIds = kind.kind === 'aead' ? kind.auth : [];

@@ -16,9 +16,10 @@ async function withKey<B extends { close(): Promise<void> }, T>(open: (key: Uint
   }
 }
 
-export function cipherTransform(b: CipherBackend, reopen: (key: Uint8Array) => CipherBackend): CipherTransform {
+/** `ivOf` turns the request's IV into the backend's (FreeBSD's 8-byte XTS IV into a tweak). */
+export function cipherTransform(b: CipherBackend, reopen: (key: Uint8Array) => CipherBackend, ivOf: (iv: Uint8Array) => Uint8Array = (iv) => iv): CipherTransform {
   const run = (x: CipherBackend, encrypt: boolean, iv: Uint8Array, data: Uint8Array): Promise<Uint8Array> =>
-    encrypt ? x.encrypt(data, iv.length > 0 ? iv : null).then((r) => r.ciphertext) : x.decrypt(data, iv.length > 0 ? iv : null);
+    encrypt ? x.encrypt(data, iv.length > 0 ? ivOf(iv) : null).then((r) => r.ciphertext) : x.decrypt(data, iv.length > 0 ? ivOf(iv) : null);
   return {
     kind: 'cipher',
     run: (encrypt, iv, data, key) => (key ? withKey(reopen, key, (x) => run(x, encrypt, iv, data)) : run(b, encrypt, iv, data)),

@@ -19,7 +19,7 @@ import { execute, errnoOfFailure, type DriverSession } from './descriptor-execut
 import { KEYING_OPS, processKeyOp } from './soft/keying.js';
 import { LEGACY_ALGORITHMS } from './soft/legacy.js';
 import { softwareAead, softwareCipher, softwareCmac, softwareHash, softwareHmac, softwareRng } from './software.js';
-import type { Transform } from './transforms.js';
+import { xtsTweak, type Transform } from './transforms.js';
 
 /** Opens the transform of one algorithm with the session's key; throws when the key is unusable. */
 type Opener = (key: Uint8Array) => Transform | null;
@@ -30,8 +30,6 @@ const aesName = (mode: string, key: Uint8Array): string => {
 };
 const hashNamed = (name: string): HashAlgorithm => hashes().find((h) => h.name === name)!;
 
-/** FreeBSD's XTS IV is the 64-bit block number; node takes the 16-byte tweak it starts. */
-const xtsIv = (iv: Uint8Array): Uint8Array => (iv.length === 8 ? Buffer.concat([iv, Buffer.alloc(8)]) : iv);
 
 const HASH_IDS: readonly [number, string][] = [
   [C.CRYPTO_MD5, 'md5'],
@@ -72,7 +70,7 @@ const ALGORITHMS: ReadonlyMap<number, Opener> = new Map<number, Opener>([
   [C.CRYPTO_AES_CBC, (k) => softwareCipher(aesName('cbc', k), k, 16)],
   [C.CRYPTO_AES_ICM, (k) => softwareCipher(aesName('ctr', k), k, 16)],
   [C.CRYPTO_KC_AES_ECB, (k) => softwareCipher(aesName('ecb', k), k, 0)],
-  [C.CRYPTO_AES_XTS, (k) => softwareCipher(k.length === 32 || k.length === 64 ? `aes-${k.length * 4}-xts` : 'invalid-xts-key', k, 16, xtsIv)],
+  [C.CRYPTO_AES_XTS, (k) => softwareCipher(k.length === 32 || k.length === 64 ? `aes-${k.length * 4}-xts` : 'invalid-xts-key', k, 16, xtsTweak)],
   [C.CRYPTO_3DES_CBC, (k) => softwareCipher('des-ede3-cbc', k, 8)],
   [C.CRYPTO_CAMELLIA_CBC, (k) => softwareCipher(`camellia-${k.length * 8}-cbc`, k, 16)],
   [C.CRYPTO_NULL_CBC, () => ({ kind: 'cipher', run: (_e, _iv, data) => data, close: () => {} })],

@@ -60,3 +60,11 @@ export interface CompTransform {
 }
 
 export type Transform = CipherTransform | AuthTransform | AeadTransform | RngTransform | CompTransform;
+
+/** FreeBSD's XTS IV is the 64-bit block number; Linux and node take the 16-byte tweak it starts. */
+export function xtsTweak(iv: Uint8Array): Uint8Array {
+  if (iv.length !== 8) return iv;
+  const t = new Uint8Array(16);
+  t.set(iv);
+  return t;
+}
