@@ -26,7 +26,24 @@
         ["OS=='linux'", {
           "sources": [
             "native/afalg/afalg_session.cc",
-            "native/afalg/afalg_open.cc"
+            "native/afalg/afalg_open.cc",
+            "native/devcrypto/devcrypto_abi_linux.cc",
+            "native/devcrypto/devcrypto_abi_freebsd.cc",
+            "native/devcrypto/devcrypto_abi_netbsd.cc"
+          ]
+        }],
+        ["OS=='freebsd'", {
+          "sources": ["native/devcrypto/devcrypto_abi_freebsd.cc"]
+        }],
+        ["OS=='netbsd'", {
+          "sources": ["native/devcrypto/devcrypto_abi_netbsd.cc"]
+        }],
+        ["OS=='linux' or OS=='freebsd' or OS=='netbsd'", {
+          "sources": [
+            "native/devcrypto/abi/system_check.cc",
+            "native/devcrypto/devcrypto_abi.cc",
+            "native/devcrypto/devcrypto_session.cc",
+            "native/devcrypto/devcrypto_open.cc"
           ]
         }],
         ["kcrypto_sanitize==1", {

@@ -14,6 +14,9 @@
 #if defined(__linux__)
 #include "afalg/afalg_open.h"
 #endif
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__)
+#include "devcrypto/devcrypto_open.h"
+#endif
 
 namespace kcrypto {
 
@@ -59,6 +62,9 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                        });
 #if defined(__linux__)
   exports.Set("openAfAlg", Napi::Function::New(env, afalg::OpenAfAlg, "openAfAlg", this));
+#endif
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__)
+  devcrypto::Register(env, exports, this);
 #endif
 }
 
@@ -167,7 +173,7 @@ Napi::Value Addon::ErrnoTable(const Napi::CallbackInfo& info) {
   KC_ERRNO(ENOSPC) KC_ERRNO(ERANGE) KC_ERRNO(ENOSYS) KC_ERRNO(EMSGSIZE) KC_ERRNO(EPROTONOSUPPORT)
   KC_ERRNO(EOPNOTSUPP) KC_ERRNO(EAFNOSUPPORT) KC_ERRNO(ETIMEDOUT) KC_ERRNO(EBADMSG) KC_ERRNO(EOVERFLOW)
   KC_ERRNO(ENOPROTOOPT) KC_ERRNO(ESOCKTNOSUPPORT) KC_ERRNO(EINPROGRESS) KC_ERRNO(ECANCELED)
-  KC_ERRNO(EDEADLK) KC_ERRNO(ENOTSUP) KC_ERRNO(ENOBUFS)
+  KC_ERRNO(EDEADLK) KC_ERRNO(ENOTSUP) KC_ERRNO(ENOBUFS) KC_ERRNO(ESHUTDOWN)
 #ifdef ERESTART
   KC_ERRNO(ERESTART)
 #endif

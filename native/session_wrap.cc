@@ -28,6 +28,14 @@ Napi::Object SessionWrap::Wrap(Napi::Env env, Addon* addon, std::shared_ptr<Engi
   return obj;
 }
 
+std::shared_ptr<EngineSession> SessionWrap::EngineOf(Napi::Env env, Addon* addon, Napi::Value value) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(addon->session_ctor.Value())) {
+    Napi::TypeError::New(env, "kcrypto: not an engine session").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return Unwrap(value.As<Napi::Object>())->Live(env);
+}
+
 SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {}
 
 // A session the program forgot to close is closed when collected. Requests still running on

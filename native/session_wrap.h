@@ -17,6 +17,9 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   static Napi::Function Define(Napi::Env env);
   // Wraps an open engine session in a new JavaScript object.
   static Napi::Object Wrap(Napi::Env env, Addon* addon, std::shared_ptr<EngineSession> session);
+  // The engine session behind `value`; null, with a JavaScript error pending, when `value` is
+  // not an open session of this addon. For entry points that take a session argument.
+  static std::shared_ptr<EngineSession> EngineOf(Napi::Env env, Addon* addon, Napi::Value value);
 
   explicit SessionWrap(const Napi::CallbackInfo& info);
   ~SessionWrap() override;

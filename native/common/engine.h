@@ -55,6 +55,14 @@ class EngineSession {
   // Largest input one request may carry unsplit (0: no limit). Callers that cannot split a
   // request (AEAD, XTS) check against it and refuse longer ones.
   virtual size_t max_request() const { return 0; }
+  // Runs several requests as one submission where the kernel interface has one (the
+  // /dev/crypto engines' async queues); by default one after another. `out` gets one status
+  // per request, in order.
+  virtual void RunBatch(const std::vector<Request>& reqs, std::vector<Status>* out) {
+    out->clear();
+    out->reserve(reqs.size());
+    for (const Request& r : reqs) out->push_back(Run(r));
+  }
 };
 
 }  // namespace kcrypto

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { findPackageRoot } from '../package-root.js';
+import type { DevCryptoNative } from './devcrypto.js';
 
 /** A native engine session (see native/session_wrap.h). */
 export interface NativeSession {
@@ -45,8 +46,11 @@ export interface DispatcherStats extends LaneStats {
   device: LaneStats;
 }
 
-/** The addon's exports. Engine entry points exist only on the systems that have the engine. */
-export interface NativeAddon {
+/**
+ * The addon's exports. Engine entry points exist only on the systems that have the engine
+ * (the /dev/crypto ones, {@link DevCryptoNative}, on Linux, FreeBSD and NetBSD).
+ */
+export interface NativeAddon extends Partial<DevCryptoNative> {
   setCompletionHandler(fn: (batch: Float64Array) => void): void;
   setMaxThreads(lane: 0 | 1, n: number): void;
   dispatcherStats(): DispatcherStats;

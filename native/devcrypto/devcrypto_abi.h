@@ -1,0 +1,167 @@
+// One /dev/crypto ABI as a table of operations: each system's request layouts, numbers and
+// quirks live behind this interface (devcrypto_abi_{linux,freebsd,netbsd}.cc), and the engine
+// session (devcrypto_session.cc) is written once against it. The Linux addon carries all three
+// tables, because the lab's CUSE fixture emulates each system's ABI on a Linux character
+// device; a BSD build carries only its own.
+//
+// Nothing here touches Node-API, so each ABI file also compiles on its own (the unit test
+// test/unit/devcrypto-abi.test.ts builds them with -Werror on every Linux CI run).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../common/status.h"
+
+#if defined(__linux__)
+#define KCRYPTO_DEVCRYPTO_LINUX 1
+#define KCRYPTO_DEVCRYPTO_FREEBSD 1
+#define KCRYPTO_DEVCRYPTO_NETBSD 1
+#elif defined(__FreeBSD__)
+#define KCRYPTO_DEVCRYPTO_FREEBSD 1
+#elif defined(__NetBSD__)
+#define KCRYPTO_DEVCRYPTO_NETBSD 1
+#endif
+
+namespace kcrypto::devcrypto {
+
+// Values shared with src/kernel/devcrypto.ts: append only.
+enum class Abi : uint32_t { kCryptodevLinux = 1, kFreeBSD = 2, kNetBSD = 3 };
+
+// Session parameters in the ABI's own numbering (the TypeScript tables translate).
+struct SessionParams {
+  uint32_t cipher = 0;
+  uint32_t mac = 0;
+  const uint8_t* key = nullptr;
+  size_t key_len = 0;
+  const uint8_t* mac_key = nullptr;
+  size_t mac_key_len = 0;
+  uint32_t iv_len = 0;   // FreeBSD session2_op.ivlen (0: the transform's default)
+  uint32_t tag_len = 0;  // FreeBSD session2_op.maclen (0: full length)
+  int32_t crid = -1;     // FreeBSD: driver id or CRYPTO_FLAG_* mask
+};
+
+// What the kernel says about a session (CIOCGSESSINFO, CIOCFINDDEV).
+struct SessionInfo {
+  std::string cipher_name;    // cryptodev-linux cra_name
+  std::string cipher_driver;  // cryptodev-linux cra_driver_name; FreeBSD driver name
+  std::string mac_name;
+  std::string mac_driver;
+  int hardware = -1;  // 1/0 when the ABI says (cryptodev-linux KERNEL_DRIVER_ONLY), else -1
+  int32_t crid = -1;  // FreeBSD driver id
+  uint32_t alignmask = 0;
+};
+
+// One CIOCCRYPT: a cipher pass over len bytes, or a digest of them into `mac`.
+struct CryptArgs {
+  uint32_t ses = 0;
+  bool encrypt = true;
+  const uint8_t* src = nullptr;
+  uint8_t* dst = nullptr;  // cipher output (len bytes); null for digests
+  size_t len = 0;
+  uint8_t* mac = nullptr;  // digest output, room for kMaxDigest bytes
+  const uint8_t* iv = nullptr;  // room for kMaxIv bytes (the kernel reads the session's IV size)
+};
+
+// One AEAD request (cryptodev-linux CIOCAUTHCRYPT, FreeBSD CIOCCRYPTAEAD).
+struct AeadArgs {
+  uint32_t ses = 0;
+  bool encrypt = true;
+  const uint8_t* src = nullptr;  // payload; on cryptodev-linux decrypt, payload ‖ tag
+  uint8_t* dst = nullptr;        // cryptodev-linux: room for len + tag_len either way
+  size_t len = 0;                // payload bytes, without the tag
+  const uint8_t* aad = nullptr;
+  size_t aad_len = 0;
+  uint8_t* tag = nullptr;  // FreeBSD: tag out (encrypt) or in (decrypt)
+  size_t tag_len = 0;
+  const uint8_t* iv = nullptr;
+  size_t iv_len = 0;
+};
+
+// One asymmetric operation: parameters are little-endian bignums (crparam).
+struct KeyParam {
+  uint8_t* data = nullptr;
+  uint32_t nbits = 0;
+};
+struct KeyRequest {
+  uint32_t op = 0;
+  std::vector<KeyParam> in;
+  std::vector<KeyParam> out;
+  int32_t crid = -1;  // FreeBSD 12 CIOCKEY2 (-1: CIOCKEY)
+};
+
+// Largest digest and IV the kernels write or read; callers pass buffers at least this large.
+inline constexpr size_t kMaxDigest = 64;
+inline constexpr size_t kMaxIv = 64;
+
+class AbiDriver {
+ public:
+  virtual ~AbiDriver() = default;
+  virtual Abi abi() const = 0;
+  virtual const char* name() const = 0;
+
+  virtual Status CreateSession(int fd, const SessionParams& p, uint32_t* ses, int32_t* crid) const = 0;
+  // Several identical sessions; NetBSD does it in one CIOCNGSESSION.
+  virtual Status CreateSessions(int fd, const SessionParams& p, size_t n, std::vector<uint32_t>* out) const;
+  virtual Status FreeSession(int fd, uint32_t ses) const = 0;
+  // NetBSD frees them in one CIOCNFSESSION. Errors are ignored: closing the fd frees them too.
+  virtual void FreeSessions(int fd, const std::vector<uint32_t>& ses) const;
+  virtual Status Describe(int fd, uint32_t ses, int32_t crid, SessionInfo* info) const;
+
+  virtual Status Crypt(int fd, const CryptArgs& a) const = 0;
+  virtual Status Aead(int fd, const AeadArgs& a) const;
+
+  // Multi-part hashing (cryptodev-linux only): `reset` starts a new hash in the session.
+  virtual bool multipart() const { return false; }
+  virtual Status HashUpdate(int fd, uint32_t ses, const uint8_t* src, size_t len, bool reset) const;
+  virtual Status HashFinal(int fd, uint32_t ses, uint8_t* mac, bool reset) const;
+  virtual Status CopyHash(int fd, uint32_t dst_ses, uint32_t src_ses) const;
+
+  // Queues the requests with the kernel and collects their completions (cryptodev-linux
+  // CIOCASYNCCRYPT/FETCH, NetBSD CIOCNCRYPTM/RETM, both with poll); ABIs without an async
+  // interface run them one by one. `out` gets one status per request. The caller serialises
+  // batches on one fd: completions come back through the fd, not the request.
+  virtual void CryptBatch(int fd, const std::vector<CryptArgs>& reqs, std::vector<Status>* out) const;
+  // 0: this fd's kernel supports the async interface; else why not.
+  virtual int ProbeAsync(int fd) const;
+
+  virtual Status AsymFeatures(int fd, uint32_t* mask) const;
+  virtual Status Key(int fd, KeyRequest* r) const;
+  virtual void KeyBatch(int fd, std::vector<KeyRequest>* reqs, std::vector<Status>* out) const;
+
+  // FreeBSD CIOCFINDDEV: crid -1 looks `name` up, any other crid returns its name.
+  virtual Status FindDevice(int fd, int32_t crid, const std::string& name, int32_t* crid_out, std::string* name_out) const;
+
+  // Largest payload one request may carry (0: none).
+  virtual size_t max_request() const { return 0; }
+  // Self-description for the ABI unit test: struct sizes and request numbers.
+  virtual std::vector<std::pair<const char*, uint64_t>> sizes() const = 0;
+  virtual std::vector<std::pair<const char*, uint64_t>> requests() const = 0;
+  virtual std::vector<std::pair<const char*, uint64_t>> constants() const = 0;
+  virtual std::vector<std::pair<const char*, uint64_t>> algorithms() const = 0;
+};
+
+// The ABI tables compiled into this build (null for one that is not).
+const AbiDriver* DriverFor(Abi abi);
+#if defined(KCRYPTO_DEVCRYPTO_LINUX)
+const AbiDriver* CryptodevLinuxDriver();
+#endif
+#if defined(KCRYPTO_DEVCRYPTO_FREEBSD)
+const AbiDriver* FreeBSDDriver();
+#endif
+#if defined(KCRYPTO_DEVCRYPTO_NETBSD)
+const AbiDriver* NetBSDDriver();
+#endif
+
+// Shared helpers for the ABI files.
+namespace detail {
+// ioctl(2) retried on EINTR; the Status names the system call.
+Status Ioctl(int fd, unsigned long request, void* arg);
+// Waits until the fd is readable (completions pending).
+Status WaitReadable(int fd);
+}  // namespace detail
+
+}  // namespace kcrypto::devcrypto

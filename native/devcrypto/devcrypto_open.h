@@ -1,0 +1,17 @@
+// JavaScript entry points of the /dev/crypto engine (see src/kernel/devcrypto.ts for the
+// typed wrapper and src/kernel/addon.ts for the signatures).
+#pragma once
+
+#include <napi.h>
+
+namespace kcrypto {
+class Addon;
+}
+
+namespace kcrypto::devcrypto {
+
+// Adds openDevCrypto, devCryptoInfo, devCryptoFindDevice, devCryptoKey, devCryptoRunBatch,
+// devCryptoAbiTable and devCryptoAbis to the addon's exports.
+void Register(Napi::Env env, Napi::Object exports, Addon* addon);
+
+}  // namespace kcrypto::devcrypto

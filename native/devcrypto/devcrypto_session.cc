@@ -1,0 +1,628 @@
+#include "devcrypto_session.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "abi/freebsd.h"
+
+namespace kcrypto::devcrypto {
+
+namespace {
+
+// memset through a volatile pointer: a plain memset before free may be removed as dead.
+void* (*const volatile g_memset)(void*, int, size_t) = std::memset;
+
+Status Invalid(int err = EINVAL) { return Status::Fail(err, Syscall::kValidate); }
+
+// Bytes [off, off + n) of the gathered input: a pointer into the caller's buffer when they lie
+// in one segment (the common case), else a copy in `scratch`.
+const uint8_t* Span(const std::vector<iovec>& in, size_t off, size_t n, std::vector<uint8_t>* scratch) {
+  size_t pos = 0;
+  size_t i = 0;
+  while (i < in.size() && pos + in[i].iov_len <= off) pos += in[i++].iov_len;
+  if (n == 0) return nullptr;
+  if (i < in.size() && off - pos + n <= in[i].iov_len) return static_cast<const uint8_t*>(in[i].iov_base) + (off - pos);
+  scratch->resize(n);
+  size_t done = 0;
+  size_t skip = off - pos;
+  for (; i < in.size() && done < n; ++i, skip = 0) {
+    const size_t take = std::min(n - done, in[i].iov_len - skip);
+    std::memcpy(scratch->data() + done, static_cast<const uint8_t*>(in[i].iov_base) + skip, take);
+    done += take;
+  }
+  return scratch->data();
+}
+
+// The kernels read the session's IV size from the pointer they are given, whatever the caller
+// passed: hand them a zero-padded copy of full size so they never read past the caller's IV.
+struct IvBuffer {
+  std::array<uint8_t, kMaxIv> bytes{};
+  const uint8_t* ptr = nullptr;
+  size_t len = 0;
+  bool Set(const uint8_t* iv, size_t n) {
+    if (n > bytes.size()) return false;
+    if (iv != nullptr) {
+      std::memcpy(bytes.data(), iv, n);
+      ptr = bytes.data();
+    }
+    len = n;
+    return true;
+  }
+};
+
+// 128-bit-style big-endian counter over the whole IV, as FreeBSD's AES_ICM uses it.
+void AddCounter(uint8_t* iv, size_t len, uint64_t blocks) {
+  for (size_t i = len; i > 0 && blocks != 0; --i) {
+    const uint64_t sum = static_cast<uint64_t>(iv[i - 1]) + (blocks & 0xff);
+    iv[i - 1] = static_cast<uint8_t>(sum);
+    blocks = (blocks >> 8) + (sum >> 8);
+  }
+}
+
+bool ConstantTimeEqual(const uint8_t* a, const uint8_t* b, size_t n) {
+  uint8_t d = 0;
+  for (size_t i = 0; i < n; ++i) d |= static_cast<uint8_t>(a[i] ^ b[i]);
+  return d == 0;
+}
+
+}  // namespace
+
+void Wipe(std::vector<uint8_t>* v) {
+  if (!v->empty()) g_memset(v->data(), 0, v->size());
+  v->clear();
+}
+
+Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
+  std::unique_ptr<Session> s(new Session());  // private constructor: make_unique cannot reach it
+  s->spec_ = std::move(spec);
+  Spec& sp = s->spec_;
+  auto fail = [&sp](Status st) {
+    Wipe(&sp.key);
+    Wipe(&sp.mac_key);
+    return st;
+  };
+
+  s->driver_ = DriverFor(sp.abi);
+  if (s->driver_ == nullptr) return fail(Invalid(ENOTSUP));  // an ABI this build does not carry
+  const Abi abi = sp.abi;
+  switch (sp.mode) {
+    case Mode::kCipher:
+      if (sp.cipher == 0 || sp.mac != 0) return fail(Invalid());
+      break;
+    case Mode::kDigest:
+      if (sp.mac == 0 || sp.cipher != 0 || sp.digest_len == 0 || sp.digest_len > kMaxDigest) return fail(Invalid());
+      break;
+    case Mode::kAead:
+      if (sp.cipher == 0) return fail(Invalid());
+      if (abi == Abi::kNetBSD) {
+        // AES-GCM through CIOCCRYPT: AES key ‖ 4-byte salt, and GMAC on the same key.
+        if (sp.mac == 0 || (sp.key.size() != 20 && sp.key.size() != 28 && sp.key.size() != 36)) return fail(Invalid());
+        if (sp.mac_key.empty()) sp.mac_key = sp.key;
+      } else if (sp.mac != 0) {
+        return fail(Invalid());
+      }
+      if (sp.tag_len == 0) sp.tag_len = 16;
+      break;
+    case Mode::kEta:
+      // cryptodev-linux only offers its TLS/SRTP framings for cipher+MAC sessions, NetBSD
+      // neither takes AAD nor verifies: only FreeBSD has generic encrypt-then-authenticate.
+      if (abi != Abi::kFreeBSD) return fail(Invalid(ENOTSUP));
+      if (sp.cipher == 0 || sp.mac == 0) return fail(Invalid());
+      if (sp.tag_len == 0) sp.tag_len = sp.digest_len;
+      if (sp.tag_len == 0) return fail(Invalid());
+      break;
+    default:
+      return fail(Invalid());
+  }
+  if (sp.tag_len > kMaxDigest || sp.iv_len > kMaxIv || sp.block_len == 0) return fail(Invalid());
+  if (sp.chain == Chain::kCtr) sp.block_len = 16;
+  if (sp.abi == Abi::kFreeBSD && sp.crid == -1) sp.crid = static_cast<int32_t>(freebsd_abi::CRYPTO_FLAG_HARDWARE);
+
+  int fd = ::open(sp.path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return fail(Status::FromErrno(Syscall::kOpen));
+  s->fd_.reset(fd);
+
+  if (!sp.device.empty()) {
+    int32_t crid = -1;
+    std::string name;
+    Status st = s->driver_->FindDevice(fd, -1, sp.device, &crid, &name);
+    if (!st.ok()) return fail(st);
+    sp.crid = crid;
+  }
+  const int32_t requested_crid = sp.crid;
+
+  uint32_t first = 0;
+  int32_t crid = -1;
+  {
+    SessionParams p;
+    p.cipher = sp.cipher;
+    p.mac = sp.mac;
+    p.key = sp.key.data();
+    p.key_len = sp.key.size();
+    p.mac_key = sp.mac_key.data();
+    p.mac_key_len = sp.mac_key.size();
+    p.iv_len = sp.iv_len;
+    p.tag_len = sp.mode == Mode::kCipher ? 0 : sp.tag_len;
+    p.crid = sp.crid;
+    Status st = s->driver_->CreateSession(fd, p, &first, &crid);
+    if (!st.ok()) return fail(st);
+  }
+  s->all_.push_back(first);
+  s->idle_.push_back(first);
+  // Later sessions go to the driver the kernel chose for the first, so that every request of
+  // this engine session runs on the driver it reports.
+  if (sp.abi == Abi::kFreeBSD && crid >= 0) sp.crid = crid;
+  if (sp.contexts > 1) {
+    SessionParams p;
+    p.cipher = sp.cipher;
+    p.mac = sp.mac;
+    p.key = sp.key.data();
+    p.key_len = sp.key.size();
+    p.mac_key = sp.mac_key.data();
+    p.mac_key_len = sp.mac_key.size();
+    p.iv_len = sp.iv_len;
+    p.tag_len = sp.mode == Mode::kCipher ? 0 : sp.tag_len;
+    p.crid = sp.crid;
+    std::vector<uint32_t> more;
+    Status st = s->driver_->CreateSessions(fd, p, sp.contexts - 1, &more);
+    if (!st.ok()) return fail(st);
+    s->all_.insert(s->all_.end(), more.begin(), more.end());
+    s->idle_.insert(s->idle_.end(), more.begin(), more.end());
+  }
+
+  // Reporting only: an older module without CIOCGSESSINFO still gives a working session.
+  (void)s->driver_->Describe(fd, first, crid, &s->info_);
+  if (sp.abi == Abi::kFreeBSD) {
+    s->info_.crid = crid;
+    const uint32_t flags = static_cast<uint32_t>(requested_crid);
+    const uint32_t hw = freebsd_abi::CRYPTO_FLAG_HARDWARE, sw = freebsd_abi::CRYPTO_FLAG_SOFTWARE;
+    if ((flags & (hw | sw)) == hw) s->info_.hardware = 1;
+    else if ((flags & (hw | sw)) == sw) s->info_.hardware = 0;
+  }
+  s->async_ = s->driver_->ProbeAsync(fd) == 0;
+  *out = std::move(s);
+  return Status::Ok();
+}
+
+Session::~Session() { Close(); }
+
+size_t Session::tag_len() const { return spec_.tag_len; }
+
+Status Session::NewSession(uint32_t* ses) {
+  int fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Invalid(EBADF);
+    fd = fd_.get();
+  }
+  SessionParams p;
+  p.cipher = spec_.cipher;
+  p.mac = spec_.mac;
+  p.key = spec_.key.data();
+  p.key_len = spec_.key.size();
+  p.mac_key = spec_.mac_key.data();
+  p.mac_key_len = spec_.mac_key.size();
+  p.iv_len = spec_.iv_len;
+  p.tag_len = spec_.mode == Mode::kCipher ? 0 : spec_.tag_len;
+  p.crid = spec_.crid;
+  int32_t crid = -1;
+  Status st = driver_->CreateSession(fd, p, ses, &crid);
+  if (!st.ok()) return st;
+  std::lock_guard<std::mutex> lock(mu_);
+  all_.push_back(*ses);
+  return Status::Ok();
+}
+
+Status Session::Acquire(uint32_t* ses, int* fd) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Invalid(EBADF);
+    *fd = fd_.get();
+    ++busy_;
+    if (!idle_.empty()) {
+      *ses = idle_.back();
+      idle_.pop_back();
+      return Status::Ok();
+    }
+  }
+  Status st = NewSession(ses);
+  if (!st.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --busy_;
+  }
+  return st;
+}
+
+void Session::Release(uint32_t ses) {
+  std::lock_guard<std::mutex> lock(mu_);
+  --busy_;
+  if (!closed_) idle_.push_back(ses);
+}
+
+Status Session::Run(const Request& req) {
+  if (req.op == Op::kHashUpdate || req.op == Op::kHashFinal) return RunStream(req);
+  if (req.op == Op::kRandom) return Invalid(ENOTSUP);  // no RNG on /dev/crypto
+  uint32_t ses = 0;
+  int fd = -1;
+  Status st = Acquire(&ses, &fd);
+  if (!st.ok()) return st;
+  switch (spec_.mode) {
+    case Mode::kCipher: st = RunCipher(fd, ses, req); break;
+    case Mode::kDigest: st = RunDigest(fd, ses, req); break;
+    case Mode::kAead:
+    case Mode::kEta: st = spec_.abi == Abi::kNetBSD ? RunGcm4106(fd, ses, req) : RunAead(fd, ses, req); break;
+  }
+  Release(ses);
+  return st;
+}
+
+Status Session::RunCipher(int fd, uint32_t ses, const Request& req) {
+  if (req.op != Op::kEncrypt && req.op != Op::kDecrypt) return Invalid();
+  const bool encrypt = req.op == Op::kEncrypt;
+  const size_t total = req.input_len();
+  if (total == 0) return Status::Ok(0);
+  if (req.output_len < total) return Invalid();  // the kernel writes len bytes at dst
+  IvBuffer iv;
+  if (!iv.Set(req.iv, req.iv_len)) return Invalid();
+  std::vector<uint8_t> scratch;
+
+  const size_t limit = max_request();
+  if (limit == 0 || total <= limit) {
+    CryptArgs a;
+    a.ses = ses;
+    a.encrypt = encrypt;
+    a.src = Span(req.input, 0, total, &scratch);
+    a.dst = req.output;
+    a.len = total;
+    a.iv = iv.ptr;
+    return driver_->Crypt(fd, a);
+  }
+
+  // Longer than one request may be (FreeBSD: 256 KiB - 4): split on block boundaries, carrying
+  // the IV ourselves, since no BSD kernel writes it back.
+  if (spec_.chain == Chain::kNone || iv.ptr == nullptr) return Invalid(E2BIG);
+  const size_t block = spec_.block_len;
+  if (total % block != 0 || iv.len < block) return Invalid();
+  const size_t chunk = limit / block * block;
+  if (chunk == 0) return Invalid(E2BIG);
+  std::array<uint8_t, kMaxIv> carry{};
+  size_t done = 0;
+  while (done < total) {
+    const size_t n = std::min(chunk, total - done);
+    CryptArgs a;
+    a.ses = ses;
+    a.encrypt = encrypt;
+    a.src = Span(req.input, done, n, &scratch);
+    a.dst = req.output + done;
+    a.len = n;
+    a.iv = iv.ptr;
+    // CBC decryption chains on the ciphertext, which an in-place request is about to overwrite.
+    if (spec_.chain == Chain::kCbc && !encrypt) std::memcpy(carry.data(), a.src + n - block, block);
+    Status st = driver_->Crypt(fd, a);
+    if (!st.ok()) return st;
+    if (spec_.chain == Chain::kCbc) {
+      std::memcpy(iv.bytes.data() + iv.len - block, encrypt ? a.dst + n - block : carry.data(), block);
+    } else {
+      AddCounter(iv.bytes.data(), iv.len, n / block);
+    }
+    done += n;
+  }
+  return Status::Ok(total);
+}
+
+Status Session::RunDigest(int fd, uint32_t ses, const Request& req) {
+  if (req.op != Op::kDigest) return Invalid();
+  const size_t total = req.input_len();
+  const size_t limit = max_request();
+  if (limit != 0 && total > limit) return Invalid(E2BIG);  // a BSD digest cannot be continued
+  std::vector<uint8_t> scratch;
+  std::array<uint8_t, kMaxDigest> mac{};
+  CryptArgs a;
+  a.ses = ses;
+  a.src = Span(req.input, 0, total, &scratch);
+  a.len = total;
+  a.mac = mac.data();
+  Status st = driver_->Crypt(fd, a);
+  if (!st.ok()) return st;
+  const size_t n = std::min<size_t>(spec_.digest_len, req.output_len);
+  if (n > 0) std::memcpy(req.output, mac.data(), n);
+  return Status::Ok(n);
+}
+
+// Input: AAD ‖ plaintext (encrypt) or AAD ‖ ciphertext ‖ tag (decrypt), as on AF_ALG.
+// Output: ciphertext ‖ tag, or plaintext.
+Status Session::RunAead(int fd, uint32_t ses, const Request& req) {
+  if (req.op != Op::kEncrypt && req.op != Op::kDecrypt) return Invalid();
+  const bool encrypt = req.op == Op::kEncrypt;
+  const size_t total = req.input_len();
+  const size_t aad = req.assoc_len;
+  const size_t tag = tag_len();
+  if (aad > total || (!encrypt && total - aad < tag)) return Invalid();
+  const size_t payload = encrypt ? total - aad : total - aad - tag;
+  const size_t limit = max_request();
+  if (limit != 0 && (payload > limit || aad > limit)) return Invalid(E2BIG);  // an AEAD cannot be split
+  if (req.output_len < (encrypt ? payload + tag : payload)) return Invalid();
+  IvBuffer iv;
+  if (!iv.Set(req.iv, req.iv_len)) return Invalid();
+
+  std::vector<uint8_t> aad_scratch, src_scratch, bounce;
+  AeadArgs a;
+  a.ses = ses;
+  a.encrypt = encrypt;
+  a.aad = Span(req.input, 0, aad, &aad_scratch);
+  a.aad_len = aad;
+  a.len = payload;
+  a.tag_len = tag;
+  a.iv = iv.ptr;
+  a.iv_len = iv.len;
+  if (spec_.abi == Abi::kCryptodevLinux) {
+    // Decrypt takes ciphertext ‖ tag as one source and may touch len + tag bytes of the
+    // destination; give it room when the caller's buffer is exactly the plaintext.
+    a.src = Span(req.input, aad, encrypt ? payload : payload + tag, &src_scratch);
+    const size_t room = payload + tag;
+    if (req.output_len >= room) {
+      a.dst = req.output;
+    } else {
+      bounce.resize(room);
+      a.dst = bounce.data();
+    }
+    Status st = driver_->Aead(fd, a);
+    if (st.ok() && a.dst != req.output) std::memcpy(req.output, bounce.data(), st.bytes);
+    if (!bounce.empty()) Wipe(&bounce);
+    return st;
+  }
+  // FreeBSD: separate tag pointer; in for decrypt, out for encrypt.
+  a.src = Span(req.input, aad, payload, &src_scratch);
+  a.dst = req.output;
+  std::vector<uint8_t> tag_scratch;
+  a.tag = encrypt ? req.output + payload : const_cast<uint8_t*>(Span(req.input, aad + payload, tag, &tag_scratch));
+  return driver_->Aead(fd, a);
+}
+
+// NetBSD has no AEAD request: AES-GCM runs through CIOCCRYPT with the RFC 4106 key layout
+// (AES key ‖ 4-byte salt; the nonce is salt ‖ 8-byte IV), no AAD, and on decrypt the kernel
+// returns the computed tag in `mac` instead of checking it (tests/crypto/opencrypto/h_gcm.c),
+// so the comparison happens here.
+Status Session::RunGcm4106(int fd, uint32_t ses, const Request& req) {
+  if (req.op != Op::kEncrypt && req.op != Op::kDecrypt) return Invalid();
+  if (req.assoc_len != 0) return Invalid(ENOTSUP);
+  const bool encrypt = req.op == Op::kEncrypt;
+  const size_t total = req.input_len();
+  const size_t tag = tag_len();
+  if (tag > 16 || (!encrypt && total < tag)) return Invalid();
+  const size_t payload = encrypt ? total : total - tag;
+  if (req.output_len < (encrypt ? payload + tag : payload)) return Invalid();
+  const uint8_t* salt = spec_.key.data() + spec_.key.size() - 4;
+  IvBuffer iv;
+  if (req.iv_len == 8) {
+    iv.Set(req.iv, 8);
+  } else if (req.iv_len == 12 && req.iv != nullptr && std::memcmp(req.iv, salt, 4) == 0) {
+    iv.Set(req.iv + 4, 8);
+  } else {
+    return Invalid();  // the nonce's first 4 bytes are fixed by the session key
+  }
+  std::vector<uint8_t> scratch, tag_scratch;
+  std::array<uint8_t, kMaxDigest> mac{};
+  CryptArgs a;
+  a.ses = ses;
+  a.encrypt = encrypt;
+  a.src = Span(req.input, 0, payload, &scratch);
+  a.dst = req.output;
+  a.len = payload;
+  a.mac = mac.data();
+  a.iv = iv.ptr;
+  Status st = driver_->Crypt(fd, a);
+  if (!st.ok()) return st;
+  if (encrypt) {
+    std::memcpy(req.output + payload, mac.data(), tag);
+    return Status::Ok(payload + tag);
+  }
+  const uint8_t* given = Span(req.input, payload, tag, &tag_scratch);
+  if (!ConstantTimeEqual(mac.data(), given, tag)) {
+    g_memset(req.output, 0, payload);  // no unauthenticated plaintext leaves a failed open
+    return Status::Fail(EBADMSG, Syscall::kIoctl);
+  }
+  return Status::Ok(payload);
+}
+
+Status Session::RunStream(const Request& req) {
+  uint32_t ses = 0;
+  bool reset = false;
+  int fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(req.stream);
+    if (closed_ || it == streams_.end()) return Invalid(EBADF);
+    ses = it->second.ses;
+    reset = it->second.reset;
+    fd = fd_.get();
+  }
+  if (req.op == Op::kHashUpdate) {
+    const size_t n = req.input_len();
+    if (n == 0) return Status::Ok(0);
+    std::vector<uint8_t> scratch;
+    Status st = driver_->HashUpdate(fd, ses, Span(req.input, 0, n, &scratch), n, reset);
+    if (!st.ok()) return st;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(req.stream);
+    if (it != streams_.end()) it->second.reset = false;
+    return Status::Ok(0);
+  }
+  std::array<uint8_t, kMaxDigest> mac{};
+  Status st = driver_->HashFinal(fd, ses, mac.data(), reset);
+  if (!st.ok()) return st;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(req.stream);
+    if (it != streams_.end()) it->second.reset = true;
+  }
+  const size_t n = std::min<size_t>(spec_.digest_len, req.output_len);
+  if (n > 0) std::memcpy(req.output, mac.data(), n);
+  return Status::Ok(n);
+}
+
+Status Session::OpenStream(int32_t* handle) {
+  if (!driver_->multipart()) return Invalid(ENOTSUP);  // the BSDs hash in one request only
+  if (spec_.mode != Mode::kDigest) return Invalid();
+  uint32_t ses = 0;
+  Status st = NewSession(&ses);
+  if (!st.ok()) return st;
+  std::lock_guard<std::mutex> lock(mu_);
+  *handle = next_stream_++;
+  streams_.emplace(*handle, Stream{ses, true});
+  return Status::Ok();
+}
+
+Status Session::CopyStream(int32_t from, int32_t* handle) {
+  if (!driver_->multipart()) return Invalid(ENOTSUP);
+  Stream src;
+  int fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(from);
+    if (closed_ || it == streams_.end()) return Invalid(EBADF);
+    src = it->second;
+    fd = fd_.get();
+  }
+  uint32_t ses = 0;
+  Status st = NewSession(&ses);
+  if (!st.ok()) return st;
+  // A stream with nothing absorbed needs no state: the copy starts fresh too.
+  if (!src.reset) {
+    st = driver_->CopyHash(fd, ses, src.ses);
+    if (!st.ok()) {
+      (void)driver_->FreeSession(fd, ses);
+      std::lock_guard<std::mutex> lock(mu_);
+      all_.erase(std::remove(all_.begin(), all_.end(), ses), all_.end());
+      return st;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  *handle = next_stream_++;
+  streams_.emplace(*handle, Stream{ses, src.reset});
+  return Status::Ok();
+}
+
+void Session::CloseStream(int32_t handle) {
+  uint32_t ses = 0;
+  int fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(handle);
+    if (closed_ || it == streams_.end()) return;
+    ses = it->second.ses;
+    streams_.erase(it);
+    all_.erase(std::remove(all_.begin(), all_.end(), ses), all_.end());
+    fd = fd_.get();
+  }
+  (void)driver_->FreeSession(fd, ses);
+}
+
+void Session::Close() {
+  std::vector<uint32_t> sessions;
+  UniqueFd fd;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    sessions.swap(all_);
+    idle_.clear();
+    streams_.clear();
+    fd = std::move(fd_);
+  }
+  // Closing the fd frees them as well; freeing first returns hardware session slots even if
+  // something else still holds a duplicate of the fd.
+  if (fd.valid() && driver_ != nullptr) driver_->FreeSessions(fd.get(), sessions);
+  Wipe(&spec_.key);
+  Wipe(&spec_.mac_key);
+}
+
+size_t Session::open_descriptors() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fd_.valid() ? 1 : 0;
+}
+
+size_t Session::kernel_sessions() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return all_.size();
+}
+
+size_t Session::max_request() const {
+  const size_t abi = driver_ != nullptr ? driver_->max_request() : 0;
+  if (spec_.max_request == 0) return abi;
+  return abi == 0 ? spec_.max_request : std::min(abi, spec_.max_request);
+}
+
+// Ciphers and digests that fit one request go to the kernel's queue in one submission; the
+// rest (AEAD, streams, split requests, or an ABI without a queue) run one by one.
+void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* out) {
+  out->assign(reqs.size(), Status::Fail(EIO, Syscall::kIoctl));
+  const bool queued_mode = spec_.mode == Mode::kCipher || spec_.mode == Mode::kDigest;
+  if (!async_ || !queued_mode || reqs.size() < 2) {
+    for (size_t i = 0; i < reqs.size(); ++i) (*out)[i] = Run(reqs[i]);
+    return;
+  }
+
+  const size_t limit = max_request();
+  std::vector<size_t> queued;             // indexes of requests going to the kernel queue
+  std::vector<CryptArgs> args;
+  std::vector<std::vector<uint8_t>> scratch(reqs.size());
+  std::vector<IvBuffer> ivs(reqs.size());
+  std::vector<std::array<uint8_t, kMaxDigest>> macs(spec_.mode == Mode::kDigest ? reqs.size() : 0);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const Request& r = reqs[i];
+    const size_t n = r.input_len();
+    const bool cipher = spec_.mode == Mode::kCipher;
+    if ((cipher && r.op != Op::kEncrypt && r.op != Op::kDecrypt) || (!cipher && r.op != Op::kDigest) ||
+        (limit != 0 && n > limit) || (cipher && n == 0)) {
+      (*out)[i] = Run(r);  // validation, splitting and empty requests take the ordinary path
+      continue;
+    }
+    if ((cipher && r.output_len < n) || !ivs[i].Set(r.iv, r.iv_len)) {
+      (*out)[i] = Invalid();
+      continue;
+    }
+    CryptArgs a;
+    a.encrypt = r.op != Op::kDecrypt;
+    a.src = Span(r.input, 0, n, &scratch[i]);
+    a.len = n;
+    a.iv = ivs[i].ptr;
+    if (cipher) a.dst = r.output;
+    else a.mac = macs[i].data();
+    queued.push_back(i);
+    args.push_back(a);
+  }
+  if (args.empty()) return;
+
+  uint32_t ses = 0;
+  int fd = -1;
+  Status st = Acquire(&ses, &fd);
+  if (!st.ok()) {
+    for (size_t i : queued) (*out)[i] = st;
+    return;
+  }
+  for (CryptArgs& a : args) a.ses = ses;
+  std::vector<Status> results;
+  {
+    std::lock_guard<std::mutex> lock(batch_mu_);
+    driver_->CryptBatch(fd, args, &results);
+  }
+  Release(ses);
+  for (size_t k = 0; k < queued.size(); ++k) {
+    const size_t i = queued[k];
+    Status r = k < results.size() ? results[k] : Status::Fail(EIO, Syscall::kIoctl);
+    if (r.ok() && spec_.mode == Mode::kDigest) {
+      const size_t n = std::min<size_t>(spec_.digest_len, reqs[i].output_len);
+      if (n > 0) std::memcpy(reqs[i].output, macs[i].data(), n);
+      r = Status::Ok(n);
+    }
+    (*out)[i] = r;
+  }
+}
+
+}  // namespace kcrypto::devcrypto

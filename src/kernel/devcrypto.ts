@@ -1,0 +1,459 @@
+/**
+ * The /dev/crypto engine from TypeScript: typed access to the addon's entry points
+ * (native/devcrypto/devcrypto_open.cc) and the algorithm-id tables of the three ABIs it speaks.
+ *
+ * Three systems, three numberings (abi-bsd.md §0, §1.5, §2.1, §3; abi-linux.md §3.5): the
+ * framework's constants (src/framework/constants.ts) use FreeBSD's numbers, cryptodev-linux
+ * renumbers from 21 on (21 is AES-CTR there, CAMELLIA_CBC on FreeBSD; GCM is 50, plain SHA-2
+ * 103-106), and NetBSD from 15 on. A crypto(9) algorithm therefore always goes through
+ * {@link devCryptoAlgorithmId}; no number from one table is ever handed to another system.
+ *
+ * On Linux the addon carries all three ABIs (the lab's CUSE fixture emulates each one on a
+ * character device); on FreeBSD and NetBSD only the system's own.
+ *
+ * @module
+ */
+import * as C from '../framework/constants.js';
+import type { KCryptoError } from '../errors.js';
+import { loadAddon, type NativeSession } from './addon.js';
+import { decodeError, fromNativeThrow, invalid, systemError } from './status.js';
+
+/** A /dev/crypto ABI. */
+export type DevCryptoAbi = 'cryptodev-linux' | 'freebsd' | 'netbsd';
+
+/** All ABIs, in the order of native/devcrypto/devcrypto_abi.h's `Abi` enum. */
+export const DEVCRYPTO_ABIS: readonly DevCryptoAbi[] = ['cryptodev-linux', 'freebsd', 'netbsd'];
+
+/** What a session does (native `Mode`). `eta`: FreeBSD cipher + HMAC, encrypt-then-authenticate. */
+export type DevCryptoMode = 'cipher' | 'digest' | 'aead' | 'eta';
+
+/** How a cipher request longer than the ABI's limit is split (native `Chain`). */
+export type DevCryptoChain = 'none' | 'cbc' | 'ctr';
+
+/** Options of the native `openDevCrypto`, in the ABI's own algorithm numbering. */
+export interface DevCryptoNativeOptions {
+  path?: string;
+  abi?: DevCryptoAbi;
+  mode: DevCryptoMode;
+  cipher?: number;
+  mac?: number;
+  key?: Uint8Array | null;
+  macKey?: Uint8Array | null;
+  ivLength?: number;
+  tagLength?: number;
+  digestLength?: number;
+  blockLength?: number;
+  chain?: DevCryptoChain;
+  crid?: number;
+  device?: string;
+  maxRequest?: number;
+  contexts?: number;
+}
+
+/** What the kernel reported about a new session. */
+export interface DevCryptoSessionInfo {
+  abi: DevCryptoAbi;
+  /** cryptodev-linux `cra_name` of the cipher / hash transform (empty elsewhere). */
+  cipherName: string;
+  /** cryptodev-linux `cra_driver_name`; FreeBSD: the driver's name from CIOCFINDDEV. */
+  cipherDriver: string;
+  macName: string;
+  macDriver: string;
+  /** cryptodev-linux KERNEL_DRIVER_ONLY; FreeBSD: from the requested crid flags; null when unknown. */
+  hardware: boolean | null;
+  /** FreeBSD: the driver id the kernel chose. */
+  crid: number | null;
+  alignmask: number;
+  /** The fd has a kernel request queue (cryptodev-linux built with ENABLE_ASYNC, NetBSD). */
+  async: boolean;
+  /** Largest payload one request may carry; 0 when unlimited. */
+  maxRequest: number;
+  /** Hash streams (openStream/copyStream) are available: cryptodev-linux only. */
+  multipart: boolean;
+}
+
+/** The result of probing a device node with one ABI. */
+export interface DevCryptoProbe {
+  abi: DevCryptoAbi;
+  path: string;
+  /** This build carries the ABI. */
+  compiled: boolean;
+  /** 0 when open() succeeded, else its errno (ENOENT: no device; EACCES; NetBSD ENXIO: kern.usercrypto=0). */
+  open: number;
+  /** The fd has a kernel request queue; null when the device could not be opened. */
+  async: boolean | null;
+  /** CIOCASYMFEAT's CRF_* mask, or null when the request failed (see asymErrno). */
+  asymFeatures: number | null;
+  asymErrno: number | null;
+  /** FreeBSD `kern.crypto.allow_soft` (read on FreeBSD only; null elsewhere). */
+  allowSoft: number | null;
+  /** FreeBSD: every driver CIOCFINDDEV names. */
+  devices: { crid: number; name: string }[];
+}
+
+/** The addon's ABI self-description (struct sizes and request numbers as compiled). */
+export interface DevCryptoAbiTable {
+  abi: DevCryptoAbi;
+  pointerBytes: number;
+  maxRequest: number;
+  multipart: boolean;
+  sizes: Record<string, number>;
+  requests: Record<string, number>;
+  constants: Record<string, number>;
+  /** Every algorithm id the ABI header defines, by its C name. */
+  algorithms: Record<string, number>;
+}
+
+/** A bignum parameter of an asymmetric request: little-endian bytes, and its length in bits. */
+export type DevCryptoKeyParam = Uint8Array | { data: Uint8Array; bits: number };
+
+/** One asymmetric request (CRK_* op, NetBSD; FreeBSD ≤ 12). Outputs are written in place. */
+export interface DevCryptoKeyRequest {
+  op: number;
+  inputs: DevCryptoKeyParam[];
+  outputs: DevCryptoKeyParam[];
+  /** FreeBSD 12: a driver id, sent with CIOCKEY2. */
+  crid?: number;
+}
+
+/** One request of a batch: as `NativeSession.run()` takes it. */
+export type DevCryptoBatchEntry = [op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number];
+
+/** The /dev/crypto entry points of the addon (present on Linux, FreeBSD and NetBSD builds). */
+export interface DevCryptoNative {
+  openDevCrypto(options: DevCryptoNativeOptions): { session: NativeSession; info: DevCryptoSessionInfo };
+  devCryptoInfo(path?: string, abi?: DevCryptoAbi): DevCryptoProbe;
+  devCryptoFindDevice(path: string, abi: DevCryptoAbi, nameOrCrid: string | number): { crid: number; name: string };
+  devCryptoKey(path: string, abi: DevCryptoAbi, requests: DevCryptoKeyRequest[]): Promise<Float64Array>;
+  devCryptoRunBatch(session: NativeSession, requests: DevCryptoBatchEntry[]): Promise<Float64Array>;
+  devCryptoAbiTable(abi: DevCryptoAbi): DevCryptoAbiTable | null;
+  devCryptoAbis(): DevCryptoAbi[];
+}
+
+/** The device node every system uses. */
+export const DEVCRYPTO_PATH = '/dev/crypto';
+
+/* ---------- Algorithm ids ---------- */
+
+/** A crypto(9) algorithm's id on each ABI that offers it through /dev/crypto. */
+export interface DevCryptoAlgorithm {
+  /** The crypto(9) constant's name. */
+  name: string;
+  /** The framework's (FreeBSD) number. */
+  crypto9: number;
+  ids: Partial<Record<DevCryptoAbi, number>>;
+  /** How the ABI's algorithm differs from the crypto(9) one, where it does. */
+  notes?: Partial<Record<DevCryptoAbi, string>>;
+}
+
+/**
+ * crypto(9) algorithms by framework number, with each ABI's id. An ABI is absent when its
+ * /dev/crypto does not offer the algorithm (abi-linux.md §3.5: the enum-only ids with no kernel
+ * mapping; abi-bsd.md §1.5: FreeBSD's legacy ids 1-6, 9, 10, 12, 13 are no longer served;
+ * §2.1: NetBSD has no plain SHA-2, XTS, CCM or ChaCha).
+ */
+export const DEVCRYPTO_ALGORITHMS: readonly DevCryptoAlgorithm[] = [
+  { name: 'CRYPTO_DES_CBC', crypto9: C.CRYPTO_DES_CBC, ids: { 'cryptodev-linux': 1, netbsd: 1 } },
+  { name: 'CRYPTO_3DES_CBC', crypto9: C.CRYPTO_3DES_CBC, ids: { 'cryptodev-linux': 2, netbsd: 2 } },
+  { name: 'CRYPTO_BLF_CBC', crypto9: C.CRYPTO_BLF_CBC, ids: { 'cryptodev-linux': 3, netbsd: 3 } },
+  { name: 'CRYPTO_CAST_CBC', crypto9: C.CRYPTO_CAST_CBC, ids: { netbsd: 4 } },
+  { name: 'CRYPTO_SKIPJACK_CBC', crypto9: C.CRYPTO_SKIPJACK_CBC, ids: { netbsd: 5 } },
+  { name: 'CRYPTO_MD5_HMAC', crypto9: C.CRYPTO_MD5_HMAC, ids: { 'cryptodev-linux': 6, netbsd: 6 } },
+  { name: 'CRYPTO_SHA1_HMAC', crypto9: C.CRYPTO_SHA1_HMAC, ids: { 'cryptodev-linux': 7, freebsd: 7, netbsd: 7 } },
+  { name: 'CRYPTO_RIPEMD160_HMAC', crypto9: C.CRYPTO_RIPEMD160_HMAC, ids: { 'cryptodev-linux': 8, freebsd: 8, netbsd: 8 } },
+  { name: 'CRYPTO_MD5_KPDK', crypto9: C.CRYPTO_MD5_KPDK, ids: { netbsd: 9 } },
+  { name: 'CRYPTO_SHA1_KPDK', crypto9: C.CRYPTO_SHA1_KPDK, ids: { netbsd: 10 } },
+  { name: 'CRYPTO_AES_CBC', crypto9: C.CRYPTO_AES_CBC, ids: { 'cryptodev-linux': 11, freebsd: 11, netbsd: 11 } },
+  { name: 'CRYPTO_MD5', crypto9: C.CRYPTO_MD5, ids: { 'cryptodev-linux': 13, netbsd: 13 } },
+  { name: 'CRYPTO_SHA1', crypto9: C.CRYPTO_SHA1, ids: { 'cryptodev-linux': 14, freebsd: 14, netbsd: 14 } },
+  { name: 'CRYPTO_NULL_HMAC', crypto9: C.CRYPTO_NULL_HMAC, ids: { freebsd: 15, netbsd: 16 } },
+  {
+    name: 'CRYPTO_NULL_CBC',
+    crypto9: C.CRYPTO_NULL_CBC,
+    ids: { 'cryptodev-linux': 16, freebsd: 16, netbsd: 17 },
+    notes: { 'cryptodev-linux': 'CRYPTO_NULL: ecb(cipher_null), a stream with no IV' },
+  },
+  { name: 'CRYPTO_SHA2_256_HMAC', crypto9: C.CRYPTO_SHA2_256_HMAC, ids: { 'cryptodev-linux': 18, freebsd: 18, netbsd: 15 } },
+  { name: 'CRYPTO_SHA2_384_HMAC', crypto9: C.CRYPTO_SHA2_384_HMAC, ids: { 'cryptodev-linux': 19, freebsd: 19, netbsd: 24 } },
+  { name: 'CRYPTO_SHA2_512_HMAC', crypto9: C.CRYPTO_SHA2_512_HMAC, ids: { 'cryptodev-linux': 20, freebsd: 20, netbsd: 25 } },
+  { name: 'CRYPTO_CAMELLIA_CBC', crypto9: C.CRYPTO_CAMELLIA_CBC, ids: { 'cryptodev-linux': 101, freebsd: 21, netbsd: 26 } },
+  { name: 'CRYPTO_AES_XTS', crypto9: C.CRYPTO_AES_XTS, ids: { 'cryptodev-linux': 22, freebsd: 22 } },
+  {
+    name: 'CRYPTO_AES_ICM',
+    crypto9: C.CRYPTO_AES_ICM,
+    ids: { 'cryptodev-linux': 21, freebsd: 23 },
+    notes: { 'cryptodev-linux': 'CRYPTO_AES_CTR: ctr(aes), the same 16-byte big-endian counter block' },
+  },
+  { name: 'CRYPTO_AES_NIST_GMAC', crypto9: C.CRYPTO_AES_NIST_GMAC, ids: { freebsd: 24 } },
+  {
+    name: 'CRYPTO_AES_NIST_GCM_16',
+    crypto9: C.CRYPTO_AES_NIST_GCM_16,
+    ids: { 'cryptodev-linux': 50, freebsd: 25, netbsd: 29 },
+    notes: { netbsd: 'CRYPTO_AES_GCM_16 through CIOCCRYPT, paired with CRYPTO_AES_{128,192,256}_GMAC: key = AES key ‖ 4-byte salt (RFC 4106), no AAD' },
+  },
+  { name: 'CRYPTO_AES_128_NIST_GMAC', crypto9: C.CRYPTO_AES_128_NIST_GMAC, ids: { netbsd: 30 }, notes: { netbsd: 'the GMAC half of an AES-128-GCM session' } },
+  { name: 'CRYPTO_AES_192_NIST_GMAC', crypto9: C.CRYPTO_AES_192_NIST_GMAC, ids: { netbsd: 31 }, notes: { netbsd: 'the GMAC half of an AES-192-GCM session' } },
+  { name: 'CRYPTO_AES_256_NIST_GMAC', crypto9: C.CRYPTO_AES_256_NIST_GMAC, ids: { netbsd: 32 }, notes: { netbsd: 'the GMAC half of an AES-256-GCM session' } },
+  { name: 'CRYPTO_BLAKE2B', crypto9: C.CRYPTO_BLAKE2B, ids: { freebsd: 29 } },
+  { name: 'CRYPTO_BLAKE2S', crypto9: C.CRYPTO_BLAKE2S, ids: { freebsd: 30 } },
+  { name: 'CRYPTO_CHACHA20', crypto9: C.CRYPTO_CHACHA20, ids: { freebsd: 31 } },
+  { name: 'CRYPTO_SHA2_224_HMAC', crypto9: C.CRYPTO_SHA2_224_HMAC, ids: { 'cryptodev-linux': 107, freebsd: 32 } },
+  { name: 'CRYPTO_RIPEMD160', crypto9: C.CRYPTO_RIPEMD160, ids: { 'cryptodev-linux': 102, freebsd: 33 } },
+  { name: 'CRYPTO_SHA2_224', crypto9: C.CRYPTO_SHA2_224, ids: { 'cryptodev-linux': 103, freebsd: 34 } },
+  { name: 'CRYPTO_SHA2_256', crypto9: C.CRYPTO_SHA2_256, ids: { 'cryptodev-linux': 104, freebsd: 35 } },
+  { name: 'CRYPTO_SHA2_384', crypto9: C.CRYPTO_SHA2_384, ids: { 'cryptodev-linux': 105, freebsd: 36 } },
+  { name: 'CRYPTO_SHA2_512', crypto9: C.CRYPTO_SHA2_512, ids: { 'cryptodev-linux': 106, freebsd: 37 } },
+  { name: 'CRYPTO_POLY1305', crypto9: C.CRYPTO_POLY1305, ids: { freebsd: 38 } },
+  { name: 'CRYPTO_AES_CCM_CBC_MAC', crypto9: C.CRYPTO_AES_CCM_CBC_MAC, ids: { freebsd: 39 } },
+  {
+    name: 'CRYPTO_AES_CCM_16',
+    crypto9: C.CRYPTO_AES_CCM_16,
+    ids: { 'cryptodev-linux': 51, freebsd: 40 },
+    notes: { 'cryptodev-linux': 'ccm(aes): the IV is the 16-byte counter block prefix (flags ‖ nonce), not the nonce' },
+  },
+  { name: 'CRYPTO_CHACHA20_POLY1305', crypto9: C.CRYPTO_CHACHA20_POLY1305, ids: { freebsd: 41 } },
+];
+
+/**
+ * Each ABI's own algorithm numbering, every id its header defines (including those with no
+ * crypto(9) counterpart, such as cryptodev-linux's AES-ECB or NetBSD's HMAC-96 variants).
+ */
+export const DEVCRYPTO_NUMBERING: Readonly<Record<DevCryptoAbi, Readonly<Record<string, number>>>> = {
+  'cryptodev-linux': {
+    CRYPTO_DES_CBC: 1, CRYPTO_3DES_CBC: 2, CRYPTO_BLF_CBC: 3, CRYPTO_CAST_CBC: 4, CRYPTO_SKIPJACK_CBC: 5, CRYPTO_MD5_HMAC: 6,
+    CRYPTO_SHA1_HMAC: 7, CRYPTO_RIPEMD160_HMAC: 8, CRYPTO_MD5_KPDK: 9, CRYPTO_SHA1_KPDK: 10, CRYPTO_AES_CBC: 11, CRYPTO_ARC4: 12,
+    CRYPTO_MD5: 13, CRYPTO_SHA1: 14, CRYPTO_DEFLATE_COMP: 15, CRYPTO_NULL: 16, CRYPTO_LZS_COMP: 17, CRYPTO_SHA2_256_HMAC: 18,
+    CRYPTO_SHA2_384_HMAC: 19, CRYPTO_SHA2_512_HMAC: 20, CRYPTO_AES_CTR: 21, CRYPTO_AES_XTS: 22, CRYPTO_AES_ECB: 23,
+    CRYPTO_AES_CFB: 24, CRYPTO_AES_OFB: 25, CRYPTO_AES_GCM: 50, CRYPTO_AES_CCM: 51, CRYPTO_CAMELLIA_CBC: 101,
+    CRYPTO_RIPEMD160: 102, CRYPTO_SHA2_224: 103, CRYPTO_SHA2_256: 104, CRYPTO_SHA2_384: 105, CRYPTO_SHA2_512: 106,
+    CRYPTO_SHA2_224_HMAC: 107, CRYPTO_TLS11_AES_CBC_HMAC_SHA1: 108, CRYPTO_TLS12_AES_CBC_HMAC_SHA256: 109,
+  },
+  freebsd: {
+    CRYPTO_DES_CBC: 1, CRYPTO_3DES_CBC: 2, CRYPTO_BLF_CBC: 3, CRYPTO_CAST_CBC: 4, CRYPTO_SKIPJACK_CBC: 5, CRYPTO_MD5_HMAC: 6,
+    CRYPTO_SHA1_HMAC: 7, CRYPTO_RIPEMD160_HMAC: 8, CRYPTO_MD5_KPDK: 9, CRYPTO_SHA1_KPDK: 10, CRYPTO_AES_CBC: 11, CRYPTO_ARC4: 12,
+    CRYPTO_MD5: 13, CRYPTO_SHA1: 14, CRYPTO_NULL_HMAC: 15, CRYPTO_NULL_CBC: 16, CRYPTO_DEFLATE_COMP: 17, CRYPTO_SHA2_256_HMAC: 18,
+    CRYPTO_SHA2_384_HMAC: 19, CRYPTO_SHA2_512_HMAC: 20, CRYPTO_CAMELLIA_CBC: 21, CRYPTO_AES_XTS: 22, CRYPTO_AES_ICM: 23,
+    CRYPTO_AES_NIST_GMAC: 24, CRYPTO_AES_NIST_GCM_16: 25, CRYPTO_BLAKE2B: 29, CRYPTO_BLAKE2S: 30, CRYPTO_CHACHA20: 31,
+    CRYPTO_SHA2_224_HMAC: 32, CRYPTO_RIPEMD160: 33, CRYPTO_SHA2_224: 34, CRYPTO_SHA2_256: 35, CRYPTO_SHA2_384: 36,
+    CRYPTO_SHA2_512: 37, CRYPTO_POLY1305: 38, CRYPTO_AES_CCM_CBC_MAC: 39, CRYPTO_AES_CCM_16: 40, CRYPTO_CHACHA20_POLY1305: 41,
+    CRYPTO_XCHACHA20_POLY1305: 42,
+  },
+  netbsd: {
+    CRYPTO_DES_CBC: 1, CRYPTO_3DES_CBC: 2, CRYPTO_BLF_CBC: 3, CRYPTO_CAST_CBC: 4, CRYPTO_SKIPJACK_CBC: 5, CRYPTO_MD5_HMAC: 6,
+    CRYPTO_SHA1_HMAC: 7, CRYPTO_RIPEMD160_HMAC: 8, CRYPTO_MD5_KPDK: 9, CRYPTO_SHA1_KPDK: 10, CRYPTO_AES_CBC: 11, CRYPTO_ARC4: 12,
+    CRYPTO_MD5: 13, CRYPTO_SHA1: 14, CRYPTO_SHA2_256_HMAC: 15, CRYPTO_NULL_HMAC: 16, CRYPTO_NULL_CBC: 17, CRYPTO_DEFLATE_COMP: 18,
+    CRYPTO_MD5_HMAC_96: 19, CRYPTO_SHA1_HMAC_96: 20, CRYPTO_RIPEMD160_HMAC_96: 21, CRYPTO_GZIP_COMP: 22,
+    CRYPTO_DEFLATE_COMP_NOGROW: 23, CRYPTO_SHA2_384_HMAC: 24, CRYPTO_SHA2_512_HMAC: 25, CRYPTO_CAMELLIA_CBC: 26,
+    CRYPTO_AES_CTR: 27, CRYPTO_AES_XCBC_MAC_96: 28, CRYPTO_AES_GCM_16: 29, CRYPTO_AES_128_GMAC: 30, CRYPTO_AES_192_GMAC: 31,
+    CRYPTO_AES_256_GMAC: 32, CRYPTO_AES_GMAC: 33,
+  },
+};
+
+const BY_CRYPTO9 = new Map<number, DevCryptoAlgorithm>(DEVCRYPTO_ALGORITHMS.map((a) => [a.crypto9, a]));
+
+/** The ABI's id for a crypto(9) algorithm (framework numbering), or undefined when it has none. */
+export function devCryptoAlgorithmId(abi: DevCryptoAbi, crypto9Alg: number): number | undefined {
+  return BY_CRYPTO9.get(crypto9Alg)?.ids[abi];
+}
+
+/** As {@link devCryptoAlgorithmId}, but an ABI without the algorithm is a KCryptoError EOPNOTSUPP. */
+export function requireDevCryptoAlgorithm(abi: DevCryptoAbi, crypto9Alg: number): number {
+  const id = devCryptoAlgorithmId(abi, crypto9Alg);
+  if (id === undefined) {
+    const name = BY_CRYPTO9.get(crypto9Alg)?.name ?? `algorithm ${crypto9Alg}`;
+    throw invalid('EOPNOTSUPP', `${name} is not available through /dev/crypto on ${abi}`, devCryptoDriverName(abi, ''));
+  }
+  return id;
+}
+
+/** The ABI this system's own /dev/crypto speaks, or null on a system without one. */
+export function nativeDevCryptoAbi(platform: NodeJS.Platform = process.platform): DevCryptoAbi | null {
+  if (platform === 'linux') return 'cryptodev-linux';
+  if (platform === 'freebsd') return 'freebsd';
+  if (platform === 'netbsd') return 'netbsd';
+  return null;
+}
+
+/** The kcrypto driver name of a /dev/crypto kernel driver. */
+export function devCryptoDriverName(abi: DevCryptoAbi, kernelDriver: string): string {
+  return kernelDriver ? `devcrypto:${abi}:${kernelDriver}` : `devcrypto:${abi}`;
+}
+
+/* ---------- Entry points ---------- */
+
+function native(addon?: DevCryptoNative | null): DevCryptoNative {
+  if (addon) return addon;
+  const { addon: loaded, error } = loadAddon();
+  if (!loaded?.openDevCrypto || !loaded.devCryptoInfo || !loaded.devCryptoFindDevice || !loaded.devCryptoKey || !loaded.devCryptoRunBatch || !loaded.devCryptoAbiTable || !loaded.devCryptoAbis) {
+    throw invalid('EOPNOTSUPP', `/dev/crypto engine unavailable${error ? ` (${error})` : ' on this system'}`, 'devcrypto');
+  }
+  return loaded as DevCryptoNative;
+}
+
+/** The ABIs the loaded addon carries (all three on Linux, the system's own on a BSD, none elsewhere). */
+export function devCryptoAbis(addon?: DevCryptoNative | null): DevCryptoAbi[] {
+  try {
+    return native(addon).devCryptoAbis();
+  } catch {
+    return [];
+  }
+}
+
+/** Where the device is and which ABI to speak; both default to this system's. */
+export interface DevCryptoTarget {
+  path?: string;
+  abi?: DevCryptoAbi;
+}
+
+function resolve(target: DevCryptoTarget): { path: string; abi: DevCryptoAbi } {
+  const abi = target.abi ?? nativeDevCryptoAbi();
+  if (!abi) throw invalid('EOPNOTSUPP', `no /dev/crypto ABI for ${process.platform}`, 'devcrypto');
+  return { path: target.path ?? DEVCRYPTO_PATH, abi };
+}
+
+/** Probes a device node: can it be opened, does it queue requests, which FreeBSD drivers does it name. */
+export function devCryptoInfo(target: DevCryptoTarget = {}, addon?: DevCryptoNative | null): DevCryptoProbe {
+  const { path, abi } = resolve(target);
+  return native(addon).devCryptoInfo(path, abi);
+}
+
+/** FreeBSD CIOCFINDDEV: a driver's id from its name (prefix match), or its name from the id. */
+export function devCryptoFindDevice(nameOrCrid: string | number, target: DevCryptoTarget = {}, addon?: DevCryptoNative | null): { crid: number; name: string } {
+  const { path, abi } = resolve(target);
+  try {
+    return native(addon).devCryptoFindDevice(path, abi, nameOrCrid);
+  } catch (err) {
+    throw fromNativeThrow(err, devCryptoDriverName(abi, ''), `cannot find crypto device ${String(nameOrCrid)}`);
+  }
+}
+
+/** The addon's compiled struct sizes and request numbers for one ABI (null when not compiled in). */
+export function devCryptoAbiTable(abi: DevCryptoAbi, addon?: DevCryptoNative | null): DevCryptoAbiTable | null {
+  return native(addon).devCryptoAbiTable(abi);
+}
+
+/** FreeBSD driver selection: hardware only (the kernel's default), software only, either, or one driver id. */
+export type DevCryptoCrid = 'hardware' | 'software' | 'any' | number;
+
+/** A session to open, in crypto(9) terms: algorithms use the framework's (FreeBSD) numbering. */
+export interface DevCryptoSessionOptions extends DevCryptoTarget {
+  mode: DevCryptoMode;
+  /** crypto(9) cipher (e.g. `CRYPTO_AES_CBC`), translated to the ABI's id. */
+  cipher?: number;
+  /** crypto(9) hash or MAC (e.g. `CRYPTO_SHA2_256_HMAC`). */
+  mac?: number;
+  key?: Uint8Array | null;
+  macKey?: Uint8Array | null;
+  ivLength?: number;
+  tagLength?: number;
+  /** Hash/MAC output length (needed for digests and ETA). */
+  digestLength?: number;
+  blockLength?: number;
+  chain?: DevCryptoChain;
+  /** FreeBSD: which drivers may serve the session (default hardware, as the kernel's v1 request). */
+  crid?: DevCryptoCrid;
+  /** FreeBSD: a driver by name (`aesni0`, `cryptosoft0`), looked up with CIOCFINDDEV. */
+  device?: string;
+  maxRequest?: number;
+  /** Kernel sessions to make at open (more are made on demand for parallel requests). */
+  contexts?: number;
+}
+
+/** An open /dev/crypto session: the engine session the request layer drives, and what the kernel chose. */
+export interface DevCryptoSession {
+  native: NativeSession;
+  info: DevCryptoSessionInfo;
+  /** kcrypto driver name, `devcrypto:<abi>:<kernel driver>`. */
+  driver: string;
+}
+
+/** The crid a {@link DevCryptoCrid} stands for (FreeBSD's CRYPTO_FLAG_* bits, or a driver id). */
+export function devCryptoCridValue(crid: DevCryptoCrid): number {
+  switch (crid) {
+    case 'hardware':
+      return C.CRYPTOCAP_F_HARDWARE;
+    case 'software':
+      return C.CRYPTOCAP_F_SOFTWARE;
+    case 'any':
+      return C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE;
+    default:
+      return crid;
+  }
+}
+
+/**
+ * Opens a session. Failures are KCryptoErrors: EOPNOTSUPP (validate) when the ABI has no id for
+ * an algorithm; ENOENT/EACCES (open) for the device node; the kernel's errno (ioctl) otherwise
+ * (FreeBSD: EOPNOTSUPP when no driver fits, EINVAL from the allow_soft gate; cryptodev-linux:
+ * EINVAL for an algorithm the kernel lacks).
+ */
+export function openDevCryptoSession(options: DevCryptoSessionOptions, addon?: DevCryptoNative | null): DevCryptoSession {
+  const { path, abi } = resolve(options);
+  const cipher = options.cipher !== undefined && options.cipher !== 0 ? requireDevCryptoAlgorithm(abi, options.cipher) : 0;
+  const mac = options.mac !== undefined && options.mac !== 0 ? requireDevCryptoAlgorithm(abi, options.mac) : 0;
+  const n = native(addon);
+  const crid = options.crid === undefined ? undefined : devCryptoCridValue(options.crid);
+  const nativeOptions: DevCryptoNativeOptions = {
+    path,
+    abi,
+    mode: options.mode,
+    cipher,
+    mac,
+    key: options.key ?? null,
+    macKey: options.macKey ?? null,
+    ivLength: options.ivLength ?? 0,
+    tagLength: options.tagLength ?? 0,
+    digestLength: options.digestLength ?? 0,
+    blockLength: options.blockLength ?? 1,
+    chain: options.chain ?? 'none',
+    maxRequest: options.maxRequest ?? 0,
+    contexts: options.contexts ?? 1,
+    ...(crid !== undefined ? { crid } : {}),
+    ...(options.device !== undefined ? { device: options.device } : {}),
+  };
+  let opened: { session: NativeSession; info: DevCryptoSessionInfo };
+  try {
+    opened = n.openDevCrypto(nativeOptions);
+  } catch (err) {
+    throw fromNativeThrow(err, devCryptoDriverName(abi, options.device ?? ''), `cannot open a ${options.mode} session on ${path}`);
+  }
+  const kernelDriver = opened.info.cipherDriver || opened.info.macDriver;
+  return { native: opened.session, info: opened.info, driver: devCryptoDriverName(abi, kernelDriver) };
+}
+
+/** Output bytes of a request, or the KCryptoError it failed with. */
+export type DevCryptoResult = number | KCryptoError;
+
+function decodeAll(encoded: Float64Array, driver: string): DevCryptoResult[] {
+  return Array.from(encoded, (v) => {
+    if (v >= 0) return v;
+    const { errno, syscall } = decodeError(v);
+    return systemError(errno, syscall, driver);
+  });
+}
+
+/**
+ * Runs requests as one kernel submission where the ABI has a queue (cryptodev-linux
+ * CIOCASYNCCRYPT + poll + CIOCASYNCFETCH, NetBSD CIOCNCRYPTM + poll + CIOCNCRYPTRETM), one by
+ * one otherwise, off the JavaScript thread. Buffers must stay untouched until it settles.
+ */
+export async function devCryptoRunBatch(session: DevCryptoSession, requests: DevCryptoBatchEntry[], addon?: DevCryptoNative | null): Promise<DevCryptoResult[]> {
+  const encoded = await native(addon).devCryptoRunBatch(session.native, requests);
+  return decodeAll(encoded, session.driver);
+}
+
+/**
+ * Asymmetric operations (CIOCKEY; several at once through NetBSD's CIOCNFKEYM). NetBSD has them;
+ * FreeBSD removed them in 13.0 (ENOTTY) and cryptodev-linux never implemented them (EINVAL):
+ * check {@link DevCryptoProbe.asymFeatures} first.
+ */
+export async function devCryptoKey(requests: DevCryptoKeyRequest[], target: DevCryptoTarget = {}, addon?: DevCryptoNative | null): Promise<DevCryptoResult[]> {
+  const { path, abi } = resolve(target);
+  let encoded: Float64Array;
+  try {
+    encoded = await native(addon).devCryptoKey(path, abi, requests);
+  } catch (err) {
+    throw fromNativeThrow(err, devCryptoDriverName(abi, ''), 'asymmetric /dev/crypto request');
+  }
+  return decodeAll(encoded, devCryptoDriverName(abi, ''));
+}
