@@ -1,13 +1,26 @@
 /**
  * `drivers()`: every driver kcrypto can see, and those it could not use with the reason.
  */
-import { existsSync } from 'node:fs';
 import { getCiphers, getHashes } from 'node:crypto';
 
 import { ciphers, hashes } from '../algorithms/catalog.js';
 import { SOFTWARE_DRIVER } from '../drivers/software.js';
 import { loadAddon } from '../kernel/addon.js';
 import { kernelReport } from './kernel-view.js';
+import { registerDevCryptoDrivers } from './framework-instance.js';
+import { devCryptoDriverName } from '../kernel/devcrypto.js';
+import { catalogOf } from '../algorithms/crypto-ids.js';
+import { CRYPTO_AES_XTS, CRYPTO_CHACHA20_POLY1305 } from '../framework/constants.js';
+
+/** Kernel algorithm names (`cbc(aes)`, `hmac(sha256)`) of crypto(9) ids, as AF_ALG entries list them. */
+function kernelNamesOf(ids: readonly number[]): string[] {
+  const names = new Set<string>();
+  for (const id of ids) {
+    const alg = catalogOf(id, id === CRYPTO_AES_XTS || id === CRYPTO_CHACHA20_POLY1305 ? 32 : 16);
+    if (alg) names.add(alg.kernelName);
+  }
+  return [...names];
+}
 
 /** The interface through which a driver is reached. */
 export type DriverInterface = 'afalg' | 'devcrypto' | 'keyctl' | 'software';
@@ -79,13 +92,23 @@ export async function drivers(options: { refresh?: boolean } = {}): Promise<Driv
       add(entry);
     }
   }
-  add({
-    name: 'devcrypto',
-    interface: 'devcrypto',
-    kind: 'hardware',
-    algorithms: [],
-    available: false,
-    reason: existsSync('/dev/crypto') ? '/dev/crypto exists, but this kcrypto version has no /dev/crypto engine yet' : '/dev/crypto not present (FreeBSD cryptodev, or the cryptodev-linux module, not loaded)',
-  });
+  const dev = registerDevCryptoDrivers();
+  if (!dev) {
+    add({ name: 'devcrypto', interface: 'devcrypto', kind: 'hardware', algorithms: [], available: false, reason: `no /dev/crypto ABI on ${process.platform}` });
+  } else if (dev.discovery.reason !== undefined) {
+    add({ name: 'devcrypto', interface: 'devcrypto', kind: 'hardware', algorithms: [], available: false, reason: dev.discovery.reason });
+  } else {
+    for (const d of dev.discovery.drivers) {
+      add({
+        name: devCryptoDriverName(d.abi, d.kernelDriver),
+        interface: 'devcrypto',
+        ...(d.kernelDriver ? { kernelDriver: d.kernelDriver } : {}),
+        kind: d.hardware ? 'hardware' : 'software',
+        kindReason: `${d.path} (${d.abi}) reports it as ${d.hardware ? 'hardware' : 'not hardware'}`,
+        algorithms: kernelNamesOf(d.algorithms),
+        available: true,
+      });
+    }
+  }
   return out;
 }

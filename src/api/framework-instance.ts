@@ -3,7 +3,11 @@
  * the splitter are registered at once; AF_ALG drivers register as the kernel is discovered, one
  * per kernel driver.
  */
+import { existsSync } from 'node:fs';
+
 import { registerAfAlgDriver } from '../drivers/afalg-driver.js';
+import { discoverDevCrypto, registerDevCryptoDriver, type DevCryptoDiscovery, type DevCryptoTarget } from '../drivers/devcrypto-driver.js';
+import { DEVCRYPTO_ABIS, DEVCRYPTO_PATH, devCryptoDriverName, nativeDevCryptoAbi, type DevCryptoAbi } from '../kernel/devcrypto.js';
 import { afalgDriverName, type AfAlgTarget } from '../drivers/afalg.js';
 import { registerCryptosoft } from '../drivers/cryptosoft.js';
 import { SOFTWARE_DRIVER } from '../drivers/software.js';
@@ -32,17 +36,51 @@ export function afalgDriverFor(target: AfAlgTarget, craName: string): number {
   return registerAfAlgDriver(framework, { craName, target, hardware: !target.synchronous });
 }
 
+/**
+ * The /dev/crypto device kcrypto uses: `KCRYPTO_DEVCRYPTO` (a path) and `KCRYPTO_DEVCRYPTO_ABI`
+ * (`cryptodev-linux`, `freebsd`, `netbsd`), by default /dev/crypto with this system's ABI.
+ * Null where this system has no /dev/crypto ABI.
+ */
+export function devCryptoTarget(): DevCryptoTarget | null {
+  const abi = (process.env['KCRYPTO_DEVCRYPTO_ABI'] as DevCryptoAbi | undefined) || nativeDevCryptoAbi();
+  if (!abi || !DEVCRYPTO_ABIS.includes(abi)) return null;
+  return { path: process.env['KCRYPTO_DEVCRYPTO'] || DEVCRYPTO_PATH, abi };
+}
+
+const devCrypto = new Map<string, { discovery: DevCryptoDiscovery; ids: number[] }>();
+
+/**
+ * Probes the /dev/crypto device (once per path and ABI) and registers a framework driver per
+ * kernel driver behind it. Where there is no device node, nothing is probed.
+ */
+export function registerDevCryptoDrivers(target: DevCryptoTarget | null = devCryptoTarget()): { discovery: DevCryptoDiscovery; ids: number[] } | null {
+  if (!target) return null;
+  const key = `${target.abi}|${target.path}`;
+  let r = devCrypto.get(key);
+  if (!r) {
+    const discovery: DevCryptoDiscovery = existsSync(target.path) ? discoverDevCrypto(target) : { target, reason: `${target.path} not present (FreeBSD cryptodev, or the cryptodev-linux module, not loaded)`, drivers: [] };
+    const ids = discovery.drivers.map((d) => {
+      const known = framework.findDriver(devCryptoDriverName(d.abi, d.kernelDriver));
+      return known >= 0 ? known : registerDevCryptoDriver(framework, d);
+    });
+    devCrypto.set(key, (r = { discovery, ids }));
+  }
+  return r;
+}
+
 let registered: Promise<number[]> | undefined;
 
 /**
  * Registers a framework driver for every kernel driver reachable through AF_ALG whose
- * algorithm kcrypto knows; resolves with their ids. Idempotent.
+ * algorithm kcrypto knows, and for every driver behind /dev/crypto; resolves with their ids.
+ * Idempotent.
  */
 export function registerKernelDrivers(): Promise<number[]> {
   registered ??= (async () => {
     const k = await kernelReport();
-    if (!k || !k.afalg.available) return [];
-    return k.drivers.filter((d) => !d.internal && d.reachable && idsOfKernelName(d.name).length > 0).map((d) => afalgDriverFor(targetOf(d), d.name));
+    const dev = registerDevCryptoDrivers()?.ids ?? [];
+    if (!k || !k.afalg.available) return dev;
+    return [...k.drivers.filter((d) => !d.internal && d.reachable && idsOfKernelName(d.name).length > 0).map((d) => afalgDriverFor(targetOf(d), d.name)), ...dev];
   })();
   return registered;
 }

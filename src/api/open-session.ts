@@ -21,7 +21,7 @@ import type { Execution } from '../kernel/engine.js';
 import { KCryptoError } from '../errors.js';
 import { invalid } from '../kernel/status.js';
 import { aeadBackend, cipherBackend, FrameworkSession, hashBackend, rngBackend } from './framework-backend.js';
-import { afalgDriverFor, framework, registerKernelDrivers, softwareDriverId } from './framework-instance.js';
+import { afalgDriverFor, framework, registerDevCryptoDrivers, registerKernelDrivers, softwareDriverId } from './framework-instance.js';
 import { CRYPTOCAP_F_HARDWARE, CRYPTOCAP_F_SOFTWARE } from '../framework/constants.js';
 import type { SessionOptions } from '../framework/framework.js';
 import { resolveKernelTarget } from './kernel-view.js';
@@ -192,6 +192,16 @@ async function driverIdOf(alg: Algorithm, choice: DriverChoice): Promise<number>
   if (choice === 'fastest') {
     await registerKernelDrivers();
     return CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE;
+  }
+  if (choice.startsWith('devcrypto:')) {
+    const reg = registerDevCryptoDrivers();
+    const id = framework.findDriver(choice);
+    if (id >= 0) {
+      const missing = idsOf(alg).filter((a) => !framework.algorithmsOf(id).includes(a));
+      if (missing.length > 0) throw invalid('EINVAL', `${choice} does not implement ${alg.kernelName}`, choice);
+      return id;
+    }
+    throw invalid('ENOENT', `unknown driver ${choice}${reg?.discovery.reason ? ` (${reg.discovery.reason})` : ''}`, choice);
   }
   const target = await resolveKernelTarget(alg, choice);
   return afalgDriverFor(target, alg.kernelName);

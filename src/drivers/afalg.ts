@@ -8,9 +8,10 @@ import { randomBytes } from 'node:crypto';
 import type { AeadAlgorithm, Algorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { afalgTypeOf } from '../algorithms/catalog.js';
 import { loadAddon } from '../kernel/addon.js';
-import { KernelSession, Op, type Execution, type KernelSessionStats } from '../kernel/engine.js';
+import { KernelSession, type Execution } from '../kernel/engine.js';
 import { fromNativeThrow, systemError } from '../kernel/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
+import { aeadBackendOf, cipherBackendOf, hashBackendOf, rngBackendOf } from './kernel-backends.js';
 
 /** Which kernel implementation a session binds to. */
 export interface AfAlgTarget {
@@ -78,20 +79,7 @@ function errnoEAFNOSUPPORT(): number {
 
 /** Opens an unauthenticated cipher session. */
 export function openAfAlgCipher(alg: CipherAlgorithm, key: Uint8Array, target: AfAlgTarget, options: AfAlgOptions = {}): CipherBackend {
-  const ks = open(alg, target, key, 0, options);
-  const run = <T>(op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null, wrap: (out: Buffer) => T): Promise<T> => {
-    const out = Buffer.allocUnsafe(data.length);
-    return ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0, -1, (n) => wrap(n === out.length ? out : out.subarray(0, n)));
-  };
-  const limit = ks.native.maxRequest();
-  return {
-    driver: ks.driver,
-    ...(alg.mode === 'xts' && limit > 0 ? { maxRequestBytes: limit } : {}),
-    stats: () => ks.stats(),
-    encrypt: (data, iv) => run(Op.Encrypt, data, iv, (ciphertext) => ({ ciphertext })),
-    decrypt: (data, iv) => run(Op.Decrypt, data, iv, (plaintext) => plaintext),
-    close: () => ks.close(),
-  };
+  return cipherBackendOf(open(alg, target, key, 0, options), alg);
 }
 
 /**
@@ -135,133 +123,17 @@ export function openAfAlgAead(alg: AeadAlgorithm, key: Uint8Array, tagLength: nu
   } finally {
     if (material !== key) material.fill(0);
   }
-  const kernelIv = (iv: Uint8Array): Uint8Array => (alg.mode === 'ccm' ? ccmKernelIv(iv) : iv);
-  const limit = ks.native.maxRequest();
-  return {
-    driver: ks.driver,
-    ...(limit > 0 ? { maxRequestBytes: limit } : {}),
-    stats: () => ks.stats(),
-    // In: AAD ‖ plaintext. Out (kernels ≥ 4.9): AAD ‖ ciphertext ‖ tag; before 4.9 without
-    // the AAD, told apart by the length the kernel returns.
-    encrypt(pt, iv, aad) {
-      const out = Buffer.allocUnsafe(aad.length + pt.length + tagLength);
-      return ks.request(Op.Encrypt, [aad, pt], out, kernelIv(iv), aad.length, -1, (n) => {
-        const start = n === out.length ? aad.length : n === pt.length + tagLength ? 0 : -1;
-        if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `unexpected AEAD output length ${n}`);
-        return { ciphertext: out.subarray(start, start + pt.length), tag: out.subarray(start + pt.length, start + pt.length + tagLength) };
-      });
-    },
-    // In: AAD ‖ ciphertext ‖ tag. Out: AAD ‖ plaintext; a failed tag is EBADMSG from recvmsg.
-    decrypt(ct, iv, aad, tag) {
-      const out = Buffer.allocUnsafe(aad.length + ct.length);
-      return ks.request(Op.Decrypt, [aad, ct, tag], out, kernelIv(iv), aad.length, -1, (n) => {
-        const start = n === out.length ? aad.length : n === ct.length ? 0 : -1;
-        if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `unexpected AEAD output length ${n}`);
-        return out.subarray(start, start + ct.length);
-      });
-    },
-    close: () => ks.close(),
-  };
-}
-
-function errnoOf(name: string): number {
-  return loadAddon().addon?.errnoTable()[name] ?? 5;
-}
-
-/**
- * A hash/MAC backend: one-shot digests use pooled op sockets; the incremental state is an op
- * socket of its own (a kernel "stream"), opened on first update and copied with accept().
- */
-class AfAlgHash implements HashBackend {
-  private stream = -1;
-  private chain: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly ks: KernelSession,
-    private readonly digestLength: number,
-    private readonly shared: { refs: number },
-    stream = -1,
-  ) {
-    this.stream = stream;
-  }
-
-  get driver(): string {
-    return this.ks.driver;
-  }
-
-  digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(this.digestLength);
-    return this.ks.request(Op.Digest, data, out, null, 0, -1, (n) => (n === out.length ? out : out.subarray(0, n)));
-  }
-
-  stats(): KernelSessionStats {
-    return this.ks.stats();
-  }
-
-  // Stream operations are chained: one kernel context, strictly in order.
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(fn, fn);
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
-  private ensureStream(): number {
-    if (this.stream < 0) {
-      try {
-        this.stream = this.ks.native.openStream();
-      } catch (err) {
-        throw fromNativeThrow(err, this.ks.driver, 'cannot open hash state');
-      }
-    }
-    return this.stream;
-  }
-
-  update(data: Uint8Array | Uint8Array[]): Promise<void> {
-    return this.serial(async () => {
-      await this.ks.request(Op.HashUpdate, data, null, null, 0, this.ensureStream());
-    });
-  }
-
-  final(): Promise<Buffer> {
-    return this.serial(async () => {
-      const out = Buffer.allocUnsafe(this.digestLength);
-      const n = await this.ks.request(Op.HashFinal, null, out, null, 0, this.ensureStream());
-      return out.subarray(0, n);
-    });
-  }
-
-  copy(): Promise<HashBackend> {
-    return this.serial(async () => {
-      let handle = -1;
-      if (this.stream >= 0) {
-        try {
-          handle = this.ks.native.copyStream(this.stream);
-        } catch (err) {
-          throw fromNativeThrow(err, this.ks.driver, 'cannot copy hash state');
-        }
-      }
-      this.shared.refs++;
-      return new AfAlgHash(this.ks, this.digestLength, this.shared, handle);
-    });
-  }
-
-  close(): Promise<void> {
-    return this.serial(async () => {
-      if (this.stream >= 0 && !this.ks.isClosed) this.ks.native.closeStream(this.stream);
-      this.stream = -1;
-      if (--this.shared.refs === 0) await this.ks.close();
-    });
-  }
+  return aeadBackendOf(ks, alg, tagLength, alg.mode === 'ccm' ? ccmKernelIv : (iv) => iv);
 }
 
 /** Opens a hash session. */
 export function openAfAlgHash(alg: HashAlgorithm, target: AfAlgTarget, options: AfAlgOptions = {}): HashBackend {
-  return new AfAlgHash(open(alg, target, null, 0, options), alg.digestLength, { refs: 1 });
+  return hashBackendOf(open(alg, target, null, 0, options), alg.digestLength);
 }
 
 /** Opens a MAC session (hmac(...), cmac(aes)); the key goes to the kernel at open. */
 export function openAfAlgMac(alg: MacAlgorithm, key: Uint8Array, target: AfAlgTarget, options: AfAlgOptions = {}): HashBackend {
-  return new AfAlgHash(open(alg, target, key, 0, options), alg.digestLength, { refs: 1 });
+  return hashBackendOf(open(alg, target, key, 0, options), alg.digestLength);
 }
 
 /**
@@ -274,13 +146,5 @@ export function openAfAlgRng(target: AfAlgTarget, seed: Uint8Array | null, optio
   const material = seed !== null && seed.length > 0 ? seed : randomBytes(32);
   const ks = open({ kind: 'rng', name: 'stdrng', kernelName: target.bindName }, target, material, 0, options);
   if (material !== seed) material.fill(0);
-  return {
-    driver: ks.driver,
-    stats: () => ks.stats(),
-    generate(length) {
-      const out = Buffer.allocUnsafe(length);
-      return ks.request(Op.Random, null, out, null, 0, -1, (n) => out.subarray(0, n));
-    },
-    close: () => ks.close(),
-  };
+  return rngBackendOf(ks);
 }

@@ -1,0 +1,268 @@
+/**
+ * /dev/crypto framework drivers: one crypto(9) driver per kernel driver behind a /dev/crypto
+ * device — per `cra_driver_name` that cryptodev-linux's CIOCGSESSINFO reports, per FreeBSD
+ * driver (crid, found with CIOCFINDDEV), one for NetBSD (which names none) — flagged hardware
+ * or software as the kernel says. Requests run on the addon's device threads: an ioctl to a
+ * device may sleep, and the JavaScript thread must never wait on one.
+ */
+import { catalogOf } from '../algorithms/crypto-ids.js';
+import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
+import { kindOf } from '../framework/algorithms.js';
+import * as C from '../framework/constants.js';
+import type { Framework, SessionInfo, SessionOptions } from '../framework/framework.js';
+import type { CryptoIni, CryptoOp } from '../framework/structures.js';
+import { devCryptoAlgorithmId, devCryptoDriverName, devCryptoInfo, openDevCryptoSession, type DevCryptoAbi, type DevCryptoSessionOptions } from '../kernel/devcrypto.js';
+import { KernelSession, type KernelSessionStats } from '../kernel/engine.js';
+import { ccmKernelIv } from './afalg.js';
+import { aeadTransform, authTransform, cipherTransform } from './backend-transforms.js';
+import { execute, errnoOfFailure, type DriverSession, type SessionEntry } from './descriptor-executor.js';
+import { aeadBackendOf, cipherBackendOf, hashBackendOf } from './kernel-backends.js';
+import { xtsTweak, type Transform } from './transforms.js';
+
+/** A /dev/crypto device and the ABI it speaks. */
+export interface DevCryptoTarget {
+  path: string;
+  abi: DevCryptoAbi;
+}
+
+/** One kernel driver behind the device. */
+export interface DevCryptoDriverSpec extends DevCryptoTarget {
+  /** The kernel's name for it (cryptodev-linux cra_driver_name, FreeBSD driver name); '' when the ABI names none. */
+  kernelDriver: string;
+  hardware: boolean;
+  /** FreeBSD: the driver's id, so that sessions open on exactly it. */
+  crid?: number;
+  /** crypto(9) algorithms it served when probed. */
+  algorithms: number[];
+}
+
+/** What probing a device found. */
+export interface DevCryptoDiscovery {
+  target: DevCryptoTarget;
+  /** Why the device cannot be used; undefined when it can. */
+  reason?: string;
+  drivers: DevCryptoDriverSpec[];
+}
+
+/** The algorithms probed, with a key length each takes. */
+const PROBES: readonly [alg: number, keyLength: number][] = [
+  [C.CRYPTO_AES_CBC, 16],
+  [C.CRYPTO_AES_ICM, 16],
+  [C.CRYPTO_AES_XTS, 32],
+  [C.CRYPTO_AES_NIST_GCM_16, 16],
+  [C.CRYPTO_AES_CCM_16, 16],
+  [C.CRYPTO_CHACHA20_POLY1305, 32],
+  [C.CRYPTO_MD5, 0],
+  [C.CRYPTO_SHA1, 0],
+  [C.CRYPTO_SHA2_224, 0],
+  [C.CRYPTO_SHA2_256, 0],
+  [C.CRYPTO_SHA2_384, 0],
+  [C.CRYPTO_SHA2_512, 0],
+  [C.CRYPTO_MD5_HMAC, 16],
+  [C.CRYPTO_SHA1_HMAC, 20],
+  [C.CRYPTO_SHA2_224_HMAC, 32],
+  [C.CRYPTO_SHA2_256_HMAC, 32],
+  [C.CRYPTO_SHA2_384_HMAC, 32],
+  [C.CRYPTO_SHA2_512_HMAC, 32],
+];
+
+/** The AEADs and the auth halves they pair with. */
+const AEAD_AUTH: Readonly<Record<number, number>> = {
+  [C.CRYPTO_AES_NIST_GCM_16]: C.CRYPTO_AES_NIST_GMAC,
+  [C.CRYPTO_AES_CCM_16]: C.CRYPTO_AES_CCM_CBC_MAC,
+  [C.CRYPTO_CHACHA20_POLY1305]: C.CRYPTO_POLY1305,
+};
+
+/** How one crypto(9) algorithm opens on /dev/crypto, with key `key`. */
+function sessionOptions(spec: DevCryptoTarget & { crid?: number }, alg: number, key: Uint8Array, tagLength: number): DevCryptoSessionOptions | undefined {
+  const kind = kindOf(alg);
+  const cat = catalogOf(alg, key.length);
+  if (!kind || !cat) return undefined;
+  const base = { path: spec.path, abi: spec.abi, ...(spec.crid !== undefined ? { crid: spec.crid } : {}) };
+  if (kind.kind === 'cipher' && cat.kind === 'cipher') {
+    return { ...base, mode: 'cipher', cipher: alg, key, ivLength: cat.ivLength, blockLength: cat.alignment, chain: cat.mode === 'cbc' ? 'cbc' : cat.mode === 'ctr' ? 'ctr' : 'none' };
+  }
+  if (kind.kind === 'aead' && cat.kind === 'aead') {
+    // cryptodev-linux hands CCM to the kernel's ccm(aes), which takes the 16-byte counter block.
+    const ivLength = cat.mode === 'ccm' && spec.abi === 'cryptodev-linux' ? 16 : 12;
+    return { ...base, mode: 'aead', cipher: alg, key, ivLength, tagLength, blockLength: 1 };
+  }
+  if (kind.kind === 'auth' && (cat.kind === 'hash' || cat.kind === 'mac')) {
+    const blockLength = cat.kind === 'hash' ? cat.blockLength : (cat.hash?.blockLength ?? 16);
+    return { ...base, mode: 'digest', mac: alg, macKey: kind.keyed ? key : null, digestLength: cat.digestLength, blockLength };
+  }
+  return undefined;
+}
+
+/**
+ * Probes a device: can it be opened, and which kernel drivers serve which algorithms. Never
+ * throws: an unusable device comes back with the reason.
+ */
+export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
+  let probe;
+  try {
+    probe = devCryptoInfo(target);
+  } catch (err) {
+    return { target, reason: (err as Error).message, drivers: [] };
+  }
+  if (!probe.compiled) return { target, reason: `this kcrypto build has no ${target.abi} ABI`, drivers: [] };
+  if (probe.open !== 0) return { target, reason: `${target.path}: cannot open (errno ${probe.open})`, drivers: [] };
+  const byName = new Map<string, DevCryptoDriverSpec>();
+  const cridsOf: (number | undefined)[] = target.abi === 'freebsd' && probe.devices.length > 0 ? probe.devices.map((d) => d.crid) : [undefined];
+  for (const crid of cridsOf) {
+    for (const [alg, keyLength] of PROBES) {
+      if (devCryptoAlgorithmId(target.abi, alg) === undefined) continue;
+      const opts = sessionOptions({ ...target, ...(crid !== undefined ? { crid } : {}) }, alg, new Uint8Array(keyLength).fill(7), 16);
+      if (!opts) continue;
+      let s;
+      try {
+        s = openDevCryptoSession(opts);
+      } catch {
+        continue;
+      }
+      const name = s.info.cipherDriver || s.info.macDriver || probe.devices.find((d) => d.crid === crid)?.name || '';
+      s.native.close();
+      const key = `${name}|${crid ?? ''}`;
+      let d = byName.get(key);
+      if (!d) byName.set(key, (d = { ...target, kernelDriver: name, hardware: s.info.hardware === true, ...(crid !== undefined ? { crid } : {}), algorithms: [] }));
+      d.algorithms.push(alg);
+      const mate = AEAD_AUTH[alg];
+      if (mate !== undefined) d.algorithms.push(mate);
+    }
+  }
+  const drivers = [...byName.values()];
+  if (drivers.length === 0) return { target, reason: `${target.path}: no algorithm kcrypto knows could be opened`, drivers };
+  return { target, drivers };
+}
+
+interface OpenSession extends DriverSession {
+  stats: (() => KernelSessionStats) | undefined;
+  maxRequest: number;
+}
+
+function keyOf(c: CryptoIni): Uint8Array {
+  return c.key ? c.key.subarray(0, Math.ceil(c.klen / 8) || c.key.length) : new Uint8Array(0);
+}
+
+class DevCryptoDriver {
+  private readonly sessions = new Map<number, OpenSession>();
+  private nextLid = 0;
+
+  constructor(
+    private readonly fw: Framework,
+    readonly spec: DevCryptoDriverSpec,
+  ) {}
+
+  get name(): string {
+    return devCryptoDriverName(this.spec.abi, this.spec.kernelDriver);
+  }
+
+  private kernelSession(opts: DevCryptoSessionOptions, execution: SessionOptions['execution']): KernelSession {
+    const s = openDevCryptoSession(opts);
+    return new KernelSession(s.native, this.name, false, execution ?? 'auto');
+  }
+
+  private open(c: CryptoIni, inis: CryptoIni[], execution: SessionOptions['execution']): { transform: Transform | null; stats?: () => KernelSessionStats; maxRequest: number } {
+    const kind = kindOf(c.alg);
+    if (kind?.kind === 'aead-auth') return { transform: null, maxRequest: 0 };
+    const key = keyOf(c);
+    const mate = kind?.kind === 'aead' ? inis.find((x) => kind.auth.includes(x.alg)) : undefined;
+    const tagLength = mate && mate.mlen > 0 ? mate.mlen : 16;
+    const opts = (k: Uint8Array): DevCryptoSessionOptions => {
+      const o = sessionOptions(this.spec, c.alg, k, tagLength);
+      if (!o) throw this.fw.error('EINVAL', `${this.name}: algorithm ${c.alg} with a ${k.length}-byte key`, this.name);
+      return o;
+    };
+    const cat = catalogOf(c.alg, key.length);
+    if (kind?.kind === 'cipher') {
+      const alg = cat as CipherAlgorithm;
+      const openB = (k: Uint8Array): ReturnType<typeof cipherBackendOf> => cipherBackendOf(this.kernelSession(opts(k), execution), alg);
+      const b = openB(key);
+      return { transform: cipherTransform(b, openB, alg.mode === 'xts' ? xtsTweak : undefined), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
+    }
+    if (kind?.kind === 'aead') {
+      const alg = cat as AeadAlgorithm;
+      const ivOf = alg.mode === 'ccm' && this.spec.abi === 'cryptodev-linux' ? ccmKernelIv : (iv: Uint8Array): Uint8Array => iv;
+      const openB = (k: Uint8Array): ReturnType<typeof aeadBackendOf> => aeadBackendOf(this.kernelSession(opts(k), execution), alg, tagLength, ivOf);
+      const b = openB(key);
+      return { transform: aeadTransform(b, openB), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
+    }
+    const alg = cat as HashAlgorithm | MacAlgorithm;
+    const openB = (k: Uint8Array): ReturnType<typeof hashBackendOf> => hashBackendOf(this.kernelSession(opts(k), execution), alg.digestLength);
+    const b = openB(key);
+    return { transform: authTransform(b, alg.digestLength, kind?.kind === 'auth' && kind.keyed ? openB : null), stats: () => b.stats!(), maxRequest: 0 };
+  }
+
+  newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): number {
+    const inis: CryptoIni[] = [];
+    for (let c: CryptoIni | null = cri; c; c = c.next) inis.push(c);
+    const entries: SessionEntry[] = [];
+    let stats: (() => KernelSessionStats) | undefined;
+    let maxRequest = 0;
+    try {
+      for (const c of inis) {
+        const t = this.open(c, inis, o?.execution);
+        stats ??= t.stats;
+        if (t.maxRequest > 0) maxRequest = maxRequest === 0 ? t.maxRequest : Math.min(maxRequest, t.maxRequest);
+        entries.push({ alg: c.alg, mlen: c.mlen, transform: t.transform });
+      }
+    } catch (err) {
+      for (const e of entries) void e.transform?.close();
+      throw err;
+    }
+    const lid = this.nextLid++;
+    this.sessions.set(lid, { entries, stats, maxRequest });
+    return lid;
+  }
+
+  freeSession(_arg: unknown, sid: bigint): Promise<void> {
+    const lid = Number(sid & 0xffffffffn);
+    const s = this.sessions.get(lid);
+    this.sessions.delete(lid);
+    return Promise.all((s?.entries ?? []).map((e) => Promise.resolve(e.transform?.close()))).then(() => undefined);
+  }
+
+  process(_arg: unknown, crp: CryptoOp): number {
+    const s = this.sessions.get(Number(crp.sid & 0xffffffffn));
+    if (!s) return this.fw.errno('EINVAL');
+    const finish = (rc: number): void => {
+      crp.etype = rc;
+      this.fw.done(crp);
+    };
+    const r = execute(crp, s);
+    if (typeof r === 'number') finish(r);
+    else r.then(finish, (err: unknown) => finish(errnoOfFailure(err)));
+    return 0;
+  }
+
+  describeSession(_arg: unknown, sid: bigint): SessionInfo {
+    const s = this.sessions.get(Number(sid & 0xffffffffn));
+    if (!s) return {};
+    return { ...(s.maxRequest > 0 ? { maxRequestBytes: s.maxRequest } : {}), ...(s.stats ? { stats: s.stats } : {}) };
+  }
+
+  async copySession(_arg: unknown, sid: bigint): Promise<number> {
+    const s = this.sessions.get(Number(sid & 0xffffffffn));
+    const auth = s?.entries.find((e) => e.transform?.kind === 'auth');
+    if (!s || !auth || auth.transform?.kind !== 'auth') throw this.fw.error('EINVAL', `${this.name}: only a hash session can be copied`, this.name);
+    const copy = await auth.transform.copy();
+    const lid = this.nextLid++;
+    this.sessions.set(lid, { entries: [{ ...auth, transform: copy }], stats: s.stats, maxRequest: s.maxRequest });
+    return lid;
+  }
+}
+
+/** Registers one /dev/crypto framework driver; returns its id. */
+export function registerDevCryptoDriver(fw: Framework, spec: DevCryptoDriverSpec): number {
+  const d = new DevCryptoDriver(fw, spec);
+  const id = fw.getDriverId(spec.hardware ? C.CRYPTOCAP_F_HARDWARE : C.CRYPTOCAP_F_SOFTWARE, d.name);
+  const impl = {
+    newSession: d.newSession.bind(d),
+    freeSession: d.freeSession.bind(d),
+    process: d.process.bind(d),
+    describeSession: d.describeSession.bind(d),
+    copySession: d.copySession.bind(d),
+  };
+  for (const alg of new Set(spec.algorithms)) fw.register(id, alg, 0, 0, impl);
+  return id;
+}
