@@ -2,6 +2,7 @@
  * The benchmark's results and their markdown report, goals included.
  */
 import { mbPerSecond, opsPerSecond, type LoopDelay, type Sample } from './measure.js';
+import type { RoutingResult } from './routing.js';
 
 /** kcrypto's execution counters over one measurement (differences of session/dispatcher stats). */
 export interface ExecDelta {
@@ -91,6 +92,8 @@ export interface Results {
   /** Device lane of the addon's dispatcher. */
   deviceDispatcher?: Record<string, number>;
   notes: string[];
+  /** Measured routing against each driver alone on a mixed workload. */
+  routing?: RoutingResult;
 }
 
 /** `64 B`, `1 KiB`, `16 KiB`. */
@@ -311,6 +314,33 @@ export function renderReport(r: Results): string {
     md.push('');
     md.push(table(['path', ...psizes.map(sizeLabel)], r.policy.filter((p) => p.path === 'kcrypto').map((p) => [esc(p.label), ...psizes.map((sz) => execText(p.cells.get(sz)?.exec))])));
     md.push('');
+  }
+
+  if (r.routing) {
+    const rt = r.routing;
+    md.push('## Measured routing: AES-128-CBC, 64 B and 64 KiB mixed 3:1, 16 in flight');
+    md.push('');
+    const best = Math.max(0, ...rt.rows.filter((x) => x.driver !== 'fastest' && !x.label.startsWith('routed')).map((x) => x.mbps ?? 0));
+    md.push(
+      table(
+        ['session', 'driver', 'MB/s', 'requests/s', 'vs best single driver', 'requests sent to'],
+        rt.rows.map((x) => [
+          esc(x.label),
+          esc(x.driver),
+          x.mbps !== undefined ? num(x.mbps) : esc(x.reason ?? '–'),
+          x.requestsPerSecond !== undefined ? num(x.requestsPerSecond) : '–',
+          x.mbps !== undefined && best > 0 ? pct(x.mbps / best) : '–',
+          x.sent ? esc(Object.entries(x.sent).filter(([, n]) => n > 0).map(([d, n]) => `${d}: ${n}`).join(', ')) : '',
+        ]),
+      ),
+    );
+    md.push('');
+    if (rt.routes.length > 0) {
+      md.push('Route table of the routed session (measured cost per request, 4 in flight):');
+      md.push('');
+      md.push(table(['size', 'routed to', 'cost µs'], rt.routes.map((x) => [sizeLabel(x.size), esc(x.driver), num(x.costUs)])));
+      md.push('');
+    }
   }
 
   md.push('## kcrypto engine figures');

@@ -24,6 +24,7 @@ import { engineStats, KernelSession, type KernelSessionStats } from '../src/kern
 import { idleLoopDelay, inFlight, loopDelayInFlight, runBaseline, serialAsync, serialSync, type Sample } from './measure.js';
 import { renderReport, sizeLabel, type Cell, type CostRow, type ExecDelta, type Group, type LoadRow, type Results, type Row } from './report.js';
 import { findPackageRoot } from '../src/package-root.js';
+import { routingBench } from './routing.js';
 
 const SIZES = [64, 1024, 16 * 1024, 64 * 1024];
 const SIZE_IN_FLIGHT = 64 * 1024;
@@ -447,6 +448,13 @@ async function bench(o: Options): Promise<Results> {
       }
     }
     results.loop.push(row);
+  }
+
+  // Measured routing against each driver alone, on a mix of small and large requests.
+  if (k?.afalg.available && !o.harnessTest) {
+    log('routing: mixed 64 B / 64 KiB AES-128-CBC, 16 in flight');
+    results.routing = await routingBench(o.seconds);
+    for (const r of results.routing.rows) log(`routing ${r.label} (${r.driver}): ${r.mbps !== undefined ? `${r.mbps.toFixed(1)} MB/s` : r.reason}`);
   }
 
   // Where the time goes on the CPU driver: the engine alone (the native call, then

@@ -62,6 +62,8 @@ function sampleRequest(cri: CryptoIni, size: number): CryptoOp {
   descs.forEach((d, i) => (d.next = descs[i + 1] ?? null));
   crp.desc = descs[0] ?? null;
   crp.buf = randomBytes(size + extra);
+  // Completion as the API takes it: in the driver's done(), not a later turn.
+  crp.flags = C.CRYPTO_F_CBIMM;
   return crp;
 }
 
