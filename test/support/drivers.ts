@@ -92,7 +92,28 @@ export async function driverCases(f: Family): Promise<DriverCase[]> {
     if (listed.some((d) => d.kernelDriver === g)) continue;
     cases.push({ driver: g, label: `afalg:${g}`, kernel: true, kernelDriver: g, required: true, ...(noAfAlg === undefined ? {} : { skip: noAfAlg }) });
   }
-  return cases;
+  // Drivers behind /dev/crypto (the real module, or the lab's fixture for each ABI).
+  for (const d of list.filter((x) => x.interface === 'devcrypto' && x.available && x.algorithms.includes(f.kernelName))) {
+    cases.push({ driver: d.name, label: d.name, kernel: true, ...(d.kernelDriver ? { kernelDriver: d.kernelDriver } : {}), required: false });
+  }
+  return onlyDrivers(cases);
+}
+
+/**
+ * `KCRYPTO_TEST_DRIVERS` (comma-separated name prefixes, e.g. `devcrypto:`) restricts the
+ * suite to those drivers: the lab runs the whole conformance suite once more against each
+ * /dev/crypto ABI without repeating every other driver.
+ */
+function onlyDrivers(cases: DriverCase[]): DriverCase[] {
+  const only = process.env['KCRYPTO_TEST_DRIVERS'];
+  if (!only) return cases;
+  const prefixes = only.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  return cases.filter((c) => prefixes.some((p) => c.label.startsWith(p)));
+}
+
+/** Whether a case is a /dev/crypto driver, and which ABI it speaks. */
+export function devCryptoAbiOf(c: DriverCase): string | undefined {
+  return /^devcrypto:([^:]+)/.exec(c.label)?.[1];
 }
 
 /** Opens a session of `f` on a case's driver with this spec (and execution policy, for kernel drivers). */
