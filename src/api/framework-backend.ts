@@ -33,6 +33,10 @@ export class FrameworkSession {
     return this.fw.sessionInfo(this.sid)?.maxRequestBytes;
   }
 
+  get alignment(): number | undefined {
+    return this.fw.sessionInfo(this.sid)?.alignment;
+  }
+
   stats(): KernelSessionStats | undefined {
     return this.fw.sessionInfo(this.sid)?.stats?.() as KernelSessionStats | undefined;
   }
@@ -90,6 +94,7 @@ function live<B extends object>(s: FrameworkSession, b: B): B & { readonly drive
     driver: { get: () => s.driver, enumerable: true },
     sid: { get: () => s.sid, enumerable: true },
     maxRequestBytes: { get: () => s.maxRequestBytes, enumerable: true },
+    alignment: { get: () => s.alignment, enumerable: true },
     stats: { value: () => s.stats() },
     close: { value: () => s.close() },
   }) as B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> };

@@ -96,13 +96,22 @@ export class CipherSession extends BaseSession<CipherBackend> {
     return this.backend.maxRequestBytes;
   }
 
+  /**
+   * Input must be a multiple of this: the mode's block (16 for CBC and ECB, 1 for CTR and XTS),
+   * or more where the driver is stricter (XTS through /dev/crypto takes whole blocks only).
+   */
+  get alignment(): number {
+    return Math.max(this.algorithm.alignment, this.backend.alignment ?? 1);
+  }
+
   private check(data: unknown, options: CipherRequestOptions | undefined): { data: Uint8Array; iv: Uint8Array | null } {
     this.live();
     const d = this.bytes('data', data);
     const alg = this.algorithm;
     const max = this.backend.maxRequestBytes;
     if (max !== undefined && d.length > max) throw invalid('E2BIG', `${alg.name}: ${d.length} bytes exceed the ${max} one request can carry on ${this.driver} (${alg.mode} cannot be split)`, this.driver);
-    if (d.length % alg.alignment !== 0) throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of ${alg.alignment}`, this.driver);
+    const alignment = this.alignment;
+    if (d.length % alignment !== 0) throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of ${alignment}${alignment !== alg.alignment ? ` (what ${this.driver} takes)` : ''}`, this.driver);
     if (d.length < alg.minLength && d.length !== 0) throw invalid('EINVAL', `${alg.name}: input must be at least ${alg.minLength} bytes`, this.driver);
     const iv = options?.iv;
     if (alg.ivLength === 0) {

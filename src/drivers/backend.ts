@@ -16,6 +16,8 @@ interface BackendBase {
 export interface CipherBackend extends BackendBase {
   /** Largest message one request may carry when the mode cannot be split (XTS). */
   readonly maxRequestBytes?: number;
+  /** Input must be a multiple of this when the driver is stricter than the mode. */
+  readonly alignment?: number;
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;
   encrypt(data: Uint8Array, iv: Uint8Array | null): Promise<{ ciphertext: Buffer }>;

@@ -138,6 +138,8 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
 interface OpenSession extends DriverSession {
   stats: (() => KernelSessionStats) | undefined;
   maxRequest: number;
+  /** XTS: the ABIs take whole blocks only (cryptodev-linux checks len % blocksize; the BSDs have no ciphertext stealing). */
+  alignment?: number;
 }
 
 function keyOf(c: CryptoIni): Uint8Array {
@@ -211,7 +213,7 @@ class DevCryptoDriver {
       throw err;
     }
     const lid = this.nextLid++;
-    this.sessions.set(lid, { entries, stats, maxRequest });
+    this.sessions.set(lid, { entries, stats, maxRequest, ...(inis.some((c) => c.alg === C.CRYPTO_AES_XTS) ? { alignment: 16 } : {}) });
     return lid;
   }
 
@@ -238,7 +240,7 @@ class DevCryptoDriver {
   describeSession(_arg: unknown, sid: bigint): SessionInfo {
     const s = this.sessions.get(Number(sid & 0xffffffffn));
     if (!s) return {};
-    return { ...(s.maxRequest > 0 ? { maxRequestBytes: s.maxRequest } : {}), ...(s.stats ? { stats: s.stats } : {}) };
+    return { ...(s.maxRequest > 0 ? { maxRequestBytes: s.maxRequest } : {}), ...(s.stats ? { stats: s.stats } : {}), ...(s.alignment ? { alignment: s.alignment } : {}) };
   }
 
   async copySession(_arg: unknown, sid: bigint): Promise<number> {

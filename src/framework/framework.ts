@@ -42,6 +42,8 @@ export interface SessionOptions {
 export interface SessionInfo {
   /** Largest request (bytes of buffer) the session can take unsplit; undefined: no limit. */
   maxRequestBytes?: number;
+  /** Ciphers: the driver takes only multiples of this (stricter than the mode; XTS on /dev/crypto). */
+  alignment?: number;
   /** Driver-specific counters (kernel drivers: where requests ran and what they cost). */
   stats?(): unknown;
 }

@@ -175,6 +175,11 @@ async function xtsVectors(t: TestContext, f: CipherFamily, c: DriverCase, file: 
         }
         const tweak = Buffer.alloc(f.ivLength);
         iv.copy(tweak);
+        if (msg.length % s.alignment !== 0) {
+          // A driver that takes whole blocks only (XTS through /dev/crypto): no ciphertext stealing.
+          await assert.rejects(s.encrypt(msg, { iv: tweak }), kcryptoError('EINVAL', s.driver));
+          return `${outcome}; partial block refused by the driver (EINVAL)`;
+        }
         assertSameBytes((await s.encrypt(msg, { iv: tweak })).ciphertext, ct, 'ciphertext');
         assertSameBytes(await s.decrypt(ct, { iv: tweak }), msg, 'decrypted');
         return outcome;
