@@ -1,6 +1,7 @@
 // The test command (`npm test`): unit tests on this host, then the lab suite inside a real
-// kernel (every installed Debian kernel), then both again with the sanitizer build of the
-// addon. Prints one closing line with the totals.
+// kernel (every installed Debian kernel; scripts/lab-suite.js: every driver, then the
+// conformance suite against the /dev/crypto fixture for each ABI), then both again with the
+// sanitizer build of the addon. Prints one closing line with the totals.
 //
 // Environment:
 //   KCRYPTO_TEST_STAGES  comma list of stages to run (unit,lab,sanitize); default all
@@ -11,7 +12,7 @@ import { existsSync } from 'node:fs';
 const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'unit,lab,sanitize').split(',').map((s) => s.trim());
 const kernelArgs = process.env.KCRYPTO_LAB_KERNEL ? ['--kernel', process.env.KCRYPTO_LAB_KERNEL] : ['--all-kernels'];
 const nodeTest = ['--test', '--test-reporter=spec'];
-const lab = (env) => ['dist/esm/src/cli/main.js', 'lab', ...kernelArgs, '--', 'env', 'KCRYPTO_LAB=1', ...env, process.execPath, ...nodeTest, 'dist/esm/test/lab/'];
+const lab = (env) => ['dist/esm/src/cli/main.js', 'lab', ...kernelArgs, '--', 'env', 'KCRYPTO_LAB=1', ...env, process.execPath, 'scripts/lab-suite.js'];
 
 function sanitizerEnv() {
   // The addon is built with -fsanitize=address,undefined; node itself is not, so the ASan
