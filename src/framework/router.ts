@@ -1,9 +1,10 @@
 /**
  * Routed sessions (`route: 'fastest'`): the chain is opened on every driver the crid allows
  * that takes it, and each request goes to the driver measured fastest for its size — small
- * requests to a CPU driver, large ones to a device, for instance. The costs come from the
- * route table (route-table.ts), measured on first use with several requests in flight. Hash
- * streams stay on one driver (the fastest for large requests): a running state cannot move.
+ * requests to a CPU driver, large ones to a device, for instance — unless the requests that
+ * driver already holds make another one faster (see pick()). The costs come from the route
+ * table (route-table.ts), measured on first use with several requests in flight. Hash streams
+ * stay on one driver (the fastest for large requests): a running state cannot move.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -23,10 +24,30 @@ interface Alternative {
 
 interface Routed {
   alts: Alternative[];
-  /** Alternative index per size bucket. */
+  /** Alternative index per size bucket: the fastest one, idle. */
   choice: number[];
   /** Requests sent to each alternative (for tests and stats). */
   sent: number[];
+  /** Requests each alternative holds now. */
+  inFlight: number[];
+}
+
+/**
+ * The alternative for a request of size bucket `b`: the one whose measured cost, times the
+ * requests it already holds plus this one, is least — the fastest driver while it keeps up,
+ * and the next when its queue makes it slower (a CPU driver and a device then work at once).
+ */
+function pick(s: Routed, b: number): number {
+  let best = s.choice[b]!;
+  let bestScore = s.alts[best]!.cost[b]! * (s.inFlight[best]! + 1);
+  for (let i = 0; i < s.alts.length; i++) {
+    const score = s.alts[i]!.cost[b]! * (s.inFlight[i]! + 1);
+    if (score < bestScore) {
+      best = i;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
 /** What a chain is measured as: its algorithms and key lengths. */
@@ -127,7 +148,7 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
       if (alts.length === 0) throw fw.error('EOPNOTSUPP', 'no driver takes this session');
       const choice = ROUTE_SIZES.map((_, b) => alts.reduce((best, a, i) => (a.cost[b]! < alts[best]!.cost[b]! ? i : best), 0));
       const lid = nextLid++;
-      sessions.set(lid, { alts, choice, sent: alts.map(() => 0) });
+      sessions.set(lid, { alts, choice, sent: alts.map(() => 0), inFlight: alts.map(() => 0) });
       return lid;
     },
     async freeSession(_arg: unknown, sid: bigint): Promise<void> {
@@ -144,9 +165,10 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
         if (d.flags & (C.CRD_F_KC_UPDATE | C.CRD_F_KC_FINAL)) streaming = true;
         size = Math.max(size, d.len);
       }
-      const index = s.choice[streaming ? ROUTE_SIZES.length - 1 : sizeBucket(size)]!;
+      const index = streaming ? s.choice[ROUTE_SIZES.length - 1]! : pick(s, sizeBucket(size));
       const alt = s.alts[index]!;
       s.sent[index]!++;
+      s.inFlight[index]!++;
       const sub = new CryptoOp();
       Object.assign(sub, { sid: alt.sid, buf: crp.buf, flags: crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM), desc: crp.desc, mac: crp.mac });
       sub.callback = (r) => {
@@ -156,6 +178,7 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
           fw.dispatch(r);
           return;
         }
+        s.inFlight[index]!--;
         crp.etype = r.etype;
         crp.olen = r.olen;
         fw.done(crp);
@@ -174,7 +197,7 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
       const streamAlt = s.alts[s.choice[ROUTE_SIZES.length - 1]!]!;
       const copy = await fw.copySession(streamAlt.sid);
       const lid = nextLid++;
-      sessions.set(lid, { alts: [{ ...streamAlt, sid: copy }], choice: ROUTE_SIZES.map(() => 0), sent: [0] });
+      sessions.set(lid, { alts: [{ ...streamAlt, sid: copy }], choice: ROUTE_SIZES.map(() => 0), sent: [0], inFlight: [0] });
       return lid;
     },
   };
