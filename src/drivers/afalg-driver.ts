@@ -65,6 +65,8 @@ class AfAlgDriver {
 
   probeSession(_arg: unknown, cri: CryptoIni): boolean {
     const algs = chain(cri).map((c) => c.alg);
+    // An authenc() driver is one transform for the cipher and its MAC: it takes the pair only.
+    if (this.spec.craName.startsWith('authenc(')) return algs.length === 2 && this.own.every((a) => algs.includes(a));
     const foreign = algs.filter((a) => !this.own.includes(a));
     if (foreign.length === 0) return true;
     return this.pairsHmac && algs.includes(C.CRYPTO_AES_CBC) && foreign.every((a) => hmacHashOf(a) !== undefined);

@@ -63,7 +63,8 @@ describe('AF_ALG framework drivers against cryptosoft', () => {
     const fw = new Framework();
     const soft = registerCryptosoft(fw);
     let checked = 0;
-    for (const kd of drivers) {
+    // authenc() drivers take a cipher with its MAC only: the next test covers them.
+    for (const kd of drivers.filter((d) => !d.name.startsWith('authenc('))) {
       const id = registerAfAlgDriver(fw, { craName: kd.name, target: targetOf(kd), hardware: kd.kind === 'hardware' });
       for (const alg of fw.algorithmsOf(id)) {
         const kind = kindOf(alg);
