@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'unit,lab,sanitize').split(',').map((s) => s.trim());
 const kernelArgs = process.env.KCRYPTO_LAB_KERNEL ? ['--kernel', process.env.KCRYPTO_LAB_KERNEL] : ['--all-kernels'];
 const nodeTest = ['--test', '--test-reporter=spec'];
-const lab = (env) => ['dist/esm/src/cli/main.js', 'lab', ...kernelArgs, '--', 'env', 'KCRYPTO_LAB=1', ...env, process.execPath, 'scripts/lab-suite.js'];
+const lab = (env) => ['dist/esm/src/cli/main.js', 'lab', '--timeout', '2700', ...kernelArgs, '--', 'env', 'KCRYPTO_LAB=1', ...env, process.execPath, 'scripts/lab-suite.js'];
 
 function sanitizerEnv() {
   // The addon is built with -fsanitize=address,undefined; node itself is not, so the ASan
@@ -55,7 +55,7 @@ if (stages.includes('sanitize')) {
   else {
     const env = sanitizerEnv();
     await run('unit tests (host, ASan+UBSan addon)', 'env', [...env, process.execPath, ...nodeTest, 'dist/esm/test/unit/']);
-    await run('lab suite (guest kernels, ASan+UBSan addon)', process.execPath, lab(env));
+    await run('lab suite (guest kernels, ASan+UBSan addon)', process.execPath, lab([...env, 'KCRYPTO_LAB_ABIS=linux']));
   }
 }
 
