@@ -55,10 +55,12 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::SetCompletionHandler>("setCompletionHandler"),
                            InstanceMethod<&Addon::SetMaxThreads>("setMaxThreads"),
                            InstanceMethod<&Addon::DispatcherStats>("dispatcherStats"),
+                           InstanceMethod<&Addon::Overdue>("overdue"),
                            InstanceMethod<&Addon::ProbeAfAlg>("probeAfAlg"),
                            InstanceMethod<&Addon::ProbeBind>("probeBind"),
                            InstanceMethod<&Addon::ErrnoTable>("errnoTable"),
                            InstanceMethod<&Addon::OpenLoopback>("openLoopback"),
+                           InstanceMethod<&Addon::ReleaseLoopbacks>("releaseLoopbacks"),
                        });
 #if defined(__linux__)
   exports.Set("openAfAlg", Napi::Function::New(env, afalg::OpenAfAlg, "openAfAlg", this));
@@ -109,6 +111,7 @@ Napi::Object StatsObject(Napi::Env env, const Dispatcher::Stats& s) {
   o.Set("maxThreads", static_cast<double>(s.max_threads));
   o.Set("wakeups", static_cast<double>(s.wakeups));
   o.Set("deliveries", static_cast<double>(s.deliveries));
+  o.Set("wedged", static_cast<double>(s.wedged));
   return o;
 }
 
@@ -128,6 +131,7 @@ Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
     total.max_threads += lanes[i].max_threads;
     total.wakeups += lanes[i].wakeups;
     total.deliveries += lanes[i].deliveries;
+    total.wedged += lanes[i].wedged;
   }
   Napi::Object o = StatsObject(env, total);
   o.Set("cpu", StatsObject(env, lanes[kCpuLane]));
@@ -135,10 +139,36 @@ Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// overdue(): the jobs of both lanes that became overdue since the last call, as a flat
+// Float64Array of (id, kind) pairs (kind: 1 running past its deadline, 2 starved in the queue;
+// see OverdueJob).
+Napi::Value Addon::Overdue(const Napi::CallbackInfo& info) {
+  std::vector<OverdueJob> all;
+  for (auto& d : dispatchers_) {
+    if (!d) continue;
+    std::vector<OverdueJob> some = d->Overdue();
+    all.insert(all.end(), some.begin(), some.end());
+  }
+  Napi::Float64Array out = Napi::Float64Array::New(info.Env(), all.size() * 2);
+  for (size_t i = 0; i < all.size(); ++i) {
+    out[i * 2] = all[i].id;
+    out[i * 2 + 1] = static_cast<double>(all[i].kind);
+  }
+  return out;
+}
+
 // Test double of the engine interface (see common/loopback_engine.h).
+// openLoopback(delayUs, failErrno[, hang])
 Napi::Value Addon::OpenLoopback(const Napi::CallbackInfo& info) {
-  auto engine = std::make_shared<LoopbackEngine>(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value());
+  const bool hang = info.Length() > 2 && info[2].ToBoolean().Value();
+  auto engine = std::make_shared<LoopbackEngine>(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value(), hang);
   return SessionWrap::Wrap(info.Env(), this, std::move(engine));
+}
+
+// releaseLoopbacks(): lets every hanging loopback request and close() that has started return.
+Napi::Value Addon::ReleaseLoopbacks(const Napi::CallbackInfo& info) {
+  LoopbackEngine::ReleaseHangs();
+  return info.Env().Undefined();
 }
 
 // socket(AF_ALG): 0 when the kernel offers AF_ALG, else the errno (EAFNOSUPPORT, EPERM...).

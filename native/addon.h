@@ -25,6 +25,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SetCompletionHandler(const Napi::CallbackInfo& info);
   Napi::Value SetMaxThreads(const Napi::CallbackInfo& info);
   Napi::Value DispatcherStats(const Napi::CallbackInfo& info);
+  Napi::Value Overdue(const Napi::CallbackInfo& info);
+  Napi::Value ReleaseLoopbacks(const Napi::CallbackInfo& info);
   Napi::Value ProbeAfAlg(const Napi::CallbackInfo& info);
   Napi::Value ProbeBind(const Napi::CallbackInfo& info);
   Napi::Value ErrnoTable(const Napi::CallbackInfo& info);

@@ -1,9 +1,50 @@
 #include "session_wrap.h"
 
+#include <mutex>
+#include <new>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
 #include "addon.h"
 #include "request_args.h"
 
 namespace kcrypto {
+
+namespace {
+
+// Sessions whose closing thread could not even be started. They are kept, never closed and
+// never destroyed -- not even at exit, where closing a removed device's descriptors could
+// block or fault the exiting thread -- so the storage is constructed in place and never
+// destructed.
+void Keep(std::shared_ptr<EngineSession> s) {
+  struct Kept {
+    std::mutex mu;
+    std::vector<std::shared_ptr<EngineSession>> sessions;
+  };
+  alignas(Kept) static unsigned char storage[sizeof(Kept)];
+  static Kept* kept = ::new (storage) Kept();
+  std::lock_guard<std::mutex> lock(kept->mu);
+  kept->sessions.push_back(std::move(s));
+}
+
+// Closes a given-up session on a detached thread: close() of a removed device's descriptor
+// can block in the kernel for good, and must never do so on the JavaScript thread. If the
+// thread blocks, the descriptors are leaked with it, deliberately.
+void CloseOnThread(std::shared_ptr<EngineSession> s) {
+  auto holder = std::make_shared<std::shared_ptr<EngineSession>>(std::move(s));
+  try {
+    std::thread([holder] {
+      (*holder)->Close();
+      holder->reset();
+    }).detach();
+  } catch (const std::system_error&) {
+    Keep(std::move(*holder));
+  }
+}
+
+}  // namespace
 
 Napi::Function SessionWrap::Define(Napi::Env env) {
   return DefineClass(env, "EngineSession",
@@ -16,6 +57,8 @@ Napi::Function SessionWrap::Define(Napi::Env env) {
                          InstanceMethod<&SessionWrap::Close>("close"),
                          InstanceMethod<&SessionWrap::Descriptors>("descriptors"),
                          InstanceMethod<&SessionWrap::MaxRequest>("maxRequest"),
+                         InstanceMethod<&SessionWrap::Abandon>("abandon"),
+                         InstanceMethod<&SessionWrap::CloseDetached>("closeDetached"),
                      });
 }
 
@@ -41,7 +84,9 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
 // A session the program forgot to close is closed when collected. Requests still running on
 // the dispatcher hold their own reference, so their descriptors stay valid until they finish.
 SessionWrap::~SessionWrap() {
-  if (session_ && session_.use_count() == 1) session_->Close();
+  if (!session_) return;
+  if (abandoned_->load()) CloseOnThread(std::move(session_));
+  else if (session_.use_count() == 1) session_->Close();
 }
 
 std::shared_ptr<EngineSession> SessionWrap::Live(Napi::Env env) {
@@ -55,6 +100,7 @@ std::shared_ptr<EngineSession> SessionWrap::Live(Napi::Env env) {
 Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
+  if (abandoned_->load()) return Napi::Number::New(info.Env(), Status::Fail(ESHUTDOWN, Syscall::kValidate).encode());
   Request req;
   if (!ReadRequest(info, 0, &req)) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), s->Run(req).encode());
@@ -63,7 +109,7 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
-  // submit(id, lane, op, input, output, iv, assocLen, stream)
+  // submit(id, lane, op, input, output, iv, assocLen, stream[, deadlineMs])
   Dispatcher* d = addon_->dispatcher(info[1].As<Napi::Number>().Uint32Value());
   if (d == nullptr) {
     Napi::Error::New(info.Env(), "kcrypto: no completion handler installed, or no such lane").ThrowAsJavaScriptException();
@@ -72,6 +118,11 @@ Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   Job job;
   job.id = info[0].As<Napi::Number>().DoubleValue();
   if (!ReadRequest(info, 2, &job.request)) return info.Env().Undefined();
+  if (info.Length() > 8 && info[8].IsNumber()) {
+    const double ms = info[8].As<Napi::Number>().DoubleValue();
+    if (ms > 0) job.deadline_ns = static_cast<uint64_t>(ms * 1e6);
+  }
+  job.cancelled = abandoned_;
   job.session = std::move(s);
   d->Submit(std::move(job));
   return info.Env().Undefined();
@@ -80,6 +131,10 @@ Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::OpenStream(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
+  if (abandoned_->load()) {
+    MakeSystemError(info.Env(), ESHUTDOWN, "validate", "session was given up").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   int32_t handle = -1;
   Status st = s->OpenStream(&handle);
   if (!st.ok()) {
@@ -92,6 +147,10 @@ Napi::Value SessionWrap::OpenStream(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::CopyStream(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
+  if (abandoned_->load()) {
+    MakeSystemError(info.Env(), ESHUTDOWN, "validate", "session was given up").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   int32_t handle = -1;
   Status st = s->CopyStream(info[0].As<Napi::Number>().Int32Value(), &handle);
   if (!st.ok()) {
@@ -101,8 +160,9 @@ Napi::Value SessionWrap::CopyStream(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), handle);
 }
 
+// On a given-up session the stream's descriptor is left for CloseDetached().
 Napi::Value SessionWrap::CloseStream(const Napi::CallbackInfo& info) {
-  if (session_) session_->CloseStream(info[0].As<Napi::Number>().Int32Value());
+  if (session_ && !abandoned_->load()) session_->CloseStream(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
 
@@ -110,10 +170,28 @@ Napi::Value SessionWrap::CloseStream(const Napi::CallbackInfo& info) {
 // on the dispatcher keeps the engine session alive, and Close() makes it fail with EBADF
 // instead of touching closed descriptors.
 Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
-  if (session_) {
-    session_->Close();
-    session_.reset();
+  if (!session_) return info.Env().Undefined();
+  if (abandoned_->load()) {
+    CloseOnThread(std::move(session_));
+    return info.Env().Undefined();
   }
+  session_->Close();
+  session_.reset();
+  return info.Env().Undefined();
+}
+
+// abandon(): gives the session up. Jobs still queued for it complete with ESHUTDOWN without
+// running; jobs already inside the kernel finish (or not) on their own threads.
+Napi::Value SessionWrap::Abandon(const Napi::CallbackInfo& info) {
+  abandoned_->store(true);
+  return info.Env().Undefined();
+}
+
+// closeDetached(): abandons the session and releases its descriptors on a thread of its own,
+// so the JavaScript thread never makes a system call on them.
+Napi::Value SessionWrap::CloseDetached(const Napi::CallbackInfo& info) {
+  abandoned_->store(true);
+  if (session_) CloseOnThread(std::move(session_));
   return info.Env().Undefined();
 }
 

@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <memory>
 
 #include "common/engine.h"
@@ -34,9 +35,15 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Descriptors(const Napi::CallbackInfo& info);
   Napi::Value MaxRequest(const Napi::CallbackInfo& info);
+  Napi::Value Abandon(const Napi::CallbackInfo& info);
+  Napi::Value CloseDetached(const Napi::CallbackInfo& info);
 
   Addon* addon_ = nullptr;
   std::shared_ptr<EngineSession> session_;
+  // Set once the session is given up on (its device is gone or does not answer): from then on
+  // nothing on the JavaScript thread touches its descriptors, queued jobs are not run, and
+  // closing happens on a thread of its own.
+  std::shared_ptr<std::atomic<bool>> abandoned_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace kcrypto

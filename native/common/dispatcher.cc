@@ -1,5 +1,7 @@
 #include "dispatcher.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 
@@ -19,6 +21,15 @@ uint64_t MonotonicNanos() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// A job a thread has taken and not finished.
+struct Running {
+  double id;
+  uint64_t start;
+  uint64_t deadline_ns;
+  bool overdue;
+  std::shared_ptr<std::atomic<bool>> cancelled;  // the job's session's give-up flag
+};
+
 }  // namespace
 
 struct Dispatcher::Shared {
@@ -31,6 +42,8 @@ struct Dispatcher::Shared {
   size_t signaled = 0;  // wake-ups sent to idle threads and not yet consumed
   size_t running = 0;
   size_t max_threads = 16;
+  size_t wedged = 0;  // threads inside a job reported overdue
+  std::list<Running> running_jobs;
   int nice = 0;
   bool stopping = false;
   uint64_t wakeups = 0;
@@ -42,6 +55,10 @@ struct Dispatcher::Shared {
   bool js_closed = false;
   Napi::ThreadSafeFunction tsfn;
   size_t in_flight = 0;  // JavaScript thread only: drives Ref/Unref of the loop
+
+  // Threads the lane may have: its cap, plus one replacement per wedged thread (at most
+  // max_threads of them, so a run of dead devices cannot make the process spawn without end).
+  size_t Cap() const { return max_threads + std::min(wedged, max_threads); }
 };
 
 Dispatcher::Dispatcher(Napi::Env env, Napi::Function on_complete)
@@ -79,11 +96,13 @@ Dispatcher::Stats Dispatcher::stats() const {
   s.max_threads = shared_->max_threads;
   s.wakeups = shared_->wakeups;
   s.deliveries = shared_->deliveries;
+  s.wedged = shared_->wedged;
   return s;
 }
 
 void Dispatcher::Submit(Job job) {
   if (shared_->in_flight++ == 0) shared_->tsfn.Ref(env_);
+  if (job.deadline_ns != 0) job.queued_at = MonotonicNanos();
   bool spawn = false;
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
@@ -106,7 +125,8 @@ bool Dispatcher::WakeOneLocked(Shared* shared) {
     shared->work_cv.notify_one();
     return false;
   }
-  if (shared->threads < shared->max_threads && shared->queue.size() > shared->running) {
+  // Wedged threads will not come back for the queue: only the others count as about to.
+  if (shared->threads < shared->Cap() && shared->queue.size() > shared->running - shared->wedged) {
     ++shared->threads;
     return true;
   }
@@ -130,15 +150,27 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     Job job = std::move(shared->queue.front());
     shared->queue.pop_front();
     ++shared->running;
+    const uint64_t start = MonotonicNanos();
+    auto slot = shared->running_jobs.insert(shared->running_jobs.end(), Running{job.id, start, job.deadline_ns, false, job.cancelled});
     const bool spawn = !shared->queue.empty() && WakeOneLocked(shared.get());
     lock.unlock();
     if (spawn) std::thread(WorkerMain, shared).detach();
 
-    const uint64_t start = MonotonicNanos();
-    Status st = job.session->Run(job.request);
+    // A session given up on (its device is gone or stopped answering) is not touched again:
+    // on a removed virtio-crypto card even a new request can block forever or fault in the
+    // kernel.
+    Status st = job.cancelled && job.cancelled->load() ? Status::Fail(ESHUTDOWN, Syscall::kValidate) : job.session->Run(job.request);
     job.nanos = static_cast<double>(MonotonicNanos() - start);
     job.result = st.encode();
     job.session.reset();
+
+    lock.lock();
+    if (slot->overdue) {
+      job.abandoned = true;
+      --shared->wedged;
+    }
+    shared->running_jobs.erase(slot);
+    lock.unlock();
 
     bool notify = false;
     {
@@ -156,6 +188,8 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     }
     lock.lock();
     --shared->running;
+    // A wedged thread came back while its replacement runs: one of them retires.
+    if (shared->threads > shared->Cap()) break;
   }
   --shared->threads;
   shared->exit_cv.notify_all();
@@ -180,9 +214,47 @@ void Dispatcher::Deliver(Napi::Env env, Napi::Function fn, Shared* shared) {
     out[i * 3 + 1] = batch[i].result;
     out[i * 3 + 2] = batch[i].nanos;
   }
-  shared->in_flight -= batch.size();
+  size_t counted = 0;  // abandoned jobs were uncounted when reported overdue
+  for (const Job& j : batch)
+    if (!j.abandoned) ++counted;
+  shared->in_flight -= counted;
   if (shared->in_flight == 0) shared->tsfn.Unref(env);
   fn.Call({out});
+}
+
+std::vector<OverdueJob> Dispatcher::Overdue() {
+  std::vector<OverdueJob> out;
+  const uint64_t now = MonotonicNanos();
+  bool spawn = false;
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    if (shared_->stopping) return out;
+    for (Running& r : shared_->running_jobs) {
+      if (r.overdue || r.deadline_ns == 0 || now - r.start <= r.deadline_ns) continue;
+      r.overdue = true;
+      ++shared_->wedged;
+      if (r.cancelled) r.cancelled->store(true);
+      out.push_back(OverdueJob{r.id, OverdueJob::kRunning});
+    }
+    // With every thread wedged and no replacement allowed, nothing will ever take the queue.
+    if (shared_->threads == shared_->wedged && shared_->threads >= shared_->Cap()) {
+      for (auto it = shared_->queue.begin(); it != shared_->queue.end();) {
+        if (it->deadline_ns != 0 && now - it->queued_at > it->deadline_ns) {
+          out.push_back(OverdueJob{it->id, OverdueJob::kStarved});
+          it = shared_->queue.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (!shared_->queue.empty()) spawn = WakeOneLocked(shared_.get());
+  }
+  if (spawn) std::thread(WorkerMain, shared_).detach();
+  if (!out.empty()) {
+    shared_->in_flight -= out.size();
+    if (shared_->in_flight == 0) shared_->tsfn.Unref(env_);
+  }
+  return out;
 }
 
 void Dispatcher::Shutdown() {

@@ -17,9 +17,11 @@
 
 #include <napi.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -35,6 +37,28 @@ struct Job {
   double id = 0;
   double result = 0;
   double nanos = 0;  // time spent in Run(), for the TypeScript cost model
+  // How long Run() may take before the job counts as overdue (0: no limit). Measured from the
+  // moment a thread takes the job, so a long queue in front of it never makes it overdue.
+  uint64_t deadline_ns = 0;
+  uint64_t queued_at = 0;
+  // Set when the session was given up (see SessionWrap::Abandon), or by Overdue() when one of
+  // its jobs is overdue: its jobs then complete with ESHUTDOWN without touching the session's
+  // descriptors.
+  std::shared_ptr<std::atomic<bool>> cancelled;
+  // Reported overdue: JavaScript has completed it already and drops this completion; it no
+  // longer keeps the event loop alive.
+  bool abandoned = false;
+};
+
+// A job reported by Dispatcher::Overdue().
+struct OverdueJob {
+  enum Kind : uint32_t {
+    kRunning = 1,  // a thread has been inside Run() past the deadline (the thread is wedged)
+    kStarved = 2,  // still queued past its deadline while every thread of the lane is wedged
+                   // and no replacement may start; removed from the queue, never run
+  };
+  double id;
+  Kind kind;
 };
 
 class Dispatcher {
@@ -47,6 +71,7 @@ class Dispatcher {
     size_t max_threads = 0;
     uint64_t wakeups = 0;     // worker wake-ups issued
     uint64_t deliveries = 0;  // completion batches delivered to JavaScript
+    size_t wedged = 0;        // threads still inside a job reported overdue
   };
 
   Dispatcher(Napi::Env env, Napi::Function on_complete);
@@ -61,6 +86,13 @@ class Dispatcher {
   // from the event loop when it has work.
   void SetNice(int nice);
   Stats stats() const;
+  // JavaScript thread. Reports each job that became overdue since the last call, once. An
+  // overdue job's session is given up at once (as JavaScript then does too), so that the
+  // replacement started below never runs that session's queued jobs. Every thread wedged in an
+  // overdue job lets the lane start one replacement thread, up to max_threads replacements, so
+  // that a device that never answers cannot take the lane's threads from other sessions.
+  // Overdue jobs stop keeping the event loop alive.
+  std::vector<OverdueJob> Overdue();
   // Stops the threads. Threads stuck in the kernel (a removed device) are left behind rather
   // than waited for, and never call into JavaScript afterwards.
   void Shutdown();

@@ -18,12 +18,22 @@ export interface NativeSession {
   /**
    * Queues a request on the addon's threads (lane 0: CPU-bound work, one thread per
    * core at lower priority; lane 1: device requests); its completion arrives through the completion handler.
+   * `deadlineMs` (0 or absent: none) bounds the time a thread may spend in the request before
+   * {@link NativeAddon.overdue} reports it.
    */
-  submit(id: number, lane: 0 | 1, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): void;
+  submit(id: number, lane: 0 | 1, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number, deadlineMs?: number): void;
   openStream(): number;
   copyStream(handle: number): number;
   closeStream(handle: number): void;
   close(): void;
+  /**
+   * Gives the session up: nothing on the calling thread touches its descriptors any more
+   * (run() and submitted-but-queued requests complete with ESHUTDOWN without reaching the
+   * kernel, openStream/copyStream throw ESHUTDOWN, closeStream does nothing).
+   */
+  abandon(): void;
+  /** Abandons the session and closes its descriptors on a thread of its own (leaked if that thread never returns). */
+  closeDetached(): void;
   descriptors(): number;
   /** Largest input one request may carry unsplit; 0 when unlimited. */
   maxRequest(): number;
@@ -38,6 +48,8 @@ export interface LaneStats {
   maxThreads: number;
   wakeups: number;
   deliveries: number;
+  /** Threads still inside a request that was reported overdue (stuck past its deadline). */
+  wedged: number;
 }
 
 /** Dispatcher counters: totals, and each lane. */
@@ -54,11 +66,22 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
   setCompletionHandler(fn: (batch: Float64Array) => void): void;
   setMaxThreads(lane: 0 | 1, n: number): void;
   dispatcherStats(): DispatcherStats;
+  /**
+   * Requests that became overdue since the last call, each reported once, as (id, kind) pairs:
+   * kind 1, a thread has been inside it past its deadline; kind 2, it waited in the queue past
+   * its deadline while every thread of its lane was wedged (it was removed and never runs).
+   */
+  overdue(): Float64Array;
   probeAfAlg(): number;
   probeBind(type: string, name: string): number;
   errnoTable(): Record<string, number>;
-  /** Test double of the engine interface, for unit tests of the layers above it. */
-  openLoopback(delayUs: number, failErrno: number): NativeSession;
+  /**
+   * Test double of the engine interface, for unit tests of the layers above it. With `hang`,
+   * its requests and its close() block until {@link NativeAddon.releaseLoopbacks}.
+   */
+  openLoopback(delayUs: number, failErrno: number, hang?: boolean): NativeSession;
+  /** Releases every hanging loopback call that has started. */
+  releaseLoopbacks(): void;
   openAfAlg?(type: string, name: string, key: Uint8Array | null, authSize: number, chunkable: boolean, socketBuffer: number, maxRequest: number): NativeSession;
 }
 
