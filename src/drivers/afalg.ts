@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { AeadAlgorithm, Algorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { afalgTypeOf } from '../algorithms/catalog.js';
 import { loadAddon } from '../kernel/addon.js';
+import { guardKernelSessions } from '../kernel/device-watch.js';
 import { KernelSession, type Execution } from '../kernel/engine.js';
 import { fromNativeThrow, systemError } from '../kernel/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
@@ -46,6 +47,8 @@ export interface AfAlgOptions {
   execution?: Execution;
   /** Bytes of kernel socket buffer to request per op socket (bounds one AEAD/XTS request). */
   socketBuffer?: number;
+  /** Deadline of a request on threads, in ms (see KernelSessionOptions.deadlineMs); 0: none. */
+  deadlineMs?: number;
 }
 
 const DEFAULT_SOCKET_BUFFER = 4 << 20;
@@ -68,7 +71,12 @@ function open(alg: Algorithm, target: AfAlgTarget, key: Uint8Array | null, authS
   } catch (err) {
     throw fromNativeThrow(err, driver, `cannot open ${alg.kernelName} on ${target.kernelDriver}`);
   }
-  return new KernelSession(native, driver, target.synchronous, options.execution ?? 'auto');
+  // A device can go away under its sessions: have the removal watch look after them.
+  if (!target.synchronous) guardKernelSessions();
+  return new KernelSession(native, driver, target.synchronous, options.execution ?? 'auto', {
+    kernelDriver: target.kernelDriver,
+    ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+  });
 }
 
 let eafnosupport: number | undefined;
