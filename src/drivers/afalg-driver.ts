@@ -9,13 +9,13 @@ import { authencOf, type AeadAlgorithm, type Algorithm, type CipherAlgorithm, ty
 import { catalogOf, hmacHashOf, idsOfKernelName } from '../algorithms/crypto-ids.js';
 import { kindOf } from '../framework/algorithms.js';
 import * as C from '../framework/constants.js';
-import type { Framework, SessionInfo, SessionOptions } from '../framework/framework.js';
-import type { CryptoIni, CryptoOp } from '../framework/structures.js';
+import type { Framework, SessionOptions } from '../framework/framework.js';
+import type { CryptoIni } from '../framework/structures.js';
 import type { KernelSessionStats } from '../kernel/engine.js';
-import { errnoOf } from '../kernel/status.js';
 import { openAfAlgAead, openAfAlgCipher, openAfAlgHash, openAfAlgMac, openAfAlgRng, afalgDriverName, type AfAlgOptions, type AfAlgTarget } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform, rngTransform } from './backend-transforms.js';
-import { execute, errnoOfFailure, type DriverSession, type SessionEntry } from './descriptor-executor.js';
+import type { SessionEntry } from './descriptor-executor.js';
+import { chainOf, KernelDriver, keyOf, type KernelDriverSession } from './kernel-driver.js';
 import { xtsTweak, type Transform } from './transforms.js';
 
 /** A kernel driver as the AF_ALG framework driver needs it. */
@@ -26,31 +26,15 @@ export interface AfAlgDriverSpec {
   hardware: boolean;
 }
 
-interface OpenSession extends DriverSession {
-  stats: (() => KernelSessionStats) | undefined;
-  maxRequest: number;
-}
-
-function keyOf(c: CryptoIni): Uint8Array {
-  return c.key ? c.key.subarray(0, Math.ceil(c.klen / 8) || c.key.length) : new Uint8Array(0);
-}
-
-function chain(cri: CryptoIni): CryptoIni[] {
-  const out: CryptoIni[] = [];
-  for (let c: CryptoIni | null = cri; c; c = c.next) out.push(c);
-  return out;
-}
-
-class AfAlgDriver {
-  private readonly sessions = new Map<number, OpenSession>();
-  private nextLid = 0;
+class AfAlgDriver extends KernelDriver {
   /** What this kernel driver serves by itself (not counting HMACs it pairs with its cipher). */
   readonly own: number[];
 
   constructor(
-    private readonly fw: Framework,
+    fw: Framework,
     readonly spec: AfAlgDriverSpec,
   ) {
+    super(fw);
     this.own = idsOfKernelName(spec.craName);
   }
 
@@ -58,13 +42,17 @@ class AfAlgDriver {
     return afalgDriverName(this.spec.target.kernelDriver);
   }
 
+  get kernelDriver(): string {
+    return this.spec.target.kernelDriver;
+  }
+
   /** A cipher driver over cbc(aes) takes HMACs only beside its cipher, through authenc(). */
   get pairsHmac(): boolean {
     return this.spec.craName === 'cbc(aes)';
   }
 
-  probeSession(_arg: unknown, cri: CryptoIni): boolean {
-    const algs = chain(cri).map((c) => c.alg);
+  override probeSession(_arg: unknown, cri: CryptoIni): boolean {
+    const algs = chainOf(cri).map((c) => c.alg);
     // An authenc() driver is one transform for the cipher and its MAC: it takes the pair only.
     if (this.spec.craName.startsWith('authenc(')) return algs.length === 2 && this.own.every((a) => algs.includes(a));
     const foreign = algs.filter((a) => !this.own.includes(a));
@@ -78,7 +66,7 @@ class AfAlgDriver {
 
   newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): number {
     const opts = this.options(o);
-    const inis = chain(cri);
+    const inis = chainOf(cri);
     if (this.spec.craName.startsWith('authenc(')) return this.newAuthencSession(inis, opts);
     const entries: SessionEntry[] = [];
     const opened: Transform[] = [];
@@ -102,13 +90,11 @@ class AfAlgDriver {
       for (const t of opened) void t.close();
       throw err;
     }
-    const session: OpenSession = { entries, stats, maxRequest };
+    const session: KernelDriverSession = { entries, stats, maxRequest };
     const cipher = entries.find((e) => e.alg === C.CRYPTO_AES_CBC);
     const mac = entries.find((e) => hmacHashOf(e.alg) !== undefined);
     if (this.pairsHmac && cipher && mac) this.attachEtm(session, cipher, mac, inis, opts);
-    const lid = this.nextLid++;
-    this.sessions.set(lid, session);
-    return lid;
+    return this.add(session);
   }
 
   /**
@@ -126,13 +112,11 @@ class AfAlgDriver {
     const b = open(keyOf(ci));
     const cipher: SessionEntry = { alg: ci.alg, mlen: 0, transform: null };
     const auth: SessionEntry = { alg: mi.alg, mlen: tagLength, transform: null };
-    const lid = this.nextLid++;
-    this.sessions.set(lid, { entries: [cipher, auth], etm: { cipher, auth, transform: aeadTransform(b, open) }, stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 });
-    return lid;
+    return this.add({ entries: [cipher, auth], etm: { cipher, auth, transform: aeadTransform(b, open) }, stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 });
   }
 
   /** Opens authenc(hmac(H),<this driver>) for the pair; without it the pair runs as two transforms. */
-  private attachEtm(session: OpenSession, cipher: SessionEntry, mac: SessionEntry, inis: CryptoIni[], opts: AfAlgOptions): void {
+  private attachEtm(session: KernelDriverSession, cipher: SessionEntry, mac: SessionEntry, inis: CryptoIni[], opts: AfAlgOptions): void {
     const ci = inis.find((c) => c.alg === cipher.alg)!;
     const mi = inis.find((c) => c.alg === mac.alg)!;
     const hash = hmacHashOf(mac.alg)!;
@@ -186,92 +170,6 @@ class AfAlgDriver {
     const b = openAfAlgRng(target, key.length > 0 ? key : null, opts);
     return { transform: rngTransform(b), stats: () => b.stats!(), maxRequest: 0 };
   }
-
-  freeSession(_arg: unknown, sid: bigint): Promise<void> {
-    const lid = Number(sid & 0xffffffffn);
-    const s = this.sessions.get(lid);
-    this.sessions.delete(lid);
-    if (!s) return Promise.resolve();
-    const closing: Promise<void>[] = s.entries.map((e) => Promise.resolve(e.transform?.close()));
-    if (s.etm) closing.push(Promise.resolve(s.etm.transform.close()));
-    return Promise.all(closing).then(() => undefined);
-  }
-
-  /** Set by registerAfAlgDriver(). */
-  id = -1;
-  /** The device is gone: nothing this driver still completes reaches the framework. */
-  private dead = false;
-
-  /**
-   * The device behind this driver is gone (removed, or a request outlived its deadline): the
-   * framework moves its sessions and answers its requests, once, with EAGAIN.
-   */
-  kill(): void {
-    if (this.dead) return;
-    this.dead = true;
-    void this.fw.failDriver(this.id);
-  }
-
-  get isDead(): boolean {
-    return this.dead;
-  }
-
-  driverStats(): Record<string, number> {
-    return { sessions: this.sessions.size, dead: this.dead ? 1 : 0 };
-  }
-
-  process(_arg: unknown, crp: CryptoOp): number {
-    const s = this.sessions.get(Number(crp.sid & 0xffffffffn));
-    if (!s) return this.fw.errno('EINVAL');
-    const r = execute(crp, s);
-    const finish = (rc: number): void => {
-      if (this.dead) return;
-      if (isDeviceGone(rc)) {
-        // failDriver() completes this request (and every other in flight) with EAGAIN.
-        this.kill();
-        return;
-      }
-      crp.etype = rc;
-      this.fw.done(crp);
-    };
-    if (typeof r === 'number') finish(r);
-    else r.then(finish, (err: unknown) => finish(errnoOfFailure(err)));
-    return 0;
-  }
-
-  describeSession(_arg: unknown, sid: bigint): SessionInfo {
-    const s = this.sessions.get(Number(sid & 0xffffffffn));
-    if (!s) return {};
-    return { ...(s.maxRequest > 0 ? { maxRequestBytes: s.maxRequest } : {}), ...(s.stats ? { stats: s.stats } : {}) };
-  }
-
-  async copySession(_arg: unknown, sid: bigint): Promise<number> {
-    const s = this.sessions.get(Number(sid & 0xffffffffn));
-    const auth = s?.entries.find((e) => e.transform?.kind === 'auth');
-    if (!s || !auth || auth.transform?.kind !== 'auth') throw this.fw.error('EINVAL', `${this.name}: only a hash session can be copied`, this.name);
-    const copy = await auth.transform.copy();
-    const lid = this.nextLid++;
-    this.sessions.set(lid, { entries: [{ ...auth, transform: copy }], stats: s.stats, maxRequest: s.maxRequest });
-    return lid;
-  }
-}
-
-/**
- * Errors that mean the device is gone: a request that outlived its deadline (a removed
- * virtio-crypto card never completes it), the device refusing (ESHUTDOWN on 6.12), no device.
- */
-let deviceGone: ReadonlySet<number> | undefined;
-function isDeviceGone(errno: number): boolean {
-  deviceGone ??= new Set(
-    ['ETIMEDOUT', 'ESHUTDOWN', 'ENODEV'].flatMap((n) => {
-      try {
-        return [errnoOf(n)];
-      } catch {
-        return [];
-      }
-    }),
-  );
-  return deviceGone.has(errno);
 }
 
 /** Registers one AF_ALG framework driver; returns its id. */
@@ -279,34 +177,9 @@ export function registerAfAlgDriver(fw: Framework, spec: AfAlgDriverSpec): numbe
   const d = new AfAlgDriver(fw, spec);
   const id = fw.getDriverId(spec.hardware ? C.CRYPTOCAP_F_HARDWARE : C.CRYPTOCAP_F_SOFTWARE, d.name);
   d.id = id;
-  let mine = registered.get(fw);
-  if (!mine) registered.set(fw, (mine = new Map()));
-  mine.set(id, d);
-  const impl = {
-    newSession: d.newSession.bind(d),
-    freeSession: d.freeSession.bind(d),
-    process: d.process.bind(d),
-    probeSession: d.probeSession.bind(d),
-    describeSession: d.describeSession.bind(d),
-    copySession: d.copySession.bind(d),
-    driverStats: d.driverStats.bind(d),
-  };
+  const impl = d.impl();
   const algs = [...d.own];
   if (d.pairsHmac) for (const h of ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']) algs.push(...idsOfKernelName(`hmac(${h})`));
   for (const alg of new Set(algs)) fw.register(id, alg, 0, 0, impl);
-  return id;
-}
-
-const registered = new WeakMap<Framework, Map<number, AfAlgDriver>>();
-
-/**
- * Declares the AF_ALG drivers for `kernelDriver` dead (the device watch saw it go): their
- * sessions move to other drivers and their requests come back once with EAGAIN.
- */
-export function killAfAlgDriver(fw: Framework, kernelDriver: string): number {
-  const id = fw.findDriver(afalgDriverName(kernelDriver));
-  const d = registered.get(fw)?.get(id);
-  if (!d || d.isDead) return -1;
-  d.kill();
   return id;
 }

@@ -9,14 +9,16 @@ import { catalogOf } from '../algorithms/crypto-ids.js';
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { kindOf } from '../framework/algorithms.js';
 import * as C from '../framework/constants.js';
-import type { Framework, SessionInfo, SessionOptions } from '../framework/framework.js';
-import type { CryptoIni, CryptoOp } from '../framework/structures.js';
+import type { Framework, SessionOptions } from '../framework/framework.js';
+import type { CryptoIni } from '../framework/structures.js';
 import { devCryptoAlgorithmId, devCryptoDriverName, devCryptoInfo, openDevCryptoSession, type DevCryptoAbi, type DevCryptoSessionOptions } from '../kernel/devcrypto.js';
+import { guardKernelSessions } from '../kernel/device-watch.js';
 import { KernelSession, type KernelSessionStats } from '../kernel/engine.js';
 import { ccmKernelIv } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform } from './backend-transforms.js';
-import { execute, errnoOfFailure, type DriverSession, type SessionEntry } from './descriptor-executor.js';
+import type { SessionEntry } from './descriptor-executor.js';
 import { aeadBackendOf, cipherBackendOf, hashBackendOf } from './kernel-backends.js';
+import { chainOf, KernelDriver, keyOf } from './kernel-driver.js';
 import { xtsTweak, type Transform } from './transforms.js';
 
 /** A /dev/crypto device and the ABI it speaks. */
@@ -135,33 +137,28 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
   return { target, drivers };
 }
 
-interface OpenSession extends DriverSession {
-  stats: (() => KernelSessionStats) | undefined;
-  maxRequest: number;
-  /** XTS: the ABIs take whole blocks only (cryptodev-linux checks len % blocksize; the BSDs have no ciphertext stealing). */
-  alignment?: number;
-}
-
-function keyOf(c: CryptoIni): Uint8Array {
-  return c.key ? c.key.subarray(0, Math.ceil(c.klen / 8) || c.key.length) : new Uint8Array(0);
-}
-
-class DevCryptoDriver {
-  private readonly sessions = new Map<number, OpenSession>();
-  private nextLid = 0;
-
+class DevCryptoDriver extends KernelDriver {
   constructor(
-    private readonly fw: Framework,
+    fw: Framework,
     readonly spec: DevCryptoDriverSpec,
-  ) {}
+  ) {
+    super(fw);
+  }
 
   get name(): string {
     return devCryptoDriverName(this.spec.abi, this.spec.kernelDriver);
   }
 
+  get kernelDriver(): string {
+    return this.spec.kernelDriver;
+  }
+
   private kernelSession(opts: DevCryptoSessionOptions, execution: SessionOptions['execution']): KernelSession {
     const s = openDevCryptoSession(opts);
-    return new KernelSession(s.native, this.name, false, execution ?? 'auto');
+    // A device behind the module can go away under its sessions: have the removal watch look after them.
+    if (this.spec.hardware && this.spec.kernelDriver) guardKernelSessions();
+    // ioctl() is where a request waits; only a hardware driver has a device that can go away.
+    return new KernelSession(s.native, this.name, false, execution ?? 'auto', { waitSyscall: () => 'ioctl', ...(this.spec.hardware && this.spec.kernelDriver ? { kernelDriver: this.spec.kernelDriver } : {}) });
   }
 
   private open(c: CryptoIni, inis: CryptoIni[], execution: SessionOptions['execution']): { transform: Transform | null; stats?: () => KernelSessionStats; maxRequest: number } {
@@ -196,8 +193,7 @@ class DevCryptoDriver {
   }
 
   newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): number {
-    const inis: CryptoIni[] = [];
-    for (let c: CryptoIni | null = cri; c; c = c.next) inis.push(c);
+    const inis = chainOf(cri);
     const entries: SessionEntry[] = [];
     let stats: (() => KernelSessionStats) | undefined;
     let maxRequest = 0;
@@ -212,45 +208,7 @@ class DevCryptoDriver {
       for (const e of entries) void e.transform?.close();
       throw err;
     }
-    const lid = this.nextLid++;
-    this.sessions.set(lid, { entries, stats, maxRequest, ...(inis.some((c) => c.alg === C.CRYPTO_AES_XTS) ? { alignment: 16 } : {}) });
-    return lid;
-  }
-
-  freeSession(_arg: unknown, sid: bigint): Promise<void> {
-    const lid = Number(sid & 0xffffffffn);
-    const s = this.sessions.get(lid);
-    this.sessions.delete(lid);
-    return Promise.all((s?.entries ?? []).map((e) => Promise.resolve(e.transform?.close()))).then(() => undefined);
-  }
-
-  process(_arg: unknown, crp: CryptoOp): number {
-    const s = this.sessions.get(Number(crp.sid & 0xffffffffn));
-    if (!s) return this.fw.errno('EINVAL');
-    const finish = (rc: number): void => {
-      crp.etype = rc;
-      this.fw.done(crp);
-    };
-    const r = execute(crp, s);
-    if (typeof r === 'number') finish(r);
-    else r.then(finish, (err: unknown) => finish(errnoOfFailure(err)));
-    return 0;
-  }
-
-  describeSession(_arg: unknown, sid: bigint): SessionInfo {
-    const s = this.sessions.get(Number(sid & 0xffffffffn));
-    if (!s) return {};
-    return { ...(s.maxRequest > 0 ? { maxRequestBytes: s.maxRequest } : {}), ...(s.stats ? { stats: s.stats } : {}), ...(s.alignment ? { alignment: s.alignment } : {}) };
-  }
-
-  async copySession(_arg: unknown, sid: bigint): Promise<number> {
-    const s = this.sessions.get(Number(sid & 0xffffffffn));
-    const auth = s?.entries.find((e) => e.transform?.kind === 'auth');
-    if (!s || !auth || auth.transform?.kind !== 'auth') throw this.fw.error('EINVAL', `${this.name}: only a hash session can be copied`, this.name);
-    const copy = await auth.transform.copy();
-    const lid = this.nextLid++;
-    this.sessions.set(lid, { entries: [{ ...auth, transform: copy }], stats: s.stats, maxRequest: s.maxRequest });
-    return lid;
+    return this.add({ entries, stats, maxRequest, ...(inis.some((c) => c.alg === C.CRYPTO_AES_XTS) ? { alignment: 16 } : {}) });
   }
 }
 
@@ -258,13 +216,8 @@ class DevCryptoDriver {
 export function registerDevCryptoDriver(fw: Framework, spec: DevCryptoDriverSpec): number {
   const d = new DevCryptoDriver(fw, spec);
   const id = fw.getDriverId(spec.hardware ? C.CRYPTOCAP_F_HARDWARE : C.CRYPTOCAP_F_SOFTWARE, d.name);
-  const impl = {
-    newSession: d.newSession.bind(d),
-    freeSession: d.freeSession.bind(d),
-    process: d.process.bind(d),
-    describeSession: d.describeSession.bind(d),
-    copySession: d.copySession.bind(d),
-  };
+  d.id = id;
+  const impl = d.impl();
   for (const alg of new Set(spec.algorithms)) fw.register(id, alg, 0, 0, impl);
   return id;
 }
