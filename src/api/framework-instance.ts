@@ -6,6 +6,8 @@
 import { existsSync } from 'node:fs';
 
 import { registerAfAlgDriver } from '../drivers/afalg-driver.js';
+import { killKernelDriver } from '../drivers/kernel-driver.js';
+import { deviceWatch, type DeviceRemoval } from '../kernel/device-watch.js';
 import { discoverDevCrypto, registerDevCryptoDriver, type DevCryptoDiscovery, type DevCryptoTarget } from '../drivers/devcrypto-driver.js';
 import { DEVCRYPTO_ABIS, DEVCRYPTO_PATH, devCryptoDriverName, nativeDevCryptoAbi, type DevCryptoAbi } from '../kernel/devcrypto.js';
 import { afalgDriverName, type AfAlgTarget } from '../drivers/afalg.js';
@@ -33,7 +35,25 @@ export function afalgDriverFor(target: AfAlgTarget, craName: string): number {
   const name = afalgDriverName(target.kernelDriver);
   const known = framework.findDriver(name);
   if (known >= 0) return known;
+  if (!target.synchronous) followRemovals();
   return registerAfAlgDriver(framework, { craName, target, hardware: !target.synchronous });
+}
+
+let following = false;
+
+/**
+ * Has the device watch's removals fail the framework drivers over the removed devices' kernel
+ * drivers, so that their sessions migrate before a request has to time out on a card that is
+ * gone. A failed driver stays dead; the next openSession() that names its kernel driver
+ * registers a new one, whose sessions bind to the devices that remain.
+ */
+function followRemovals(): void {
+  if (following) return;
+  following = true;
+  deviceWatch.on('removed', (r: DeviceRemoval) => {
+    const names = r.devices.map((d) => d.name + (d.pciAddress ? ` (${d.pciAddress})` : '')).join(', ');
+    for (const kd of r.kernelDrivers) killKernelDriver(framework, kd, r.vanished.includes(kd) ? `${kd} is no longer registered` : `a device of ${kd} was removed: ${names}`);
+  });
 }
 
 /**
@@ -61,7 +81,9 @@ export function registerDevCryptoDrivers(target: DevCryptoTarget | null = devCry
     const discovery: DevCryptoDiscovery = existsSync(target.path) ? discoverDevCrypto(target) : { target, reason: `${target.path} not present (FreeBSD cryptodev, or the cryptodev-linux module, not loaded)`, drivers: [] };
     const ids = discovery.drivers.map((d) => {
       const known = framework.findDriver(devCryptoDriverName(d.abi, d.kernelDriver));
-      return known >= 0 ? known : registerDevCryptoDriver(framework, d);
+      if (known >= 0) return known;
+      if (d.hardware) followRemovals();
+      return registerDevCryptoDriver(framework, d);
     });
     devCrypto.set(key, (r = { discovery, ids }));
   }
