@@ -381,6 +381,11 @@ export class Framework {
     return this.drivers.get(id)?.name;
   }
 
+  /** The CRYPTOCAP_F_* flags a driver registered with (undefined for no such driver). */
+  driverFlags(id: number): number | undefined {
+    return this.drivers.get(id)?.flags;
+  }
+
   /**
    * Makes driver `id` the one that serves chains no single driver has; it is never chosen by
    * algorithm (it registers none).

@@ -3,7 +3,10 @@
  * that takes it, and each request goes to the driver measured fastest for its size — small
  * requests to a CPU driver, large ones to a device, for instance — unless the requests that
  * driver already holds make another one faster (see pick()). The costs come from the route
- * table (route-table.ts), measured on first use with several requests in flight. Hash streams
+ * table (route-table.ts), measured on first use with several requests in flight. Drivers that
+ * are not hardware all compute on this machine's cores (cryptosoft on the calling thread, a
+ * CPU kernel driver inline or on the addon's threads), so they count as one server with one
+ * queue; each hardware driver is a server of its own. Hash streams
  * stay on one driver (the fastest for large requests): a running state cannot move.
  */
 import { randomBytes } from 'node:crypto';
@@ -20,6 +23,8 @@ interface Alternative {
   sid: bigint;
   /** ns per request at each ROUTE_SIZES entry. */
   cost: number[];
+  /** The server it computes on: a hardware driver's own id, or -1 for the CPU every other shares. */
+  server: number;
 }
 
 interface Routed {
@@ -32,16 +37,26 @@ interface Routed {
   inFlight: number[];
 }
 
+/** The requests the server of alternative `i` holds now, from every alternative on it. */
+function queueOf(s: Routed, i: number): number {
+  const server = s.alts[i]!.server;
+  let n = 0;
+  for (let j = 0; j < s.alts.length; j++) if (s.alts[j]!.server === server) n += s.inFlight[j]!;
+  return n;
+}
+
 /**
  * The alternative for a request of size bucket `b`: the one whose measured cost, times the
- * requests it already holds plus this one, is least — the fastest driver while it keeps up,
- * and the next when its queue makes it slower (a CPU driver and a device then work at once).
+ * requests its server already holds plus this one, is least — the fastest driver while it keeps
+ * up, and the next when its queue makes it slower (the CPU and a device then work at once). A
+ * synchronous driver never holds a request when asked, which is why the queue is the server's:
+ * cryptosoft is as busy as the CPU kernel driver beside it.
  */
 function pick(s: Routed, b: number): number {
   let best = s.choice[b]!;
-  let bestScore = s.alts[best]!.cost[b]! * (s.inFlight[best]! + 1);
+  let bestScore = s.alts[best]!.cost[b]! * (queueOf(s, best) + 1);
   for (let i = 0; i < s.alts.length; i++) {
-    const score = s.alts[i]!.cost[b]! * (s.inFlight[i]! + 1);
+    const score = s.alts[i]!.cost[b]! * (queueOf(s, i) + 1);
     if (score < bestScore) {
       best = i;
       bestScore = score;
@@ -143,7 +158,7 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
           cost = await measure(fw, sid, cri);
           table.set(name, key, cost);
         }
-        alts.push({ driver, name, sid, cost });
+        alts.push({ driver, name, sid, cost, server: (fw.driverFlags(driver) ?? 0) & C.CRYPTOCAP_F_HARDWARE ? driver : -1 });
       }
       if (alts.length === 0) throw fw.error('EOPNOTSUPP', 'no driver takes this session');
       const choice = ROUTE_SIZES.map((_, b) => alts.reduce((best, a, i) => (a.cost[b]! < alts[best]!.cost[b]! ? i : best), 0));
