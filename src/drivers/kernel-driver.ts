@@ -5,7 +5,7 @@
  */
 import type { DriverImpl, Framework, SessionInfo, SessionOptions } from '../framework/framework.js';
 import type { CryptoIni, CryptoOp } from '../framework/structures.js';
-import { kernelSessions, type KernelSessionStats } from '../kernel/engine.js';
+import { kernelSessions, wedgedRequests, type KernelSessionStats } from '../kernel/engine.js';
 import { errnoOf } from '../kernel/status.js';
 import { execute, errnoOfFailure, type DriverSession } from './descriptor-executor.js';
 
@@ -132,8 +132,12 @@ export abstract class KernelDriver {
     return this.reason;
   }
 
+  /**
+   * `wedged`: threads still stuck in a request of this driver's that outlived its deadline (a
+   * removed card never completes it; the thread cannot be killed and is left behind).
+   */
   driverStats(): Record<string, number> {
-    return { sessions: this.sessions.size, dead: this.dead ? 1 : 0 };
+    return { sessions: this.sessions.size, dead: this.dead ? 1 : 0, wedged: wedgedRequests(this.name) };
   }
 
   process(_arg: unknown, crp: CryptoOp): number {

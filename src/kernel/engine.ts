@@ -178,6 +178,8 @@ interface Zombie {
   keep: unknown[];
   /** Reported overdue already: no sweep needs to wait for it. */
   reported: boolean;
+  /** The driver of its session, for per-driver counts of wedged threads. */
+  driver: string;
 }
 
 /** What a sweep of overdue requests finds (see NativeAddon.overdue). */
@@ -226,6 +228,13 @@ class Completions {
     return this.zombies.size;
   }
 
+  /** Requests reported overdue whose thread is still inside the kernel (of `driver`, or all). */
+  wedged(driver?: string): number {
+    let n = 0;
+    for (const z of this.zombies.values()) if (z.reported && (driver === undefined || z.driver === driver)) n++;
+    return n;
+  }
+
   nextRequestId(): number {
     return this.nextId++;
   }
@@ -243,7 +252,7 @@ class Completions {
     const p = this.pending.get(id);
     if (!p) return undefined;
     this.pending.delete(id);
-    this.zombies.set(id, { keep: p.keep, reported });
+    this.zombies.set(id, { keep: p.keep, reported, driver: p.session.driver });
     if (!reported) this.unreported++;
     return p;
   }
@@ -827,6 +836,14 @@ let ebadf: number | undefined;
 function errnoEBADF(): number {
   ebadf ??= loadAddon().addon?.errnoTable()['EBADF'] ?? 9;
   return ebadf;
+}
+
+/**
+ * Threads still inside a kernel request that outlived its deadline -- on a device that went
+ * away, for good -- for the driver label `driver` (`afalg:virtio_crypto_aes_cbc`), or in all.
+ */
+export function wedgedRequests(driver?: string): number {
+  return completions?.wedged(driver) ?? 0;
 }
 
 /** Process-wide dispatcher figures, for stats and benchmarks. */
