@@ -177,12 +177,11 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
     const fwEncrypt = (i: number, data: Buffer, iv: Buffer, o: Outcome): Promise<Buffer> =>
       new Promise<Buffer>((resolve, reject) => {
         const buf = Buffer.from(data);
-        const crp = new CryptoOp();
+        const crp: CryptoOp = framework.getReq(1);
         crp.sid = fwSids[i]!;
         crp.buf = buf;
         crp.flags = C.CRYPTO_F_CBIMM;
-        crp.desc!.alg = C.CRYPTO_AES_CBC;
-        Object.assign(crp.desc!, { len: SIZE, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+        Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, len: SIZE, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
         o.callbacks = 0;
         o.eagain = 0;
         crp.callback = (r) => {
@@ -234,7 +233,9 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
         () => LAYERS.every((layer) => Array.from({ length: SESSIONS }, (_, i) => i).every((i) => outcomes.filter((o) => o.layer === layer && o.session === i && o.ok).length >= 3)),
         60_000,
       );
-      assert.ok(warm, 'every session completed requests before the removal');
+      const okCounts = LAYERS.map((layer) => `${layer}: ${Array.from({ length: SESSIONS }, (_, i) => outcomes.filter((o) => o.layer === layer && o.session === i && o.ok).length).join('/')}`);
+      const firstError = outcomes.find((o) => o.error !== undefined)?.error;
+      assert.ok(warm, `every session completed requests before the removal (${okCounts.join('; ')}; first error: ${String(firstError)})`);
 
       const present = cards();
       const victim = present[0]!;
