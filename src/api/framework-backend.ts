@@ -57,9 +57,13 @@ export class FrameworkSession {
         prev = desc;
       }
       const EAGAIN = this.fw.errno('EAGAIN');
+      // The sid this request went out on: another request of the session may have seen the
+      // move first and updated this.sid already.
+      let sent = this.sid;
       crp.callback = (r) => {
-        if (r.etype === EAGAIN && r.sid !== this.sid) {
+        if (r.etype === EAGAIN && r.sid !== sent) {
           // The session moved to another driver: follow it and resubmit.
+          sent = r.sid;
           this.sid = r.sid;
           this.fw.dispatch(r);
           return;

@@ -42,6 +42,10 @@ class AfAlgDriver extends KernelDriver {
     return afalgDriverName(this.spec.target.kernelDriver);
   }
 
+  get hardware(): boolean {
+    return this.spec.hardware;
+  }
+
   get kernelDriver(): string {
     return this.spec.target.kernelDriver;
   }

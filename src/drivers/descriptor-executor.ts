@@ -42,6 +42,7 @@ const errno = {
   EINVAL: errnoOf('EINVAL'),
   EBADMSG: errnoOf('EBADMSG'),
   ENOSPC: errnoOf('ENOSPC'),
+  ECANCELED: errnoOf('ECANCELED'),
 };
 
 const failures = new WeakMap<CryptoOp, unknown>();
@@ -111,10 +112,18 @@ interface Job {
   consumed: Set<number>;
 }
 
-/** Runs `crp` on `session`; resolves with 0 or the errno of the failure (never rejects). */
-export function execute(crp: CryptoOp, session: DriverSession): Maybe<number> {
+/**
+ * Runs `crp` on `session`; resolves with 0 or the errno of the failure (never rejects).
+ *
+ * With `commit`, the request works on a copy of its buffer, copied back only when it has
+ * succeeded and `commit()` still says so. A driver whose device can go away passes it: once the
+ * framework has handed the request back with EAGAIN, its consumer resubmits the same buffer
+ * elsewhere, and a late completion on the dead device (or one descriptor of a chain done before
+ * it died) must not write into it.
+ */
+export function execute(crp: CryptoOp, session: DriverSession, commit?: () => boolean): Maybe<number> {
   const raw = crp.buf;
-  const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const buf = Array.isArray(raw) ? Buffer.concat(raw) : commit ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const descs: CryptoDesc[] = [];
   for (let d: CryptoDesc | null = crp.desc; d; d = d.next) descs.push(d);
   const seen = new Map<number, number>();
@@ -138,6 +147,10 @@ export function execute(crp: CryptoOp, session: DriverSession): Maybe<number> {
   }
   const finish = (rc: number): number => {
     if (rc !== 0) return rc;
+    if (commit) {
+      if (!commit()) return errno.ECANCELED;
+      if (!Array.isArray(raw)) raw.set(buf);
+    }
     // Scattered back only when something was written into the buffer (not for a hash into crp.mac).
     if (Array.isArray(raw) && (crp.mac === null || descs.some((d) => kindOf(d.alg)?.kind !== 'auth'))) {
       let off = 0;

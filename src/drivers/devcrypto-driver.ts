@@ -149,6 +149,10 @@ class DevCryptoDriver extends KernelDriver {
     return devCryptoDriverName(this.spec.abi, this.spec.kernelDriver);
   }
 
+  get hardware(): boolean {
+    return this.spec.hardware;
+  }
+
   get kernelDriver(): string {
     return this.spec.kernelDriver;
   }

@@ -69,6 +69,9 @@ export abstract class KernelDriver {
   /** The kernel's name of the driver behind it (cra_driver_name), '' when the kernel names none. */
   abstract get kernelDriver(): string;
 
+  /** A device driver: its device can go away with requests in flight. */
+  abstract get hardware(): boolean;
+
   /** Opens a session on the kernel for the chain `cri`; returns its driver-local id. */
   abstract newSession(arg: unknown, cri: CryptoIni, o?: SessionOptions): number;
 
@@ -127,6 +130,8 @@ export abstract class KernelDriver {
     return this.dead;
   }
 
+  private readonly alive = (): boolean => !this.dead;
+
   /** Why the driver died ('' while it lives). */
   get deathReason(): string {
     return this.reason;
@@ -153,7 +158,9 @@ export abstract class KernelDriver {
       crp.etype = rc;
       this.fw.done(crp);
     };
-    const r = execute(crp, s);
+    // A device's request works on a copy of the buffer, written back only while the driver
+    // lives: once it dies, the request is resubmitted elsewhere with that same buffer.
+    const r = execute(crp, s, this.hardware ? this.alive : undefined);
     if (typeof r === 'number') finish(r);
     else r.then(finish, (err: unknown) => finish(errnoOfFailure(err)));
     return 0;
