@@ -29,7 +29,7 @@
  * see it.
  */
 import { EventEmitter } from 'node:events';
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import { kernelSessions, onKernelSessionOpen, type KernelSession } from './engine.js';
@@ -309,6 +309,24 @@ function diff(prev: Snapshot, next: Snapshot): DeviceRemoval | null {
   const sysfsDrivers = new Set(devices.map((d) => `${d.bus}/${d.sysfsDriver}`));
   const remaining = [...next.devices.values()].filter((d) => sysfsDrivers.has(`${d.bus}/${d.sysfsDriver}`));
   return { devices, kernelDrivers: [...kernelDrivers].sort(), vanished: vanished.sort(), remaining };
+}
+
+/**
+ * Resolves true once the kernel has finished removing `devices` -- their sysfs directories,
+ * and their PCI functions', are gone -- or false if that has not happened within `limitMs`.
+ * Polled on an unref'd timer.
+ */
+export function removalFinished(devices: readonly CryptoDevice[], limitMs = 120_000, sysfsRoot = '/sys', everyMs = 500): Promise<boolean> {
+  const paths = devices.flatMap((d) => [d.path, ...(d.pciAddress ? [join(sysfsRoot, 'bus', 'pci', 'devices', d.pciAddress)] : [])]);
+  const end = Date.now() + limitMs;
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (paths.every((p) => !existsSync(p))) return resolve(true);
+      if (Date.now() >= end) return resolve(false);
+      setTimeout(check, everyMs).unref();
+    };
+    check();
+  });
 }
 
 /** The process-wide watch, used by {@link guardKernelSessions} by default. */
