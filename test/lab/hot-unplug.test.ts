@@ -15,7 +15,7 @@
 //
 // It removes a card for the rest of the guest's life, and may leave threads stuck in the
 // kernel for good, so that the process cannot exit: scripts/lab-suite.js runs it last, on its
-// own (KCRYPTO_LAB_HOTPLUG=1, --test-force-exit), reads the verdict from the runner's summary
+// own (KCRYPTO_LAB_HOTPLUG=1, the file run directly rather than under --test), reads the verdict from the summary
 // and moves on whether or not the process exits; the test prints its report before the end, and
 // the lab powers the guest off regardless.
 import assert from 'node:assert/strict';
