@@ -366,6 +366,9 @@ function prepare(options: LabOptions, tmp: string, index: ModuleIndex, kernel: K
   return { qemu: program, kernel, args: argv, shareDir, ...(qmpSocketPath !== undefined ? { qmpSocketPath } : {}) };
 }
 
+/** Boots of one run when the guest kernel panics before the command starts. */
+const BOOT_ATTEMPTS = 2;
+
 /**
  * Boots a kernel in QEMU, runs `options.command` in it as root, and reports how it ended.
  *
@@ -403,10 +406,20 @@ export async function runInLab(options: LabOptions): Promise<LabResult> {
   };
   process.on('exit', cleanup);
   try {
-    const prepared = prepare(options, tmp, index, kernel, qemu);
-    return await boot(options, prepared, t0, (c) => {
-      child = c;
-    });
+    // A guest that panics while booting, before the command starts, is booted once more: under
+    // TCG the kernel's live code patching (int3 breakpoints on static keys) occasionally faults
+    // on a 6.12 guest a couple of seconds into boot. It says nothing of the command.
+    for (let attempt = 1; ; attempt++) {
+      const dir = path.join(tmp, `boot-${attempt}`);
+      fs.mkdirSync(dir);
+      const prepared = prepare(options, dir, index, kernel, qemu);
+      const result = await boot(options, prepared, t0, (c) => {
+        child = c;
+      });
+      const bootPanic = result.exitCode === EXIT_LAB_FAILURE && result.bootMs === undefined && result.interrupted === undefined && /^guest kernel panic/.test(result.error ?? '');
+      if (!bootPanic || attempt >= BOOT_ATTEMPTS) return result;
+      process.stderr.write(`kcrypto lab: ${result.error} while booting ${kernel.version}; booting again\n`);
+    }
   } finally {
     process.off('exit', cleanup);
     cleanup();
