@@ -15,7 +15,9 @@ import type { KernelSessionStats } from '../kernel/engine.js';
 import { openAfAlgAead, openAfAlgCipher, openAfAlgHash, openAfAlgMac, openAfAlgRng, afalgDriverName, type AfAlgOptions, type AfAlgTarget } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform, rngTransform } from './backend-transforms.js';
 import type { SessionEntry } from './descriptor-executor.js';
+import { devicesBehind } from '../kernel/device-watch.js';
 import { chainOf, KernelDriver, keyOf, type KernelDriverSession } from './kernel-driver.js';
+import { spreadAead, spreadCipher } from './spread.js';
 import { xtsTweak, type Transform } from './transforms.js';
 
 /** A kernel driver as the AF_ALG framework driver needs it. */
@@ -48,6 +50,30 @@ class AfAlgDriver extends KernelDriver {
 
   get kernelDriver(): string {
     return this.spec.target.kernelDriver;
+  }
+
+  private cards: number | undefined;
+
+  /**
+   * One backend per card behind this driver (one when it is not a device): the kernel binds a
+   * transform to a card when it is created, so only several transforms reach several cards.
+   * Counted once, when the driver opens its first session.
+   */
+  private perCard<B extends { close(): Promise<void> }>(open: () => B): B[] {
+    this.cards ??= this.spec.hardware ? Math.max(1, devicesBehind(this.kernelDriver)) : 1;
+    const out: B[] = [];
+    try {
+      for (let i = 0; i < this.cards; i++) out.push(open());
+    } catch (err) {
+      if (out.length === 0) throw err;
+      // A card that cannot take one more transform: the session spreads over those it got.
+    }
+    return out;
+  }
+
+  /** Cards this driver spreads a session over (after its first session; undefined before). */
+  get cardCount(): number | undefined {
+    return this.cards;
   }
 
   /** A cipher driver over cbc(aes) takes HMACs only beside its cipher, through authenc(). */
@@ -146,16 +172,18 @@ class AfAlgDriver extends KernelDriver {
     if (!alg || !kind) throw bad();
     if (alg.kind === 'cipher') {
       const open = (k: Uint8Array): ReturnType<typeof openAfAlgCipher> => openAfAlgCipher(alg as CipherAlgorithm, k, target, opts);
-      const b = open(key);
-      return { transform: cipherTransform(b, open, (alg as CipherAlgorithm).mode === 'xts' ? xtsTweak : undefined), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
+      const bs = this.perCard(() => open(key));
+      const b = bs[0]!;
+      return { transform: spreadCipher(bs.map((x) => cipherTransform(x, open, (alg as CipherAlgorithm).mode === 'xts' ? xtsTweak : undefined))), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
     }
     if (alg.kind === 'aead') {
       const authIds = kind.kind === 'aead' ? kind.auth : [];
       const mate = inis.find((x) => authIds.includes(x.alg));
       const tagLength = mate && mate.mlen > 0 ? mate.mlen : 16;
       const open = (k: Uint8Array): ReturnType<typeof openAfAlgAead> => openAfAlgAead(alg as AeadAlgorithm, k, tagLength, target, opts);
-      const b = open(key);
-      return { transform: aeadTransform(b, open), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
+      const bs = this.perCard(() => open(key));
+      const b = bs[0]!;
+      return { transform: spreadAead(bs.map((x) => aeadTransform(x, open))), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
     }
     if (alg.kind === 'hash') {
       const b = openAfAlgHash(alg as HashAlgorithm, target, opts);

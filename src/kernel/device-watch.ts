@@ -29,7 +29,7 @@
  * see it.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import { kernelSessions, onKernelSessionOpen, type KernelSession } from './engine.js';
@@ -312,21 +312,18 @@ function diff(prev: Snapshot, next: Snapshot): DeviceRemoval | null {
 }
 
 /**
- * Resolves true once the kernel has finished removing `devices` -- their sysfs directories,
- * and their PCI functions', are gone -- or false if that has not happened within `limitMs`.
- * Polled on an unref'd timer.
+ * How many devices serve the kernel crypto driver `kernelDriver` now: the devices bound to the
+ * bus drivers of the module that registers it (0 for a driver of no device, or when sysfs or
+ * `/proc/crypto` cannot be read).
  */
-export function removalFinished(devices: readonly CryptoDevice[], limitMs = 120_000, sysfsRoot = '/sys', everyMs = 500): Promise<boolean> {
-  const paths = devices.flatMap((d) => [d.path, ...(d.pciAddress ? [join(sysfsRoot, 'bus', 'pci', 'devices', d.pciAddress)] : [])]);
-  const end = Date.now() + limitMs;
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (paths.every((p) => !existsSync(p))) return resolve(true);
-      if (Date.now() >= end) return resolve(false);
-      setTimeout(check, everyMs).unref();
-    };
-    check();
-  });
+export function devicesBehind(kernelDriver: string, watch: DeviceWatch = deviceWatch, procCrypto = '/proc/crypto'): number {
+  try {
+    const module = parseProcCrypto(readFileSync(procCrypto, 'utf8')).find((e) => e.driver === kernelDriver)?.module;
+    if (!module || module === 'kernel') return 0;
+    return watch.devices().filter((d) => d.module === module).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** The process-wide watch, used by {@link guardKernelSessions} by default. */
