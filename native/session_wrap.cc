@@ -14,10 +14,11 @@ namespace kcrypto {
 
 namespace {
 
-// Sessions whose closing thread could not even be started. They are kept, never closed and
-// never destroyed -- not even at exit, where closing a removed device's descriptors could
-// block or fault the exiting thread -- so the storage is constructed in place and never
-// destructed.
+// Given-up sessions: kept, never closed and never destroyed -- not even at exit. In the lab, a
+// close() of a transform bound to a removed virtio-crypto card hung the 6.1 guest while the
+// kernel was removing the card, and faulted in the 6.12 kernel afterwards (a use after free
+// under __fput). So their descriptors stay open until the process ends; the storage is
+// constructed in place and never destructed.
 void Keep(std::shared_ptr<EngineSession> s) {
   struct Kept {
     std::mutex mu;
@@ -27,21 +28,6 @@ void Keep(std::shared_ptr<EngineSession> s) {
   static Kept* kept = ::new (storage) Kept();
   std::lock_guard<std::mutex> lock(kept->mu);
   kept->sessions.push_back(std::move(s));
-}
-
-// Closes a given-up session on a detached thread: close() of a removed device's descriptor
-// can block in the kernel for good, and must never do so on the JavaScript thread. If the
-// thread blocks, the descriptors are leaked with it, deliberately.
-void CloseOnThread(std::shared_ptr<EngineSession> s) {
-  auto holder = std::make_shared<std::shared_ptr<EngineSession>>(std::move(s));
-  try {
-    std::thread([holder] {
-      (*holder)->Close();
-      holder->reset();
-    }).detach();
-  } catch (const std::system_error&) {
-    Keep(std::move(*holder));
-  }
 }
 
 }  // namespace
@@ -58,7 +44,7 @@ Napi::Function SessionWrap::Define(Napi::Env env) {
                          InstanceMethod<&SessionWrap::Descriptors>("descriptors"),
                          InstanceMethod<&SessionWrap::MaxRequest>("maxRequest"),
                          InstanceMethod<&SessionWrap::Abandon>("abandon"),
-                         InstanceMethod<&SessionWrap::CloseDetached>("closeDetached"),
+                         InstanceMethod<&SessionWrap::Leak>("leak"),
                      });
 }
 
@@ -85,7 +71,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
 // the dispatcher hold their own reference, so their descriptors stay valid until they finish.
 SessionWrap::~SessionWrap() {
   if (!session_) return;
-  if (abandoned_->load()) CloseOnThread(std::move(session_));
+  if (abandoned_->load()) Keep(std::move(session_));
   else if (session_.use_count() == 1) session_->Close();
 }
 
@@ -160,7 +146,7 @@ Napi::Value SessionWrap::CopyStream(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), handle);
 }
 
-// On a given-up session the stream's descriptor is left for CloseDetached().
+// On a given-up session the stream's descriptor is left open (see Keep).
 Napi::Value SessionWrap::CloseStream(const Napi::CallbackInfo& info) {
   if (session_ && !abandoned_->load()) session_->CloseStream(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -172,7 +158,7 @@ Napi::Value SessionWrap::CloseStream(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
   if (!session_) return info.Env().Undefined();
   if (abandoned_->load()) {
-    CloseOnThread(std::move(session_));
+    Keep(std::move(session_));
     return info.Env().Undefined();
   }
   session_->Close();
@@ -187,11 +173,10 @@ Napi::Value SessionWrap::Abandon(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// closeDetached(): abandons the session and releases its descriptors on a thread of its own,
-// so the JavaScript thread never makes a system call on them.
-Napi::Value SessionWrap::CloseDetached(const Napi::CallbackInfo& info) {
+// leak(): abandons the session and lets go of it without closing its descriptors (see Keep).
+Napi::Value SessionWrap::Leak(const Napi::CallbackInfo& info) {
   abandoned_->store(true);
-  if (session_) CloseOnThread(std::move(session_));
+  if (session_) Keep(std::move(session_));
   return info.Env().Undefined();
 }
 

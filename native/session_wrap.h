@@ -36,13 +36,12 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Descriptors(const Napi::CallbackInfo& info);
   Napi::Value MaxRequest(const Napi::CallbackInfo& info);
   Napi::Value Abandon(const Napi::CallbackInfo& info);
-  Napi::Value CloseDetached(const Napi::CallbackInfo& info);
+  Napi::Value Leak(const Napi::CallbackInfo& info);
 
   Addon* addon_ = nullptr;
   std::shared_ptr<EngineSession> session_;
   // Set once the session is given up on (its device is gone or does not answer): from then on
-  // nothing on the JavaScript thread touches its descriptors, queued jobs are not run, and
-  // closing happens on a thread of its own.
+  // nothing touches its descriptors, queued jobs are not run, and closing it leaves them open.
   std::shared_ptr<std::atomic<bool>> abandoned_ = std::make_shared<std::atomic<bool>>(false);
 };
 

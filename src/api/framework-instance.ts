@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 
 import { registerAfAlgDriver } from '../drivers/afalg-driver.js';
 import { killKernelDriver } from '../drivers/kernel-driver.js';
-import { deviceWatch, removalFinished, type DeviceRemoval } from '../kernel/device-watch.js';
+import { deviceWatch, type DeviceRemoval } from '../kernel/device-watch.js';
 import { discoverDevCrypto, registerDevCryptoDriver, type DevCryptoDiscovery, type DevCryptoTarget } from '../drivers/devcrypto-driver.js';
 import { DEVCRYPTO_ABIS, DEVCRYPTO_PATH, devCryptoDriverName, nativeDevCryptoAbi, type DevCryptoAbi } from '../kernel/devcrypto.js';
 import { afalgDriverName, type AfAlgTarget } from '../drivers/afalg.js';
@@ -52,9 +52,7 @@ function followRemovals(): void {
   following = true;
   deviceWatch.on('removed', (r: DeviceRemoval) => {
     const names = r.devices.map((d) => d.name + (d.pciAddress ? ` (${d.pciAddress})` : '')).join(', ');
-    // Their descriptors close once the kernel is done removing the devices.
-    const finished = removalFinished(r.devices);
-    for (const kd of r.kernelDrivers) killKernelDriver(framework, kd, r.vanished.includes(kd) ? `${kd} is no longer registered` : `a device of ${kd} was removed: ${names}`, finished);
+    for (const kd of r.kernelDrivers) killKernelDriver(framework, kd, r.vanished.includes(kd) ? `${kd} is no longer registered` : `a device of ${kd} was removed: ${names}`);
   });
 }
 

@@ -109,22 +109,19 @@ export abstract class KernelDriver {
    * The device behind this driver is gone (removed, or a request outlived its deadline). The
    * framework moves the sessions and answers the requests in flight, once, with EAGAIN; the
    * driver drops whatever its kernel sessions still complete. Every kernel session of this
-   * driver is given up: which device a session is bound to is invisible, and a request or
-   * close() on one bound to a removed card can block for good.
-   *
-   * Their descriptors are closed (on threads of their own) only once `closeWhen` resolves
-   * true: in the lab, closing them while the kernel is still removing the card hung the whole
-   * 6.1 guest, and after the removal it is harmless. Without it, or when it resolves false,
-   * they stay open until the process exits: leaked, deliberately.
+   * driver is given up -- which device a session is bound to is invisible, and a request on one
+   * bound to a removed card can block for good -- and then closed, which for a given-up session
+   * lets go of it without closing its descriptors: in the lab, closing a transform bound to a
+   * removed virtio-crypto card hung the 6.1 guest during the removal and faulted in the 6.12
+   * kernel after it. They stay open until the process ends.
    */
-  kill(reason: string, closeWhen?: Promise<boolean>): void {
+  kill(reason: string): void {
     if (this.dead) return;
     this.dead = true;
     this.reason = reason;
     byFramework.get(this.fw)?.delete(this);
     for (const k of kernelSessions()) if (k.driver === this.name && !k.isDead) k.markDead('killed', reason, 'keep');
-    void Promise.all([this.fw.failDriver(this.id), closeWhen ?? false]).then(([, safe]) => {
-      if (!safe) return;
+    void this.fw.failDriver(this.id).then(() => {
       const all = [...this.sessions.values()];
       this.sessions.clear();
       for (const s of all) void close(s);
@@ -197,12 +194,11 @@ const byFramework = new WeakMap<Framework, Set<KernelDriver>>();
 /**
  * Declares dead every driver of `fw` over the kernel driver `kernelDriver` (AF_ALG's, and
  * /dev/crypto's when the module there uses it): the device watch saw a device behind it go.
- * Their sessions move to other drivers and their requests come back once with EAGAIN; their
- * descriptors close when `closeWhen` resolves true (see KernelDriver.kill). Returns the ids of
- * the drivers it killed.
+ * Their sessions move to other drivers and their requests come back once with EAGAIN (see
+ * KernelDriver.kill). Returns the ids of the drivers it killed.
  */
-export function killKernelDriver(fw: Framework, kernelDriver: string, reason: string, closeWhen?: Promise<boolean>): number[] {
+export function killKernelDriver(fw: Framework, kernelDriver: string, reason: string): number[] {
   const hit = [...(byFramework.get(fw) ?? [])].filter((d) => d.kernelDriver === kernelDriver && !d.isDead);
-  for (const d of hit) d.kill(reason, closeWhen);
+  for (const d of hit) d.kill(reason);
   return hit.map((d) => d.id);
 }

@@ -32,8 +32,12 @@ export interface NativeSession {
    * kernel, openStream/copyStream throw ESHUTDOWN, closeStream does nothing).
    */
   abandon(): void;
-  /** Abandons the session and closes its descriptors on a thread of its own (leaked if that thread never returns). */
-  closeDetached(): void;
+  /**
+   * Abandons the session and lets go of it without closing its descriptors: closing a
+   * transform bound to a removed virtio-crypto card hangs or faults the kernel (lab, 6.1 and
+   * 6.12). They stay open until the process ends.
+   */
+  leak(): void;
   descriptors(): number;
   /** Largest input one request may carry unsplit; 0 when unlimited. */
   maxRequest(): number;

@@ -18,7 +18,7 @@
  * replacement), and its late native completion, if it ever comes, is dropped. The session is
  * then dead: its other requests in flight reject with ESHUTDOWN, later ones reject at once
  * with ESHUTDOWN (syscall `validate`), and no system call is made on its descriptors from the
- * JavaScript thread again -- closing hands them to a thread of their own. Why this matters:
+ * JavaScript thread again -- closing it lets go of it, its descriptors left open. Why this matters:
  * in the lab, when a virtio-crypto card is removed, a request in flight on it can stay in the
  * kernel for good (an unkillable D-state thread), and later requests or close() on a session
  * bound to it block, or fault in the kernel (a use-after-free that kills the calling thread),
@@ -796,8 +796,8 @@ export class KernelSession {
 
   /**
    * Waits for requests in flight, then releases every descriptor. Idempotent. A dead session's
-   * descriptors are released on a thread of their own (never blocking this one); if that thread
-   * blocks in the kernel, they are leaked with it.
+   * descriptors are not closed but left open until the process ends: closing a transform bound
+   * to a removed virtio-crypto card hung the 6.1 lab guest and faulted in the 6.12 kernel.
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
@@ -806,7 +806,7 @@ export class KernelSession {
     liveRefs.unregister(this.ref);
     this.closing = new Promise<void>((resolve) => {
       const finish = (): void => {
-        if (this.death) this.native.closeDetached();
+        if (this.death) this.native.leak();
         else this.native.close();
         resolve();
       };

@@ -11,7 +11,7 @@
 //   typed error (ETIMEDOUT, ENODEV, ESHUTDOWN, EIO) naming the driver, and the sessions are given
 //   up.
 // Throughout, the event loop keeps running; afterwards the card that remains serves new
-// sessions and the dead sessions close without blocking.
+// sessions and the dead sessions close without blocking (leaving their descriptors open).
 //
 // It removes a card for the rest of the guest's life, and may leave threads stuck in the
 // kernel for good, so that the process cannot exit: scripts/lab-suite.js runs it last, on its
@@ -170,7 +170,8 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
   });
 
   it('every request settles once, with its result or a typed error; the event loop keeps running; the watch reports the card; the kernel sessions are given up', async (t) => {
-    assert.equal(kernel.length, 3 * SESSIONS, 'one kernel session on the virtio driver per session (framework, openSession, direct)');
+    // Framework and openSession() sessions open one kernel transform per card (see spread.ts).
+    assert.equal(kernel.length, 2 * SESSIONS * cards().length + SESSIONS, 'kernel sessions on the virtio driver: one per card per framework or openSession() session, one per direct session');
     const EAGAIN = framework.errno('EAGAIN');
     const startSids = [...fwSids];
     /** One request on raw framework session `i`, following the session when it moves. */
@@ -398,15 +399,15 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
       await new Promise((r) => setTimeout(r, 100));
       assert.ok(ticks > 0, 'timers ran');
       assert.ok(
-        kernel.slice(2 * SESSIONS).every((k) => k.isClosed),
+        kernel.slice(-SESSIONS).every((k) => k.isClosed),
         'the direct kernel sessions are closed',
       );
-      // The failed driver closes its kernel sessions itself once the kernel has finished
-      // removing the card (closing them during the removal hung the 6.1 guest).
-      const underFramework = kernel.slice(0, 2 * SESSIONS);
-      const freed = removalDone && (await waitFor(() => underFramework.every((k) => k.isClosed), 10_000));
+      // The failed driver lets go of its kernel sessions itself (their descriptors stay open:
+      // closing one bound to the removed card hung the 6.1 guest and faulted in 6.12).
+      const underFramework = kernel.slice(0, -SESSIONS);
+      const freed = await waitFor(() => underFramework.every((k) => k.isClosed), 10_000);
       report['frameworkKernelSessionsClosed'] = `${underFramework.filter((k) => k.isClosed).length} of ${underFramework.length}`;
-      if (removalDone) assert.ok(freed, `the failed driver closed its kernel sessions after the removal: ${report['frameworkKernelSessionsClosed']}`);
+      assert.ok(freed, `the failed driver let go of its kernel sessions: ${report['frameworkKernelSessionsClosed']}`);
       report['closed'] = true;
     } finally {
       clearInterval(ticker);
