@@ -152,7 +152,8 @@ export abstract class KernelDriver {
     if (!s) return this.fw.errno('EINVAL');
     const finish = (rc: number): void => {
       if (this.dead) return;
-      if (isDeviceGone(rc)) {
+      // Only a device can be gone; a CPU driver's failure is the request's, and it is reported.
+      if (this.hardware && isDeviceGone(rc)) {
         // failDriver() completes this request (and every other in flight) with EAGAIN.
         this.kill(`a request failed with ${rc === errnoOf('ETIMEDOUT') ? 'ETIMEDOUT (no completion before its deadline)' : `errno ${rc}`}`);
         return;
