@@ -224,13 +224,15 @@ void Dispatcher::Deliver(Napi::Env env, Napi::Function fn, Shared* shared) {
 
 std::vector<OverdueJob> Dispatcher::Overdue() {
   std::vector<OverdueJob> out;
-  const uint64_t now = MonotonicNanos();
   bool spawn = false;
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
     if (shared_->stopping) return out;
+    // Read under the lock: a thread that took a job after an earlier reading would have a start
+    // later than `now`, and the unsigned difference would make a job just begun look overdue.
+    const uint64_t now = MonotonicNanos();
     for (Running& r : shared_->running_jobs) {
-      if (r.overdue || r.deadline_ns == 0 || now - r.start <= r.deadline_ns) continue;
+      if (r.overdue || r.deadline_ns == 0 || now < r.start || now - r.start <= r.deadline_ns) continue;
       r.overdue = true;
       ++shared_->wedged;
       if (r.cancelled) r.cancelled->store(true);
@@ -239,7 +241,7 @@ std::vector<OverdueJob> Dispatcher::Overdue() {
     // With every thread wedged and no replacement allowed, nothing will ever take the queue.
     if (shared_->threads == shared_->wedged && shared_->threads >= shared_->Cap()) {
       for (auto it = shared_->queue.begin(); it != shared_->queue.end();) {
-        if (it->deadline_ns != 0 && now - it->queued_at > it->deadline_ns) {
+        if (it->deadline_ns != 0 && now > it->queued_at && now - it->queued_at > it->deadline_ns) {
           out.push_back(OverdueJob{it->id, OverdueJob::kStarved});
           it = shared_->queue.erase(it);
         } else {
