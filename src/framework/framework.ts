@@ -68,7 +68,7 @@ export interface DriverImpl {
    * with its cipher, through the kernel's authenc().
    */
   probeSession?(arg: unknown, cri: CryptoIni): boolean;
-  /** kcrypto extension: limits and counters of a session. */
+  /** kcrypto extension: limits and counters of a session; asked once per session (the answer is kept). */
   describeSession?(arg: unknown, sid: bigint): SessionInfo;
   /**
    * kcrypto extension: a new session with a copy of the session's running hash state
@@ -127,6 +127,8 @@ interface Session {
   /** Set once the session has moved: requests for it come back with EAGAIN and this sid. */
   movedTo: bigint | null;
   options: SessionOptions;
+  /** What the driver says of the session: asked once, on first use (it does not change). */
+  info?: SessionInfo & { driver: string; driverId: number };
 }
 
 const LATENCY_WINDOW = 1024;
@@ -415,8 +417,8 @@ export class Framework {
   sessionInfo(sid: bigint): (SessionInfo & { driver: string; driverId: number }) | undefined {
     const s = this.sessions.get(sid);
     if (!s || s.movedTo !== null) return undefined;
-    const info = s.driver.impl!.describeSession?.(s.driver.arg, sid) ?? {};
-    return { ...info, driver: s.driver.name, driverId: s.driver.id };
+    // Read for every request of the API (its size limits), so built once.
+    return (s.info ??= { ...(s.driver.impl!.describeSession?.(s.driver.arg, sid) ?? {}), driver: s.driver.name, driverId: s.driver.id });
   }
 
   /** kcrypto extension: a session with a copy of `sid`'s running hash state, on the same driver. */
@@ -476,6 +478,8 @@ export class Framework {
     for (let d = crp.desc; d; d = d.next) d.key = null;
     crp.desc = null;
     crp.buf = new Uint8Array(0);
+    crp.obuf = null;
+    crp.mac = null;
     crp.callback = null;
     crp.opaque = undefined;
   }
