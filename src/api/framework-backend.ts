@@ -42,11 +42,12 @@ export class FrameworkSession {
   }
 
   /** Dispatches a request built by `fill`; resolves once it completes, rejects with its error. */
-  run(buf: Uint8Array | Uint8Array[], descs: Partial<CryptoDesc>[], mac: Uint8Array | null = null): Promise<CryptoOp> {
+  run(buf: Uint8Array | Uint8Array[], descs: Partial<CryptoDesc>[], mac: Uint8Array | null = null, obuf: Uint8Array | null = null): Promise<CryptoOp> {
     return new Promise((resolve, reject) => {
       const crp = new CryptoOp();
       crp.sid = this.sid;
       crp.buf = buf;
+      crp.obuf = obuf;
       crp.flags = Array.isArray(buf) ? C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM : C.CRYPTO_F_CBIMM;
       crp.mac = mac;
       let prev: CryptoDesc | null = null;
@@ -104,14 +105,18 @@ function live<B extends object>(s: FrameworkSession, b: B): B & { readonly drive
   }) as B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> };
 }
 
-/** A plain cipher: the buffer is one region, the IV explicit and kept out of the buffer. */
+/**
+ * A plain cipher: the buffer is one region, the IV explicit and kept out of the buffer. The
+ * caller's data is the input and a new buffer the separate output (CryptoOp.obuf), so the data
+ * is neither copied nor changed.
+ */
 export function cipherBackend(s: FrameworkSession, alg: CipherAlgorithm): CipherBackend {
   const [id] = idsOf(alg);
   const run = (encrypt: boolean, data: Uint8Array, iv: Uint8Array | null): Promise<Buffer> => {
-    const buf = Buffer.from(data);
-    const desc: Partial<CryptoDesc> = { alg: id!, skip: 0, len: buf.length, flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT };
+    const out = Buffer.allocUnsafe(data.length);
+    const desc: Partial<CryptoDesc> = { alg: id!, skip: 0, len: data.length, flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT };
     if (iv) Object.assign(desc, { iv, ivLength: iv.length });
-    return s.run(buf, [desc]).then(() => buf);
+    return s.run(data, [desc], null, out).then(() => out);
   };
   return live(s, {
     encrypt: (data: Uint8Array, iv: Uint8Array | null) => run(true, data, iv).then((ciphertext) => ({ ciphertext })),

@@ -18,11 +18,13 @@ async function withKey<B extends { close(): Promise<void> }, T>(open: (key: Uint
 
 /** `ivOf` turns the request's IV into the backend's (FreeBSD's 8-byte XTS IV into a tweak). */
 export function cipherTransform(b: CipherBackend, reopen: (key: Uint8Array) => CipherBackend, ivOf: (iv: Uint8Array) => Uint8Array = (iv) => iv): CipherTransform {
-  const run = (x: CipherBackend, encrypt: boolean, iv: Uint8Array, data: Uint8Array): Promise<Uint8Array> =>
-    encrypt ? x.encrypt(data, iv.length > 0 ? ivOf(iv) : null).then((r) => r.ciphertext) : x.decrypt(data, iv.length > 0 ? ivOf(iv) : null);
+  // The engine writes straight into the executor's output region (the request's buffer, in
+  // place, or its separate output buffer): no output buffer of its own, no copy back.
+  const run = (x: CipherBackend, encrypt: boolean, iv: Uint8Array, data: Uint8Array, into: Buffer | undefined): Promise<Uint8Array> =>
+    encrypt ? x.encrypt(data, iv.length > 0 ? ivOf(iv) : null, into).then((r) => r.ciphertext) : x.decrypt(data, iv.length > 0 ? ivOf(iv) : null, into);
   return {
     kind: 'cipher',
-    run: (encrypt, iv, data, key) => (key ? withKey(reopen, key, (x) => run(x, encrypt, iv, data)) : run(b, encrypt, iv, data)),
+    run: (encrypt, iv, data, key, into) => (key ? withKey(reopen, key, (x) => run(x, encrypt, iv, data, into)) : run(b, encrypt, iv, data, into)),
     close: () => b.close(),
   };
 }

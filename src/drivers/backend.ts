@@ -20,8 +20,13 @@ export interface CipherBackend extends BackendBase {
   readonly alignment?: number;
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;
-  encrypt(data: Uint8Array, iv: Uint8Array | null): Promise<{ ciphertext: Buffer }>;
-  decrypt(data: Uint8Array, iv: Uint8Array | null): Promise<Buffer>;
+  /**
+   * `into`, when given, receives the output (as long as `data`, and may be `data` itself: the
+   * engines take in-place requests) and is what the promise gives back; otherwise the output
+   * is a new buffer.
+   */
+  encrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer): Promise<{ ciphertext: Buffer }>;
+  decrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
 

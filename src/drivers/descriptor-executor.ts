@@ -80,7 +80,7 @@ function ivLengthOf(d: CryptoDesc, kind: CipherKind | AeadKind): number | null {
  * a fresh one, written at `inject` unless CRD_F_IV_PRESENT says the packet carries it. Null
  * when `inject` is out of range.
  */
-function resolveIv(buf: Buffer, d: CryptoDesc, ivLength: number, encrypt: boolean): Buffer | null {
+function resolveIv(buf: Buffer, d: CryptoDesc, ivLength: number, encrypt: boolean, out: Buffer = buf, written?: [number, number][]): Buffer | null {
   if (ivLength === 0) return Buffer.alloc(0);
   const fits = d.inject >= 0 && d.inject + ivLength <= buf.length;
   let iv: Buffer;
@@ -91,8 +91,9 @@ function resolveIv(buf: Buffer, d: CryptoDesc, ivLength: number, encrypt: boolea
   if (iv.length !== ivLength) return null;
   // Encrypting, the IV (explicit or made up) goes into the packet unless it is there already.
   if (encrypt && !(d.flags & C.CRD_F_IV_PRESENT)) {
-    if (!fits) return null;
-    iv.copy(buf, d.inject);
+    if (!fits || d.inject + ivLength > out.length) return null;
+    iv.copy(out, d.inject);
+    written?.push([d.inject, d.inject + ivLength]);
   }
   return iv;
 }
@@ -103,13 +104,50 @@ function inRange(buf: Buffer, d: CryptoDesc): boolean {
 
 interface Job {
   crp: CryptoOp;
+  /** Read by the descriptors. */
   buf: Buffer;
+  /** Written by a cipher descriptor: `buf`, or the separate output (CryptoOp.obuf). */
+  out: Buffer;
+  /** The regions of `out` written, [from, to), when it is not `buf`. */
+  written: [number, number][];
   session: DriverSession;
   descs: CryptoDesc[];
   /** The entry each descriptor uses. */
   entryOf: (SessionEntry | undefined)[];
   /** Descriptors already done with another (an AEAD's auth half, an ETA pair). */
   consumed: Set<number>;
+}
+
+/**
+ * Scratch buffers for the copies a device's requests work on, kept by power-of-two size: a
+ * fresh large buffer costs a page fault per page, which in an emulated guest is most of the
+ * price of the copy. Only a buffer whose request completed comes back (a request that failed
+ * may have a thread still inside the kernel with it).
+ */
+const scratchPool = new Map<number, Buffer[]>();
+const SCRATCH_MAX = 1 << 20;
+const SCRATCH_KEPT = 8;
+
+function scratchClass(n: number): number {
+  return n <= 4096 ? 4096 : 2 ** Math.ceil(Math.log2(n));
+}
+
+function borrowScratch(n: number): Buffer {
+  if (n > SCRATCH_MAX) return Buffer.allocUnsafeSlow(n);
+  const b = scratchPool.get(scratchClass(n))?.pop() ?? Buffer.allocUnsafeSlow(scratchClass(n));
+  return b.subarray(0, n);
+}
+
+function returnScratch(b: Buffer): void {
+  const whole = b.buffer.byteLength;
+  if (whole > SCRATCH_MAX || b.byteOffset !== 0 || whole !== scratchClass(whole)) return;
+  let list = scratchPool.get(whole);
+  if (!list) scratchPool.set(whole, (list = []));
+  if (list.length < SCRATCH_KEPT) list.push(Buffer.from(b.buffer, 0, whole));
+}
+
+function viewOf(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 /**
@@ -123,16 +161,30 @@ interface Job {
  */
 export function execute(crp: CryptoOp, session: DriverSession, commit?: () => boolean): Maybe<number> {
   const raw = crp.buf;
-  const buf = Array.isArray(raw) ? Buffer.concat(raw) : commit ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const obuf = crp.obuf;
   const descs: CryptoDesc[] = [];
   for (let d: CryptoDesc | null = crp.desc; d; d = d.next) descs.push(d);
+  if (obuf && (Array.isArray(raw) || descs.length !== 1 || kindOf(descs[0]!.alg)?.kind !== 'cipher' || obuf.length < raw.length)) return errno.EINVAL;
+  // `buf` is read, `out` written: the same buffer but with a separate output buffer. A device's
+  // request writes a scratch copy (see `commit`); an iovec is gathered into a copy anyway.
+  let buf: Buffer;
+  let out: Buffer;
+  let scratch: Buffer | null = null;
+  if (Array.isArray(raw)) buf = out = Buffer.concat(raw);
+  else if (obuf) {
+    buf = viewOf(raw);
+    out = commit ? (scratch = borrowScratch(obuf.length)) : viewOf(obuf);
+  } else if (commit) {
+    buf = out = scratch = borrowScratch(raw.length);
+    scratch.set(raw);
+  } else buf = out = viewOf(raw);
   const seen = new Map<number, number>();
   const entryOf = descs.map((d) => {
     const n = seen.get(d.alg) ?? 0;
     seen.set(d.alg, n + 1);
     return session.entries.filter((e) => e.alg === d.alg)[n] ?? session.entries.find((e) => e.alg === d.alg);
   });
-  const job: Job = { crp, buf, session, descs, entryOf, consumed: new Set() };
+  const job: Job = { crp, buf, out, written: [], session, descs, entryOf, consumed: new Set() };
   if (descs.length === 0 || entryOf.some((e) => e === undefined) || !descs.every((d) => inRange(buf, d))) return errno.EINVAL;
   const failed = (err: unknown): number => {
     failures.set(crp, err);
@@ -149,8 +201,10 @@ export function execute(crp: CryptoOp, session: DriverSession, commit?: () => bo
     if (rc !== 0) return rc;
     if (commit) {
       if (!commit()) return errno.ECANCELED;
-      if (!Array.isArray(raw)) raw.set(buf);
+      if (obuf) for (const [from, to] of job.written) obuf.set(out.subarray(from, to), from);
+      else if (!Array.isArray(raw)) raw.set(buf);
     }
+    if (scratch) returnScratch(scratch);
     // Scattered back only when something was written into the buffer (not for a hash into crp.mac).
     if (Array.isArray(raw) && (crp.mac === null || descs.some((d) => kindOf(d.alg)?.kind !== 'auth'))) {
       let off = 0;
@@ -215,11 +269,13 @@ function cipher(job: Job, d: CryptoDesc, kind: CipherKind, t: Extract<Transform,
   const ivLength = ivLengthOf(d, kind);
   if (ivLength === null) return errno.EINVAL;
   const encrypt = (d.flags & C.CRD_F_ENCRYPT) !== 0;
-  const iv = resolveIv(job.buf, d, ivLength, encrypt);
+  const iv = resolveIv(job.buf, d, ivLength, encrypt, job.out, job.written);
   if (!iv) return errno.EINVAL;
   const region = job.buf.subarray(d.skip, d.skip + d.len);
-  return then(t.run(encrypt, iv, region, explicitKey(d)), (out) => {
-    if (out !== region) region.set(out.subarray(0, region.length));
+  const target = job.out === job.buf ? region : job.out.subarray(d.skip, d.skip + d.len);
+  job.written.push([d.skip, d.skip + d.len]);
+  return then(t.run(encrypt, iv, region, explicitKey(d), target), (out) => {
+    if (out !== target) target.set(out.subarray(0, target.length));
     return 0;
   });
 }

@@ -15,8 +15,8 @@ function errnoOf(name: string): number {
 
 /** A plain cipher: output as long as the input; XTS reports the engine's unsplittable limit. */
 export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): CipherBackend {
-  const run = <T>(op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null, wrap: (out: Buffer) => T): Promise<T> => {
-    const out = Buffer.allocUnsafe(data.length);
+  const run = <T>(op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null, into: Buffer | undefined, wrap: (out: Buffer) => T): Promise<T> => {
+    const out = into ?? Buffer.allocUnsafe(data.length);
     return ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0, -1, (n) => wrap(n === out.length ? out : out.subarray(0, n)));
   };
   const limit = ks.native.maxRequest();
@@ -24,8 +24,8 @@ export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): Cipher
     driver: ks.driver,
     ...(alg.mode === 'xts' && limit > 0 ? { maxRequestBytes: limit } : {}),
     stats: () => ks.stats(),
-    encrypt: (data, iv) => run(Op.Encrypt, data, iv, (ciphertext) => ({ ciphertext })),
-    decrypt: (data, iv) => run(Op.Decrypt, data, iv, (plaintext) => plaintext),
+    encrypt: (data, iv, into) => run(Op.Encrypt, data, iv, into, (ciphertext) => ({ ciphertext })),
+    decrypt: (data, iv, into) => run(Op.Decrypt, data, iv, into, (plaintext) => plaintext),
     close: () => ks.close(),
   };
 }

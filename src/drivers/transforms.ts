@@ -13,10 +13,14 @@ export function then<T, U>(x: Maybe<T>, next: (v: T) => Maybe<U>): Maybe<U> {
   return x instanceof Promise ? x.then(next) : next(x);
 }
 
-/** A cipher. `key` is a per-request key (CRD_F_KEY_EXPLICIT), else the session's is used. */
+/**
+ * A cipher. `key` is a per-request key (CRD_F_KEY_EXPLICIT), else the session's is used.
+ * `into`, as long as `data` (and possibly `data` itself), is where the output is wanted; a
+ * transform that can write there returns it, one that cannot returns its own buffer.
+ */
 export interface CipherTransform {
   kind: 'cipher';
-  run(encrypt: boolean, iv: Uint8Array, data: Uint8Array, key: Uint8Array | null): Maybe<Uint8Array>;
+  run(encrypt: boolean, iv: Uint8Array, data: Uint8Array, key: Uint8Array | null, into?: Buffer): Maybe<Uint8Array>;
   close(): Maybe<void>;
 }
 

@@ -185,7 +185,7 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
       s.sent[index]!++;
       s.inFlight[index]!++;
       const sub = new CryptoOp();
-      Object.assign(sub, { sid: alt.sid, buf: crp.buf, flags: crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM), desc: crp.desc, mac: crp.mac });
+      Object.assign(sub, { sid: alt.sid, buf: crp.buf, flags: crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM), desc: crp.desc, mac: crp.mac, obuf: crp.obuf });
       sub.callback = (r) => {
         if (r.etype === EAGAIN) {
           // That driver went away; its session moved: follow it.

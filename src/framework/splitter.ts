@@ -117,6 +117,8 @@ export function registerSplitter(fw: Framework, name = 'split0'): number {
         const sub = fw.getReq(0);
         sub.sid = part.sid;
         sub.buf = crp.buf;
+        // One cipher descriptor alone may have a separate output (a chain of one part).
+        sub.obuf = crp.obuf;
         sub.flags = crp.flags & CRYPTO_F_IOV;
         sub.mac = crp.mac;
         descs.forEach((d, j) => (d.next = descs[j + 1] ?? null));

@@ -69,6 +69,13 @@ export class CryptoOp {
   callback: ((crp: CryptoOp) => void) | null = null;
   /** Where a MAC goes when no descriptor injects it into the buffer. */
   mac: Uint8Array | null = null;
+  /**
+   * kcrypto extension, after FreeBSD 13's separate output buffer: for a request of one cipher
+   * descriptor over a contiguous `buf`, the output goes to the same region of `obuf` (and a
+   * made-up IV to its `inject`), and `buf` is only read. Saves the consumer copying its input
+   * into a buffer to be transformed in place. Null: in place, as crypto(9) has it.
+   */
+  obuf: Uint8Array | null = null;
 }
 
 /** A big-number parameter of a keying operation (struct crparam): little-endian bytes. */
