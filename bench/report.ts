@@ -320,25 +320,28 @@ export function renderReport(r: Results): string {
     const rt = r.routing;
     md.push('## Measured routing: AES-128-CBC, 64 B and 64 KiB mixed 3:1, 16 in flight');
     md.push('');
+    md.push(`Every session warmed up, then the four take turns for ${rt.rounds} rounds; MB/s and requests/s are the median round.`);
+    md.push('');
     const best = Math.max(0, ...rt.rows.filter((x) => x.driver !== 'fastest' && !x.label.startsWith('routed')).map((x) => x.mbps ?? 0));
     md.push(
       table(
-        ['session', 'driver', 'MB/s', 'requests/s', 'vs best single driver', 'requests sent to'],
+        ['session', 'driver', 'MB/s', 'requests/s', 'vs best single driver', 'rounds, MB/s', 'requests sent to'],
         rt.rows.map((x) => [
           esc(x.label),
           esc(x.driver),
           x.mbps !== undefined ? num(x.mbps) : esc(x.reason ?? '–'),
           x.requestsPerSecond !== undefined ? num(x.requestsPerSecond) : '–',
           x.mbps !== undefined && best > 0 ? pct(x.mbps / best) : '–',
+          x.rounds ? x.rounds.map(num).join(', ') : '–',
           x.sent ? esc(Object.entries(x.sent).filter(([, n]) => n > 0).map(([d, n]) => `${d}: ${n}`).join(', ')) : '',
         ]),
       ),
     );
     md.push('');
     if (rt.routes.length > 0) {
-      md.push('Route table of the routed session (measured cost per request, 4 in flight):');
+      md.push(`Route table of the routed session (the cheapest driver per size when idle, and its measured cost per request with ${rt.depth} in flight):`);
       md.push('');
-      md.push(table(['size', 'routed to', 'cost µs'], rt.routes.map((x) => [sizeLabel(x.size), esc(x.driver), num(x.costUs)])));
+      md.push(table(['size', 'routed to', 'time µs', 'CPU µs'], rt.routes.map((x) => [sizeLabel(x.size), esc(x.driver), num(x.timeUs), num(x.cpuUs)])));
       md.push('');
     }
   }

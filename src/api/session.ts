@@ -124,7 +124,10 @@ export class CipherSession extends BaseSession<CipherBackend> {
     return { data: d, iv: v };
   }
 
-  /** Encrypts `data` (a whole number of blocks for CBC/ECB). */
+  /**
+   * Encrypts `data` (a whole number of blocks for CBC/ECB) into a new buffer. `data` is read
+   * in place, not copied: leave it unchanged until the promise settles.
+   */
   encrypt(data: Bytes, options?: CipherRequestOptions): Promise<CipherOutput> {
     return guarded(() => {
       const { data: d, iv } = this.check(data, options);
@@ -132,7 +135,7 @@ export class CipherSession extends BaseSession<CipherBackend> {
     });
   }
 
-  /** Decrypts `data`. */
+  /** Decrypts `data` into a new buffer; as with encrypt(), leave `data` unchanged until then. */
   decrypt(data: Bytes, options?: CipherRequestOptions): Promise<Buffer> {
     return guarded(() => {
       const { data: d, iv } = this.check(data, options);

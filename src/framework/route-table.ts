@@ -1,6 +1,9 @@
 /**
  * The measured cost of each driver per algorithm and request size: what routed sessions
  * (router.ts) choose by. Measured on first use, kept on disk per kernel release, refreshable.
+ * Two figures per size, both with ROUTE_DEPTH requests in flight: the time per request (what
+ * the driver's server gets through) and the CPU time per request (what it takes from this
+ * machine's cores, which every CPU driver shares and a device's requests use a little of).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,12 +12,24 @@ import * as path from 'node:path';
 /** Request sizes measured; a request is costed at the nearest one (log scale). */
 export const ROUTE_SIZES: readonly number[] = [64, 512, 4096, 16384, 65536];
 
+/** Requests in flight while measuring. */
+export const ROUTE_DEPTH = 8;
+
 /** Entries older than this are measured again. */
 const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
+/** What one driver costs per request at each of ROUTE_SIZES, in nanoseconds. */
+export interface RouteCost {
+  /** Elapsed time per request with ROUTE_DEPTH in flight. */
+  time: number[];
+  /** CPU time of this process per request (user + system, every thread). */
+  cpu: number[];
+}
+
 interface Entry {
-  /** Nanoseconds per request, by size, with several requests in flight. */
-  cost: Record<string, number>;
+  /** Nanoseconds per request, by size. */
+  time: Record<string, number>;
+  cpu: Record<string, number>;
   measuredAt: number;
 }
 
@@ -50,7 +65,8 @@ export class RouteTable {
     this.loaded = true;
     try {
       const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, Entry>;
-      for (const [k, v] of Object.entries(data)) if (v && typeof v.measuredAt === 'number' && v.cost) this.entries.set(k, v);
+      // An entry of an older format (no CPU figures) is left out, so measured again.
+      for (const [k, v] of Object.entries(data)) if (v && typeof v.measuredAt === 'number' && v.time && v.cpu) this.entries.set(k, v);
     } catch {
       // No table yet, or an unreadable one: measure again.
     }
@@ -67,18 +83,21 @@ export class RouteTable {
     }
   }
 
-  /** Cost in ns per request of `driver` for `algorithm` at each size, or undefined when unmeasured or stale. */
-  get(driver: string, algorithm: string): number[] | undefined {
+  /** What `driver` costs for `algorithm` at each size, or undefined when unmeasured or stale. */
+  get(driver: string, algorithm: string): RouteCost | undefined {
     this.load();
     const e = this.entries.get(RouteTable.key(driver, algorithm));
     if (!e || Date.now() - e.measuredAt > MAX_AGE_MS) return undefined;
-    const costs = ROUTE_SIZES.map((s) => e.cost[String(s)]);
-    return costs.every((c): c is number => typeof c === 'number' && c > 0) ? costs : undefined;
+    const time = ROUTE_SIZES.map((s) => e.time[String(s)]);
+    const cpu = ROUTE_SIZES.map((s) => e.cpu[String(s)]);
+    const valid = (xs: (number | undefined)[]): xs is number[] => xs.every((c) => typeof c === 'number' && c >= 0);
+    return valid(time) && valid(cpu) ? { time, cpu } : undefined;
   }
 
-  set(driver: string, algorithm: string, costs: readonly number[]): void {
+  set(driver: string, algorithm: string, cost: RouteCost): void {
     this.load();
-    this.entries.set(RouteTable.key(driver, algorithm), { cost: Object.fromEntries(ROUTE_SIZES.map((s, i) => [String(s), costs[i]!])), measuredAt: Date.now() });
+    const bySize = (xs: readonly number[]): Record<string, number> => Object.fromEntries(ROUTE_SIZES.map((s, i) => [String(s), xs[i]!]));
+    this.entries.set(RouteTable.key(driver, algorithm), { time: bySize(cost.time), cpu: bySize(cost.cpu), measuredAt: Date.now() });
     this.save();
   }
 
@@ -89,12 +108,12 @@ export class RouteTable {
     this.save();
   }
 
-  /** The whole table: driver and algorithm → ns per request by size. */
-  snapshot(): { kernel: string; driver: string; algorithm: string; cost: Record<string, number>; measuredAt: string }[] {
+  /** The whole table: driver and algorithm → ns per request by size (elapsed and CPU). */
+  snapshot(): { kernel: string; driver: string; algorithm: string; time: Record<string, number>; cpu: Record<string, number>; measuredAt: string }[] {
     this.load();
     return [...this.entries].map(([k, v]) => {
       const [kernel, driver, algorithm] = k.split('|') as [string, string, string];
-      return { kernel, driver, algorithm, cost: v.cost, measuredAt: new Date(v.measuredAt).toISOString() };
+      return { kernel, driver, algorithm, time: v.time, cpu: v.cpu, measuredAt: new Date(v.measuredAt).toISOString() };
     });
   }
 }

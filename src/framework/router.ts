@@ -1,20 +1,24 @@
 /**
  * Routed sessions (`route: 'fastest'`): the chain is opened on every driver the crid allows
- * that takes it, and each request goes to the driver measured fastest for its size — small
- * requests to a CPU driver, large ones to a device, for instance — unless the requests that
- * driver already holds make another one faster (see pick()). The costs come from the route
- * table (route-table.ts), measured on first use with several requests in flight. Drivers that
- * are not hardware all compute on this machine's cores (cryptosoft on the calling thread, a
- * CPU kernel driver inline or on the addon's threads), so they count as one server with one
- * queue; each hardware driver is a server of its own. Hash streams
- * stay on one driver (the fastest for large requests): a running state cannot move.
+ * that takes it, and each request goes to the driver that serves its size at the least cost —
+ * small requests to a CPU driver, large ones to a device, for instance. The costs come from the
+ * route table (route-table.ts), measured on first use with ROUTE_DEPTH requests in flight: per
+ * request, the time its driver takes and the CPU time it takes from this machine. A request's
+ * cost on a driver is the larger of the two (a CPU driver spends its time on the cores every
+ * other CPU driver shares; a device spends little CPU, so it is what the device itself gets
+ * through), plus the wait once the driver's server holds more than ROUTE_DEPTH (see pick()).
+ * Weighing CPU time is what lets the device take the large requests of a mixed load even where
+ * a CPU driver alone is as quick for them: what the device takes, the cores are free for the
+ * rest. Drivers that are not hardware count as one server; each hardware driver is a server of
+ * its own. Hash streams stay on one driver (the cheapest for large requests): a running state
+ * cannot move.
  */
 import { randomBytes } from 'node:crypto';
 
 import { kindOf } from './algorithms.js';
 import * as C from './constants.js';
 import type { Framework, SessionOptions } from './framework.js';
-import { RouteTable, ROUTE_SIZES, sizeBucket } from './route-table.js';
+import { RouteTable, ROUTE_DEPTH, ROUTE_SIZES, sizeBucket, type RouteCost } from './route-table.js';
 import { CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
 
 interface Alternative {
@@ -22,14 +26,14 @@ interface Alternative {
   name: string;
   sid: bigint;
   /** ns per request at each ROUTE_SIZES entry. */
-  cost: number[];
+  cost: RouteCost;
   /** The server it computes on: a hardware driver's own id, or -1 for the CPU every other shares. */
   server: number;
 }
 
 interface Routed {
   alts: Alternative[];
-  /** Alternative index per size bucket: the fastest one, idle. */
+  /** Alternative index per size bucket: the cheapest one, idle. */
   choice: number[];
   /** Requests sent to each alternative (for tests and stats). */
   sent: number[];
@@ -46,20 +50,25 @@ function queueOf(s: Routed, i: number): number {
 }
 
 /**
- * The alternative for a request of size bucket `b`: the one whose measured cost, times the
- * requests its server already holds plus this one, is least — the fastest driver while it keeps
- * up, and the next when its queue makes it slower (the CPU and a device then work at once). A
- * synchronous driver never holds a request when asked, which is why the queue is the server's:
- * cryptosoft is as busy as the CPU kernel driver beside it.
+ * What a request of size bucket `b` costs on alternative `i` when its server holds `queued`:
+ * the larger of its time and its CPU time per request as measured, and, past the depth it was
+ * measured at, one request's time for each request ahead of it. A synchronous driver never
+ * holds a request when asked, which is why the queue is the server's: cryptosoft is as busy as
+ * the CPU kernel driver beside it.
  */
+function costOf(a: Alternative, b: number, queued: number): number {
+  const time = a.cost.time[b]!;
+  return Math.max(time, a.cost.cpu[b]!) + Math.max(0, queued + 1 - ROUTE_DEPTH) * time;
+}
+
 function pick(s: Routed, b: number): number {
   let best = s.choice[b]!;
-  let bestScore = s.alts[best]!.cost[b]! * (queueOf(s, best) + 1);
+  let bestCost = costOf(s.alts[best]!, b, queueOf(s, best));
   for (let i = 0; i < s.alts.length; i++) {
-    const score = s.alts[i]!.cost[b]! * (queueOf(s, i) + 1);
-    if (score < bestScore) {
+    const c = costOf(s.alts[i]!, b, queueOf(s, i));
+    if (c < bestCost) {
       best = i;
-      bestScore = score;
+      bestCost = c;
     }
   }
   return best;
@@ -103,9 +112,14 @@ function sampleRequest(cri: CryptoIni, size: number): CryptoOp {
   return crp;
 }
 
-/** Measures one alternative: ns per request at each size, `depth` requests in flight. */
-async function measure(fw: Framework, sid: bigint, cri: CryptoIni, depth = 4, perSize = 24): Promise<number[]> {
-  const costs: number[] = [];
+/**
+ * Measures one alternative at each size with ROUTE_DEPTH requests in flight: a warm-up (the
+ * first requests of a size run cold code, and in an emulated guest the compiler itself is slow),
+ * then at least `minRequests` requests and `minMs` of them. Time and CPU per request.
+ */
+async function measure(fw: Framework, sid: bigint, cri: CryptoIni, minRequests = 24, minMs = 100): Promise<RouteCost> {
+  const time: number[] = [];
+  const cpu: number[] = [];
   for (const size of ROUTE_SIZES) {
     const one = (): Promise<number> =>
       new Promise((resolve) => {
@@ -115,25 +129,35 @@ async function measure(fw: Framework, sid: bigint, cri: CryptoIni, depth = 4, pe
         fw.dispatch(crp);
       });
     if ((await one()) !== 0) {
-      costs.push(Number.POSITIVE_INFINITY);
+      time.push(Number.POSITIVE_INFINITY);
+      cpu.push(Number.POSITIVE_INFINITY);
       continue;
     }
-    const t0 = process.hrtime.bigint();
-    let sent = 0;
-    const lane = async (): Promise<void> => {
-      while (sent < perSize) {
-        sent++;
-        await one();
-      }
+    const run = async (requests: number, ms: number): Promise<{ n: number; ns: number; cpuNs: number }> => {
+      const t0 = process.hrtime.bigint();
+      const until = t0 + BigInt(ms * 1e6);
+      const c0 = process.cpuUsage();
+      let n = 0;
+      const lane = async (): Promise<void> => {
+        while (n < requests || process.hrtime.bigint() < until) {
+          n++;
+          await one();
+        }
+      };
+      await Promise.all(Array.from({ length: ROUTE_DEPTH }, lane));
+      const c = process.cpuUsage(c0);
+      return { n, ns: Number(process.hrtime.bigint() - t0), cpuNs: (c.user + c.system) * 1000 };
     };
-    await Promise.all(Array.from({ length: depth }, lane));
-    costs.push(Number(process.hrtime.bigint() - t0) / perSize);
+    await run(ROUTE_DEPTH, minMs / 4);
+    const r = await run(minRequests, minMs);
+    time.push(r.ns / r.n);
+    cpu.push(r.cpuNs / r.n);
   }
-  return costs;
+  return { time, cpu };
 }
 
 /** Registers the router on `fw` with its route table; returns its driver id. */
-export function registerRouter(fw: Framework, table: RouteTable = new RouteTable(), name = 'route0'): { id: number; table: RouteTable; routes(sid: bigint): { driver: string; cost: number[] }[] | undefined; sent(sid: bigint): Record<string, number> | undefined } {
+export function registerRouter(fw: Framework, table: RouteTable = new RouteTable(), name = 'route0'): { id: number; table: RouteTable; routes(sid: bigint): { driver: string; cost: RouteCost }[] | undefined; sent(sid: bigint): Record<string, number> | undefined } {
   const id = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, name);
   const sessions = new Map<number, Routed>();
   let nextLid = 0;
@@ -161,7 +185,7 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
         alts.push({ driver, name, sid, cost, server: (fw.driverFlags(driver) ?? 0) & C.CRYPTOCAP_F_HARDWARE ? driver : -1 });
       }
       if (alts.length === 0) throw fw.error('EOPNOTSUPP', 'no driver takes this session');
-      const choice = ROUTE_SIZES.map((_, b) => alts.reduce((best, a, i) => (a.cost[b]! < alts[best]!.cost[b]! ? i : best), 0));
+      const choice = ROUTE_SIZES.map((_, b) => alts.reduce((best, a, i) => (costOf(a, b, 0) < costOf(alts[best]!, b, 0) ? i : best), 0));
       const lid = nextLid++;
       sessions.set(lid, { alts, choice, sent: alts.map(() => 0), inFlight: alts.map(() => 0) });
       return lid;
