@@ -112,48 +112,54 @@ function sampleRequest(cri: CryptoIni, size: number): CryptoOp {
   return crp;
 }
 
-/**
- * Measures one alternative at each size with ROUTE_DEPTH requests in flight: a warm-up (the
- * first requests of a size run cold code, and in an emulated guest the compiler itself is slow),
- * then at least `minRequests` requests and `minMs` of them. Time and CPU per request.
- */
-async function measure(fw: Framework, sid: bigint, cri: CryptoIni, minRequests = 24, minMs = 100): Promise<RouteCost> {
-  const time: number[] = [];
-  const cpu: number[] = [];
-  for (const size of ROUTE_SIZES) {
-    const one = (): Promise<number> =>
-      new Promise((resolve) => {
+/** One timed run: `depth` requests in flight until `requests` are done and `ms` have passed. */
+async function timedRun(fw: Framework, sid: bigint, cri: CryptoIni, size: number, requests: number, ms: number): Promise<{ time: number; cpu: number }> {
+  const t0 = process.hrtime.bigint();
+  const until = t0 + BigInt(Math.round(ms * 1e6));
+  const c0 = process.cpuUsage();
+  let n = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (!failed && (n < requests || process.hrtime.bigint() < until)) {
+      n++;
+      const etype = await new Promise<number>((resolve) => {
         const crp = sampleRequest(cri, size);
         crp.sid = sid;
         crp.callback = (r) => resolve(r.etype);
         fw.dispatch(crp);
       });
-    if ((await one()) !== 0) {
-      time.push(Number.POSITIVE_INFINITY);
-      cpu.push(Number.POSITIVE_INFINITY);
-      continue;
+      if (etype !== 0) failed = true;
     }
-    const run = async (requests: number, ms: number): Promise<{ n: number; ns: number; cpuNs: number }> => {
-      const t0 = process.hrtime.bigint();
-      const until = t0 + BigInt(ms * 1e6);
-      const c0 = process.cpuUsage();
-      let n = 0;
-      const lane = async (): Promise<void> => {
-        while (n < requests || process.hrtime.bigint() < until) {
-          n++;
-          await one();
-        }
-      };
-      await Promise.all(Array.from({ length: ROUTE_DEPTH }, lane));
-      const c = process.cpuUsage(c0);
-      return { n, ns: Number(process.hrtime.bigint() - t0), cpuNs: (c.user + c.system) * 1000 };
-    };
-    await run(ROUTE_DEPTH, minMs / 4);
-    const r = await run(minRequests, minMs);
-    time.push(r.ns / r.n);
-    cpu.push(r.cpuNs / r.n);
+  };
+  await Promise.all(Array.from({ length: ROUTE_DEPTH }, lane));
+  if (failed) return { time: Number.POSITIVE_INFINITY, cpu: Number.POSITIVE_INFINITY };
+  const c = process.cpuUsage(c0);
+  return { time: Number(process.hrtime.bigint() - t0) / n, cpu: ((c.user + c.system) * 1000) / n };
+}
+
+/**
+ * Measures the alternatives at each size with ROUTE_DEPTH requests in flight: a warm-up (the
+ * first requests of a size run cold code, and in an emulated guest the compiler itself is
+ * slow), then ROUNDS short runs of each in turn, keeping each figure's least. Other work on the
+ * machine only ever adds to a run, so the least is the nearest to the driver's own cost, and
+ * taking turns spreads what the machine does meanwhile over every driver alike.
+ */
+async function measure(fw: Framework, subjects: { sid: bigint; cost: RouteCost }[], cri: CryptoIni, rounds = 3, minRequests = 16, minMs = 40): Promise<void> {
+  for (const [b, size] of ROUTE_SIZES.entries()) {
+    for (const x of subjects) {
+      const warm = await timedRun(fw, x.sid, cri, size, ROUTE_DEPTH, minMs / 2);
+      x.cost.time[b] = warm.time;
+      x.cost.cpu[b] = warm.cpu;
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const x of subjects) {
+        if (!Number.isFinite(x.cost.time[b]!)) continue;
+        const m = await timedRun(fw, x.sid, cri, size, minRequests, minMs);
+        x.cost.time[b] = r === 0 ? m.time : Math.min(x.cost.time[b]!, m.time);
+        x.cost.cpu[b] = r === 0 ? m.cpu : Math.min(x.cost.cpu[b]!, m.cpu);
+      }
+    }
   }
-  return { time, cpu };
 }
 
 /** Registers the router on `fw` with its route table; returns its driver id. */
@@ -169,6 +175,7 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
       const { route: _route, ...sub } = options;
       const alts: Alternative[] = [];
       const key = algorithmKey(cri);
+      const unmeasured: Alternative[] = [];
       for (const driver of fw.candidates(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE)) {
         let sid: bigint;
         try {
@@ -177,14 +184,16 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
           continue;
         }
         const name = fw.driverName(driver)!;
-        let cost = table.get(name, key);
-        if (!cost) {
-          cost = await measure(fw, sid, cri);
-          table.set(name, key, cost);
-        }
-        alts.push({ driver, name, sid, cost, server: (fw.driverFlags(driver) ?? 0) & C.CRYPTOCAP_F_HARDWARE ? driver : -1 });
+        const cached = table.get(name, key);
+        const alt = { driver, name, sid, cost: cached ?? { time: [], cpu: [] }, server: (fw.driverFlags(driver) ?? 0) & C.CRYPTOCAP_F_HARDWARE ? driver : -1 };
+        alts.push(alt);
+        if (!cached) unmeasured.push(alt);
       }
       if (alts.length === 0) throw fw.error('EOPNOTSUPP', 'no driver takes this session');
+      if (unmeasured.length > 0) {
+        await measure(fw, unmeasured, cri);
+        for (const a of unmeasured) table.set(a.name, key, a.cost);
+      }
       const choice = ROUTE_SIZES.map((_, b) => alts.reduce((best, a, i) => (costOf(a, b, 0) < costOf(alts[best]!, b, 0) ? i : best), 0));
       const lid = nextLid++;
       sessions.set(lid, { alts, choice, sent: alts.map(() => 0), inFlight: alts.map(() => 0) });
