@@ -5,7 +5,7 @@
  * or software as the kernel says. Requests run on the addon's device threads: an ioctl to a
  * device may sleep, and the JavaScript thread must never wait on one.
  */
-import { catalogOf } from '../algorithms/crypto-ids.js';
+import { catalogOf, idsOf } from '../algorithms/crypto-ids.js';
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { kindOf } from '../framework/algorithms.js';
 import * as C from '../framework/constants.js';
@@ -17,7 +17,8 @@ import { KernelSession, type KernelSessionStats } from '../kernel/engine.js';
 import { ccmKernelIv } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform } from './backend-transforms.js';
 import type { SessionEntry } from './descriptor-executor.js';
-import { aeadBackendOf, cipherBackendOf, hashBackendOf } from './kernel-backends.js';
+import type { HashBackend } from './backend.js';
+import { aeadBackendOf, cipherBackendOf, hashBackendOf, type NoHashState } from './kernel-backends.js';
 import { chainOf, KernelDriver, keyOf } from './kernel-driver.js';
 import { xtsTweak, type Transform } from './transforms.js';
 
@@ -165,6 +166,36 @@ class DevCryptoDriver extends KernelDriver {
     return new KernelSession(s.native, this.name, false, execution ?? 'auto', { waitSyscall: () => 'ioctl', ...(this.spec.hardware && this.spec.kernelDriver ? { kernelDriver: this.spec.kernelDriver } : {}) });
   }
 
+  /**
+   * Why this ABI's hash sessions keep no state between requests: FreeBSD's and NetBSD's
+   * CIOCCRYPT digests one whole message (no update flag, no state copy); only cryptodev-linux
+   * has COP_FLAG_UPDATE and CIOCCPHASH.
+   */
+  private get noHashState(): NoHashState {
+    return this.spec.abi === 'cryptodev-linux' ? undefined : `${this.spec.abi}'s /dev/crypto hashes whole messages only`;
+  }
+
+  /**
+   * A hash or MAC session with key `key`, and the largest message one digest may carry (0: no
+   * limit). Without hash state a digest is one request, so the ABI's request limit is the
+   * message's.
+   */
+  private hashSession(alg: HashAlgorithm | MacAlgorithm, key: Uint8Array, tagLength: number, execution: SessionOptions['execution']): { backend: HashBackend; maxRequest: number } {
+    const stateless = this.noHashState;
+    const open = (id: number, k: Uint8Array): KernelSession => {
+      const o = sessionOptions(this.spec, id, k, tagLength);
+      if (!o) throw this.fw.error('EINVAL', `${this.name}: algorithm ${id} with a ${k.length}-byte key`, this.name);
+      return this.kernelSession(o, execution);
+    };
+    const limitOf = (ks: KernelSession, extra: number): number => {
+      const limit = stateless === undefined ? 0 : ks.native.maxRequest();
+      return limit > 0 ? Math.max(limit - extra, 0) : 0;
+    };
+    const [id] = idsOf(alg);
+    const ks = open(id!, key);
+    return { backend: hashBackendOf(ks, alg.digestLength, stateless), maxRequest: limitOf(ks, 0) };
+  }
+
   private open(c: CryptoIni, inis: CryptoIni[], execution: SessionOptions['execution']): { transform: Transform | null; stats?: () => KernelSessionStats; maxRequest: number } {
     const kind = kindOf(c.alg);
     if (kind?.kind === 'aead-auth') return { transform: null, maxRequest: 0 };
@@ -191,9 +222,9 @@ class DevCryptoDriver extends KernelDriver {
       return { transform: aeadTransform(b, openB), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
     }
     const alg = cat as HashAlgorithm | MacAlgorithm;
-    const openB = (k: Uint8Array): ReturnType<typeof hashBackendOf> => hashBackendOf(this.kernelSession(opts(k), execution), alg.digestLength);
-    const b = openB(key);
-    return { transform: authTransform(b, alg.digestLength, kind?.kind === 'auth' && kind.keyed ? openB : null), stats: () => b.stats!(), maxRequest: 0 };
+    const openB = (k: Uint8Array): HashBackend => this.hashSession(alg, k, tagLength, execution).backend;
+    const { backend: b, maxRequest } = this.hashSession(alg, key, tagLength, execution);
+    return { transform: authTransform(b, alg.digestLength, kind?.kind === 'auth' && kind.keyed ? openB : null), stats: () => b.stats!(), maxRequest };
   }
 
   newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): number {

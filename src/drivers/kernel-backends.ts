@@ -6,7 +6,7 @@
 import type { CipherAlgorithm } from '../algorithms/catalog.js';
 import { loadAddon } from '../kernel/addon.js';
 import { Op, type KernelSession, type KernelSessionStats } from '../kernel/engine.js';
-import { fromNativeThrow, systemError } from '../kernel/status.js';
+import { fromNativeThrow, invalid, systemError } from '../kernel/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
 
 function errnoOf(name: string): number {
@@ -63,6 +63,17 @@ export function aeadBackendOf(ks: KernelSession, alg: { name: string }, tagLengt
 }
 
 /**
+ * Why an interface keeps no hash state between requests (the BSDs' /dev/crypto hash whole
+ * messages only: no update flag, no state copy): update(), final() and copy() then reject with
+ * ENOTSUP, saying so. Undefined where there is a state.
+ */
+export type NoHashState = string | undefined;
+
+function noState(driver: string, why: string): Promise<never> {
+  return Promise.reject(invalid('ENOTSUP', `${driver}: no incremental hashing: ${why}`, driver));
+}
+
+/**
  * A hash/MAC backend: one-shot digests use the engine's pooled contexts; the incremental state is
  * a kernel context of its own (a "stream": an AF_ALG op socket copied with accept(), a
  * cryptodev-linux session copied with CIOCCPHASH), opened on first update.
@@ -76,6 +87,7 @@ class KernelHash implements HashBackend {
     private readonly digestLength: number,
     private readonly shared: { refs: number },
     stream = -1,
+    private readonly stateless: NoHashState = undefined,
   ) {
     this.stream = stream;
   }
@@ -112,12 +124,14 @@ class KernelHash implements HashBackend {
   }
 
   update(data: Uint8Array | Uint8Array[]): Promise<void> {
+    if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
     return this.serial(async () => {
       await this.ks.request(Op.HashUpdate, data, null, null, 0, this.ensureStream());
     });
   }
 
   final(): Promise<Buffer> {
+    if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
     return this.serial(async () => {
       const out = Buffer.allocUnsafe(this.digestLength);
       const n = await this.ks.request(Op.HashFinal, null, out, null, 0, this.ensureStream());
@@ -126,6 +140,7 @@ class KernelHash implements HashBackend {
   }
 
   copy(): Promise<HashBackend> {
+    if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
     return this.serial(async () => {
       let handle = -1;
       if (this.stream >= 0) {
@@ -149,10 +164,11 @@ class KernelHash implements HashBackend {
   }
 }
 
-/** A hash or MAC over a kernel engine session. */
-export function hashBackendOf(ks: KernelSession, digestLength: number): HashBackend {
-  return new KernelHash(ks, digestLength, { refs: 1 });
+/** A hash or MAC over a kernel engine session; `stateless` says why it has no incremental state. */
+export function hashBackendOf(ks: KernelSession, digestLength: number, stateless: NoHashState = undefined): HashBackend {
+  return new KernelHash(ks, digestLength, { refs: 1 }, -1, stateless);
 }
+
 
 /** A random bit generator over a kernel engine session. */
 export function rngBackendOf(ks: KernelSession): RngBackend {

@@ -116,6 +116,16 @@ export function devCryptoAbiOf(c: DriverCase): string | undefined {
   return /^devcrypto:([^:]+)/.exec(c.label)?.[1];
 }
 
+/**
+ * Why a case's hash sessions have no incremental state (update/final/copy), or undefined when
+ * they have one: the BSDs' /dev/crypto digests whole messages only (no update flag in
+ * crypt_op, no state copy), so kcrypto refuses those calls there with ENOTSUP.
+ */
+export function noHashState(c: DriverCase): string | undefined {
+  const abi = devCryptoAbiOf(c);
+  return abi === 'freebsd' || abi === 'netbsd' ? `${abi}'s /dev/crypto hashes whole messages only: no state to update or copy` : undefined;
+}
+
 /** Opens a session of `f` on a case's driver with this spec (and execution policy, for kernel drivers). */
 export function openOn(c: DriverCase, spec: SessionSpec, execution?: Execution): Promise<Session> {
   return openSession(spec, c.kernel && execution !== undefined ? { driver: c.driver, execution } : { driver: c.driver });
