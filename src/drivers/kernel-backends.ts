@@ -169,6 +169,72 @@ export function hashBackendOf(ks: KernelSession, digestLength: number, stateless
   return new KernelHash(ks, digestLength, { refs: 1 }, -1, stateless);
 }
 
+/**
+ * HMAC written out over the kernel's plain hash (RFC 2104: H((K ^ opad) ‖ H((K ^ ipad) ‖ m))),
+ * two one-shot digests per message, for a key the kernel's own HMAC cannot be given (NetBSD's
+ * /dev/crypto takes exactly a digest-long HMAC key, and a key between that and the block has no
+ * digest-long equivalent). `key` is at most one block: a longer one is hashed by the caller, as
+ * HMAC defines. Both pads are key material: kept for the session's life, wiped at close.
+ */
+class KernelHmacOverHash implements HashBackend {
+  private readonly ipad: Buffer;
+  private readonly opad: Buffer;
+
+  constructor(
+    private readonly ks: KernelSession,
+    private readonly hash: { digestLength: number; blockLength: number },
+    key: Uint8Array,
+    private readonly stateless: string,
+  ) {
+    const k0 = Buffer.alloc(hash.blockLength);
+    k0.set(key);
+    this.ipad = Buffer.from(k0.map((b) => b ^ 0x36));
+    this.opad = Buffer.from(k0.map((b) => b ^ 0x5c));
+    k0.fill(0);
+  }
+
+  get driver(): string {
+    return this.ks.driver;
+  }
+
+  stats(): KernelSessionStats {
+    return this.ks.stats();
+  }
+
+  async digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
+    const inner = Buffer.allocUnsafe(this.hash.digestLength);
+    await this.ks.request(Op.Digest, [this.ipad, ...(Array.isArray(data) ? data : [data])], inner, null, 0);
+    const out = Buffer.allocUnsafe(this.hash.digestLength);
+    await this.ks.request(Op.Digest, [this.opad, inner], out, null, 0);
+    return out;
+  }
+
+  update(): Promise<void> {
+    return noState(this.ks.driver, this.stateless);
+  }
+
+  final(): Promise<Buffer> {
+    return noState(this.ks.driver, this.stateless);
+  }
+
+  copy(): Promise<HashBackend> {
+    return noState(this.ks.driver, this.stateless);
+  }
+
+  async close(): Promise<void> {
+    this.ipad.fill(0);
+    this.opad.fill(0);
+    await this.ks.close();
+  }
+}
+
+/**
+ * An HMAC from the plain hash `ks` computes (see KernelHmacOverHash); only for interfaces
+ * without hash state, which is where it is needed.
+ */
+export function hmacOverHashBackendOf(ks: KernelSession, hash: { digestLength: number; blockLength: number }, key: Uint8Array, stateless: string): HashBackend {
+  return new KernelHmacOverHash(ks, hash, key, stateless);
+}
 
 /** A random bit generator over a kernel engine session. */
 export function rngBackendOf(ks: KernelSession): RngBackend {
