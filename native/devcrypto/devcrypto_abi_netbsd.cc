@@ -142,13 +142,15 @@ class NetBSD final : public AbiDriver {
   }
 
   Status Crypt(int fd, const CryptArgs& a) const override {
-    if (a.len > UINT32_MAX) return Status::Fail(E2BIG, Syscall::kValidate);
+    if (a.len > N::kMaxRequest) return Status::Fail(E2BIG, Syscall::kValidate);
     N::crypt_op op = Op(a);
     Status st = detail::Ioctl(fd, N::CIOCCRYPT, &op);
     return st.ok() ? Status::Ok(a.dst ? a.len : 0) : st;
   }
 
   int ProbeAsync(int) const override { return 0; }
+
+  size_t max_request() const override { return N::kMaxRequest; }
 
   void CryptBatch(int fd, const std::vector<CryptArgs>& reqs, std::vector<Status>* out) const override {
     out->assign(reqs.size(), Status::Fail(EIO, Syscall::kIoctl));
@@ -254,7 +256,8 @@ class NetBSD final : public AbiDriver {
   }
   std::vector<std::pair<const char*, uint64_t>> constants() const override {
     return {{"COP_ENCRYPT", N::COP_ENCRYPT}, {"COP_DECRYPT", N::COP_DECRYPT}, {"COP_COMP", N::COP_COMP},
-            {"COP_DECOMP", N::COP_DECOMP},   {"COP_F_BATCH", N::COP_F_BATCH}, {"COP_F_MORE", N::COP_F_MORE}};
+            {"COP_DECOMP", N::COP_DECOMP},   {"COP_F_BATCH", N::COP_F_BATCH}, {"COP_F_MORE", N::COP_F_MORE},
+            {"MAX_REQUEST", N::kMaxRequest}};
   }
   std::vector<std::pair<const char*, uint64_t>> algorithms() const override {
     return {{"CRYPTO_DES_CBC", N::CRYPTO_DES_CBC},

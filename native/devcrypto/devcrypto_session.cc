@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include "abi/freebsd.h"
 
@@ -153,7 +154,7 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
     if (!st.ok()) return fail(st);
   }
   s->all_.push_back(first);
-  s->idle_.push_back(first);
+  s->idle_.push_back({first, sp.iv_len});
   // Later sessions go to the driver the kernel chose for the first, so that every request of
   // this engine session runs on the driver it reports.
   if (sp.abi == Abi::kFreeBSD && crid >= 0) sp.crid = crid;
@@ -172,7 +173,7 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
     Status st = s->driver_->CreateSessions(fd, p, sp.contexts - 1, &more);
     if (!st.ok()) return fail(st);
     s->all_.insert(s->all_.end(), more.begin(), more.end());
-    s->idle_.insert(s->idle_.end(), more.begin(), more.end());
+    for (uint32_t ses : more) s->idle_.push_back({ses, sp.iv_len});
   }
 
   // Reporting only: an older module without CIOCGSESSINFO still gives a working session.
@@ -193,7 +194,16 @@ Session::~Session() { Close(); }
 
 size_t Session::tag_len() const { return spec_.tag_len; }
 
-Status Session::NewSession(uint32_t* ses) {
+// The nonce length of the kernel session a request needs: its own for a FreeBSD AEAD, whose
+// sessions each take one length; the spec's everywhere else (the IV length is not a session
+// parameter there, or the mode has a single one).
+uint32_t Session::SessionIvLen(const Request& req) const {
+  if (spec_.abi == Abi::kFreeBSD && spec_.mode == Mode::kAead && req.iv != nullptr && req.iv_len != 0 && req.iv_len <= kMaxIv)
+    return static_cast<uint32_t>(req.iv_len);
+  return spec_.iv_len;
+}
+
+Status Session::NewSession(uint32_t iv_len, uint32_t* ses) {
   int fd = -1;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -207,7 +217,7 @@ Status Session::NewSession(uint32_t* ses) {
   p.key_len = spec_.key.size();
   p.mac_key = spec_.mac_key.data();
   p.mac_key_len = spec_.mac_key.size();
-  p.iv_len = spec_.iv_len;
+  p.iv_len = iv_len;
   p.tag_len = spec_.mode == Mode::kCipher ? 0 : spec_.tag_len;
   p.crid = spec_.crid;
   int32_t crid = -1;
@@ -218,19 +228,20 @@ Status Session::NewSession(uint32_t* ses) {
   return Status::Ok();
 }
 
-Status Session::Acquire(uint32_t* ses, int* fd) {
+Status Session::Acquire(uint32_t iv_len, uint32_t* ses, int* fd) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return Invalid(EBADF);
     *fd = fd_.get();
     ++busy_;
-    if (!idle_.empty()) {
-      *ses = idle_.back();
-      idle_.pop_back();
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+      if (it->iv_len != iv_len) continue;
+      *ses = it->ses;
+      idle_.erase(std::next(it).base());
       return Status::Ok();
     }
   }
-  Status st = NewSession(ses);
+  Status st = NewSession(iv_len, ses);
   if (!st.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     --busy_;
@@ -238,10 +249,10 @@ Status Session::Acquire(uint32_t* ses, int* fd) {
   return st;
 }
 
-void Session::Release(uint32_t ses) {
+void Session::Release(uint32_t ses, uint32_t iv_len) {
   std::lock_guard<std::mutex> lock(mu_);
   --busy_;
-  if (!closed_) idle_.push_back(ses);
+  if (!closed_) idle_.push_back({ses, iv_len});
 }
 
 Status Session::Run(const Request& req) {
@@ -249,7 +260,8 @@ Status Session::Run(const Request& req) {
   if (req.op == Op::kRandom) return Invalid(ENOTSUP);  // no RNG on /dev/crypto
   uint32_t ses = 0;
   int fd = -1;
-  Status st = Acquire(&ses, &fd);
+  const uint32_t iv_len = SessionIvLen(req);
+  Status st = Acquire(iv_len, &ses, &fd);
   if (!st.ok()) return st;
   switch (spec_.mode) {
     case Mode::kCipher: st = RunCipher(fd, ses, req); break;
@@ -257,7 +269,7 @@ Status Session::Run(const Request& req) {
     case Mode::kAead:
     case Mode::kEta: st = spec_.abi == Abi::kNetBSD ? RunGcm4106(fd, ses, req) : RunAead(fd, ses, req); break;
   }
-  Release(ses);
+  Release(ses, iv_len);
   return st;
 }
 
@@ -470,7 +482,7 @@ Status Session::OpenStream(int32_t* handle) {
   if (!driver_->multipart()) return Invalid(ENOTSUP);  // the BSDs hash in one request only
   if (spec_.mode != Mode::kDigest) return Invalid();
   uint32_t ses = 0;
-  Status st = NewSession(&ses);
+  Status st = NewSession(spec_.iv_len, &ses);
   if (!st.ok()) return st;
   std::lock_guard<std::mutex> lock(mu_);
   *handle = next_stream_++;
@@ -490,7 +502,7 @@ Status Session::CopyStream(int32_t from, int32_t* handle) {
     fd = fd_.get();
   }
   uint32_t ses = 0;
-  Status st = NewSession(&ses);
+  Status st = NewSession(spec_.iv_len, &ses);
   if (!st.ok()) return st;
   // A stream with nothing absorbed needs no state: the copy starts fresh too.
   if (!src.reset) {
@@ -601,7 +613,7 @@ void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* ou
 
   uint32_t ses = 0;
   int fd = -1;
-  Status st = Acquire(&ses, &fd);
+  Status st = Acquire(spec_.iv_len, &ses, &fd);
   if (!st.ok()) {
     for (size_t i : queued) (*out)[i] = st;
     return;
@@ -612,7 +624,7 @@ void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* ou
     std::lock_guard<std::mutex> lock(batch_mu_);
     driver_->CryptBatch(fd, args, &results);
   }
-  Release(ses);
+  Release(ses, spec_.iv_len);
   for (size_t k = 0; k < queued.size(); ++k) {
     const size_t i = queued[k];
     Status r = k < results.size() ? results[k] : Status::Fail(EIO, Syscall::kIoctl);

@@ -9,7 +9,9 @@
 // Why a pool and a retained key: cryptodev-linux runs one request per kernel session at a time
 // (a session mutex), so parallel requests need several sessions, and a hash stream is a kernel
 // session of its own; a session can only be made from the key. The key stays in this object,
-// and is wiped when it closes.
+// and is wiped when it closes. FreeBSD fixes an AEAD's nonce length when the session is made
+// (csp_ivlen; CIOCCRYPTAEAD refuses any other), so there the pool is kept per nonce length: a
+// CCM nonce of 7 to 13 bytes runs on a kernel session made for that length.
 #pragma once
 
 #include <cstdint>
@@ -85,10 +87,17 @@ class Session final : public EngineSession {
     bool reset = true;  // nothing absorbed since open or the last final
   };
 
+  // A pooled kernel session and the nonce length it was made for.
+  struct Pooled {
+    uint32_t ses = 0;
+    uint32_t iv_len = 0;
+  };
+
   Session() = default;
-  Status NewSession(uint32_t* ses);
-  Status Acquire(uint32_t* ses, int* fd);
-  void Release(uint32_t ses);
+  uint32_t SessionIvLen(const Request& req) const;
+  Status NewSession(uint32_t iv_len, uint32_t* ses);
+  Status Acquire(uint32_t iv_len, uint32_t* ses, int* fd);
+  void Release(uint32_t ses, uint32_t iv_len);
   size_t tag_len() const;
 
   Status RunCipher(int fd, uint32_t ses, const Request& req);
@@ -103,7 +112,7 @@ class Session final : public EngineSession {
   bool async_ = false;
   UniqueFd fd_;
   mutable std::mutex mu_;
-  std::vector<uint32_t> idle_;
+  std::vector<Pooled> idle_;
   std::vector<uint32_t> all_;  // every live kernel session, for Close
   size_t busy_ = 0;
   std::map<int32_t, Stream> streams_;

@@ -232,6 +232,15 @@ export class HashSession extends BaseSession<HashBackend> {
     return this.algorithm.digestLength;
   }
 
+  /**
+   * Largest message one digest() may carry through this driver, where the kernel takes a
+   * message in one request and cannot continue a digest (FreeBSD and NetBSD /dev/crypto:
+   * 256 KiB − 4); undefined when any length works. Longer messages reject with `E2BIG`.
+   */
+  get maxRequestBytes(): number | undefined {
+    return this.backend.maxRequestBytes;
+  }
+
   private input(data: unknown): Uint8Array | Uint8Array[] {
     this.live();
     if (Array.isArray(data)) return data.map((d, i) => this.bytes(`data[${i}]`, d));
@@ -240,7 +249,13 @@ export class HashSession extends BaseSession<HashBackend> {
 
   /** Digest of `data` (one buffer, or several taken in order). Independent of update()/final(). */
   digest(data: Bytes | Bytes[]): Promise<Buffer> {
-    return guarded(() => this.backend.digest(this.input(data)));
+    return guarded(() => {
+      const d = this.input(data);
+      const max = this.backend.maxRequestBytes;
+      const n = Array.isArray(d) ? d.reduce((sum, x) => sum + x.length, 0) : d.length;
+      if (max !== undefined && n > max) throw invalid('E2BIG', `${this.algorithm.name}: ${n} bytes exceed the ${max} one digest can carry on ${this.driver} (the kernel cannot continue a digest)`, this.driver);
+      return this.backend.digest(d);
+    });
   }
 
   /** Feeds the incremental state. */

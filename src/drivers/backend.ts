@@ -50,6 +50,8 @@ export interface AeadBackend extends BackendBase {
 
 /** A hash or MAC session: one-shot digests, and one incremental state. */
 export interface HashBackend extends BackendBase {
+  /** Largest message one digest may carry, where a digest cannot be continued (BSD /dev/crypto). */
+  readonly maxRequestBytes?: number;
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;
   digest(data: Uint8Array | Uint8Array[]): Promise<Buffer>;

@@ -5,7 +5,9 @@
  * or software as the kernel says. Requests run on the addon's device threads: an ioctl to a
  * device may sleep, and the JavaScript thread must never wait on one.
  */
-import { catalogOf } from '../algorithms/crypto-ids.js';
+import { createHash } from 'node:crypto';
+
+import { catalogOf, idsOf } from '../algorithms/crypto-ids.js';
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { kindOf } from '../framework/algorithms.js';
 import * as C from '../framework/constants.js';
@@ -17,7 +19,8 @@ import { KernelSession, type KernelSessionStats } from '../kernel/engine.js';
 import { ccmKernelIv } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform } from './backend-transforms.js';
 import type { SessionEntry } from './descriptor-executor.js';
-import { aeadBackendOf, cipherBackendOf, hashBackendOf } from './kernel-backends.js';
+import type { HashBackend } from './backend.js';
+import { aeadBackendOf, cipherBackendOf, hashBackendOf, hmacOverHashBackendOf, type NoHashState } from './kernel-backends.js';
 import { chainOf, KernelDriver, keyOf } from './kernel-driver.js';
 import { xtsTweak, type Transform } from './transforms.js';
 
@@ -75,6 +78,41 @@ const AEAD_AUTH: Readonly<Record<number, number>> = {
   [C.CRYPTO_CHACHA20_POLY1305]: C.CRYPTO_POLY1305,
 };
 
+/**
+ * The key length an ABI's /dev/crypto takes for the HMAC over `hash`, where it differs from
+ * "any" (cryptodev-linux hands keys to the kernel's hmac(), which takes any length):
+ * - FreeBSD: at most `thash->keysize`, the hash's block (a longer key is EINVAL).
+ * - NetBSD: exactly `thash->keysize` (cryptodev_session: mackeylen != keysize is EINVAL), the
+ *   digest length for MD5, SHA-1 and RIPEMD-160. Its SHA-2 HMACs are the IPsec ones, the MAC
+ *   truncated to half the digest (authsize), so the full-length HMAC-SHA-2 that kcrypto's
+ *   hmac(sha256) means is not there at all: null.
+ */
+function hmacKeyRule(abi: DevCryptoTarget['abi'], hash: HashAlgorithm): { max: number } | { exact: number } | null | undefined {
+  if (abi === 'freebsd') return { max: hash.blockLength };
+  if (abi === 'netbsd') return ['md5', 'sha1', 'ripemd160'].includes(hash.name) ? { exact: hash.digestLength } : null;
+  return undefined;
+}
+
+/**
+ * An HMAC key as the kernel must be given it, by HMAC's own equivalences (RFC 2104): a key
+ * longer than the hash's block is replaced by its hash, and a shorter one is zero-padded to the
+ * block, so trailing zero bytes can be added or removed up to the block without changing the
+ * MAC. Null when no key the ABI takes is equivalent (NetBSD, a key between the digest and the
+ * block with non-zero bytes past the digest length).
+ */
+function kernelHmacKey(abi: DevCryptoTarget['abi'], hash: HashAlgorithm, key: Uint8Array): Uint8Array | null {
+  const rule = hmacKeyRule(abi, hash);
+  if (!rule) return key;
+  const k = key.length > hash.blockLength ? createHash(hash.name).update(key).digest() : key;
+  if ('max' in rule) return k;
+  let used = k.length;
+  while (used > rule.exact && k[used - 1] === 0) used--;
+  if (used > rule.exact) return null;
+  const out = new Uint8Array(rule.exact);
+  out.set(k.subarray(0, used));
+  return out;
+}
+
 /** How one crypto(9) algorithm opens on /dev/crypto, with key `key`. */
 function sessionOptions(spec: DevCryptoTarget & { crid?: number }, alg: number, key: Uint8Array, tagLength: number): DevCryptoSessionOptions | undefined {
   const kind = kindOf(alg);
@@ -90,6 +128,7 @@ function sessionOptions(spec: DevCryptoTarget & { crid?: number }, alg: number, 
     return { ...base, mode: 'aead', cipher: alg, key, ivLength, tagLength, blockLength: 1 };
   }
   if (kind.kind === 'auth' && (cat.kind === 'hash' || cat.kind === 'mac')) {
+    if (cat.kind === 'mac' && cat.hash && hmacKeyRule(spec.abi, cat.hash) === null) return undefined;
     const blockLength = cat.kind === 'hash' ? cat.blockLength : (cat.hash?.blockLength ?? 16);
     return { ...base, mode: 'digest', mac: alg, macKey: kind.keyed ? key : null, digestLength: cat.digestLength, blockLength };
   }
@@ -165,6 +204,48 @@ class DevCryptoDriver extends KernelDriver {
     return new KernelSession(s.native, this.name, false, execution ?? 'auto', { waitSyscall: () => 'ioctl', ...(this.spec.hardware && this.spec.kernelDriver ? { kernelDriver: this.spec.kernelDriver } : {}) });
   }
 
+  /**
+   * Why this ABI's hash sessions keep no state between requests: FreeBSD's and NetBSD's
+   * CIOCCRYPT digests one whole message (no update flag, no state copy); only cryptodev-linux
+   * has COP_FLAG_UPDATE and CIOCCPHASH.
+   */
+  private get noHashState(): NoHashState {
+    return this.spec.abi === 'cryptodev-linux' ? undefined : `${this.spec.abi}'s /dev/crypto hashes whole messages only`;
+  }
+
+  /**
+   * A hash or MAC session with key `key`, and the largest message one digest may carry (0: no
+   * limit). Without hash state a digest is one request, so the ABI's request limit is the
+   * message's. An HMAC key goes to the kernel in the form its ABI takes (kernelHmacKey); a key
+   * with no such form is served by HMAC written out over the same driver's plain hash.
+   */
+  private hashSession(alg: HashAlgorithm | MacAlgorithm, key: Uint8Array, tagLength: number, execution: SessionOptions['execution']): { backend: HashBackend; maxRequest: number } {
+    const stateless = this.noHashState;
+    const open = (id: number, k: Uint8Array): KernelSession => {
+      const o = sessionOptions(this.spec, id, k, tagLength);
+      if (!o) throw this.fw.error('EINVAL', `${this.name}: algorithm ${id} with a ${k.length}-byte key`, this.name);
+      return this.kernelSession(o, execution);
+    };
+    const limitOf = (ks: KernelSession, extra: number): number => {
+      const limit = stateless === undefined ? 0 : ks.native.maxRequest();
+      return limit > 0 ? Math.max(limit - extra, 0) : 0;
+    };
+    const [id] = idsOf(alg);
+    if (alg.kind === 'mac' && alg.hash) {
+      const kernelKey = kernelHmacKey(this.spec.abi, alg.hash, key);
+      if (kernelKey === null) {
+        // Only an ABI without hash state gets here (NetBSD): the written-out HMAC has none either.
+        const short = key.length > alg.hash.blockLength ? createHash(alg.hash.name).update(key).digest() : key;
+        const ks = open(idsOf(alg.hash)[0]!, new Uint8Array(0));
+        // The inner digest carries a block of padded key ahead of the message.
+        return { backend: hmacOverHashBackendOf(ks, alg.hash, short, stateless ?? ''), maxRequest: limitOf(ks, alg.hash.blockLength) };
+      }
+      key = kernelKey;
+    }
+    const ks = open(id!, key);
+    return { backend: hashBackendOf(ks, alg.digestLength, stateless), maxRequest: limitOf(ks, 0) };
+  }
+
   private open(c: CryptoIni, inis: CryptoIni[], execution: SessionOptions['execution']): { transform: Transform | null; stats?: () => KernelSessionStats; maxRequest: number } {
     const kind = kindOf(c.alg);
     if (kind?.kind === 'aead-auth') return { transform: null, maxRequest: 0 };
@@ -191,9 +272,9 @@ class DevCryptoDriver extends KernelDriver {
       return { transform: aeadTransform(b, openB), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
     }
     const alg = cat as HashAlgorithm | MacAlgorithm;
-    const openB = (k: Uint8Array): ReturnType<typeof hashBackendOf> => hashBackendOf(this.kernelSession(opts(k), execution), alg.digestLength);
-    const b = openB(key);
-    return { transform: authTransform(b, alg.digestLength, kind?.kind === 'auth' && kind.keyed ? openB : null), stats: () => b.stats!(), maxRequest: 0 };
+    const openB = (k: Uint8Array): HashBackend => this.hashSession(alg, k, tagLength, execution).backend;
+    const { backend: b, maxRequest } = this.hashSession(alg, key, tagLength, execution);
+    return { transform: authTransform(b, alg.digestLength, kind?.kind === 'auth' && kind.keyed ? openB : null), stats: () => b.stats!(), maxRequest };
   }
 
   newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): number {

@@ -6,7 +6,7 @@
 import type { CipherAlgorithm } from '../algorithms/catalog.js';
 import { loadAddon } from '../kernel/addon.js';
 import { Op, type KernelSession, type KernelSessionStats } from '../kernel/engine.js';
-import { fromNativeThrow, systemError } from '../kernel/status.js';
+import { fromNativeThrow, invalid, systemError } from '../kernel/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
 
 function errnoOf(name: string): number {
@@ -63,6 +63,17 @@ export function aeadBackendOf(ks: KernelSession, alg: { name: string }, tagLengt
 }
 
 /**
+ * Why an interface keeps no hash state between requests (the BSDs' /dev/crypto hash whole
+ * messages only: no update flag, no state copy): update(), final() and copy() then reject with
+ * ENOTSUP, saying so. Undefined where there is a state.
+ */
+export type NoHashState = string | undefined;
+
+function noState(driver: string, why: string): Promise<never> {
+  return Promise.reject(invalid('ENOTSUP', `${driver}: no incremental hashing: ${why}`, driver));
+}
+
+/**
  * A hash/MAC backend: one-shot digests use the engine's pooled contexts; the incremental state is
  * a kernel context of its own (a "stream": an AF_ALG op socket copied with accept(), a
  * cryptodev-linux session copied with CIOCCPHASH), opened on first update.
@@ -76,6 +87,7 @@ class KernelHash implements HashBackend {
     private readonly digestLength: number,
     private readonly shared: { refs: number },
     stream = -1,
+    private readonly stateless: NoHashState = undefined,
   ) {
     this.stream = stream;
   }
@@ -112,12 +124,14 @@ class KernelHash implements HashBackend {
   }
 
   update(data: Uint8Array | Uint8Array[]): Promise<void> {
+    if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
     return this.serial(async () => {
       await this.ks.request(Op.HashUpdate, data, null, null, 0, this.ensureStream());
     });
   }
 
   final(): Promise<Buffer> {
+    if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
     return this.serial(async () => {
       const out = Buffer.allocUnsafe(this.digestLength);
       const n = await this.ks.request(Op.HashFinal, null, out, null, 0, this.ensureStream());
@@ -126,6 +140,7 @@ class KernelHash implements HashBackend {
   }
 
   copy(): Promise<HashBackend> {
+    if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
     return this.serial(async () => {
       let handle = -1;
       if (this.stream >= 0) {
@@ -149,9 +164,76 @@ class KernelHash implements HashBackend {
   }
 }
 
-/** A hash or MAC over a kernel engine session. */
-export function hashBackendOf(ks: KernelSession, digestLength: number): HashBackend {
-  return new KernelHash(ks, digestLength, { refs: 1 });
+/** A hash or MAC over a kernel engine session; `stateless` says why it has no incremental state. */
+export function hashBackendOf(ks: KernelSession, digestLength: number, stateless: NoHashState = undefined): HashBackend {
+  return new KernelHash(ks, digestLength, { refs: 1 }, -1, stateless);
+}
+
+/**
+ * HMAC written out over the kernel's plain hash (RFC 2104: H((K ^ opad) ‖ H((K ^ ipad) ‖ m))),
+ * two one-shot digests per message, for a key the kernel's own HMAC cannot be given (NetBSD's
+ * /dev/crypto takes exactly a digest-long HMAC key, and a key between that and the block has no
+ * digest-long equivalent). `key` is at most one block: a longer one is hashed by the caller, as
+ * HMAC defines. Both pads are key material: kept for the session's life, wiped at close.
+ */
+class KernelHmacOverHash implements HashBackend {
+  private readonly ipad: Buffer;
+  private readonly opad: Buffer;
+
+  constructor(
+    private readonly ks: KernelSession,
+    private readonly hash: { digestLength: number; blockLength: number },
+    key: Uint8Array,
+    private readonly stateless: string,
+  ) {
+    const k0 = Buffer.alloc(hash.blockLength);
+    k0.set(key);
+    this.ipad = Buffer.from(k0.map((b) => b ^ 0x36));
+    this.opad = Buffer.from(k0.map((b) => b ^ 0x5c));
+    k0.fill(0);
+  }
+
+  get driver(): string {
+    return this.ks.driver;
+  }
+
+  stats(): KernelSessionStats {
+    return this.ks.stats();
+  }
+
+  async digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
+    const inner = Buffer.allocUnsafe(this.hash.digestLength);
+    await this.ks.request(Op.Digest, [this.ipad, ...(Array.isArray(data) ? data : [data])], inner, null, 0);
+    const out = Buffer.allocUnsafe(this.hash.digestLength);
+    await this.ks.request(Op.Digest, [this.opad, inner], out, null, 0);
+    return out;
+  }
+
+  update(): Promise<void> {
+    return noState(this.ks.driver, this.stateless);
+  }
+
+  final(): Promise<Buffer> {
+    return noState(this.ks.driver, this.stateless);
+  }
+
+  copy(): Promise<HashBackend> {
+    return noState(this.ks.driver, this.stateless);
+  }
+
+  async close(): Promise<void> {
+    this.ipad.fill(0);
+    this.opad.fill(0);
+    await this.ks.close();
+  }
+}
+
+/**
+ * An HMAC from the plain hash `ks` computes (see KernelHmacOverHash); only for interfaces
+ * without hash state, which is where it is needed.
+ */
+export function hmacOverHashBackendOf(ks: KernelSession, hash: { digestLength: number; blockLength: number }, key: Uint8Array, stateless: string): HashBackend {
+  return new KernelHmacOverHash(ks, hash, key, stateless);
 }
 
 /** A random bit generator over a kernel engine session. */

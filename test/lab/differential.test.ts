@@ -83,6 +83,11 @@ async function digestCase(f: HashFamily | MacFamily, open: Open, size: number, i
     const data = randomBytes(size);
     const cut = [Math.floor(size / 3), Math.floor((2 * size) / 3)] as const;
     const parts = i % 2 === 1 ? [data.subarray(0, cut[0]), data.subarray(cut[0], cut[1]), data.subarray(cut[1])] : [data];
+    if (s.maxRequestBytes !== undefined && size > s.maxRequestBytes) {
+      // The kernel takes a message in one request and cannot continue a digest: refused up front.
+      await assert.rejects(s.digest(parts.length === 1 ? data : parts), { code: 'E2BIG' }, `${what}: over the ${s.maxRequestBytes}-byte request limit`);
+      return;
+    }
     assertSameBytes(await s.digest(parts.length === 1 ? data : parts), refDigest(f, key, [data]), `${what}: digest of ${parts.length} piece(s), ${key.length}-byte key`);
   } finally {
     await s.close();

@@ -22,6 +22,8 @@ export interface DriverCase {
   readonly kernelDriver?: string;
   /** A generic instance the suite insists on: failing to create it is a failure, not a skip. */
   readonly required: boolean;
+  /** The kernel algorithm names the listing says the driver implements; undefined when not listed. */
+  readonly algorithms?: readonly string[];
   /** Why this case cannot run here; undefined when it runs. */
   readonly skip?: string;
 }
@@ -86,7 +88,7 @@ export async function driverCases(f: Family): Promise<DriverCase[]> {
     // A required instance listed as unusable still runs where AF_ALG works: opening it then
     // fails with the kernel's own answer.
     const skip = d.available || (required && noAfAlg === undefined) ? undefined : (noAfAlg ?? d.reason ?? 'listed as unavailable');
-    cases.push({ driver: d.name, label: d.name, kernel: true, kernelDriver, required, ...(skip === undefined ? {} : { skip }) });
+    cases.push({ driver: d.name, label: d.name, kernel: true, kernelDriver, required, algorithms: d.algorithms, ...(skip === undefined ? {} : { skip }) });
   }
   for (const g of f.generic) {
     if (listed.some((d) => d.kernelDriver === g)) continue;
@@ -94,7 +96,7 @@ export async function driverCases(f: Family): Promise<DriverCase[]> {
   }
   // Drivers behind /dev/crypto (the real module, or the lab's fixture for each ABI).
   for (const d of list.filter((x) => x.interface === 'devcrypto' && x.available && x.algorithms.includes(f.kernelName))) {
-    cases.push({ driver: d.name, label: d.name, kernel: true, ...(d.kernelDriver ? { kernelDriver: d.kernelDriver } : {}), required: false });
+    cases.push({ driver: d.name, label: d.name, kernel: true, ...(d.kernelDriver ? { kernelDriver: d.kernelDriver } : {}), required: false, algorithms: d.algorithms });
   }
   return onlyDrivers(cases);
 }
@@ -114,6 +116,16 @@ function onlyDrivers(cases: DriverCase[]): DriverCase[] {
 /** Whether a case is a /dev/crypto driver, and which ABI it speaks. */
 export function devCryptoAbiOf(c: DriverCase): string | undefined {
   return /^devcrypto:([^:]+)/.exec(c.label)?.[1];
+}
+
+/**
+ * Why a case's hash sessions have no incremental state (update/final/copy), or undefined when
+ * they have one: the BSDs' /dev/crypto digests whole messages only (no update flag in
+ * crypt_op, no state copy), so kcrypto refuses those calls there with ENOTSUP.
+ */
+export function noHashState(c: DriverCase): string | undefined {
+  const abi = devCryptoAbiOf(c);
+  return abi === 'freebsd' || abi === 'netbsd' ? `${abi}'s /dev/crypto hashes whole messages only: no state to update or copy` : undefined;
 }
 
 /** Opens a session of `f` on a case's driver with this spec (and execution policy, for kernel drivers). */

@@ -37,6 +37,8 @@ using ioc::request_t;
 inline constexpr uint32_t EALG_MAX_BLOCK_LEN = 16;
 inline constexpr uint32_t AALG_MAX_RESULT_LEN = 64;
 inline constexpr uint32_t CRYPTO_MAX_MAC_LEN = 32;
+// cryptodev_op and cryptodev_mop refuse a request longer than this with E2BIG, as FreeBSD does.
+inline constexpr uint32_t kMaxRequest = 256 * 1024 - 4;
 
 // ---- Algorithms (abi-bsd.md §2.1) ----
 inline constexpr uint32_t CRYPTO_DES_CBC = 1;
