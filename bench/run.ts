@@ -265,7 +265,9 @@ async function counted<T>(ks: StatsSource | null, fn: () => Promise<T>): Promise
   if (!ks || !s0) return { value: await fn() };
   const d0 = dispatcherStats();
   const value = await fn();
-  const s1 = ks.stats()!;
+  const s1 = ks.stats();
+  // A session's counters are its kernel driver's: without them the figure may be another driver's.
+  if (!s1) throw new Error('session.stats() became null during the measurement: the framework no longer has the session on its kernel driver (moved or lost), so the figure is not that driver\'s');
   const d1 = dispatcherStats();
   return {
     value,
