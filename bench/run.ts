@@ -10,12 +10,16 @@
  *         FILE on the host (a file written in the guest stays in its memory overlay).
  *     --harness-test: kernel rows on the software driver, to test the harness where there is
  *         no AF_ALG (the report says so).
+ *     --devcrypto-fixture ABI: runs the above (here or, with --lab, in the guest) under
+ *         test/support/with-devcrypto-fixture.js, so that the /dev/crypto rows measure the
+ *         project's CUSE fixture speaking ABI (linux, freebsd, netbsd); the rows are marked so.
  *
  * The /dev/crypto rows use the device kcrypto uses: KCRYPTO_DEVCRYPTO and KCRYPTO_DEVCRYPTO_ABI,
  * /dev/crypto with the system's ABI by default. KCRYPTO_TEST_DRIVERS (set by the fixture
  * wrapper for the test suites) does not restrict the benchmark; a device served by CUSE (the
  * project's test fixture) has its rows marked.
  */
+import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -37,6 +41,8 @@ const SIZE_IN_FLIGHT = 64 * 1024;
 const SIZE_SMALL = 64;
 const SIZE_LOOP = 16 * 1024;
 const LOOP_IN_FLIGHT = 1000;
+const FIXTURE_ABIS = ['linux', 'freebsd', 'netbsd'] as const;
+type FixtureAbi = (typeof FIXTURE_ABIS)[number];
 
 interface Options {
   seconds: number;
@@ -45,12 +51,14 @@ interface Options {
   lab: boolean;
   kernel?: string;
   harnessTest: boolean;
+  /** Run under the CUSE /dev/crypto fixture speaking this ABI. */
+  devcryptoFixture?: FixtureAbi;
   /** Arguments to pass on to the guest run (lab mode). */
   forward: string[];
 }
 
 function usage(): never {
-  process.stderr.write('usage: run.js [--quick | --seconds S] [--out FILE] [--lab [--kernel V]] [--harness-test]\n');
+  process.stderr.write('usage: run.js [--quick | --seconds S] [--out FILE] [--lab [--kernel V]] [--devcrypto-fixture linux|freebsd|netbsd] [--harness-test]\n');
   process.exit(2);
 }
 
@@ -90,6 +98,12 @@ function parseArgs(argv: string[]): Options {
         o.harnessTest = true;
         o.forward.push(a);
         break;
+      case '--devcrypto-fixture': {
+        const v = value();
+        if (!(FIXTURE_ABIS as readonly string[]).includes(v)) usage();
+        o.devcryptoFixture = v as FixtureAbi;
+        break;
+      }
       case '-h':
       case '--help':
         usage();
@@ -707,18 +721,65 @@ async function layers(aesni: Opened, results: Results, costLabels: Map<StatsSour
   return rows;
 }
 
+/** This script with the arguments for the run itself, under the fixture wrapper when asked for. */
+function runCommand(o: Options): string[] {
+  const command = [process.execPath, fileURLToPath(import.meta.url), ...o.forward];
+  if (!o.devcryptoFixture) return command;
+  const wrapper = fileURLToPath(new URL('../test/support/with-devcrypto-fixture.js', import.meta.url));
+  return [process.execPath, wrapper, o.devcryptoFixture, '--', ...command];
+}
+
+/** Builds the CUSE fixture here, where it takes seconds rather than the guest's minutes. */
+async function prebuildFixture(): Promise<void> {
+  try {
+    const { buildFixture } = await import('../test/support/devcrypto-fixture.js');
+    await buildFixture();
+  } catch (err) {
+    log(`the /dev/crypto fixture could not be built here (${errorText(err)}); the run will try`);
+  }
+}
+
+function writeOut(o: Options, chunks: Buffer[]): void {
+  if (!o.out) return;
+  const out = resolve(o.out);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, Buffer.concat(chunks));
+  log(`wrote ${out}`);
+}
+
+/** Runs the benchmark in a child process under the CUSE fixture wrapper, here. */
+async function fixtureMode(o: Options): Promise<number> {
+  await prebuildFixture();
+  const [cmd, ...args] = runCommand(o) as [string, ...string[]];
+  const chunks: Buffer[] = [];
+  const code = await new Promise<number>((done) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      process.stdout.write(chunk);
+    });
+    child.on('error', (err) => {
+      log(`${cmd}: ${err.message}`);
+      done(127);
+    });
+    child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1)));
+  });
+  if (code === 0) writeOut(o, chunks);
+  return code;
+}
+
 async function labMode(o: Options): Promise<number> {
   const root = packageRoot();
   for (const name of ['afalg-baseline', 'devcrypto-baseline'] as const) {
     const built = buildBaseline(root, name, log);
     if ('reason' in built) log(`${name} unavailable on the host (${built.reason}); the guest will try to build it`);
   }
+  if (o.devcryptoFixture) await prebuildFixture();
   const { runInLab } = await import('../src/lab/lab.js');
-  const script = fileURLToPath(import.meta.url);
   const chunks: Buffer[] = [];
-  log(`running in the lab${o.kernel ? ` (kernel ${o.kernel})` : ''}`);
+  log(`running in the lab${o.kernel ? ` (kernel ${o.kernel})` : ''}${o.devcryptoFixture ? `, /dev/crypto from the CUSE fixture (${o.devcryptoFixture} ABI)` : ''}`);
   const result = await runInLab({
-    command: [process.execPath, script, ...o.forward],
+    command: runCommand(o),
     ...(o.kernel ? { kernel: o.kernel } : {}),
     onOutput: (stream, chunk) => {
       if (stream === 'stdout') {
@@ -728,18 +789,14 @@ async function labMode(o: Options): Promise<number> {
     },
   });
   if (result.error) log(`lab: ${result.error}`);
-  if (result.exitCode === 0 && o.out) {
-    const out = resolve(o.out);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, Buffer.concat(chunks));
-    log(`wrote ${out}`);
-  }
+  if (result.exitCode === 0) writeOut(o, chunks);
   return result.exitCode;
 }
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   if (o.lab) return labMode(o);
+  if (o.devcryptoFixture) return fixtureMode(o);
   const results = await bench(o);
   const md = renderReport(results);
   process.stdout.write(md);
