@@ -6,6 +6,8 @@
  * is itself emulated in the lab guest and takes that long to settle).
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** What one timed loop measured. */
@@ -189,32 +191,92 @@ export async function idleLoopDelay(seconds: number): Promise<LoopDelay> {
   return delay;
 }
 
+/**
+ * Builds bench/bin/NAME from bench/NAME.c unless an up-to-date build is there. From the host
+ * that is a fraction of a second; inside the TCG guest cc takes several seconds, and the binary
+ * lands in the guest's memory overlay (lost at power-off) — which is why the lab mode builds on
+ * the host first, where the guest then finds it.
+ */
+export function buildBaseline(root: string, name: 'afalg-baseline' | 'devcrypto-baseline', log: (msg: string) => void = () => undefined): { binary: string } | { reason: string } {
+  const source = join(root, 'bench', `${name}.c`);
+  const binary = join(root, 'bench', 'bin', name);
+  if (!existsSync(source)) return { reason: `${source} missing` };
+  try {
+    if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return { binary };
+  } catch {
+    // rebuild
+  }
+  const cc = process.env['CC'] || 'cc';
+  try {
+    mkdirSync(dirname(binary), { recursive: true });
+  } catch (err) {
+    return { reason: `cannot create ${dirname(binary)}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const tmp = `${binary}.${process.pid}.tmp`;
+  log(`compiling ${name} (${cc} -O2 -Wall -Wextra -Werror)`);
+  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', tmp, source], { encoding: 'utf8' });
+  if (r.error) return { reason: `${cc}: ${r.error.message}` };
+  if (r.status !== 0) return { reason: `${cc} failed: ${r.stderr.trim().split('\n').slice(0, 3).join(' ')}` };
+  renameSync(tmp, binary);
+  return { binary };
+}
+
 /** What the C baseline printed. */
 export interface BaselineResult extends Sample {
   driver: string;
 }
 
+/** What the /dev/crypto C baseline printed. */
+export interface DevCryptoBaselineResult extends BaselineResult {
+  /** The module's SIOP_FLAG_KERNEL_DRIVER_ONLY for the session. */
+  hardware: boolean;
+  /** Most requests it had in the module's queue at once (0: serial). */
+  mostInFlight: number;
+}
+
+type BaselineLine = { error?: string; ops?: number; bytes?: number; seconds?: number; driver?: string; hardware?: boolean; most_in_flight?: number };
+
 /**
- * Runs the C baseline once. Throws an Error whose message is the reason when it cannot run
- * (its own `{"error": ...}` line, or how it failed).
+ * Runs a C baseline once and parses its JSON line. Throws an Error whose message is the reason
+ * when it cannot run (its own `{"error": ...}` line, or how it failed).
  */
-export function runBaseline(binary: string, type: 'skcipher' | 'aead' | 'hash', bindName: string, keyLength: number, size: number, seconds: number): BaselineResult {
-  const r = spawnSync(binary, [type, bindName, String(keyLength), String(size), String(seconds)], {
+function runC(binary: string, args: string[], seconds: number): BaselineLine & Sample {
+  const name = basename(binary);
+  const r = spawnSync(binary, args, {
     encoding: 'utf8',
     timeout: Math.max(60_000, seconds * 20_000),
   });
-  if (r.error) throw new Error(`afalg-baseline: ${r.error.message}`);
+  if (r.error) throw new Error(`${name}: ${r.error.message}`);
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  let parsed: { error?: string; ops?: number; bytes?: number; seconds?: number; driver?: string } | undefined;
+  let parsed: BaselineLine | undefined;
   try {
-    parsed = JSON.parse(line) as typeof parsed;
+    parsed = JSON.parse(line) as BaselineLine;
   } catch {
     parsed = undefined;
   }
   if (parsed?.error) throw new Error(parsed.error);
   if (r.status !== 0 || !parsed || typeof parsed.ops !== 'number' || typeof parsed.bytes !== 'number' || typeof parsed.seconds !== 'number') {
     const why = r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
-    throw new Error(`afalg-baseline failed (${why}): ${(r.stderr || line).trim().slice(0, 200)}`);
+    throw new Error(`${name} failed (${why}): ${(r.stderr || line).trim().slice(0, 200)}`);
   }
-  return { ops: parsed.ops, bytes: parsed.bytes, seconds: parsed.seconds, driver: parsed.driver ?? '' };
+  return { ...parsed, ops: parsed.ops, bytes: parsed.bytes, seconds: parsed.seconds };
+}
+
+/** Runs the AF_ALG C baseline once (see bench/afalg-baseline.c). */
+export function runBaseline(binary: string, type: 'skcipher' | 'aead' | 'hash', bindName: string, keyLength: number, size: number, seconds: number): BaselineResult {
+  const p = runC(binary, [type, bindName, String(keyLength), String(size), String(seconds)], seconds);
+  return { ops: p.ops, bytes: p.bytes, seconds: p.seconds, driver: p.driver ?? '' };
+}
+
+/** The /dev/crypto C baseline's algorithms (bench/devcrypto-baseline.c). */
+export type DevCryptoBaselineAlg = 'aes-cbc' | 'aes-gcm' | 'sha256';
+
+/**
+ * Runs the /dev/crypto C baseline once (see bench/devcrypto-baseline.c): serially, or with
+ * `depth` requests kept in the cryptodev-linux module's queue.
+ */
+export function runDevCryptoBaseline(binary: string, device: string, alg: DevCryptoBaselineAlg, keyLength: number, size: number, seconds: number, depth?: number): DevCryptoBaselineResult {
+  const args = [device, alg, String(keyLength), String(size), String(seconds), ...(depth !== undefined ? [String(depth)] : [])];
+  const p = runC(binary, args, seconds);
+  return { ops: p.ops, bytes: p.bytes, seconds: p.seconds, driver: p.driver ?? '', hardware: p.hardware === true, mostInFlight: p.most_in_flight ?? 0 };
 }

@@ -38,6 +38,10 @@ export interface Group {
   requested: string;
   /** The kernel driver that served kcrypto (or the C baseline), once known. */
   driver?: string;
+  /** The kernel interface the group goes through (AF_ALG when absent). */
+  interface?: 'afalg' | 'devcrypto';
+  /** Appended to the group's name in the tables (`[CUSE fixture]`). */
+  mark?: string;
 }
 
 /** A row of an in-flight or event-loop table. */
@@ -62,6 +66,20 @@ export interface CostRow {
   requests: number;
   inline: number;
   threaded: number;
+}
+
+/** The /dev/crypto part of a run. */
+export interface DevCryptoReport {
+  /** Which device, which ABI, what serves it, how many drivers; or why none. */
+  summary: string;
+  /** The device is the project's CUSE test fixture, not a module. */
+  fixture: boolean;
+  /** The C baseline, or why it is unavailable. */
+  baseline: string;
+  /** Requests in flight on the device's AES-128-CBC driver(s). */
+  inFlight: LoadRow[];
+  /** Why there are no in-flight rows. */
+  inFlightReason?: string;
 }
 
 /** Everything one run measured. */
@@ -94,6 +112,7 @@ export interface Results {
   notes: string[];
   /** Measured routing against each driver alone on a mixed workload. */
   routing?: RoutingResult;
+  devcrypto?: DevCryptoReport;
 }
 
 /** `64 B`, `1 KiB`, `16 KiB`. */
@@ -174,7 +193,8 @@ function goals(r: Results): Goal[] {
     [16 * 1024, 0.9],
     [64 * 1024, 0.9],
   ];
-  for (const g of r.groups) {
+  // The goals are AF_ALG's; /dev/crypto rows are reported without them for now.
+  for (const g of r.groups.filter((x) => x.interface !== 'devcrypto')) {
     for (const [size, min] of thresholds) {
       if (!r.sizes.includes(size)) continue;
       const what = `serial ${g.title} on ${g.driver ?? g.requested}, ${sizeLabel(size)}: kcrypto ≥ ${pct(min)} of C`;
@@ -231,8 +251,16 @@ export function renderReport(r: Results): string {
   md.push(`- node ${r.node}, kcrypto ${r.kcrypto}`);
   md.push(`- AF_ALG: ${r.afalg}`);
   md.push(`- C baseline: ${r.baseline}`);
+  if (r.devcrypto) {
+    md.push(`- /dev/crypto: ${r.devcrypto.summary}`);
+    md.push(`- C /dev/crypto baseline: ${r.devcrypto.baseline}`);
+  }
   md.push(`- ${r.seconds} s per point${r.quick ? ' (--quick)' : ''}, after an uncounted warm-up of half that (at least 0.3 s); MB = 10^6 bytes`);
   md.push('');
+  if (r.devcrypto?.fixture) {
+    md.push("> **[CUSE fixture]**: the /dev/crypto rows so marked ran against the project's test fixture, a user-space CUSE server that answers the /dev/crypto ioctls by doing the work through AF_ALG. Every request crosses into user space and back before AF_ALG sees it: these figures measure the fixture, not the speed of a /dev/crypto module or of any hardware.");
+    md.push('');
+  }
 
   const order = (rows: Row[]): Row[] => rows;
   md.push('## Serial: one request at a time, MB/s');
@@ -250,7 +278,7 @@ export function renderReport(r: Results): string {
     table(
       ['algorithm, driver', ...r.sizes.map(sizeLabel)],
       r.groups.map((g) => [
-        esc(`${g.title}, ${g.driver ?? g.requested}`),
+        esc(`${g.title}, ${g.driver ?? g.requested}${g.mark ?? ''}`),
         ...r.sizes.map((s) => {
           const x = ratio(r, g.key, s);
           return x ? pct(x.r) : '–';
@@ -293,6 +321,20 @@ export function renderReport(r: Results): string {
   };
   md.push(`Serial C for reference: virtio_crypto_aes_cbc at 64 KiB ${cref('cbc-virtio', 65536)}; cbc-aes-aesni at 64 B ${cref('cbc-aesni', 64)}.`);
   md.push('');
+  if (r.devcrypto) {
+    const d = r.devcrypto;
+    md.push(`### /dev/crypto, AES-128-CBC at 64 KiB${d.fixture ? ' [CUSE fixture]' : ''}`);
+    md.push('');
+    md.push(
+      "`encrypt()` rows: the public API, N calls outstanding; each request is one blocking CIOCCRYPT on one of the addon's device threads. `devCryptoRunBatch()` rows: the engine's request queue, one call of N requests at a time, submitted to the kernel's queue together and collected as they complete (a batch of one is a plain CIOCCRYPT: the engine queues two or more). C rows: bench/devcrypto-baseline.c keeping N requests in the module's queue (CIOCASYNCCRYPT, poll, CIOCASYNCFETCH), each completion replaced by a new request. Without a queue the queue rows say why.",
+    );
+    md.push('');
+    md.push(d.inFlight.length > 0 ? loadTable(d.inFlight, false) : `Not measured: ${esc(d.inFlightReason ?? 'no /dev/crypto driver serves AES-128-CBC')}.`);
+    md.push('');
+    const serial = r.groups.filter((g) => g.interface === 'devcrypto' && g.title === 'AES-128-CBC');
+    if (serial.length > 0) md.push(`Serial C for reference: ${serial.map((g) => `${g.driver ?? g.requested} at 64 KiB ${cref(g.key, 65536)}`).join('; ')}.`);
+    md.push('');
+  }
 
   md.push('## Event-loop delay under load');
   md.push('');

@@ -10,19 +10,29 @@
  *         FILE on the host (a file written in the guest stays in its memory overlay).
  *     --harness-test: kernel rows on the software driver, to test the harness where there is
  *         no AF_ALG (the report says so).
+ *     --devcrypto-fixture ABI: runs the above (here or, with --lab, in the guest) under
+ *         test/support/with-devcrypto-fixture.js, so that the /dev/crypto rows measure the
+ *         project's CUSE fixture speaking ABI (linux, freebsd, netbsd); the rows are marked so.
+ *
+ * The /dev/crypto rows use the device kcrypto uses: KCRYPTO_DEVCRYPTO and KCRYPTO_DEVCRYPTO_ABI,
+ * /dev/crypto with the system's ABI by default. KCRYPTO_TEST_DRIVERS (set by the fixture
+ * wrapper for the test suites) does not restrict the benchmark; a device served by CUSE (the
+ * project's test fixture) has its rows marked.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { kernelReport, openSession } from '../src/index.js';
+import { drivers, kernelReport, openSession } from '../src/index.js';
+import { devCryptoTarget } from '../src/api/framework-instance.js';
 import { loadAddon, type DispatcherStats } from '../src/kernel/addon.js';
 import { engineStats, KernelSession, type KernelSessionStats } from '../src/kernel/engine.js';
-import { idleLoopDelay, inFlight, loopDelayInFlight, runBaseline, serialAsync, serialSync, type Sample } from './measure.js';
-import { renderReport, sizeLabel, type Cell, type CostRow, type ExecDelta, type Group, type LoadRow, type Results, type Row } from './report.js';
+import { buildBaseline, idleLoopDelay, inFlight, loopDelayInFlight, runBaseline, runDevCryptoBaseline, serialAsync, serialSync, type DevCryptoBaselineAlg, type Sample } from './measure.js';
+import { renderReport, sizeLabel, type Cell, type CostRow, type DevCryptoReport, type ExecDelta, type Group, type LoadRow, type Results, type Row } from './report.js';
+import { devCryptoDriversFor, devCryptoMark, devCryptoSetup, devCryptoSummary, engineBatches, openEngineCbc, type DevCryptoSetup } from './devcrypto.js';
 import { findPackageRoot } from '../src/package-root.js';
 import { routingBench } from './routing.js';
 
@@ -31,6 +41,8 @@ const SIZE_IN_FLIGHT = 64 * 1024;
 const SIZE_SMALL = 64;
 const SIZE_LOOP = 16 * 1024;
 const LOOP_IN_FLIGHT = 1000;
+const FIXTURE_ABIS = ['linux', 'freebsd', 'netbsd'] as const;
+type FixtureAbi = (typeof FIXTURE_ABIS)[number];
 
 interface Options {
   seconds: number;
@@ -39,12 +51,14 @@ interface Options {
   lab: boolean;
   kernel?: string;
   harnessTest: boolean;
+  /** Run under the CUSE /dev/crypto fixture speaking this ABI. */
+  devcryptoFixture?: FixtureAbi;
   /** Arguments to pass on to the guest run (lab mode). */
   forward: string[];
 }
 
 function usage(): never {
-  process.stderr.write('usage: run.js [--quick | --seconds S] [--out FILE] [--lab [--kernel V]] [--harness-test]\n');
+  process.stderr.write('usage: run.js [--quick | --seconds S] [--out FILE] [--lab [--kernel V]] [--devcrypto-fixture linux|freebsd|netbsd] [--harness-test]\n');
   process.exit(2);
 }
 
@@ -84,6 +98,12 @@ function parseArgs(argv: string[]): Options {
         o.harnessTest = true;
         o.forward.push(a);
         break;
+      case '--devcrypto-fixture': {
+        const v = value();
+        if (!(FIXTURE_ABIS as readonly string[]).includes(v)) usage();
+        o.devcryptoFixture = v as FixtureAbi;
+        break;
+      }
       case '-h':
       case '--help':
         usage();
@@ -115,36 +135,6 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
-/**
- * Builds bench/bin/afalg-baseline from bench/afalg-baseline.c unless an up-to-date build is
- * there. From the host that is a fraction of a second; inside the TCG guest cc takes several
- * seconds, and the binary lands in the guest's memory overlay (lost at power-off) — which is
- * why the lab mode builds on the host first, where the guest then finds it.
- */
-function buildBaseline(root: string): { binary: string } | { reason: string } {
-  const source = join(root, 'bench', 'afalg-baseline.c');
-  const binary = join(root, 'bench', 'bin', 'afalg-baseline');
-  if (!existsSync(source)) return { reason: `${source} missing` };
-  try {
-    if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return { binary };
-  } catch {
-    // rebuild
-  }
-  const cc = process.env['CC'] || 'cc';
-  try {
-    mkdirSync(dirname(binary), { recursive: true });
-  } catch (err) {
-    return { reason: `cannot create ${dirname(binary)}: ${errorText(err)}` };
-  }
-  const tmp = `${binary}.${process.pid}.tmp`;
-  log(`compiling the C baseline (${cc} -O2 -Wall -Werror)`);
-  const r = spawnSync(cc, ['-O2', '-Wall', '-Werror', '-o', tmp, source], { encoding: 'utf8' });
-  if (r.error) return { reason: `${cc}: ${r.error.message}` };
-  if (r.status !== 0) return { reason: `${cc} failed: ${r.stderr.trim().split('\n').slice(0, 3).join(' ')}` };
-  renameSync(tmp, binary);
-  return { binary };
-}
-
 type Kind = 'cipher' | 'aead' | 'hash';
 
 interface GroupSpec extends Group {
@@ -156,12 +146,18 @@ interface GroupSpec extends Group {
   afalgType: 'skcipher' | 'aead' | 'hash';
   /** What the C baseline binds when kcrypto could not tell which driver it used. */
   fallbackBind: string;
+  /** /dev/crypto groups: the driver's kernel name ('' on NetBSD, which names none). */
+  devcryptoDriver?: string;
 }
 
 interface Section {
   node: string;
   nodeLabel: string;
   groups: GroupSpec[];
+  /** The kernel's name of the algorithm, as drivers() lists it. */
+  kernelName: string;
+  /** The algorithm's name for bench/devcrypto-baseline.c. */
+  devcryptoAlg: DevCryptoBaselineAlg;
 }
 
 const SECTIONS: Section[] = [
@@ -172,16 +168,22 @@ const SECTIONS: Section[] = [
       { key: 'cbc-aesni', title: 'AES-128-CBC', requested: 'cbc-aes-aesni', kind: 'cipher', cipher: 'aes-128-cbc', keyLength: 16, afalgType: 'skcipher', fallbackBind: 'cbc-aes-aesni' },
       { key: 'cbc-virtio', title: 'AES-128-CBC', requested: 'virtio_crypto_aes_cbc', kind: 'cipher', cipher: 'aes-128-cbc', keyLength: 16, afalgType: 'skcipher', fallbackBind: 'virtio_crypto_aes_cbc' },
     ],
+    kernelName: 'cbc(aes)',
+    devcryptoAlg: 'aes-cbc',
   },
   {
     node: 'aes-256-gcm',
     nodeLabel: 'node:crypto aes-256-gcm',
     groups: [{ key: 'gcm', title: 'AES-256-GCM', requested: 'kernel', kind: 'aead', cipher: 'aes-256-gcm', keyLength: 32, afalgType: 'aead', fallbackBind: 'gcm(aes)' }],
+    kernelName: 'gcm(aes)',
+    devcryptoAlg: 'aes-gcm',
   },
   {
     node: 'sha256',
     nodeLabel: 'node:crypto sha256',
     groups: [{ key: 'sha256', title: 'SHA-256', requested: 'kernel', kind: 'hash', hash: 'sha256', keyLength: 0, afalgType: 'hash', fallbackBind: 'sha256' }],
+    kernelName: 'sha256',
+    devcryptoAlg: 'sha256',
   },
 ];
 
@@ -265,7 +267,9 @@ async function counted<T>(ks: StatsSource | null, fn: () => Promise<T>): Promise
   if (!ks || !s0) return { value: await fn() };
   const d0 = dispatcherStats();
   const value = await fn();
-  const s1 = ks.stats()!;
+  const s1 = ks.stats();
+  // A session's counters are its kernel driver's: without them the figure may be another driver's.
+  if (!s1) throw new Error('session.stats() became null during the measurement: the framework no longer has the session on its kernel driver (moved or lost), so the figure is not that driver\'s');
   const d1 = dispatcherStats();
   return {
     value,
@@ -282,6 +286,123 @@ function fmtSample(s: Sample): string {
   return `${Math.round(s.ops / s.seconds)} ops/s, ${(s.bytes / s.seconds / 1e6).toFixed(2)} MB/s`;
 }
 
+/** The group key of a /dev/crypto driver in a section. */
+function devGroupKey(section: Section, driver: string): string {
+  return `${section.node}@${driver}`;
+}
+
+/**
+ * A serial C figure over /dev/crypto. The module cannot be told which kernel driver to use (it
+ * takes the kernel's choice for the algorithm, as kcrypto's session does), so a C baseline
+ * served by another driver than kcrypto's group is noted.
+ */
+function devBaselineCell(dev: DevCryptoSetup, built: { binary: string } | { reason: string }, section: Section, g: GroupSpec, size: number, seconds: number, failed: Map<string, string>, notes: string[]): Cell {
+  if ('reason' in built) return { reason: built.reason };
+  const earlier = failed.get(g.key);
+  if (earlier !== undefined) return { reason: earlier };
+  try {
+    const r = runDevCryptoBaseline(built.binary, dev.path, section.devcryptoAlg, g.keyLength, size, seconds);
+    if (g.devcryptoDriver && r.driver !== g.devcryptoDriver) notes.push(`C /dev/crypto baseline for ${g.title} was served by ${r.driver || 'an unnamed driver'}, not ${g.devcryptoDriver}`);
+    log(`C /dev/crypto ${r.driver} ${sizeLabel(size)}: ${fmtSample(r)}`);
+    return { sample: r };
+  } catch (err) {
+    const reason = errorText(err);
+    // A failure at the first size is one of setup (device, session): skip the rest.
+    if (size === SIZES[0]) failed.set(g.key, reason);
+    log(`C /dev/crypto ${g.title} ${sizeLabel(size)}: ${reason}`);
+    return { reason };
+  }
+}
+
+/**
+ * Rows with 1, 4 and 16 AES-128-CBC requests in flight on a /dev/crypto driver: the public API
+ * (`encrypt()` calls outstanding, on the device threads), the engine's request queue
+ * (devCryptoRunBatch), and the C baseline over the module's queue. Where the device has no
+ * queue, those rows carry the reason.
+ */
+async function devInFlight(
+  dev: DevCryptoSetup,
+  built: { binary: string } | { reason: string },
+  driver: string,
+  kernelDriver: string,
+  api: Opened | undefined,
+  apiFailed: string | undefined,
+  seconds: number,
+  notes: string[],
+): Promise<LoadRow[]> {
+  const mark = devCryptoMark(dev);
+  const depths = [1, 4, 16];
+  const apiRows: LoadRow[] = [];
+  const engineRows: LoadRow[] = [];
+  const cRows: LoadRow[] = [];
+  const apiLabel = `kcrypto ${api?.driver ?? driver} encrypt()${mark}`;
+  for (const n of depths) {
+    const row: LoadRow = { label: apiLabel, inFlight: n, size: SIZE_IN_FLIGHT, cell: { reason: apiFailed ?? 'not opened' } };
+    if (api) {
+      try {
+        const data = randomBytes(SIZE_IN_FLIGHT);
+        const { value, exec } = await counted(api.kernel, () => inFlight(api.request(data), SIZE_IN_FLIGHT, n, seconds));
+        row.cell = exec ? { sample: value, exec } : { sample: value };
+        log(`${apiLabel} ${n} in flight at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(value)}`);
+      } catch (err) {
+        row.cell = { reason: errorText(err) };
+      }
+    }
+    apiRows.push(row);
+  }
+
+  const queue = dev.queue;
+  const engineLabel = `kcrypto engine devCryptoRunBatch() on ${driver}${'mechanism' in queue ? ` (${queue.mechanism})` : ''}${mark}`;
+  let engineReason = 'reason' in queue ? queue.reason : undefined;
+  let engine: ReturnType<typeof openEngineCbc> | undefined;
+  if (engineReason === undefined) {
+    try {
+      engine = openEngineCbc(dev.path, dev.abi!, randomBytes(16));
+      // The engine session takes the kernel's choice for cbc(aes), as kcrypto's driver does.
+      const served = engine.info.cipherDriver;
+      if (kernelDriver && served && served !== kernelDriver) notes.push(`the engine's AES-CBC session on ${dev.path} was served by ${served}, not ${kernelDriver}`);
+      if (!engine.info.async) engineReason = `the engine session reports no request queue on ${dev.path}`;
+    } catch (err) {
+      engineReason = errorText(err);
+    }
+  }
+  for (const n of depths) {
+    const row: LoadRow = { label: engineLabel, inFlight: n, size: SIZE_IN_FLIGHT, cell: { reason: engineReason ?? 'not opened' } };
+    if (engine && engineReason === undefined) {
+      try {
+        const value = await engineBatches(engine, SIZE_IN_FLIGHT, n, seconds);
+        row.cell = { sample: value };
+        log(`${engineLabel} batches of ${n} at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(value)}`);
+      } catch (err) {
+        row.cell = { reason: errorText(err) };
+      }
+    }
+    engineRows.push(row);
+  }
+  engine?.native.close();
+
+  const cLabel = `C /dev/crypto ${kernelDriver || driver}, CIOCASYNCCRYPT queue${mark}`;
+  let cReason = 'reason' in built ? built.reason : undefined;
+  for (const n of depths) {
+    const row: LoadRow = { label: cLabel, inFlight: n, size: SIZE_IN_FLIGHT, cell: { reason: cReason ?? 'not run' } };
+    if (cReason === undefined && 'binary' in built) {
+      try {
+        const r = runDevCryptoBaseline(built.binary, dev.path, 'aes-cbc', 16, SIZE_IN_FLIGHT, seconds, n);
+        row.cell = { sample: r };
+        if (r.mostInFlight < n) notes.push(`C /dev/crypto queue at depth ${n}: the module took at most ${r.mostInFlight} at once (its ring is smaller)`);
+        log(`${cLabel} ${n} in flight at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(r)}`);
+      } catch (err) {
+        // The same program fails the same way at every depth (no queue, no device).
+        cReason = errorText(err);
+        row.cell = { reason: cReason };
+        log(`${cLabel}: ${cReason}`);
+      }
+    }
+    cRows.push(row);
+  }
+  return [...apiRows, ...engineRows, ...cRows];
+}
+
 async function bench(o: Options): Promise<Results> {
   const root = packageRoot();
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '?';
@@ -290,8 +411,18 @@ async function bench(o: Options): Promise<Results> {
 
   const k = await kernelReport().catch(() => null);
   const afalg = k ? (k.afalg.available ? 'available' : `unavailable: ${k.afalg.reason ?? 'unknown reason'}`) : `unavailable: ${loadAddon().error ?? 'native addon not loaded'}`;
-  const built = o.harnessTest ? { reason: 'harness test (no kernel rows)' } : buildBaseline(root);
+  const built = o.harnessTest ? { reason: 'harness test (no kernel rows)' } : buildBaseline(root, 'afalg-baseline', log);
   const baselineReason = 'reason' in built ? built.reason : undefined;
+
+  // /dev/crypto: the drivers kcrypto lists for the device it uses, and the C baseline over it.
+  const dev: DevCryptoSetup | undefined = o.harnessTest ? undefined : devCryptoSetup(await drivers(), devCryptoTarget());
+  let devBuilt: { binary: string } | { reason: string };
+  if (!dev) devBuilt = { reason: 'harness test (no kernel rows)' };
+  else if (dev.reason !== undefined) devBuilt = { reason: dev.reason };
+  else if (dev.abi !== 'cryptodev-linux') devBuilt = { reason: `the C baseline speaks the cryptodev-linux ABI; ${dev.path} speaks ${dev.abi}` };
+  else devBuilt = buildBaseline(root, 'devcrypto-baseline', log);
+  const devMark = dev ? devCryptoMark(dev) : '';
+  if (dev) log(`/dev/crypto: ${devCryptoSummary(dev)}`);
 
   const results: Results = {
     date: new Date().toISOString(),
@@ -315,6 +446,16 @@ async function bench(o: Options): Promise<Results> {
     costs: [],
     notes,
   };
+  const devReport: DevCryptoReport = {
+    summary: dev ? devCryptoSummary(dev) : 'not measured: harness test (no kernel rows)',
+    fixture: dev?.fixture ?? false,
+    baseline:
+      'reason' in devBuilt
+        ? `unavailable: ${devBuilt.reason}`
+        : 'bench/devcrypto-baseline.c, built with cc -O2 (raw cryptodev-linux ioctls: one CIOCCRYPT or CIOCAUTHCRYPT per request; with N in flight, CIOCASYNCCRYPT + poll + CIOCASYNCFETCH)',
+    inFlight: [],
+  };
+  results.devcrypto = devReport;
 
   const opened = new Map<string, Opened>();
   const openFailed = new Map<string, string>();
@@ -323,20 +464,35 @@ async function bench(o: Options): Promise<Results> {
   for (const section of SECTIONS) {
     const key = randomBytes(section.groups[0]!.keyLength);
     const groupRows: { g: GroupSpec; k: Row; c: Row }[] = [];
-    for (const g of section.groups) {
+    const devGroups: GroupSpec[] = dev
+      ? devCryptoDriversFor(dev, section.kernelName).map((d) => ({ ...section.groups[0]!, key: devGroupKey(section, d.name), requested: d.name, devcryptoDriver: d.kernelDriver }))
+      : [];
+    if (dev && dev.reason === undefined && devGroups.length === 0) notes.push(`/dev/crypto: no driver on ${dev.path} serves ${section.kernelName}`);
+    for (const g of [...section.groups, ...devGroups]) {
+      const isDev = g.devcryptoDriver !== undefined;
+      const mark = isDev ? devMark : '';
       const driverChoice = o.harnessTest ? 'software' : g.requested;
       let label = `kcrypto {driver: '${driverChoice}'} ${g.title}`;
       try {
         log(`opening ${g.title} on ${driverChoice}`);
         const s = await openKcrypto(g, key, driverChoice);
         opened.set(g.key, s);
-        label = `kcrypto ${s.driver} ${g.title}${g.requested === 'kernel' ? " ({driver: 'kernel'})" : ''}`;
-        if (s.kernel) costLabels.set(s.kernel, `${s.driver} ${g.title}`);
+        label = `kcrypto ${s.driver} ${g.title}${g.requested === 'kernel' ? " ({driver: 'kernel'})" : ''}${mark}`;
+        if (s.kernel) costLabels.set(s.kernel, `${s.driver} ${g.title}${mark}`);
       } catch (err) {
         openFailed.set(g.key, errorText(err));
         log(`  unavailable: ${errorText(err)}`);
       }
       const s = opened.get(g.key);
+      if (isDev) {
+        // The full kcrypto name, so that the ratio table tells it from the AF_ALG group of the same kernel driver.
+        results.groups.push({ key: g.key, title: g.title, requested: g.requested, driver: s?.driver ?? g.requested, interface: 'devcrypto', ...(mark ? { mark } : {}) });
+        const kRow: Row = { path: 'kcrypto', group: g.key, label, cells: new Map() };
+        const cRow: Row = { path: 'c', group: g.key, label: `C /dev/crypto ${g.devcryptoDriver || g.requested} ${g.title}${mark}`, cells: new Map() };
+        results.rows.push(kRow, cRow);
+        groupRows.push({ g, k: kRow, c: cRow });
+        continue;
+      }
       const kernelDriver = s?.driver.startsWith('afalg:') ? s.driver.slice('afalg:'.length) : undefined;
       const group: Group = { key: g.key, title: g.title, requested: g.requested, ...(kernelDriver ? { driver: kernelDriver } : {}) };
       results.groups.push(group);
@@ -369,7 +525,8 @@ async function bench(o: Options): Promise<Results> {
 
         let cc: Cell;
         const bind = s?.driver.startsWith('afalg:') ? s.driver.slice('afalg:'.length) : g.fallbackBind;
-        if ('reason' in built) cc = { reason: built.reason };
+        if (g.devcryptoDriver !== undefined) cc = devBaselineCell(dev!, devBuilt, section, g, size, o.seconds, cFailed, notes);
+        else if ('reason' in built) cc = { reason: built.reason };
         else if (cFailed.has(g.key)) cc = { reason: cFailed.get(g.key)! };
         else {
           try {
@@ -408,6 +565,14 @@ async function bench(o: Options): Promise<Results> {
       }
     }
     results.inFlight.push(row);
+  }
+  if (!dev) devReport.inFlightReason = 'harness test (no kernel rows)';
+  else if (dev.reason !== undefined) devReport.inFlightReason = dev.reason;
+  else if (devCryptoDriversFor(dev, 'cbc(aes)').length === 0) devReport.inFlightReason = `no driver on ${dev.path} serves cbc(aes)`;
+  if (dev) {
+    for (const d of devCryptoDriversFor(dev, 'cbc(aes)')) {
+      devReport.inFlight.push(...(await devInFlight(dev, devBuilt, d.name, d.kernelDriver, opened.get(devGroupKey(SECTIONS[0]!, d.name)), openFailed.get(devGroupKey(SECTIONS[0]!, d.name)), o.seconds, notes)));
+    }
   }
 
   // Many small requests in flight on the CPU driver.
@@ -556,16 +721,65 @@ async function layers(aesni: Opened, results: Results, costLabels: Map<StatsSour
   return rows;
 }
 
+/** This script with the arguments for the run itself, under the fixture wrapper when asked for. */
+function runCommand(o: Options): string[] {
+  const command = [process.execPath, fileURLToPath(import.meta.url), ...o.forward];
+  if (!o.devcryptoFixture) return command;
+  const wrapper = fileURLToPath(new URL('../test/support/with-devcrypto-fixture.js', import.meta.url));
+  return [process.execPath, wrapper, o.devcryptoFixture, '--', ...command];
+}
+
+/** Builds the CUSE fixture here, where it takes seconds rather than the guest's minutes. */
+async function prebuildFixture(): Promise<void> {
+  try {
+    const { buildFixture } = await import('../test/support/devcrypto-fixture.js');
+    await buildFixture();
+  } catch (err) {
+    log(`the /dev/crypto fixture could not be built here (${errorText(err)}); the run will try`);
+  }
+}
+
+function writeOut(o: Options, chunks: Buffer[]): void {
+  if (!o.out) return;
+  const out = resolve(o.out);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, Buffer.concat(chunks));
+  log(`wrote ${out}`);
+}
+
+/** Runs the benchmark in a child process under the CUSE fixture wrapper, here. */
+async function fixtureMode(o: Options): Promise<number> {
+  await prebuildFixture();
+  const [cmd, ...args] = runCommand(o) as [string, ...string[]];
+  const chunks: Buffer[] = [];
+  const code = await new Promise<number>((done) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      process.stdout.write(chunk);
+    });
+    child.on('error', (err) => {
+      log(`${cmd}: ${err.message}`);
+      done(127);
+    });
+    child.on('close', (c, signal) => done(c ?? (signal ? 128 : 1)));
+  });
+  if (code === 0) writeOut(o, chunks);
+  return code;
+}
+
 async function labMode(o: Options): Promise<number> {
   const root = packageRoot();
-  const built = buildBaseline(root);
-  if ('reason' in built) log(`C baseline unavailable on the host (${built.reason}); the guest will try to build it`);
+  for (const name of ['afalg-baseline', 'devcrypto-baseline'] as const) {
+    const built = buildBaseline(root, name, log);
+    if ('reason' in built) log(`${name} unavailable on the host (${built.reason}); the guest will try to build it`);
+  }
+  if (o.devcryptoFixture) await prebuildFixture();
   const { runInLab } = await import('../src/lab/lab.js');
-  const script = fileURLToPath(import.meta.url);
   const chunks: Buffer[] = [];
-  log(`running in the lab${o.kernel ? ` (kernel ${o.kernel})` : ''}`);
+  log(`running in the lab${o.kernel ? ` (kernel ${o.kernel})` : ''}${o.devcryptoFixture ? `, /dev/crypto from the CUSE fixture (${o.devcryptoFixture} ABI)` : ''}`);
   const result = await runInLab({
-    command: [process.execPath, script, ...o.forward],
+    command: runCommand(o),
     ...(o.kernel ? { kernel: o.kernel } : {}),
     onOutput: (stream, chunk) => {
       if (stream === 'stdout') {
@@ -575,18 +789,14 @@ async function labMode(o: Options): Promise<number> {
     },
   });
   if (result.error) log(`lab: ${result.error}`);
-  if (result.exitCode === 0 && o.out) {
-    const out = resolve(o.out);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, Buffer.concat(chunks));
-    log(`wrote ${out}`);
-  }
+  if (result.exitCode === 0) writeOut(o, chunks);
   return result.exitCode;
 }
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   if (o.lab) return labMode(o);
+  if (o.devcryptoFixture) return fixtureMode(o);
   const results = await bench(o);
   const md = renderReport(results);
   process.stdout.write(md);
