@@ -6,6 +6,7 @@
  * device may sleep, and the JavaScript thread must never wait on one.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 import { catalogOf, idsOf } from '../algorithms/crypto-ids.js';
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
@@ -16,6 +17,7 @@ import type { CryptoIni } from '../framework/structures.js';
 import { devCryptoAlgorithmId, devCryptoDriverName, devCryptoInfo, openDevCryptoSession, type DevCryptoAbi, type DevCryptoSessionOptions } from '../kernel/devcrypto.js';
 import { guardKernelSessions } from '../kernel/device-watch.js';
 import { KernelSession, type KernelSessionStats } from '../kernel/engine.js';
+import { parseProcCrypto, type ProcCryptoEntry } from '../kernel/proc-crypto.js';
 import { ccmKernelIv } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform } from './backend-transforms.js';
 import type { SessionEntry } from './descriptor-executor.js';
@@ -35,6 +37,11 @@ export interface DevCryptoDriverSpec extends DevCryptoTarget {
   /** The kernel's name for it (cryptodev-linux cra_driver_name, FreeBSD driver name); '' when the ABI names none. */
   kernelDriver: string;
   hardware: boolean;
+  /**
+   * The kernel completes its requests within the ioctl, on the calling thread, so they may run
+   * inline (see KernelSession). Known on Linux only, from /proc/crypto.
+   */
+  synchronous: boolean;
   /** FreeBSD: the driver's id, so that sessions open on exactly it. */
   crid?: number;
   /** crypto(9) algorithms it served when probed. */
@@ -149,6 +156,7 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
   if (!probe.compiled) return { target, reason: `this kcrypto build has no ${target.abi} ABI`, drivers: [] };
   if (probe.open !== 0) return { target, reason: `${target.path}: cannot open (errno ${probe.open})`, drivers: [] };
   const byName = new Map<string, DevCryptoDriverSpec>();
+  const synchronous = synchronousDrivers(target.abi);
   const cridsOf: (number | undefined)[] = target.abi === 'freebsd' && probe.devices.length > 0 ? probe.devices.map((d) => d.crid) : [undefined];
   for (const crid of cridsOf) {
     for (const [alg, keyLength] of PROBES) {
@@ -165,7 +173,7 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
       s.native.close();
       const key = `${name}|${crid ?? ''}`;
       let d = byName.get(key);
-      if (!d) byName.set(key, (d = { ...target, kernelDriver: name, hardware: s.info.hardware === true, ...(crid !== undefined ? { crid } : {}), algorithms: [] }));
+      if (!d) byName.set(key, (d = { ...target, kernelDriver: name, hardware: s.info.hardware === true, synchronous: s.info.hardware !== true && synchronous(name), ...(crid !== undefined ? { crid } : {}), algorithms: [] }));
       d.algorithms.push(alg);
       const mate = AEAD_AUTH[alg];
       if (mate !== undefined) d.algorithms.push(mate);
@@ -174,6 +182,28 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
   const drivers = [...byName.values()];
   if (drivers.length === 0) return { target, reason: `${target.path}: no algorithm kcrypto knows could be opened`, drivers };
   return { target, drivers };
+}
+
+/**
+ * Which kernel drivers behind cryptodev-linux complete synchronously: those /proc/crypto lists,
+ * every entry of them without CRYPTO_ALG_ASYNC (shash has no such flag: always synchronous).
+ * cryptodev-linux's own hardware flag misses devices that do not set KERN_DRIVER_ONLY
+ * (virtio-crypto), and a request to a device must never run on the JavaScript thread: a card
+ * that goes away leaves the calling thread in the kernel for good. Elsewhere nothing says, so
+ * every request goes to the addon's threads.
+ */
+function synchronousDrivers(abi: DevCryptoAbi): (driver: string) => boolean {
+  if (abi !== 'cryptodev-linux') return () => false;
+  let entries: ProcCryptoEntry[] = [];
+  try {
+    entries = parseProcCrypto(readFileSync('/proc/crypto', 'utf8'));
+  } catch {
+    return () => false;
+  }
+  return (driver) => {
+    const mine = entries.filter((e) => e.driver === driver);
+    return driver !== '' && mine.length > 0 && mine.every((e) => e.async !== true && !e.internal);
+  };
 }
 
 class DevCryptoDriver extends KernelDriver {
@@ -201,7 +231,7 @@ class DevCryptoDriver extends KernelDriver {
     // A device behind the module can go away under its sessions: have the removal watch look after them.
     if (this.spec.hardware && this.spec.kernelDriver) guardKernelSessions();
     // ioctl() is where a request waits; only a hardware driver has a device that can go away.
-    return new KernelSession(s.native, this.name, false, execution ?? 'auto', { waitSyscall: () => 'ioctl', ...(this.spec.hardware && this.spec.kernelDriver ? { kernelDriver: this.spec.kernelDriver } : {}) });
+    return new KernelSession(s.native, this.name, this.spec.synchronous, execution ?? 'auto', { waitSyscall: () => 'ioctl', ...(this.spec.hardware && this.spec.kernelDriver ? { kernelDriver: this.spec.kernelDriver } : {}) });
   }
 
   /**
