@@ -4,16 +4,15 @@
  * small requests to a CPU driver, large ones to a device, for instance. The costs come from the
  * route table (route-table.ts), measured on first use with ROUTE_DEPTH requests in flight: per
  * request, the time its driver takes and the CPU time it takes from this machine. A request's
- * cost on a driver is the larger of the two (a CPU driver spends its time on the cores every
- * other CPU driver shares; a device spends little CPU, so it is what the device itself gets
- * through), plus the wait once the driver's server holds more than ROUTE_DEPTH (see pick()).
- * Weighing CPU time is what lets the device take the large requests of a mixed load even where
- * a CPU driver alone is as quick for them: what the device takes, the cores are free for the
- * rest. Drivers that are not hardware count as one server; each hardware driver is a server of
+ * cost on a driver is the larger of its time and its share of the cores (a device that spends
+ * little CPU is bound by what it gets through itself; a driver whose requests keep the cores
+ * busy is bound by them, whatever its own speed), plus the wait once the driver's server holds
+ * more than ROUTE_DEPTH (see pick()). Drivers that are not hardware count as one server; each hardware driver is a server of
  * its own. Hash streams stay on one driver (the cheapest for large requests): a running state
  * cannot move.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 import { kindOf } from './algorithms.js';
 import * as C from './constants.js';
@@ -51,15 +50,19 @@ function queueOf(s: Routed, i: number): number {
 
 /**
  * What a request of size bucket `b` costs on alternative `i` when its server holds `queued`:
- * the larger of its time and its CPU time per request as measured, and, past the depth it was
+ * the larger of its time and its share of the machine's cores (CPU time per request over the
+ * cores) as measured, and, past the depth it was
  * measured at, one request's time for each request ahead of it. A synchronous driver never
  * holds a request when asked, which is why the queue is the server's: cryptosoft is as busy as
  * the CPU kernel driver beside it.
  */
 function costOf(a: Alternative, b: number, queued: number): number {
   const time = a.cost.time[b]!;
-  return Math.max(time, a.cost.cpu[b]!) + Math.max(0, queued + 1 - ROUTE_DEPTH) * time;
+  return Math.max(time, a.cost.cpu[b]! / CORES) + Math.max(0, queued + 1 - ROUTE_DEPTH) * time;
 }
+
+/** The cores a request's CPU time is spread over (a CPU kernel driver runs on several threads). */
+const CORES = Math.max(1, availableParallelism());
 
 function pick(s: Routed, b: number): number {
   let best = s.choice[b]!;
