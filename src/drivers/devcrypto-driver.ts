@@ -261,16 +261,29 @@ class DevCryptoDriver extends KernelDriver {
       return limit > 0 ? Math.max(limit - extra, 0) : 0;
     };
     const [id] = idsOf(alg);
+    // Key material derived here (a hashed or padded key) is wiped once the engine has its copy.
+    const derived = (k: Uint8Array): (() => void) => (k === key ? () => undefined : () => k.fill(0));
     if (alg.kind === 'mac' && alg.hash) {
       const kernelKey = kernelHmacKey(this.spec.abi, alg.hash, key);
       if (kernelKey === null) {
         // Only an ABI without hash state gets here (NetBSD): the written-out HMAC has none either.
         const short = key.length > alg.hash.blockLength ? createHash(alg.hash.name).update(key).digest() : key;
-        const ks = open(idsOf(alg.hash)[0]!, new Uint8Array(0));
-        // The inner digest carries a block of padded key ahead of the message.
-        return { backend: hmacOverHashBackendOf(ks, alg.hash, short, stateless ?? ''), maxRequest: limitOf(ks, alg.hash.blockLength) };
+        const wipe = derived(short);
+        try {
+          const ks = open(idsOf(alg.hash)[0]!, new Uint8Array(0));
+          // The inner digest carries a block of padded key ahead of the message.
+          return { backend: hmacOverHashBackendOf(ks, alg.hash, short, stateless ?? ''), maxRequest: limitOf(ks, alg.hash.blockLength) };
+        } finally {
+          wipe();
+        }
       }
-      key = kernelKey;
+      const wipe = derived(kernelKey);
+      try {
+        const ks = open(id!, kernelKey);
+        return { backend: hashBackendOf(ks, alg.digestLength, stateless), maxRequest: limitOf(ks, 0) };
+      } finally {
+        wipe();
+      }
     }
     const ks = open(id!, key);
     return { backend: hashBackendOf(ks, alg.digestLength, stateless), maxRequest: limitOf(ks, 0) };
