@@ -336,7 +336,8 @@ class DevCryptoDriver extends KernelDriver {
       for (const e of entries) void e.transform?.close();
       throw err;
     }
-    return this.add({ entries, stats, maxRequest, ...(inis.some((c) => c.alg === C.CRYPTO_AES_XTS) ? { alignment: 16 } : {}) });
+    const stateless = this.noHashState !== undefined && inis.some((c) => kindOf(c.alg)?.kind === 'auth');
+    return this.add({ entries, stats, maxRequest, ...(inis.some((c) => c.alg === C.CRYPTO_AES_XTS) ? { alignment: 16 } : {}), ...(stateless ? { stateless } : {}) });
   }
 }
 

@@ -16,6 +16,8 @@ export interface KernelDriverSession extends DriverSession {
   maxRequest: number;
   /** Requests must be a multiple of this many bytes (XTS on /dev/crypto). */
   alignment?: number;
+  /** A hash session that keeps no state between requests (SessionInfo.stateless). */
+  stateless?: boolean;
 }
 
 /** The key of an initializer, `klen` bits of it. */
@@ -172,7 +174,7 @@ export abstract class KernelDriver {
   describeSession(_arg: unknown, sid: bigint): SessionInfo {
     const s = this.sessions.get(Number(sid & 0xffffffffn));
     if (!s) return {};
-    return { ...(s.maxRequest > 0 ? { maxRequestBytes: s.maxRequest } : {}), ...(s.stats ? { stats: s.stats } : {}), ...(s.alignment ? { alignment: s.alignment } : {}) };
+    return { ...(s.maxRequest > 0 ? { maxRequestBytes: s.maxRequest } : {}), ...(s.stats ? { stats: s.stats } : {}), ...(s.alignment ? { alignment: s.alignment } : {}), ...(s.stateless ? { stateless: true } : {}) };
   }
 
   async copySession(_arg: unknown, sid: bigint): Promise<number> {

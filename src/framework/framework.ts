@@ -46,6 +46,11 @@ export interface SessionInfo {
   alignment?: number;
   /** Driver-specific counters (kernel drivers: where requests ran and what they cost). */
   stats?(): unknown;
+  /**
+   * Hashes: the session keeps no state between requests (the BSDs' /dev/crypto), so
+   * CRD_F_KC_UPDATE/FINAL and copySession fail; each request digests a whole message.
+   */
+  stateless?: boolean;
 }
 
 /** What a driver gives the framework on its first register() call. */

@@ -24,6 +24,10 @@ interface Alternative {
   driver: number;
   name: string;
   sid: bigint;
+  /** Largest request its session takes (Infinity: any). */
+  maxRequest: number;
+  /** Its hash session keeps no running state (SessionInfo.stateless): no stream goes there. */
+  stateless: boolean;
   /** ns per request at each ROUTE_SIZES entry. */
   cost: RouteCost;
   /** The server it computes on: a hardware driver's own id, or -1 for the CPU every other shares. */
@@ -34,6 +38,8 @@ interface Routed {
   alts: Alternative[];
   /** Alternative index per size bucket: the cheapest one, idle. */
   choice: number[];
+  /** Where hash streams (CRD_F_KC_UPDATE/FINAL) and copies go. */
+  stream: number;
   /** Requests sent to each alternative (for tests and stats). */
   sent: number[];
   /** Requests each alternative holds now. */
@@ -64,10 +70,12 @@ function costOf(a: Alternative, b: number, queued: number): number {
 /** The cores a request's CPU time is spread over (a CPU kernel driver runs on several threads). */
 const CORES = Math.max(1, availableParallelism());
 
-function pick(s: Routed, b: number): number {
+/** The cheapest alternative for a request of `size` bytes in bucket `b` that can take it. */
+function pick(s: Routed, b: number, size: number): number {
   let best = s.choice[b]!;
-  let bestCost = costOf(s.alts[best]!, b, queueOf(s, best));
+  let bestCost = s.alts[best]!.maxRequest >= size ? costOf(s.alts[best]!, b, queueOf(s, best)) : Number.POSITIVE_INFINITY;
   for (let i = 0; i < s.alts.length; i++) {
+    if (s.alts[i]!.maxRequest < size) continue;
     const c = costOf(s.alts[i]!, b, queueOf(s, i));
     if (c < bestCost) {
       best = i;
@@ -188,7 +196,8 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
         }
         const name = fw.driverName(driver)!;
         const cached = table.get(name, key);
-        const alt = { driver, name, sid, cost: cached ?? { time: [], cpu: [] }, server: (fw.driverFlags(driver) ?? 0) & C.CRYPTOCAP_F_HARDWARE ? driver : -1 };
+        const info = fw.sessionInfo(sid);
+        const alt = { driver, name, sid, cost: cached ?? { time: [], cpu: [] }, server: (fw.driverFlags(driver) ?? 0) & C.CRYPTOCAP_F_HARDWARE ? driver : -1, maxRequest: info?.maxRequestBytes ?? Number.POSITIVE_INFINITY, stateless: info?.stateless === true };
         alts.push(alt);
         if (!cached) unmeasured.push(alt);
       }
@@ -198,8 +207,12 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
         for (const a of unmeasured) table.set(a.name, key, a.cost);
       }
       const choice = ROUTE_SIZES.map((_, b) => alts.reduce((best, a, i) => (costOf(a, b, 0) < costOf(alts[best]!, b, 0) ? i : best), 0));
+      // Streams go to the cheapest for large requests among the sessions that keep a state.
+      const keeping = alts.map((a, i) => [a, i] as const).filter(([a]) => !a.stateless);
+      const last = ROUTE_SIZES.length - 1;
+      const stream = keeping.length === 0 ? choice[last]! : keeping.reduce((best, [a, i]) => (costOf(a, last, 0) < costOf(alts[best]!, last, 0) ? i : best), keeping[0]![1]);
       const lid = nextLid++;
-      sessions.set(lid, { alts, choice, sent: alts.map(() => 0), inFlight: alts.map(() => 0) });
+      sessions.set(lid, { alts, choice, stream, sent: alts.map(() => 0), inFlight: alts.map(() => 0) });
       return lid;
     },
     async freeSession(_arg: unknown, sid: bigint): Promise<void> {
@@ -216,7 +229,8 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
         if (d.flags & (C.CRD_F_KC_UPDATE | C.CRD_F_KC_FINAL)) streaming = true;
         size = Math.max(size, d.len);
       }
-      const index = streaming ? s.choice[ROUTE_SIZES.length - 1]! : pick(s, sizeBucket(size));
+      const bytes = Array.isArray(crp.buf) ? crp.buf.reduce((n, x) => n + x.length, 0) : crp.buf.length;
+      const index = streaming ? s.stream : pick(s, sizeBucket(size), bytes);
       const alt = s.alts[index]!;
       s.sent[index]!++;
       s.inFlight[index]!++;
@@ -239,16 +253,16 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
     },
     describeSession(_arg: unknown, sid: bigint) {
       const s = sessions.get(lidOf(sid));
-      const big = s ? s.alts[s.choice[ROUTE_SIZES.length - 1]!]! : undefined;
+      const big = s ? s.alts[s.stream]! : undefined;
       return big ? (fw.sessionInfo(big.sid) ?? {}) : {};
     },
     async copySession(_arg: unknown, sid: bigint): Promise<number> {
       const s = sessions.get(lidOf(sid));
       if (!s) throw fw.error('EINVAL', `no routed session ${sid}`);
-      const streamAlt = s.alts[s.choice[ROUTE_SIZES.length - 1]!]!;
+      const streamAlt = s.alts[s.stream]!;
       const copy = await fw.copySession(streamAlt.sid);
       const lid = nextLid++;
-      sessions.set(lid, { alts: [{ ...streamAlt, sid: copy }], choice: ROUTE_SIZES.map(() => 0), sent: [0], inFlight: [0] });
+      sessions.set(lid, { alts: [{ ...streamAlt, sid: copy }], choice: ROUTE_SIZES.map(() => 0), stream: 0, sent: [0], inFlight: [0] });
       return lid;
     },
   };

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 
 import { registerCryptosoft } from '../../src/drivers/cryptosoft.js';
 import * as C from '../../src/framework/constants.js';
-import { Framework, type DriverImpl } from '../../src/framework/framework.js';
+import { Framework, type DriverImpl, type SessionInfo } from '../../src/framework/framework.js';
 import { RouteTable, ROUTE_SIZES } from '../../src/framework/route-table.js';
 import { registerRouter } from '../../src/framework/router.js';
 import { registerSplitter } from '../../src/framework/splitter.js';
@@ -23,7 +23,7 @@ import { errnoOf } from '../../src/kernel/status.js';
  * instance, completing each request after `delay(size)` ms: a stand-in for a device whose
  * cost depends on the size.
  */
-function delegatingDriver(fw: Framework, name: string, flags: number, algs: number[], delay: (size: number) => number): { id: number; processed: () => number } {
+function delegatingDriver(fw: Framework, name: string, flags: number, algs: number[], delay: (size: number) => number, info: SessionInfo = {}): { id: number; processed: () => number } {
   const inner = new Framework();
   const soft = registerCryptosoft(inner);
   let processed = 0;
@@ -57,6 +57,7 @@ function delegatingDriver(fw: Framework, name: string, flags: number, algs: numb
       inner.dispatch(crp);
       return 0;
     },
+    describeSession: () => info,
   };
   const id = fw.getDriverId(flags, name);
   for (const a of algs) fw.register(id, a, 0, 0, impl);
@@ -177,6 +178,37 @@ describe('routed sessions', () => {
       assert.deepEqual(r2.routes(sid2)!.map((r) => r.driver), routes.map((r) => r.driver));
       r2.table.clear();
       assert.equal(r2.table.snapshot().length, 0, 'clear() forgets the measurements (refresh)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a stream never goes to a driver whose sessions keep no hash state, nor a request to one too small for it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-routes-'));
+    try {
+      const fw = new Framework();
+      // "bsd" is the cheaper at every size, but hashes whole messages of at most 1 KiB only.
+      const bsd = delegatingDriver(fw, 'bsd', C.CRYPTOCAP_F_HARDWARE, [C.CRYPTO_SHA2_256], () => 0, { stateless: true, maxRequestBytes: 1024 });
+      const cpu = delegatingDriver(fw, 'cpu', C.CRYPTOCAP_F_SOFTWARE, [C.CRYPTO_SHA2_256], () => 4);
+      registerRouter(fw, new RouteTable(join(dir, 'routes.json')));
+      const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_SHA2_256 }), C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+      const run = async (size: number, flags = 0): Promise<CryptoOp> => {
+        const crp = fw.getReq(1);
+        crp.sid = sid;
+        crp.buf = randomBytes(size);
+        crp.mac = Buffer.alloc(32);
+        Object.assign(crp.desc!, { alg: C.CRYPTO_SHA2_256, len: size, flags });
+        return fw.process(crp);
+      };
+      const before = { bsd: bsd.processed(), cpu: cpu.processed() };
+      assert.equal((await run(64)).etype, 0);
+      assert.equal(bsd.processed() - before.bsd, 1, 'a small digest goes to the cheaper driver');
+      assert.equal((await run(4096)).etype, 0);
+      assert.equal(cpu.processed() - before.cpu, 1, 'a digest over its limit does not');
+      assert.equal((await run(64, C.CRD_F_KC_UPDATE)).etype, 0);
+      assert.equal((await run(0, C.CRD_F_KC_FINAL)).etype, 0);
+      assert.equal(cpu.processed() - before.cpu, 3, 'the stream went to the driver that keeps a state');
+      assert.equal(bsd.processed() - before.bsd, 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
