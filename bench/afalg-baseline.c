@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "baseline-common.h"
+
 #ifndef AF_ALG
 #define AF_ALG 38
 #endif
@@ -38,32 +40,6 @@
 #endif
 
 #define TAG_LEN 16
-
-static void json_string(const char *s) {
-  putchar('"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') printf("\\%c", c);
-    else if (c < 0x20) printf("\\u%04x", c);
-    else putchar(c);
-  }
-  putchar('"');
-}
-
-static void fail(const char *what, int err) {
-  printf("{\"error\":");
-  char buf[256];
-  snprintf(buf, sizeof buf, "%s: %s", what, strerror(err));
-  json_string(buf);
-  printf(",\"errno\":%d}\n", err);
-  exit(1);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void trim(char *s) {
   size_t n = strlen(s);

@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "baseline-common.h"
+
 /*
  * The cryptodev-linux ABI, restated from the project's native/devcrypto/abi/cryptodev_linux.h
  * (a C++ header, so it cannot be included here): only what this program uses, with the same
@@ -134,32 +136,6 @@ _Static_assert(CIOCASYNCFETCH == 0x8030636f, "CIOCASYNCFETCH");
 #define TAG_LEN 16
 #define MAX_DEPTH 64 /* the module's largest ring (MAX_COP_RINGSIZE) */
 
-static void json_string(const char *s) {
-  putchar('"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\') printf("\\%c", c);
-    else if (c < 0x20) printf("\\u%04x", c);
-    else putchar(c);
-  }
-  putchar('"');
-}
-
-static void fail(const char *what, int err) {
-  printf("{\"error\":");
-  char buf[320];
-  snprintf(buf, sizeof buf, "%s: %s", what, strerror(err));
-  json_string(buf);
-  printf(",\"errno\":%d}\n", err);
-  exit(1);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void abi_table(void) {
   printf("{\"sizes\":{\"session_op\":%zu,\"session_info_op\":%zu,\"crypt_op\":%zu,\"crypt_auth_op\":%zu},", sizeof(struct session_op),
          sizeof(struct session_info_op), sizeof(struct crypt_op), sizeof(struct crypt_auth_op));
@@ -190,6 +166,21 @@ struct bench {
   uint8_t iv[16];
 };
 
+/* The CIOCCRYPT / CIOCASYNCCRYPT request for one encryption (CBC) or digest (SHA-256) into out. */
+static void crypt_op_of(const struct bench *b, uint8_t *out, struct crypt_op *c) {
+  memset(c, 0, sizeof *c);
+  c->ses = b->ses;
+  c->op = COP_ENCRYPT;
+  c->len = (uint32_t)b->size;
+  c->src = b->in;
+  if (b->alg == ALG_CBC) {
+    c->dst = out;
+    c->iv = (uint8_t *)b->iv;
+  } else {
+    c->mac = out;
+  }
+}
+
 /* One serial request (CIOCCRYPT or CIOCAUTHCRYPT); out has room for size + tag (or a digest). */
 static void request(const struct bench *b, uint8_t *out) {
   int err;
@@ -208,34 +199,14 @@ static void request(const struct bench *b, uint8_t *out) {
     return;
   }
   struct crypt_op c;
-  memset(&c, 0, sizeof c);
-  c.ses = b->ses;
-  c.op = COP_ENCRYPT;
-  c.len = (uint32_t)b->size;
-  c.src = b->in;
-  if (b->alg == ALG_CBC) {
-    c.dst = out;
-    c.iv = (uint8_t *)b->iv;
-  } else {
-    c.mac = out;
-  }
+  crypt_op_of(b, out, &c);
   if ((err = xioctl(b->fd, CIOCCRYPT, &c)) != 0) fail("CIOCCRYPT", err);
 }
 
 /* Submits one request to the module's queue, its output in out; returns 0 or an errno (EBUSY: ring full). */
 static int submit(const struct bench *b, uint8_t *out) {
   struct crypt_op c;
-  memset(&c, 0, sizeof c);
-  c.ses = b->ses;
-  c.op = COP_ENCRYPT;
-  c.len = (uint32_t)b->size;
-  c.src = b->in;
-  if (b->alg == ALG_CBC) {
-    c.dst = out;
-    c.iv = (uint8_t *)b->iv;
-  } else {
-    c.mac = out;
-  }
+  crypt_op_of(b, out, &c);
   return xioctl(b->fd, CIOCASYNCCRYPT, &c);
 }
 
