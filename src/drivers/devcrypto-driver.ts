@@ -2,8 +2,9 @@
  * /dev/crypto framework drivers: one crypto(9) driver per kernel driver behind a /dev/crypto
  * device — per `cra_driver_name` that cryptodev-linux's CIOCGSESSINFO reports, per FreeBSD
  * driver (crid, found with CIOCFINDDEV), one for NetBSD (which names none) — flagged hardware
- * or software as the kernel says. Requests run on the addon's device threads: an ioctl to a
- * device may sleep, and the JavaScript thread must never wait on one.
+ * or software as the kernel says. Requests run on the addon's device threads (an ioctl to a
+ * device may sleep, and the JavaScript thread must never wait on one), except those of a kernel
+ * driver /proc/crypto shows synchronous, which may run inline (see synchronousDrivers).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
