@@ -203,7 +203,10 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 log() { ${config.verbose ? VERBOSE_LOG : ':'}; }
 poweroff_now() {
-  $bb sync
+  # sync in the background, given a moment: a thread left in the kernel by a removed device can
+  # keep sync from ever returning, and the power-off must not wait on it.
+  $bb sync &
+  $bb sleep 2
   echo o > /proc/sysrq-trigger
   # sysrq-o hands the power-off to a kernel worker; if that never happens, force it.
   $bb sleep 5
