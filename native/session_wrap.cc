@@ -71,7 +71,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
 // the dispatcher hold their own reference, so their descriptors stay valid until they finish.
 SessionWrap::~SessionWrap() {
   if (!session_) return;
-  if (abandoned_->load()) Keep(std::move(session_));
+  if (abandoned_->given_up()) Keep(std::move(session_));
   else if (session_.use_count() == 1) session_->Close();
 }
 
@@ -86,7 +86,7 @@ std::shared_ptr<EngineSession> SessionWrap::Live(Napi::Env env) {
 Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
-  if (abandoned_->load()) return Napi::Number::New(info.Env(), Status::Fail(ESHUTDOWN, Syscall::kValidate).encode());
+  if (abandoned_->given_up()) return Napi::Number::New(info.Env(), Status::Fail(ESHUTDOWN, Syscall::kValidate).encode());
   Request req;
   if (!ReadRequest(info, 0, &req)) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), s->Run(req).encode());
@@ -109,6 +109,7 @@ Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
     if (ms > 0) job.deadline_ns = static_cast<uint64_t>(ms * 1e6);
   }
   job.cancelled = abandoned_;
+  job.guard_output = info[1].As<Napi::Number>().Uint32Value() == Addon::kDeviceLane;
   job.session = std::move(s);
   d->Submit(std::move(job));
   return info.Env().Undefined();
@@ -117,7 +118,7 @@ Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::OpenStream(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
-  if (abandoned_->load()) {
+  if (abandoned_->given_up()) {
     MakeSystemError(info.Env(), ESHUTDOWN, "validate", "session was given up").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
@@ -133,7 +134,7 @@ Napi::Value SessionWrap::OpenStream(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::CopyStream(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
-  if (abandoned_->load()) {
+  if (abandoned_->given_up()) {
     MakeSystemError(info.Env(), ESHUTDOWN, "validate", "session was given up").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
@@ -148,7 +149,7 @@ Napi::Value SessionWrap::CopyStream(const Napi::CallbackInfo& info) {
 
 // On a given-up session the stream's descriptor is left open (see Keep).
 Napi::Value SessionWrap::CloseStream(const Napi::CallbackInfo& info) {
-  if (session_ && !abandoned_->load()) session_->CloseStream(info[0].As<Napi::Number>().Int32Value());
+  if (session_ && !abandoned_->given_up()) session_->CloseStream(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
 
@@ -157,7 +158,7 @@ Napi::Value SessionWrap::CloseStream(const Napi::CallbackInfo& info) {
 // instead of touching closed descriptors.
 Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
   if (!session_) return info.Env().Undefined();
-  if (abandoned_->load()) {
+  if (abandoned_->given_up()) {
     Keep(std::move(session_));
     return info.Env().Undefined();
   }
@@ -169,13 +170,13 @@ Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
 // abandon(): gives the session up. Jobs still queued for it complete with ESHUTDOWN without
 // running; jobs already inside the kernel finish (or not) on their own threads.
 Napi::Value SessionWrap::Abandon(const Napi::CallbackInfo& info) {
-  abandoned_->store(true);
+  abandoned_->Set();
   return info.Env().Undefined();
 }
 
 // leak(): abandons the session and lets go of it without closing its descriptors (see Keep).
 Napi::Value SessionWrap::Leak(const Napi::CallbackInfo& info) {
-  abandoned_->store(true);
+  abandoned_->Set();
   if (session_) Keep(std::move(session_));
   return info.Env().Undefined();
 }

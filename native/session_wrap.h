@@ -4,10 +4,10 @@
 
 #include <napi.h>
 
-#include <atomic>
 #include <memory>
 
 #include "common/engine.h"
+#include "common/give_up.h"
 
 namespace kcrypto {
 
@@ -42,7 +42,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   std::shared_ptr<EngineSession> session_;
   // Set once the session is given up on (its device is gone or does not answer): from then on
   // nothing touches its descriptors, queued jobs are not run, and closing it leaves them open.
-  std::shared_ptr<std::atomic<bool>> abandoned_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<GiveUp> abandoned_ = std::make_shared<GiveUp>();
 };
 
 }  // namespace kcrypto

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 
 #if defined(__linux__)
@@ -27,8 +28,26 @@ struct Running {
   uint64_t start;
   uint64_t deadline_ns;
   bool overdue;
-  std::shared_ptr<std::atomic<bool>> cancelled;  // the job's session's give-up flag
+  std::shared_ptr<GiveUp> cancelled;  // the job's session's give-up flag
 };
+
+// Runs a job; a guarded one (Job::guard_output) through this thread's own output buffer. The
+// buffer belongs to the thread: if the kernel never lets the thread go, the buffer stays with
+// it, and nothing else is ever written by that request.
+Status RunJob(Job& job) {
+  Request& req = job.request;
+  if (!job.guard_output || req.output == nullptr || req.output_len == 0 || !job.cancelled) return job.session->Run(req);
+  thread_local std::vector<uint8_t> bounce;
+  if (bounce.size() < req.output_len) bounce.resize(req.output_len);
+  uint8_t* const wanted = req.output;
+  req.output = bounce.data();
+  Status st = job.session->Run(req);
+  req.output = wanted;
+  if (!st.ok()) return st;
+  const size_t n = std::min(st.bytes, req.output_len);
+  if (!job.cancelled->UnlessGivenUp([&] { std::memcpy(wanted, bounce.data(), n); })) return Status::Fail(ESHUTDOWN, Syscall::kValidate);
+  return st;
+}
 
 }  // namespace
 
@@ -159,7 +178,7 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     // A session given up on (its device is gone or stopped answering) is not touched again:
     // on a removed virtio-crypto card even a new request can block forever or fault in the
     // kernel.
-    Status st = job.cancelled && job.cancelled->load() ? Status::Fail(ESHUTDOWN, Syscall::kValidate) : job.session->Run(job.request);
+    Status st = job.cancelled && job.cancelled->given_up() ? Status::Fail(ESHUTDOWN, Syscall::kValidate) : RunJob(job);
     job.nanos = static_cast<double>(MonotonicNanos() - start);
     job.result = st.encode();
     job.session.reset();
@@ -235,7 +254,7 @@ std::vector<OverdueJob> Dispatcher::Overdue() {
       if (r.overdue || r.deadline_ns == 0 || now < r.start || now - r.start <= r.deadline_ns) continue;
       r.overdue = true;
       ++shared_->wedged;
-      if (r.cancelled) r.cancelled->store(true);
+      if (r.cancelled) r.cancelled->Set();
       out.push_back(OverdueJob{r.id, OverdueJob::kRunning});
     }
     // With every thread wedged and no replacement allowed, nothing will ever take the queue.

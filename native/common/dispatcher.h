@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "give_up.h"
 
 namespace kcrypto {
 
@@ -44,7 +45,11 @@ struct Job {
   // Set when the session was given up (see SessionWrap::Abandon), or by Overdue() when one of
   // its jobs is overdue: its jobs then complete with ESHUTDOWN without touching the session's
   // descriptors.
-  std::shared_ptr<std::atomic<bool>> cancelled;
+  std::shared_ptr<GiveUp> cancelled;
+  // The kernel writes the output into the running thread's own buffer, copied into
+  // request.output only if the session was not given up meanwhile (see give_up.h). Device
+  // jobs: a request on a card that goes away may return long after JavaScript gave up on it.
+  bool guard_output = false;
   // Reported overdue: JavaScript has completed it already and drops this completion; it no
   // longer keeps the event loop alive.
   bool abandoned = false;

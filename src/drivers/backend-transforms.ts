@@ -24,6 +24,7 @@ export function cipherTransform(b: CipherBackend, reopen: (key: Uint8Array) => C
     encrypt ? x.encrypt(data, iv.length > 0 ? ivOf(iv) : null, into).then((r) => r.ciphertext) : x.decrypt(data, iv.length > 0 ? ivOf(iv) : null, into);
   return {
     kind: 'cipher',
+    ...(b.guardsOutput ? { guardsOutput: true } : {}),
     run: (encrypt, iv, data, key, into) => (key ? withKey(reopen, key, (x) => run(x, encrypt, iv, data, into)) : run(b, encrypt, iv, data, into)),
     close: () => b.close(),
   };

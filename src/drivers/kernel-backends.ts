@@ -23,6 +23,9 @@ export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): Cipher
   return {
     driver: ks.driver,
     ...(alg.mode === 'xts' && limit > 0 ? { maxRequestBytes: limit } : {}),
+    // Requests of a session that is not synchronous run on the device lane, whose threads copy
+    // a result out only while the session lives (native/common/give_up.h).
+    guardsOutput: !ks.synchronous,
     stats: () => ks.stats(),
     encrypt: (data, iv, into) => run(Op.Encrypt, data, iv, into, (ciphertext) => ({ ciphertext })),
     decrypt: (data, iv, into) => run(Op.Decrypt, data, iv, into, (plaintext) => plaintext),

@@ -56,6 +56,7 @@ export function spreadCipher(ts: readonly CipherTransform[]): CipherTransform {
   const lanes = new Lanes(ts.length);
   return {
     kind: 'cipher',
+    ...(ts.every((t) => t.guardsOutput) ? { guardsOutput: true } : {}),
     run: (encrypt, iv, data, key, into) => lanes.run((i) => ts[i]!.run(encrypt, iv, data, key, into)),
     close: () => closeAll(ts),
   };

@@ -20,6 +20,13 @@ export function then<T, U>(x: Maybe<T>, next: (v: T) => Maybe<U>): Maybe<U> {
  */
 export interface CipherTransform {
   kind: 'cipher';
+  /**
+   * Nothing is written into `into` once the request's kernel session was given up (a device's
+   * requests: the engine has the kernel write into a buffer of its own and copies the result
+   * out only while the session lives), so a request handed back with EAGAIN can be resubmitted
+   * with the same output buffer at once.
+   */
+  guardsOutput?: boolean;
   run(encrypt: boolean, iv: Uint8Array, data: Uint8Array, key: Uint8Array | null, into?: Buffer): Maybe<Uint8Array>;
   close(): Maybe<void>;
 }

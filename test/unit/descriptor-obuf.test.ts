@@ -61,6 +61,21 @@ describe('descriptor executor: separate output buffer', () => {
     assert.ok(obuf.equals(Buffer.alloc(64, 0xee)));
   });
 
+  it('a transform that guards its output writes obuf itself: no scratch copy, whatever commit() says at the end', async () => {
+    const inner = softwareCipher('aes-128-cbc', key, 16);
+    const targets: (Buffer | undefined)[] = [];
+    const guarded = { ...inner, guardsOutput: true, run: (e: boolean, iv: Uint8Array, d: Uint8Array, k: Uint8Array | null, into?: Buffer) => (targets.push(into), inner.run(e, iv, d, k, into)) };
+    const data = randomBytes(64);
+    const obuf = Buffer.alloc(64);
+    const iv = randomBytes(16);
+    const crp = new CryptoOp();
+    Object.assign(crp, { buf: Buffer.from(data), obuf, desc: cipherDesc(0, 64, C.CRD_F_ENCRYPT | C.CRD_F_IV_PRESENT, iv) });
+    assert.equal(await execute(crp, { entries: [{ alg: C.CRYPTO_AES_CBC, mlen: 0, transform: guarded }] }, () => true), 0);
+    assert.equal(targets.length, 1);
+    assert.equal(targets[0]!.buffer, obuf.buffer, 'the transform was handed obuf itself');
+    assert.ok(obuf.equals(cbc(data, iv)));
+  });
+
   it('is refused (EINVAL) for a chain, an iovec, a hash or a short obuf', async () => {
     const EINVAL = 22;
     const hash = Object.assign(new CryptoDesc(), { alg: C.CRYPTO_SHA2_256, skip: 0, len: 32, inject: 32 });
