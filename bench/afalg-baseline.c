@@ -6,13 +6,15 @@
  *                    ALG_SET_AEAD_ASSOCLEN) control messages plus the data, then one read;
  *   hash:            one send() of the data, then one recv() of the digest.
  *
- * usage: afalg-baseline TYPE NAME KEYLEN SIZE SECONDS
+ * usage: afalg-baseline TYPE NAME KEYLEN SIZE SECONDS [THREADS]
  *   TYPE     skcipher | aead | hash
  *   NAME     what bind() gets: a generic name (gcm(aes), sha256) or a driver name
  *            (cbc-aes-aesni, virtio_crypto_aes_cbc)
  *   KEYLEN   key bytes (0 for an unkeyed hash)
  *   SIZE     bytes of input per request
  *   SECONDS  how long to measure (after a short warm-up)
+ *   THREADS  threads issuing requests at once, each on its own op socket of the one transform
+ *            (default 1): the C counterpart of kcrypto with that many requests in flight
  *
  * Prints one JSON line on stdout: ops, bytes, seconds, the driver that serves NAME (from
  * /proc/crypto), or {"error": ...} with exit status 1 when AF_ALG or the driver is unusable.
@@ -22,6 +24,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/if_alg.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,45 +93,28 @@ static void driver_of(const char *name, char *out, size_t outlen) {
   fclose(f);
 }
 
-int main(int argc, char **argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: %s skcipher|aead|hash NAME KEYLEN SIZE SECONDS\n", argv[0]);
-    return 2;
-  }
-  const char *type = argv[1];
-  const char *name = argv[2];
-  const long keylen = strtol(argv[3], NULL, 10);
-  const long size = strtol(argv[4], NULL, 10);
-  const double seconds = strtod(argv[5], NULL);
-  const int is_hash = strcmp(type, "hash") == 0;
-  const int is_aead = strcmp(type, "aead") == 0;
-  if (!is_hash && !is_aead && strcmp(type, "skcipher") != 0) {
-    fprintf(stderr, "unknown type %s\n", type);
-    return 2;
-  }
-  if (keylen < 0 || keylen > 64 || size < 0 || size > (64L << 20) || !(seconds > 0)) {
-    fprintf(stderr, "bad KEYLEN, SIZE or SECONDS\n");
-    return 2;
-  }
-  if (strlen(name) >= sizeof(((struct sockaddr_alg *)0)->salg_name)) {
-    fprintf(stderr, "name too long\n");
-    return 2;
-  }
+/* What every thread shares: the bound transform and the request's shape and timing. */
+struct job {
+  int tfm;
+  int is_hash, is_aead;
+  long size;
+  double warm_end, end;
+};
 
-  int tfm = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (tfm < 0) fail("socket(AF_ALG)", errno);
-  struct sockaddr_alg sa;
-  memset(&sa, 0, sizeof sa);
-  sa.salg_family = AF_ALG;
-  snprintf((char *)sa.salg_type, sizeof sa.salg_type, "%s", type);
-  snprintf((char *)sa.salg_name, sizeof sa.salg_name, "%s", name);
-  if (bind(tfm, (struct sockaddr *)&sa, sizeof sa) != 0) fail("bind", errno);
+/* One thread's loop and its count. */
+struct worker {
+  const struct job *job;
+  pthread_t thread;
+  unsigned long long ops;
+  double last; /* when its last counted request completed */
+};
 
-  unsigned char key[64];
-  for (long i = 0; i < keylen; i++) key[i] = (unsigned char)(0x11 * (i + 1));
-  if (keylen > 0 && setsockopt(tfm, SOL_ALG, ALG_SET_KEY, key, (socklen_t)keylen) != 0) fail("setsockopt(ALG_SET_KEY)", errno);
-  if (is_aead && setsockopt(tfm, SOL_ALG, ALG_SET_AEAD_AUTHSIZE, NULL, TAG_LEN) != 0) fail("setsockopt(ALG_SET_AEAD_AUTHSIZE)", errno);
-  int op = accept4(tfm, NULL, 0, SOCK_CLOEXEC);
+static void *run_worker(void *arg) {
+  struct worker *w = arg;
+  const struct job *j = w->job;
+  const int is_hash = j->is_hash, is_aead = j->is_aead;
+  const long size = j->size;
+  int op = accept4(j->tfm, NULL, 0, SOCK_CLOEXEC);
   if (op < 0) fail("accept", errno);
 
   const size_t out_len = is_hash ? 64 : (size_t)size + (is_aead ? TAG_LEN : 0);
@@ -191,24 +177,85 @@ int main(int argc, char **argv) {
     }                                                                              \
   } while (0)
 
-  /* Warm-up: a tenth of the time (at least a few requests), not counted. */
-  double t = now();
-  const double warm_end = t + seconds / 10;
-  for (int i = 0; i < 3 || now() < warm_end; i++) {
+  /* Warm-up until the shared start (at least a few requests), not counted. */
+  for (int i = 0; i < 3 || now() < j->warm_end; i++) {
     errno = 0;
     REQUEST();
   }
-
-  unsigned long long ops = 0;
-  const double start = now();
-  const double end = start + seconds;
+  double t;
   do {
     errno = 0;
     REQUEST();
-    ops++;
+    w->ops++;
     t = now();
-  } while (t < end);
-  const double elapsed = t - start;
+  } while (t < j->end);
+  w->last = t;
+  close(op);
+  free(in);
+  free(out);
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 6 && argc != 7) {
+    fprintf(stderr, "usage: %s skcipher|aead|hash NAME KEYLEN SIZE SECONDS [THREADS]\n", argv[0]);
+    return 2;
+  }
+  const char *type = argv[1];
+  const char *name = argv[2];
+  const long keylen = strtol(argv[3], NULL, 10);
+  const long size = strtol(argv[4], NULL, 10);
+  const double seconds = strtod(argv[5], NULL);
+  const long threads = argc == 7 ? strtol(argv[6], NULL, 10) : 1;
+  const int is_hash = strcmp(type, "hash") == 0;
+  const int is_aead = strcmp(type, "aead") == 0;
+  if (!is_hash && !is_aead && strcmp(type, "skcipher") != 0) {
+    fprintf(stderr, "unknown type %s\n", type);
+    return 2;
+  }
+  if (keylen < 0 || keylen > 64 || size < 0 || size > (64L << 20) || !(seconds > 0) || threads < 1 || threads > 256) {
+    fprintf(stderr, "bad KEYLEN, SIZE, SECONDS or THREADS\n");
+    return 2;
+  }
+  if (strlen(name) >= sizeof(((struct sockaddr_alg *)0)->salg_name)) {
+    fprintf(stderr, "name too long\n");
+    return 2;
+  }
+
+  int tfm = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (tfm < 0) fail("socket(AF_ALG)", errno);
+  struct sockaddr_alg sa;
+  memset(&sa, 0, sizeof sa);
+  sa.salg_family = AF_ALG;
+  snprintf((char *)sa.salg_type, sizeof sa.salg_type, "%s", type);
+  snprintf((char *)sa.salg_name, sizeof sa.salg_name, "%s", name);
+  if (bind(tfm, (struct sockaddr *)&sa, sizeof sa) != 0) fail("bind", errno);
+
+  unsigned char key[64];
+  for (long i = 0; i < keylen; i++) key[i] = (unsigned char)(0x11 * (i + 1));
+  if (keylen > 0 && setsockopt(tfm, SOL_ALG, ALG_SET_KEY, key, (socklen_t)keylen) != 0) fail("setsockopt(ALG_SET_KEY)", errno);
+  if (is_aead && setsockopt(tfm, SOL_ALG, ALG_SET_AEAD_AUTHSIZE, NULL, TAG_LEN) != 0) fail("setsockopt(ALG_SET_AEAD_AUTHSIZE)", errno);
+
+  /* Warm-up: a tenth of the time; then every thread counts until the same end. */
+  struct job job = {tfm, is_hash, is_aead, size, 0, 0};
+  const double start = now() + seconds / 10;
+  job.warm_end = start;
+  job.end = start + seconds;
+  struct worker *ws = calloc((size_t)threads, sizeof *ws);
+  if (!ws) fail("calloc", ENOMEM);
+  for (long i = 0; i < threads; i++) {
+    ws[i].job = &job;
+    int rc = pthread_create(&ws[i].thread, NULL, run_worker, &ws[i]);
+    if (rc != 0) fail("pthread_create", rc);
+  }
+  unsigned long long ops = 0;
+  double last = start;
+  for (long i = 0; i < threads; i++) {
+    pthread_join(ws[i].thread, NULL);
+    ops += ws[i].ops;
+    if (ws[i].last > last) last = ws[i].last;
+  }
+  const double elapsed = last - start;
 
   char driver[256];
   driver_of(name, driver, sizeof driver);
@@ -218,10 +265,8 @@ int main(int argc, char **argv) {
   json_string(name);
   printf(",\"driver\":");
   json_string(driver);
-  printf(",\"size\":%ld,\"ops\":%llu,\"bytes\":%llu,\"seconds\":%.6f}\n", size, ops, ops * (unsigned long long)size, elapsed);
-  close(op);
+  printf(",\"size\":%ld,\"threads\":%ld,\"ops\":%llu,\"bytes\":%llu,\"seconds\":%.6f}\n", size, threads, ops, ops * (unsigned long long)size, elapsed);
+  free(ws);
   close(tfm);
-  free(in);
-  free(out);
   return 0;
 }

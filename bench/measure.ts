@@ -213,8 +213,8 @@ export function buildBaseline(root: string, name: 'afalg-baseline' | 'devcrypto-
     return { reason: `cannot create ${dirname(binary)}: ${err instanceof Error ? err.message : String(err)}` };
   }
   const tmp = `${binary}.${process.pid}.tmp`;
-  log(`compiling ${name} (${cc} -O2 -Wall -Wextra -Werror)`);
-  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', tmp, source], { encoding: 'utf8' });
+  log(`compiling ${name} (${cc} -O2 -Wall -Wextra -Werror -pthread)`);
+  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-pthread', '-o', tmp, source], { encoding: 'utf8' });
   if (r.error) return { reason: `${cc}: ${r.error.message}` };
   if (r.status !== 0) return { reason: `${cc} failed: ${r.stderr.trim().split('\n').slice(0, 3).join(' ')}` };
   renameSync(tmp, binary);
@@ -262,9 +262,12 @@ function runC(binary: string, args: string[], seconds: number): BaselineLine & S
   return { ...parsed, ops: parsed.ops, bytes: parsed.bytes, seconds: parsed.seconds };
 }
 
-/** Runs the AF_ALG C baseline once (see bench/afalg-baseline.c). */
-export function runBaseline(binary: string, type: 'skcipher' | 'aead' | 'hash', bindName: string, keyLength: number, size: number, seconds: number): BaselineResult {
-  const p = runC(binary, [type, bindName, String(keyLength), String(size), String(seconds)], seconds);
+/**
+ * Runs the AF_ALG C baseline once (see bench/afalg-baseline.c): serially, or on `threads`
+ * threads at once, each with its own op socket (the C counterpart of that many in flight).
+ */
+export function runBaseline(binary: string, type: 'skcipher' | 'aead' | 'hash', bindName: string, keyLength: number, size: number, seconds: number, threads = 1): BaselineResult {
+  const p = runC(binary, [type, bindName, String(keyLength), String(size), String(seconds), ...(threads > 1 ? [String(threads)] : [])], seconds);
   return { ops: p.ops, bytes: p.bytes, seconds: p.seconds, driver: p.driver ?? '' };
 }
 

@@ -321,6 +321,19 @@ export function renderReport(r: Results): string {
   };
   md.push(`Serial C for reference: virtio_crypto_aes_cbc at 64 KiB ${cref('cbc-virtio', 65536)}; cbc-aes-aesni at 64 B ${cref('cbc-aesni', 64)}.`);
   md.push('');
+  // kcrypto against C with as many threads as requests in flight, where the run has both.
+  const loadRatios: string[] = [];
+  for (const bind of ['virtio_crypto_aes_cbc', 'cbc-aes-aesni']) {
+    for (const n of [1, 4, 16]) {
+      const k = r.inFlight.find((x) => x.label.startsWith('kcrypto') && x.label.includes(bind) && x.inFlight === n && x.size === 65536)?.cell.sample;
+      const c = r.inFlight.find((x) => x.label.startsWith(`C AF_ALG ${bind},`) && x.inFlight === n && x.size === 65536)?.cell.sample;
+      if (k && c) loadRatios.push(`${bind} ${n} in flight ${pct(opsPerSecond(k) / opsPerSecond(c))}`);
+    }
+  }
+  if (loadRatios.length > 0) {
+    md.push(`kcrypto / C with as many C threads as requests in flight, 64 KiB: ${loadRatios.join('; ')}.`);
+    md.push('');
+  }
   if (r.devcrypto) {
     const d = r.devcrypto;
     md.push(`### /dev/crypto, AES-128-CBC at 64 KiB${d.fixture ? ' [CUSE fixture]' : ''}`);

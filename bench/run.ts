@@ -566,6 +566,42 @@ async function bench(o: Options): Promise<Results> {
     }
     results.inFlight.push(row);
   }
+  // The same on the CPU driver at 16, and C on each with as many threads as requests in flight:
+  // what each kernel driver gets through when kept busy, beside what kcrypto gets out of it.
+  const aesniForLoad = opened.get('cbc-aesni');
+  {
+    const label = aesniForLoad ? `kcrypto ${aesniForLoad.driver}` : `kcrypto {driver: 'cbc-aes-aesni'}`;
+    const row: LoadRow = { label, inFlight: 16, size: SIZE_IN_FLIGHT, cell: { reason: openFailed.get('cbc-aesni') ?? 'not opened' } };
+    if (aesniForLoad) {
+      try {
+        const data = randomBytes(SIZE_IN_FLIGHT);
+        const { value, exec } = await counted(aesniForLoad.kernel, () => inFlight(aesniForLoad.request(data), SIZE_IN_FLIGHT, 16, o.seconds));
+        row.cell = exec ? { sample: value, exec } : { sample: value };
+        log(`${label} 16 in flight at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(value)}`);
+      } catch (err) {
+        row.cell = { reason: errorText(err) };
+      }
+    }
+    results.inFlight.push(row);
+  }
+  for (const [bind, depths] of [['virtio_crypto_aes_cbc', [1, 4, 16]], ['cbc-aes-aesni', [16]]] as const) {
+    let reason = 'reason' in built ? built.reason : undefined;
+    for (const n of depths) {
+      const label = `C AF_ALG ${bind}, ${n === 1 ? '1 thread' : `${n} threads`}`;
+      const row: LoadRow = { label, inFlight: n, size: SIZE_IN_FLIGHT, cell: { reason: reason ?? 'not run' } };
+      if (reason === undefined && 'binary' in built) {
+        try {
+          const r = runBaseline(built.binary, 'skcipher', bind, 16, SIZE_IN_FLIGHT, o.seconds, n);
+          row.cell = { sample: r };
+          log(`${label} at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(r)}`);
+        } catch (err) {
+          reason = errorText(err);
+          row.cell = { reason };
+        }
+      }
+      results.inFlight.push(row);
+    }
+  }
   if (!dev) devReport.inFlightReason = 'harness test (no kernel rows)';
   else if (dev.reason !== undefined) devReport.inFlightReason = dev.reason;
   else if (devCryptoDriversFor(dev, 'cbc(aes)').length === 0) devReport.inFlightReason = `no driver on ${dev.path} serves cbc(aes)`;

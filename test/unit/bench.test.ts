@@ -168,6 +168,20 @@ describe('bench: report with /dev/crypto rows', () => {
     assert.match(md, /### \/dev\/crypto, AES-128-CBC at 64 KiB \[CUSE fixture\]/);
   });
 
+  it('sets kcrypto against C with as many threads as requests in flight', () => {
+    const r = results(false);
+    r.inFlight = [
+      { label: 'kcrypto afalg:virtio_crypto_aes_cbc', inFlight: 16, size: 65536, cell: { sample: sample(300, 65536) } },
+      { label: 'C AF_ALG virtio_crypto_aes_cbc, 16 threads', inFlight: 16, size: 65536, cell: { sample: sample(1200, 65536) } },
+      { label: 'kcrypto afalg:cbc-aes-aesni', inFlight: 16, size: 65536, cell: { sample: sample(500, 65536) } },
+      { label: 'C AF_ALG cbc-aes-aesni, 16 threads', inFlight: 16, size: 65536, cell: { reason: 'bind: No such file or directory' } },
+    ];
+    const md = renderReport(r);
+    assert.match(md, /\| C AF_ALG virtio_crypto_aes_cbc, 16 threads \| 16 \| 64 KiB \| 1,200 \|/);
+    assert.match(md, /kcrypto \/ C with as many C threads as requests in flight, 64 KiB: virtio_crypto_aes_cbc 16 in flight 25%\./);
+    assert.doesNotMatch(md, /cbc-aes-aesni 16 in flight \d/, 'no ratio where C has no figure');
+  });
+
   it('says why there are no in-flight rows', () => {
     const r = results(false);
     r.devcrypto = { summary: 'unavailable: /dev/crypto not present', fixture: false, baseline: 'unavailable: /dev/crypto not present', inFlight: [], inFlightReason: '/dev/crypto not present' };
