@@ -1,6 +1,6 @@
 /**
- * Measured routing on a mixed workload: AES-128-CBC requests of 64 B and 64 KiB mixed (three
- * small for each large, in a fixed shuffled order), 16 in flight, through a session on the CPU
+ * Measured routing on a mixed workload: AES-128-CBC requests of 64 B and a large size (64 KiB,
+ * or 1 MiB) mixed (three small for each large, in a fixed shuffled order), 16 in flight, through a session on the CPU
  * driver, one on the device, one on the software driver, and a routed session (`driver:
  * 'fastest'`) that sends each request to the driver measured cheapest for its size. Every
  * session is warmed up first, then the four take turns for ROUNDS rounds and each reports its
@@ -30,8 +30,16 @@ export interface RoutingRow {
 
 /** What the routed session chose per measured size. */
 export interface RoutingResult {
+  /** The mix: bytes of the small and the large requests, and how many are in flight. */
+  small: number;
+  large: number;
+  inFlight: number;
   rows: RoutingRow[];
-  routes: { size: number; driver: string; timeUs: number; cpuUs: number }[];
+  /**
+   * Where the idle routed session sends each measured size and the mix's large one, with the
+   * cost it counts there (`measured`: false when interpolated or extended past the sizes measured).
+   */
+  routes: { size: number; driver: string; timeUs: number; cpuUs: number; measured: boolean }[];
   /** Requests in flight when the route table was measured. */
   depth: number;
   rounds: number;
@@ -40,11 +48,10 @@ export interface RoutingResult {
 const ROUNDS = 3;
 
 const SMALL = 64;
-const LARGE = 64 * 1024;
 const IN_FLIGHT = 16;
 
 /** The mix: a fixed pseudo-random order, 3 small requests per large one. */
-function mix(n: number): number[] {
+function mix(n: number, LARGE: number): number[] {
   // A 32-bit LCG in integer arithmetic (a float product would lose the low bits), high bits used.
   let x = 12345;
   return Array.from({ length: n }, () => {
@@ -53,10 +60,10 @@ function mix(n: number): number[] {
   });
 }
 
-async function drive(s: CipherSession, seconds: number): Promise<{ mbps: number; rps: number }> {
+async function drive(s: CipherSession, seconds: number, large: number): Promise<{ mbps: number; rps: number }> {
   const iv = randomBytes(16);
-  const bufs = new Map([SMALL, LARGE].map((n) => [n, randomBytes(n)]));
-  const order = mix(4096);
+  const bufs = new Map([SMALL, large].map((n) => [n, randomBytes(n)]));
+  const order = mix(4096, large);
   let i = 0;
   let bytes = 0;
   let n = 0;
@@ -81,7 +88,7 @@ function median(xs: number[]): number {
 }
 
 /** Runs the routing comparison; `cpu` and `device` are kernel driver names. */
-export async function routingBench(seconds: number, cpu = 'cbc-aes-aesni', device = 'virtio_crypto_aes_cbc'): Promise<RoutingResult> {
+export async function routingBench(seconds: number, large = 64 * 1024, cpu = 'cbc-aes-aesni', device = 'virtio_crypto_aes_cbc'): Promise<RoutingResult> {
   const key = randomBytes(16);
   const subjects = [
     { label: 'CPU driver alone', driver: cpu },
@@ -96,7 +103,7 @@ export async function routingBench(seconds: number, cpu = 'cbc-aes-aesni', devic
         // by an earlier run (or measured cold) would say what that run saw.
         if (x.driver === 'fastest') router.table.clear();
         x.session = (await openSession({ cipher: 'aes-128-cbc', key }, { driver: x.driver })) as CipherSession;
-        await drive(x.session, Math.max(0.5, seconds / 2));
+        await drive(x.session, Math.max(0.5, seconds / 2), large);
       } catch (err) {
         x.reason = err instanceof Error ? err.message : String(err);
       }
@@ -105,7 +112,7 @@ export async function routingBench(seconds: number, cpu = 'cbc-aes-aesni', devic
       for (const x of subjects) {
         if (!x.session) continue;
         try {
-          const m = await drive(x.session, seconds);
+          const m = await drive(x.session, seconds, large);
           x.mbps.push(m.mbps);
           x.rps.push(m.rps);
         } catch (err) {
@@ -124,7 +131,7 @@ export async function routingBench(seconds: number, cpu = 'cbc-aes-aesni', devic
       }
       const row: RoutingRow = { label: x.label, driver: x.session?.driver ?? x.driver, mbps: median(x.mbps), requestsPerSecond: median(x.rps), rounds: x.mbps };
       if (x.driver === 'fastest' && x.session) {
-        const info = routedInfo(x.session);
+        const info = routedInfo(x.session, large);
         if (info) {
           row.sent = info.sent;
           routes = info.routes;
@@ -132,18 +139,23 @@ export async function routingBench(seconds: number, cpu = 'cbc-aes-aesni', devic
       }
       rows.push(row);
     }
-    return { rows, routes, depth: ROUTE_DEPTH, rounds: ROUNDS };
+    return { small: SMALL, large, inFlight: IN_FLIGHT, rows, routes, depth: ROUTE_DEPTH, rounds: ROUNDS };
   } finally {
     for (const x of subjects) await x.session?.close().catch(() => undefined);
   }
 }
 
 /** The routed session's choices and counters, read through the framework's router. */
-function routedInfo(s: CipherSession): { sent: Record<string, number>; routes: RoutingResult['routes'] } | undefined {
+function routedInfo(s: CipherSession, large: number): { sent: Record<string, number>; routes: RoutingResult['routes'] } | undefined {
   const sid = s.frameworkSid;
   if (sid === undefined) return undefined;
-  const routes = router.routes(sid);
   const sent = router.sent(sid);
-  if (!routes || !sent) return undefined;
-  return { sent, routes: routes.map((r, i) => ({ size: ROUTE_SIZES[i]!, driver: r.driver, timeUs: r.cost.time[i]! / 1000, cpuUs: r.cost.cpu[i]! / 1000 })) };
+  if (!sent) return undefined;
+  const sizes = [...new Set([...ROUTE_SIZES, large])].sort((a, b) => a - b);
+  const routes: RoutingResult['routes'] = [];
+  for (const size of sizes) {
+    const r = router.routeFor(sid, size);
+    if (r) routes.push({ size, driver: r.driver, timeUs: r.time / 1000, cpuUs: r.cpu / 1000, measured: ROUTE_SIZES.includes(size) });
+  }
+  return { sent, routes };
 }

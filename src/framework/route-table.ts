@@ -9,7 +9,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** Request sizes measured; a request is costed at the nearest one (log scale). */
+/**
+ * Request sizes measured. A request between two of them is costed by linear interpolation, one
+ * below the smallest as the smallest, one past the largest by extending the last segment (see
+ * {@link costAt}).
+ */
 export const ROUTE_SIZES: readonly number[] = [64, 512, 4096, 16384, 65536];
 
 /** Requests in flight while measuring. */
@@ -41,13 +45,27 @@ export function routeCachePath(): string {
   return path.join(base, 'kcrypto', 'routes.json');
 }
 
-/** The index of the measured size nearest `bytes`. */
-export function sizeBucket(bytes: number): number {
-  let best = 0;
-  for (let i = 1; i < ROUTE_SIZES.length; i++) {
-    if (Math.abs(Math.log2(Math.max(bytes, 1) / ROUTE_SIZES[i]!)) < Math.abs(Math.log2(Math.max(bytes, 1) / ROUTE_SIZES[best]!))) best = i;
+/**
+ * The figure of `xs` (one per ROUTE_SIZES entry) for a request of `bytes`: linear between the
+ * measured sizes around it (a request costs a fixed part plus a part per byte, and the
+ * measured points are far apart: 16 and 64 KiB), the smallest's below it, and past the largest
+ * the largest's plus the per-byte slope of the last segment for every byte beyond. A driver
+ * that splits a large request (a device's 64 KiB limit) repeats the same per-byte work for
+ * each piece, so the slope carries on; a driver with a high fixed cost and a low cost per byte
+ * (a device) wins such requests by more than at the largest size measured.
+ */
+export function costAt(xs: readonly number[], bytes: number): number {
+  const n = ROUTE_SIZES.length;
+  if (bytes <= ROUTE_SIZES[0]!) return xs[0]!;
+  for (let i = 1; i < n; i++) {
+    const hi = ROUTE_SIZES[i]!;
+    if (bytes <= hi) {
+      const lo = ROUTE_SIZES[i - 1]!;
+      return xs[i - 1]! + ((xs[i]! - xs[i - 1]!) * (bytes - lo)) / (hi - lo);
+    }
   }
-  return best;
+  const slope = Math.max(0, (xs[n - 1]! - xs[n - 2]!) / (ROUTE_SIZES[n - 1]! - ROUTE_SIZES[n - 2]!));
+  return xs[n - 1]! + slope * (bytes - ROUTE_SIZES[n - 1]!);
 }
 
 export class RouteTable {

@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { kindOf } from './algorithms.js';
 import * as C from './constants.js';
 import type { Framework, SessionOptions } from './framework.js';
-import { RouteTable, ROUTE_DEPTH, ROUTE_SIZES, sizeBucket, type RouteCost } from './route-table.js';
+import { costAt, RouteTable, ROUTE_DEPTH, ROUTE_SIZES, type RouteCost } from './route-table.js';
 import { CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
 
 interface Alternative {
@@ -36,7 +36,7 @@ interface Alternative {
 
 interface Routed {
   alts: Alternative[];
-  /** Alternative index per size bucket: the cheapest one, idle. */
+  /** Alternative index per ROUTE_SIZES entry: the cheapest one, idle (what routes() reports). */
   choice: number[];
   /** Where hash streams (CRD_F_KC_UPDATE/FINAL) and copies go. */
   stream: number;
@@ -55,28 +55,31 @@ function queueOf(s: Routed, i: number): number {
 }
 
 /**
- * What a request of size bucket `b` costs on alternative `i` when its server holds `queued`:
- * the larger of its time and its share of the machine's cores (CPU time per request over the
- * cores) as measured, and, past the depth it was
+ * What a request of `bytes` costs on alternative `a` when its server holds `queued`: the larger
+ * of its time and its share of the machine's cores (CPU time per request over the cores) as
+ * measured (interpolated between the measured sizes, see costAt), and, past the depth it was
  * measured at, one request's time for each request ahead of it. A synchronous driver never
  * holds a request when asked, which is why the queue is the server's: cryptosoft is as busy as
  * the CPU kernel driver beside it.
  */
-function costOf(a: Alternative, b: number, queued: number): number {
-  const time = a.cost.time[b]!;
-  return Math.max(time, a.cost.cpu[b]! / CORES) + Math.max(0, queued + 1 - ROUTE_DEPTH) * time;
+function costOf(a: Alternative, bytes: number, queued: number): number {
+  const time = costAt(a.cost.time, bytes);
+  return Math.max(time, costAt(a.cost.cpu, bytes) / CORES) + Math.max(0, queued + 1 - ROUTE_DEPTH) * time;
 }
 
 /** The cores a request's CPU time is spread over (a CPU kernel driver runs on several threads). */
 const CORES = Math.max(1, availableParallelism());
 
-/** The cheapest alternative for a request of `size` bytes in bucket `b` that can take it. */
-function pick(s: Routed, b: number, size: number): number {
-  let best = s.choice[b]!;
-  let bestCost = s.alts[best]!.maxRequest >= size ? costOf(s.alts[best]!, b, queueOf(s, best)) : Number.POSITIVE_INFINITY;
+/**
+ * The cheapest alternative for a request whose longest descriptor covers `size` bytes, among
+ * those that take its `bytes` of buffer (the first one when none says it does).
+ */
+function pick(s: Routed, size: number, bytes: number): number {
+  let best = 0;
+  let bestCost = Number.POSITIVE_INFINITY;
   for (let i = 0; i < s.alts.length; i++) {
-    if (s.alts[i]!.maxRequest < size) continue;
-    const c = costOf(s.alts[i]!, b, queueOf(s, i));
+    if (s.alts[i]!.maxRequest < bytes) continue;
+    const c = costOf(s.alts[i]!, size, queueOf(s, i));
     if (c < bestCost) {
       best = i;
       bestCost = c;
@@ -192,7 +195,18 @@ async function measure(fw: Framework, subjects: { sid: bigint; cost: RouteCost }
 }
 
 /** Registers the router on `fw` with its route table; returns its driver id. */
-export function registerRouter(fw: Framework, table: RouteTable = new RouteTable(), name = 'route0'): { id: number; table: RouteTable; routes(sid: bigint): { driver: string; cost: RouteCost }[] | undefined; sent(sid: bigint): Record<string, number> | undefined } {
+export function registerRouter(
+  fw: Framework,
+  table: RouteTable = new RouteTable(),
+  name = 'route0',
+): {
+  id: number;
+  table: RouteTable;
+  routes(sid: bigint): { driver: string; cost: RouteCost }[] | undefined;
+  /** Where an idle routed session sends a request of `bytes`, and what it costs there (ns). */
+  routeFor(sid: bigint, bytes: number): { driver: string; time: number; cpu: number } | undefined;
+  sent(sid: bigint): Record<string, number> | undefined;
+} {
   const id = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, name);
   const sessions = new Map<number, Routed>();
   let nextLid = 0;
@@ -224,11 +238,11 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
         await measure(fw, unmeasured, cri);
         for (const a of unmeasured) table.set(a.name, key, a.cost);
       }
-      const choice = ROUTE_SIZES.map((_, b) => alts.reduce((best, a, i) => (costOf(a, b, 0) < costOf(alts[best]!, b, 0) ? i : best), 0));
+      const choice = ROUTE_SIZES.map((size) => alts.reduce((best, a, i) => (costOf(a, size, 0) < costOf(alts[best]!, size, 0) ? i : best), 0));
       // Streams go to the cheapest for large requests among the sessions that keep a state.
       const keeping = alts.map((a, i) => [a, i] as const).filter(([a]) => !a.stateless);
-      const last = ROUTE_SIZES.length - 1;
-      const stream = keeping.length === 0 ? choice[last]! : keeping.reduce((best, [a, i]) => (costOf(a, last, 0) < costOf(alts[best]!, last, 0) ? i : best), keeping[0]![1]);
+      const largest = ROUTE_SIZES[ROUTE_SIZES.length - 1]!;
+      const stream = keeping.length === 0 ? choice[choice.length - 1]! : keeping.reduce((best, [a, i]) => (costOf(a, largest, 0) < costOf(alts[best]!, largest, 0) ? i : best), keeping[0]![1]);
       const lid = nextLid++;
       sessions.set(lid, { alts, choice, stream, sent: alts.map(() => 0), inFlight: alts.map(() => 0) });
       return lid;
@@ -248,7 +262,7 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
         size = Math.max(size, d.len);
       }
       const bytes = Array.isArray(crp.buf) ? crp.buf.reduce((n, x) => n + x.length, 0) : crp.buf.length;
-      const index = streaming ? s.stream : pick(s, sizeBucket(size), bytes);
+      const index = streaming ? s.stream : pick(s, size, bytes);
       const alt = s.alts[index]!;
       s.sent[index]!++;
       s.inFlight[index]!++;
@@ -291,6 +305,12 @@ export function registerRouter(fw: Framework, table: RouteTable = new RouteTable
     routes: (sid) => {
       const s = sessions.get(lidOf(sid));
       return s ? ROUTE_SIZES.map((_, b) => ({ driver: s.alts[s.choice[b]!]!.name, cost: s.alts[s.choice[b]!]!.cost })) : undefined;
+    },
+    routeFor: (sid, bytes) => {
+      const s = sessions.get(lidOf(sid));
+      if (!s) return undefined;
+      const a = s.alts.reduce((best, x) => (x.maxRequest >= bytes && costOf(x, bytes, 0) < costOf(best, bytes, 0) ? x : best), s.alts[0]!);
+      return { driver: a.name, time: costAt(a.cost.time, bytes), cpu: costAt(a.cost.cpu, bytes) };
     },
     sent: (sid) => {
       const s = sessions.get(lidOf(sid));

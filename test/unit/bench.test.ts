@@ -182,6 +182,30 @@ describe('bench: report with /dev/crypto rows', () => {
     assert.doesNotMatch(md, /cbc-aes-aesni 16 in flight \d/, 'no ratio where C has no figure');
   });
 
+  it('reports each routing mix with its route table, and whether routing beat every single driver', () => {
+    const r = results(false);
+    const rows = (routed: number) => [
+      { label: 'CPU driver alone', driver: 'afalg:cbc-aes-aesni', mbps: 40 },
+      { label: 'device alone', driver: 'afalg:virtio_crypto_aes_cbc', mbps: 50 },
+      { label: 'software driver alone', driver: 'software', mbps: 20 },
+      { label: 'routed (fastest)', driver: 'fastest', mbps: routed, sent: { 'afalg:cbc-aes-aesni': 30, 'afalg:virtio_crypto_aes_cbc': 10 } },
+    ];
+    const routes = [
+      { size: 65536, driver: 'afalg:cbc-aes-aesni', timeUs: 1000, cpuUs: 1500, measured: true },
+      { size: 1 << 20, driver: 'afalg:virtio_crypto_aes_cbc', timeUs: 9000, cpuUs: 9000, measured: false },
+    ];
+    r.routing = [
+      { small: 64, large: 65536, inFlight: 16, rows: rows(45), routes: routes.slice(0, 1), depth: 8, rounds: 3 },
+      { small: 64, large: 1 << 20, inFlight: 16, rows: rows(60), routes, depth: 8, rounds: 3 },
+    ];
+    const md = renderReport(r);
+    assert.match(md, /## Measured routing: AES-128-CBC, 64 B and 64 KiB mixed 3:1, 16 in flight/);
+    assert.match(md, /## Measured routing: AES-128-CBC, 64 B and 1 MiB mixed 3:1, 16 in flight/);
+    assert.match(md, /\| 1 MiB \(from the measured sizes\) \| afalg:virtio_crypto_aes_cbc \|/);
+    assert.match(md, /routed session above every single driver, AES-128-CBC 64 B \/ 64 KiB .*\| \*\*not met\*\* \| routed 45.0 MB\/s, best single driver afalg:virtio_crypto_aes_cbc 50.0 MB\/s \(90%\)/);
+    assert.match(md, /routed session above every single driver, AES-128-CBC 64 B \/ 1 MiB .*\| met \| routed 60.0 MB\/s/);
+  });
+
   it('says why there are no in-flight rows', () => {
     const r = results(false);
     r.devcrypto = { summary: 'unavailable: /dev/crypto not present', fixture: false, baseline: 'unavailable: /dev/crypto not present', inFlight: [], inFlightReason: '/dev/crypto not present' };
