@@ -550,40 +550,26 @@ async function bench(o: Options): Promise<Results> {
   }
 
   // Requests in flight on the device.
-  const virtio = opened.get('cbc-virtio');
-  const virtioLabel = virtio ? `kcrypto ${virtio.driver}` : `kcrypto {driver: 'virtio_crypto_aes_cbc'}`;
-  for (const n of [1, 4, 16]) {
-    const row: LoadRow = { label: virtioLabel, inFlight: n, size: SIZE_IN_FLIGHT, cell: { reason: openFailed.get('cbc-virtio') ?? 'not opened' } };
-    if (virtio) {
-      try {
-        const data = randomBytes(SIZE_IN_FLIGHT);
-        const { value, exec } = await counted(virtio.kernel, () => inFlight(virtio.request(data), SIZE_IN_FLIGHT, n, o.seconds));
-        row.cell = exec ? { sample: value, exec } : { sample: value };
-        log(`${virtioLabel} ${n} in flight at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(value)}`);
-      } catch (err) {
-        row.cell = { reason: errorText(err) };
-      }
+  /** `n` requests of `size` kept in flight on the session opened as `key`. */
+  const loadRow = async (key: string, bind: string, n: number, size: number): Promise<LoadRow> => {
+    const s = opened.get(key);
+    const label = s ? `kcrypto ${s.driver}` : `kcrypto {driver: '${bind}'}`;
+    const row: LoadRow = { label, inFlight: n, size, cell: { reason: openFailed.get(key) ?? 'not opened' } };
+    if (!s) return row;
+    try {
+      const data = randomBytes(size);
+      const { value, exec } = await counted(s.kernel, () => inFlight(s.request(data), size, n, o.seconds));
+      row.cell = exec ? { sample: value, exec } : { sample: value };
+      log(`${label} ${n} in flight at ${sizeLabel(size)}: ${fmtSample(value)}`);
+    } catch (err) {
+      row.cell = { reason: errorText(err) };
     }
-    results.inFlight.push(row);
-  }
+    return row;
+  };
+  for (const n of [1, 4, 16]) results.inFlight.push(await loadRow('cbc-virtio', 'virtio_crypto_aes_cbc', n, SIZE_IN_FLIGHT));
   // The same on the CPU driver at 16, and C on each with as many threads as requests in flight:
   // what each kernel driver gets through when kept busy, beside what kcrypto gets out of it.
-  const aesniForLoad = opened.get('cbc-aesni');
-  {
-    const label = aesniForLoad ? `kcrypto ${aesniForLoad.driver}` : `kcrypto {driver: 'cbc-aes-aesni'}`;
-    const row: LoadRow = { label, inFlight: 16, size: SIZE_IN_FLIGHT, cell: { reason: openFailed.get('cbc-aesni') ?? 'not opened' } };
-    if (aesniForLoad) {
-      try {
-        const data = randomBytes(SIZE_IN_FLIGHT);
-        const { value, exec } = await counted(aesniForLoad.kernel, () => inFlight(aesniForLoad.request(data), SIZE_IN_FLIGHT, 16, o.seconds));
-        row.cell = exec ? { sample: value, exec } : { sample: value };
-        log(`${label} 16 in flight at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(value)}`);
-      } catch (err) {
-        row.cell = { reason: errorText(err) };
-      }
-    }
-    results.inFlight.push(row);
-  }
+  results.inFlight.push(await loadRow('cbc-aesni', 'cbc-aes-aesni', 16, SIZE_IN_FLIGHT));
   for (const [bind, depths] of [['virtio_crypto_aes_cbc', [1, 4, 16]], ['cbc-aes-aesni', [16]]] as const) {
     let reason = 'reason' in built ? built.reason : undefined;
     for (const n of depths) {
@@ -612,29 +598,16 @@ async function bench(o: Options): Promise<Results> {
   }
 
   // Many small requests in flight on the CPU driver.
-  const aesni = opened.get('cbc-aesni');
-  const aesniLabel = aesni ? `kcrypto ${aesni.driver}` : `kcrypto {driver: 'cbc-aes-aesni'}`;
-  {
-    const row: LoadRow = { label: aesniLabel, inFlight: 64, size: SIZE_SMALL, cell: { reason: openFailed.get('cbc-aesni') ?? 'not opened' } };
-    if (aesni) {
-      try {
-        const data = randomBytes(SIZE_SMALL);
-        const { value, exec } = await counted(aesni.kernel, () => inFlight(aesni.request(data), SIZE_SMALL, 64, o.seconds));
-        row.cell = exec ? { sample: value, exec } : { sample: value };
-        log(`${aesniLabel} 64 in flight at ${sizeLabel(SIZE_SMALL)}: ${fmtSample(value)}`);
-      } catch (err) {
-        row.cell = { reason: errorText(err) };
-      }
-    }
-    results.smallInFlight.push(row);
-  }
+  results.smallInFlight.push(await loadRow('cbc-aesni', 'cbc-aes-aesni', 64, SIZE_SMALL));
 
   // Event-loop delay with 1000 requests in flight.
   results.idleDelay = await idleLoopDelay(Math.max(0.2, o.seconds / 2));
-  for (const [s, label, key] of [
-    [aesni, aesniLabel, 'cbc-aesni'],
-    [virtio, virtioLabel, 'cbc-virtio'],
+  for (const [key, bind] of [
+    ['cbc-aesni', 'cbc-aes-aesni'],
+    ['cbc-virtio', 'virtio_crypto_aes_cbc'],
   ] as const) {
+    const s = opened.get(key);
+    const label = s ? `kcrypto ${s.driver}` : `kcrypto {driver: '${bind}'}`;
     const row: LoadRow = { label, inFlight: LOOP_IN_FLIGHT, size: SIZE_LOOP, cell: { reason: openFailed.get(key) ?? 'not opened' } };
     if (s) {
       try {
@@ -664,6 +637,7 @@ async function bench(o: Options): Promise<Results> {
 
   // Where the time goes on the CPU driver: the engine alone (the native call, then
   // KernelSession.request) and the public API under each execution policy, same run.
+  const aesni = opened.get('cbc-aesni');
   if (aesni?.kernel && aesni.driver.startsWith('afalg:')) {
     results.policy = await layers(aesni, results, costLabels, opened, o.seconds);
   }
