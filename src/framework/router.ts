@@ -7,7 +7,7 @@
  * cost on a driver is the larger of its time and its share of the cores (a device that spends
  * little CPU is bound by what it gets through itself; a driver whose requests keep the cores
  * busy is bound by them, whatever its own speed), plus the wait once the driver's server holds
- * more than ROUTE_DEPTH (see pick()). Drivers that are not hardware count as one server; each hardware driver is a server of
+ * more than ROUTE_DEPTH (see costOf()). Drivers that are not hardware count as one server; each hardware driver is a server of
  * its own. Hash streams stay on one driver (the cheapest for large requests): a running state
  * cannot move.
  */
@@ -36,8 +36,6 @@ interface Alternative {
 
 interface Routed {
   alts: Alternative[];
-  /** Alternative index per ROUTE_SIZES entry: the cheapest one, idle (what routes() reports). */
-  choice: number[];
   /** Where hash streams (CRD_F_KC_UPDATE/FINAL) and copies go. */
   stream: number;
   /** Requests sent to each alternative (for tests and stats). */
@@ -71,21 +69,27 @@ function costOf(a: Alternative, bytes: number, queued: number): number {
 const CORES = Math.max(1, availableParallelism());
 
 /**
- * The cheapest alternative for a request whose longest descriptor covers `size` bytes, among
- * those that take its `bytes` of buffer (the first one when none says it does).
+ * The cheapest of `candidates` (alternative indices) for a request whose longest descriptor
+ * covers `size` bytes, among those that take its `bytes` of buffer, each with `queued(i)`
+ * requests on its server (the first candidate when none takes it).
  */
-function pick(s: Routed, size: number, bytes: number): number {
-  let best = 0;
+function cheapest(alts: readonly Alternative[], candidates: readonly number[], size: number, bytes: number, queued: (i: number) => number): number {
+  let best = candidates[0]!;
   let bestCost = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < s.alts.length; i++) {
-    if (s.alts[i]!.maxRequest < bytes) continue;
-    const c = costOf(s.alts[i]!, size, queueOf(s, i));
+  for (const i of candidates) {
+    if (alts[i]!.maxRequest < bytes) continue;
+    const c = costOf(alts[i]!, size, queued(i));
     if (c < bestCost) {
       best = i;
       bestCost = c;
     }
   }
   return best;
+}
+
+/** Every alternative's index. */
+function allOf(alts: readonly Alternative[]): number[] {
+  return alts.map((_, i) => i);
 }
 
 /** What a chain is measured as: its algorithms and key lengths. */
@@ -238,13 +242,12 @@ export function registerRouter(
         await measure(fw, unmeasured, cri);
         for (const a of unmeasured) table.set(a.name, key, a.cost);
       }
-      const choice = ROUTE_SIZES.map((size) => alts.reduce((best, a, i) => (costOf(a, size, 0) < costOf(alts[best]!, size, 0) ? i : best), 0));
       // Streams go to the cheapest for large requests among the sessions that keep a state.
-      const keeping = alts.map((a, i) => [a, i] as const).filter(([a]) => !a.stateless);
+      const keeping = allOf(alts).filter((i) => !alts[i]!.stateless);
       const largest = ROUTE_SIZES[ROUTE_SIZES.length - 1]!;
-      const stream = keeping.length === 0 ? choice[choice.length - 1]! : keeping.reduce((best, [a, i]) => (costOf(a, largest, 0) < costOf(alts[best]!, largest, 0) ? i : best), keeping[0]![1]);
+      const stream = cheapest(alts, keeping.length > 0 ? keeping : allOf(alts), largest, 0, () => 0);
       const lid = nextLid++;
-      sessions.set(lid, { alts, choice, stream, sent: alts.map(() => 0), inFlight: alts.map(() => 0) });
+      sessions.set(lid, { alts, stream, sent: alts.map(() => 0), inFlight: alts.map(() => 0) });
       return lid;
     },
     async freeSession(_arg: unknown, sid: bigint): Promise<void> {
@@ -262,7 +265,7 @@ export function registerRouter(
         size = Math.max(size, d.len);
       }
       const bytes = Array.isArray(crp.buf) ? crp.buf.reduce((n, x) => n + x.length, 0) : crp.buf.length;
-      const index = streaming ? s.stream : pick(s, size, bytes);
+      const index = streaming ? s.stream : cheapest(s.alts, allOf(s.alts), size, bytes, (i) => queueOf(s, i));
       const alt = s.alts[index]!;
       s.sent[index]!++;
       s.inFlight[index]!++;
@@ -294,7 +297,7 @@ export function registerRouter(
       const streamAlt = s.alts[s.stream]!;
       const copy = await fw.copySession(streamAlt.sid);
       const lid = nextLid++;
-      sessions.set(lid, { alts: [{ ...streamAlt, sid: copy }], choice: ROUTE_SIZES.map(() => 0), stream: 0, sent: [0], inFlight: [0] });
+      sessions.set(lid, { alts: [{ ...streamAlt, sid: copy }], stream: 0, sent: [0], inFlight: [0] });
       return lid;
     },
   };
@@ -304,12 +307,16 @@ export function registerRouter(
     table,
     routes: (sid) => {
       const s = sessions.get(lidOf(sid));
-      return s ? ROUTE_SIZES.map((_, b) => ({ driver: s.alts[s.choice[b]!]!.name, cost: s.alts[s.choice[b]!]!.cost })) : undefined;
+      if (!s) return undefined;
+      return ROUTE_SIZES.map((size) => {
+        const a = s.alts[cheapest(s.alts, allOf(s.alts), size, size, () => 0)]!;
+        return { driver: a.name, cost: a.cost };
+      });
     },
     routeFor: (sid, bytes) => {
       const s = sessions.get(lidOf(sid));
       if (!s) return undefined;
-      const a = s.alts.reduce((best, x) => (x.maxRequest >= bytes && costOf(x, bytes, 0) < costOf(best, bytes, 0) ? x : best), s.alts[0]!);
+      const a = s.alts[cheapest(s.alts, allOf(s.alts), bytes, bytes, () => 0)]!;
       return { driver: a.name, time: costAt(a.cost.time, bytes), cpu: costAt(a.cost.cpu, bytes) };
     },
     sent: (sid) => {
