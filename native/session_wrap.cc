@@ -95,7 +95,7 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
-  // submit(id, lane, op, input, output, iv, assocLen, stream[, deadlineMs])
+  // submit(id, lane, op, input, output, iv, assocLen, stream[, deadlineMs[, outputDisposable]])
   Dispatcher* d = addon_->dispatcher(info[1].As<Napi::Number>().Uint32Value());
   if (d == nullptr) {
     Napi::Error::New(info.Env(), "kcrypto: no completion handler installed, or no such lane").ThrowAsJavaScriptException();
@@ -109,7 +109,11 @@ Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
     if (ms > 0) job.deadline_ns = static_cast<uint64_t>(ms * 1e6);
   }
   job.cancelled = abandoned_;
-  job.guard_output = info[1].As<Napi::Number>().Uint32Value() == Addon::kDeviceLane;
+  // A disposable output is one the caller never reads after a failure (it resubmits with a
+  // fresh one), so a late write from a card that went away harms nothing: the kernel writes
+  // straight into it, without the guarded thread's copy.
+  const bool disposable = info.Length() > 9 && info[9].IsBoolean() && info[9].As<Napi::Boolean>().Value();
+  job.guard_output = info[1].As<Napi::Number>().Uint32Value() == Addon::kDeviceLane && !disposable;
   job.session = std::move(s);
   d->Submit(std::move(job));
   return info.Env().Undefined();

@@ -49,6 +49,7 @@ struct Job {
   // The kernel writes the output into the running thread's own buffer, copied into
   // request.output only if the session was not given up meanwhile (see give_up.h). Device
   // jobs: a request on a card that goes away may return long after JavaScript gave up on it.
+  // Not for an output its caller declared disposable (see SessionWrap::Submit).
   bool guard_output = false;
   // Reported overdue: JavaScript has completed it already and drops this completion; it no
   // longer keeps the event loop alive.

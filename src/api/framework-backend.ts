@@ -41,14 +41,18 @@ export class FrameworkSession {
     return this.fw.sessionInfo(this.sid)?.stats?.() as KernelSessionStats | undefined;
   }
 
-  /** Dispatches a request built by `fill`; resolves once it completes, rejects with its error. */
+  /**
+   * Dispatches a request built by `fill`; resolves once it completes, rejects with its error.
+   * A separate output buffer is disposable (CRYPTO_F_KC_OBUF_DISPOSABLE): read `crp.obuf` of
+   * the completed request, which is another buffer when the request had to be resubmitted.
+   */
   run(buf: Uint8Array | Uint8Array[], descs: Partial<CryptoDesc>[], mac: Uint8Array | null = null, obuf: Uint8Array | null = null): Promise<CryptoOp> {
     return new Promise((resolve, reject) => {
       const crp = new CryptoOp();
       crp.sid = this.sid;
       crp.buf = buf;
       crp.obuf = obuf;
-      crp.flags = Array.isArray(buf) ? C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM : C.CRYPTO_F_CBIMM;
+      crp.flags = (Array.isArray(buf) ? C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM : C.CRYPTO_F_CBIMM) | (obuf ? C.CRYPTO_F_KC_OBUF_DISPOSABLE : 0);
       crp.mac = mac;
       let prev: CryptoDesc | null = null;
       for (const d of descs) {
@@ -63,9 +67,11 @@ export class FrameworkSession {
       let sent = this.sid;
       crp.callback = (r) => {
         if (r.etype === EAGAIN && r.sid !== sent) {
-          // The session moved to another driver: follow it and resubmit.
+          // The session moved to another driver: follow it and resubmit, with a fresh output
+          // buffer (a late completion on the old one may still write the first).
           sent = r.sid;
           this.sid = r.sid;
+          if (r.obuf) r.obuf = Buffer.allocUnsafe(r.obuf.length);
           this.fw.dispatch(r);
           return;
         }
@@ -113,10 +119,9 @@ function live<B extends object>(s: FrameworkSession, b: B): B & { readonly drive
 export function cipherBackend(s: FrameworkSession, alg: CipherAlgorithm): CipherBackend {
   const [id] = idsOf(alg);
   const run = (encrypt: boolean, data: Uint8Array, iv: Uint8Array | null): Promise<Buffer> => {
-    const out = Buffer.allocUnsafe(data.length);
     const desc: Partial<CryptoDesc> = { alg: id!, skip: 0, len: data.length, flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT };
     if (iv) Object.assign(desc, { iv, ivLength: iv.length });
-    return s.run(data, [desc], null, out).then(() => out);
+    return s.run(data, [desc], null, Buffer.allocUnsafe(data.length)).then((crp) => crp.obuf as Buffer);
   };
   return live(s, {
     encrypt: (data: Uint8Array, iv: Uint8Array | null) => run(true, data, iv).then((ciphertext) => ({ ciphertext })),

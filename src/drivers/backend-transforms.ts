@@ -20,12 +20,12 @@ async function withKey<B extends { close(): Promise<void> }, T>(open: (key: Uint
 export function cipherTransform(b: CipherBackend, reopen: (key: Uint8Array) => CipherBackend, ivOf: (iv: Uint8Array) => Uint8Array = (iv) => iv): CipherTransform {
   // The engine writes straight into the executor's output region (the request's buffer, in
   // place, or its separate output buffer): no output buffer of its own, no copy back.
-  const run = (x: CipherBackend, encrypt: boolean, iv: Uint8Array, data: Uint8Array, into: Buffer | undefined): Promise<Uint8Array> =>
-    encrypt ? x.encrypt(data, iv.length > 0 ? ivOf(iv) : null, into).then((r) => r.ciphertext) : x.decrypt(data, iv.length > 0 ? ivOf(iv) : null, into);
+  const run = (x: CipherBackend, encrypt: boolean, iv: Uint8Array, data: Uint8Array, into: Buffer | undefined, disposable: boolean | undefined): Promise<Uint8Array> =>
+    encrypt ? x.encrypt(data, iv.length > 0 ? ivOf(iv) : null, into, disposable).then((r) => r.ciphertext) : x.decrypt(data, iv.length > 0 ? ivOf(iv) : null, into, disposable);
   return {
     kind: 'cipher',
     ...(b.guardsOutput ? { guardsOutput: true } : {}),
-    run: (encrypt, iv, data, key, into) => (key ? withKey(reopen, key, (x) => run(x, encrypt, iv, data, into)) : run(b, encrypt, iv, data, into)),
+    run: (encrypt, iv, data, key, into, disposable) => (key ? withKey(reopen, key, (x) => run(x, encrypt, iv, data, into, disposable)) : run(b, encrypt, iv, data, into, disposable)),
     close: () => b.close(),
   };
 }

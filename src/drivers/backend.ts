@@ -25,10 +25,11 @@ export interface CipherBackend extends BackendBase {
   /**
    * `into`, when given, receives the output (as long as `data`, and may be `data` itself: the
    * engines take in-place requests) and is what the promise gives back; otherwise the output
-   * is a new buffer.
+   * is a new buffer. `intoDisposable`: the caller never reads `into` after a failure, so a
+   * backend that guards its output (`guardsOutput`) need not for this request.
    */
-  encrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer): Promise<{ ciphertext: Buffer }>;
-  decrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer): Promise<Buffer>;
+  encrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer, intoDisposable?: boolean): Promise<{ ciphertext: Buffer }>;
+  decrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer, intoDisposable?: boolean): Promise<Buffer>;
   close(): Promise<void>;
 }
 

@@ -108,6 +108,8 @@ interface Job {
   buf: Buffer;
   /** Written by a cipher descriptor: `buf`, or the separate output (CryptoOp.obuf). */
   out: Buffer;
+  /** `out` is the consumer's obuf and never read after a failure (CRYPTO_F_KC_OBUF_DISPOSABLE). */
+  outDisposable: boolean;
   /** The regions of `out` written, [from, to), when it is not `buf`. */
   written: [number, number][];
   session: DriverSession;
@@ -170,14 +172,16 @@ export function execute(crp: CryptoOp, session: DriverSession, commit?: () => bo
   let buf: Buffer;
   let out: Buffer;
   let scratch: Buffer | null = null;
+  const disposable = obuf !== null && (crp.flags & C.CRYPTO_F_KC_OBUF_DISPOSABLE) !== 0;
   if (Array.isArray(raw)) buf = out = Buffer.concat(raw);
   else if (obuf) {
     buf = viewOf(raw);
-    // A separate output buffer needs no scratch copy when its one request's transform guards
-    // it: the input is never written, and the engine writes nothing into the output once the
+    // A separate output buffer needs no scratch copy when the consumer never reads it after a
+    // failure (CRYPTO_F_KC_OBUF_DISPOSABLE), or when its one request's transform guards it:
+    // the input is never written, and the engine writes nothing into the output once the
     // request may have been handed back. A copy of 64 KiB on this thread costs about as much
     // as the rest of the request's JavaScript work together (lab, TCG).
-    out = commit && !guardedCipher(session, descs[0]!) ? (scratch = borrowScratch(obuf.length)) : viewOf(obuf);
+    out = commit && !disposable && !guardedCipher(session, descs[0]!) ? (scratch = borrowScratch(obuf.length)) : viewOf(obuf);
   } else if (commit) {
     buf = out = scratch = borrowScratch(raw.length);
     scratch.set(raw);
@@ -188,7 +192,7 @@ export function execute(crp: CryptoOp, session: DriverSession, commit?: () => bo
     seen.set(d.alg, n + 1);
     return session.entries.filter((e) => e.alg === d.alg)[n] ?? session.entries.find((e) => e.alg === d.alg);
   });
-  const job: Job = { crp, buf, out, written: [], session, descs, entryOf, consumed: new Set() };
+  const job: Job = { crp, buf, out, outDisposable: disposable && out !== buf, written: [], session, descs, entryOf, consumed: new Set() };
   if (descs.length === 0 || entryOf.some((e) => e === undefined) || !descs.every((d) => inRange(buf, d))) return errno.EINVAL;
   const failed = (err: unknown): number => {
     failures.set(crp, err);
@@ -285,7 +289,7 @@ function cipher(job: Job, d: CryptoDesc, kind: CipherKind, t: Extract<Transform,
   const region = job.buf.subarray(d.skip, d.skip + d.len);
   const target = job.out === job.buf ? region : job.out.subarray(d.skip, d.skip + d.len);
   job.written.push([d.skip, d.skip + d.len]);
-  return then(t.run(encrypt, iv, region, explicitKey(d), target), (out) => {
+  return then(t.run(encrypt, iv, region, explicitKey(d), target, job.outDisposable), (out) => {
     if (out !== target) target.set(out.subarray(0, target.length));
     return 0;
   });

@@ -15,9 +15,10 @@ function errnoOf(name: string): number {
 
 /** A plain cipher: output as long as the input; XTS reports the engine's unsplittable limit. */
 export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): CipherBackend {
-  const run = <T>(op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null, into: Buffer | undefined, wrap: (out: Buffer) => T): Promise<T> => {
+  const run = <T>(op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null, into: Buffer | undefined, disposable: boolean, wrap: (out: Buffer) => T): Promise<T> => {
     const out = into ?? Buffer.allocUnsafe(data.length);
-    return ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0, -1, (n) => wrap(n === out.length ? out : out.subarray(0, n)));
+    // A buffer made here is returned only on success: disposable.
+    return ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0, -1, (n) => wrap(n === out.length ? out : out.subarray(0, n)), into === undefined || disposable);
   };
   const limit = ks.native.maxRequest();
   return {
@@ -27,8 +28,8 @@ export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): Cipher
     // a result out only while the session lives (native/common/give_up.h).
     guardsOutput: !ks.synchronous,
     stats: () => ks.stats(),
-    encrypt: (data, iv, into) => run(Op.Encrypt, data, iv, into, (ciphertext) => ({ ciphertext })),
-    decrypt: (data, iv, into) => run(Op.Decrypt, data, iv, into, (plaintext) => plaintext),
+    encrypt: (data, iv, into, intoDisposable) => run(Op.Encrypt, data, iv, into, intoDisposable === true, (ciphertext) => ({ ciphertext })),
+    decrypt: (data, iv, into, intoDisposable) => run(Op.Decrypt, data, iv, into, intoDisposable === true, (plaintext) => plaintext),
     close: () => ks.close(),
   };
 }

@@ -57,7 +57,7 @@ export function spreadCipher(ts: readonly CipherTransform[]): CipherTransform {
   return {
     kind: 'cipher',
     ...(ts.every((t) => t.guardsOutput) ? { guardsOutput: true } : {}),
-    run: (encrypt, iv, data, key, into) => lanes.run((i) => ts[i]!.run(encrypt, iv, data, key, into)),
+    run: (encrypt, iv, data, key, into, disposable) => lanes.run((i) => ts[i]!.run(encrypt, iv, data, key, into, disposable)),
     close: () => closeAll(ts),
   };
 }

@@ -27,7 +27,8 @@ export interface CipherTransform {
    * with the same output buffer at once.
    */
   guardsOutput?: boolean;
-  run(encrypt: boolean, iv: Uint8Array, data: Uint8Array, key: Uint8Array | null, into?: Buffer): Maybe<Uint8Array>;
+  /** `intoDisposable`: the caller never reads `into` after a failure, so it needs no guard. */
+  run(encrypt: boolean, iv: Uint8Array, data: Uint8Array, key: Uint8Array | null, into?: Buffer, intoDisposable?: boolean): Maybe<Uint8Array>;
   close(): Maybe<void>;
 }
 

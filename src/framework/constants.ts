@@ -119,3 +119,12 @@ export const CRD_F_KC_UPDATE = 0x1000;
 export const CRD_F_KC_FINAL = 0x2000;
 /** MAC descriptor: compare the MAC with the one at `inject` (or crp.mac); EBADMSG if it differs. */
 export const CRD_F_KC_VERIFY = 0x4000;
+/**
+ * Request flag: the consumer reads `crp.obuf` only after a successful completion, and gives a
+ * request it resubmits after a failure (EAGAIN from a migration included) a fresh `obuf`. A
+ * device driver may then have the kernel write straight into `obuf`: a late write from a device
+ * that went away lands in a buffer nobody reads. Without it, a device request's output reaches
+ * `obuf` only while its session lives, through a copy. A layer that resubmits on the
+ * consumer's behalf (the router) replaces `crp.obuf` itself.
+ */
+export const CRYPTO_F_KC_OBUF_DISPOSABLE = 0x1000;

@@ -270,11 +270,13 @@ export function registerRouter(
       s.sent[index]!++;
       s.inFlight[index]!++;
       const sub = new CryptoOp();
-      Object.assign(sub, { sid: alt.sid, buf: crp.buf, flags: crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM), desc: crp.desc, mac: crp.mac, obuf: crp.obuf });
+      Object.assign(sub, { sid: alt.sid, buf: crp.buf, flags: crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM | C.CRYPTO_F_KC_OBUF_DISPOSABLE), desc: crp.desc, mac: crp.mac, obuf: crp.obuf });
       sub.callback = (r) => {
         if (r.etype === EAGAIN) {
-          // That driver went away; its session moved: follow it.
+          // That driver went away; its session moved: follow it. A disposable output buffer is
+          // replaced, here and for the consumer, as the consumer would on its own resubmit.
           alt.sid = r.sid;
+          if (r.obuf && r.flags & C.CRYPTO_F_KC_OBUF_DISPOSABLE) r.obuf = crp.obuf = Buffer.allocUnsafe(r.obuf.length);
           fw.dispatch(r);
           return;
         }

@@ -19,9 +19,11 @@ export interface NativeSession {
    * Queues a request on the addon's threads (lane 0: CPU-bound work, one thread per
    * core at lower priority; lane 1: device requests); its completion arrives through the completion handler.
    * `deadlineMs` (0 or absent: none) bounds the time a thread may spend in the request before
-   * {@link NativeAddon.overdue} reports it.
+   * {@link NativeAddon.overdue} reports it. A device lane's thread has the kernel write into a
+   * buffer of its own and copies the result into `output` only while the session lives, unless
+   * `outputDisposable` says the caller never reads `output` after a failure.
    */
-  submit(id: number, lane: 0 | 1, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number, deadlineMs?: number): void;
+  submit(id: number, lane: 0 | 1, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number, deadlineMs?: number, outputDisposable?: boolean): void;
   openStream(): number;
   copyStream(handle: number): number;
   closeStream(handle: number): void;

@@ -562,6 +562,11 @@ export class KernelSession {
    * Runs one request and resolves with `map(output bytes)`; rejects with a KCryptoError.
    * Buffers are referenced, not copied, until the request completes. `map` runs synchronously
    * on success, so a request costs one promise whichever way it runs.
+   *
+   * A device session's request writes `output` only while the session lives (the thread has the
+   * kernel write into a buffer of its own, then copies). `outputDisposable` waives that copy for
+   * a caller that never reads `output` after a failure: a late write from a removed card then
+   * lands in a buffer nobody reads.
    */
   request<T = number>(
     op: OpCode,
@@ -571,6 +576,7 @@ export class KernelSession {
     assocLen: number,
     stream = -1,
     map: (bytes: number) => T = identity as unknown as (bytes: number) => T,
+    outputDisposable = false,
   ): Promise<T> {
     if (this.closed) return Promise.reject(systemError(errnoEBADF(), 'validate', this.driver, 'session is closed'));
     if (this.death) return Promise.reject(this.deadError());
@@ -590,7 +596,7 @@ export class KernelSession {
         return Promise.reject(this.error(result));
       }
       case 'threads':
-        return new Promise<T>((resolve, reject) => this.submit(op, input, output, iv, assocLen, stream, size, map, resolve as (v: unknown) => void, reject));
+        return new Promise<T>((resolve, reject) => this.submit(op, input, output, iv, assocLen, stream, size, map, resolve as (v: unknown) => void, reject, outputDisposable));
       case 'defer':
         this.counters.deferred++;
         this.waiting++;
@@ -637,6 +643,7 @@ export class KernelSession {
     map: (bytes: number) => unknown,
     resolve: (v: unknown) => void,
     reject: (e: unknown) => void,
+    outputDisposable: boolean,
   ): void {
     const id = this.completions.nextRequestId();
     const p: Pending = { id, op, session: this, resolve, reject, map, keep: [input, output, iv], size, aloneSince: this.completions.inFlight === 0 ? performance.now() : -1 };
@@ -647,7 +654,7 @@ export class KernelSession {
     this.counters.threaded++;
     // CPU-bound work and device waits go to separate thread lanes: device requests sleep in the
     // kernel, CPU requests compete with this thread for cores.
-    this.native.submit(id, this.synchronous ? 0 : 1, op, input, output, iv, assocLen, stream, deadline);
+    this.native.submit(id, this.synchronous ? 0 : 1, op, input, output, iv, assocLen, stream, deadline, outputDisposable);
   }
 
   /** @internal called by the completion router */

@@ -76,6 +76,29 @@ describe('descriptor executor: separate output buffer', () => {
     assert.ok(obuf.equals(cbc(data, iv)));
   });
 
+  it('a disposable obuf (CRYPTO_F_KC_OBUF_DISPOSABLE) goes to the transform itself, marked so, even unguarded', async () => {
+    const inner = softwareCipher('aes-128-cbc', key, 16);
+    const seen: { into: Buffer | undefined; disposable: boolean | undefined }[] = [];
+    const plain = { ...inner, run: (e: boolean, iv: Uint8Array, d: Uint8Array, k: Uint8Array | null, into?: Buffer, disposable?: boolean) => (seen.push({ into, disposable }), inner.run(e, iv, d, k, into)) };
+    const data = randomBytes(64);
+    const iv = randomBytes(16);
+    for (const flags of [C.CRYPTO_F_KC_OBUF_DISPOSABLE, 0]) {
+      const obuf = Buffer.alloc(64);
+      const crp = new CryptoOp();
+      Object.assign(crp, { buf: Buffer.from(data), obuf, flags, desc: cipherDesc(0, 64, C.CRD_F_ENCRYPT | C.CRD_F_IV_PRESENT, iv) });
+      assert.equal(await execute(crp, { entries: [{ alg: C.CRYPTO_AES_CBC, mlen: 0, transform: plain }] }, () => true), 0);
+      assert.ok(obuf.equals(cbc(data, iv)));
+      const last = seen.at(-1)!;
+      if (flags) {
+        assert.equal(last.into!.buffer, obuf.buffer, 'no scratch copy');
+        assert.equal(last.disposable, true);
+      } else {
+        assert.notEqual(last.into!.buffer, obuf.buffer, 'a device request without the flag works on a scratch copy');
+        assert.equal(last.disposable, false);
+      }
+    }
+  });
+
   it('is refused (EINVAL) for a chain, an iovec, a hash or a short obuf', async () => {
     const EINVAL = 22;
     const hash = Object.assign(new CryptoDesc(), { alg: C.CRYPTO_SHA2_256, skip: 0, len: 32, inject: 32 });

@@ -214,6 +214,41 @@ describe('routed sessions', () => {
     }
   });
 
+  it('a request whose driver went away is resubmitted by the router; a disposable obuf is replaced, for the consumer too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-routes-'));
+    try {
+      const fw = new Framework();
+      delegatingDriver(fw, 'cpu', C.CRYPTOCAP_F_SOFTWARE, [C.CRYPTO_AES_CBC], (n) => (n >= 16384 ? 8 : 0));
+      const device = delegatingDriver(fw, 'device', C.CRYPTOCAP_F_HARDWARE, [C.CRYPTO_AES_CBC], (n) => (n >= 16384 ? 0 : 8));
+      registerRouter(fw, new RouteTable(join(dir, 'routes.json')));
+      const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+      // The 64 KiB requests go to "device"; it goes away, and its session moves.
+      await fw.unregisterAll(device.id);
+      for (const flags of [C.CRYPTO_F_KC_OBUF_DISPOSABLE, 0]) {
+        const data = randomBytes(65536);
+        const iv = randomBytes(16);
+        const obuf = Buffer.alloc(data.length);
+        const crp = fw.getReq(1);
+        Object.assign(crp, { sid, buf: data, obuf, flags: crp.flags | flags });
+        Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, len: data.length, iv, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT });
+        const done = await fw.process(crp);
+        assert.equal(done.etype, 0);
+        assert.equal(done.sid, sid, 'the consumer keeps its sid');
+        const c = createCipheriv('aes-128-cbc', KEY, iv).setAutoPadding(false);
+        const expected = Buffer.concat([c.update(data), c.final()]);
+        if (flags) {
+          assert.notEqual(done.obuf, obuf, 'a fresh output buffer for the resubmission');
+          assert.ok(Buffer.from(done.obuf!).equals(expected));
+        } else {
+          assert.equal(done.obuf, obuf, 'without the flag the consumer\'s buffer is kept');
+          assert.ok(obuf.equals(expected));
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('with one candidate there is no routing: the session is on that driver', async () => {
     const fw = new Framework();
     const id = registerCryptosoft(fw);
