@@ -35,7 +35,17 @@ interface Entry {
   time: Record<string, number>;
   cpu: Record<string, number>;
   measuredAt: number;
+  /** How the requests measured were made (see MEASUREMENT). */
+  method?: number;
 }
+
+/**
+ * The way requests are measured, kept with each entry: an entry measured another way is
+ * measured again. 2: a plain cipher's requests write a separate, disposable output buffer, as
+ * `openSession()` requests do (1, in place, made a device's requests pay for a copy the API's
+ * never make).
+ */
+const MEASUREMENT = 2;
 
 /** Where the table is kept: $KCRYPTO_ROUTE_CACHE, else the user's cache directory. */
 export function routeCachePath(): string {
@@ -83,8 +93,8 @@ export class RouteTable {
     this.loaded = true;
     try {
       const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, Entry>;
-      // An entry of an older format (no CPU figures) is left out, so measured again.
-      for (const [k, v] of Object.entries(data)) if (v && typeof v.measuredAt === 'number' && v.time && v.cpu) this.entries.set(k, v);
+      // An entry of an older format (no CPU figures) or measured another way is left out, so measured again.
+      for (const [k, v] of Object.entries(data)) if (v && typeof v.measuredAt === 'number' && v.time && v.cpu && v.method === MEASUREMENT) this.entries.set(k, v);
     } catch {
       // No table yet, or an unreadable one: measure again.
     }
@@ -115,7 +125,7 @@ export class RouteTable {
   set(driver: string, algorithm: string, cost: RouteCost): void {
     this.load();
     const bySize = (xs: readonly number[]): Record<string, number> => Object.fromEntries(ROUTE_SIZES.map((s, i) => [String(s), xs[i]!]));
-    this.entries.set(RouteTable.key(driver, algorithm), { time: bySize(cost.time), cpu: bySize(cost.cpu), measuredAt: Date.now() });
+    this.entries.set(RouteTable.key(driver, algorithm), { time: bySize(cost.time), cpu: bySize(cost.cpu), measuredAt: Date.now(), method: MEASUREMENT });
     this.save();
   }
 

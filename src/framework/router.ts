@@ -4,11 +4,12 @@
  * small requests to a CPU driver, large ones to a device, for instance. The costs come from the
  * route table (route-table.ts), measured on first use with ROUTE_DEPTH requests in flight: per
  * request, the time its driver takes and the CPU time it takes from this machine. A request's
- * cost on a driver is the larger of its time and its share of the cores (a device that spends
- * little CPU is bound by what it gets through itself; a driver whose requests keep the cores
- * busy is bound by them, whatever its own speed), plus the wait once the driver's server holds
- * more than ROUTE_DEPTH (see costOf()). Drivers that are not hardware count as one server; each hardware driver is a server of
- * its own. Hash streams stay on one driver (the cheapest for large requests): a running state
+ * cost on a driver is the larger of its time and its CPU time over the cores the routed
+ * requests already in flight leave free (a device that spends little CPU is bound by what it
+ * gets through itself; a driver whose requests keep the cores busy is bound by them, whatever
+ * its own speed), plus the wait once the driver's server holds more than ROUTE_DEPTH (see
+ * costOf()). Drivers that are not hardware count as one server; each hardware driver is a
+ * server of its own. Hash streams stay on one driver (the cheapest for large requests): a running state
  * cannot move.
  */
 import { randomBytes } from 'node:crypto';
@@ -20,7 +21,8 @@ import type { Framework, SessionOptions } from './framework.js';
 import { costAt, RouteTable, ROUTE_DEPTH, ROUTE_SIZES, type RouteCost } from './route-table.js';
 import { CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
 
-interface Alternative {
+/** @internal exported for tests */
+export interface Alternative {
   driver: number;
   name: string;
   sid: bigint;
@@ -53,32 +55,49 @@ function queueOf(s: Routed, i: number): number {
 }
 
 /**
- * What a request of `bytes` costs on alternative `a` when its server holds `queued`: the larger
- * of its time and its share of the machine's cores (CPU time per request over the cores) as
- * measured (interpolated between the measured sizes, see costAt), and, past the depth it was
- * measured at, one request's time for each request ahead of it. A synchronous driver never
- * holds a request when asked, which is why the queue is the server's: cryptosoft is as busy as
- * the CPU kernel driver beside it.
+ * What a request of `bytes` costs on alternative `a` when its server holds `queued` and the
+ * routed requests in flight keep `busyCores` of the machine's cores busy: the larger of its
+ * time and its CPU time over the cores left to it, as measured (interpolated between the
+ * measured sizes, see costAt), and, past the depth it was measured at, one request's time for
+ * each request ahead of it. A synchronous driver never holds a request when asked, which is why
+ * the queue is the server's: cryptosoft is as busy as the CPU kernel driver beside it. The cores
+ * are shared by every server: a device's requests take CPU time too (submission, copies,
+ * completion), so while they keep the cores busy a CPU driver is no spare capacity, and a
+ * request sent there slows everything else down.
  */
-function costOf(a: Alternative, bytes: number, queued: number): number {
+function costOf(a: Alternative, bytes: number, queued: number, busyCores: number): number {
   const time = costAt(a.cost.time, bytes);
-  return Math.max(time, costAt(a.cost.cpu, bytes) / CORES) + Math.max(0, queued + 1 - ROUTE_DEPTH) * time;
+  const free = Math.max(CORES * MIN_FREE_SHARE, CORES - busyCores);
+  return Math.max(time, costAt(a.cost.cpu, bytes) / free) + Math.max(0, queued + 1 - ROUTE_DEPTH) * time;
 }
 
 /** The cores a request's CPU time is spread over (a CPU kernel driver runs on several threads). */
 const CORES = Math.max(1, availableParallelism());
 
+/** However busy the cores look, a request is costed as if it still got this share of them. */
+const MIN_FREE_SHARE = 1 / 16;
+
+/**
+ * The cores a request of `bytes` on `a` keeps busy while in flight: it took `cpu` of CPU time
+ * over its latency, which with ROUTE_DEPTH in flight is ROUTE_DEPTH times its `time`.
+ */
+function coresOf(a: Alternative, bytes: number): number {
+  return costAt(a.cost.cpu, bytes) / Math.max(1, costAt(a.cost.time, bytes) * ROUTE_DEPTH);
+}
+
 /**
  * The cheapest of `candidates` (alternative indices) for a request whose longest descriptor
  * covers `size` bytes, among those that take its `bytes` of buffer, each with `queued(i)`
- * requests on its server (the first candidate when none takes it).
+ * requests on its server and `busyCores` taken by the routed requests in flight (the first
+ * candidate when none takes it).
  */
-function cheapest(alts: readonly Alternative[], candidates: readonly number[], size: number, bytes: number, queued: (i: number) => number): number {
+/** @internal exported for tests */
+export function cheapest(alts: readonly Alternative[], candidates: readonly number[], size: number, bytes: number, queued: (i: number) => number, busyCores = 0): number {
   let best = candidates[0]!;
   let bestCost = Number.POSITIVE_INFINITY;
   for (const i of candidates) {
     if (alts[i]!.maxRequest < bytes) continue;
-    const c = costOf(alts[i]!, size, queued(i));
+    const c = costOf(alts[i]!, size, queued(i), busyCores);
     if (c < bestCost) {
       best = i;
       bestCost = c;
@@ -99,9 +118,10 @@ function algorithmKey(cri: CryptoIni): string {
   return parts.join('+');
 }
 
-/** What a lane of timedRun() reuses for every request it makes: data and an IV. */
+/** What a lane of timedRun() reuses for every request it makes: data, output and an IV. */
 interface LaneBuffers {
   buf: Buffer;
+  out: Buffer;
   iv: Buffer;
 }
 
@@ -144,12 +164,19 @@ function sampleRequest(cri: CryptoIni, size: number, lane: LaneBuffers): CryptoO
   crp.buf = lane.buf;
   // Completion as the API takes it: in the driver's done(), not a later turn.
   crp.flags = C.CRYPTO_F_CBIMM;
+  // A plain cipher writes a separate output that nobody reads after a failure, as the API's
+  // requests do: in place, a device's request would pay for a copy of the buffer that those
+  // never make (a run stops at its first failure, so the lane's buffer can be reused).
+  if (inis.length === 1 && kindOf(inis[0]!.alg)?.kind === 'cipher') {
+    crp.obuf = lane.out.subarray(0, lane.buf.length);
+    crp.flags |= C.CRYPTO_F_KC_OBUF_DISPOSABLE;
+  }
   return crp;
 }
 
 /** One timed run: `depth` requests in flight until `requests` are done and `ms` have passed. */
 async function timedRun(fw: Framework, sid: bigint, cri: CryptoIni, size: number, requests: number, ms: number): Promise<{ time: number; cpu: number }> {
-  const lanes = Array.from({ length: ROUTE_DEPTH }, () => ({ buf: randomBytes(size + extraBytes(cri)), iv: randomBytes(16) }));
+  const lanes = Array.from({ length: ROUTE_DEPTH }, () => ({ buf: randomBytes(size + extraBytes(cri)), out: Buffer.alloc(size + extraBytes(cri)), iv: randomBytes(16) }));
   const t0 = process.hrtime.bigint();
   const until = t0 + BigInt(Math.round(ms * 1e6));
   const c0 = process.cpuUsage();
@@ -214,6 +241,8 @@ export function registerRouter(
   const id = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, name);
   const sessions = new Map<number, Routed>();
   let nextLid = 0;
+  // The cores the requests of every routed session in flight keep busy (see coresOf).
+  let busyCores = 0;
   const EAGAIN = fw.errno('EAGAIN');
   const lidOf = (sid: bigint): number => Number(sid & 0xffffffffn);
 
@@ -265,10 +294,12 @@ export function registerRouter(
         size = Math.max(size, d.len);
       }
       const bytes = Array.isArray(crp.buf) ? crp.buf.reduce((n, x) => n + x.length, 0) : crp.buf.length;
-      const index = streaming ? s.stream : cheapest(s.alts, allOf(s.alts), size, bytes, (i) => queueOf(s, i));
+      const index = streaming ? s.stream : cheapest(s.alts, allOf(s.alts), size, bytes, (i) => queueOf(s, i), busyCores);
       const alt = s.alts[index]!;
       s.sent[index]!++;
       s.inFlight[index]!++;
+      const cores = coresOf(alt, size);
+      busyCores += cores;
       const sub = new CryptoOp();
       Object.assign(sub, { sid: alt.sid, buf: crp.buf, flags: crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM | C.CRYPTO_F_KC_OBUF_DISPOSABLE), desc: crp.desc, mac: crp.mac, obuf: crp.obuf });
       sub.callback = (r) => {
@@ -281,6 +312,7 @@ export function registerRouter(
           return;
         }
         s.inFlight[index]!--;
+        busyCores = Math.max(0, busyCores - cores);
         crp.etype = r.etype;
         crp.olen = r.olen;
         fw.done(crp);

@@ -1,8 +1,12 @@
-// How the route table costs a request of any size from the sizes it measured.
+// How the route table costs a request of any size from the sizes it measured, and what it keeps on disk.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { costAt, ROUTE_SIZES } from '../../src/framework/route-table.js';
+import { costAt, RouteTable, ROUTE_SIZES } from '../../src/framework/route-table.js';
+import { cheapest, type Alternative } from '../../src/framework/router.js';
 
 // A driver costing 1000 ns + 2 ns per byte, measured exactly at every size.
 const linear = ROUTE_SIZES.map((s) => 1000 + 2 * s);
@@ -38,5 +42,52 @@ describe('route table: cost of a request between and beyond the measured sizes',
     const noisy = [...linear];
     noisy[noisy.length - 1] = noisy[noisy.length - 2]! - 10;
     assert.equal(costAt(noisy, 1 << 20), noisy[noisy.length - 1]);
+  });
+});
+
+describe('route table on disk', () => {
+  it('measures again an entry taken another way (in place, before separate outputs), and keeps its own', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-route-table-'));
+    try {
+      const file = join(dir, 'routes.json');
+      const bySize = Object.fromEntries(ROUTE_SIZES.map((s) => [String(s), 1000]));
+      const key = `${release()}|old|aes`;
+      writeFileSync(file, JSON.stringify({ [key]: { time: bySize, cpu: bySize, measuredAt: Date.now() } }));
+      assert.equal(new RouteTable(file).get('old', 'aes'), undefined, 'an entry without the current method is not used');
+      const t = new RouteTable(file);
+      t.set('new', 'aes', { time: ROUTE_SIZES.map(() => 5), cpu: ROUTE_SIZES.map(() => 7) });
+      assert.deepEqual(new RouteTable(file).get('new', 'aes'), { time: ROUTE_SIZES.map(() => 5), cpu: ROUTE_SIZES.map(() => 7) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('router: the cheapest alternative under load', () => {
+  // A CPU driver whose requests take 10 ms of the whole machine's cores (so alone on idle
+  // cores, 10 ms each, whatever their number), and a device at 1 ms per request whose
+  // requests take little CPU.
+  const ms = 1e6;
+  const cores = availableParallelism();
+  const alt = (name: string, server: number, time: number, cpu: number): Alternative => ({
+    driver: server,
+    name,
+    sid: 0n,
+    maxRequest: Infinity,
+    stateless: true,
+    cost: { time: ROUTE_SIZES.map(() => time), cpu: ROUTE_SIZES.map(() => cpu) },
+    server,
+  });
+  const alts = [alt('cpu', -1, 1 * ms, 10 * cores * ms), alt('device', 7, 1 * ms, 0.2 * ms)];
+  const queued = (device: number) => (i: number) => (i === 1 ? device : 0);
+
+  it('a device holding more than it was measured with sends the next request to a CPU driver with idle cores', () => {
+    assert.equal(cheapest(alts, [0, 1], 65536, 65536, queued(0), 0), 1, 'the idle device first (less CPU)');
+    // Twenty held (past ROUTE_DEPTH), the device's wait (14 ms) outgrows the CPU driver's cost on idle cores.
+    assert.equal(cheapest(alts, [0, 1], 65536, 65536, queued(20), 0), 0);
+  });
+
+  it('but not once the requests in flight keep the cores busy: the CPU driver is no spare capacity then', () => {
+    assert.equal(cheapest(alts, [0, 1], 65536, 65536, queued(20), cores), 1);
   });
 });
