@@ -6,7 +6,9 @@
  * session is warmed up first, then the four take turns for ROUNDS rounds and each reports its
  * median: in the emulated lab a path runs several times faster once V8 has settled on it, and
  * other load on the machine comes and goes, so one run each in a row would compare moments
- * rather than paths.
+ * rather than paths. Rounds and warm-up last at least MIN_SECONDS: in the lab the routed
+ * session's first seconds ran at three quarters of its later speed, and rounds of one second
+ * differed by a third between neighbours.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -45,7 +47,9 @@ export interface RoutingResult {
   rounds: number;
 }
 
-const ROUNDS = 3;
+const ROUNDS = 5;
+/** Shortest warm-up and round, in seconds. */
+const MIN_SECONDS = 3;
 
 const SMALL = 64;
 const IN_FLIGHT = 16;
@@ -90,6 +94,7 @@ function median(xs: number[]): number {
 /** Runs the routing comparison; `cpu` and `device` are kernel driver names. */
 export async function routingBench(seconds: number, large = 64 * 1024, cpu = 'cbc-aes-aesni', device = 'virtio_crypto_aes_cbc'): Promise<RoutingResult> {
   const key = randomBytes(16);
+  const round = Math.max(MIN_SECONDS, seconds);
   const subjects = [
     { label: 'CPU driver alone', driver: cpu },
     { label: 'device alone', driver: device },
@@ -103,7 +108,7 @@ export async function routingBench(seconds: number, large = 64 * 1024, cpu = 'cb
         // by an earlier run (or measured cold) would say what that run saw.
         if (x.driver === 'fastest') router.table.clear();
         x.session = (await openSession({ cipher: 'aes-128-cbc', key }, { driver: x.driver })) as CipherSession;
-        await drive(x.session, Math.max(0.5, seconds / 2), large);
+        await drive(x.session, round, large);
       } catch (err) {
         x.reason = err instanceof Error ? err.message : String(err);
       }
@@ -112,7 +117,7 @@ export async function routingBench(seconds: number, large = 64 * 1024, cpu = 'cb
       for (const x of subjects) {
         if (!x.session) continue;
         try {
-          const m = await drive(x.session, seconds, large);
+          const m = await drive(x.session, round, large);
           x.mbps.push(m.mbps);
           x.rps.push(m.rps);
         } catch (err) {
