@@ -56,19 +56,21 @@ function queueOf(s: Routed, i: number): number {
 
 /**
  * What a request of `bytes` costs on alternative `a` when its server holds `queued` and the
- * routed requests in flight keep `busyCores` of the machine's cores busy: the larger of its
- * time and its CPU time over the cores left to it, as measured (interpolated between the
- * measured sizes, see costAt), and, past the depth it was measured at, one request's time for
- * each request ahead of it. A synchronous driver never holds a request when asked, which is why
- * the queue is the server's: cryptosoft is as busy as the CPU kernel driver beside it. The cores
- * are shared by every server: a device's requests take CPU time too (submission, copies,
- * completion), so while they keep the cores busy a CPU driver is no spare capacity, and a
- * request sent there slows everything else down.
+ * routed requests in flight keep `busyCores` of the machine's cores busy, from the figures
+ * measured (interpolated between the measured sizes, see costAt): the larger of what its server
+ * gets through -- its time, plus one request's time for each request ahead of it past the depth
+ * it was measured at -- and what the cores get through, its CPU time over the cores left to it.
+ * The larger, not the sum: a device whose queue is long because the cores are busy would
+ * otherwise be charged twice for them. A synchronous driver never holds a request when asked,
+ * which is why the queue is the server's: cryptosoft is as busy as the CPU kernel driver beside
+ * it. The cores are shared by every server: a device's requests take CPU time too (submission,
+ * copies, completion), so while they keep the cores busy a CPU driver is no spare capacity, and
+ * a request sent there slows everything else down.
  */
 function costOf(a: Alternative, bytes: number, queued: number, busyCores: number): number {
   const time = costAt(a.cost.time, bytes);
   const free = Math.max(CORES * MIN_FREE_SHARE, CORES - busyCores);
-  return Math.max(time, costAt(a.cost.cpu, bytes) / free) + Math.max(0, queued + 1 - ROUTE_DEPTH) * time;
+  return Math.max(time * (1 + Math.max(0, queued + 1 - ROUTE_DEPTH)), costAt(a.cost.cpu, bytes) / free);
 }
 
 /** The cores a request's CPU time is spread over (a CPU kernel driver runs on several threads). */

@@ -91,3 +91,16 @@ describe('router: the cheapest alternative under load', () => {
     assert.equal(cheapest(alts, [0, 1], 65536, 65536, queued(20), cores), 1);
   });
 });
+
+describe('router: a device queued behind busy cores', () => {
+  it('is not charged twice for the cores: a synchronous CPU driver with more CPU time per request does not win', () => {
+    const ms = 1e6;
+    const cores = availableParallelism();
+    const mk = (name: string, server: number, time: number, cpu: number): Alternative => ({ driver: server, name, sid: 0n, maxRequest: Infinity, stateless: true, cost: { time: ROUTE_SIZES.map(() => time), cpu: ROUTE_SIZES.map(() => cpu) }, server });
+    // The software driver: 1.9 ms of the cores per request, never a queue; the device: 0.84 ms
+    // per request, 1.14 ms of the cores, 25 held. Every core busy: the device costs 18 ms by the
+    // cores and 16 by its queue, the software driver 30 (summed, the device came to 33).
+    const alts = [mk('software', -1, 1.9 * ms, 1.9 * cores * ms), mk('device', 7, 0.84 * ms, 1.14 * cores * ms)];
+    assert.equal(cheapest(alts, [0, 1], 65536, 65536, (i) => (i === 1 ? 25 : 0), cores), 1);
+  });
+});
