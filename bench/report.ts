@@ -237,7 +237,7 @@ function goals(r: Results): Goal[] {
     out.push({ what, status: row.delay.p99 < 10 ? 'met' : 'not met', detail });
   }
   for (const rt of r.routing ?? []) {
-    const what = `routed session above every single driver, AES-128-CBC ${sizeLabel(rt.small)} / ${sizeLabel(rt.large)} mixed 3:1, ${rt.inFlight} in flight (median rounds)`;
+    const what = `routed session above every single driver, AES-128-CBC ${sizeLabel(rt.small)} / ${sizeLabel(rt.large)} mixed ${rt.smallPerLarge}:1, ${rt.inFlight} in flight (median rounds)`;
     const routed = rt.rows.find((x) => x.driver === 'fastest' || x.label.startsWith('routed'));
     const singles = rt.rows.filter((x) => x !== routed);
     if (routed?.mbps === undefined || singles.some((x) => x.mbps === undefined)) {
@@ -383,7 +383,7 @@ export function renderReport(r: Results): string {
   }
 
   for (const rt of r.routing ?? []) {
-    md.push(`## Measured routing: AES-128-CBC, ${sizeLabel(rt.small)} and ${sizeLabel(rt.large)} mixed 3:1, ${rt.inFlight} in flight`);
+    md.push(`## Measured routing: AES-128-CBC, ${sizeLabel(rt.small)} and ${sizeLabel(rt.large)} mixed ${rt.smallPerLarge}:1, ${rt.inFlight} in flight`);
     md.push('');
     md.push(`Every session warmed up, then the four take turns for ${rt.rounds} rounds; MB/s and requests/s are the median round.`);
     md.push('');

@@ -1,6 +1,6 @@
 /**
  * Measured routing on a mixed workload: AES-128-CBC requests of 64 B and a large size (64 KiB,
- * or 1 MiB) mixed (three small for each large, in a fixed shuffled order), 16 in flight, through a session on the CPU
+ * or 1 MiB) mixed (a number of small ones for each large, in a fixed shuffled order), 16 in flight, through a session on the CPU
  * driver, one on the device, one on the software driver, and a routed session (`driver:
  * 'fastest'`) that sends each request to the driver measured cheapest for its size. Every
  * session is warmed up first, then the four take turns for ROUNDS rounds and each reports its
@@ -35,6 +35,8 @@ export interface RoutingResult {
   /** The mix: bytes of the small and the large requests, and how many are in flight. */
   small: number;
   large: number;
+  /** Small requests per large one, by count. */
+  smallPerLarge: number;
   inFlight: number;
   rows: RoutingRow[];
   /**
@@ -54,20 +56,20 @@ const MIN_SECONDS = 3;
 const SMALL = 64;
 const IN_FLIGHT = 16;
 
-/** The mix: a fixed pseudo-random order, 3 small requests per large one. */
-function mix(n: number, LARGE: number): number[] {
+/** The mix: a fixed pseudo-random order, `smallPerLarge` small requests per large one. */
+function mix(n: number, LARGE: number, smallPerLarge: number): number[] {
   // A 32-bit LCG in integer arithmetic (a float product would lose the low bits), high bits used.
   let x = 12345;
   return Array.from({ length: n }, () => {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return (x >>> 16) % 4 === 0 ? LARGE : SMALL;
+    return (x >>> 16) % (smallPerLarge + 1) === 0 ? LARGE : SMALL;
   });
 }
 
-async function drive(s: CipherSession, seconds: number, large: number): Promise<{ mbps: number; rps: number }> {
+async function drive(s: CipherSession, seconds: number, large: number, smallPerLarge: number): Promise<{ mbps: number; rps: number }> {
   const iv = randomBytes(16);
   const bufs = new Map([SMALL, large].map((n) => [n, randomBytes(n)]));
-  const order = mix(4096, large);
+  const order = mix(4096, large, smallPerLarge);
   let i = 0;
   let bytes = 0;
   let n = 0;
@@ -92,7 +94,7 @@ function median(xs: number[]): number {
 }
 
 /** Runs the routing comparison; `cpu` and `device` are kernel driver names. */
-export async function routingBench(seconds: number, large = 64 * 1024, cpu = 'cbc-aes-aesni', device = 'virtio_crypto_aes_cbc'): Promise<RoutingResult> {
+export async function routingBench(seconds: number, large = 64 * 1024, smallPerLarge = 3, cpu = 'cbc-aes-aesni', device = 'virtio_crypto_aes_cbc'): Promise<RoutingResult> {
   const key = randomBytes(16);
   const round = Math.max(MIN_SECONDS, seconds);
   const subjects = [
@@ -108,7 +110,7 @@ export async function routingBench(seconds: number, large = 64 * 1024, cpu = 'cb
         // by an earlier run (or measured cold) would say what that run saw.
         if (x.driver === 'fastest') router.table.clear();
         x.session = (await openSession({ cipher: 'aes-128-cbc', key }, { driver: x.driver })) as CipherSession;
-        await drive(x.session, round, large);
+        await drive(x.session, round, large, smallPerLarge);
       } catch (err) {
         x.reason = err instanceof Error ? err.message : String(err);
       }
@@ -117,7 +119,7 @@ export async function routingBench(seconds: number, large = 64 * 1024, cpu = 'cb
       for (const x of subjects) {
         if (!x.session) continue;
         try {
-          const m = await drive(x.session, round, large);
+          const m = await drive(x.session, round, large, smallPerLarge);
           x.mbps.push(m.mbps);
           x.rps.push(m.rps);
         } catch (err) {
@@ -144,7 +146,7 @@ export async function routingBench(seconds: number, large = 64 * 1024, cpu = 'cb
       }
       rows.push(row);
     }
-    return { small: SMALL, large, inFlight: IN_FLIGHT, rows, routes, depth: ROUTE_DEPTH, rounds: ROUNDS };
+    return { small: SMALL, large, smallPerLarge, inFlight: IN_FLIGHT, rows, routes, depth: ROUTE_DEPTH, rounds: ROUNDS };
   } finally {
     for (const x of subjects) await x.session?.close().catch(() => undefined);
   }

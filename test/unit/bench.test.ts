@@ -195,12 +195,12 @@ describe('bench: report with /dev/crypto rows', () => {
       { size: 1 << 20, driver: 'afalg:virtio_crypto_aes_cbc', timeUs: 9000, cpuUs: 9000, measured: false },
     ];
     r.routing = [
-      { small: 64, large: 65536, inFlight: 16, rows: rows(45), routes: routes.slice(0, 1), depth: 8, rounds: 3 },
-      { small: 64, large: 1 << 20, inFlight: 16, rows: rows(60), routes, depth: 8, rounds: 3 },
+      { small: 64, large: 65536, smallPerLarge: 3, inFlight: 16, rows: rows(45), routes: routes.slice(0, 1), depth: 8, rounds: 3 },
+      { small: 64, large: 1 << 20, smallPerLarge: 15, inFlight: 16, rows: rows(60), routes, depth: 8, rounds: 3 },
     ];
     const md = renderReport(r);
     assert.match(md, /## Measured routing: AES-128-CBC, 64 B and 64 KiB mixed 3:1, 16 in flight/);
-    assert.match(md, /## Measured routing: AES-128-CBC, 64 B and 1 MiB mixed 3:1, 16 in flight/);
+    assert.match(md, /## Measured routing: AES-128-CBC, 64 B and 1 MiB mixed 15:1, 16 in flight/);
     assert.match(md, /\| 1 MiB \(from the measured sizes\) \| afalg:virtio_crypto_aes_cbc \|/);
     assert.match(md, /routed session above every single driver, AES-128-CBC 64 B \/ 64 KiB .*\| \*\*not met\*\* \| routed 45.0 MB\/s, best single driver afalg:virtio_crypto_aes_cbc 50.0 MB\/s \(90%\)/);
     assert.match(md, /routed session above every single driver, AES-128-CBC 64 B \/ 1 MiB .*\| met \| routed 60.0 MB\/s/);
