@@ -4,12 +4,11 @@
  * small requests to a CPU driver, large ones to a device, for instance. The costs come from the
  * route table (route-table.ts), measured on first use with ROUTE_DEPTH requests in flight: per
  * request, the time its driver takes and the CPU time it takes from this machine. A request's
- * cost on a driver is the larger of its time and its CPU time over the cores the routed
- * requests already in flight leave free (a device that spends little CPU is bound by what it
- * gets through itself; a driver whose requests keep the cores busy is bound by them, whatever
- * its own speed), plus the wait once the driver's server holds more than ROUTE_DEPTH (see
- * costOf()). Drivers that are not hardware count as one server; each hardware driver is a
- * server of its own. Hash streams stay on one driver (the cheapest for large requests): a running state
+ * cost on a driver is the larger of its time, with the wait once the driver's server holds more
+ * than ROUTE_DEPTH, and its CPU time over the cores the routed requests already in flight leave
+ * free (a device that spends little CPU is bound by what it gets through itself; a driver whose
+ * requests keep the cores busy is bound by them, whatever its own speed; see costOf()). Drivers
+ * that are not hardware count as one server; each hardware driver is a server of its own. Hash streams stay on one driver (the cheapest for large requests): a running state
  * cannot move.
  */
 import { randomBytes } from 'node:crypto';
