@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readGuestReport, ReportWatch, REPORT_GRACE_MS, type GuestReport } from './guest-report.js';
 import { buildInitramfs, MissingToolError } from './initramfs.js';
 import { readModuleIndex, resolveKernel, type KernelInfo, type ModuleIndex } from './kernels.js';
 import { OutputTail } from './output-tail.js';
@@ -26,7 +27,6 @@ import { buildQemuArgs, QEMU_BINARY } from './qemu.js';
 import { pvhKernelFor } from './vmlinux.js';
 import {
   EXIT_LAB_FAILURE,
-  EXIT_MARKER,
   EXIT_TIMEOUT,
   FAIL_MARKER,
   GUEST_SHARE_DIR,
@@ -223,6 +223,8 @@ export function guestEnvironment(
     KCRYPTO_LAB: '1',
     KCRYPTO_LAB_KERNEL: kernel,
     KCRYPTO_LAB_CARDS: String(cards),
+    // Where the command may write its exit status before exiting, for when it cannot exit.
+    KCRYPTO_LAB_VERDICT_FILE: path.posix.join(GUEST_SHARE_DIR, SHARE_FILES.verdict),
     ...extra,
   };
 }
@@ -468,9 +470,21 @@ async function boot(
     (stream) => new OutputTail(path.join(p.shareDir, SHARE_FILES[stream]), (chunk) => onOutput(stream, chunk)),
   );
   const startedFile = path.join(p.shareDir, SHARE_FILES.started);
+  let overdue: GuestReport | undefined;
+  const reportWatch = new ReportWatch(
+    p.shareDir,
+    () => consoleText.text(),
+    (report) => {
+      overdue = report;
+      kill();
+    },
+  );
+  let polls = 0;
   const poller = setInterval(() => {
     if (bootMs === undefined && fs.existsSync(startedFile)) bootMs = Date.now() - spawnedAt;
     for (const t of tails) t.poll();
+    // The report files are checked less often than the output: one stat of the share per second.
+    if (++polls % 20 === 0) reportWatch.poll();
   }, 50);
 
   const hostTimer = setTimeout(() => {
@@ -506,6 +520,7 @@ async function boot(
 
   clearInterval(poller);
   clearTimeout(hostTimer);
+  reportWatch.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   options.signal?.removeEventListener('abort', onAbort);
@@ -540,15 +555,18 @@ async function boot(
   }
   if (spawnError) return { ...base, exitCode: EXIT_LAB_FAILURE, timedOut: false, ...withConsole(`cannot start QEMU: ${spawnError.message}`) };
 
-  const statusText = readText(path.join(p.shareDir, SHARE_FILES.status));
+  const report = readGuestReport(p.shareDir, consoleAll);
+  const status = report?.status;
   const guestTimedOut = fs.existsSync(path.join(p.shareDir, SHARE_FILES.timedOut));
-  let status = statusText !== undefined && /^\d+\s*$/.test(statusText) ? Number(statusText.trim()) : undefined;
-  if (status === undefined) {
-    // The share is the primary channel; the console marker is a fallback.
-    const marker = new RegExp(`${EXIT_MARKER} (\\d+)`).exec(consoleAll);
-    if (marker?.[1]) status = Number(marker[1]);
+  if (overdue !== undefined && report !== undefined) {
+    // The command's result is in; only the guest's power-off hung. That is not the command's
+    // failure, but it is worth a line: it usually means a device left a thread in the kernel.
+    const how = report.source === 'verdict' ? 'the command reported its status but did not exit' : 'the guest did not power off';
+    process.stderr.write(
+      `kcrypto lab: ${how} within ${Math.round(REPORT_GRACE_MS / 1000)} s on ${p.kernel.version}; QEMU stopped (status ${report.status})\n`,
+    );
   }
-  if (hostTimedOut) {
+  if (hostTimedOut && overdue === undefined) {
     return {
       ...base,
       exitCode: EXIT_TIMEOUT,

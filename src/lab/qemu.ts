@@ -2,7 +2,7 @@
  * The QEMU command line of a lab run. Kept free of side effects so that tests can check
  * exactly what would be started.
  */
-import { ROOT_TAG, SHARE_TAG } from './scripts.js';
+import { DEBUG_EXIT_PORT, ROOT_TAG, SHARE_TAG } from './scripts.js';
 
 /** The QEMU binary the lab runs (from Debian's `qemu-system-x86`). */
 export const QEMU_BINARY = 'qemu-system-x86_64';
@@ -65,6 +65,9 @@ export function buildQemuArgs(c: QemuConfig): string[] {
     '-m',
     String(c.memoryMiB),
     '-no-reboot',
+    // Lets stage 2 end QEMU with one port write once the command's status is on the share.
+    '-device',
+    `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x01`,
     // The serial console goes to QEMU's stdout; signal=off keeps a stray ^C byte from
     // killing QEMU behind the lab's back (the host lab handles signals itself).
     '-chardev',

@@ -25,6 +25,8 @@ export const SHARE_FILES = {
   status: 'status',
   started: 'started',
   timedOut: 'timed-out',
+  /** Written by the command itself when it knows its result but may not be able to exit. */
+  verdict: 'verdict',
   modulesDir: 'modules',
 } as const;
 
@@ -32,6 +34,12 @@ export const SHARE_FILES = {
 export const EXIT_MARKER = 'KCRYPTO-LAB-EXIT';
 /** Console line written when the guest cannot set itself up. */
 export const FAIL_MARKER = 'KCRYPTO-LAB-FAIL';
+
+/**
+ * I/O port of QEMU's `isa-debug-exit` device: a write to it ends QEMU at once, without the
+ * guest kernel's shutdown path.
+ */
+export const DEBUG_EXIT_PORT = 0xf4;
 
 /** Exit status used when the command ran out of time (as `timeout(1)` does). */
 export const EXIT_TIMEOUT = 124;
@@ -207,6 +215,10 @@ poweroff_now() {
   # keep sync from ever returning, and the power-off must not wait on it.
   $bb sync &
   $bb sleep 2
+  # QEMU's isa-debug-exit device ends QEMU on this write. The kernel's own power-off shuts every
+  # device down first, and can wait forever on one that was removed with a request in flight.
+  $bb printf '\\000' | $bb dd of=/dev/port bs=1 seek=${DEBUG_EXIT_PORT} count=1 2>/dev/null
+  # Without that device (or /dev/port), the kernel's way: sysrq-o, then a forced power-off.
   echo o > /proc/sysrq-trigger
   # sysrq-o hands the power-off to a kernel worker; if that never happens, force it.
   $bb sleep 5

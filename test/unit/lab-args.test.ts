@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { LabUsageError, parseLabArgs } from '../../src/cli/lab-command.js';
 import { guestEnvironment, parseModuleList } from '../../src/lab/lab.js';
 import { buildQemuArgs, kernelCmdline } from '../../src/lab/qemu.js';
+import { DEBUG_EXIT_PORT } from '../../src/lab/scripts.js';
 import { bzImagePayload, hasPvhNote } from '../../src/lab/vmlinux.js';
 import { fakeElf } from './lab-fakes.js';
 
@@ -87,6 +88,12 @@ describe('lab QEMU command line', () => {
     assert.match(kernelCmdline(), /console=ttyS0 .*quiet .*panic=-1/);
   });
 
+  it('gives the guest a debug-exit port to end QEMU without the kernel power-off', () => {
+    const args = buildQemuArgs(base);
+    assert.equal(args[args.indexOf('-no-reboot') + 1], '-device');
+    assert.equal(args[args.indexOf('-no-reboot') + 2], `isa-debug-exit,iobase=0x${DEBUG_EXIT_PORT.toString(16)},iosize=0x01`);
+  });
+
   it('rejects impossible machines', () => {
     assert.throws(() => buildQemuArgs({ ...base, cards: -1 }), /cards/);
     assert.throws(() => buildQemuArgs({ ...base, cpus: 0 }), /CPUs/);
@@ -101,6 +108,7 @@ describe('lab guest environment', () => {
     assert.equal(env['KCRYPTO_LAB'], '1');
     assert.equal(env['KCRYPTO_LAB_KERNEL'], '6.1.0-56-amd64');
     assert.equal(env['KCRYPTO_LAB_CARDS'], '2');
+    assert.equal(env['KCRYPTO_LAB_VERDICT_FILE'], '/run/kcrypto-lab/verdict');
     assert.equal(env['FOO'], 'bar');
     assert.equal(env['HOME'], '/home/x', 'caller values win');
   });

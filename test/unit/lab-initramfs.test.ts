@@ -1,10 +1,15 @@
 // The lab's initramfs pieces: the cpio writer and the guest scripts (rendered, and checked with sh -n).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { writeCpio } from '../../src/lab/cpio.js';
+import { BUSYBOX_PATH } from '../../src/lab/prereqs.js';
 import {
+  DEBUG_EXIT_PORT,
   EXIT_MARKER,
   EXIT_TIMEOUT,
   FAIL_MARKER,
@@ -143,6 +148,27 @@ describe('lab guest scripts', () => {
     // The watchdog starts before the modules load and the command runs.
     assert.ok(script.indexOf('sleep "$left"') < script.indexOf('/sbin/modprobe'));
     assert.ok(script.indexOf('sleep "$left"') < script.indexOf('exec $bb env -i'));
+  });
+
+  it('stage 2 ends QEMU through the debug-exit port before trying the kernel power-off', (t) => {
+    const script = renderStage2Script(BASE);
+    const line = script.split('\n').find((l) => l.includes('/dev/port'));
+    assert.ok(line, 'a write to /dev/port');
+    assert.ok(script.indexOf('/dev/port') < script.indexOf('echo o > /proc/sysrq-trigger'));
+    if (!fs.existsSync(BUSYBOX_PATH)) return t.skip(`${BUSYBOX_PATH} missing (Debian package busybox-static)`);
+    // The same pipeline against a plain file: exactly one byte, at the port's offset.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcrypto-port-'));
+    try {
+      const file = path.join(dir, 'port');
+      const cmd = line.trim().replaceAll('$bb', BUSYBOX_PATH).replace('/dev/port', file);
+      const r = spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const written = fs.readFileSync(file);
+      assert.equal(written.length, DEBUG_EXIT_PORT + 1);
+      assert.equal(written[DEBUG_EXIT_PORT], 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stage 2 mounts a fresh /tmp unless told not to', () => {
