@@ -37,6 +37,9 @@ const char* SyscallName(Syscall s) {
     case Syscall::kClose: return "close";
     case Syscall::kRead: return "read";
     case Syscall::kWrite: return "write";
+    case Syscall::kPipe: return "pipe";
+    case Syscall::kVmsplice: return "vmsplice";
+    case Syscall::kSplice: return "splice";
   }
   return "";
 }

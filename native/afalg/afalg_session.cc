@@ -1,7 +1,9 @@
 #include "afalg_session.h"
 
+#include <fcntl.h>
 #include <linux/if_alg.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,6 +63,29 @@ size_t OptmemRequestLimit() {
   return limit;
 }
 
+// From this input size on, a cipher request hands its pages to the kernel (vmsplice + splice)
+// instead of having sendmsg copy them from user memory, as libkcapi does for large requests.
+// 6.1 takes references to the pages (sendpage); 6.12 still copies them into pages of its own,
+// but from kernel memory, which skips copy_from_user. Measured in the lab at 64 KiB, 16 in
+// flight: copy_from_user was 17% of a 1-CPU 6.12 guest's time on the card and is gone, +7-17%
+// on the card and +10-16% on cbc-aes-aesni there, +5-9% on cbc-aes-aesni on 6.1. Below 16 KiB
+// the two extra system calls cost as much as the copy saves.
+constexpr size_t kSpliceMin = 16 * 1024;
+
+// Pipe size asked for a spliced request's pages: a 64 KiB request goes through in one splice
+// even when unaligned. A pipe's pages are the caller's, not the pipe's, so this is slots only;
+// it does count against an unprivileged user's pipe quota, and over it the kernel refuses.
+constexpr int kPipeSize = 128 * 1024;
+
+// Whether [a, a+alen) and [b, b+blen) share a byte.
+bool Overlaps(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen) {
+  const auto x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
+  return alen > 0 && blen > 0 && x < y + blen && y < x + alen;
+}
+
+// Splice failures that mean this kernel cannot splice into an AF_ALG socket at all.
+bool SpliceUnsupported(int err) { return err == EINVAL || err == EOPNOTSUPP || err == ENOSYS; }
+
 }  // namespace
 
 Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
@@ -102,7 +127,7 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
 
   // Accept the first op socket now: a missing key (ENOKEY) or a transform the kernel cannot
   // instantiate shows up at open, not on the first request.
-  UniqueFd first;
+  OpSocket first;
   Status st = s->NewOp(&first);
   if (!st.ok()) return st;
   s->idle_ops_.push_back(std::move(first));
@@ -112,7 +137,7 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
 
 Session::~Session() { Close(); }
 
-Status Session::NewOp(UniqueFd* fd) {
+Status Session::NewOp(OpSocket* out) {
   UniqueFd op(::accept4(tfm_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!op.valid()) return Status::FromErrno(Syscall::kAccept);
   if (spec_.type == Type::kSkcipher || spec_.type == Type::kAead) {
@@ -135,22 +160,23 @@ Status Session::NewOp(UniqueFd* fd) {
     std::lock_guard<std::mutex> lock(mu_);
     max_message_ = max_message_ == 0 ? usable : std::min(max_message_, usable);
   }
-  *fd = std::move(op);
+  *out = OpSocket{};
+  out->sock = std::move(op);
   return Status::Ok();
 }
 
-Status Session::AcquireOp(UniqueFd* fd) {
+Status Session::AcquireOp(OpSocket* op) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return Status::Fail(EBADF, Syscall::kValidate);
     ++busy_ops_;
     if (!idle_ops_.empty()) {
-      *fd = std::move(idle_ops_.back());
+      *op = std::move(idle_ops_.back());
       idle_ops_.pop_back();
       return Status::Ok();
     }
   }
-  Status st = NewOp(fd);
+  Status st = NewOp(op);
   if (!st.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     --busy_ops_;
@@ -158,10 +184,10 @@ Status Session::AcquireOp(UniqueFd* fd) {
   return st;
 }
 
-void Session::ReleaseOp(UniqueFd fd) {
+void Session::ReleaseOp(OpSocket op) {
   std::lock_guard<std::mutex> lock(mu_);
   --busy_ops_;
-  if (!closed_ && fd.valid()) idle_ops_.push_back(std::move(fd));
+  if (!closed_ && op.valid()) idle_ops_.push_back(std::move(op));
 }
 
 Status Session::Run(const Request& req) {
@@ -189,18 +215,19 @@ Status Session::Run(const Request& req) {
     return Status::Ok(static_cast<size_t>(n));
   }
 
-  UniqueFd fd;
-  Status st = AcquireOp(&fd);
+  OpSocket op;
+  Status st = AcquireOp(&op);
   if (!st.ok()) return st;
   switch (spec_.type) {
-    case Type::kHash: st = RunDigest(fd.get(), req); break;
-    case Type::kRng: st = RunRandom(fd.get(), req); break;
+    case Type::kHash: st = RunDigest(op.sock.get(), req); break;
+    case Type::kRng: st = RunRandom(op.sock.get(), req); break;
     case Type::kSkcipher:
-    case Type::kAead: st = RunCipher(fd.get(), req); break;
+    case Type::kAead: st = RunCipher(&op, req); break;
   }
-  // A failed request can leave data queued in the kernel context; never reuse that socket.
-  if (!st.ok()) fd.reset();
-  ReleaseOp(std::move(fd));
+  // A failed request can leave data queued in the kernel context, or pages in the pipe; never
+  // reuse that socket or its pipe.
+  if (!st.ok()) op = OpSocket{};
+  ReleaseOp(std::move(op));
   return st;
 }
 
@@ -234,7 +261,8 @@ Status Session::RunRandom(int fd, const Request& req) {
 }
 
 
-Status Session::RunCipher(int fd, const Request& req) {
+Status Session::RunCipher(OpSocket* op_socket, const Request& req) {
+  const int fd = op_socket->sock.get();
   if (req.op != Op::kEncrypt && req.op != Op::kDecrypt) return Status::Fail(EINVAL, Syscall::kValidate);
   const bool aead = spec_.type == Type::kAead;
   const size_t total = req.input_len();
@@ -283,6 +311,32 @@ Status Session::RunCipher(int fd, const Request& req) {
   }
 
   size_t produced = 0;
+  bool splice = false;
+  if (!chunked && total >= kSpliceMin) {
+    // In place, spliced input pages would also be the output pages: the kernel would then read
+    // and write the same memory through two lists, which not every driver is written for.
+    bool in_place = false;
+    for (const iovec& v : req.input) in_place = in_place || Overlaps(static_cast<const uint8_t*>(v.iov_base), v.iov_len, req.output, req.output_len);
+    std::lock_guard<std::mutex> lock(mu_);
+    splice = splice_ok_ && !in_place;
+  }
+  if (splice) {
+    Status st = SendSpliced(op_socket, &msg, req);
+    if (!st.ok()) {
+      if (!SpliceUnsupported(st.err) || (st.syscall != Syscall::kVmsplice && st.syscall != Syscall::kSplice)) return st;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        splice_ok_ = false;
+      }
+      // The refused splice left this socket mid-request: run the request on a fresh one.
+      st = NewOp(op_socket);
+      if (!st.ok()) return st;
+      return RunCipher(op_socket, req);
+    }
+    st = ReceiveAll(fd, req.output, req.output_len, &produced);
+    if (!st.ok()) return st;
+    return Status::Ok(produced);
+  }
   if (!chunked) {
     msg.msg_iov = const_cast<iovec*>(req.input.data());
     msg.msg_iovlen = req.input.size();
@@ -333,6 +387,74 @@ Status Session::RunCipher(int fd, const Request& req) {
     sent += chunk;
   }
   return Status::Ok(produced);
+}
+
+// The request's header (op, IV, assoclen) goes first under MSG_MORE, with no data; then its
+// input pages pass through the op socket's pipe, a pipe's worth at a time, the last splice
+// without SPLICE_F_MORE to end the request. The kernel holds references to the caller's pages
+// rather than copies until the request completes, so the input must not change before then,
+// which the engine's contract already asks of every request.
+Status Session::SendSpliced(OpSocket* op, msghdr* header, const Request& req) {
+  const int fd = op->sock.get();
+  if (!op->pipe_write.valid()) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return Status::FromErrno(Syscall::kPipe);
+    op->pipe_read.reset(p[0]);
+    op->pipe_write.reset(p[1]);
+    (void)::fcntl(p[1], F_SETPIPE_SZ, kPipeSize);
+    // Pipes of a user over the kernel's pipe quota get two pages: ask, don't assume.
+    const int cap = ::fcntl(p[1], F_GETPIPE_SZ);
+    op->pipe_capacity = cap > 0 ? static_cast<size_t>(cap) : static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  }
+  header->msg_iov = nullptr;
+  header->msg_iovlen = 0;
+  if (::sendmsg(fd, header, MSG_DONTWAIT | MSG_MORE) < 0) return Status::FromErrno(Syscall::kSendmsg);
+
+  const size_t total = req.input_len();
+  // Each pipe slot holds one page (or part of one), so a pipe of N bytes takes at most N bytes
+  // and, for input not aligned to pages, a page less.
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t window = op->pipe_capacity > page ? op->pipe_capacity - page : op->pipe_capacity;
+  std::vector<iovec> piece;
+  size_t seg = 0, seg_off = 0, sent = 0;
+  while (sent < total) {
+    piece.clear();
+    size_t want = std::min(window, total - sent);
+    for (size_t s = seg, off = seg_off; want > 0 && s < req.input.size(); ++s, off = 0) {
+      const iovec& v = req.input[s];
+      const size_t take = std::min(want, v.iov_len - off);
+      if (take > 0) piece.push_back(iovec{static_cast<uint8_t*>(v.iov_base) + off, take});
+      want -= take;
+    }
+    // NONBLOCK: the pipe is empty here, so a full pipe would mean a bug, not a wait.
+    ssize_t n = ::vmsplice(op->pipe_write.get(), piece.data(), piece.size(), SPLICE_F_NONBLOCK);
+    if (n < 0) return Status::FromErrno(Syscall::kVmsplice);
+    if (n == 0) return Status::Fail(EIO, Syscall::kVmsplice);
+    for (size_t left = static_cast<size_t>(n); left > 0;) {
+      const bool last = sent + left == total;
+      ssize_t m = ::splice(op->pipe_read.get(), nullptr, fd, nullptr, left, last ? 0 : SPLICE_F_MORE);
+      if (m < 0) {
+        if (errno == EINTR) continue;
+        return Status::FromErrno(Syscall::kSplice);
+      }
+      if (m == 0) return Status::Fail(EIO, Syscall::kSplice);
+      left -= static_cast<size_t>(m);
+      sent += static_cast<size_t>(m);
+    }
+    // Advance the cursor over the input by what went through.
+    for (size_t moved = static_cast<size_t>(n); moved > 0;) {
+      const size_t rest = req.input[seg].iov_len - seg_off;
+      if (moved < rest) {
+        seg_off += moved;
+        moved = 0;
+      } else {
+        moved -= rest;
+        ++seg;
+        seg_off = 0;
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 // Reads until the output is full or the kernel has no more. MSG_DONTWAIT keeps recvmsg from
@@ -391,7 +513,7 @@ void Session::CloseStream(int32_t handle) {
 }
 
 void Session::Close() {
-  std::vector<UniqueFd> ops;
+  std::vector<OpSocket> ops;
   std::map<int32_t, UniqueFd> streams;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -410,7 +532,10 @@ size_t Session::max_request() const {
 
 size_t Session::open_descriptors() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return idle_ops_.size() + busy_ops_ + streams_.size() + (tfm_.valid() ? 1 : 0);
+  size_t idle = 0;
+  for (const OpSocket& op : idle_ops_) idle += op.descriptors();
+  // A busy op socket counts as one: its pipe, if any, is not visible from here.
+  return idle + busy_ops_ + streams_.size() + (tfm_.valid() ? 1 : 0);
 }
 
 }  // namespace kcrypto::afalg

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include "../common/engine.h"
 #include "../common/unique_fd.h"
 
@@ -31,6 +33,17 @@ struct Spec {
   size_t max_request = 0;
 };
 
+// An op socket, and the pipe that carries a large request's pages to it (made on first use).
+struct OpSocket {
+  UniqueFd sock;
+  UniqueFd pipe_read;
+  UniqueFd pipe_write;
+  size_t pipe_capacity = 0;
+
+  bool valid() const { return sock.valid(); }
+  size_t descriptors() const { return (sock.valid() ? 1 : 0) + (pipe_read.valid() ? 1 : 0) + (pipe_write.valid() ? 1 : 0); }
+};
+
 class Session final : public EngineSession {
  public:
   // Binds and keys; on failure returns the failing call and leaves *out empty.
@@ -49,11 +62,12 @@ class Session final : public EngineSession {
 
  private:
   Session() = default;
-  Status AcquireOp(UniqueFd* fd);
-  void ReleaseOp(UniqueFd fd);
-  Status NewOp(UniqueFd* fd);
+  Status AcquireOp(OpSocket* op);
+  void ReleaseOp(OpSocket op);
+  Status NewOp(OpSocket* op);
 
-  Status RunCipher(int fd, const Request& req);
+  Status RunCipher(OpSocket* op, const Request& req);
+  Status SendSpliced(OpSocket* op, msghdr* header, const Request& req);
   Status RunDigest(int fd, const Request& req);
   Status RunRandom(int fd, const Request& req);
   Status ReceiveAll(int fd, uint8_t* out, size_t len, size_t* got);
@@ -62,7 +76,9 @@ class Session final : public EngineSession {
   UniqueFd tfm_;
   size_t max_message_ = 0;
   mutable std::mutex mu_;
-  std::vector<UniqueFd> idle_ops_;
+  std::vector<OpSocket> idle_ops_;
+  // Cleared if this kernel refuses to splice into AF_ALG sockets; requests then copy.
+  bool splice_ok_ = true;
   size_t busy_ops_ = 0;
   std::map<int32_t, UniqueFd> streams_;
   int32_t next_stream_ = 1;

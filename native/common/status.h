@@ -26,6 +26,9 @@ enum class Syscall : uint32_t {
   kClose = 12,
   kRead = 13,
   kWrite = 14,
+  kPipe = 15,
+  kVmsplice = 16,
+  kSplice = 17,
 };
 
 struct [[nodiscard]] Status {

@@ -5,7 +5,7 @@ import { KCryptoError } from '../errors.js';
 import { loadAddon } from './addon.js';
 
 /** System call ids, in native/common/status.h order. */
-const SYSCALLS = ['', 'socket', 'bind', 'setsockopt', 'accept', 'sendmsg', 'recvmsg', 'open', 'ioctl', 'poll', 'validate', 'getsockopt', 'close', 'read', 'write'] as const;
+const SYSCALLS = ['', 'socket', 'bind', 'setsockopt', 'accept', 'sendmsg', 'recvmsg', 'open', 'ioctl', 'poll', 'validate', 'getsockopt', 'close', 'read', 'write', 'pipe', 'vmsplice', 'splice'] as const;
 
 /** Returned by `run()` when the request was queued instead. */
 export const QUEUED = -1;
