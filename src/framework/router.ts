@@ -202,11 +202,15 @@ async function timedRun(fw: Framework, sid: bigint, cri: CryptoIni, size: number
 }
 
 /**
- * Measures the alternatives at each size with ROUTE_DEPTH requests in flight: a warm-up (the
- * first requests of a size run cold code, and in an emulated guest the compiler itself is
- * slow), then ROUNDS short runs of each in turn, keeping each figure's least. Other work on the
- * machine only ever adds to a run, so the least is the nearest to the driver's own cost, and
- * taking turns spreads what the machine does meanwhile over every driver alike.
+ * Measures the alternatives at each size with ROUTE_DEPTH requests in flight: first a warm-up
+ * of every alternative at every size (the first requests run cold code, and in an emulated
+ * guest the compiler itself is slow), then ROUNDS short runs of each in turn, keeping each
+ * figure's least. The warm-ups all come first because the code a request runs is mostly the
+ * same at every size: measured right after its own warm-up, the smallest size (measured first)
+ * still ran half-compiled code, and its figures came out twice what the same requests cost a
+ * second later. Other work on the machine only ever adds to a run, so the least is the nearest
+ * to the driver's own cost, and taking turns spreads what the machine does meanwhile over
+ * every driver alike.
  */
 async function measure(fw: Framework, subjects: { sid: bigint; cost: RouteCost }[], cri: CryptoIni, rounds = 3, minRequests = 16, minMs = 40): Promise<void> {
   for (const [b, size] of ROUTE_SIZES.entries()) {
@@ -215,7 +219,9 @@ async function measure(fw: Framework, subjects: { sid: bigint; cost: RouteCost }
       x.cost.time[b] = warm.time;
       x.cost.cpu[b] = warm.cpu;
     }
-    for (let r = 0; r < rounds; r++) {
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const [b, size] of ROUTE_SIZES.entries()) {
       for (const x of subjects) {
         if (!Number.isFinite(x.cost.time[b]!)) continue;
         const m = await timedRun(fw, x.sid, cri, size, minRequests, minMs);
