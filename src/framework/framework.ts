@@ -152,9 +152,6 @@ export class Framework {
   private readonly drivers = new Map<number, Driver>();
   private readonly sessions = new Map<bigint, Session>();
   private nextDriverId = 0;
-  private readonly started = new WeakMap<object, number>();
-  /** The driver a request was dispatched to (its sid may change if its session moves). */
-  private readonly owner = new WeakMap<CryptoOp, Driver>();
   private returnQueue: (CryptoOp | CryptKop)[] = [];
   private returnScheduled = false;
 
@@ -316,18 +313,17 @@ export class Framework {
   done(crp: CryptoOp): void {
     if (crp.flags & CRYPTO_F_DONE) return;
     crp.flags |= CRYPTO_F_DONE;
-    const d = this.owner.get(crp);
+    // The driver the request was dispatched to (its sid may have changed if its session moved).
+    const d = crp.kcOwner as Driver | null;
+    crp.kcOwner = null;
     if (d) {
       d.inFlight.delete(crp);
       if (crp.etype !== 0) d.stats.errors++;
-      const t0 = this.started.get(crp);
-      if (t0 !== undefined) {
-        const w = d.stats;
-        if (w.latencies.length < LATENCY_WINDOW) w.latencies.push(performance.now() - t0);
-        else w.latencies[w.next++ % LATENCY_WINDOW] = performance.now() - t0;
-      }
+      const w = d.stats;
+      if (w.latencies.length < LATENCY_WINDOW) w.latencies.push(performance.now() - crp.kcStartedAt);
+      else w.latencies[w.next++ % LATENCY_WINDOW] = performance.now() - crp.kcStartedAt;
     }
-    const immediate = crp.flags & CRYPTO_F_CBIMM || (crp.flags & CRYPTO_F_CBIFSYNC && d !== undefined && d.flags & CRYPTOCAP_F_SYNC);
+    const immediate = crp.flags & CRYPTO_F_CBIMM || (crp.flags & CRYPTO_F_CBIFSYNC && d !== null && d.flags & CRYPTOCAP_F_SYNC);
     if (immediate) crp.callback?.(crp);
     else this.enqueueReturn(crp);
   }
@@ -510,10 +506,10 @@ export class Framework {
       return 0;
     }
     const d = s.driver;
-    this.owner.set(crp, d);
+    crp.kcOwner = d;
     d.stats.requests++;
     d.stats.bytes += bufLength(crp.buf);
-    this.started.set(crp, performance.now());
+    crp.kcStartedAt = performance.now();
     // Behind a blocked driver, a batch being gathered, or earlier requests: keep the order.
     if (d.blocked || d.queue.length > 0 || crp.flags & CRYPTO_F_BATCH) {
       d.queue.push(crp);
