@@ -37,6 +37,9 @@ export interface Alternative {
 
 interface Routed {
   alts: Alternative[];
+  /** Every alternative's index, and the queue of each one's server: made once, used per request. */
+  all: number[];
+  queued: (i: number) => number;
   /** Where hash streams (CRD_F_KC_UPDATE/FINAL) and copies go. */
   stream: number;
   /** Requests sent to each alternative (for tests and stats). */
@@ -105,6 +108,13 @@ export function cheapest(alts: readonly Alternative[], candidates: readonly numb
     }
   }
   return best;
+}
+
+/** A routed session over `alts`, nothing sent yet. */
+function routed(alts: Alternative[], stream: number): Routed {
+  const s: Routed = { alts, all: allOf(alts), queued: () => 0, stream, sent: alts.map(() => 0), inFlight: alts.map(() => 0) };
+  s.queued = (i) => queueOf(s, i);
+  return s;
 }
 
 /** Every alternative's index. */
@@ -283,7 +293,7 @@ export function registerRouter(
       const largest = ROUTE_SIZES[ROUTE_SIZES.length - 1]!;
       const stream = cheapest(alts, keeping.length > 0 ? keeping : allOf(alts), largest, 0, () => 0);
       const lid = nextLid++;
-      sessions.set(lid, { alts, stream, sent: alts.map(() => 0), inFlight: alts.map(() => 0) });
+      sessions.set(lid, routed(alts, stream));
       return lid;
     },
     async freeSession(_arg: unknown, sid: bigint): Promise<void> {
@@ -301,14 +311,19 @@ export function registerRouter(
         size = Math.max(size, d.len);
       }
       const bytes = Array.isArray(crp.buf) ? crp.buf.reduce((n, x) => n + x.length, 0) : crp.buf.length;
-      const index = streaming ? s.stream : cheapest(s.alts, allOf(s.alts), size, bytes, (i) => queueOf(s, i), busyCores);
+      const index = streaming ? s.stream : cheapest(s.alts, s.all, size, bytes, s.queued, busyCores);
       const alt = s.alts[index]!;
       s.sent[index]!++;
       s.inFlight[index]!++;
       const cores = coresOf(alt, size);
       busyCores += cores;
       const sub = new CryptoOp();
-      Object.assign(sub, { sid: alt.sid, buf: crp.buf, flags: crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM | C.CRYPTO_F_KC_OBUF_DISPOSABLE), desc: crp.desc, mac: crp.mac, obuf: crp.obuf });
+      sub.sid = alt.sid;
+      sub.buf = crp.buf;
+      sub.flags = crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM | C.CRYPTO_F_KC_OBUF_DISPOSABLE);
+      sub.desc = crp.desc;
+      sub.mac = crp.mac;
+      sub.obuf = crp.obuf;
       sub.callback = (r) => {
         if (r.etype === EAGAIN) {
           // That driver went away; its session moved: follow it. A disposable output buffer is
@@ -338,7 +353,7 @@ export function registerRouter(
       const streamAlt = s.alts[s.stream]!;
       const copy = await fw.copySession(streamAlt.sid);
       const lid = nextLid++;
-      sessions.set(lid, { alts: [{ ...streamAlt, sid: copy }], stream: 0, sent: [0], inFlight: [0] });
+      sessions.set(lid, routed([{ ...streamAlt, sid: copy }], 0));
       return lid;
     },
   };
