@@ -60,7 +60,8 @@ export function routeCachePath(): string {
  * The figure of `xs` (one per ROUTE_SIZES entry) for a request of `bytes`: linear between the
  * measured sizes around it (a request costs a fixed part plus a part per byte, and the
  * measured points are far apart: 16 and 64 KiB), the smallest's below it, and past the largest
- * the largest's plus the per-byte slope of the last segment for every byte beyond. A driver
+ * the largest's plus the per-byte slope of the last segment (or, if steeper, of the whole
+ * measured range) for every byte beyond. A driver
  * that splits a large request (a device's 64 KiB limit) repeats the same per-byte work for
  * each piece, so the slope carries on; a driver with a high fixed cost and a low cost per byte
  * (a device) wins such requests by more than at the largest size measured.
@@ -75,7 +76,12 @@ export function costAt(xs: readonly number[], bytes: number): number {
       return xs[i - 1]! + ((xs[i]! - xs[i - 1]!) * (bytes - lo)) / (hi - lo);
     }
   }
-  const slope = Math.max(0, (xs[n - 1]! - xs[n - 2]!) / (ROUTE_SIZES[n - 1]! - ROUTE_SIZES[n - 2]!));
+  // The slope over the whole measured range bounds it from below: a 16 KiB run slowed by
+  // something else once made 64 KiB look no dearer than 16 KiB, and then every 1 MiB request
+  // looked as cheap as a 64 KiB one on the software driver, which took them all.
+  const last = (xs[n - 1]! - xs[n - 2]!) / (ROUTE_SIZES[n - 1]! - ROUTE_SIZES[n - 2]!);
+  const whole = (xs[n - 1]! - xs[0]!) / (ROUTE_SIZES[n - 1]! - ROUTE_SIZES[0]!);
+  const slope = Math.max(0, last, whole);
   return xs[n - 1]! + slope * (bytes - ROUTE_SIZES[n - 1]!);
 }
 

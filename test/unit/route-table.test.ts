@@ -38,10 +38,19 @@ describe('route table: cost of a request between and beyond the measured sizes',
     assert.ok(costAt(device, 1 << 20) < costAt(cpu, 1 << 20) * 0.6);
   });
 
-  it('never extends a falling last segment downwards (a noisy measurement)', () => {
+  it('extends a flat or falling last segment (a noisy measurement) by the slope of the whole range', () => {
+    const n = ROUTE_SIZES.length;
+    // The 16 KiB run was slowed down: the last segment falls.
     const noisy = [...linear];
-    noisy[noisy.length - 1] = noisy[noisy.length - 2]! - 10;
-    assert.equal(costAt(noisy, 1 << 20), noisy[noisy.length - 1]);
+    noisy[n - 2] = noisy[n - 1]! + 10;
+    const whole = (noisy[n - 1]! - noisy[0]!) / (ROUTE_SIZES[n - 1]! - ROUTE_SIZES[0]!);
+    assert.ok(Math.abs(costAt(noisy, 1 << 20) - (noisy[n - 1]! + whole * ((1 << 20) - ROUTE_SIZES[n - 1]!))) < 1e-6);
+    // That slope is near the true cost per byte, so 1 MiB costs about what it really does.
+    const truth = costAt(linear, 1 << 20);
+    assert.ok(Math.abs(costAt(noisy, 1 << 20) - truth) < truth * 0.01, `${costAt(noisy, 1 << 20)} vs ${truth}`);
+    // A cost that does not grow with size is not extended.
+    const flat = ROUTE_SIZES.map(() => 5000);
+    assert.equal(costAt(flat, 1 << 20), 5000);
   });
 });
 
