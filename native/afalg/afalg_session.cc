@@ -65,8 +65,9 @@ size_t OptmemRequestLimit() {
 
 // From this input size on, a cipher request hands its pages to the kernel (vmsplice + splice)
 // instead of having sendmsg copy them from user memory, as libkcapi does for large requests.
-// 6.1 takes references to the pages (sendpage); 6.12 still copies them into pages of its own,
-// but from kernel memory, which skips copy_from_user. Measured in the lab at 64 KiB, 16 in
+// 6.1 takes references to the pages (sendpage). The lab's 6.12 kernel still allocates pages of
+// its own in af_alg_sendmsg and copies the spliced ones into them (perf shows both), but that
+// copy is cheaper than copy_from_user under emulation. Measured in the lab at 64 KiB, 16 in
 // flight: copy_from_user was 17% of a 1-CPU 6.12 guest's time on the card and is gone, +7-17%
 // on the card and +10-16% on cbc-aes-aesni there, +5-9% on cbc-aes-aesni on 6.1. Below 16 KiB
 // the two extra system calls cost as much as the copy saves.
@@ -391,9 +392,9 @@ Status Session::RunCipher(OpSocket* op_socket, const Request& req) {
 
 // The request's header (op, IV, assoclen) goes first under MSG_MORE, with no data; then its
 // input pages pass through the op socket's pipe, a pipe's worth at a time, the last splice
-// without SPLICE_F_MORE to end the request. The kernel holds references to the caller's pages
-// rather than copies until the request completes, so the input must not change before then,
-// which the engine's contract already asks of every request.
+// without SPLICE_F_MORE to end the request. A kernel that takes the pages by reference (6.1)
+// reads the caller's memory until the request completes, so the input must not change before
+// then, which the engine's contract already asks of every request.
 Status Session::SendSpliced(OpSocket* op, msghdr* header, const Request& req) {
   const int fd = op->sock.get();
   if (!op->pipe_write.valid()) {
