@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { costAt, RouteTable, ROUTE_SIZES } from '../../src/framework/route-table.js';
-import { cheapest, type Alternative } from '../../src/framework/router.js';
+import { cheapest, queueOf, routed, type Alternative } from '../../src/framework/router.js';
 
 // A driver costing 1000 ns + 2 ns per byte, measured exactly at every size.
 const linear = ROUTE_SIZES.map((s) => 1000 + 2 * s);
@@ -86,6 +86,7 @@ describe('router: the cheapest alternative under load', () => {
     stateless: true,
     cost: { time: ROUTE_SIZES.map(() => time), cpu: ROUTE_SIZES.map(() => cpu) },
     server,
+    sync: false,
   });
   const alts = [alt('cpu', -1, 1 * ms, 10 * cores * ms), alt('device', 7, 1 * ms, 0.2 * ms)];
   const queued = (device: number) => (i: number) => (i === 1 ? device : 0);
@@ -105,11 +106,30 @@ describe('router: a device queued behind busy cores', () => {
   it('is not charged twice for the cores: a synchronous CPU driver with more CPU time per request does not win', () => {
     const ms = 1e6;
     const cores = availableParallelism();
-    const mk = (name: string, server: number, time: number, cpu: number): Alternative => ({ driver: server, name, sid: 0n, maxRequest: Infinity, stateless: true, cost: { time: ROUTE_SIZES.map(() => time), cpu: ROUTE_SIZES.map(() => cpu) }, server });
+    const mk = (name: string, server: number, time: number, cpu: number): Alternative => ({ driver: server, name, sid: 0n, maxRequest: Infinity, stateless: true, cost: { time: ROUTE_SIZES.map(() => time), cpu: ROUTE_SIZES.map(() => cpu) }, server, sync: false });
     // The software driver: 1.9 ms of the cores per request, never a queue; the device: 0.84 ms
     // per request, 1.14 ms of the cores, 25 held. Every core busy: the device costs 18 ms by the
     // cores and 16 by its queue, the software driver 30 (summed, the device came to 33).
     const alts = [mk('software', -1, 1.9 * ms, 1.9 * cores * ms), mk('device', 7, 0.84 * ms, 1.14 * cores * ms)];
     assert.equal(cheapest(alts, [0, 1], 65536, 65536, (i) => (i === 1 ? 25 : 0), cores), 1);
+  });
+});
+
+describe('router: a synchronous driver', () => {
+  it('has every routed request in flight ahead of it, so a full device keeps its large requests', () => {
+    const ms = 1e6;
+    const mk = (name: string, server: number, time: number, sync: boolean): Alternative => ({ driver: server, name, sid: 0n, maxRequest: Infinity, stateless: true, cost: { time: ROUTE_SIZES.map((x) => time * (x / 65536)), cpu: ROUTE_SIZES.map((x) => time * (x / 65536)) }, server, sync });
+    // As measured in the lab at 1 MiB: the software driver 24 ms of the JavaScript thread, the
+    // CPU kernel driver 10 ms on its own threads, the card 7 ms; 12 requests on the card, 2 small
+    // ones on the CPU kernel driver.
+    const s = routed([mk('software', -1, 1.5 * ms, true), mk('aesni', -1, 0.64 * ms, false), mk('card', 7, 0.45 * ms, false)], 2);
+    s.inFlight = [0, 2, 12];
+    assert.equal(queueOf(s, 0), 14, 'the synchronous driver waits for every request in flight');
+    assert.equal(queueOf(s, 1), 2, 'the CPU kernel driver only for its server');
+    assert.equal(queueOf(s, 2), 12, 'the card only for its own');
+    const pick = cheapest(s.alts, s.all, 1 << 20, 1 << 20, s.queued, 0);
+    assert.notEqual(s.alts[pick]!.name, 'software');
+    // Counted as its server's queue alone, the software driver would have taken it.
+    assert.equal(s.alts[cheapest(s.alts, [0, 2], 1 << 20, 1 << 20, (i) => (i === 0 ? 0 : 12), 0)]!.name, 'software');
   });
 });
