@@ -8,8 +8,9 @@
  * than ROUTE_DEPTH, and its CPU time over the cores the routed requests already in flight leave
  * free (a device that spends little CPU is bound by what it gets through itself; a driver whose
  * requests keep the cores busy is bound by them, whatever its own speed; see costOf()). Drivers
- * that are not hardware count as one server; each hardware driver is a server of its own. Hash streams stay on one driver (the cheapest for large requests): a running state
- * cannot move.
+ * that are not hardware count as one server; each hardware driver is a server of its own; a
+ * synchronous driver has every routed request in flight ahead of it (see queueOf()). Hash
+ * streams stay on one driver (the cheapest for large requests): a running state cannot move.
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
