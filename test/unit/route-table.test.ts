@@ -72,23 +72,18 @@ describe('route table on disk', () => {
   });
 });
 
+/** An alternative on `server` whose measured time and CPU per request are `time` and `cpu` at every size (or what `scale` makes of them). */
+function alternative(name: string, server: number, time: number, cpu: number, sync = false, scale: (size: number) => number = () => 1): Alternative {
+  return { driver: server, name, sid: 0n, maxRequest: Infinity, stateless: true, cost: { time: ROUTE_SIZES.map((x) => time * scale(x)), cpu: ROUTE_SIZES.map((x) => cpu * scale(x)) }, server, sync };
+}
+
 describe('router: the cheapest alternative under load', () => {
   // A CPU driver whose requests take 10 ms of the whole machine's cores (so alone on idle
   // cores, 10 ms each, whatever their number), and a device at 1 ms per request whose
   // requests take little CPU.
   const ms = 1e6;
   const cores = availableParallelism();
-  const alt = (name: string, server: number, time: number, cpu: number): Alternative => ({
-    driver: server,
-    name,
-    sid: 0n,
-    maxRequest: Infinity,
-    stateless: true,
-    cost: { time: ROUTE_SIZES.map(() => time), cpu: ROUTE_SIZES.map(() => cpu) },
-    server,
-    sync: false,
-  });
-  const alts = [alt('cpu', -1, 1 * ms, 10 * cores * ms), alt('device', 7, 1 * ms, 0.2 * ms)];
+  const alts = [alternative('cpu', -1, 1 * ms, 10 * cores * ms), alternative('device', 7, 1 * ms, 0.2 * ms)];
   const queued = (device: number) => (i: number) => (i === 1 ? device : 0);
 
   it('a device holding more than it was measured with sends the next request to a CPU driver with idle cores', () => {
@@ -106,11 +101,10 @@ describe('router: a device queued behind busy cores', () => {
   it('is not charged twice for the cores: a synchronous CPU driver with more CPU time per request does not win', () => {
     const ms = 1e6;
     const cores = availableParallelism();
-    const mk = (name: string, server: number, time: number, cpu: number): Alternative => ({ driver: server, name, sid: 0n, maxRequest: Infinity, stateless: true, cost: { time: ROUTE_SIZES.map(() => time), cpu: ROUTE_SIZES.map(() => cpu) }, server, sync: false });
     // The software driver: 1.9 ms of the cores per request, never a queue; the device: 0.84 ms
     // per request, 1.14 ms of the cores, 25 held. Every core busy: the device costs 18 ms by the
     // cores and 16 by its queue, the software driver 30 (summed, the device came to 33).
-    const alts = [mk('software', -1, 1.9 * ms, 1.9 * cores * ms), mk('device', 7, 0.84 * ms, 1.14 * cores * ms)];
+    const alts = [alternative('software', -1, 1.9 * ms, 1.9 * cores * ms), alternative('device', 7, 0.84 * ms, 1.14 * cores * ms)];
     assert.equal(cheapest(alts, [0, 1], 65536, 65536, (i) => (i === 1 ? 25 : 0), cores), 1);
   });
 });
@@ -118,7 +112,8 @@ describe('router: a device queued behind busy cores', () => {
 describe('router: a synchronous driver', () => {
   it('has every routed request in flight ahead of it, so a full device keeps its large requests', () => {
     const ms = 1e6;
-    const mk = (name: string, server: number, time: number, sync: boolean): Alternative => ({ driver: server, name, sid: 0n, maxRequest: Infinity, stateless: true, cost: { time: ROUTE_SIZES.map((x) => time * (x / 65536)), cpu: ROUTE_SIZES.map((x) => time * (x / 65536)) }, server, sync });
+    const perByte = (x: number): number => x / 65536;
+    const mk = (name: string, server: number, time: number, sync: boolean): Alternative => alternative(name, server, time, time, sync, perByte);
     // As measured in the lab at 1 MiB: the software driver 24 ms of the JavaScript thread, the
     // CPU kernel driver 10 ms on its own threads, the card 7 ms; 12 requests on the card, 2 small
     // ones on the CPU kernel driver.
