@@ -51,6 +51,9 @@ export class CryptoDesc {
 }
 
 /** A symmetric request (struct cryptop). */
+/** What a new request's `buf` is until the consumer sets it: one for all, as it holds nothing. */
+const NO_BYTES = new Uint8Array(0);
+
 export class CryptoOp {
   sid = 0n;
   /** Bytes to process (the buffer's length). */
@@ -62,7 +65,7 @@ export class CryptoOp {
   /** CRYPTO_F_* */
   flags = 0;
   /** One buffer, or several (CRYPTO_F_IOV) taken as one in order. */
-  buf: Uint8Array | Uint8Array[] = new Uint8Array(0);
+  buf: Uint8Array | Uint8Array[] = NO_BYTES;
   /** Passed through untouched, for the caller. */
   opaque: unknown = undefined;
   desc: CryptoDesc | null = null;
