@@ -41,16 +41,45 @@ export interface Alternative {
 /** @internal exported for tests */
 export interface Routed {
   alts: Alternative[];
-  /** Every alternative's index, and the queue of each one's server: made once, used per request. */
+  /** Every alternative's index. */
   all: number[];
-  queued: (i: number) => number;
   /** Where hash streams (CRD_F_KC_UPDATE/FINAL) and copies go. */
   stream: number;
   /** Requests sent to each alternative (for tests and stats). */
   sent: number[];
   /** Requests each alternative holds now. */
   inFlight: number[];
+  /** Requests every alternative holds now, together. */
+  total: number;
+  /** Each alternative's server, as an index into `held`. */
+  slot: number[];
+  /** Requests each server holds now, from every alternative on it. */
+  held: number[];
+  /**
+   * Each alternative's figures at a request size seen: time, CPU time and cores, three numbers
+   * per alternative (see priced()). Requests come in few sizes, so each size's figures are
+   * interpolated once rather than for every alternative on every request.
+   */
+  prices: Map<number, Float64Array>;
+  /**
+   * Requests forwarded before and done with, for the next ones, so that a routed request does
+   * not make a new request and a new callback for its alternative each time.
+   */
+  spare: CryptoOp[];
 }
+
+/** What a forwarded request (in its `opaque`) says about the routed request it serves. */
+interface Forward {
+  s: Routed;
+  /** The consumer's request, while this one is in flight for it. */
+  parent: CryptoOp | null;
+  /** The alternative it went to, and the cores it was counted as keeping busy. */
+  index: number;
+  cores: number;
+}
+
+/** A buffer of no bytes: what a spare forwarded request holds instead of a consumer's. */
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * The requests ahead of one sent to alternative `i` now: those its server holds, from every
@@ -63,11 +92,15 @@ export interface Routed {
  */
 /** @internal exported for tests */
 export function queueOf(s: Routed, i: number): number {
-  const server = s.alts[i]!.server;
-  const all = s.alts[i]!.sync;
-  let n = 0;
-  for (let j = 0; j < s.alts.length; j++) if (all || s.alts[j]!.server === server) n += s.inFlight[j]!;
-  return n;
+  return s.alts[i]!.sync ? s.total : s.held[s.slot[i]!]!;
+}
+
+/** Counts `n` more (or, negative, fewer) requests held by alternative `i`. */
+/** @internal exported for tests */
+export function hold(s: Routed, i: number, n: number): void {
+  s.inFlight[i]! += n;
+  s.held[s.slot[i]!]! += n;
+  s.total += n;
 }
 
 /**
@@ -84,9 +117,13 @@ export function queueOf(s: Routed, i: number): number {
  * a request sent there slows everything else down.
  */
 function costOf(a: Alternative, bytes: number, queued: number, busyCores: number): number {
-  const time = costAt(a.cost.time, bytes);
+  return costFrom(costAt(a.cost.time, bytes), costAt(a.cost.cpu, bytes), queued, busyCores);
+}
+
+/** costOf() from the figures at the request's size: its `time` and `cpu` per request. */
+function costFrom(time: number, cpu: number, queued: number, busyCores: number): number {
   const free = Math.max(CORES * MIN_FREE_SHARE, CORES - busyCores);
-  return Math.max(time * (1 + Math.max(0, queued + 1 - ROUTE_DEPTH)), costAt(a.cost.cpu, bytes) / free);
+  return Math.max(time * (1 + Math.max(0, queued + 1 - ROUTE_DEPTH)), cpu / free);
 }
 
 /** The cores a request's CPU time is spread over (a CPU kernel driver runs on several threads). */
@@ -96,11 +133,12 @@ const CORES = Math.max(1, availableParallelism());
 const MIN_FREE_SHARE = 1 / 16;
 
 /**
- * The cores a request of `bytes` on `a` keeps busy while in flight: it took `cpu` of CPU time
- * over its latency, which with ROUTE_DEPTH in flight is ROUTE_DEPTH times its `time`.
+ * The cores a request on an alternative keeps busy while in flight, from its `time` and `cpu`
+ * per request: it took `cpu` of CPU time over its latency, which with ROUTE_DEPTH in flight is
+ * ROUTE_DEPTH times its `time`.
  */
-function coresOf(a: Alternative, bytes: number): number {
-  return costAt(a.cost.cpu, bytes) / Math.max(1, costAt(a.cost.time, bytes) * ROUTE_DEPTH);
+function coresFrom(time: number, cpu: number): number {
+  return cpu / Math.max(1, time * ROUTE_DEPTH);
 }
 
 /**
@@ -124,12 +162,69 @@ export function cheapest(alts: readonly Alternative[], candidates: readonly numb
   return best;
 }
 
+/** Sizes whose figures a routed session keeps (see Routed.prices); past it, they start over. */
+const PRICED_SIZES = 64;
+
+/** Each alternative's time, CPU time and cores (see coresFrom) at `size`, computed once per size. */
+function priced(s: Routed, size: number): Float64Array {
+  let p = s.prices.get(size);
+  if (p) return p;
+  if (s.prices.size >= PRICED_SIZES) s.prices.clear();
+  p = new Float64Array(3 * s.alts.length);
+  for (let i = 0; i < s.alts.length; i++) {
+    const a = s.alts[i]!;
+    const time = costAt(a.cost.time, size);
+    const cpu = costAt(a.cost.cpu, size);
+    p[3 * i] = time;
+    p[3 * i + 1] = cpu;
+    p[3 * i + 2] = coresFrom(time, cpu);
+  }
+  s.prices.set(size, p);
+  return p;
+}
+
+/**
+ * cheapest() over every alternative of `s`, with its servers' queues now: what each request
+ * routed runs, so it reads the figures at its size once computed, and counts kept as requests
+ * come and go rather than summed per request.
+ */
+/** @internal exported for tests */
+export function pick(s: Routed, size: number, bytes: number, busyCores: number): number {
+  const p = priced(s, size);
+  let best = 0;
+  let bestCost = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < s.alts.length; i++) {
+    if (s.alts[i]!.maxRequest < bytes) continue;
+    const c = costFrom(p[3 * i]!, p[3 * i + 1]!, queueOf(s, i), busyCores);
+    if (c < bestCost) {
+      best = i;
+      bestCost = c;
+    }
+  }
+  return best;
+}
+
+/** The cores a request of `size` on alternative `i` of `s` keeps busy while in flight. */
+function coresAt(s: Routed, i: number, size: number): number {
+  return priced(s, size)[3 * i + 2]!;
+}
+
 /** A routed session over `alts`, nothing sent yet. */
 /** @internal exported for tests */
 export function routed(alts: Alternative[], stream: number): Routed {
-  const s: Routed = { alts, all: allOf(alts), queued: () => 0, stream, sent: alts.map(() => 0), inFlight: alts.map(() => 0) };
-  s.queued = (i) => queueOf(s, i);
-  return s;
+  const servers = [...new Set(alts.map((a) => a.server))];
+  return {
+    alts,
+    all: allOf(alts),
+    stream,
+    sent: alts.map(() => 0),
+    inFlight: alts.map(() => 0),
+    total: 0,
+    slot: alts.map((a) => servers.indexOf(a.server)),
+    held: servers.map(() => 0),
+    prices: new Map(),
+    spare: [],
+  };
 }
 
 /** Every alternative's index. */
@@ -273,10 +368,46 @@ export function registerRouter(
   const id = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, name);
   const sessions = new Map<number, Routed>();
   let nextLid = 0;
-  // The cores the requests of every routed session in flight keep busy (see coresOf).
+  // The cores the requests of every routed session in flight keep busy (see coresFrom).
   let busyCores = 0;
   const EAGAIN = fw.errno('EAGAIN');
   const lidOf = (sid: bigint): number => Number(sid & 0xffffffffn);
+
+  // A request forwarded to an alternative is made once and reused (see Routed.spare): its
+  // record rides in its `opaque`, and one callback serves them all.
+  const forward = (s: Routed): CryptoOp => {
+    const sub = new CryptoOp();
+    const f: Forward = { s, parent: null, index: 0, cores: 0 };
+    sub.opaque = f;
+    sub.callback = forwarded;
+    return sub;
+  };
+  const forwarded = (r: CryptoOp): void => {
+    const f = r.opaque as Forward;
+    const { s, index } = f;
+    const crp = f.parent!;
+    if (r.etype === EAGAIN) {
+      // That driver went away; its session moved: follow it. A disposable output buffer is
+      // replaced, here and for the consumer, as the consumer would on its own resubmit.
+      s.alts[index]!.sid = r.sid;
+      if (r.obuf && r.flags & C.CRYPTO_F_KC_OBUF_DISPOSABLE) r.obuf = crp.obuf = Buffer.allocUnsafe(r.obuf.length);
+      fw.dispatch(r);
+      return;
+    }
+    hold(s, index, -1);
+    busyCores = Math.max(0, busyCores - f.cores);
+    crp.etype = r.etype;
+    crp.olen = r.olen;
+    // Back to the spare ones before the consumer hears, who may send the next at once; holding
+    // none of the consumer's buffers meanwhile.
+    f.parent = null;
+    r.buf = NO_BYTES;
+    r.obuf = null;
+    r.desc = null;
+    r.mac = null;
+    s.spare.push(r);
+    fw.done(crp);
+  };
 
   const impl = {
     async newSession(_arg: unknown, cri: CryptoIni, options: SessionOptions = {}): Promise<number> {
@@ -326,34 +457,23 @@ export function registerRouter(
         size = Math.max(size, d.len);
       }
       const bytes = Array.isArray(crp.buf) ? crp.buf.reduce((n, x) => n + x.length, 0) : crp.buf.length;
-      const index = streaming ? s.stream : cheapest(s.alts, s.all, size, bytes, s.queued, busyCores);
+      const index = streaming ? s.stream : pick(s, size, bytes, busyCores);
       const alt = s.alts[index]!;
       s.sent[index]!++;
-      s.inFlight[index]!++;
-      const cores = coresOf(alt, size);
+      hold(s, index, 1);
+      const cores = coresAt(s, index, size);
       busyCores += cores;
-      const sub = new CryptoOp();
+      const sub = s.spare.pop() ?? forward(s);
+      const f = sub.opaque as Forward;
+      f.parent = crp;
+      f.index = index;
+      f.cores = cores;
       sub.sid = alt.sid;
       sub.buf = crp.buf;
       sub.flags = crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM | C.CRYPTO_F_KC_OBUF_DISPOSABLE);
       sub.desc = crp.desc;
       sub.mac = crp.mac;
       sub.obuf = crp.obuf;
-      sub.callback = (r) => {
-        if (r.etype === EAGAIN) {
-          // That driver went away; its session moved: follow it. A disposable output buffer is
-          // replaced, here and for the consumer, as the consumer would on its own resubmit.
-          alt.sid = r.sid;
-          if (r.obuf && r.flags & C.CRYPTO_F_KC_OBUF_DISPOSABLE) r.obuf = crp.obuf = Buffer.allocUnsafe(r.obuf.length);
-          fw.dispatch(r);
-          return;
-        }
-        s.inFlight[index]!--;
-        busyCores = Math.max(0, busyCores - cores);
-        crp.etype = r.etype;
-        crp.olen = r.olen;
-        fw.done(crp);
-      };
       fw.dispatch(sub);
       return 0;
     },

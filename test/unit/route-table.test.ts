@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { costAt, RouteTable, ROUTE_SIZES } from '../../src/framework/route-table.js';
-import { cheapest, queueOf, routed, type Alternative } from '../../src/framework/router.js';
+import { cheapest, hold, pick, queueOf, routed, type Alternative } from '../../src/framework/router.js';
 
 // A driver costing 1000 ns + 2 ns per byte, measured exactly at every size.
 const linear = ROUTE_SIZES.map((s) => 1000 + 2 * s);
@@ -118,13 +118,47 @@ describe('router: a synchronous driver', () => {
     // CPU kernel driver 10 ms on its own threads, the card 7 ms; 12 requests on the card, 2 small
     // ones on the CPU kernel driver.
     const s = routed([mk('software', -1, 1.5 * ms, true), mk('aesni', -1, 0.64 * ms, false), mk('card', 7, 0.45 * ms, false)], 2);
-    s.inFlight = [0, 2, 12];
+    hold(s, 1, 2);
+    hold(s, 2, 12);
     assert.equal(queueOf(s, 0), 14, 'the synchronous driver waits for every request in flight');
     assert.equal(queueOf(s, 1), 2, 'the CPU kernel driver only for its server');
     assert.equal(queueOf(s, 2), 12, 'the card only for its own');
-    const pick = cheapest(s.alts, s.all, 1 << 20, 1 << 20, s.queued, 0);
-    assert.notEqual(s.alts[pick]!.name, 'software');
+    const chosen = cheapest(s.alts, s.all, 1 << 20, 1 << 20, (i) => queueOf(s, i), 0);
+    assert.notEqual(s.alts[chosen]!.name, 'software');
+    assert.equal(pick(s, 1 << 20, 1 << 20, 0), chosen);
     // Counted as its server's queue alone, the software driver would have taken it.
     assert.equal(s.alts[cheapest(s.alts, [0, 2], 1 << 20, 1 << 20, (i) => (i === 0 ? 0 : 12), 0)]!.name, 'software');
+  });
+});
+
+describe('router: the per-request choice', () => {
+  it('is cheapest() over every alternative, with the queues counted as requests come and go', () => {
+    const ms = 1e6;
+    const cores = availableParallelism();
+    const perByte = (x: number): number => x / 65536;
+    const small = (x: number): number => (x < 4096 ? 0.2 : perByte(x));
+    const alts = [alternative('software', -1, 1.5 * ms, 1.5 * ms, true, perByte), alternative('aesni', -1, 0.6 * ms, 1.2 * cores * ms, false, small), alternative('card', 7, 0.8 * ms, 0.4 * ms, false), alternative('card2', 9, 0.7 * ms, 0.5 * ms, false, small)];
+    alts[3]!.maxRequest = 65536;
+    const s = routed(alts, 0);
+    // A fixed pseudo-random walk of holds, releases, sizes and busy cores.
+    let x = 7;
+    const next = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 16) % n;
+    };
+    const sizes = [16, 64, 1000, 4096, 20000, 65536, 1 << 20];
+    const chosen = new Set<number>();
+    for (let step = 0; step < 2000; step++) {
+      const i = next(alts.length);
+      if (s.inFlight[i]! > 0 && next(2) === 0) hold(s, i, -1);
+      else hold(s, i, 1);
+      const size = sizes[next(sizes.length)]!;
+      const busy = (next(5) * cores) / 4;
+      const expected = cheapest(alts, s.all, size, size, (j) => queueOf(s, j), busy);
+      assert.equal(pick(s, size, size, busy), expected, `step ${step}`);
+      chosen.add(expected);
+    }
+    assert.equal(s.total, s.inFlight.reduce((a, b) => a + b, 0));
+    assert.ok(chosen.size >= 3, 'the walk reaches several alternatives');
   });
 });
