@@ -1,7 +1,9 @@
 /**
  * Routed sessions (`route: 'fastest'`): the chain is opened on every driver the crid allows
  * that takes it, and each request goes to the driver that serves its size at the least cost —
- * small requests to a CPU driver, large ones to a device, for instance. The costs come from the
+ * small requests to a CPU driver, large ones to a device, for instance. The framework asks
+ * route() in dispatch() and sends the consumer's request itself there; settle() hears when it
+ * is done (see RouterImpl in framework.ts). The costs come from the
  * route table (route-table.ts), measured on first use with ROUTE_DEPTH requests in flight: per
  * request, the time its driver takes and the CPU time it takes from this machine. A request's
  * cost on a driver is the larger of its time, with the wait once the driver's server holds more
@@ -61,25 +63,7 @@ export interface Routed {
    * interpolated once rather than for every alternative on every request.
    */
   prices: Map<number, Float64Array>;
-  /**
-   * Requests forwarded before and done with, for the next ones, so that a routed request does
-   * not make a new request and a new callback for its alternative each time.
-   */
-  spare: CryptoOp[];
 }
-
-/** What a forwarded request (in its `opaque`) says about the routed request it serves. */
-interface Forward {
-  s: Routed;
-  /** The consumer's request, while this one is in flight for it. */
-  parent: CryptoOp | null;
-  /** The alternative it went to, and the cores it was counted as keeping busy. */
-  index: number;
-  cores: number;
-}
-
-/** A buffer of no bytes: what a spare forwarded request holds instead of a consumer's. */
-const NO_BYTES = new Uint8Array(0);
 
 /**
  * The requests ahead of one sent to alternative `i` now: those its server holds, from every
@@ -223,7 +207,6 @@ export function routed(alts: Alternative[], stream: number): Routed {
     slot: alts.map((a) => servers.indexOf(a.server)),
     held: servers.map(() => 0),
     prices: new Map(),
-    spare: [],
   };
 }
 
@@ -373,42 +356,6 @@ export function registerRouter(
   const EAGAIN = fw.errno('EAGAIN');
   const lidOf = (sid: bigint): number => Number(sid & 0xffffffffn);
 
-  // A request forwarded to an alternative is made once and reused (see Routed.spare): its
-  // record rides in its `opaque`, and one callback serves them all.
-  const forward = (s: Routed): CryptoOp => {
-    const sub = new CryptoOp();
-    const f: Forward = { s, parent: null, index: 0, cores: 0 };
-    sub.opaque = f;
-    sub.callback = forwarded;
-    return sub;
-  };
-  const forwarded = (r: CryptoOp): void => {
-    const f = r.opaque as Forward;
-    const { s, index } = f;
-    const crp = f.parent!;
-    if (r.etype === EAGAIN) {
-      // That driver went away; its session moved: follow it. A disposable output buffer is
-      // replaced, here and for the consumer, as the consumer would on its own resubmit.
-      s.alts[index]!.sid = r.sid;
-      if (r.obuf && r.flags & C.CRYPTO_F_KC_OBUF_DISPOSABLE) r.obuf = crp.obuf = Buffer.allocUnsafe(r.obuf.length);
-      fw.dispatch(r);
-      return;
-    }
-    hold(s, index, -1);
-    busyCores = Math.max(0, busyCores - f.cores);
-    crp.etype = r.etype;
-    crp.olen = r.olen;
-    // Back to the spare ones before the consumer hears, who may send the next at once; holding
-    // none of the consumer's buffers meanwhile.
-    f.parent = null;
-    r.buf = NO_BYTES;
-    r.obuf = null;
-    r.desc = null;
-    r.mac = null;
-    s.spare.push(r);
-    fw.done(crp);
-  };
-
   const impl = {
     async newSession(_arg: unknown, cri: CryptoIni, options: SessionOptions = {}): Promise<number> {
       const { route: _route, ...sub } = options;
@@ -447,9 +394,10 @@ export function registerRouter(
       sessions.delete(lidOf(sid));
       for (const a of s?.alts ?? []) await fw.freeSession(a.sid);
     },
-    process(_arg: unknown, crp: CryptoOp): number {
+    route(_arg: unknown, crp: CryptoOp): bigint {
       const s = sessions.get(lidOf(crp.sid));
-      if (!s) return fw.errno('EINVAL');
+      // The framework only routes requests to this router's sessions.
+      if (!s) throw fw.error('EINVAL', `no routed session ${crp.sid}`);
       let streaming = false;
       let size = 0;
       for (let d = crp.desc; d; d = d.next) {
@@ -458,24 +406,26 @@ export function registerRouter(
       }
       const bytes = Array.isArray(crp.buf) ? crp.buf.reduce((n, x) => n + x.length, 0) : crp.buf.length;
       const index = streaming ? s.stream : pick(s, size, bytes, busyCores);
-      const alt = s.alts[index]!;
       s.sent[index]!++;
       hold(s, index, 1);
       const cores = coresAt(s, index, size);
       busyCores += cores;
-      const sub = s.spare.pop() ?? forward(s);
-      const f = sub.opaque as Forward;
-      f.parent = crp;
-      f.index = index;
-      f.cores = cores;
-      sub.sid = alt.sid;
-      sub.buf = crp.buf;
-      sub.flags = crp.flags & (C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM | C.CRYPTO_F_KC_OBUF_DISPOSABLE);
-      sub.desc = crp.desc;
-      sub.mac = crp.mac;
-      sub.obuf = crp.obuf;
-      fw.dispatch(sub);
-      return 0;
+      crp.kcRouteIndex = index;
+      crp.kcRouteLoad = cores;
+      return s.alts[index]!.sid;
+    },
+    settle(_arg: unknown, crp: CryptoOp): void {
+      const s = crp.kcRoutedFrom === null ? undefined : sessions.get(lidOf(crp.kcRoutedFrom));
+      if (!s) return;
+      hold(s, crp.kcRouteIndex, -1);
+      busyCores = Math.max(0, busyCores - crp.kcRouteLoad);
+      if (crp.etype === EAGAIN) {
+        // That alternative's driver went away and its session moved: follow it. A disposable
+        // output buffer is replaced, for the consumer too, as the consumer would on its own
+        // resubmit (the old one may still be written by the driver that went away).
+        s.alts[crp.kcRouteIndex]!.sid = crp.sid;
+        if (crp.obuf && crp.flags & C.CRYPTO_F_KC_OBUF_DISPOSABLE) crp.obuf = Buffer.allocUnsafe(crp.obuf.length);
+      }
     },
     describeSession(_arg: unknown, sid: bigint) {
       const s = sessions.get(lidOf(sid));

@@ -88,6 +88,17 @@ export class CryptoOp {
   kcOwner: unknown = null;
   /** @internal */
   kcStartedAt = 0;
+  /**
+   * @internal A request to a routed session while its router has sent it to one of its
+   * alternatives (Framework.attachRouter): the routed session's sid, given back to `sid` before
+   * the consumer hears; null otherwise. The router's own note of where it went: `kcRouteIndex`
+   * and `kcRouteLoad`.
+   */
+  kcRoutedFrom: bigint | null = null;
+  /** @internal */
+  kcRouteIndex = 0;
+  /** @internal */
+  kcRouteLoad = 0;
 }
 
 /** A big-number parameter of a keying operation (struct crparam): little-endian bytes. */

@@ -1,0 +1,165 @@
+// How the framework runs a request to a routed session: the router picks an alternative in
+// dispatch() and the consumer's request itself runs there (RouterImpl). What could go wrong is
+// the bookkeeping around that: the consumer must get its own sid back, hear exactly once, and
+// the request must follow an alternative that moves while it is in flight.
+import assert from 'node:assert/strict';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { registerCryptosoft } from '../../src/drivers/cryptosoft.js';
+import * as C from '../../src/framework/constants.js';
+import { Framework, type DriverImpl } from '../../src/framework/framework.js';
+import { RouteTable, ROUTE_SIZES } from '../../src/framework/route-table.js';
+import { registerRouter } from '../../src/framework/router.js';
+import { CryptoIni, type CryptoOp } from '../../src/framework/structures.js';
+import { errnoOf } from '../../src/kernel/status.js';
+
+const KEY = randomBytes(16);
+
+/**
+ * A device driver that holds every request until release(), as a device with requests in
+ * flight does; once failed (failDriver) it drops what it held, as the framework asks of a
+ * driver that went away.
+ */
+function holdingDriver(fw: Framework, name: string): { id: number; held: CryptoOp[]; release(): void } {
+  const held: CryptoOp[] = [];
+  let next = 0;
+  const impl: DriverImpl = {
+    newSession: () => next++,
+    freeSession: () => undefined,
+    process(_a, crp) {
+      held.push(crp);
+      return 0;
+    },
+  };
+  const id = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE, name);
+  fw.register(id, C.CRYPTO_AES_CBC, 0, 0, impl);
+  return {
+    id,
+    held,
+    release() {
+      for (const crp of held.splice(0)) fw.done(crp);
+    },
+  };
+}
+
+/** A route table in `dir` where `cheap` costs 1 ns per request at every size and `dear` 1 ms. */
+function table(dir: string, cheap: string, dear: string, cri: CryptoIni): RouteTable {
+  const t = new RouteTable(join(dir, 'routes.json'));
+  const key = `${cri.alg}/${cri.klen}`;
+  t.set(cheap, key, { time: ROUTE_SIZES.map(() => 1), cpu: ROUTE_SIZES.map(() => 1) });
+  t.set(dear, key, { time: ROUTE_SIZES.map(() => 1e6), cpu: ROUTE_SIZES.map(() => 1e6) });
+  return t;
+}
+
+function request(fw: Framework, sid: bigint, data: Buffer, iv: Buffer): CryptoOp {
+  const crp = fw.getReq(1);
+  Object.assign(crp, { sid, buf: data, obuf: Buffer.alloc(data.length), flags: crp.flags | C.CRYPTO_F_KC_OBUF_DISPOSABLE });
+  Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, len: data.length, iv, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT });
+  return crp;
+}
+
+describe('routed requests in the framework', () => {
+  it('run on the alternative chosen, then reach the consumer once, under the routed sid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-route-'));
+    try {
+      const fw = new Framework();
+      const cri = new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY });
+      const device = holdingDriver(fw, 'device');
+      registerCryptosoft(fw, 'soft');
+      const router = registerRouter(fw, table(dir, 'device', 'soft', cri));
+      const sid = await fw.newSession(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+      const calls: CryptoOp[] = [];
+      const crp = request(fw, sid, randomBytes(4096), randomBytes(16));
+      crp.callback = (r) => calls.push(r);
+      assert.equal(fw.dispatch(crp), 0);
+      assert.equal(device.held.length, 1, 'the request itself went to the device');
+      assert.notEqual(device.held[0]!.sid, sid, 'under the alternative\'s sid while there');
+      device.release();
+      // Without CRYPTO_F_CBIMM the callback comes from the return queue, a turn later.
+      await new Promise((r) => setImmediate(r));
+      assert.equal(calls.length, 1);
+      assert.equal(calls[0], crp);
+      assert.equal(crp.sid, sid);
+      const stats = new Map(fw.stats().map((s) => [s.name, s]));
+      assert.equal(stats.get('device')!.requests, 1);
+      assert.equal(stats.get('fastest')?.requests ?? stats.get('route0')!.requests, 1);
+      assert.deepEqual(router.sent(sid), { device: 1, soft: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in flight on a device that goes away: each follows its moved alternative and completes once, correctly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-route-'));
+    try {
+      const fw = new Framework();
+      const cri = new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY });
+      const device = holdingDriver(fw, 'device');
+      registerCryptosoft(fw, 'soft');
+      const router = registerRouter(fw, table(dir, 'device', 'soft', cri));
+      const sid = await fw.newSession(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+      const n = 20;
+      const calls = new Map<CryptoOp, number>();
+      const expected = new Map<CryptoOp, Buffer>();
+      for (let i = 0; i < n; i++) {
+        const data = randomBytes(16 * (i + 1));
+        const iv = randomBytes(16);
+        const crp = request(fw, sid, data, iv);
+        const c = createCipheriv('aes-128-cbc', KEY, iv).setAutoPadding(false);
+        expected.set(crp, Buffer.concat([c.update(data), c.final()]));
+        crp.callback = (r) => calls.set(r, (calls.get(r) ?? 0) + 1);
+        fw.dispatch(crp);
+      }
+      assert.equal(device.held.length, n);
+      await fw.failDriver(device.id);
+      // The dead device's late completions are dropped by it; none reach the consumer again.
+      device.held.splice(0);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(calls.size, n);
+      for (const [crp, count] of calls) {
+        assert.equal(count, 1, 'exactly one completion');
+        assert.equal(crp.etype, 0);
+        assert.equal(crp.sid, sid, 'the consumer keeps its sid');
+        assert.ok(Buffer.from(crp.obuf!).equals(expected.get(crp)!), 'computed on the alternative it moved to');
+      }
+      // Each was routed again to the same alternative, whose session now lives on "soft".
+      assert.deepEqual(router.sent(sid), { device: 2 * n, soft: 0 });
+      assert.equal(fw.stats().find((s) => s.name === 'soft')!.requests, n);
+      // The router counts nothing in flight any more: the next request goes where it is cheapest now.
+      const next = request(fw, sid, randomBytes(64), randomBytes(16));
+      assert.equal((await fw.process(next)).etype, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a router that cannot place a request fails it with EINVAL, once, without throwing', async () => {
+    const fw = new Framework();
+    registerCryptosoft(fw, 'a');
+    registerCryptosoft(fw, 'b');
+    const id = fw.getDriverId(C.CRYPTOCAP_F_SOFTWARE | C.CRYPTOCAP_F_HARDWARE, 'router');
+    let settled = 0;
+    fw.attachRouter(id, {
+      newSession: () => 0,
+      freeSession: () => undefined,
+      route: () => {
+        throw new Error('no such routed session');
+      },
+      settle: () => void settled++,
+    });
+    const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+    const crp = request(fw, sid, randomBytes(64), randomBytes(16));
+    let calls = 0;
+    crp.callback = () => void calls++;
+    assert.equal(fw.dispatch(crp), 0);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(calls, 1);
+    assert.equal(crp.etype, errnoOf('EINVAL'));
+    assert.equal(crp.sid, sid);
+    assert.equal(settled, 1, 'the router hears of it too');
+  });
+});
