@@ -49,7 +49,7 @@ export interface RoutingResult {
   rounds: number;
 }
 
-const ROUNDS = 5;
+const ROUNDS = 7;
 /** Shortest warm-up and round, in seconds. */
 const MIN_SECONDS = 3;
 
