@@ -163,6 +163,12 @@ const LATENCY_WINDOW = 1024;
 /** Moved alternatives one routed request follows before it fails (see route()). */
 const MAX_ROUTE_HOPS = 64;
 
+/** Adds one request's latency (ms) to a driver's window of recent ones. */
+function recordLatency(w: Driver['stats'], ms: number): void {
+  if (w.latencies.length < LATENCY_WINDOW) w.latencies.push(ms);
+  else w.latencies[w.next++ % LATENCY_WINDOW] = ms;
+}
+
 function bufLength(buf: Uint8Array | Uint8Array[]): number {
   return Array.isArray(buf) ? buf.reduce((n, b) => n + b.length, 0) : buf.length;
 }
@@ -341,15 +347,15 @@ export class Framework {
     // The driver the request was dispatched to (its sid may have changed if its session moved).
     const d = crp.kcOwner as Driver | null;
     crp.kcOwner = null;
+    const latency = d ? performance.now() - crp.kcStartedAt : 0;
     if (d) {
       d.inFlight.delete(crp);
       if (crp.etype !== 0) d.stats.errors++;
-      const w = d.stats;
-      if (w.latencies.length < LATENCY_WINDOW) w.latencies.push(performance.now() - crp.kcStartedAt);
-      else w.latencies[w.next++ % LATENCY_WINDOW] = performance.now() - crp.kcStartedAt;
+      recordLatency(d.stats, latency);
     }
     const from = crp.kcRoutedFrom;
     if (from !== null && this.router && this.routing) {
+      if (d) recordLatency(this.router.stats, latency);
       // A routed request: its router hears first, then the consumer, under the routed sid.
       this.routing.settle(this.router.arg, crp);
       crp.kcRoutedFrom = null;

@@ -38,6 +38,11 @@ export interface Alternative {
   server: number;
   /** A synchronous driver (CRYPTOCAP_F_SYNC): it computes on the thread that runs the framework. */
   sync: boolean;
+  /**
+   * Its session moved (its driver went away) to a driver another alternative is already on: it
+   * is no longer chosen, and that other alternative serves what it did.
+   */
+  gone?: boolean;
 }
 
 /** @internal exported for tests */
@@ -63,6 +68,8 @@ export interface Routed {
    * interpolated once rather than for every alternative on every request.
    */
   prices: Map<number, Float64Array>;
+  /** What the chain is measured as in the route table (see algorithmKey()). */
+  key: string;
 }
 
 /**
@@ -136,7 +143,7 @@ export function cheapest(alts: readonly Alternative[], candidates: readonly numb
   let best = candidates[0]!;
   let bestCost = Number.POSITIVE_INFINITY;
   for (const i of candidates) {
-    if (alts[i]!.maxRequest < bytes) continue;
+    if (alts[i]!.gone || alts[i]!.maxRequest < bytes) continue;
     const c = costOf(alts[i]!, size, queued(i), busyCores);
     if (c < bestCost) {
       best = i;
@@ -178,7 +185,7 @@ export function pick(s: Routed, size: number, bytes: number, busyCores: number):
   let best = 0;
   let bestCost = Number.POSITIVE_INFINITY;
   for (let i = 0; i < s.alts.length; i++) {
-    if (s.alts[i]!.maxRequest < bytes) continue;
+    if (s.alts[i]!.gone || s.alts[i]!.maxRequest < bytes) continue;
     const c = costFrom(p[3 * i]!, p[3 * i + 1]!, queueOf(s, i), busyCores);
     if (c < bestCost) {
       best = i;
@@ -195,19 +202,18 @@ function coresAt(s: Routed, i: number, size: number): number {
 
 /** A routed session over `alts`, nothing sent yet. */
 /** @internal exported for tests */
-export function routed(alts: Alternative[], stream: number): Routed {
-  const servers = [...new Set(alts.map((a) => a.server))];
-  return {
-    alts,
-    all: allOf(alts),
-    stream,
-    sent: alts.map(() => 0),
-    inFlight: alts.map(() => 0),
-    total: 0,
-    slot: alts.map((a) => servers.indexOf(a.server)),
-    held: servers.map(() => 0),
-    prices: new Map(),
-  };
+export function routed(alts: Alternative[], stream: number, key = ''): Routed {
+  const s: Routed = { alts, all: allOf(alts), stream, sent: alts.map(() => 0), inFlight: alts.map(() => 0), total: 0, slot: [], held: [], prices: new Map(), key };
+  reslot(s);
+  return s;
+}
+
+/** Counts each server's requests afresh from its alternatives' (after one changed server). */
+function reslot(s: Routed): void {
+  const servers = [...new Set(s.alts.map((a) => a.server))];
+  s.slot = s.alts.map((a) => servers.indexOf(a.server));
+  s.held = servers.map(() => 0);
+  s.alts.forEach((_, i) => (s.held[s.slot[i]!]! += s.inFlight[i]!));
 }
 
 /** Every alternative's index. */
@@ -356,6 +362,38 @@ export function registerRouter(
   const EAGAIN = fw.errno('EAGAIN');
   const lidOf = (sid: bigint): number => Number(sid & 0xffffffffn);
 
+  /** What an alternative on `driver` with session `sid` is, apart from its costs. */
+  const describe = (driver: number, sid: bigint): Omit<Alternative, 'sid' | 'cost'> => {
+    const flags = fw.driverFlags(driver) ?? 0;
+    const info = fw.sessionInfo(sid);
+    return { driver, name: fw.driverName(driver) ?? String(driver), server: flags & C.CRYPTOCAP_F_HARDWARE ? driver : -1, sync: (flags & C.CRYPTOCAP_F_SYNC) !== 0, maxRequest: info?.maxRequestBytes ?? Number.POSITIVE_INFINITY, stateless: info?.stateless === true };
+  };
+
+  /**
+   * Alternative `i` of `s` now has session `sid`, where its session moved when its driver went
+   * away. The new session is on another driver, so the alternative takes that driver's costs:
+   * kept as the card's, a card's alternative moved to the software driver took every large
+   * request onto the JavaScript thread. If another alternative is on that driver already, this
+   * one stops being chosen instead. A driver not in the table yet keeps the old costs until the
+   * session is opened again (measuring needs requests of its own).
+   */
+  const follow = (s: Routed, i: number, sid: bigint): void => {
+    const a = s.alts[i]!;
+    a.sid = sid;
+    const driver = fw.sessionInfo(sid)?.driverId;
+    if (driver === undefined || driver === a.driver) return;
+    const twin = s.alts.findIndex((b, j) => j !== i && !b.gone && b.driver === driver);
+    if (twin >= 0) {
+      a.gone = true;
+      if (s.stream === i) s.stream = twin;
+    } else {
+      const cost = table.get(fw.driverName(driver) ?? '', s.key) ?? a.cost;
+      Object.assign(a, describe(driver, sid), { cost });
+    }
+    reslot(s);
+    s.prices.clear();
+  };
+
   const impl = {
     async newSession(_arg: unknown, cri: CryptoIni, options: SessionOptions = {}): Promise<number> {
       const { route: _route, ...sub } = options;
@@ -369,10 +407,8 @@ export function registerRouter(
         } catch {
           continue;
         }
-        const name = fw.driverName(driver)!;
-        const cached = table.get(name, key);
-        const info = fw.sessionInfo(sid);
-        const alt = { driver, name, sid, cost: cached ?? { time: [], cpu: [] }, server: (fw.driverFlags(driver) ?? 0) & C.CRYPTOCAP_F_HARDWARE ? driver : -1, sync: ((fw.driverFlags(driver) ?? 0) & C.CRYPTOCAP_F_SYNC) !== 0, maxRequest: info?.maxRequestBytes ?? Number.POSITIVE_INFINITY, stateless: info?.stateless === true };
+        const cached = table.get(fw.driverName(driver)!, key);
+        const alt = { ...describe(driver, sid), sid, cost: cached ?? { time: [], cpu: [] } };
         alts.push(alt);
         if (!cached) unmeasured.push(alt);
       }
@@ -386,7 +422,7 @@ export function registerRouter(
       const largest = ROUTE_SIZES[ROUTE_SIZES.length - 1]!;
       const stream = cheapest(alts, keeping.length > 0 ? keeping : allOf(alts), largest, 0, () => 0);
       const lid = nextLid++;
-      sessions.set(lid, routed(alts, stream));
+      sessions.set(lid, routed(alts, stream, key));
       return lid;
     },
     async freeSession(_arg: unknown, sid: bigint): Promise<void> {
@@ -423,7 +459,7 @@ export function registerRouter(
         // That alternative's driver went away and its session moved: follow it. A disposable
         // output buffer is replaced, for the consumer too, as the consumer would on its own
         // resubmit (the old one may still be written by the driver that went away).
-        s.alts[crp.kcRouteIndex]!.sid = crp.sid;
+        follow(s, crp.kcRouteIndex, crp.sid);
         if (crp.obuf && crp.flags & C.CRYPTO_F_KC_OBUF_DISPOSABLE) crp.obuf = Buffer.allocUnsafe(crp.obuf.length);
       }
     },
@@ -438,7 +474,7 @@ export function registerRouter(
       const streamAlt = s.alts[s.stream]!;
       const copy = await fw.copySession(streamAlt.sid);
       const lid = nextLid++;
-      sessions.set(lid, routed([{ ...streamAlt, sid: copy }], 0));
+      sessions.set(lid, routed([{ ...streamAlt, sid: copy }], 0, s.key));
       return lid;
     },
   };
@@ -462,7 +498,11 @@ export function registerRouter(
     },
     sent: (sid) => {
       const s = sessions.get(lidOf(sid));
-      return s ? Object.fromEntries(s.alts.map((a, i) => [a.name, s.sent[i]!])) : undefined;
+      if (!s) return undefined;
+      // Two alternatives share a name once one has followed its session to the other's driver.
+      const sent: Record<string, number> = {};
+      s.alts.forEach((a, i) => (sent[a.name] = (sent[a.name] ?? 0) + s.sent[i]!));
+      return sent;
     },
   };
 }

@@ -86,7 +86,8 @@ describe('routed requests in the framework', () => {
       assert.equal(crp.sid, sid);
       const stats = new Map(fw.stats().map((s) => [s.name, s]));
       assert.equal(stats.get('device')!.requests, 1);
-      assert.equal(stats.get('fastest')?.requests ?? stats.get('route0')!.requests, 1);
+      assert.equal(stats.get('route0')!.requests, 1);
+      assert.equal(stats.get('route0')!.latency.samples, 1, 'the router\'s latency is its requests\' latency where they ran');
       assert.deepEqual(router.sent(sid), { device: 1, soft: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -126,12 +127,48 @@ describe('routed requests in the framework', () => {
         assert.equal(crp.sid, sid, 'the consumer keeps its sid');
         assert.ok(Buffer.from(crp.obuf!).equals(expected.get(crp)!), 'computed on the alternative it moved to');
       }
-      // Each was routed again to the same alternative, whose session now lives on "soft".
-      assert.deepEqual(router.sent(sid), { device: 2 * n, soft: 0 });
+      // The device's alternative moved to "soft", which is an alternative already: that one
+      // took each request routed again.
+      assert.deepEqual(router.sent(sid), { device: n, soft: n });
       assert.equal(fw.stats().find((s) => s.name === 'soft')!.requests, n);
       // The router counts nothing in flight any more: the next request goes where it is cheapest now.
       const next = request(fw, sid, randomBytes(64), randomBytes(16));
       assert.equal((await fw.process(next)).etype, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an alternative whose session moves to a driver that is none of the others takes that driver\'s costs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-route-'));
+    try {
+      const fw = new Framework();
+      const cri = new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY });
+      const device = holdingDriver(fw, 'device');
+      registerCryptosoft(fw, 'soft');
+      const t = table(dir, 'device', 'soft', cri);
+      const router = registerRouter(fw, t);
+      const sid = await fw.newSession(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+      // A second device arrives after the session was opened; it is dearer than "soft".
+      const late = holdingDriver(fw, 'late-device');
+      t.set('late-device', `${cri.alg}/${cri.klen}`, { time: ROUTE_SIZES.map(() => 1e9), cpu: ROUTE_SIZES.map(() => 1e9) });
+      const first = request(fw, sid, randomBytes(4096), randomBytes(16));
+      first.callback = () => undefined;
+      fw.dispatch(first);
+      assert.equal(device.held.length, 1);
+      // The device goes: its session moves to the late device (hardware first). The request is
+      // routed again, and the alternative now costs what the late device costs: more than
+      // "soft" (with the device's costs kept, it would have gone to the late device).
+      await fw.failDriver(device.id);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(late.held.length, 0);
+      assert.equal(first.etype, 0);
+      assert.equal(first.sid, sid);
+      assert.deepEqual(router.sent(sid), { 'late-device': 1, soft: 1 }, 'the alternative took the late device\'s name');
+      assert.equal(router.routeFor(sid, 4096)!.driver, 'soft');
+      const next = request(fw, sid, randomBytes(4096), randomBytes(16));
+      assert.equal((await fw.process(next)).etype, 0);
+      assert.deepEqual(router.sent(sid), { 'late-device': 1, soft: 2 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
