@@ -100,8 +100,11 @@ export interface RouterImpl extends Omit<DriverImpl, 'process'> {
    */
   route(arg: unknown, crp: CryptoOp): bigint;
   /**
-   * A request route() sent to an alternative is done there, with crp.etype. EAGAIN: that
-   * session moved to crp.sid (the router follows it), and the framework routes the request again.
+   * A request route() sent to an alternative is done there, with crp.etype, once for each
+   * route() that returned. EAGAIN: that session moved to crp.sid (the router follows it), and
+   * the framework routes the request again. A sid that names no session, or one whose driver
+   * is gone with no other to move to, fails the request (EINVAL, ENOENT) after settle(). A
+   * route() that throws fails the request with EINVAL, and has no settle().
    */
   settle(arg: unknown, crp: CryptoOp): void;
 }
@@ -574,8 +577,13 @@ export class Framework {
       try {
         to = routing.route(r.arg, crp);
       } catch {
-        // A routed session being freed: no alternative left to run it.
-        to = -1n;
+        // A routed session being freed: no alternative left to run it. The router placed
+        // nothing, so it has nothing to settle.
+        crp.sid = from;
+        crp.kcRoutedFrom = null;
+        crp.etype = this.EINVAL;
+        this.enqueueReturn(crp, true);
+        return;
       }
       const alt = this.sessions.get(to);
       crp.kcRoutedFrom = from;

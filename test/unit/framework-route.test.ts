@@ -197,6 +197,15 @@ describe('routed requests in the framework', () => {
     assert.equal(calls, 1);
     assert.equal(crp.etype, errnoOf('EINVAL'));
     assert.equal(crp.sid, sid);
-    assert.equal(settled, 1, 'the router hears of it too');
+    assert.equal(settled, 0, 'the router placed nothing, so it settles nothing');
+    // The same request, reused on a plain session, is that session's only.
+    const plain = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), fw.findDriver('a'));
+    crp.sid = plain;
+    crp.flags |= C.CRYPTO_F_CBIMM;
+    assert.equal(fw.dispatch(crp), 0);
+    assert.equal(calls, 2);
+    assert.equal(crp.etype, 0);
+    assert.equal(crp.sid, plain);
+    assert.equal(settled, 0);
   });
 });
