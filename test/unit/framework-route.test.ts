@@ -62,16 +62,39 @@ function request(fw: Framework, sid: bigint, data: Buffer, iv: Buffer): CryptoOp
   return crp;
 }
 
+/** What each test starts from: a device, "soft", and a routed session over both. */
+interface Routing {
+  fw: Framework;
+  cri: CryptoIni;
+  device: ReturnType<typeof holdingDriver>;
+  router: ReturnType<typeof registerRouter>;
+  table: RouteTable;
+  sid: bigint;
+}
+
+/**
+ * Runs `body` on a framework with a device that holds its requests and the software driver
+ * as "soft", and a routed session whose table makes the device the cheaper at every size.
+ */
+async function withRoutedSession(body: (r: Routing) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kcrypto-route-'));
+  try {
+    const fw = new Framework();
+    const cri = new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY });
+    const device = holdingDriver(fw, 'device');
+    registerCryptosoft(fw, 'soft');
+    const t = table(dir, 'device', 'soft', cri);
+    const router = registerRouter(fw, t);
+    const sid = await fw.newSession(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+    await body({ fw, cri, device, router, table: t, sid });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('routed requests in the framework', () => {
   it('run on the alternative chosen, then reach the consumer once, under the routed sid', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-route-'));
-    try {
-      const fw = new Framework();
-      const cri = new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY });
-      const device = holdingDriver(fw, 'device');
-      registerCryptosoft(fw, 'soft');
-      const router = registerRouter(fw, table(dir, 'device', 'soft', cri));
-      const sid = await fw.newSession(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+    await withRoutedSession(async ({ fw, device, router, sid }) => {
       const calls: CryptoOp[] = [];
       const crp = request(fw, sid, randomBytes(4096), randomBytes(16));
       crp.callback = (r) => calls.push(r);
@@ -89,20 +112,11 @@ describe('routed requests in the framework', () => {
       assert.equal(stats.get('route0')!.requests, 1);
       assert.equal(stats.get('route0')!.latency.samples, 1, 'the router\'s latency is its requests\' latency where they ran');
       assert.deepEqual(router.sent(sid), { device: 1, soft: 0 });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('in flight on a device that goes away: each follows its moved alternative and completes once, correctly', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-route-'));
-    try {
-      const fw = new Framework();
-      const cri = new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY });
-      const device = holdingDriver(fw, 'device');
-      registerCryptosoft(fw, 'soft');
-      const router = registerRouter(fw, table(dir, 'device', 'soft', cri));
-      const sid = await fw.newSession(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+    await withRoutedSession(async ({ fw, device, router, sid }) => {
       const n = 20;
       const calls = new Map<CryptoOp, number>();
       const expected = new Map<CryptoOp, Buffer>();
@@ -134,21 +148,11 @@ describe('routed requests in the framework', () => {
       // The router counts nothing in flight any more: the next request goes where it is cheapest now.
       const next = request(fw, sid, randomBytes(64), randomBytes(16));
       assert.equal((await fw.process(next)).etype, 0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('an alternative whose session moves to a driver that is none of the others takes that driver\'s costs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-route-'));
-    try {
-      const fw = new Framework();
-      const cri = new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY });
-      const device = holdingDriver(fw, 'device');
-      registerCryptosoft(fw, 'soft');
-      const t = table(dir, 'device', 'soft', cri);
-      const router = registerRouter(fw, t);
-      const sid = await fw.newSession(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+    await withRoutedSession(async ({ fw, cri, device, router, table: t, sid }) => {
       // A second device arrives after the session was opened; it is dearer than "soft".
       const late = holdingDriver(fw, 'late-device');
       t.set('late-device', `${cri.alg}/${cri.klen}`, { time: ROUTE_SIZES.map(() => 1e9), cpu: ROUTE_SIZES.map(() => 1e9) });
@@ -169,9 +173,7 @@ describe('routed requests in the framework', () => {
       const next = request(fw, sid, randomBytes(4096), randomBytes(16));
       assert.equal((await fw.process(next)).etype, 0);
       assert.deepEqual(router.sent(sid), { 'late-device': 1, soft: 2 });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a router that cannot place a request fails it with EINVAL, once, without throwing', async () => {
