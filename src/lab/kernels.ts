@@ -2,6 +2,10 @@
  * Kernel discovery for the lab: which kernels are installed, which one to boot, and
  * where a kernel keeps each of its modules.
  *
+ * A kernel is found in either of the places Debian puts its image: `/boot/vmlinuz-<release>`
+ * (the 6.x packages) or `<modules>/<release>/vmlinuz` (7.x packages, and the 7.x kernels that
+ * scripts/install-lab-packages unpacks without installing them as packages).
+ *
  * Everything here reads the filesystem through a small {@link HostFs} interface so that
  * unit tests can describe a fake `/boot` and `/lib/modules` instead of relying on the
  * machine they run on.
@@ -46,12 +50,35 @@ export interface KernelInfo {
   version: string;
   /** The bootable image (bzImage). */
   image: string;
-  /** `/lib/modules/<version>`. */
+  /** `/lib/modules/<version>` (or `/usr/lib/modules/<version>` when only that one exists). */
   modulesDir: string;
 }
 
 const BOOT_DIR = '/boot';
-const MODULES_ROOT = '/lib/modules';
+/**
+ * Where modules live, in order of preference. On a merged-/usr system both are one directory;
+ * otherwise `/lib/modules` comes first because that is where the guest's kmod (the host's,
+ * seen through 9p) looks for them.
+ */
+const MODULES_ROOTS: readonly string[] = ['/lib/modules', '/usr/lib/modules'];
+
+/** The modules directory of a release: the first root that has its `modules.dep`. */
+function findModulesDir(version: string, host: HostFs): string | undefined {
+  return MODULES_ROOTS.map((root) => path.posix.join(root, version)).find((dir) =>
+    host.exists(path.posix.join(dir, 'modules.dep')),
+  );
+}
+
+/** The release named by an image path: `vmlinuz-<release>`, or `<modules root>/<release>/vmlinuz`. */
+function releaseFromImagePath(image: string): string | undefined {
+  const fromName = /^vmlinuz-(.+)$/.exec(path.posix.basename(image))?.[1];
+  if (fromName) return fromName;
+  const dir = path.posix.dirname(image);
+  if (path.posix.basename(image) === 'vmlinuz' && path.posix.basename(path.posix.dirname(dir)) === 'modules') {
+    return path.posix.basename(dir);
+  }
+  return undefined;
+}
 
 /**
  * Compares two kernel releases so that newer sorts first: numeric runs compare as numbers
@@ -76,19 +103,28 @@ export function compareKernelVersionsDesc(a: string, b: string): number {
 }
 
 /**
- * Lists the kernels that have both `/boot/vmlinuz-<v>` and `/lib/modules/<v>/modules.dep`,
- * newest first. A kernel without its modules is useless to the lab (9p, overlayfs and
- * the crypto drivers are modules), so it is not listed.
+ * Lists the kernels that have an image (`/boot/vmlinuz-<v>`, else `/lib/modules/<v>/vmlinuz`
+ * or `/usr/lib/modules/<v>/vmlinuz`) and a `modules.dep`, newest first, each release once.
+ * A kernel without its modules is useless to the lab (9p, overlayfs and the crypto drivers
+ * are modules), so it is not listed.
  */
 export function discoverKernels(host: HostFs = realHostFs): KernelInfo[] {
-  const kernels: KernelInfo[] = [];
+  const images = new Map<string, string>();
   for (const name of host.readdir(BOOT_DIR)) {
-    const m = /^vmlinuz-(.+)$/.exec(name);
-    if (!m?.[1]) continue;
-    const version = m[1];
-    const modulesDir = path.posix.join(MODULES_ROOT, version);
-    if (!host.exists(path.posix.join(modulesDir, 'modules.dep'))) continue;
-    kernels.push({ version, image: path.posix.join(BOOT_DIR, name), modulesDir });
+    const version = /^vmlinuz-(.+)$/.exec(name)?.[1];
+    if (version) images.set(version, path.posix.join(BOOT_DIR, name));
+  }
+  // /boot wins: a release in both places is the same kernel, and 6.x tooling expects /boot.
+  for (const root of MODULES_ROOTS) {
+    for (const version of host.readdir(root)) {
+      const image = path.posix.join(root, version, 'vmlinuz');
+      if (!images.has(version) && host.exists(image)) images.set(version, image);
+    }
+  }
+  const kernels: KernelInfo[] = [];
+  for (const [version, image] of images) {
+    const modulesDir = findModulesDir(version, host);
+    if (modulesDir) kernels.push({ version, image, modulesDir });
   }
   return kernels.sort((a, b) => compareKernelVersionsDesc(a.version, b.version));
 }
@@ -122,18 +158,19 @@ export function resolveKernel(spec: string | undefined, host: HostFs = realHostF
   const available = kernels.map((k) => k.version).join(', ') || 'none';
   if (spec === undefined || spec === '') {
     const newest = kernels[0];
-    if (!newest) throw new Error('no kernel with /boot/vmlinuz-<version> and /lib/modules/<version> is installed');
+    if (!newest) {
+      throw new Error('no kernel with an image (/boot/vmlinuz-<version> or /lib/modules/<version>/vmlinuz) and /lib/modules/<version>/modules.dep is installed');
+    }
     return newest;
   }
   if (spec.includes('/')) {
     const image = host.readFile(spec);
     if (!image) throw new Error(`kernel image ${spec} cannot be read`);
-    const fromName = /vmlinuz-(.+)$/.exec(path.posix.basename(spec))?.[1];
-    const version = readBzImageVersion(image) ?? fromName;
+    const version = readBzImageVersion(image) ?? releaseFromImagePath(spec);
     if (!version) throw new Error(`cannot tell the release of kernel image ${spec}`);
-    const modulesDir = path.posix.join(MODULES_ROOT, version);
-    if (!host.exists(path.posix.join(modulesDir, 'modules.dep'))) {
-      throw new Error(`kernel image ${spec} is release ${version}, but ${modulesDir}/modules.dep does not exist`);
+    const modulesDir = findModulesDir(version, host);
+    if (!modulesDir) {
+      throw new Error(`kernel image ${spec} is release ${version}, but ${MODULES_ROOTS.map((r) => `${r}/${version}`).join(' and ')} have no modules.dep`);
     }
     return { version, image: spec, modulesDir };
   }

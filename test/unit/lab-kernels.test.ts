@@ -99,6 +99,73 @@ describe('lab kernels', () => {
     assert.equal(readBzImageVersion(Buffer.alloc(0x300)), undefined);
   });
 
+  describe('kernels whose image lives with their modules (7.x)', () => {
+    const DEP_7 = DEP_612.replaceAll('.ko.xz', '.ko.zst');
+    const SEVEN = fakeFs({
+      '/boot/vmlinuz-6.12.117+deb12-amd64': fakeBzImage('6.12.117+deb12-amd64'),
+      '/lib/modules/6.12.117+deb12-amd64/modules.dep': DEP_612,
+      // Merged /usr: the same kernel seen under both roots.
+      '/lib/modules/7.3.4+deb13-amd64/vmlinuz': fakeBzImage('7.3.4+deb13-amd64'),
+      '/lib/modules/7.3.4+deb13-amd64/modules.dep': DEP_7,
+      '/usr/lib/modules/7.3.4+deb13-amd64/vmlinuz': fakeBzImage('7.3.4+deb13-amd64'),
+      '/usr/lib/modules/7.3.4+deb13-amd64/modules.dep': DEP_7,
+      // Only under /usr/lib/modules.
+      '/usr/lib/modules/7.2.13+deb14-amd64/vmlinuz': fakeBzImage('7.2.13+deb14-amd64'),
+      '/usr/lib/modules/7.2.13+deb14-amd64/modules.dep': DEP_7,
+      // An image without modules.dep (depmod never ran): not bootable by the lab.
+      '/usr/lib/modules/7.4.0+deb14-amd64/vmlinuz': fakeBzImage('7.4.0+deb14-amd64'),
+      '/usr/lib/modules/7.4.0+deb14-amd64/kernel/fs/9p/9p.ko.zst': '',
+    });
+
+    it('lists them with the /boot kernels, newest first, each release once', () => {
+      const kernels = discoverKernels(SEVEN);
+      assert.deepEqual(
+        kernels.map((k) => [k.version, k.image, k.modulesDir]),
+        [
+          ['7.3.4+deb13-amd64', '/lib/modules/7.3.4+deb13-amd64/vmlinuz', '/lib/modules/7.3.4+deb13-amd64'],
+          ['7.2.13+deb14-amd64', '/usr/lib/modules/7.2.13+deb14-amd64/vmlinuz', '/usr/lib/modules/7.2.13+deb14-amd64'],
+          ['6.12.117+deb12-amd64', '/boot/vmlinuz-6.12.117+deb12-amd64', '/lib/modules/6.12.117+deb12-amd64'],
+        ],
+      );
+    });
+
+    it('prefers the /boot image when a release has both', () => {
+      const both = fakeFs({
+        '/boot/vmlinuz-7.3.4+deb13-amd64': fakeBzImage('7.3.4+deb13-amd64'),
+        '/lib/modules/7.3.4+deb13-amd64/vmlinuz': fakeBzImage('7.3.4+deb13-amd64'),
+        '/lib/modules/7.3.4+deb13-amd64/modules.dep': DEP_7,
+      });
+      assert.deepEqual(
+        discoverKernels(both).map((k) => k.image),
+        ['/boot/vmlinuz-7.3.4+deb13-amd64'],
+      );
+    });
+
+    it('resolves them by default, by release, by prefix and by path', () => {
+      assert.equal(resolveKernel(undefined, SEVEN).version, '7.3.4+deb13-amd64');
+      assert.equal(resolveKernel('7.3', SEVEN).image, '/lib/modules/7.3.4+deb13-amd64/vmlinuz');
+      assert.equal(resolveKernel('7.2', SEVEN).modulesDir, '/usr/lib/modules/7.2.13+deb14-amd64');
+      assert.equal(resolveKernel('7.2.13+deb14-amd64', SEVEN).version, '7.2.13+deb14-amd64');
+      assert.throws(() => resolveKernel('7', SEVEN), /ambiguous: 7\.3\.4\+deb13-amd64, 7\.2\.13\+deb14-amd64/);
+      assert.throws(() => resolveKernel('7.4', SEVEN), /not installed/);
+      const byPath = resolveKernel('/usr/lib/modules/7.2.13+deb14-amd64/vmlinuz', SEVEN);
+      assert.deepEqual(byPath, {
+        version: '7.2.13+deb14-amd64',
+        image: '/usr/lib/modules/7.2.13+deb14-amd64/vmlinuz',
+        modulesDir: '/usr/lib/modules/7.2.13+deb14-amd64',
+      });
+    });
+
+    it('tells the release of an image by path from its directory when the header has none', () => {
+      const headerless = fakeFs({
+        '/usr/lib/modules/7.2.13+deb14-amd64/vmlinuz': Buffer.alloc(0x300),
+        '/usr/lib/modules/7.2.13+deb14-amd64/modules.dep': DEP_7,
+      });
+      assert.equal(resolveKernel('/usr/lib/modules/7.2.13+deb14-amd64/vmlinuz', headerless).version, '7.2.13+deb14-amd64');
+      assert.throws(() => resolveKernel('/usr/lib/modules/7.4.0+deb14-amd64/vmlinuz', SEVEN), /7\.4\.0\+deb14-amd64 have no modules\.dep/);
+    });
+  });
+
   it('normalizes module names from paths', () => {
     assert.equal(moduleNameFromPath('kernel/arch/x86/crypto/aesni-intel.ko.xz'), 'aesni_intel');
     assert.equal(moduleNameFromPath('kernel/fs/9p/9p.ko'), '9p');

@@ -71,6 +71,19 @@ describe('lab prerequisites', () => {
     assert.deepEqual(checkLabPrerequisites(plain).missing, []);
   });
 
+  it('checks the module decompressor of a kernel whose image lives with its modules', () => {
+    const files = {
+      '/bin/busybox': STATIC_BUSYBOX,
+      '/usr/lib/modules/7.3.4+deb13-amd64/vmlinuz': fakeBzImage('7.3.4+deb13-amd64'),
+      '/usr/lib/modules/7.3.4+deb13-amd64/modules.dep': DEP_XZ.replaceAll('.ko.xz', '.ko.zst'),
+      '/usr/lib/modules/7.3.4+deb13-amd64/modules.builtin': BUILTIN,
+    };
+    const without = checkLabPrerequisites(host({ files, executables: ['/usr/bin/qemu-system-x86_64', '/usr/bin/xz'] }));
+    assert.deepEqual([without.ok, without.missing, without.kernels], [false, ['zstd'], ['7.3.4+deb13-amd64']]);
+    const withZstd = checkLabPrerequisites(host({ files, executables: ['/usr/bin/qemu-system-x86_64', '/usr/bin/zstd'] }));
+    assert.deepEqual([withZstd.ok, withZstd.missing], [true, []]);
+  });
+
   it('reports a kernel image this user cannot read as a problem, not a package', () => {
     const p = checkLabPrerequisites(host({ unreadable: ['/boot/vmlinuz-6.12.117+deb12-amd64'] }));
     assert.equal(p.ok, false);
