@@ -61,6 +61,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::Overdue>("overdue"),
                            InstanceMethod<&Addon::ProbeAfAlg>("probeAfAlg"),
                            InstanceMethod<&Addon::ProbeBind>("probeBind"),
+                           InstanceMethod<&Addon::ProbeBindSnapshot>("probeBindSnapshot"),
                            InstanceMethod<&Addon::ErrnoTable>("errnoTable"),
                            InstanceMethod<&Addon::OpenLoopback>("openLoopback"),
                            InstanceMethod<&Addon::ReleaseLoopbacks>("releaseLoopbacks"),
@@ -192,6 +193,28 @@ Napi::Value Addon::ProbeBind(const Napi::CallbackInfo& info) {
 #else
   return Napi::Number::New(info.Env(), EAFNOSUPPORT);
 #endif
+}
+
+// bind(type, name) and, while bound, the text of a file (/proc/crypto): { errno, text }. The
+// kernel's reference count on the implementation a generic name reached is one higher in that
+// text, which names the driver a session on that generic name runs on.
+Napi::Value Addon::ProbeBindSnapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString()) {
+    Napi::TypeError::New(env, "kcrypto: probeBindSnapshot(type, name, path)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object out = Napi::Object::New(env);
+#if defined(__linux__)
+  std::string text;
+  int rc = afalg::ProbeBindSnapshot(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value(),
+                                    info[2].As<Napi::String>().Utf8Value(), &text);
+  out.Set("errno", Napi::Number::New(env, rc));
+  if (rc == 0) out.Set("text", Napi::String::New(env, text));
+#else
+  out.Set("errno", Napi::Number::New(env, EAFNOSUPPORT));
+#endif
+  return out;
 }
 
 // The host's errno numbers by name: Linux and the BSDs number them differently, so the

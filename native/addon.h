@@ -29,6 +29,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ReleaseLoopbacks(const Napi::CallbackInfo& info);
   Napi::Value ProbeAfAlg(const Napi::CallbackInfo& info);
   Napi::Value ProbeBind(const Napi::CallbackInfo& info);
+  Napi::Value ProbeBindSnapshot(const Napi::CallbackInfo& info);
   Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
   Napi::Value OpenLoopback(const Napi::CallbackInfo& info);
 

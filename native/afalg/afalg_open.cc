@@ -1,5 +1,6 @@
 #include "afalg_open.h"
 
+#include <fcntl.h>
 #include <linux/if_alg.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,6 +42,34 @@ int ProbeBind(const std::string& type, const std::string& name) {
   std::memcpy(sa.salg_type, type.data(), type.size());
   std::memcpy(sa.salg_name, name.data(), name.size());
   return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 ? 0 : errno;
+}
+
+int ProbeBindSnapshot(const std::string& type, const std::string& name, const std::string& path, std::string* text) {
+  UniqueFd fd(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return errno;
+  sockaddr_alg sa{};
+  sa.salg_family = AF_ALG;
+  if (type.size() >= sizeof(sa.salg_type) || name.size() >= sizeof(sa.salg_name)) return ENAMETOOLONG;
+  std::memcpy(sa.salg_type, type.data(), type.size());
+  std::memcpy(sa.salg_name, name.data(), name.size());
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return errno;
+  // The transform stays allocated while the socket is bound: what the file says now shows
+  // which implementation the kernel chose (its reference count is one higher).
+  text->clear();
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) return 0;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(file.get(), buf, sizeof buf);
+    if (n > 0) {
+      text->append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;
+    }
+  }
+  return 0;
 }
 
 Napi::Value OpenAfAlg(const Napi::CallbackInfo& info) {
