@@ -19,6 +19,7 @@
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type AfAlgRestriction, admits, readAfAlgRestriction, restrictionReason, sysctlSetting, AF_ALG_RESTRICT_SYSCTL } from './afalg-restrict.js';
 import type { ProcCryptoEntry } from './proc-crypto.js';
 
 /** The AF_ALG socket types (`salg_type`) the upstream kernel implements. */
@@ -44,7 +45,9 @@ export interface AfAlgNative {
  */
 export const PROBE_NAMES: Readonly<Record<AfAlgType, readonly string[]>> = {
   hash: ['sha256', 'sha1'],
-  skcipher: ['ecb(aes)', 'cbc(aes)'],
+  // xts(aes): on af_alg_restrict=1's allowlist for every process, so an unprivileged process
+  // on 7.3 still learns that the type works.
+  skcipher: ['ecb(aes)', 'cbc(aes)', 'xts(aes)'],
   aead: ['gcm(aes)', 'ccm(aes)', 'authenc(hmac(sha256),cbc(aes))'],
   // jitterentropy_rng: the DRBG behind stdrng depends on it, so it is there whenever rng is.
   rng: ['stdrng', 'jitterentropy_rng'],
@@ -359,6 +362,8 @@ export interface AfAlgProbeOptions {
   cmdline?: string | null;
   /** Host platform instead of `process.platform` (AF_ALG exists only on Linux). */
   platform?: NodeJS.Platform;
+  /** `crypto.af_alg_restrict` and this process's privilege, instead of reading them. */
+  restriction?: AfAlgRestriction;
 }
 
 /** One `bind()` the type probe made. `errno` 0 means it bound. */
@@ -383,6 +388,8 @@ export interface AfAlgTypeStatus {
   attempts: BindAttempt[];
   /** Configuration that keeps `algif_<type>` from loading, when found. */
   blocks?: ModuleBlock[];
+  /** Unavailable because `af_alg_restrict` refused every name tried, not for want of a module. */
+  restricted?: boolean;
 }
 
 /** Whether AF_ALG is usable at all, and each socket type's status. */
@@ -395,6 +402,8 @@ export interface AfAlgStatus {
   /** Configuration that keeps `af_alg` from loading, when found. */
   blocks?: ModuleBlock[];
   types: Record<AfAlgType, AfAlgTypeStatus>;
+  /** `crypto.af_alg_restrict` and this process's privilege (Linux only). */
+  restriction?: AfAlgRestriction;
 }
 
 /**
@@ -446,29 +455,36 @@ export async function probeAfAlgTypes(
 
   const errnos = new Errnos(native);
   const blocks = new BlockFinder(options);
+  const restriction = options.restriction ?? readAfAlgRestriction();
+  const withRestriction = (s: AfAlgStatus): AfAlgStatus => ({ ...s, restriction });
 
   const sock = call(() => native.probeAfAlg());
-  if ('error' in sock) return afalgUnavailable(`native probe failed: ${sock.error}`);
+  if ('error' in sock) return withRestriction(afalgUnavailable(`native probe failed: ${sock.error}`));
   if (sock.errno !== 0) {
     const code = errnos.code(sock.errno);
     if (errnos.is(sock.errno, 'EPERM', 'EACCES')) {
-      return afalgUnavailable(`socket(AF_ALG) ${DENIED}`, sock.errno, code);
+      return withRestriction(afalgUnavailable(`socket(AF_ALG) ${DENIED}`, sock.errno, code));
+    }
+    if (errnos.is(sock.errno, 'EAFNOSUPPORT') && restriction.value === 2) {
+      return withRestriction(
+        afalgUnavailable(`AF_ALG disabled by ${sysctlSetting(2)} (an administrator's ${AF_ALG_RESTRICT_SYSCTL}=0 or 1 enables it)`, sock.errno, code),
+      );
     }
     if (errnos.is(sock.errno, 'EAFNOSUPPORT')) {
       // The kernel requests the family's module as net-pf-38 (AF_ALG's number on Linux).
       const found = await blocks.find('af_alg', ['net-pf-38']);
       let reason = 'kernel built without CONFIG_CRYPTO_USER_API (AF_ALG) or af_alg module not loadable';
       if (found.length > 0) reason += `; ${describeBlocks('af_alg', found)}`;
-      const status = afalgUnavailable(reason, sock.errno, code);
+      const status = withRestriction(afalgUnavailable(reason, sock.errno, code));
       if (found.length > 0) status.blocks = found;
       return status;
     }
-    return afalgUnavailable(`socket(AF_ALG) failed with ${code}`, sock.errno, code);
+    return withRestriction(afalgUnavailable(`socket(AF_ALG) failed with ${code}`, sock.errno, code));
   }
 
   const types = {} as Record<AfAlgType, AfAlgTypeStatus>;
-  for (const type of AF_ALG_TYPES) types[type] = await probeType(native, type, errnos, blocks);
-  return { available: true, types };
+  for (const type of AF_ALG_TYPES) types[type] = await probeType(native, type, errnos, blocks, restriction);
+  return { available: true, types, restriction };
 }
 
 async function probeType(
@@ -476,6 +492,7 @@ async function probeType(
   type: AfAlgType,
   errnos: Errnos,
   blocks: BlockFinder,
+  restriction: AfAlgRestriction,
 ): Promise<AfAlgTypeStatus> {
   const attempts: BindAttempt[] = [];
   for (const name of PROBE_NAMES[type]) {
@@ -486,6 +503,13 @@ async function probeType(
   }
 
   const other = attempts.find((a) => !errnos.is(a.errno, 'ENOENT'));
+  // af_alg_restrict=1 refuses names off its allowlist with ENOENT too: only a name it admits
+  // that still fails says the socket type itself is missing.
+  if (other === undefined && restriction.value === 1 && attempts.every((a) => !admits(restriction, type, a.name))) {
+    const first = attempts[0] as BindAttempt;
+    const why = attempts.map((a) => `${a.name}: ${restrictionReason(restriction, type, a.name) ?? 'refused'}`).join('; ');
+    return { available: false, reason: `every ${type} name tried is refused by ${sysctlSetting(1)} (${why})`, errno: first.errno, code: first.code, attempts, restricted: true };
+  }
   if (other === undefined) {
     const first = attempts[0] as BindAttempt;
     const module = `algif_${type}`;
@@ -523,6 +547,8 @@ export interface DriverBinding {
   code?: string;
   /** Refused because this kernel excludes asynchronous drivers from AF_ALG. */
   asyncRefused?: boolean;
+  /** Refused by `crypto.af_alg_restrict` (driver names are on no allowlist). */
+  restricted?: boolean;
 }
 
 /** The outcome of {@link probeDriverBinding}. */
@@ -546,7 +572,7 @@ export interface DriverBindingOptions {
 
 /** The reason recorded on each asynchronous driver the kernel refuses. */
 export const ASYNC_REFUSED_REASON =
-  'this kernel refuses asynchronous (hardware) drivers through AF_ALG (Linux ≥ 7.2 behaviour)';
+  'asynchronous drivers are refused through AF_ALG since 7.2: use /dev/crypto (cryptodev-linux)';
 
 /** `struct sockaddr_alg.salg_name` is 64 bytes with the terminator; the addon's bind uses it. */
 const MAX_PROBE_NAME_BYTES = 63;
@@ -611,10 +637,12 @@ export function probeDriverBinding(
     if (typeof r !== 'number') return skip(`native probe failed: ${r.error}`);
     if (r === 0) return { entry, afalgType, probed: true, reachable: true };
     const code = errnos.code(r);
-    return { entry, afalgType, probed: true, reachable: false, errno: r, code, reason: bindFailure(afalgType, entry, r, code, errnos) };
+    const restricted = errnos.is(r, 'ENOENT') && options.afalg?.restriction !== undefined ? restrictionReason(options.afalg.restriction, afalgType, entry.driver, true) : null;
+    const reason = restricted ?? bindFailure(afalgType, entry, r, code, errnos);
+    return { entry, afalgType, probed: true, reachable: false, errno: r, code, reason, ...(restricted === null ? {} : { restricted: true }) };
   });
 
-  return { bindings, ...detectAsyncRefusal(bindings, errnos) };
+  return { bindings, ...detectAsyncRefusal(bindings, errnos, options.afalg?.restriction) };
 }
 
 /** AF_ALG as a whole, from the given status or one `socket()` when none was given. */
@@ -642,6 +670,7 @@ function bindFailure(type: AfAlgType, entry: ProcCryptoEntry, errno: number, cod
 function detectAsyncRefusal(
   bindings: DriverBinding[],
   errnos: Errnos,
+  restriction: AfAlgRestriction | undefined,
 ): Pick<DriverBindingReport, 'asyncBindRefused' | 'asyncBindReason'> {
   const probed = bindings.filter((b) => b.probed);
   const isAsync = (b: DriverBinding): boolean => b.entry.async === true;
@@ -659,7 +688,7 @@ function detectAsyncRefusal(
 
   const syncBound = probed.filter((b) => !isAsync(b) && b.reachable);
   const refused = asyncFailed.filter((b) => syncBound.some((s) => s.afalgType === b.afalgType));
-  if (refused.length === 0) return {};
+  if (refused.length === 0) return impliedAsyncRefusal(asyncFailed, restriction);
 
   for (const b of refused) {
     b.asyncRefused = true;
@@ -674,5 +703,25 @@ function detectAsyncRefusal(
   return {
     asyncBindRefused: true,
     asyncBindReason: `${ASYNC_REFUSED_REASON}: asynchronous drivers fail to bind by name (${failedNames}) while synchronous drivers of the same socket type bind (${siblings}) and no asynchronous driver binds`,
+  };
+}
+
+/**
+ * While `af_alg_restrict=1` refuses every driver name, whether asynchronous drivers would bind
+ * cannot be seen. The sysctl came with 7.3, after 7.2 stopped AF_ALG from allocating
+ * asynchronous transforms at all, so a kernel that has it refuses them whatever it is set to
+ * (the lab checks this with the sysctl at 0). Reported as implied, not as seen.
+ */
+function impliedAsyncRefusal(asyncFailed: DriverBinding[], restriction: AfAlgRestriction | undefined): Pick<DriverBindingReport, 'asyncBindRefused' | 'asyncBindReason'> {
+  if (restriction?.value !== 1) return {};
+  const restricted = asyncFailed.filter((b) => b.restricted === true);
+  if (restricted.length === 0) return {};
+  for (const b of restricted) {
+    b.asyncRefused = true;
+    b.reason = `${b.reason ?? 'refused'}; with ${sysctlSetting(0)} too: ${ASYNC_REFUSED_REASON}`;
+  }
+  return {
+    asyncBindRefused: true,
+    asyncBindReason: `${ASYNC_REFUSED_REASON} (implied: kernels with ${AF_ALG_RESTRICT_SYSCTL} have that change; not observable by binding while ${sysctlSetting(1)} refuses every driver name)`,
   };
 }

@@ -19,6 +19,7 @@ import {
   probeAfAlgTypes,
   probeDriverBinding,
 } from './afalg-probe.js';
+import { type GenericBinding, type GenericNative, probeGenericNames } from './afalg-generic.js';
 import { type DriverKind, classifyDriver } from './classify.js';
 import { type ProcCryptoEntry, parseProcCrypto, readProcCrypto } from './proc-crypto.js';
 
@@ -36,6 +37,13 @@ export interface DiscoverKernelOptions extends AfAlgProbeOptions {
    * the kernel load modules; with false, drivers are listed and classified only.
    */
   probeDrivers?: boolean;
+  /**
+   * Generic names to try beyond those `/proc/crypto` lists (templates such as `gcm(aes)` are
+   * listed only once something instantiated them), with their socket type. Tried only where
+   * `crypto.af_alg_restrict` exists: elsewhere driver names bind, and a bind made only to look
+   * would leave template instances behind.
+   */
+  genericNames?: ReadonlyArray<{ name: string; afalgType: AfAlgType }>;
 }
 
 /** Where the driver list came from. */
@@ -56,6 +64,11 @@ export interface AfAlgReport extends AfAlgStatus {
   asyncBindRefused?: boolean;
   /** The evidence for `asyncBindRefused`. */
   asyncBindReason?: string;
+  /**
+   * Generic names bound because none of their drivers bound by driver name, and which driver
+   * each reached.
+   */
+  generic: GenericBinding[];
 }
 
 /** One kernel crypto driver as kcrypto sees it. */
@@ -76,8 +89,15 @@ export interface KernelDriver {
   internal: boolean;
   kind: DriverKind;
   kindReason: string;
-  /** Bound by driver name through AF_ALG during discovery. */
+  /** Reachable through AF_ALG: by its driver name, or as what its generic name reaches. */
   reachable: boolean;
+  /**
+   * The name a session binds to reach it: its driver name, or its generic name where the
+   * driver name is refused and the generic name reaches this driver. Absent when unreachable.
+   */
+  bindName?: string;
+  /** How the driver behind `bindName` was found when it is a generic name. */
+  reachedBy?: GenericBinding['reachedBy'];
   /** Why not reachable; absent when reachable. */
   reason?: string;
   /** errno of the failed bind, when one was tried. */
@@ -133,14 +153,42 @@ export async function discoverKernel(
   native: AfAlgNative | null,
   options: DiscoverKernelOptions = {},
 ): Promise<KernelReport> {
-  const { status: procCrypto, entries } = await loadEntries(options);
+  const loaded = await loadEntries(options);
+  const procCrypto = loaded.status;
+  let entries = loaded.entries;
   const status = await probeAfAlgTypes(native, options);
   const probe = options.probeDrivers ?? true;
-  const report = probe ? probeDriverBinding(native, entries, { afalg: status }) : undefined;
+  let report = probe ? probeDriverBinding(native, entries, { afalg: status }) : undefined;
 
-  const afalg: AfAlgReport = { ...status };
+  const afalg: AfAlgReport = { ...status, generic: [] };
   if (report?.asyncBindRefused !== undefined) afalg.asyncBindRefused = report.asyncBindRefused;
   if (report?.asyncBindReason !== undefined) afalg.asyncBindReason = report.asyncBindReason;
+
+  if (report && native !== null && status.available) {
+    const names = genericCandidates(entries, report.bindings, status, options);
+    if (names.length > 0) {
+      const table = safeErrnoTable(native);
+      afalg.generic = probeGenericNames(native as GenericNative, names, {
+        ...(status.restriction ? { restriction: status.restriction } : {}),
+        asyncRefused: afalg.asyncBindRefused === true,
+        errnoName: (n) => table.get(n) ?? `errno ${n}`,
+        procCryptoPath: options.procCryptoPath ?? '/proc/crypto',
+        ...(options.procCryptoText !== undefined ? { readProcCrypto: () => options.procCryptoText ?? null } : {}),
+      });
+      // Binding a template's generic name instantiates it: list what is there now, and probe
+      // the driver names that are new.
+      if (options.procCryptoText === undefined) {
+        const now = await loadEntries(options);
+        const known = new Set(entries.map((e) => `${e.name}\0${e.driver}`));
+        const added = now.entries.filter((e) => !known.has(`${e.name}\0${e.driver}`));
+        if (added.length > 0) {
+          const more = probeDriverBinding(native, added, { afalg: status });
+          entries = [...entries, ...added];
+          report = { ...report, bindings: [...report.bindings, ...more.bindings] };
+        }
+      }
+    }
+  }
 
   const drivers = entries.map((entry, i): KernelDriver => {
     const kind = classifyDriver(entry);
@@ -163,7 +211,18 @@ export async function discoverKernel(
       driver.reason = 'not probed (probeDrivers: false)';
       return driver;
     }
-    if (binding.reason !== undefined) driver.reason = binding.reason;
+    if (binding.reachable) driver.bindName = entry.driver;
+    const generic = afalg.generic.find((g) => g.name === entry.name);
+    if (!binding.reachable && generic?.bound === true && generic.reached === entry.driver) {
+      // Its driver name is refused, but its generic name reaches exactly this driver.
+      driver.reachable = true;
+      driver.bindName = generic.name;
+      if (generic.reachedBy !== undefined) driver.reachedBy = generic.reachedBy;
+      return driver;
+    }
+    let reason = binding.reason;
+    if (reason !== undefined && generic !== undefined && !binding.reachable) reason += `; ${genericNote(generic)}`;
+    if (reason !== undefined) driver.reason = reason;
     if (binding.errno !== undefined) driver.errno = binding.errno;
     if (binding.code !== undefined) driver.code = binding.code;
     if (binding.asyncRefused === true) driver.asyncRefused = true;
@@ -171,4 +230,45 @@ export async function discoverKernel(
   });
 
   return { procCrypto, afalg, drivers };
+}
+
+/** What a driver's generic name did, as a clause of that driver's reason. */
+function genericNote(g: GenericBinding): string {
+  if (!g.bound) return `its generic name ${g.name}: ${g.reason ?? 'refused'}`;
+  if (g.reached !== undefined) return `its generic name ${g.name} reaches ${g.reached} instead`;
+  return `its generic name ${g.name} binds, to an implementation /proc/crypto does not show`;
+}
+
+function safeErrnoTable(native: AfAlgNative): Map<number, string> {
+  const m = new Map<number, string>();
+  try {
+    for (const [name, n] of Object.entries(native.errnoTable())) if (!m.has(n)) m.set(n, name);
+  } catch {
+    // Numbers are printed as numbers then.
+  }
+  return m;
+}
+
+/**
+ * The generic names worth binding: each listed algorithm none of whose drivers bound by driver
+ * name, and (only where `crypto.af_alg_restrict` exists) the extra names asked for, on socket
+ * types that work.
+ */
+function genericCandidates(
+  entries: readonly ProcCryptoEntry[],
+  bindings: ReadonlyArray<{ reachable: boolean; afalgType: AfAlgType | null; entry: ProcCryptoEntry }>,
+  status: AfAlgStatus,
+  options: DiscoverKernelOptions,
+): Array<{ name: string; afalgType: AfAlgType }> {
+  const reached = new Set(bindings.filter((b) => b.reachable).map((b) => b.entry.name));
+  const out = new Map<string, AfAlgType>();
+  for (const e of entries) {
+    const t = afalgTypeOf(e.type).afalgType;
+    if (t === null || e.internal || reached.has(e.name) || out.has(e.name)) continue;
+    out.set(e.name, t);
+  }
+  if (status.restriction?.value !== null && status.restriction?.value !== undefined) {
+    for (const g of options.genericNames ?? []) if (!reached.has(g.name) && !out.has(g.name)) out.set(g.name, g.afalgType);
+  }
+  return [...out].filter(([, t]) => status.types[t].available).map(([name, afalgType]) => ({ name, afalgType }));
 }
