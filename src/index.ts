@@ -10,6 +10,8 @@ export { AeadSession, CipherSession, HashSession, RngSession } from './api/sessi
 export type { AeadDecryptOptions, AeadOutput, AeadRequestOptions, Bytes, CipherOutput, CipherRequestOptions, Session } from './api/session.js';
 export { drivers } from './api/drivers.js';
 export type { DriverInfo, DriverInterface } from './api/drivers.js';
+export { algorithmSupport } from './api/algorithm-support.js';
+export type { AfAlgRoute, AlgorithmSupport } from './api/algorithm-support.js';
 export { kernelReport } from './api/kernel-view.js';
 export type { Execution } from './kernel/engine.js';
 export { ciphers, hashes } from './algorithms/catalog.js';

@@ -204,3 +204,13 @@ export function afalgTypeOf(alg: Algorithm): 'skcipher' | 'aead' | 'hash' | 'rng
       return 'rng';
   }
 }
+
+/**
+ * Every algorithm kcrypto serves, one entry per name: the ciphers and AEADs, the hashes, their
+ * HMACs, CMAC, the DRBG, and authenc() over AES-CBC with the HMACs IPsec uses (128-bit key;
+ * the kernel name is the same for every key length).
+ */
+export function allAlgorithms(): Algorithm[] {
+  const authenc = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'].flatMap((h) => authencOf(h, 16) ?? []);
+  return [...CIPHERS, ...AEADS, ...HASHES, ...HASHES.flatMap((h) => hmacOf(h.name) ?? []), CMAC_AES, STDRNG, ...authenc];
+}

@@ -34,6 +34,11 @@ export interface DriverInfo {
   interface: DriverInterface;
   /** The kernel driver (cra_driver_name) behind it. */
   kernelDriver?: string;
+  /**
+   * AF_ALG: the name a session binds — the driver name, or the generic name (`cbc(aes)`) that
+   * reaches this driver where driver names are refused (`crypto.af_alg_restrict=1`).
+   */
+  bindName?: string;
   /** A device, CPU instructions (accelerated), or plain software. */
   kind: 'hardware' | 'accelerated' | 'software';
   /** Why it was classified so. */
@@ -89,6 +94,7 @@ export async function drivers(options: { refresh?: boolean } = {}): Promise<Driv
       };
       const reason = !k.afalg.available ? k.afalg.reason : d.reachable ? undefined : d.reason;
       if (reason !== undefined) entry.reason = reason;
+      if (entry.available && d.bindName !== undefined) entry.bindName = d.bindName;
       add(entry);
     }
   }

@@ -2,7 +2,7 @@
  * What the API knows of the running kernel: the discovery report, cached, and the rule that
  * turns a driver choice into the kernel implementation a session binds to.
  */
-import { afalgTypeOf, type Algorithm } from '../algorithms/catalog.js';
+import { afalgTypeOf, allAlgorithms, type Algorithm } from '../algorithms/catalog.js';
 import { DEVICE_MAX_REQUEST, type AfAlgTarget } from '../drivers/afalg.js';
 import { loadAddon } from '../kernel/addon.js';
 import { discoverKernel, type KernelDriver, type KernelReport } from '../kernel/discovery.js';
@@ -11,21 +11,34 @@ import { errnoName, invalid, systemError } from '../kernel/status.js';
 
 let report: Promise<KernelReport | null> | undefined;
 
+/**
+ * The kernel names of every algorithm kcrypto serves, for discovery to try by generic name
+ * where driver names are refused (templates are listed in /proc/crypto only once instantiated).
+ */
+function catalogNames(): Array<{ name: string; afalgType: ReturnType<typeof afalgTypeOf> }> {
+  const out = new Map<string, ReturnType<typeof afalgTypeOf>>();
+  for (const a of allAlgorithms()) if (!out.has(a.kernelName)) out.set(a.kernelName, afalgTypeOf(a));
+  return [...out].map(([name, afalgType]) => ({ name, afalgType }));
+}
+
+function discover(): Promise<KernelReport | null> {
+  const { addon } = loadAddon();
+  return addon ? discoverKernel(addon, { genericNames: catalogNames() }) : Promise.resolve(null);
+}
+
 /** The kernel report (null when the addon is unavailable), probed once and cached. */
 export function kernelReport(refresh = false): Promise<KernelReport | null> {
-  if (refresh || !report) {
-    const { addon } = loadAddon();
-    report = addon ? discoverKernel(addon) : Promise.resolve(null);
-  }
+  if (refresh || !report) report = discover();
   return report;
 }
 
 // A device driver completes from its queue, on another context; CPU implementations complete
 // inside the system call even when flagged ASYNC (SIMD wrappers only defer when the FPU is
-// unusable, which it is not in a system call from user space).
+// unusable, which it is not in a system call from user space). A driver whose driver name is
+// refused is bound by the generic name that reaches it.
 export function targetOf(d: KernelDriver): AfAlgTarget {
   const device = d.kind === 'hardware';
-  return { bindName: d.driver, kernelDriver: d.driver, synchronous: !device, maxRequest: device ? DEVICE_MAX_REQUEST : 0 };
+  return { bindName: d.bindName ?? d.driver, kernelDriver: d.driver, synchronous: !device, maxRequest: device ? DEVICE_MAX_REQUEST : 0 };
 }
 
 function best(ds: KernelDriver[]): KernelDriver | undefined {
@@ -72,7 +85,8 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
     const fresh = await refreshDrivers(k);
     const pick = best(fresh.filter((d) => d.name === alg.kernelName && d.reachable));
     if (pick) return targetOf(pick);
-    throw invalid('ENOENT', `the kernel has no ${alg.kernelName} reachable through AF_ALG`, 'kernel');
+    const generic = k.afalg.generic.find((g) => g.name === alg.kernelName && !g.bound);
+    throw invalid('ENOENT', `the kernel has no ${alg.kernelName} reachable through AF_ALG${generic?.reason ? `: ${generic.reason}` : ''}`, 'kernel');
   }
 
   const name = choice.startsWith(KCRYPTO_PREFIX) ? choice.slice(KCRYPTO_PREFIX.length) : choice;
@@ -83,6 +97,10 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
     if (!d.reachable) throw invalid('ENOENT', `kernel driver ${name} cannot be used through AF_ALG: ${d.reason ?? 'bind refused'}`, `${KCRYPTO_PREFIX}${name}`);
     return targetOf(d);
   }
+  // A generic name discovery bound: the driver it reaches.
+  const generic = k.afalg.generic.find((g) => g.name === name && g.bound && g.reached !== undefined);
+  const reached = generic && k.drivers.find((x) => x.driver === generic.reached && x.name === name);
+  if (reached) return { ...targetOf(reached), bindName: name };
   // Not listed: perhaps a template over a named driver (cbc(aes-generic)), which bind creates.
   // Since 5.x the xts template wraps an ecb() instance: xts(aes-generic) is spelled
   // xts(ecb(aes-generic)) (and binding the old spelling leaves a stray instance behind).
@@ -103,9 +121,9 @@ async function refreshDrivers(k: KernelReport): Promise<KernelDriver[]> {
   if (!entries) return k.drivers;
   const known = new Set(k.drivers.map((d) => d.driver));
   if (entries.every((e) => known.has(e.driver))) return k.drivers;
-  const { addon } = loadAddon();
-  if (!addon) return k.drivers;
-  const fresh = await discoverKernel(addon);
+  const fresh = await discover();
+  if (!fresh) return k.drivers;
   k.drivers.splice(0, k.drivers.length, ...fresh.drivers);
+  k.afalg.generic = fresh.afalg.generic;
   return k.drivers;
 }

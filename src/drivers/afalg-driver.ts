@@ -37,7 +37,12 @@ class AfAlgDriver extends KernelDriver {
     readonly spec: AfAlgDriverSpec,
   ) {
     super(fw);
-    this.own = idsOfKernelName(spec.craName);
+    // Reached through its generic name, a hash driver serves the hash alone: hmac() over it
+    // would be bound as hmac(<generic name>), which reaches whatever driver that name gives
+    // (its own framework driver) or nothing where af_alg_restrict refuses it.
+    const generic = spec.target.bindName !== spec.target.kernelDriver;
+    const ids = idsOfKernelName(spec.craName);
+    this.own = generic && !spec.craName.startsWith('hmac(') ? ids.filter((id) => hmacHashOf(id) === undefined) : ids;
   }
 
   get name(): string {
