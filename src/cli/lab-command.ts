@@ -2,11 +2,17 @@
  * `kcrypto lab`: run a command inside the QEMU kernel lab.
  *
  *     kcrypto lab [--kernel V|all] [--all-kernels] [--cards N] [--timeout SEC] [--memory MiB]
- *                 [--cpus N] [--module file.ko ...] [--env NAME[=VALUE]] [--verbose] -- cmd args...
+ *                 [--cpus N] [--module file.ko ...] [--env NAME[=VALUE]]
+ *                 [--sysctl NAME=VALUE ...] [--unprivileged] [--verbose] -- cmd args...
  *     kcrypto lab --list-kernels
+ *
+ * `--sysctl` writes a sysctl in the guest once the drivers are loaded (e.g.
+ * `crypto.af_alg_restrict=0`, which gives 7.3 the AF_ALG rules of 7.2); an unknown name fails
+ * the run. `--unprivileged` runs the command as uid/gid 65534 with no capabilities.
  */
 import { checkLabPrerequisites, formatPrerequisiteReport } from '../lab/prereqs.js';
 import { LabSetupError, runInLab, type LabOptions, type LabResult } from '../lab/lab.js';
+import { sysctlPath } from '../lab/scripts.js';
 
 /** Options of `kcrypto lab`, as parsed from its arguments. */
 export interface LabCommandArgs {
@@ -20,6 +26,10 @@ export interface LabCommandArgs {
   cpus?: number;
   modules: string[];
   env: Record<string, string>;
+  /** sysctl name → value, written in the guest before the command (in the order given). */
+  sysctl: Record<string, string>;
+  /** Run the command as uid/gid 65534 with no capabilities. */
+  unprivileged: boolean;
   verbose: boolean;
   listKernels: boolean;
   help: boolean;
@@ -33,6 +43,7 @@ export const LAB_USAGE = `usage: kcrypto lab [options] -- <command> [args...]
 Runs <command> as root inside a QEMU guest booted with an installed Debian kernel, with
 AF_ALG, the kernel's crypto drivers and virtio-crypto cards available. The guest sees the
 host's files (read-only, with writes kept in guest memory) and starts in the current directory.
+Kernels are found as /boot/vmlinuz-<release> and as /lib/modules/<release>/vmlinuz.
 
 options:
   --kernel V         kernel release (or unique prefix, or image path); "all" = --all-kernels
@@ -45,6 +56,16 @@ options:
                      KCRYPTO_LAB_MODULES=a.ko:b.ko adds more); {kernel} in a path is
                      replaced by the release being booted
   --env NAME=VALUE   set a variable for the command; --env NAME copies it from here
+  --sysctl NAME=VALUE
+                     write /proc/sys/NAME (dots as slashes) in the guest after the drivers
+                     are loaded, before the command (repeatable), e.g.
+                     --sysctl crypto.af_alg_restrict=0; a sysctl the kernel does not have,
+                     or a value it refuses, fails the run (exit 125)
+  --unprivileged     run the command as uid/gid 65534 (nobody/nogroup) with no groups and
+                     no capabilities (util-linux setpriv); HOME is a fresh writable directory.
+                     The current directory is made the command's in the guest, so it can
+                     create files there; other host files stay read-only to it, and must be
+                     readable by others for it to use them
   --verbose, -v      show the guest's console
   --list-kernels     list usable kernels and missing packages
   -h, --help         this text
@@ -77,7 +98,17 @@ function positiveInt(flag: string, value: string | undefined, min = 1): number {
  * @throws LabUsageError on malformed arguments.
  */
 export function parseLabArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv = process.env): LabCommandArgs {
-  const out: LabCommandArgs = { allKernels: false, modules: [], env: {}, verbose: false, listKernels: false, help: false, command: [] };
+  const out: LabCommandArgs = {
+    allKernels: false,
+    modules: [],
+    env: {},
+    sysctl: {},
+    unprivileged: false,
+    verbose: false,
+    listKernels: false,
+    help: false,
+    command: [],
+  };
   let i = 0;
   const value = (flag: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
@@ -136,6 +167,24 @@ export function parseLabArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
         }
         break;
       }
+      case '--sysctl': {
+        const v = value(flag, inline);
+        const at = v.indexOf('=');
+        if (at <= 0) throw new LabUsageError(`--sysctl needs NAME=VALUE, got ${JSON.stringify(v)}`);
+        const name = v.slice(0, at);
+        try {
+          sysctlPath(name);
+        } catch (err) {
+          throw new LabUsageError(`--sysctl: ${(err as Error).message}`);
+        }
+        // Set again later: the last value counts, at the place of the last setting.
+        delete out.sysctl[name];
+        out.sysctl[name] = v.slice(at + 1);
+        break;
+      }
+      case '--unprivileged':
+        out.unprivileged = true;
+        break;
       case '--verbose':
       case '-v':
         out.verbose = true;
@@ -186,7 +235,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const prereq = checkLabPrerequisites();
+  const prereq = checkLabPrerequisites(undefined, { unprivileged: args.unprivileged });
   if (args.listKernels) {
     for (const k of prereq.kernels) process.stdout.write(`${k}\n`);
     if (!prereq.ok) process.stderr.write(`${formatPrerequisiteReport(prereq)}\n`);
@@ -206,6 +255,8 @@ export async function labCommand(argv: string[]): Promise<number> {
     command: args.command,
     extraModules: args.modules,
     env: args.env,
+    sysctl: args.sysctl,
+    unprivileged: args.unprivileged,
     verbose: args.verbose,
     ...(args.cards !== undefined ? { cards: args.cards } : {}),
     ...(args.timeoutMs !== undefined ? { timeoutMs: args.timeoutMs } : {}),

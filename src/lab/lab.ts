@@ -7,6 +7,11 @@
  * sees the same node, the same checkout and the same `/lib/modules` as the caller. A second,
  * writable 9p share carries the run's script in and the command's output and exit status
  * out; the serial console is only used for diagnostics.
+ *
+ * The command runs as root by default. `sysctl` settings are written in the guest after the
+ * drivers are loaded (e.g. `crypto.af_alg_restrict`, which decides what AF_ALG may bind on
+ * 7.3), and `unprivileged` runs the command as uid/gid 65534 with no capabilities, to see what
+ * an ordinary process gets.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -33,6 +38,10 @@ import {
   guestDeadline,
   renderStage2Script,
   SHARE_FILES,
+  sysctlPath,
+  UNPRIVILEGED_HOME,
+  UNPRIVILEGED_ID,
+  type UnprivilegedConfig,
 } from './scripts.js';
 
 export { checkLabPrerequisites, formatPrerequisiteReport, type LabPrerequisites } from './prereqs.js';
@@ -80,6 +89,19 @@ export interface LabOptions {
   env?: Record<string, string>;
   /** Working directory of the guest command (default: `process.cwd()`). */
   cwd?: string;
+  /**
+   * sysctls to write in the guest before the command starts, after all modules are loaded:
+   * name (`crypto.af_alg_restrict`, or `crypto/af_alg_restrict`) → value. A name the kernel
+   * does not have, or a value it refuses, aborts the run with {@link EXIT_LAB_FAILURE}.
+   */
+  sysctl?: Readonly<Record<string, string>>;
+  /**
+   * Run the command as uid/gid 65534 (`nobody` / `nogroup`) with no supplementary groups and
+   * no capabilities, through the host's util-linux `setpriv`. HOME is then a fresh directory
+   * the command owns, and its working directory is handed to it in the guest's overlay (so it
+   * can create files there); the rest of the host's tree stays read-only to it.
+   */
+  unprivileged?: boolean;
   /** Receives the command's output as it arrives; default: copy to this process's stdout / stderr. */
   onOutput?: (stream: LabStream, chunk: Buffer) => void;
   /** Start QEMU with a QMP monitor socket, reported through {@link LabOptions.onStart}. */
@@ -229,6 +251,11 @@ export function guestEnvironment(
   };
 }
 
+/** The environment entries that name the user of an unprivileged command (callers' values win). */
+export function unprivilegedEnvironment(): Record<string, string> {
+  return { HOME: UNPRIVILEGED_HOME, USER: 'nobody', LOGNAME: 'nobody' };
+}
+
 /** Keeps the last `limit` bytes written to it. */
 class RingText {
   private chunks: Buffer[] = [];
@@ -303,7 +330,14 @@ interface Prepared {
   qmpSocketPath?: string;
 }
 
-function prepare(options: LabOptions, tmp: string, index: ModuleIndex, kernel: KernelInfo, qemu: string): Prepared {
+function prepare(
+  options: LabOptions,
+  tmp: string,
+  index: ModuleIndex,
+  kernel: KernelInfo,
+  qemu: string,
+  unprivileged: UnprivilegedConfig | undefined,
+): Prepared {
   const cards = options.cards ?? 2;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cwd = path.resolve(options.cwd ?? process.cwd());
@@ -338,7 +372,7 @@ function prepare(options: LabOptions, tmp: string, index: ModuleIndex, kernel: K
     renderStage2Script({
       command: options.command,
       cwd,
-      env: guestEnvironment(kernel.version, cards, options.env),
+      env: guestEnvironment(kernel.version, cards, { ...(unprivileged ? unprivilegedEnvironment() : {}), ...options.env }),
       cryptoModules,
       modprobeJobs: options.cpus ?? 2,
       extraModules: guestModules,
@@ -347,6 +381,8 @@ function prepare(options: LabOptions, tmp: string, index: ModuleIndex, kernel: K
       limitSec: Math.round(timeoutMs / 1000),
       mountTmp: !isWithin(cwd, '/tmp'),
       verbose: options.verbose ?? false,
+      ...(options.sysctl ? { sysctls: options.sysctl } : {}),
+      ...(unprivileged ? { unprivileged } : {}),
     }),
     { mode: 0o755 },
   );
@@ -372,7 +408,8 @@ function prepare(options: LabOptions, tmp: string, index: ModuleIndex, kernel: K
 const BOOT_ATTEMPTS = 2;
 
 /**
- * Boots a kernel in QEMU, runs `options.command` in it as root, and reports how it ended.
+ * Boots a kernel in QEMU, runs `options.command` in it (as root unless
+ * {@link LabOptions.unprivileged}), and reports how it ended.
  *
  * The run is bounded: the guest's watchdog powers the guest off when the command overruns
  * (even when the command is stuck in the kernel), and the host kills QEMU at `timeoutMs`
@@ -384,10 +421,24 @@ const BOOT_ATTEMPTS = 2;
 export async function runInLab(options: LabOptions): Promise<LabResult> {
   const t0 = Date.now();
   if (options.command.length === 0) throw new LabSetupError('no command given');
-  const prereq = checkLabPrerequisites();
+  for (const name of Object.keys(options.sysctl ?? {})) {
+    try {
+      sysctlPath(name);
+    } catch (err) {
+      throw new LabSetupError((err as Error).message);
+    }
+  }
+  const prereq = checkLabPrerequisites(realPrereqHost(), { unprivileged: options.unprivileged ?? false });
   if (!prereq.ok) throw new LabSetupError(formatPrerequisiteReport(prereq), prereq.missing);
   const qemu = findExecutable(QEMU_BINARY, realPrereqHost());
   if (!qemu) throw new LabSetupError(`${QEMU_BINARY} not found`, ['qemu-system-x86']);
+  let unprivileged: UnprivilegedConfig | undefined;
+  if (options.unprivileged) {
+    // The guest runs the host's setpriv through the 9p root, so the host's path is the guest's.
+    const setpriv = findExecutable('setpriv', realPrereqHost());
+    if (!setpriv) throw new LabSetupError('setpriv not found (needed to run unprivileged)', ['util-linux']);
+    unprivileged = { setpriv, uid: UNPRIVILEGED_ID, gid: UNPRIVILEGED_ID, home: UNPRIVILEGED_HOME };
+  }
   let kernel: KernelInfo;
   let index: ModuleIndex;
   try {
@@ -414,7 +465,7 @@ export async function runInLab(options: LabOptions): Promise<LabResult> {
     for (let attempt = 1; ; attempt++) {
       const dir = path.join(tmp, `boot-${attempt}`);
       fs.mkdirSync(dir);
-      const prepared = prepare(options, dir, index, kernel, qemu);
+      const prepared = prepare(options, dir, index, kernel, qemu, unprivileged);
       const result = await boot(options, prepared, t0, (c) => {
         child = c;
       });

@@ -85,17 +85,25 @@ export function isStaticElf(elf: Buffer): boolean {
   return true;
 }
 
+/** What a particular run needs beyond the basics (see {@link checkLabPrerequisites}). */
+export interface LabNeeds {
+  /** The command runs unprivileged, through util-linux `setpriv`. */
+  unprivileged?: boolean;
+}
+
 /**
  * Checks everything a lab run needs: QEMU, a static busybox, at least one kernel with its
- * modules, and the decompressor for that kernel's module files.
+ * modules, and the decompressor for that kernel's module files; with `needs.unprivileged`,
+ * also `setpriv`.
  *
  * @param host - the machine to inspect; defaults to this one.
  */
-export function checkLabPrerequisites(host: PrereqHost = realPrereqHost()): LabPrerequisites {
+export function checkLabPrerequisites(host: PrereqHost = realPrereqHost(), needs: LabNeeds = {}): LabPrerequisites {
   const missing = new Set<string>();
   const problems: string[] = [];
 
   if (!findExecutable(QEMU_BINARY, host)) missing.add('qemu-system-x86');
+  if (needs.unprivileged && !findExecutable('setpriv', host)) missing.add('util-linux');
 
   const busybox = host.exists(BUSYBOX_PATH) ? host.readFile(BUSYBOX_PATH) : undefined;
   if (!busybox || !isStaticElf(busybox)) missing.add('busybox-static');
@@ -119,7 +127,7 @@ export function checkLabPrerequisites(host: PrereqHost = realPrereqHost()): LabP
     }
   }
 
-  const order = ['qemu-system-x86', 'busybox-static', 'linux-image-amd64', 'xz-utils', 'zstd'];
+  const order = ['qemu-system-x86', 'busybox-static', 'linux-image-amd64', 'xz-utils', 'zstd', 'util-linux'];
   const sorted = [...missing].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   const usable = kernels.filter((k) => host.isReadable(k.image)).map((k) => k.version);
   return { ok: sorted.length === 0 && usable.length > 0, missing: sorted, kernels: kernels.map((k) => k.version), problems };

@@ -6,8 +6,9 @@
  *   host's root over 9p, builds the writable overlay root, mounts the run's share and
  *   switch_roots.
  * - Stage 2 lives on the share and runs as PID 1 of the new root (the host's `/bin/sh`): it
- *   mounts the pseudo filesystems, loads the crypto drivers, runs the command with a
- *   watchdog, records the exit status on the share and powers off.
+ *   mounts the pseudo filesystems, loads the crypto drivers, applies the requested sysctls,
+ *   runs the command (as root, or as an unprivileged user through the host's `setpriv`) with
+ *   a watchdog, records the exit status on the share and powers off.
  */
 
 /** Where stage 1 mounts the run's writable share inside the new root. */
@@ -158,6 +159,13 @@ export interface Stage2Config {
   limitSec: number;
   /** Mount a fresh tmpfs on /tmp (off when the command's cwd lives under /tmp). */
   mountTmp: boolean;
+  /**
+   * sysctls (`crypto.af_alg_restrict` → `0`) written after all modules are loaded, just before
+   * the command starts; a name the kernel lacks or a value it refuses aborts the run.
+   */
+  sysctls?: Readonly<Record<string, string>>;
+  /** Run the command as this identity with no capabilities instead of as root. */
+  unprivileged?: UnprivilegedConfig;
   /** Echo progress and module load errors to the console. */
   verbose?: boolean;
 }
@@ -180,6 +188,91 @@ export function renderModprobes(modules: readonly string[], jobs: number, sink: 
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Characters of a sysctl name; anything else (spaces, quotes, `..`) is refused before it reaches a shell. */
+const SYSCTL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:@+/-]*$/;
+
+/**
+ * The `/proc/sys` file of a sysctl name, by sysctl(8)'s rule: dots separate the levels
+ * (`crypto.af_alg_restrict`), unless the name contains a slash, in which case slashes do and
+ * dots are part of a level (`net/ipv4/conf/eth0.100/rp_filter`).
+ *
+ * @throws Error for a name that is empty, has an empty level, or climbs out of /proc/sys.
+ */
+export function sysctlPath(name: string): string {
+  const levels = name.includes('/') ? name.replace(/^\/+/, '').split('/') : name.split('.');
+  if (!SYSCTL_NAME.test(name.replace(/^\/+/, '')) || levels.some((l) => l === '' || l === '.' || l === '..')) {
+    throw new Error(`invalid sysctl name: ${JSON.stringify(name)}`);
+  }
+  return `/proc/sys/${levels.join('/')}`;
+}
+
+/** The identity an unprivileged command runs as: Debian's `nobody` / `nogroup`. */
+export const UNPRIVILEGED_ID = 65534;
+/** HOME of an unprivileged command: made afresh, owned by it, on the guest's /tmp. */
+export const UNPRIVILEGED_HOME = '/tmp/kcrypto-lab-home';
+
+/** How stage 2 drops root for the command (see {@link Stage2Config.unprivileged}). */
+export interface UnprivilegedConfig {
+  /** util-linux `setpriv`, by a path the guest sees (the host's, through the 9p root). */
+  setpriv: string;
+  uid: number;
+  gid: number;
+  /** Directory created for the command and owned by it (its HOME). */
+  home: string;
+}
+
+/**
+ * The `setpriv` words that run a command as `uid`/`gid` with no supplementary groups and no
+ * capabilities in any set: the bounding set is cleared too, and no_new_privs keeps a setuid
+ * program from getting any back.
+ */
+export function setprivPrefix(u: UnprivilegedConfig): string[] {
+  if (!Number.isInteger(u.uid) || !Number.isInteger(u.gid) || u.uid <= 0 || u.gid <= 0) {
+    throw new Error(`invalid unprivileged identity ${u.uid}:${u.gid}`);
+  }
+  return [
+    u.setpriv,
+    `--reuid=${u.uid}`,
+    `--regid=${u.gid}`,
+    '--clear-groups',
+    '--inh-caps=-all',
+    '--bounding-set=-all',
+    '--no-new-privs',
+    '--',
+  ];
+}
+
+/**
+ * Writes each sysctl, in order. A name this kernel does not have, or a value it refuses, ends
+ * the run with {@link EXIT_LAB_FAILURE}: a test run with a setting silently missing would
+ * measure the wrong thing.
+ */
+export function renderSysctls(sysctls: Readonly<Record<string, string>>, stderrFile: string): string {
+  const lines = Object.entries(sysctls).map(([name, value]) => {
+    const file = shellQuote(sysctlPath(name));
+    return [
+      `[ -f ${file} ] || finish ${EXIT_LAB_FAILURE} "sysctl ${name} does not exist on kernel $($bb uname -r)"`,
+      `printf '%s\\n' ${shellQuote(value)} > ${file} 2>>"${stderrFile}" || finish ${EXIT_LAB_FAILURE} "cannot set sysctl ${name} to "${shellQuote(value)}`,
+    ].join('\n');
+  });
+  return lines.length > 0 ? lines.join('\n') : ': no sysctls to set';
+}
+
+/**
+ * Prepares the guest for a command that runs as `u`: its HOME, its working directory (given
+ * to it in the guest's overlay, so that it can create files there; the rest of the tree stays
+ * root's) and the verdict file (made writable for it, since the share is root's).
+ */
+function renderUnprivilegedSetup(u: UnprivilegedConfig, cwd: string, shareDir: string): string {
+  const id = `${u.uid}:${u.gid}`;
+  const home = shellQuote(u.home);
+  return [
+    `$bb mkdir -p ${home} && $bb chown ${id} ${home} && $bb chmod 0700 ${home} || finish ${EXIT_LAB_FAILURE} "cannot make the home directory ${u.home.replace(/["$`\\]/g, '')}"`,
+    `$bb chown ${id} ${shellQuote(cwd)} 2>/dev/null || log "the working directory stays root's"`,
+    `: > "${shareDir}/${SHARE_FILES.verdict}" && $bb chmod 0666 "${shareDir}/${SHARE_FILES.verdict}"`,
+  ].join('\n');
+}
 
 /** Renders stage 2, the per-run script that stage 1 executes from the share. */
 export function renderStage2Script(config: Stage2Config): string {
@@ -263,12 +356,15 @@ log "loading crypto modules"
 ${renderModprobes(config.cryptoModules, config.modprobeJobs ?? 1, debugSink)}
 ${insmods}
 log "modules loaded"
+# After the modules: some sysctls only exist once their module is in.
+${renderSysctls(config.sysctls ?? {}, '$L/' + f.stderr)}
+${config.unprivileged ? renderUnprivilegedSetup(config.unprivileged, config.cwd, '$L') : ': the command runs as root'}
 
 $bb cat /proc/uptime > "$L/${f.started}"
 log "running the command"
 (
   cd ${shellQuote(config.cwd)} || exit ${EXIT_LAB_FAILURE}
-  exec $bb env -i ${envArgs.join(' ')} ${config.command.map(shellQuote).join(' ')}
+  exec $bb env -i ${envArgs.join(' ')} ${[...(config.unprivileged ? setprivPrefix(config.unprivileged) : []), ...config.command].map(shellQuote).join(' ')}
 ) < /dev/null >> "$L/${f.stdout}" 2>> "$L/${f.stderr}"
 finish $?
 `;

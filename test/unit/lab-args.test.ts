@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 
 import { LabUsageError, parseLabArgs } from '../../src/cli/lab-command.js';
-import { guestEnvironment, parseModuleList } from '../../src/lab/lab.js';
+import { guestEnvironment, parseModuleList, unprivilegedEnvironment } from '../../src/lab/lab.js';
 import { buildQemuArgs, kernelCmdline } from '../../src/lab/qemu.js';
 import { DEBUG_EXIT_PORT } from '../../src/lab/scripts.js';
 import { bzImagePayload, hasPvhNote } from '../../src/lab/vmlinux.js';
@@ -41,6 +41,33 @@ describe('kcrypto lab arguments', () => {
   it('sets or copies environment variables', () => {
     const a = parseLabArgs(['--env', 'A=1=2', '--env', 'CI', '--env', 'UNSET_HERE', '--', 'true'], { CI: 'yes' });
     assert.deepEqual(a.env, { A: '1=2', CI: 'yes' });
+  });
+
+  it('collects sysctls in order, the last setting of a name winning', () => {
+    const a = parseLabArgs(['--sysctl', 'crypto.af_alg_restrict=0', '--sysctl=kernel.printk=3 4 1 3', '--sysctl', 'crypto.af_alg_restrict=2', 'true']);
+    assert.deepEqual(Object.entries(a.sysctl), [
+      ['kernel.printk', '3 4 1 3'],
+      ['crypto.af_alg_restrict', '2'],
+    ]);
+    assert.deepEqual(a.command, ['true']);
+    assert.deepEqual(parseLabArgs(['--sysctl', 'net/ipv4/conf/eth0.100/rp_filter=1', 'true']).sysctl, { 'net/ipv4/conf/eth0.100/rp_filter': '1' });
+    assert.deepEqual(parseLabArgs(['true']).sysctl, {});
+  });
+
+  it('rejects sysctls without a value or with a name that could leave /proc/sys', () => {
+    assert.throws(() => parseLabArgs(['--sysctl', 'crypto.af_alg_restrict', 'true']), /--sysctl needs NAME=VALUE/);
+    assert.throws(() => parseLabArgs(['--sysctl', '=1', 'true']), /--sysctl needs NAME=VALUE/);
+    assert.throws(() => parseLabArgs(['--sysctl']), /needs a value/);
+    for (const bad of ['crypto..x', 'a/../../etc/passwd', 'a b', "x';reboot;'", '.crypto']) {
+      assert.throws(() => parseLabArgs(['--sysctl', `${bad}=1`, 'true']), LabUsageError, bad);
+    }
+  });
+
+  it('recognizes --unprivileged', () => {
+    assert.equal(parseLabArgs(['true']).unprivileged, false);
+    const a = parseLabArgs(['--unprivileged', '--', 'id']);
+    assert.equal(a.unprivileged, true);
+    assert.deepEqual(a.command, ['id']);
   });
 
   it('rejects malformed options', () => {
@@ -111,6 +138,13 @@ describe('lab guest environment', () => {
     assert.equal(env['KCRYPTO_LAB_VERDICT_FILE'], '/run/kcrypto-lab/verdict');
     assert.equal(env['FOO'], 'bar');
     assert.equal(env['HOME'], '/home/x', 'caller values win');
+  });
+
+  it('names nobody, with a writable HOME, for an unprivileged command unless the caller says otherwise', () => {
+    const env = guestEnvironment('7.3.4+deb13-amd64', 2, unprivilegedEnvironment());
+    assert.deepEqual([env['HOME'], env['USER'], env['LOGNAME']], ['/tmp/kcrypto-lab-home', 'nobody', 'nobody']);
+    const mine = guestEnvironment('7.3.4+deb13-amd64', 2, { ...unprivilegedEnvironment(), HOME: '/tmp/h' });
+    assert.equal(mine['HOME'], '/tmp/h');
   });
 });
 

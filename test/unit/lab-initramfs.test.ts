@@ -17,8 +17,13 @@ import {
   renderInitScript,
   renderModprobes,
   renderStage2Script,
+  renderSysctls,
+  setprivPrefix,
   shellQuote,
+  sysctlPath,
+  UNPRIVILEGED_HOME,
   type Stage2Config,
+  type UnprivilegedConfig,
 } from '../../src/lab/scripts.js';
 
 /** Parses a newc archive back into (name, mode, data, rdev) records. */
@@ -188,6 +193,61 @@ describe('lab guest scripts', () => {
     assert.throws(() => renderStage2Script({ ...BASE, command: [] }), /needs a command/);
     assert.throws(() => renderStage2Script({ ...BASE, env: { 'BAD-NAME': 'x' } }), /invalid environment variable name/);
     assert.throws(() => renderStage2Script({ ...BASE, deadline: { epochSec: 1.5, uptimeSec: 3 } }), /invalid guest deadline/);
+  });
+
+  it('maps sysctl names to /proc/sys files the way sysctl(8) does', () => {
+    assert.equal(sysctlPath('crypto.af_alg_restrict'), '/proc/sys/crypto/af_alg_restrict');
+    assert.equal(sysctlPath('crypto/af_alg_restrict'), '/proc/sys/crypto/af_alg_restrict');
+    assert.equal(sysctlPath('net/ipv4/conf/eth0.100/rp_filter'), '/proc/sys/net/ipv4/conf/eth0.100/rp_filter');
+    for (const bad of ['', 'crypto.', 'a..b', 'a/../b', 'a/./b', 'a b', 'a;b', '$(x)']) {
+      assert.throws(() => sysctlPath(bad), /invalid sysctl name/, bad);
+    }
+  });
+
+  it('stage 2 writes sysctls after every module and before the command starts', () => {
+    const script = renderStage2Script({
+      ...BASE,
+      extraModules: ['/run/kcrypto-lab/modules/0-cryptodev.ko'],
+      sysctls: { 'crypto.af_alg_restrict': '0', 'kernel.printk': "3 4 '1' 3" },
+    });
+    shellSyntaxOk(script);
+    const check = script.indexOf(`[ -f '/proc/sys/crypto/af_alg_restrict' ] || finish 125 "sysctl crypto.af_alg_restrict does not exist`);
+    const write = script.indexOf(`printf '%s\\n' '0' > '/proc/sys/crypto/af_alg_restrict' 2>>"$L/stderr" || finish 125`);
+    assert.ok(check > 0 && write > check);
+    assert.ok(check > script.indexOf('/sbin/modprobe') && check > script.indexOf('/sbin/insmod'));
+    assert.ok(script.indexOf('/proc/sys/kernel/printk') > write, 'in the order given');
+    assert.ok(script.indexOf('/proc/sys/kernel/printk') < script.indexOf('> "$L/started"'));
+    assert.match(renderStage2Script(BASE), /^: no sysctls to set$/m);
+  });
+
+  it('stage 2 stops the run when a sysctl does not exist or refuses its value', () => {
+    const run = (snippet: string): { status: number | null; stdout: string } => {
+      const r = spawnSync('sh', ['-c', `bb=; finish() { echo "finish $1: $2"; exit "$1"; }\n${snippet}\necho went-on`], { encoding: 'utf8' });
+      return { status: r.status, stdout: r.stdout };
+    };
+    const missing = run(renderSysctls({ 'kcrypto.lab_no_such_sysctl': '1' }, '/dev/null'));
+    assert.equal(missing.status, 125);
+    assert.match(missing.stdout, /^finish 125: sysctl kcrypto\.lab_no_such_sysctl does not exist on kernel \S+\n$/);
+    assert.equal(run(renderSysctls({}, '/dev/null')).stdout, 'went-on\n');
+  });
+
+  it('stage 2 runs an unprivileged command through setpriv, with a HOME of its own', () => {
+    const u: UnprivilegedConfig = { setpriv: '/usr/bin/setpriv', uid: 65534, gid: 65534, home: UNPRIVILEGED_HOME };
+    const script = renderStage2Script({ ...BASE, command: ['id', '-u'], sysctls: { 'crypto.af_alg_restrict': '1' }, unprivileged: u });
+    shellSyntaxOk(script);
+    assert.ok(
+      script.includes(
+        "'/usr/bin/setpriv' '--reuid=65534' '--regid=65534' '--clear-groups' '--inh-caps=-all' '--bounding-set=-all' '--no-new-privs' '--' 'id' '-u'",
+      ),
+    );
+    assert.ok(script.includes(`$bb mkdir -p '${UNPRIVILEGED_HOME}' && $bb chown 65534:65534 '${UNPRIVILEGED_HOME}' && $bb chmod 0700`));
+    assert.ok(script.includes("$bb chown 65534:65534 '/home/dev/kcrypto'"), 'the working directory is given to the command');
+    assert.ok(script.includes(': > "$L/verdict" && $bb chmod 0666 "$L/verdict"'), 'the command can write its verdict');
+    // Set up as root, after the sysctls, before the command.
+    const setup = script.indexOf(`$bb mkdir -p '${UNPRIVILEGED_HOME}'`);
+    assert.ok(setup > script.indexOf('/proc/sys/crypto/af_alg_restrict') && setup < script.indexOf('exec $bb env -i'));
+    assert.doesNotMatch(renderStage2Script(BASE), /setpriv|chown/);
+    assert.throws(() => setprivPrefix({ ...u, uid: 0 }), /invalid unprivileged identity/);
   });
 
   it('spreads modprobe over parallel jobs and waits for all of them', () => {

@@ -84,6 +84,13 @@ describe('lab prerequisites', () => {
     assert.deepEqual([withZstd.ok, withZstd.missing], [true, []]);
   });
 
+  it('asks for util-linux only when a run is to be unprivileged and setpriv is absent', () => {
+    assert.deepEqual(checkLabPrerequisites(host(), { unprivileged: true }).missing, ['util-linux']);
+    assert.deepEqual(checkLabPrerequisites(host()).missing, []);
+    const withSetpriv = host({ executables: ['/usr/bin/qemu-system-x86_64', '/usr/bin/xz', '/usr/bin/setpriv'] });
+    assert.ok(checkLabPrerequisites(withSetpriv, { unprivileged: true }).ok);
+  });
+
   it('reports a kernel image this user cannot read as a problem, not a package', () => {
     const p = checkLabPrerequisites(host({ unreadable: ['/boot/vmlinuz-6.12.117+deb12-amd64'] }));
     assert.equal(p.ok, false);
