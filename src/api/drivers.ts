@@ -9,7 +9,7 @@ import { loadAddon } from '../kernel/addon.js';
 import { kernelReport } from './kernel-view.js';
 import { registerDevCryptoDrivers } from './framework-instance.js';
 import { devCryptoDriverName } from '../kernel/devcrypto.js';
-import { catalogOf } from '../algorithms/crypto-ids.js';
+import { catalogOf, idsOfKernelName } from '../algorithms/crypto-ids.js';
 import { CRYPTO_AES_XTS, CRYPTO_CHACHA20_POLY1305 } from '../framework/constants.js';
 
 /** Kernel algorithm names (`cbc(aes)`, `hmac(sha256)`) of crypto(9) ids, as AF_ALG entries list them. */
@@ -51,6 +51,11 @@ export interface DriverInfo {
   available: boolean;
   /** Why it is not available. */
   reason?: string;
+  /**
+   * Unavailable by the kernel's AF_ALG policy rather than for want of a driver:
+   * `af_alg_restrict` (the sysctl refuses its name) or `asynchronous` (refused since 7.2).
+   */
+  refusal?: 'af_alg_restrict' | 'asynchronous';
 }
 
 function softwareAlgorithms(): string[] {
@@ -95,10 +100,23 @@ export async function drivers(options: { refresh?: boolean } = {}): Promise<Driv
       const reason = !k.afalg.available ? k.afalg.reason : d.reachable ? undefined : d.reason;
       if (reason !== undefined) entry.reason = reason;
       if (entry.available && d.bindName !== undefined) entry.bindName = d.bindName;
+      const typeRestricted = d.afalgType !== null && k.afalg.types[d.afalgType].restricted === true;
+      if (!entry.available && d.asyncRefused === true) entry.refusal = 'asynchronous';
+      else if (!entry.available && (d.restricted === true || typeRestricted || k.afalg.restriction?.value === 2)) entry.refusal = 'af_alg_restrict';
       add(entry);
     }
   }
   const dev = registerDevCryptoDrivers();
+  // A device driver AF_ALG refuses: say whether /dev/crypto reaches it here. cryptodev-linux
+  // binds generic names, so it reaches a device only where the device has the highest priority.
+  for (const e of out) {
+    if (e.refusal !== 'asynchronous' || e.kernelDriver === undefined || !dev || dev.discovery.reason !== undefined) continue;
+    const via = dev.discovery.drivers.find((d) => d.kernelDriver === e.kernelDriver);
+    const ids = e.algorithms.flatMap((a) => idsOfKernelName(a));
+    const other = dev.discovery.drivers.filter((d) => d.kernelDriver !== e.kernelDriver && ids.length > 0 && ids.every((id) => d.algorithms.includes(id)));
+    if (via) e.reason = `${e.reason ?? ''}; reachable here through ${devCryptoDriverName(via.abi, via.kernelDriver)}`;
+    else if (other.length > 0) e.reason = `${e.reason ?? ''}; ${dev.discovery.target.path} here gives ${e.algorithms.join(', ')} to ${other.map((d) => d.kernelDriver).join(', ')} instead (the kernel's highest-priority implementation)`;
+  }
   if (!dev) {
     add({ name: 'devcrypto', interface: 'devcrypto', kind: 'hardware', algorithms: [], available: false, reason: `no /dev/crypto ABI on ${process.platform}` });
   } else if (dev.discovery.reason !== undefined) {

@@ -106,6 +106,8 @@ export interface KernelDriver {
   code?: string;
   /** Refused because the kernel excludes asynchronous drivers from AF_ALG. */
   asyncRefused?: boolean;
+  /** Its driver name is refused by `crypto.af_alg_restrict` (no driver name is on a list). */
+  restricted?: boolean;
   /** The full `/proc/crypto` record. */
   entry: ProcCryptoEntry;
 }
@@ -226,6 +228,7 @@ export async function discoverKernel(
     if (binding.errno !== undefined) driver.errno = binding.errno;
     if (binding.code !== undefined) driver.code = binding.code;
     if (binding.asyncRefused === true) driver.asyncRefused = true;
+    if (binding.restricted === true) driver.restricted = true;
     return driver;
   });
 
