@@ -6,7 +6,8 @@
  */
 import { before, describe } from 'node:test';
 
-import { drivers, openSession, type DriverInfo, type Execution, type Session, type SessionSpec } from '../../src/index.js';
+import { drivers, kernelReport, openSession, type DriverInfo, type Execution, type Session, type SessionSpec } from '../../src/index.js';
+import { loadAddon } from '../../src/kernel/addon.js';
 import { describeError } from './errors.js';
 import { FAMILIES, randomKeys, specOf, type Family } from './families.js';
 
@@ -68,6 +69,25 @@ export function kernelListing(): Promise<DriverInfo[]> {
   return listing;
 }
 
+const SOCKET_TYPES: Record<Family['kind'], string> = { cipher: 'skcipher', aead: 'aead', hash: 'hash', mac: 'hash' };
+
+/**
+ * The generic instances the suite insists on for `f`: of the spellings the family lists, the
+ * first that binds here (one per kernel generation); the first spelling when none binds, so
+ * that opening it fails with the kernel's own answer. None where `crypto.af_alg_restrict=1`
+ * refuses every driver name: afalg-policy.test.ts asserts those refusals instead.
+ */
+export async function requiredGeneric(f: Family): Promise<string[]> {
+  const first = f.generic[0];
+  if (first === undefined) return [];
+  const k = await kernelReport();
+  const { addon } = loadAddon();
+  if (!k || !addon || !k.afalg.available) return [first];
+  if (k.afalg.restriction?.value === 1) return [];
+  const bound = f.generic.find((name) => addon.probeBind(SOCKET_TYPES[f.kind], name) === 0);
+  return [bound ?? first];
+}
+
 /** The AF_ALG listing entries implementing `kernelName` (available or not). */
 export function listedKernelDrivers(list: readonly DriverInfo[], kernelName: string): DriverInfo[] {
   return list.filter((d) => d.interface === 'afalg' && d.kernelDriver !== undefined && d.algorithms.includes(kernelName));
@@ -82,15 +102,19 @@ export async function driverCases(f: Family): Promise<DriverCase[]> {
   // bind of xts(aes-generic) adds an xts(ecb(aes-generic))); bind reaches one of them, so
   // each name is one case.
   const listed = listedKernelDrivers(list, f.kernelName).filter((d, i, all) => all.findIndex((x) => x.kernelDriver === d.kernelDriver) === i);
+  const generic = await requiredGeneric(f);
   for (const d of listed) {
     const kernelDriver = d.kernelDriver!;
-    const required = f.generic.includes(kernelDriver);
+    const required = generic.includes(kernelDriver);
+    // Refused by the kernel's AF_ALG policy (af_alg_restrict, or asynchronous since 7.2): not a
+    // case to skip but a refusal, which afalg-policy.test.ts and drivers.test.ts assert.
+    if (d.refusal !== undefined && !required) continue;
     // A required instance listed as unusable still runs where AF_ALG works: opening it then
     // fails with the kernel's own answer.
     const skip = d.available || (required && noAfAlg === undefined) ? undefined : (noAfAlg ?? d.reason ?? 'listed as unavailable');
     cases.push({ driver: d.name, label: d.name, kernel: true, kernelDriver, required, algorithms: d.algorithms, ...(skip === undefined ? {} : { skip }) });
   }
-  for (const g of f.generic) {
+  for (const g of generic) {
     if (listed.some((d) => d.kernelDriver === g)) continue;
     cases.push({ driver: g, label: `afalg:${g}`, kernel: true, kernelDriver: g, required: true, ...(noAfAlg === undefined ? {} : { skip: noAfAlg }) });
   }

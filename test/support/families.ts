@@ -12,9 +12,11 @@ interface FamilyBase {
   /** The kernel's algorithm name (cra_name), as drivers() lists it; also the test-name prefix. */
   readonly kernelName: string;
   /**
-   * Kernel driver names built only from the generic C implementations. Template instances
-   * (cbc(aes-generic), …) appear in /proc/crypto only once something binds them, so the
-   * suite names them explicitly rather than relying on the listing.
+   * The kernel driver name of the instance built only from the kernel's generic (library)
+   * implementations, as each kernel generation spells it: `-generic` up to 6.x, `-lib` on 7.x.
+   * Template instances (cbc(aes-generic), …) appear in /proc/crypto only once something binds
+   * them, so the suite names them explicitly rather than relying on the listing; which
+   * spelling the running kernel has is found by binding ({@link requiredGeneric}).
    */
   readonly generic: readonly string[];
 }
@@ -65,7 +67,7 @@ export type Family = CipherFamily | AeadFamily | HashFamily | MacFamily;
 const AES_KEYS = [16, 24, 32] as const;
 
 function cipher(mode: CipherFamily['mode'], over: Partial<CipherFamily> = {}): CipherFamily {
-  return { kind: 'cipher', mode, kernelName: `${mode}(aes)`, generic: [`${mode}(aes-generic)`], keyLengths: AES_KEYS, ivLength: 16, alignment: 1, minLength: 0, ...over };
+  return { kind: 'cipher', mode, kernelName: `${mode}(aes)`, generic: [`${mode}(aes-generic)`, `${mode}(aes-lib)`], keyLengths: AES_KEYS, ivLength: 16, alignment: 1, minLength: 0, ...over };
 }
 
 /** SHA hashes: node:crypto name and the kernel's generic driver name. */
@@ -78,29 +80,29 @@ export const CIPHERS: readonly CipherFamily[] = [
   // XTS keys are two AES keys; node:crypto (and so the interface) has AES-128 and AES-256 XTS.
   // The xts template wraps ecb(aes-generic) and names the instance so: binding
   // "xts(aes-generic)" creates that instance but fails itself (ENOENT, 6.1 and 6.12).
-  cipher('xts', { keyLengths: [32, 64], minLength: 16, generic: ['xts(ecb(aes-generic))'] }),
+  cipher('xts', { keyLengths: [32, 64], minLength: 16, generic: ['xts(ecb(aes-generic))', 'xts(ecb(aes-lib))'] }),
 ];
 
 export const AEADS: readonly AeadFamily[] = [
   // The kernel's gcm(aes) takes 96-bit IVs only.
-  { kind: 'aead', mode: 'gcm', kernelName: 'gcm(aes)', generic: ['gcm_base(ctr(aes-generic),ghash-generic)'], keyLengths: AES_KEYS, ivLengths: [12], tagLengths: [4, 8, 12, 13, 14, 15, 16], alignment: 1 },
+  { kind: 'aead', mode: 'gcm', kernelName: 'gcm(aes)', generic: ['gcm_base(ctr(aes-generic),ghash-generic)', 'gcm_base(ctr(aes-lib),ghash-lib)'], keyLengths: AES_KEYS, ivLengths: [12], tagLengths: [4, 8, 12, 13, 14, 15, 16], alignment: 1 },
   // CCM nonces of 7..13 bytes, tags of 4..16 even bytes (RFC 3610 / SP 800-38C).
   {
     kind: 'aead',
     mode: 'ccm',
     kernelName: 'ccm(aes)',
-    generic: ['ccm_base(ctr(aes-generic),cbcmac(aes-generic))'],
+    generic: ['ccm_base(ctr(aes-generic),cbcmac(aes-generic))', 'ccm_base(ctr(aes-lib),cbcmac(aes-lib))'],
     keyLengths: AES_KEYS,
     ivLengths: [7, 8, 9, 10, 11, 12, 13],
     tagLengths: [4, 6, 8, 10, 12, 14, 16],
     alignment: 1,
   },
-  { kind: 'aead', mode: 'chacha20-poly1305', kernelName: 'rfc7539(chacha20,poly1305)', generic: ['rfc7539(chacha20-generic,poly1305-generic)'], keyLengths: [32], ivLengths: [12], tagLengths: [16], alignment: 1 },
+  { kind: 'aead', mode: 'chacha20-poly1305', kernelName: 'rfc7539(chacha20,poly1305)', generic: ['rfc7539(chacha20-generic,poly1305-generic)', 'rfc7539(chacha20-lib,poly1305-generic)'], keyLengths: [32], ivLengths: [12], tagLengths: [16], alignment: 1 },
   {
     kind: 'aead',
     mode: 'authenc',
     kernelName: 'authenc(hmac(sha256),cbc(aes))',
-    generic: ['authenc(hmac(sha256-generic),cbc(aes-generic))'],
+    generic: ['authenc(hmac(sha256-generic),cbc(aes-generic))', 'authenc(hmac(sha256-lib),cbc(aes-lib))'],
     keyLengths: AES_KEYS,
     ivLengths: [16],
     // Any even length up to the digest; a few, including the full digest.
@@ -110,11 +112,11 @@ export const AEADS: readonly AeadFamily[] = [
   },
 ];
 
-export const HASHES: readonly HashFamily[] = SHAS.map((hash) => ({ kind: 'hash', hash, kernelName: hash, generic: [`${hash}-generic`] }));
+export const HASHES: readonly HashFamily[] = SHAS.map((hash) => ({ kind: 'hash', hash, kernelName: hash, generic: [`${hash}-generic`, `${hash}-lib`] }));
 
 export const MACS: readonly MacFamily[] = [
-  ...SHAS.map((hash): MacFamily => ({ kind: 'mac', hash, kernelName: `hmac(${hash})`, generic: [`hmac(${hash}-generic)`] })),
-  { kind: 'mac', kernelName: 'cmac(aes)', generic: ['cmac(aes-generic)'], keyLengths: AES_KEYS },
+  ...SHAS.map((hash): MacFamily => ({ kind: 'mac', hash, kernelName: `hmac(${hash})`, generic: [`hmac(${hash}-generic)`, `hmac(${hash}-lib)`] })),
+  { kind: 'mac', kernelName: 'cmac(aes)', generic: ['cmac(aes-generic)', 'cmac(aes-lib)'], keyLengths: AES_KEYS },
 ];
 
 export const FAMILIES: readonly Family[] = [...CIPHERS, ...AEADS, ...HASHES, ...MACS];
