@@ -33,18 +33,10 @@ int ProbeSocket() {
   return fd.valid() ? 0 : errno;
 }
 
-int ProbeBind(const std::string& type, const std::string& name) {
-  UniqueFd fd(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return errno;
-  sockaddr_alg sa{};
-  sa.salg_family = AF_ALG;
-  if (type.size() >= sizeof(sa.salg_type) || name.size() >= sizeof(sa.salg_name)) return ENAMETOOLONG;
-  std::memcpy(sa.salg_type, type.data(), type.size());
-  std::memcpy(sa.salg_name, name.data(), name.size());
-  return ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 ? 0 : errno;
-}
+namespace {
 
-int ProbeBindSnapshot(const std::string& type, const std::string& name, const std::string& path, std::string* text) {
+// A fresh AF_ALG socket bound to (type, name): 0 and the socket in *out, or the errno.
+int BindFresh(const std::string& type, const std::string& name, UniqueFd* out) {
   UniqueFd fd(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return errno;
   sockaddr_alg sa{};
@@ -53,6 +45,20 @@ int ProbeBindSnapshot(const std::string& type, const std::string& name, const st
   std::memcpy(sa.salg_type, type.data(), type.size());
   std::memcpy(sa.salg_name, name.data(), name.size());
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return errno;
+  *out = std::move(fd);
+  return 0;
+}
+
+}  // namespace
+
+int ProbeBind(const std::string& type, const std::string& name) {
+  UniqueFd fd;
+  return BindFresh(type, name, &fd);
+}
+
+int ProbeBindSnapshot(const std::string& type, const std::string& name, const std::string& path, std::string* text) {
+  UniqueFd fd;
+  if (int rc = BindFresh(type, name, &fd); rc != 0) return rc;
   // The transform stays allocated while the socket is bound: what the file says now shows
   // which implementation the kernel chose (its reference count is one higher).
   text->clear();
