@@ -10,7 +10,7 @@
 //   6.1   every driver, hot unplug
 //   7.2   every driver, the cryptodev-linux fixture
 //   7.3+  every driver (af_alg_restrict=1), the sysctl at 0 and at 2, unprivileged, the
-//         cryptodev-linux fixture; sanitized: every driver
+//         cryptodev-linux fixture; sanitized: the AF_ALG policy and driver files
 //   other every driver
 //
 // Environment:
@@ -28,7 +28,7 @@ const PLANS = [
   { match: /^6\.12\./, passes: 'main,fixtures,unprivileged,hotplug', abis: 'linux,freebsd,netbsd', sanitize: { passes: 'main,fixtures,hotplug', abis: 'linux' } },
   { match: /^6\.1\./, passes: 'main,hotplug', abis: '' },
   { match: /^7\.2\./, passes: 'main,fixtures', abis: 'linux' },
-  { match: /^(7\.([3-9]|\d\d+)|([89]|\d\d+)\.)/, passes: 'main,modes,unprivileged,fixtures', abis: 'linux', sanitize: { passes: 'main', abis: '' } },
+  { match: /^(7\.([3-9]|\d\d+)|([89]|\d\d+)\.)/, passes: 'main,modes,unprivileged,fixtures', abis: 'linux', sanitize: { passes: 'policy', abis: '' } },
   { match: /./, passes: 'main', abis: '' },
 ];
 
