@@ -4,7 +4,7 @@
  * driver (crid, found with CIOCFINDDEV), one for NetBSD (which names none) — flagged hardware
  * or software as the kernel says. Requests run on the addon's device threads (an ioctl to a
  * device may sleep, and the JavaScript thread must never wait on one), except those of a kernel
- * driver /proc/crypto shows synchronous, which may run inline (see synchronousDrivers).
+ * driver /proc/crypto shows synchronous, which may run inline (see kernelFacts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import type { CryptoIni } from '../framework/structures.js';
 import { devCryptoAlgorithmId, devCryptoDriverName, devCryptoInfo, openDevCryptoSession, type DevCryptoAbi, type DevCryptoSessionOptions } from '../kernel/devcrypto.js';
 import { guardKernelSessions } from '../kernel/device-watch.js';
 import { KernelSession, type KernelSessionStats } from '../kernel/engine.js';
+import { classifyDriver } from '../kernel/classify.js';
 import { parseProcCrypto, type ProcCryptoEntry } from '../kernel/proc-crypto.js';
 import { ccmKernelIv } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform } from './backend-transforms.js';
@@ -157,7 +158,7 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
   if (!probe.compiled) return { target, reason: `this kcrypto build has no ${target.abi} ABI`, drivers: [] };
   if (probe.open !== 0) return { target, reason: `${target.path}: cannot open (errno ${probe.open})`, drivers: [] };
   const byName = new Map<string, DevCryptoDriverSpec>();
-  const synchronous = synchronousDrivers(target.abi);
+  const facts = kernelFacts(target.abi);
   const cridsOf: (number | undefined)[] = target.abi === 'freebsd' && probe.devices.length > 0 ? probe.devices.map((d) => d.crid) : [undefined];
   for (const crid of cridsOf) {
     for (const [alg, keyLength] of PROBES) {
@@ -174,7 +175,8 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
       s.native.close();
       const key = `${name}|${crid ?? ''}`;
       let d = byName.get(key);
-      if (!d) byName.set(key, (d = { ...target, kernelDriver: name, hardware: s.info.hardware === true, synchronous: s.info.hardware !== true && synchronous(name), ...(crid !== undefined ? { crid } : {}), algorithms: [] }));
+      const hardware = s.info.hardware === true || facts.hardware(name);
+      if (!d) byName.set(key, (d = { ...target, kernelDriver: name, hardware, synchronous: !hardware && facts.synchronous(name), ...(crid !== undefined ? { crid } : {}), algorithms: [] }));
       d.algorithms.push(alg);
       const mate = AEAD_AUTH[alg];
       if (mate !== undefined) d.algorithms.push(mate);
@@ -186,24 +188,30 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
 }
 
 /**
- * Which kernel drivers behind cryptodev-linux complete synchronously: those /proc/crypto lists,
- * every entry of them without CRYPTO_ALG_ASYNC (shash has no such flag: always synchronous).
- * cryptodev-linux's own hardware flag misses devices that do not set KERN_DRIVER_ONLY
- * (virtio-crypto), and a request to a device must never run on the JavaScript thread: a card
- * that goes away leaves the calling thread in the kernel for good. Elsewhere nothing says, so
- * every request goes to the addon's threads.
+ * What /proc/crypto says of the kernel drivers behind cryptodev-linux.
+ *
+ * - synchronous: every entry of the driver lacks CRYPTO_ALG_ASYNC (shash has no such flag:
+ *   always synchronous). A request to a device must never run on the JavaScript thread: a card
+ *   that goes away leaves the calling thread in the kernel for good.
+ * - hardware: the driver classifies as a device (kernel/classify.ts). cryptodev-linux's own
+ *   hardware flag is KERN_DRIVER_ONLY, which devices such as virtio-crypto do not set.
+ *
+ * Elsewhere nothing says: every request goes to the addon's threads, and the ABI's own flag
+ * decides what is hardware.
  */
-function synchronousDrivers(abi: DevCryptoAbi): (driver: string) => boolean {
-  if (abi !== 'cryptodev-linux') return () => false;
+function kernelFacts(abi: DevCryptoAbi): { synchronous(driver: string): boolean; hardware(driver: string): boolean } {
+  const none = { synchronous: (): boolean => false, hardware: (): boolean => false };
+  if (abi !== 'cryptodev-linux') return none;
   let entries: ProcCryptoEntry[] = [];
   try {
     entries = parseProcCrypto(readFileSync('/proc/crypto', 'utf8'));
   } catch {
-    return () => false;
+    return none;
   }
-  return (driver) => {
-    const mine = entries.filter((e) => e.driver === driver);
-    return driver !== '' && mine.length > 0 && mine.every((e) => e.async !== true && !e.internal);
+  const mine = (driver: string): ProcCryptoEntry[] => (driver === '' ? [] : entries.filter((e) => e.driver === driver));
+  return {
+    synchronous: (driver) => mine(driver).length > 0 && mine(driver).every((e) => e.async !== true && !e.internal),
+    hardware: (driver) => mine(driver).some((e) => classifyDriver(e).kind === 'hardware'),
   };
 }
 
