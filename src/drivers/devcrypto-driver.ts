@@ -20,7 +20,7 @@ import { guardKernelSessions } from '../kernel/device-watch.js';
 import { KernelSession, type KernelSessionStats } from '../kernel/engine.js';
 import { classifyDriver } from '../kernel/classify.js';
 import { parseProcCrypto, type ProcCryptoEntry } from '../kernel/proc-crypto.js';
-import { ccmKernelIv } from './afalg.js';
+import { ccmKernelIv, DEVICE_MAX_REQUEST } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform } from './backend-transforms.js';
 import type { SessionEntry } from './descriptor-executor.js';
 import type { HashBackend } from './backend.js';
@@ -123,11 +123,15 @@ function kernelHmacKey(abi: DevCryptoTarget['abi'], hash: HashAlgorithm, key: Ui
 }
 
 /** How one crypto(9) algorithm opens on /dev/crypto, with key `key`. */
-function sessionOptions(spec: DevCryptoTarget & { crid?: number }, alg: number, key: Uint8Array, tagLength: number): DevCryptoSessionOptions | undefined {
+function sessionOptions(spec: DevCryptoTarget & { crid?: number; hardware?: boolean }, alg: number, key: Uint8Array, tagLength: number): DevCryptoSessionOptions | undefined {
   const kind = kindOf(alg);
   const cat = catalogOf(alg, key.length);
   if (!kind || !cat) return undefined;
-  const base = { path: spec.path, abi: spec.abi, ...(spec.crid !== undefined ? { crid: spec.crid } : {}) };
+  // A device gets requests of at most DEVICE_MAX_REQUEST, as through AF_ALG: virtio-crypto
+  // never completes one of 124 KiB or more, and then hangs for every later request (seen
+  // through cryptodev-linux on 7.3 as through AF_ALG on 6.1). CBC and CTR are split carrying
+  // the IV; AEAD and XTS requests past it are refused with E2BIG.
+  const base = { path: spec.path, abi: spec.abi, ...(spec.crid !== undefined ? { crid: spec.crid } : {}), ...(spec.hardware === true ? { maxRequest: DEVICE_MAX_REQUEST } : {}) };
   if (kind.kind === 'cipher' && cat.kind === 'cipher') {
     return { ...base, mode: 'cipher', cipher: alg, key, ivLength: cat.ivLength, blockLength: cat.alignment, chain: cat.mode === 'cbc' ? 'cbc' : cat.mode === 'ctr' ? 'ctr' : 'none' };
   }
