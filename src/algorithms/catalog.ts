@@ -214,3 +214,10 @@ export function allAlgorithms(): Algorithm[] {
   const authenc = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'].flatMap((h) => authencOf(h, 16) ?? []);
   return [...CIPHERS, ...AEADS, ...HASHES, ...HASHES.flatMap((h) => hmacOf(h.name) ?? []), CMAC_AES, STDRNG, ...authenc];
 }
+
+/** {@link allAlgorithms} by kernel name (`cbc(aes)` → AES-128/192/256-CBC), in catalog order. */
+export function algorithmsByKernelName(): Map<string, Algorithm[]> {
+  const out = new Map<string, Algorithm[]>();
+  for (const a of allAlgorithms()) out.set(a.kernelName, [...(out.get(a.kernelName) ?? []), a]);
+  return out;
+}

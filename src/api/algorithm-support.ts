@@ -5,7 +5,7 @@
  */
 import { getCiphers, getHashes } from 'node:crypto';
 
-import { afalgTypeOf, allAlgorithms, type Algorithm } from '../algorithms/catalog.js';
+import { afalgTypeOf, algorithmsByKernelName, type Algorithm } from '../algorithms/catalog.js';
 import { loadAddon } from '../kernel/addon.js';
 import type { KernelReport } from '../kernel/discovery.js';
 import { devCryptoDriverName } from '../kernel/devcrypto.js';
@@ -42,16 +42,6 @@ export interface AlgorithmSupport {
   software: boolean;
 }
 
-function catalog(): Map<string, { names: string[]; alg: Algorithm }> {
-  const out = new Map<string, { names: string[]; alg: Algorithm }>();
-  for (const a of allAlgorithms()) {
-    const e = out.get(a.kernelName) ?? { names: [], alg: a };
-    e.names.push(a.name);
-    out.set(a.kernelName, e);
-  }
-  return out;
-}
-
 /** Why AF_ALG has no driver for `name`, from the discovery report. */
 function afalgReasonOf(k: KernelReport | null, name: string, alg: Algorithm): string {
   if (!k) return 'native addon unavailable';
@@ -76,7 +66,9 @@ export async function algorithmSupport(): Promise<AlgorithmSupport[]> {
   const dev = registerDevCryptoDrivers();
   const have = new Set([...getCiphers(), ...getHashes()]);
   const out: AlgorithmSupport[] = [];
-  for (const [name, { names, alg }] of catalog()) {
+  for (const [name, algs] of algorithmsByKernelName()) {
+    const alg = algs[0]!;
+    const names = algs.map((a) => a.name);
     const reachable = (k?.afalg.available ? k.drivers : []).filter((d) => d.name === name && d.reachable).sort((a, b) => b.priority - a.priority);
     const pick = reachable[0];
     const afalg: AfAlgRoute | null = pick
@@ -84,8 +76,9 @@ export async function algorithmSupport(): Promise<AlgorithmSupport[]> {
       : null;
     const ids = idsOfKernelName(name);
     const devcrypto = (dev?.discovery.drivers ?? []).filter((d) => ids.length > 0 && ids.every((id) => d.algorithms.includes(id))).map((d) => devCryptoDriverName(d.abi, d.kernelDriver));
-    // kcrypto's software driver: node:crypto's ciphers and hashes, plus its own HMAC, CMAC and DRBG.
-    const software = alg.kind === 'mac' || alg.kind === 'rng' || names.some((n) => have.has(n)) || alg.kind === 'aead';
+    // kcrypto's software driver: node:crypto's ciphers and hashes, plus its own HMAC, CMAC,
+    // authenc and DRBG.
+    const software = names.some((n) => have.has(n)) || (alg.kind !== 'cipher' && alg.kind !== 'hash');
     const entry: AlgorithmSupport = { algorithm: name, names, afalg, devcrypto, software };
     if (!afalg) entry.afalgReason = afalgReasonOf(k, name, alg);
     out.push(entry);

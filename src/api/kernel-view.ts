@@ -2,7 +2,7 @@
  * What the API knows of the running kernel: the discovery report, cached, and the rule that
  * turns a driver choice into the kernel implementation a session binds to.
  */
-import { afalgTypeOf, allAlgorithms, type Algorithm } from '../algorithms/catalog.js';
+import { afalgTypeOf, algorithmsByKernelName, type Algorithm } from '../algorithms/catalog.js';
 import { DEVICE_MAX_REQUEST, type AfAlgTarget } from '../drivers/afalg.js';
 import { loadAddon } from '../kernel/addon.js';
 import { discoverKernel, type KernelDriver, type KernelReport } from '../kernel/discovery.js';
@@ -16,9 +16,7 @@ let report: Promise<KernelReport | null> | undefined;
  * where driver names are refused (templates are listed in /proc/crypto only once instantiated).
  */
 function catalogNames(): Array<{ name: string; afalgType: ReturnType<typeof afalgTypeOf> }> {
-  const out = new Map<string, ReturnType<typeof afalgTypeOf>>();
-  for (const a of allAlgorithms()) if (!out.has(a.kernelName)) out.set(a.kernelName, afalgTypeOf(a));
-  return [...out].map(([name, afalgType]) => ({ name, afalgType }));
+  return [...algorithmsByKernelName()].map(([name, [first]]) => ({ name, afalgType: afalgTypeOf(first!) }));
 }
 
 function discover(): Promise<KernelReport | null> {

@@ -132,7 +132,7 @@ export function afalgTypeOf(kernelType: string): KernelTypeMapping {
 // errno names
 
 /** errno lookups by name against the addon's table, so no number is hard-coded. */
-class Errnos {
+export class Errnos {
   readonly #byName: Record<string, number>;
   readonly #byNumber = new Map<number, string>();
 

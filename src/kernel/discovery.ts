@@ -16,6 +16,7 @@ import {
   type AfAlgStatus,
   type AfAlgType,
   afalgTypeOf,
+  Errnos,
   probeAfAlgTypes,
   probeDriverBinding,
 } from './afalg-probe.js';
@@ -169,11 +170,11 @@ export async function discoverKernel(
   if (report && native !== null && status.available) {
     const names = genericCandidates(entries, report.bindings, status, options);
     if (names.length > 0) {
-      const table = safeErrnoTable(native);
+      const errnos = new Errnos(native);
       afalg.generic = probeGenericNames(native as GenericNative, names, {
         ...(status.restriction ? { restriction: status.restriction } : {}),
         asyncRefused: afalg.asyncBindRefused === true,
-        errnoName: (n) => table.get(n) ?? `errno ${n}`,
+        errnoName: (n) => errnos.code(n),
         procCryptoPath: options.procCryptoPath ?? '/proc/crypto',
         ...(options.procCryptoText !== undefined ? { readProcCrypto: () => options.procCryptoText ?? null } : {}),
       });
@@ -240,16 +241,6 @@ function genericNote(g: GenericBinding): string {
   if (!g.bound) return `its generic name ${g.name}: ${g.reason ?? 'refused'}`;
   if (g.reached !== undefined) return `its generic name ${g.name} reaches ${g.reached} instead`;
   return `its generic name ${g.name} binds, to an implementation /proc/crypto does not show`;
-}
-
-function safeErrnoTable(native: AfAlgNative): Map<number, string> {
-  const m = new Map<number, string>();
-  try {
-    for (const [name, n] of Object.entries(native.errnoTable())) if (!m.has(n)) m.set(n, name);
-  } catch {
-    // Numbers are printed as numbers then.
-  }
-  return m;
 }
 
 /**
