@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { drivers, kernelReport, openSession } from '../src/index.js';
 import { devCryptoTarget } from '../src/api/framework-instance.js';
 import { loadAddon, type DispatcherStats } from '../src/kernel/addon.js';
-import { engineStats, KernelSession, type KernelSessionStats } from '../src/kernel/engine.js';
+import { engineStats, KernelSession, type KernelSessionStats } from '../src/kernel/engine/index.js';
 import { buildBaseline, idleLoopDelay, inFlight, loopDelayInFlight, runBaseline, runDevCryptoBaseline, serialAsync, serialSync, type DevCryptoBaselineAlg, type Sample } from './measure.js';
 import { renderReport, sizeLabel, type Cell, type CostRow, type DevCryptoReport, type ExecDelta, type Group, type LoadRow, type Results, type Row } from './report.js';
 import { devCryptoDriversFor, devCryptoMark, devCryptoSetup, devCryptoSummary, engineBatches, openEngineCbc, type DevCryptoSetup } from './devcrypto.js';

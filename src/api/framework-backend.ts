@@ -11,7 +11,7 @@ import { KCryptoError } from '../errors.js';
 import * as C from '../framework/constants.js';
 import type { Framework } from '../framework/framework.js';
 import { CryptoDesc, CryptoOp } from '../framework/structures.js';
-import type { KernelSessionStats } from '../kernel/engine.js';
+import type { KernelSessionStats } from '../kernel/engine/index.js';
 import { errnoName, systemError } from '../kernel/status.js';
 
 /** A framework session as the API holds it: it follows its session when the framework moves it. */

@@ -17,7 +17,7 @@ import {
 import { idsOf } from '../algorithms/crypto-ids.js';
 import { SOFTWARE_DRIVER } from '../drivers/software.js';
 import { CryptoIni } from '../framework/structures.js';
-import type { Execution } from '../kernel/engine.js';
+import type { Execution } from '../kernel/engine/index.js';
 import { KCryptoError } from '../errors.js';
 import { invalid } from '../kernel/status.js';
 import { aeadBackend, cipherBackend, FrameworkSession, hashBackend, rngBackend } from './framework-backend.js';

@@ -5,7 +5,7 @@
  */
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm, RngAlgorithm } from '../algorithms/catalog.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/backend.js';
-import type { KernelSessionStats } from '../kernel/engine.js';
+import type { KernelSessionStats } from '../kernel/engine/index.js';
 import { invalid } from '../kernel/status.js';
 
 /** Bytes accepted by session methods. */

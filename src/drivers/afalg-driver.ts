@@ -11,7 +11,7 @@ import { kindOf } from '../framework/algorithms.js';
 import * as C from '../framework/constants.js';
 import type { Framework, SessionOptions } from '../framework/framework.js';
 import type { CryptoIni } from '../framework/structures.js';
-import type { KernelSessionStats } from '../kernel/engine.js';
+import type { KernelSessionStats } from '../kernel/engine/index.js';
 import { openAfAlgAead, openAfAlgCipher, openAfAlgHash, openAfAlgMac, openAfAlgRng, afalgDriverName, type AfAlgOptions, type AfAlgTarget } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform, rngTransform } from './backend-transforms.js';
 import type { SessionEntry } from './descriptor-executor.js';

@@ -9,7 +9,7 @@ import type { AeadAlgorithm, Algorithm, CipherAlgorithm, HashAlgorithm, MacAlgor
 import { afalgTypeOf } from '../algorithms/catalog.js';
 import { loadAddon } from '../kernel/addon.js';
 import { guardKernelSessions } from '../kernel/device-watch.js';
-import { KernelSession, type Execution } from '../kernel/engine.js';
+import { KernelSession, type Execution } from '../kernel/engine/index.js';
 import { fromNativeThrow, systemError } from '../kernel/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
 import { aeadBackendOf, cipherBackendOf, hashBackendOf, rngBackendOf } from './kernel-backends.js';

@@ -1,4 +1,4 @@
-import type { KernelSessionStats } from '../kernel/engine.js';
+import type { KernelSessionStats } from '../kernel/engine/index.js';
 
 /**
  * What a driver provides for one open session. The API layer validates input (sizes,

@@ -17,7 +17,7 @@ import type { Framework, SessionOptions } from '../framework/framework.js';
 import type { CryptoIni } from '../framework/structures.js';
 import { devCryptoAlgorithmId, devCryptoDriverName, devCryptoInfo, openDevCryptoSession, type DevCryptoAbi, type DevCryptoSessionOptions } from '../kernel/devcrypto.js';
 import { guardKernelSessions } from '../kernel/device-watch.js';
-import { KernelSession, type KernelSessionStats } from '../kernel/engine.js';
+import { KernelSession, type KernelSessionStats } from '../kernel/engine/index.js';
 import { classifyDriver } from '../kernel/classify.js';
 import { parseProcCrypto, type ProcCryptoEntry } from '../kernel/proc-crypto.js';
 import { ccmKernelIv, DEVICE_MAX_REQUEST } from './afalg.js';

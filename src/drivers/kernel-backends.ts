@@ -5,7 +5,7 @@
  */
 import type { CipherAlgorithm } from '../algorithms/catalog.js';
 import { loadAddon } from '../kernel/addon.js';
-import { Op, type KernelSession, type KernelSessionStats } from '../kernel/engine.js';
+import { Op, type KernelSession, type KernelSessionStats } from '../kernel/engine/index.js';
 import { fromNativeThrow, invalid, systemError } from '../kernel/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
 

@@ -5,7 +5,7 @@
  */
 import type { DriverImpl, Framework, SessionInfo, SessionOptions } from '../framework/framework.js';
 import type { CryptoIni, CryptoOp } from '../framework/structures.js';
-import { kernelSessions, wedgedRequests, type KernelSessionStats } from '../kernel/engine.js';
+import { kernelSessions, stuckRequests as wedgedRequests, type KernelSessionStats } from '../kernel/engine/index.js';
 import { errnoOf } from '../kernel/status.js';
 import { execute, errnoOfFailure, type DriverSession } from './descriptor-executor.js';
 

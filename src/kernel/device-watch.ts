@@ -32,7 +32,7 @@ import { EventEmitter } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
-import { kernelSessions, onKernelSessionOpen, type KernelSession } from './engine.js';
+import { kernelSessions, onKernelSessionOpen, type KernelSession } from './engine/index.js';
 import { parseProcCrypto } from './proc-crypto.js';
 
 /** A device bound to a bus driver whose module registers kernel crypto algorithms. */

@@ -36,7 +36,7 @@ import { loadAddon } from '../../src/kernel/addon.js';
 import { DeviceWatch, deviceWatch, type CryptoDevice, type DeviceRemoval } from '../../src/kernel/device-watch.js';
 import * as C from '../../src/framework/constants.js';
 import { CryptoIni, CryptoOp } from '../../src/framework/structures.js';
-import { engineStats, onKernelSessionOpen, wedgedRequests, type KernelSession } from '../../src/kernel/engine.js';
+import { engineStats, onKernelSessionOpen, stuckRequests as wedgedRequests, type KernelSession } from '../../src/kernel/engine/index.js';
 import { afAlgUnavailable, IN_LAB, kernelListing } from '../support/drivers.js';
 
 const DRIVER = 'virtio_crypto_aes_cbc';

@@ -11,7 +11,7 @@ import { after, afterEach, beforeEach, describe, it } from 'node:test';
 
 import { loadAddon } from '../../src/kernel/addon.js';
 import { DeviceWatch, guardKernelSessions, PROC_EVERY, type DeviceRemoval } from '../../src/kernel/device-watch.js';
-import { KernelSession, Op } from '../../src/kernel/engine.js';
+import { KernelSession, Op } from '../../src/kernel/engine/index.js';
 import { readFixture } from '../support/package-root.js';
 
 const PROC_CRYPTO = readFixture('proc-crypto-6.1-qemu.txt');

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { KCryptoError } from '../../src/errors.js';
-import { loadAddon } from '../../src/kernel/addon.js';
-import { KernelSession, Op, type Execution } from '../../src/kernel/engine.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { KCryptoError } from '../../../../src/errors.js';
+import { loadAddon } from '../../../../src/kernel/addon.js';
+import { KernelSession, Op, type Execution } from '../../../../src/kernel/engine/index.js';
+import { errnoOf } from '../../../../src/kernel/status.js';
 
 const { addon, error } = loadAddon();
 const skip = addon ? false : `native addon not loaded: ${error}`;

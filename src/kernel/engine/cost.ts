@@ -1,0 +1,114 @@
+/**
+ * The inline cost model: whether a request runs on the calling thread or hops to one of the
+ * addon's threads.
+ *
+ * Why a policy at all: a round trip through another thread costs many times what a small
+ * AF_ALG request does, so a hop per small request would cost more than the work itself.
+ * node:crypto and crypto(9)'s CRYPTOCAP_F_SYNC drivers make the same choice. The threshold is
+ * not a constant: each session measures its own cost per request and per byte, and the process
+ * measures what a hop costs, and a request runs inline only when its predicted cost is below
+ * the hop's (and below a hard cap that bounds event-loop stalls). Requests of device drivers
+ * always run on threads: a device can stop answering, and only a thread can be left behind in
+ * the kernel.
+ */
+import type { Execution } from './types.js';
+
+/** Inline requests may always cost this much, however cheap a thread hop is. */
+const INLINE_FLOOR_NS = 1_000_000;
+/** No inline request may cost more than this, however expensive a thread hop is. */
+const INLINE_CEILING_NS = 4_000_000;
+/**
+ * Cost model weights. A sample above the estimate counts at most ×GROWTH_CAP and with weight
+ * ALPHA_UP; one below moves it with ALPHA_DOWN. Under emulation or load a single request can
+ * take 100× its usual time (a descheduled vCPU, a GC pause); an outlier must not send a whole
+ * stream of cheap requests on thread hops while the estimate slowly recovers.
+ */
+const ALPHA_UP = 0.1;
+const ALPHA_DOWN = 0.5;
+const GROWTH_CAP = 4;
+
+/** Moves `estimate` towards `sample`: fast when it falls, slowly and capped when it grows. */
+export function robustUpdate(estimate: number, sample: number): number {
+  if (sample <= estimate) return estimate + ALPHA_DOWN * (sample - estimate);
+  return estimate + ALPHA_UP * (Math.min(sample, estimate * GROWTH_CAP) - estimate);
+}
+
+/**
+ * What a round trip through the dispatcher costs (thread wake-up, completion hand-off, the
+ * JavaScript callback), learnt from requests that were alone in flight: their latency minus
+ * their own work. The update grows slowly and falls fast, so a round trip that waited on a
+ * busy event loop (which says nothing about the hop) barely moves it.
+ */
+export class HopCost {
+  /** ns per round trip; a guess until measured. */
+  ns = 100_000;
+  samples = 0;
+  observe(ns: number): void {
+    this.ns = this.samples++ === 0 ? Math.min(ns, 4 * this.ns) : robustUpdate(this.ns, ns);
+  }
+}
+
+/** What a session has measured about its own requests. */
+export interface CostModel {
+  fixedNs: number;
+  perByteNs: number;
+  samples: number;
+}
+
+/** A new session's guess until it has measured its own requests. */
+export function initialCostModel(): CostModel {
+  return { fixedNs: 30_000, perByteNs: 15, samples: 0 };
+}
+
+/** Predicted cost of a request of `size` bytes, in ns. */
+export function predict(m: CostModel, size: number): number {
+  return m.fixedNs + m.perByteNs * size;
+}
+
+/** Learns from a request of `size` bytes that took `ns`: small ones for the fixed cost, large ones per byte. */
+export function observe(m: CostModel, size: number, ns: number): void {
+  if (size <= 1024) m.fixedNs = robustUpdate(m.fixedNs, ns);
+  else if (size >= 8192) m.perByteNs = robustUpdate(m.perByteNs, Math.max(0, ns - m.fixedNs) / size);
+  m.samples++;
+}
+
+/**
+ * The largest predicted cost that runs inline: what a thread hop costs (below it a hop can
+ * only lose), but at least 1 ms (a stall the per-turn budget already bounds) and at most 4 ms.
+ */
+export function inlineLimitNs(hopNs: number): number {
+  return Math.min(INLINE_CEILING_NS, Math.max(INLINE_FLOOR_NS, hopNs));
+}
+
+/** Where one request runs: now on this thread, on the addon's threads, or inline in a later turn. */
+export type Lane = 'inline' | 'threads' | 'defer';
+
+/** What {@link chooseLane} weighs. */
+export interface LaneInputs {
+  synchronous: boolean;
+  execution: Execution;
+  /** Nothing else of the session is in flight or waiting. */
+  alone: boolean;
+  /** The request's predicted cost (ns). */
+  predictedNs: number;
+  /** What a thread hop costs now (ns). */
+  hopNs: number;
+  /** Whether this event-loop turn has inline budget left. */
+  budgetLeft: boolean;
+}
+
+/** The lane chooser: where a request runs. */
+export function chooseLane(r: LaneInputs): Lane {
+  // A device can stop answering: only a thread may be left waiting for it.
+  if (!r.synchronous || r.execution === 'threads') return 'threads';
+  if (r.execution === 'inline') return 'inline';
+  // A request alone in flight (a serial loop) gains nothing on another thread -- this one
+  // would only wait for it -- so it may run inline up to the stall ceiling; with company, the
+  // larger ones go where they can run in parallel.
+  if (r.predictedNs > (r.alone ? INLINE_CEILING_NS : inlineLimitNs(r.hopNs))) return 'threads';
+  if (r.budgetLeft) return 'inline';
+  // Out of budget for this turn. With other requests of this session already waiting there
+  // is concurrency to spread over another core; a lone request (a serial loop) just waits
+  // for the next turn, which costs far less than a thread hop.
+  return r.alone ? 'defer' : 'threads';
+}
