@@ -16,8 +16,9 @@ import { decodeError, errnoOf, QUEUED, systemError } from '../status.js';
 import { sharedCompletions, type Completions, type Pending } from './completions.js';
 import { chooseLane, initialCostModel, inlineLimitNs, observe, predict, type CostModel, type Lane } from './cost.js';
 import { deadlineFor, requestDeadlineMs } from './deadlines.js';
+import { Lifecycle } from './lifecycle.js';
 import { register, unregister } from './registry.js';
-import { Op, type AbandonCause, type Execution, type InFlightFate, type KernelSessionOptions, type KernelSessionStats, type OpCode, type SessionDeath, type SessionState } from './types.js';
+import { Op, type AbandonCause, type Execution, type InFlightFate, type KernelSessionOptions, type KernelSessionStats, type OpCode, type SessionDeath } from './types.js';
 
 const afalgWaitSyscall = (op: OpCode): string => (op === Op.HashUpdate ? 'sendmsg' : 'recvmsg');
 
@@ -30,7 +31,7 @@ type Input = Uint8Array | Uint8Array[] | null;
  * layer formats requests, this layer only runs them.
  */
 export class KernelSession {
-  private state: SessionState = 'open';
+  private readonly lifecycle = new Lifecycle();
   private inFlight = 0;
   private waiting = 0;
   /** Set by close(): from then on requests are refused with EBADF. */
@@ -41,8 +42,6 @@ export class KernelSession {
   private readonly completions: Completions;
   /** Requests of this session on threads, by id. */
   private readonly threadedIds = new Set<number>();
-  private abandonment: SessionDeath | null = null;
-  private abandonListeners: ((death: SessionDeath) => void)[] = [];
   private readonly ref: WeakRef<KernelSession>;
   private readonly waitSyscall: (op: OpCode) => string;
   /** Deadline of a request on threads (ms, before the per-byte allowance); 0: none. */
@@ -105,7 +104,7 @@ export class KernelSession {
       samples: m.samples,
       inlineLimitNs: this.inlineLimitNs(),
       deadlineMs: this.deadlineMs,
-      death: this.abandonment,
+      death: this.lifecycle.death,
     };
   }
 
@@ -145,7 +144,7 @@ export class KernelSession {
     outputDisposable = false,
   ): Promise<T> {
     if (this.closing) return Promise.reject(closedError(this.driver));
-    if (this.abandonment) return Promise.reject(this.abandonedError());
+    if (this.lifecycle.death) return Promise.reject(this.abandonedError());
     const size = inputSize(input) + (op === Op.Random || op === Op.HashFinal ? (output?.length ?? 0) : 0);
     this.counters.requests++;
     this.counters.bytes += size;
@@ -169,7 +168,7 @@ export class KernelSession {
         return new Promise<T>((resolve, reject) => {
           this.completions.defer(() => {
             this.waiting--;
-            if (this.closing || this.abandonment) {
+            if (this.closing || this.lifecycle.death) {
               reject(this.closing ? closedError(this.driver) : this.abandonedError());
               this.checkDrained();
               return;
@@ -279,12 +278,12 @@ export class KernelSession {
 
   /** Whether the session was abandoned (see {@link KernelSession.markDead}). */
   get isDead(): boolean {
-    return this.abandonment !== null;
+    return this.lifecycle.death !== null;
   }
 
   /** Why the session was abandoned, or null while it is open. */
   get deathInfo(): SessionDeath | null {
-    return this.abandonment;
+    return this.lifecycle.death;
   }
 
   /**
@@ -293,20 +292,7 @@ export class KernelSession {
    * function.
    */
   onDead(listener: (death: SessionDeath) => void): () => void {
-    if (this.abandonment) {
-      const death = this.abandonment;
-      let cancelled = false;
-      queueMicrotask(() => {
-        if (!cancelled) listener(death);
-      });
-      return () => {
-        cancelled = true;
-      };
-    }
-    this.abandonListeners.push(listener);
-    return () => {
-      this.abandonListeners = this.abandonListeners.filter((l) => l !== listener);
-    };
+    return this.lifecycle.onAbandoned(listener);
   }
 
   /**
@@ -320,22 +306,9 @@ export class KernelSession {
    * before requests in flight are rejected.
    */
   markDead(cause: AbandonCause, detail: string, inFlight: InFlightFate = 'ESHUTDOWN'): void {
-    if (!this.abandonment) {
-      this.abandonment = { cause, detail, at: performance.now() };
-      this.state = 'abandoned';
+    if (this.lifecycle.abandon(cause, detail)) {
       this.native.abandon();
-      const listeners = this.abandonListeners;
-      this.abandonListeners = [];
-      for (const l of listeners) {
-        try {
-          l(this.abandonment);
-        } catch (err) {
-          // As an EventEmitter listener's would: the error surfaces, the session is still abandoned.
-          queueMicrotask(() => {
-            throw err;
-          });
-        }
-      }
+      this.lifecycle.notify();
     }
     if (inFlight !== 'keep' && this.threadedIds.size > 0) {
       const errno = errnoOf(inFlight);
@@ -346,7 +319,7 @@ export class KernelSession {
         this.inFlight--;
         this.counters.errors++;
         // The message text is matched by the hot-unplug lab report; keep it.
-        p.reject(systemError(errno, this.waitSyscall(p.op), this.driver, `session given up (${this.abandonment.detail})`));
+        p.reject(systemError(errno, this.waitSyscall(p.op), this.driver, `session given up (${this.lifecycle.death!.detail})`));
       }
       this.checkDrained();
     }
@@ -354,7 +327,7 @@ export class KernelSession {
 
   private abandonedError(): KCryptoError {
     // The message text is matched by the hot-unplug lab report; keep it.
-    return systemError(errnoOf('ESHUTDOWN'), 'validate', this.driver, `session is dead: ${this.abandonment?.detail ?? 'given up'}`);
+    return systemError(errnoOf('ESHUTDOWN'), 'validate', this.driver, `session is dead: ${this.lifecycle.death?.detail ?? 'given up'}`);
   }
 
   private checkDrained(): void {
@@ -382,10 +355,10 @@ export class KernelSession {
     unregister(this.ref);
     this.closing = new Promise<void>((resolve) => {
       const finish = (): void => {
-        if (this.state === 'abandoned') this.native.leak();
+        if (this.lifecycle.state === 'abandoned') this.native.leak();
         else {
           this.native.close();
-          this.state = 'closed';
+          this.lifecycle.state = 'closed';
         }
         resolve();
       };
