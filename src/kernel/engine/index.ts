@@ -8,4 +8,13 @@ export { DEADLINE_ENV, DEADLINE_NS_PER_BYTE, DEFAULT_DEADLINE_MS, requestDeadlin
 export { kernelSessions, onKernelSessionOpen } from './registry.js';
 export { KernelSession } from './session.js';
 export { Op } from './types.js';
-export type { AbandonCause, Execution, InFlightFate, KernelSessionOptions, KernelSessionStats, OpCode, SessionDeath, SessionState } from './types.js';
+export type {
+  AbandonCause,
+  Execution,
+  InFlightFate,
+  KernelSessionOptions,
+  KernelSessionStats,
+  OpCode,
+  SessionDeath,
+  SessionState,
+} from './types.js';

@@ -18,7 +18,16 @@ import { chooseLane, initialCostModel, inlineLimitNs, observe, predict, type Cos
 import { deadlineFor, requestDeadlineMs } from './deadlines.js';
 import { Lifecycle } from './lifecycle.js';
 import { register, unregister } from './registry.js';
-import { Op, type AbandonCause, type Execution, type InFlightFate, type KernelSessionOptions, type KernelSessionStats, type OpCode, type SessionDeath } from './types.js';
+import {
+  Op,
+  type AbandonCause,
+  type Execution,
+  type InFlightFate,
+  type KernelSessionOptions,
+  type KernelSessionStats,
+  type OpCode,
+  type SessionDeath,
+} from './types.js';
 
 const afalgWaitSyscall = (op: OpCode): string => (op === Op.HashUpdate ? 'sendmsg' : 'recvmsg');
 
