@@ -85,7 +85,7 @@ function goals(r: Results): Goal[] {
     [16 * 1024, 0.9],
     [64 * 1024, 0.9],
   ];
-  // The goals are AF_ALG's; /dev/crypto rows are reported without them for now.
+  // The goals are AF_ALG's; /dev/crypto rows are reported without them.
   for (const g of r.groups.filter((x) => x.interface !== 'devcrypto')) {
     for (const [size, min] of thresholds) {
       if (!r.sizes.includes(size)) continue;
