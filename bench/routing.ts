@@ -4,11 +4,10 @@
  * driver, one on the device, one on the software driver, and a routed session (`driver:
  * 'fastest'`) that sends each request to the driver measured cheapest for its size. Every
  * session is warmed up first, then the four take turns for ROUNDS rounds and each reports its
- * median: in the emulated lab a path runs several times faster once V8 has settled on it, and
- * other load on the machine comes and goes, so one run each in a row would compare moments
- * rather than paths. Rounds and warm-up last at least MIN_SECONDS: in the lab the routed
- * session's first seconds ran at three quarters of its later speed, and rounds of one second
- * differed by a third between neighbours.
+ * median: a path runs faster once V8 has settled on it, and other load on the machine comes
+ * and goes, so one run each in a row would compare moments rather than paths. Rounds and
+ * warm-up last at least MIN_SECONDS, since short ones vary widely (README.md, "Notes behind
+ * the code").
  */
 import { randomBytes } from 'node:crypto';
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 
 import { registerAfAlgDriver } from '../drivers/afalg-driver.js';
-import { killKernelDriver } from '../drivers/kernel-driver.js';
+import { markKernelDriverGone } from '../drivers/kernel-driver.js';
 import { deviceWatch, type DeviceRemoval } from '../kernel/device-watch.js';
 import { discoverDevCrypto, registerDevCryptoDriver, type DevCryptoDiscovery, type DevCryptoTarget } from '../drivers/devcrypto-driver.js';
 import { DEVCRYPTO_ABIS, DEVCRYPTO_PATH, devCryptoDriverName, nativeDevCryptoAbi, type DevCryptoAbi } from '../kernel/devcrypto.js';
@@ -44,7 +44,7 @@ let following = false;
 /**
  * Has the device watch's removals fail the framework drivers over the removed devices' kernel
  * drivers, so that their sessions migrate before a request has to time out on a card that is
- * gone. A failed driver stays dead; the next openSession() that names its kernel driver
+ * gone. A failed driver stays gone; the next openSession() that names its kernel driver
  * registers a new one, whose sessions bind to the devices that remain.
  */
 function followRemovals(): void {
@@ -52,7 +52,7 @@ function followRemovals(): void {
   following = true;
   deviceWatch.on('removed', (r: DeviceRemoval) => {
     const names = r.devices.map((d) => d.name + (d.pciAddress ? ` (${d.pciAddress})` : '')).join(', ');
-    for (const kd of r.kernelDrivers) killKernelDriver(framework, kd, r.vanished.includes(kd) ? `${kd} is no longer registered` : `a device of ${kd} was removed: ${names}`);
+    for (const kd of r.kernelDrivers) markKernelDriverGone(framework, kd, r.vanished.includes(kd) ? `${kd} is no longer registered` : `a device of ${kd} was removed: ${names}`);
   });
 }
 

@@ -18,7 +18,7 @@ export interface CipherBackend extends BackendBase {
   readonly maxRequestBytes?: number;
   /** Input must be a multiple of this when the driver is stricter than the mode. */
   readonly alignment?: number;
-  /** `into` is never written after the session was given up (see CipherTransform.guardsOutput). */
+  /** `into` is never written after the session was abandoned (see CipherTransform.guardsOutput). */
   readonly guardsOutput?: boolean;
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;

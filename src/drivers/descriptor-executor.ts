@@ -158,8 +158,8 @@ function viewOf(u: Uint8Array): Buffer {
  * With `commit`, the request works on a copy of its buffer, copied back only when it has
  * succeeded and `commit()` still says so. A driver whose device can go away passes it: once the
  * framework has handed the request back with EAGAIN, its consumer resubmits the same buffer
- * elsewhere, and a late completion on the dead device (or one descriptor of a chain done before
- * it died) must not write into it.
+ * elsewhere, and a late completion on the gone device (or one descriptor of a chain done before
+ * it went) must not write into it.
  */
 export function execute(crp: CryptoOp, session: DriverSession, commit?: () => boolean): Maybe<number> {
   const raw = crp.buf;

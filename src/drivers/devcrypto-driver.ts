@@ -15,13 +15,15 @@ import { kindOf } from '../framework/algorithms.js';
 import * as C from '../framework/constants.js';
 import type { Framework, SessionOptions } from '../framework/framework.js';
 import type { CryptoIni } from '../framework/structures.js';
-import { devCryptoAlgorithmId, devCryptoDriverName, devCryptoInfo, openDevCryptoSession, type DevCryptoAbi, type DevCryptoSessionOptions } from '../kernel/devcrypto.js';
+import { devCryptoDriverName, devCryptoInfo, type DevCryptoAbi } from '../kernel/devcrypto.js';
 import { guardKernelSessions } from '../kernel/device-watch.js';
 import { KernelSession, type KernelSessionStats } from '../kernel/engine/index.js';
 import { classifyDriver } from '../kernel/classify.js';
 import { parseProcCrypto, type ProcCryptoEntry } from '../kernel/proc-crypto.js';
-import { ccmKernelIv, DEVICE_MAX_REQUEST } from './afalg.js';
+import { ccmKernelIv } from './afalg.js';
 import { aeadTransform, authTransform, cipherTransform } from './backend-transforms.js';
+import { kernelHmacKey, openDevCryptoSession, sessionOptionsFor, type DevCryptoSessionOptions } from './devcrypto.js';
+import { devCryptoAlgorithmId } from './devcrypto-ids.js';
 import type { SessionEntry } from './descriptor-executor.js';
 import type { HashBackend } from './backend.js';
 import { aeadBackendOf, cipherBackendOf, hashBackendOf, hmacOverHashBackendOf, type NoHashState } from './kernel-backends.js';
@@ -88,67 +90,6 @@ const AEAD_AUTH: Readonly<Record<number, number>> = {
 };
 
 /**
- * The key length an ABI's /dev/crypto takes for the HMAC over `hash`, where it differs from
- * "any" (cryptodev-linux hands keys to the kernel's hmac(), which takes any length):
- * - FreeBSD: at most `thash->keysize`, the hash's block (a longer key is EINVAL).
- * - NetBSD: exactly `thash->keysize` (cryptodev_session: mackeylen != keysize is EINVAL), the
- *   digest length for MD5, SHA-1 and RIPEMD-160. Its SHA-2 HMACs are the IPsec ones, the MAC
- *   truncated to half the digest (authsize), so the full-length HMAC-SHA-2 that kcrypto's
- *   hmac(sha256) means is not there at all: null.
- */
-function hmacKeyRule(abi: DevCryptoTarget['abi'], hash: HashAlgorithm): { max: number } | { exact: number } | null | undefined {
-  if (abi === 'freebsd') return { max: hash.blockLength };
-  if (abi === 'netbsd') return ['md5', 'sha1', 'ripemd160'].includes(hash.name) ? { exact: hash.digestLength } : null;
-  return undefined;
-}
-
-/**
- * An HMAC key as the kernel must be given it, by HMAC's own equivalences (RFC 2104): a key
- * longer than the hash's block is replaced by its hash, and a shorter one is zero-padded to the
- * block, so trailing zero bytes can be added or removed up to the block without changing the
- * MAC. Null when no key the ABI takes is equivalent (NetBSD, a key between the digest and the
- * block with non-zero bytes past the digest length).
- */
-function kernelHmacKey(abi: DevCryptoTarget['abi'], hash: HashAlgorithm, key: Uint8Array): Uint8Array | null {
-  const rule = hmacKeyRule(abi, hash);
-  if (!rule) return key;
-  const k = key.length > hash.blockLength ? createHash(hash.name).update(key).digest() : key;
-  if ('max' in rule) return k;
-  let used = k.length;
-  while (used > rule.exact && k[used - 1] === 0) used--;
-  if (used > rule.exact) return null;
-  const out = new Uint8Array(rule.exact);
-  out.set(k.subarray(0, used));
-  return out;
-}
-
-/** How one crypto(9) algorithm opens on /dev/crypto, with key `key`. */
-function sessionOptions(spec: DevCryptoTarget & { crid?: number; hardware?: boolean }, alg: number, key: Uint8Array, tagLength: number): DevCryptoSessionOptions | undefined {
-  const kind = kindOf(alg);
-  const cat = catalogOf(alg, key.length);
-  if (!kind || !cat) return undefined;
-  // A device gets requests of at most DEVICE_MAX_REQUEST, as through AF_ALG: virtio-crypto
-  // never completes one of 124 KiB or more, and then hangs for every later request (seen
-  // through cryptodev-linux on 7.3 as through AF_ALG on 6.1). CBC and CTR are split carrying
-  // the IV; AEAD and XTS requests past it are refused with E2BIG.
-  const base = { path: spec.path, abi: spec.abi, ...(spec.crid !== undefined ? { crid: spec.crid } : {}), ...(spec.hardware === true ? { maxRequest: DEVICE_MAX_REQUEST } : {}) };
-  if (kind.kind === 'cipher' && cat.kind === 'cipher') {
-    return { ...base, mode: 'cipher', cipher: alg, key, ivLength: cat.ivLength, blockLength: cat.alignment, chain: cat.mode === 'cbc' ? 'cbc' : cat.mode === 'ctr' ? 'ctr' : 'none' };
-  }
-  if (kind.kind === 'aead' && cat.kind === 'aead') {
-    // cryptodev-linux hands CCM to the kernel's ccm(aes), which takes the 16-byte counter block.
-    const ivLength = cat.mode === 'ccm' && spec.abi === 'cryptodev-linux' ? 16 : 12;
-    return { ...base, mode: 'aead', cipher: alg, key, ivLength, tagLength, blockLength: 1 };
-  }
-  if (kind.kind === 'auth' && (cat.kind === 'hash' || cat.kind === 'mac')) {
-    if (cat.kind === 'mac' && cat.hash && hmacKeyRule(spec.abi, cat.hash) === null) return undefined;
-    const blockLength = cat.kind === 'hash' ? cat.blockLength : (cat.hash?.blockLength ?? 16);
-    return { ...base, mode: 'digest', mac: alg, macKey: kind.keyed ? key : null, digestLength: cat.digestLength, blockLength };
-  }
-  return undefined;
-}
-
-/**
  * Probes a device: can it be opened, and which kernel drivers serve which algorithms. Never
  * throws: an unusable device comes back with the reason.
  */
@@ -167,7 +108,7 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
   for (const crid of cridsOf) {
     for (const [alg, keyLength] of PROBES) {
       if (devCryptoAlgorithmId(target.abi, alg) === undefined) continue;
-      const opts = sessionOptions({ ...target, ...(crid !== undefined ? { crid } : {}) }, alg, new Uint8Array(keyLength).fill(7), 16);
+      const opts = sessionOptionsFor({ ...target, ...(crid !== undefined ? { crid } : {}) }, alg, new Uint8Array(keyLength).fill(7), 16);
       if (!opts) continue;
       let s;
       try {
@@ -265,7 +206,7 @@ class DevCryptoDriver extends KernelDriver {
   private hashSession(alg: HashAlgorithm | MacAlgorithm, key: Uint8Array, tagLength: number, execution: SessionOptions['execution']): { backend: HashBackend; maxRequest: number } {
     const stateless = this.noHashState;
     const open = (id: number, k: Uint8Array): KernelSession => {
-      const o = sessionOptions(this.spec, id, k, tagLength);
+      const o = sessionOptionsFor(this.spec, id, k, tagLength);
       if (!o) throw this.fw.error('EINVAL', `${this.name}: algorithm ${id} with a ${k.length}-byte key`, this.name);
       return this.kernelSession(o, execution);
     };
@@ -309,7 +250,7 @@ class DevCryptoDriver extends KernelDriver {
     const mate = kind?.kind === 'aead' ? inis.find((x) => kind.auth.includes(x.alg)) : undefined;
     const tagLength = mate && mate.mlen > 0 ? mate.mlen : 16;
     const opts = (k: Uint8Array): DevCryptoSessionOptions => {
-      const o = sessionOptions(this.spec, c.alg, k, tagLength);
+      const o = sessionOptionsFor(this.spec, c.alg, k, tagLength);
       if (!o) throw this.fw.error('EINVAL', `${this.name}: algorithm ${c.alg} with a ${k.length}-byte key`, this.name);
       return o;
     };

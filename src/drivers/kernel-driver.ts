@@ -56,7 +56,7 @@ export abstract class KernelDriver {
   protected nextLid = 0;
   /** Set when registered. */
   id = -1;
-  private dead = false;
+  private gone = false;
   private reason = '';
 
   constructor(protected readonly fw: Framework) {
@@ -111,15 +111,15 @@ export abstract class KernelDriver {
    * The device behind this driver is gone (removed, or a request outlived its deadline). The
    * framework moves the sessions and answers the requests in flight, once, with EAGAIN; the
    * driver drops whatever its kernel sessions still complete. Every kernel session of this
-   * driver is given up -- which device a session is bound to is invisible, and a request on one
-   * bound to a removed card can block for good -- and then closed, which for a given-up session
-   * lets go of it without closing its descriptors: in the lab, closing a transform bound to a
-   * removed virtio-crypto card hung the 6.1 guest during the removal and faulted in the 6.12
+   * driver is abandoned -- which device a session is bound to is invisible, and a request on
+   * one bound to a removed card can be stuck for good -- and then closed, which for an
+   * abandoned session lets go of it without closing its descriptors: closing a transform bound
+   * to a removed virtio-crypto card hung a 6.1 guest during the removal and faulted a 6.12
    * kernel after it. They stay open until the process ends.
    */
-  kill(reason: string): void {
-    if (this.dead) return;
-    this.dead = true;
+  markGone(reason: string): void {
+    if (this.gone) return;
+    this.gone = true;
     this.reason = reason;
     byFramework.get(this.fw)?.delete(this);
     for (const k of kernelSessions()) if (k.driver === this.name && !k.isDead) k.markDead('killed', reason, 'keep');
@@ -130,42 +130,43 @@ export abstract class KernelDriver {
     });
   }
 
-  get isDead(): boolean {
-    return this.dead;
+  get isGone(): boolean {
+    return this.gone;
   }
 
-  private readonly alive = (): boolean => !this.dead;
+  private readonly present = (): boolean => !this.gone;
 
-  /** Why the driver died ('' while it lives). */
-  get deathReason(): string {
+  /** Why the driver is gone ('' while it is present). */
+  get goneReason(): string {
     return this.reason;
   }
 
   /**
-   * `wedged`: threads still stuck in a request of this driver's that outlived its deadline (a
-   * removed card never completes it; the thread cannot be killed and is left behind).
+   * `dead`: 1 once the driver is gone. `wedged`: threads stuck in a request of this driver's
+   * that outlived its deadline (a removed card never completes it; the thread cannot be
+   * stopped and is left to the kernel). The keys are the framework's driver statistics.
    */
   driverStats(): Record<string, number> {
-    return { sessions: this.sessions.size, dead: this.dead ? 1 : 0, wedged: wedgedRequests(this.name) };
+    return { sessions: this.sessions.size, dead: this.gone ? 1 : 0, wedged: wedgedRequests(this.name) };
   }
 
   process(_arg: unknown, crp: CryptoOp): number {
     const s = this.sessions.get(Number(crp.sid & 0xffffffffn));
     if (!s) return this.fw.errno('EINVAL');
     const finish = (rc: number): void => {
-      if (this.dead) return;
+      if (this.gone) return;
       // Only a device can be gone; a CPU driver's failure is the request's, and it is reported.
       if (this.hardware && isDeviceGone(rc)) {
         // failDriver() completes this request (and every other in flight) with EAGAIN.
-        this.kill(`a request failed with ${rc === errnoOf('ETIMEDOUT') ? 'ETIMEDOUT (no completion before its deadline)' : `errno ${rc}`}`);
+        this.markGone(`a request failed with ${rc === errnoOf('ETIMEDOUT') ? 'ETIMEDOUT (no completion before its deadline)' : `errno ${rc}`}`);
         return;
       }
       crp.etype = rc;
       this.fw.done(crp);
     };
-    // A device's request works on a copy of the buffer, written back only while the driver
-    // lives: once it dies, the request is resubmitted elsewhere with that same buffer.
-    const r = execute(crp, s, this.hardware ? this.alive : undefined);
+    // A device's request works on a copy of the buffer, written back only while the driver is
+    // present: once it is gone, the request is resubmitted elsewhere with that same buffer.
+    const r = execute(crp, s, this.hardware ? this.present : undefined);
     if (typeof r === 'number') finish(r);
     else r.then(finish, (err: unknown) => finish(errnoOfFailure(err)));
     return 0;
@@ -195,13 +196,13 @@ function close(s: KernelDriverSession): Promise<void> {
 const byFramework = new WeakMap<Framework, Set<KernelDriver>>();
 
 /**
- * Declares dead every driver of `fw` over the kernel driver `kernelDriver` (AF_ALG's, and
+ * Marks gone every driver of `fw` over the kernel driver `kernelDriver` (AF_ALG's, and
  * /dev/crypto's when the module there uses it): the device watch saw a device behind it go.
  * Their sessions move to other drivers and their requests come back once with EAGAIN (see
- * KernelDriver.kill). Returns the ids of the drivers it killed.
+ * KernelDriver.markGone). Returns the ids of the drivers it marked.
  */
-export function killKernelDriver(fw: Framework, kernelDriver: string, reason: string): number[] {
-  const hit = [...(byFramework.get(fw) ?? [])].filter((d) => d.kernelDriver === kernelDriver && !d.isDead);
-  for (const d of hit) d.kill(reason);
+export function markKernelDriverGone(fw: Framework, kernelDriver: string, reason: string): number[] {
+  const hit = [...(byFramework.get(fw) ?? [])].filter((d) => d.kernelDriver === kernelDriver && !d.isGone);
+  for (const d of hit) d.markGone(reason);
   return hit.map((d) => d.id);
 }

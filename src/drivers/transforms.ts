@@ -21,7 +21,7 @@ export function then<T, U>(x: Maybe<T>, next: (v: T) => Maybe<U>): Maybe<U> {
 export interface CipherTransform {
   kind: 'cipher';
   /**
-   * Nothing is written into `into` once the request's kernel session was given up (a device's
+   * Nothing is written into `into` once the request's kernel session was abandoned (a device's
    * requests: the engine has the kernel write into a buffer of its own and copies the result
    * out only while the session lives), so a request handed back with EAGAIN can be resubmitted
    * with the same output buffer at once.

@@ -1,19 +1,15 @@
 /**
  * The /dev/crypto engine from TypeScript: typed access to the addon's entry points
- * (native/devcrypto/devcrypto_open.cc) and the algorithm-id tables of the three ABIs it speaks.
- *
- * Three systems, three numberings (abi-bsd.md §0, §1.5, §2.1, §3; abi-linux.md §3.5): the
- * framework's constants (src/framework/constants.ts) use FreeBSD's numbers, cryptodev-linux
- * renumbers from 21 on (21 is AES-CTR there, CAMELLIA_CBC on FreeBSD; GCM is 50, plain SHA-2
- * 103-106), and NetBSD from 15 on. A crypto(9) algorithm therefore always goes through
- * {@link devCryptoAlgorithmId}; no number from one table is ever handed to another system.
+ * (native/devcrypto/devcrypto_open.cc) and each ABI's own algorithm numbering. Everything here
+ * is in the ABI's numbers: turning a crypto(9) algorithm into one is the /dev/crypto driver's
+ * job (src/drivers/devcrypto-ids.ts), since the numberings diverge (cryptodev-linux renumbers
+ * from 21 on, NetBSD from 15 on, FreeBSD's are the framework's).
  *
  * On Linux the addon carries all three ABIs (the lab's CUSE fixture emulates each one on a
  * character device); on FreeBSD and NetBSD only the system's own.
  *
  * @module
  */
-import * as C from '../framework/constants.js';
 import type { KCryptoError } from '../errors.js';
 import { loadAddon, type NativeSession } from './addon.js';
 import { decodeError, fromNativeThrow, invalid, systemError } from './status.js';
@@ -133,86 +129,7 @@ export interface DevCryptoNative {
 /** The device node every system uses. */
 export const DEVCRYPTO_PATH = '/dev/crypto';
 
-/* ---------- Algorithm ids ---------- */
-
-/** A crypto(9) algorithm's id on each ABI that offers it through /dev/crypto. */
-export interface DevCryptoAlgorithm {
-  /** The crypto(9) constant's name. */
-  name: string;
-  /** The framework's (FreeBSD) number. */
-  crypto9: number;
-  ids: Partial<Record<DevCryptoAbi, number>>;
-  /** How the ABI's algorithm differs from the crypto(9) one, where it does. */
-  notes?: Partial<Record<DevCryptoAbi, string>>;
-}
-
-/**
- * crypto(9) algorithms by framework number, with each ABI's id. An ABI is absent when its
- * /dev/crypto does not offer the algorithm (abi-linux.md §3.5: the enum-only ids with no kernel
- * mapping; abi-bsd.md §1.5: FreeBSD's legacy ids 1-6, 9, 10, 12, 13 are no longer served;
- * §2.1: NetBSD has no plain SHA-2, XTS, CCM or ChaCha).
- */
-export const DEVCRYPTO_ALGORITHMS: readonly DevCryptoAlgorithm[] = [
-  { name: 'CRYPTO_DES_CBC', crypto9: C.CRYPTO_DES_CBC, ids: { 'cryptodev-linux': 1, netbsd: 1 } },
-  { name: 'CRYPTO_3DES_CBC', crypto9: C.CRYPTO_3DES_CBC, ids: { 'cryptodev-linux': 2, netbsd: 2 } },
-  { name: 'CRYPTO_BLF_CBC', crypto9: C.CRYPTO_BLF_CBC, ids: { 'cryptodev-linux': 3, netbsd: 3 } },
-  { name: 'CRYPTO_CAST_CBC', crypto9: C.CRYPTO_CAST_CBC, ids: { netbsd: 4 } },
-  { name: 'CRYPTO_SKIPJACK_CBC', crypto9: C.CRYPTO_SKIPJACK_CBC, ids: { netbsd: 5 } },
-  { name: 'CRYPTO_MD5_HMAC', crypto9: C.CRYPTO_MD5_HMAC, ids: { 'cryptodev-linux': 6, netbsd: 6 } },
-  { name: 'CRYPTO_SHA1_HMAC', crypto9: C.CRYPTO_SHA1_HMAC, ids: { 'cryptodev-linux': 7, freebsd: 7, netbsd: 7 } },
-  { name: 'CRYPTO_RIPEMD160_HMAC', crypto9: C.CRYPTO_RIPEMD160_HMAC, ids: { 'cryptodev-linux': 8, freebsd: 8, netbsd: 8 } },
-  { name: 'CRYPTO_MD5_KPDK', crypto9: C.CRYPTO_MD5_KPDK, ids: { netbsd: 9 } },
-  { name: 'CRYPTO_SHA1_KPDK', crypto9: C.CRYPTO_SHA1_KPDK, ids: { netbsd: 10 } },
-  { name: 'CRYPTO_AES_CBC', crypto9: C.CRYPTO_AES_CBC, ids: { 'cryptodev-linux': 11, freebsd: 11, netbsd: 11 } },
-  { name: 'CRYPTO_MD5', crypto9: C.CRYPTO_MD5, ids: { 'cryptodev-linux': 13, netbsd: 13 } },
-  { name: 'CRYPTO_SHA1', crypto9: C.CRYPTO_SHA1, ids: { 'cryptodev-linux': 14, freebsd: 14, netbsd: 14 } },
-  { name: 'CRYPTO_NULL_HMAC', crypto9: C.CRYPTO_NULL_HMAC, ids: { freebsd: 15, netbsd: 16 } },
-  {
-    name: 'CRYPTO_NULL_CBC',
-    crypto9: C.CRYPTO_NULL_CBC,
-    ids: { 'cryptodev-linux': 16, freebsd: 16, netbsd: 17 },
-    notes: { 'cryptodev-linux': 'CRYPTO_NULL: ecb(cipher_null), a stream with no IV' },
-  },
-  { name: 'CRYPTO_SHA2_256_HMAC', crypto9: C.CRYPTO_SHA2_256_HMAC, ids: { 'cryptodev-linux': 18, freebsd: 18, netbsd: 15 } },
-  { name: 'CRYPTO_SHA2_384_HMAC', crypto9: C.CRYPTO_SHA2_384_HMAC, ids: { 'cryptodev-linux': 19, freebsd: 19, netbsd: 24 } },
-  { name: 'CRYPTO_SHA2_512_HMAC', crypto9: C.CRYPTO_SHA2_512_HMAC, ids: { 'cryptodev-linux': 20, freebsd: 20, netbsd: 25 } },
-  { name: 'CRYPTO_CAMELLIA_CBC', crypto9: C.CRYPTO_CAMELLIA_CBC, ids: { 'cryptodev-linux': 101, freebsd: 21, netbsd: 26 } },
-  { name: 'CRYPTO_AES_XTS', crypto9: C.CRYPTO_AES_XTS, ids: { 'cryptodev-linux': 22, freebsd: 22 } },
-  {
-    name: 'CRYPTO_AES_ICM',
-    crypto9: C.CRYPTO_AES_ICM,
-    ids: { 'cryptodev-linux': 21, freebsd: 23 },
-    notes: { 'cryptodev-linux': 'CRYPTO_AES_CTR: ctr(aes), the same 16-byte big-endian counter block' },
-  },
-  { name: 'CRYPTO_AES_NIST_GMAC', crypto9: C.CRYPTO_AES_NIST_GMAC, ids: { freebsd: 24 } },
-  {
-    name: 'CRYPTO_AES_NIST_GCM_16',
-    crypto9: C.CRYPTO_AES_NIST_GCM_16,
-    ids: { 'cryptodev-linux': 50, freebsd: 25, netbsd: 29 },
-    notes: { netbsd: 'CRYPTO_AES_GCM_16 through CIOCCRYPT, paired with CRYPTO_AES_{128,192,256}_GMAC: key = AES key ‖ 4-byte salt (RFC 4106), no AAD' },
-  },
-  { name: 'CRYPTO_AES_128_NIST_GMAC', crypto9: C.CRYPTO_AES_128_NIST_GMAC, ids: { netbsd: 30 }, notes: { netbsd: 'the GMAC half of an AES-128-GCM session' } },
-  { name: 'CRYPTO_AES_192_NIST_GMAC', crypto9: C.CRYPTO_AES_192_NIST_GMAC, ids: { netbsd: 31 }, notes: { netbsd: 'the GMAC half of an AES-192-GCM session' } },
-  { name: 'CRYPTO_AES_256_NIST_GMAC', crypto9: C.CRYPTO_AES_256_NIST_GMAC, ids: { netbsd: 32 }, notes: { netbsd: 'the GMAC half of an AES-256-GCM session' } },
-  { name: 'CRYPTO_BLAKE2B', crypto9: C.CRYPTO_BLAKE2B, ids: { freebsd: 29 } },
-  { name: 'CRYPTO_BLAKE2S', crypto9: C.CRYPTO_BLAKE2S, ids: { freebsd: 30 } },
-  { name: 'CRYPTO_CHACHA20', crypto9: C.CRYPTO_CHACHA20, ids: { freebsd: 31 } },
-  { name: 'CRYPTO_SHA2_224_HMAC', crypto9: C.CRYPTO_SHA2_224_HMAC, ids: { 'cryptodev-linux': 107, freebsd: 32 } },
-  { name: 'CRYPTO_RIPEMD160', crypto9: C.CRYPTO_RIPEMD160, ids: { 'cryptodev-linux': 102, freebsd: 33 } },
-  { name: 'CRYPTO_SHA2_224', crypto9: C.CRYPTO_SHA2_224, ids: { 'cryptodev-linux': 103, freebsd: 34 } },
-  { name: 'CRYPTO_SHA2_256', crypto9: C.CRYPTO_SHA2_256, ids: { 'cryptodev-linux': 104, freebsd: 35 } },
-  { name: 'CRYPTO_SHA2_384', crypto9: C.CRYPTO_SHA2_384, ids: { 'cryptodev-linux': 105, freebsd: 36 } },
-  { name: 'CRYPTO_SHA2_512', crypto9: C.CRYPTO_SHA2_512, ids: { 'cryptodev-linux': 106, freebsd: 37 } },
-  { name: 'CRYPTO_POLY1305', crypto9: C.CRYPTO_POLY1305, ids: { freebsd: 38 } },
-  { name: 'CRYPTO_AES_CCM_CBC_MAC', crypto9: C.CRYPTO_AES_CCM_CBC_MAC, ids: { freebsd: 39 } },
-  {
-    name: 'CRYPTO_AES_CCM_16',
-    crypto9: C.CRYPTO_AES_CCM_16,
-    ids: { 'cryptodev-linux': 51, freebsd: 40 },
-    notes: { 'cryptodev-linux': 'ccm(aes): the IV is the 16-byte counter block prefix (flags ‖ nonce), not the nonce' },
-  },
-  { name: 'CRYPTO_CHACHA20_POLY1305', crypto9: C.CRYPTO_CHACHA20_POLY1305, ids: { freebsd: 41 } },
-];
+/* ---------- Algorithm numbering ---------- */
 
 /**
  * Each ABI's own algorithm numbering, every id its header defines (including those with no
@@ -248,23 +165,6 @@ export const DEVCRYPTO_NUMBERING: Readonly<Record<DevCryptoAbi, Readonly<Record<
     CRYPTO_AES_256_GMAC: 32, CRYPTO_AES_GMAC: 33,
   },
 };
-
-const BY_CRYPTO9 = new Map<number, DevCryptoAlgorithm>(DEVCRYPTO_ALGORITHMS.map((a) => [a.crypto9, a]));
-
-/** The ABI's id for a crypto(9) algorithm (framework numbering), or undefined when it has none. */
-export function devCryptoAlgorithmId(abi: DevCryptoAbi, crypto9Alg: number): number | undefined {
-  return BY_CRYPTO9.get(crypto9Alg)?.ids[abi];
-}
-
-/** As {@link devCryptoAlgorithmId}, but an ABI without the algorithm is a KCryptoError EOPNOTSUPP. */
-export function requireDevCryptoAlgorithm(abi: DevCryptoAbi, crypto9Alg: number): number {
-  const id = devCryptoAlgorithmId(abi, crypto9Alg);
-  if (id === undefined) {
-    const name = BY_CRYPTO9.get(crypto9Alg)?.name ?? `algorithm ${crypto9Alg}`;
-    throw invalid('EOPNOTSUPP', `${name} is not available through /dev/crypto on ${abi}`, devCryptoDriverName(abi, ''));
-  }
-  return id;
-}
 
 /** The ABI this system's own /dev/crypto speaks, or null on a system without one. */
 export function nativeDevCryptoAbi(platform: NodeJS.Platform = process.platform): DevCryptoAbi | null {
@@ -305,7 +205,8 @@ export interface DevCryptoTarget {
   abi?: DevCryptoAbi;
 }
 
-function resolve(target: DevCryptoTarget): { path: string; abi: DevCryptoAbi } {
+/** The device path and ABI a target stands for, this system's where it names none. */
+export function resolveDevCryptoTarget(target: DevCryptoTarget): { path: string; abi: DevCryptoAbi } {
   const abi = target.abi ?? nativeDevCryptoAbi();
   if (!abi) throw invalid('EOPNOTSUPP', `no /dev/crypto ABI for ${process.platform}`, 'devcrypto');
   return { path: target.path ?? DEVCRYPTO_PATH, abi };
@@ -313,13 +214,13 @@ function resolve(target: DevCryptoTarget): { path: string; abi: DevCryptoAbi } {
 
 /** Probes a device node: can it be opened, does it queue requests, which FreeBSD drivers does it name. */
 export function devCryptoInfo(target: DevCryptoTarget = {}, addon?: DevCryptoNative | null): DevCryptoProbe {
-  const { path, abi } = resolve(target);
+  const { path, abi } = resolveDevCryptoTarget(target);
   return native(addon).devCryptoInfo(path, abi);
 }
 
 /** FreeBSD CIOCFINDDEV: a driver's id from its name (prefix match), or its name from the id. */
 export function devCryptoFindDevice(nameOrCrid: string | number, target: DevCryptoTarget = {}, addon?: DevCryptoNative | null): { crid: number; name: string } {
-  const { path, abi } = resolve(target);
+  const { path, abi } = resolveDevCryptoTarget(target);
   try {
     return native(addon).devCryptoFindDevice(path, abi, nameOrCrid);
   } catch (err) {
@@ -332,33 +233,6 @@ export function devCryptoAbiTable(abi: DevCryptoAbi, addon?: DevCryptoNative | n
   return native(addon).devCryptoAbiTable(abi);
 }
 
-/** FreeBSD driver selection: hardware only (the kernel's default), software only, either, or one driver id. */
-export type DevCryptoCrid = 'hardware' | 'software' | 'any' | number;
-
-/** A session to open, in crypto(9) terms: algorithms use the framework's (FreeBSD) numbering. */
-export interface DevCryptoSessionOptions extends DevCryptoTarget {
-  mode: DevCryptoMode;
-  /** crypto(9) cipher (e.g. `CRYPTO_AES_CBC`), translated to the ABI's id. */
-  cipher?: number;
-  /** crypto(9) hash or MAC (e.g. `CRYPTO_SHA2_256_HMAC`). */
-  mac?: number;
-  key?: Uint8Array | null;
-  macKey?: Uint8Array | null;
-  ivLength?: number;
-  tagLength?: number;
-  /** Hash/MAC output length (needed for digests and ETA). */
-  digestLength?: number;
-  blockLength?: number;
-  chain?: DevCryptoChain;
-  /** FreeBSD: which drivers may serve the session (default hardware, as the kernel's v1 request). */
-  crid?: DevCryptoCrid;
-  /** FreeBSD: a driver by name (`aesni0`, `cryptosoft0`), looked up with CIOCFINDDEV. */
-  device?: string;
-  maxRequest?: number;
-  /** Kernel sessions to make at open (more are made on demand for parallel requests). */
-  contexts?: number;
-}
-
 /** An open /dev/crypto session: the engine session the request layer drives, and what the kernel chose. */
 export interface DevCryptoSession {
   native: NativeSession;
@@ -367,58 +241,22 @@ export interface DevCryptoSession {
   driver: string;
 }
 
-/** The crid a {@link DevCryptoCrid} stands for (FreeBSD's CRYPTO_FLAG_* bits, or a driver id). */
-export function devCryptoCridValue(crid: DevCryptoCrid): number {
-  switch (crid) {
-    case 'hardware':
-      return C.CRYPTOCAP_F_HARDWARE;
-    case 'software':
-      return C.CRYPTOCAP_F_SOFTWARE;
-    case 'any':
-      return C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE;
-    default:
-      return crid;
-  }
-}
-
 /**
- * Opens a session. Failures are KCryptoErrors: EOPNOTSUPP (validate) when the ABI has no id for
- * an algorithm; ENOENT/EACCES (open) for the device node; the kernel's errno (ioctl) otherwise
- * (FreeBSD: EOPNOTSUPP when no driver fits, EINVAL from the allow_soft gate; cryptodev-linux:
- * EINVAL for an algorithm the kernel lacks).
+ * Opens a session from options in the ABI's own numbering. Failures are KCryptoErrors:
+ * ENOENT/EACCES (open) for the device node; the kernel's errno (ioctl) otherwise (FreeBSD:
+ * EOPNOTSUPP when no driver fits, EINVAL from the allow_soft gate; cryptodev-linux: EINVAL for
+ * an algorithm the kernel lacks).
  */
-export function openDevCryptoSession(options: DevCryptoSessionOptions, addon?: DevCryptoNative | null): DevCryptoSession {
-  const { path, abi } = resolve(options);
-  const cipher = options.cipher !== undefined && options.cipher !== 0 ? requireDevCryptoAlgorithm(abi, options.cipher) : 0;
-  const mac = options.mac !== undefined && options.mac !== 0 ? requireDevCryptoAlgorithm(abi, options.mac) : 0;
+export function openDevCrypto(options: DevCryptoNativeOptions & { path: string; abi: DevCryptoAbi }, addon?: DevCryptoNative | null): DevCryptoSession {
   const n = native(addon);
-  const crid = options.crid === undefined ? undefined : devCryptoCridValue(options.crid);
-  const nativeOptions: DevCryptoNativeOptions = {
-    path,
-    abi,
-    mode: options.mode,
-    cipher,
-    mac,
-    key: options.key ?? null,
-    macKey: options.macKey ?? null,
-    ivLength: options.ivLength ?? 0,
-    tagLength: options.tagLength ?? 0,
-    digestLength: options.digestLength ?? 0,
-    blockLength: options.blockLength ?? 1,
-    chain: options.chain ?? 'none',
-    maxRequest: options.maxRequest ?? 0,
-    contexts: options.contexts ?? 1,
-    ...(crid !== undefined ? { crid } : {}),
-    ...(options.device !== undefined ? { device: options.device } : {}),
-  };
   let opened: { session: NativeSession; info: DevCryptoSessionInfo };
   try {
-    opened = n.openDevCrypto(nativeOptions);
+    opened = n.openDevCrypto(options);
   } catch (err) {
-    throw fromNativeThrow(err, devCryptoDriverName(abi, options.device ?? ''), `cannot open a ${options.mode} session on ${path}`);
+    throw fromNativeThrow(err, devCryptoDriverName(options.abi, options.device ?? ''), `cannot open a ${options.mode} session on ${options.path}`);
   }
   const kernelDriver = opened.info.cipherDriver || opened.info.macDriver;
-  return { native: opened.session, info: opened.info, driver: devCryptoDriverName(abi, kernelDriver) };
+  return { native: opened.session, info: opened.info, driver: devCryptoDriverName(options.abi, kernelDriver) };
 }
 
 /** Output bytes of a request, or the KCryptoError it failed with. */
@@ -448,7 +286,7 @@ export async function devCryptoRunBatch(session: DevCryptoSession, requests: Dev
  * check {@link DevCryptoProbe.asymFeatures} first.
  */
 export async function devCryptoKey(requests: DevCryptoKeyRequest[], target: DevCryptoTarget = {}, addon?: DevCryptoNative | null): Promise<DevCryptoResult[]> {
-  const { path, abi } = resolve(target);
+  const { path, abi } = resolveDevCryptoTarget(target);
   let encoded: Float64Array;
   try {
     encoded = await native(addon).devCryptoKey(path, abi, requests);

@@ -21,7 +21,7 @@
  * The watch polls at a modest interval while something needs it, on unref'd timers, so it never
  * keeps the process alive. sysfs offers no change notification that a poll could be replaced by
  * short of a netlink uevent socket. A poll lists the watched bus drivers' directories; it reads
- * `/proc/crypto` (≈ 8–15 ms under the lab's emulation, against ≈ 2 ms for the listing) only when that listing changed,
+ * `/proc/crypto`, several times dearer than the listing, only when that listing changed,
  * and every {@link PROC_EVERY}th poll for drivers that go without a device leaving sysfs (a
  * module unloaded). It reads synchronously: procfs and sysfs are generated in memory (in the
  * lab, both kernels answered at once throughout a card's removal), and so no descriptor of the

@@ -18,8 +18,8 @@ import {
   afalgTypeOf,
   Errnos,
   probeAfAlgTypes,
-  probeDriverBinding,
 } from './afalg-probe.js';
+import { probeDriverBinding } from './afalg-binding.js';
 import { type GenericBinding, type GenericNative, probeGenericNames } from './afalg-generic.js';
 import { type DriverKind, classifyDriver } from './classify.js';
 import { type ProcCryptoEntry, parseProcCrypto, readProcCrypto } from './proc-crypto.js';

@@ -129,7 +129,7 @@ export interface GuestDeadline {
  * The guest watchdog's deadline for a run limited to `timeoutMs` that starts at
  * `startMs` (host epoch ms). It comes a little before the host's own limit, so that normally
  * the guest stops itself with its output complete, and the host's kill of QEMU is only the
- * backstop for a guest that is wedged as a whole.
+ * backstop for a guest that is stuck as a whole.
  */
 export function guestDeadline(timeoutMs: number, startMs: number): GuestDeadline {
   // Powering off takes well under a second; the margin also absorbs the RTC's 1 s

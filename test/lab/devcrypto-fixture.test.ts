@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import * as C from '../../src/framework/constants.js';
-import { devCryptoAbis, devCryptoRunBatch, openDevCryptoSession, type DevCryptoAbi, type DevCryptoSession } from '../../src/kernel/devcrypto.js';
+import { openDevCryptoSession } from '../../src/drivers/devcrypto.js';
+import { devCryptoAbis, devCryptoRunBatch, type DevCryptoAbi, type DevCryptoSession } from '../../src/kernel/devcrypto.js';
 import { decodeError } from '../../src/kernel/status.js';
 import {
   buildFixture,

@@ -11,17 +11,14 @@ import { describe, it } from 'node:test';
 import { KCryptoError } from '../../src/errors.js';
 import * as C from '../../src/framework/constants.js';
 import { loadAddon } from '../../src/kernel/addon.js';
+import { devCryptoCridValue, openDevCryptoSession } from '../../src/drivers/devcrypto.js';
+import { DEVCRYPTO_ALGORITHMS, devCryptoAlgorithmId, requireDevCryptoAlgorithm } from '../../src/drivers/devcrypto-ids.js';
 import {
   DEVCRYPTO_ABIS,
-  DEVCRYPTO_ALGORITHMS,
   DEVCRYPTO_NUMBERING,
-  devCryptoAlgorithmId,
-  devCryptoCridValue,
   devCryptoInfo,
   devCryptoRunBatch,
   nativeDevCryptoAbi,
-  openDevCryptoSession,
-  requireDevCryptoAlgorithm,
   type DevCryptoSession,
 } from '../../src/kernel/devcrypto.js';
 import { errnoOf } from '../../src/kernel/status.js';

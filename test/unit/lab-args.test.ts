@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 
 import { LabUsageError, parseLabArgs } from '../../src/cli/lab-command.js';
-import { guestEnvironment, parseModuleList, unprivilegedEnvironment } from '../../src/lab/lab.js';
+import { guestEnvironment, parseModuleList, unprivilegedEnvironment } from '../../src/lab/prepare.js';
 import { buildQemuArgs, kernelCmdline } from '../../src/lab/qemu.js';
 import { DEBUG_EXIT_PORT } from '../../src/lab/scripts.js';
 import { bzImagePayload, hasPvhNote } from '../../src/lab/vmlinux.js';
