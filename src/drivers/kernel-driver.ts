@@ -6,7 +6,7 @@
 import type { DriverImpl, Framework, SessionInfo, SessionOptions } from '../framework/framework.js';
 import type { CryptoIni, CryptoOp } from '../framework/structures.js';
 import { kernelSessions, wedgedRequests, type KernelSessionStats } from '../kernel/engine.js';
-import { errnoOf } from '../kernel/status.js';
+import { errnoOf } from '../errno.js';
 import { execute, errnoOfFailure, type DriverSession } from './descriptor-executor.js';
 
 /** A session of a kernel driver: its descriptor entries and what the framework may ask of it. */

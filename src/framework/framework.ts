@@ -9,8 +9,8 @@
  * session keep their order; unregistering a driver migrates its sessions, and their requests
  * come back once with EAGAIN and the new sid.
  */
+import { errnoOf } from '../errno.js';
 import { KCryptoError } from '../errors.js';
-import { errnoOf } from '../kernel/status.js';
 import {
   CRYPTO_ASYMQ,
   CRYPTO_F_BATCH,

@@ -19,6 +19,7 @@
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type ErrnoTable, errnoTableOf } from '../errno.js';
 import { type AfAlgRestriction, admits, readAfAlgRestriction, restrictionReason, sysctlSetting, AF_ALG_RESTRICT_SYSCTL } from './afalg-restrict.js';
 import type { ProcCryptoEntry } from './proc-crypto.js';
 
@@ -125,39 +126,6 @@ export function afalgTypeOf(kernelType: string): KernelTypeMapping {
       return { afalgType: null, reason: 'larval: registration still in progress' };
     default:
       return { afalgType: null, reason: `${kernelType}: no AF_ALG socket type serves this algorithm type` };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// errno names
-
-/** errno lookups by name against the addon's table, so no number is hard-coded. */
-export class Errnos {
-  readonly #byName: Record<string, number>;
-  readonly #byNumber = new Map<number, string>();
-
-  constructor(native: AfAlgNative | null) {
-    let table: Record<string, number> = {};
-    try {
-      if (native !== null) table = native.errnoTable();
-    } catch {
-      // Without a table errnos are shown as numbers; probing itself still works.
-    }
-    this.#byName = table;
-    for (const [name, n] of Object.entries(table)) {
-      // Aliases (ENOTSUP = EOPNOTSUPP on Linux): keep the first name seen.
-      if (!this.#byNumber.has(n)) this.#byNumber.set(n, name);
-    }
-  }
-
-  /** Whether `n` is one of the named errnos (names absent from the table never match). */
-  is(n: number, ...names: string[]): boolean {
-    return names.some((name) => this.#byName[name] === n);
-  }
-
-  /** `ENOENT`, or `errno 36` for a number the table does not name. */
-  code(n: number): string {
-    return this.#byNumber.get(n) ?? `errno ${n}`;
   }
 }
 
@@ -453,7 +421,7 @@ export async function probeAfAlgTypes(
   if (platform !== 'linux') return afalgUnavailable(`AF_ALG is a Linux interface (this host runs ${platform})`);
   if (native === null) return afalgUnavailable('native addon not loaded');
 
-  const errnos = new Errnos(native);
+  const errnos = errnoTableOf(native);
   const blocks = new BlockFinder(options);
   const restriction = options.restriction ?? readAfAlgRestriction();
   const withRestriction = (s: AfAlgStatus): AfAlgStatus => ({ ...s, restriction });
@@ -490,7 +458,7 @@ export async function probeAfAlgTypes(
 async function probeType(
   native: AfAlgNative,
   type: AfAlgType,
-  errnos: Errnos,
+  errnos: ErrnoTable,
   blocks: BlockFinder,
   restriction: AfAlgRestriction,
 ): Promise<AfAlgTypeStatus> {
@@ -604,7 +572,7 @@ export function probeDriverBinding(
   entries: readonly ProcCryptoEntry[],
   options: DriverBindingOptions = {},
 ): DriverBindingReport {
-  const errnos = new Errnos(native);
+  const errnos = errnoTableOf(native);
   const family = familyStatus(native, errnos, options.afalg);
   const cache = new Map<string, number | { error: string }>();
 
@@ -648,7 +616,7 @@ export function probeDriverBinding(
 /** AF_ALG as a whole, from the given status or one `socket()` when none was given. */
 function familyStatus(
   native: AfAlgNative | null,
-  errnos: Errnos,
+  errnos: ErrnoTable,
   given: AfAlgStatus | undefined,
 ): { available: boolean; reason?: string } {
   if (given !== undefined) return given;
@@ -659,7 +627,7 @@ function familyStatus(
   return { available: false, reason: `socket(AF_ALG) failed with ${errnos.code(s.errno)}` };
 }
 
-function bindFailure(type: AfAlgType, entry: ProcCryptoEntry, errno: number, code: string, errnos: Errnos): string {
+function bindFailure(type: AfAlgType, entry: ProcCryptoEntry, errno: number, code: string, errnos: ErrnoTable): string {
   const what = `bind(${type}, ${entry.driver})`;
   if (errnos.is(errno, 'EPERM', 'EACCES')) return `${what} ${DENIED}`;
   if (errnos.is(errno, 'ENOENT')) return `${what} failed with ENOENT: the kernel found no such driver for an AF_ALG ${type} socket`;
@@ -669,7 +637,7 @@ function bindFailure(type: AfAlgType, entry: ProcCryptoEntry, errno: number, cod
 
 function detectAsyncRefusal(
   bindings: DriverBinding[],
-  errnos: Errnos,
+  errnos: ErrnoTable,
   restriction: AfAlgRestriction | undefined,
 ): Pick<DriverBindingReport, 'asyncBindRefused' | 'asyncBindReason'> {
   const probed = bindings.filter((b) => b.probed);

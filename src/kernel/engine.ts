@@ -27,9 +27,10 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 
+import { errnoOf } from '../errno.js';
 import type { KCryptoError } from '../errors.js';
 import { loadAddon, type NativeAddon, type NativeSession } from './addon.js';
-import { decodeError, errnoOf, QUEUED, systemError } from './status.js';
+import { decodeError, QUEUED, systemError } from './status.js';
 
 /** Request operations, in native/common/engine.h order. */
 export const Op = { Encrypt: 0, Decrypt: 1, Digest: 2, HashUpdate: 3, HashFinal: 4, Random: 5 } as const;
@@ -841,7 +842,7 @@ function inputSize(input: Uint8Array | Uint8Array[] | null): number {
 
 let ebadf: number | undefined;
 function errnoEBADF(): number {
-  ebadf ??= loadAddon().addon?.errnoTable()['EBADF'] ?? 9;
+  ebadf ??= errnoOf('EBADF');
   return ebadf;
 }
 

@@ -16,7 +16,7 @@ import { RouteTable, ROUTE_SIZES } from '../../src/framework/route-table.js';
 import { registerRouter } from '../../src/framework/router.js';
 import { registerSplitter } from '../../src/framework/splitter.js';
 import { CryptoIni, type CryptoOp } from '../../src/framework/structures.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { errnoOf } from '../../src/errno.js';
 
 /**
  * A driver that serves some algorithms of cryptosoft by forwarding to a private cryptosoft

@@ -15,7 +15,7 @@ import { Framework, type DriverImpl } from '../../src/framework/framework.js';
 import { RouteTable, ROUTE_SIZES } from '../../src/framework/route-table.js';
 import { registerRouter } from '../../src/framework/router.js';
 import { CryptoIni, type CryptoOp } from '../../src/framework/structures.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { errnoOf } from '../../src/errno.js';
 
 const KEY = randomBytes(16);
 

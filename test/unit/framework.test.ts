@@ -19,7 +19,7 @@ import {
 } from '../../src/framework/constants.js';
 import { Framework, type DriverImpl } from '../../src/framework/framework.js';
 import { CryptKop, CryptoIni, CryptoOp } from '../../src/framework/structures.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { errnoOf } from '../../src/errno.js';
 
 const EAGAIN = errnoOf('EAGAIN');
 const EINVAL = errnoOf('EINVAL');
