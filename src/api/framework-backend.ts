@@ -7,12 +7,13 @@ import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from
 import { idsOf } from '../algorithms/crypto-ids.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/backend.js';
 import { failureOf } from '../drivers/descriptor-executor.js';
+import { errnoName } from '../errno.js';
 import { KCryptoError } from '../errors.js';
 import * as C from '../framework/constants.js';
 import type { Framework } from '../framework/framework.js';
 import { CryptoDesc, CryptoOp } from '../framework/structures.js';
 import type { KernelSessionStats } from '../kernel/engine/index.js';
-import { errnoName, systemError } from '../kernel/status.js';
+import { systemError } from '../kernel/status.js';
 
 /** A framework session as the API holds it: it follows its session when the framework moves it. */
 export class FrameworkSession {

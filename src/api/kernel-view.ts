@@ -4,10 +4,11 @@
  */
 import { afalgTypeOf, algorithmsByKernelName, type Algorithm } from '../algorithms/catalog.js';
 import { DEVICE_MAX_REQUEST, type AfAlgTarget } from '../drivers/afalg.js';
+import { errnoName, errnoOf } from '../errno.js';
 import { loadAddon } from '../kernel/addon.js';
 import { discoverKernel, type KernelDriver, type KernelReport } from '../kernel/discovery.js';
 import { readProcCrypto } from '../kernel/proc-crypto.js';
-import { errnoName, invalid, systemError } from '../kernel/status.js';
+import { invalid, systemError } from '../kernel/status.js';
 
 let report: Promise<KernelReport | null> | undefined;
 
@@ -59,7 +60,7 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
   // whether or not AF_ALG works here.
   if (named && !k.drivers.some((d) => d.driver === bare) && !/\(.*\)/.test(bare)) throw invalid('ENOENT', `unknown driver ${choice}`, choice);
   if (!k.afalg.available) {
-    const errno = k.afalg.errno ?? addon.errnoTable()['EAFNOSUPPORT'] ?? 97;
+    const errno = k.afalg.errno ?? errnoOf('EAFNOSUPPORT');
     throw systemError(errno, 'socket', choice, `AF_ALG unavailable: ${k.afalg.reason ?? errnoName(errno)}`);
   }
   const type = afalgTypeOf(alg);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 
 import type { AeadAlgorithm, Algorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { afalgTypeOf } from '../algorithms/catalog.js';
+import { errnoOf } from '../errno.js';
 import { loadAddon } from '../kernel/addon.js';
 import { guardKernelSessions } from '../kernel/device-watch.js';
 import { KernelSession, type Execution } from '../kernel/engine/index.js';
@@ -81,7 +82,7 @@ function open(alg: Algorithm, target: AfAlgTarget, key: Uint8Array | null, authS
 
 let eafnosupport: number | undefined;
 function errnoEAFNOSUPPORT(): number {
-  eafnosupport ??= loadAddon().addon?.errnoTable()['EAFNOSUPPORT'] ?? 97;
+  eafnosupport ??= errnoOf('EAFNOSUPPORT');
   return eafnosupport;
 }
 

@@ -14,7 +14,7 @@ import { hmacHashOf } from '../algorithms/crypto-ids.js';
 import * as C from '../framework/constants.js';
 import type { Framework } from '../framework/framework.js';
 import type { CryptKop, CryptoIni, CryptoOp } from '../framework/structures.js';
-import { errnoOf } from '../kernel/status.js';
+import { errnoOf } from '../errno.js';
 import { execute, errnoOfFailure, type DriverSession } from './descriptor-executor.js';
 import { KEYING_OPS, processKeyOp } from './soft/keying.js';
 import { LEGACY_ALGORITHMS } from './soft/legacy.js';

@@ -16,7 +16,7 @@ import { KCryptoError } from '../errors.js';
 import { kindOf, type AeadKind, type CipherKind } from '../framework/algorithms.js';
 import * as C from '../framework/constants.js';
 import type { CryptoDesc, CryptoOp } from '../framework/structures.js';
-import { errnoOf } from '../kernel/status.js';
+import { errnoOf } from '../errno.js';
 import { then, type AeadTransform, type AuthTransform, type Maybe, type Transform } from './transforms.js';
 
 /** One algorithm of a driver session. */

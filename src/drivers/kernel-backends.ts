@@ -4,14 +4,10 @@
  * gathered in order, the AEAD's associated data first — so both drivers build on these.
  */
 import type { CipherAlgorithm } from '../algorithms/catalog.js';
-import { loadAddon } from '../kernel/addon.js';
+import { errnoOf } from '../errno.js';
 import { Op, type KernelSession, type KernelSessionStats } from '../kernel/engine/index.js';
 import { fromNativeThrow, invalid, systemError } from '../kernel/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
-
-function errnoOf(name: string): number {
-  return loadAddon().addon?.errnoTable()[name] ?? 5;
-}
 
 /** A plain cipher: output as long as the input; XTS reports the engine's unsplittable limit. */
 export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): CipherBackend {

@@ -5,8 +5,8 @@
  */
 import type { DriverImpl, Framework, SessionInfo, SessionOptions } from '../framework/framework.js';
 import type { CryptoIni, CryptoOp } from '../framework/structures.js';
-import { kernelSessions, stuckRequests as wedgedRequests, type KernelSessionStats } from '../kernel/engine/index.js';
-import { errnoOf } from '../kernel/status.js';
+import { kernelSessions, stuckRequests, type KernelSessionStats } from '../kernel/engine/index.js';
+import { errnoOf } from '../errno.js';
 import { execute, errnoOfFailure, type DriverSession } from './descriptor-executor.js';
 
 /** A session of a kernel driver: its descriptor entries and what the framework may ask of it. */
@@ -147,7 +147,7 @@ export abstract class KernelDriver {
    * stopped and is left to the kernel). The keys are the framework's driver statistics.
    */
   driverStats(): Record<string, number> {
-    return { sessions: this.sessions.size, dead: this.gone ? 1 : 0, wedged: wedgedRequests(this.name) };
+    return { sessions: this.sessions.size, dead: this.gone ? 1 : 0, wedged: stuckRequests(this.name) };
   }
 
   process(_arg: unknown, crp: CryptoOp): number {

@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherC
 
 import type { HashAlgorithm } from '../algorithms/catalog.js';
 import { KCryptoError } from '../errors.js';
-import { errnoOf } from '../kernel/status.js';
+import { errnoOf } from '../errno.js';
 import type { AeadTransform, AuthTransform, CipherTransform, RngTransform } from './transforms.js';
 
 /** The software driver's name. */

@@ -41,10 +41,10 @@ interface Entry {
 
 /**
  * The way requests are measured, kept with each entry: an entry measured another way is
- * measured again. 2: a plain cipher's requests write a separate, disposable output buffer, as
- * `openSession()` requests do (1, in place, made a device's requests pay for a copy the API's
- * never make). 3: every size is warmed up before any is measured (2 measured the smallest
- * sizes on code still being compiled).
+ * measured again. 3: a plain cipher's requests write a separate, disposable output buffer, as
+ * `openSession()` requests do (in place, a device's requests would pay for a copy the API's
+ * never make), and every size is warmed up before any is measured (the smallest sizes would
+ * otherwise run on code still being compiled).
  */
 const MEASUREMENT = 3;
 
@@ -77,8 +77,8 @@ export function costAt(xs: readonly number[], bytes: number): number {
     }
   }
   // The slope over the whole measured range bounds it from below: a 16 KiB run slowed by
-  // something else once made 64 KiB look no dearer than 16 KiB, and then every 1 MiB request
-  // looked as cheap as a 64 KiB one on the software driver, which took them all.
+  // something else can make 64 KiB look no dearer than 16 KiB, and every 1 MiB request then
+  // looks as cheap as a 64 KiB one on the software driver, which takes them all.
   const last = (xs[n - 1]! - xs[n - 2]!) / (ROUTE_SIZES[n - 1]! - ROUTE_SIZES[n - 2]!);
   const whole = (xs[n - 1]! - xs[0]!) / (ROUTE_SIZES[n - 1]! - ROUTE_SIZES[0]!);
   const slope = Math.max(0, last, whole);

@@ -2,6 +2,7 @@
  * The crypto(9) structures, as TypeScript classes with the man page's fields in camelCase.
  */
 import { EALG_MAX_BLOCK_LEN } from './constants.js';
+import { newOpState, OP_STATE, type OpState } from './op-state.js';
 
 /** Session initialisation for one algorithm (struct cryptoini); chained with `next`. */
 export class CryptoIni {
@@ -50,10 +51,10 @@ export class CryptoDesc {
   next: CryptoDesc | null = null;
 }
 
-/** A symmetric request (struct cryptop). */
 /** What a new request's `buf` is until the consumer sets it: one for all, as it holds nothing. */
 const NO_BYTES = new Uint8Array(0);
 
+/** A symmetric request (struct cryptop). */
 export class CryptoOp {
   sid = 0n;
   /** Bytes to process (the buffer's length). */
@@ -79,26 +80,13 @@ export class CryptoOp {
    * into a buffer to be transformed in place. Null: in place, as crypto(9) has it.
    */
   obuf: Uint8Array | null = null;
-  /**
-   * @internal The framework's own bookkeeping while the request is dispatched: the driver it
-   * went to and when (performance.now()). Fields rather than side tables keyed by the request:
-   * a WeakMap entry per request is an ephemeron the garbage collector must trace, which in the
-   * lab cost a routed request (dispatched twice) a fifth more CPU than a direct one.
-   */
-  kcOwner: unknown = null;
-  /** @internal */
-  kcStartedAt = 0;
-  /**
-   * @internal A request to a routed session while its router has sent it to one of its
-   * alternatives (Framework.attachRouter): the routed session's sid, given back to `sid` before
-   * the consumer hears; null otherwise. The router's own note of where it went: `kcRouteIndex`
-   * and `kcRouteLoad`.
-   */
-  kcRoutedFrom: bigint | null = null;
-  /** @internal */
-  kcRouteIndex = 0;
-  /** @internal */
-  kcRouteLoad = 0;
+  /** @internal The framework's bookkeeping while the request is dispatched (op-state.ts). */
+  declare readonly [OP_STATE]: OpState;
+
+  constructor() {
+    // Not enumerable: the request prints, spreads and compares as its public fields.
+    Object.defineProperty(this, OP_STATE, { value: newOpState() });
+  }
 }
 
 /** A big-number parameter of a keying operation (struct crparam): little-endian bytes. */

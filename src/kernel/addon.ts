@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { registerErrnos } from '../errno.js';
 import { findPackageRoot } from '../package-root.js';
 import type { DevCryptoNative } from './devcrypto.js';
 
@@ -115,7 +116,10 @@ export function loadAddon(): AddonLoad {
       continue;
     }
     try {
-      cached = { addon: require(path) as NativeAddon, path };
+      const addon = require(path) as NativeAddon;
+      // The numbers of the C library the addon was built against, for names Node does not know.
+      registerErrnos(addon.errnoTable());
+      cached = { addon, path };
       return cached;
     } catch (err) {
       errors.push(`${path}: ${(err as Error).message}`);

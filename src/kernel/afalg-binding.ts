@@ -6,7 +6,8 @@
  */
 
 import { type AfAlgRestriction, restrictionReason, sysctlSetting, AF_ALG_RESTRICT_SYSCTL } from './afalg-restrict.js';
-import { type AfAlgStatus, type AfAlgNative, type AfAlgType, afalgTypeOf, call, DENIED, Errnos } from './afalg-probe.js';
+import { type AfAlgStatus, type AfAlgNative, type AfAlgType, afalgTypeOf, call, DENIED } from './afalg-probe.js';
+import { type ErrnoTable, errnoTableOf } from '../errno.js';
 import type { ProcCryptoEntry } from './proc-crypto.js';
 
 /** Whether one `/proc/crypto` driver can be bound by its driver name. */
@@ -80,7 +81,7 @@ export function probeDriverBinding(
   entries: readonly ProcCryptoEntry[],
   options: DriverBindingOptions = {},
 ): DriverBindingReport {
-  const errnos = new Errnos(native);
+  const errnos = errnoTableOf(native);
   const family = familyStatus(native, errnos, options.afalg);
   const cache = new Map<string, number | { error: string }>();
 
@@ -124,7 +125,7 @@ export function probeDriverBinding(
 /** AF_ALG as a whole, from the given status or one `socket()` when none was given. */
 function familyStatus(
   native: AfAlgNative | null,
-  errnos: Errnos,
+  errnos: ErrnoTable,
   given: AfAlgStatus | undefined,
 ): { available: boolean; reason?: string } {
   if (given !== undefined) return given;
@@ -135,7 +136,7 @@ function familyStatus(
   return { available: false, reason: `socket(AF_ALG) failed with ${errnos.code(s.errno)}` };
 }
 
-function bindFailure(type: AfAlgType, entry: ProcCryptoEntry, errno: number, code: string, errnos: Errnos): string {
+function bindFailure(type: AfAlgType, entry: ProcCryptoEntry, errno: number, code: string, errnos: ErrnoTable): string {
   const what = `bind(${type}, ${entry.driver})`;
   if (errnos.is(errno, 'EPERM', 'EACCES')) return `${what} ${DENIED}`;
   if (errnos.is(errno, 'ENOENT')) return `${what} failed with ENOENT: the kernel found no such driver for an AF_ALG ${type} socket`;
@@ -145,7 +146,7 @@ function bindFailure(type: AfAlgType, entry: ProcCryptoEntry, errno: number, cod
 
 function detectAsyncRefusal(
   bindings: DriverBinding[],
-  errnos: Errnos,
+  errnos: ErrnoTable,
   restriction: AfAlgRestriction | undefined,
 ): Pick<DriverBindingReport, 'asyncBindRefused' | 'asyncBindReason'> {
   const probed = bindings.filter((b) => b.probed);

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { type ErrnoTable, errnoTableOf } from '../errno.js';
 import { type AfAlgRestriction, admits, readAfAlgRestriction, restrictionReason, sysctlSetting, AF_ALG_RESTRICT_SYSCTL } from './afalg-restrict.js';
 import { BlockFinder, describeBlocks, type ModprobeFile, type ModuleBlock } from './modprobe.js';
 
@@ -123,39 +124,6 @@ export function afalgTypeOf(kernelType: string): KernelTypeMapping {
       return { afalgType: null, reason: 'larval: registration still in progress' };
     default:
       return { afalgType: null, reason: `${kernelType}: no AF_ALG socket type serves this algorithm type` };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// errno names
-
-/** errno lookups by name against the addon's table, so no number is hard-coded. */
-export class Errnos {
-  readonly #byName: Record<string, number>;
-  readonly #byNumber = new Map<number, string>();
-
-  constructor(native: AfAlgNative | null) {
-    let table: Record<string, number> = {};
-    try {
-      if (native !== null) table = native.errnoTable();
-    } catch {
-      // Without a table errnos are shown as numbers; probing itself still works.
-    }
-    this.#byName = table;
-    for (const [name, n] of Object.entries(table)) {
-      // Aliases (ENOTSUP = EOPNOTSUPP on Linux): keep the first name seen.
-      if (!this.#byNumber.has(n)) this.#byNumber.set(n, name);
-    }
-  }
-
-  /** Whether `n` is one of the named errnos (names absent from the table never match). */
-  is(n: number, ...names: string[]): boolean {
-    return names.some((name) => this.#byName[name] === n);
-  }
-
-  /** `ENOENT`, or `errno 36` for a number the table does not name. */
-  code(n: number): string {
-    return this.#byNumber.get(n) ?? `errno ${n}`;
   }
 }
 
@@ -273,7 +241,7 @@ export async function probeAfAlgTypes(
   if (platform !== 'linux') return afalgUnavailable(`AF_ALG is a Linux interface (this host runs ${platform})`);
   if (native === null) return afalgUnavailable('native addon not loaded');
 
-  const errnos = new Errnos(native);
+  const errnos = errnoTableOf(native);
   const blocks = new BlockFinder(options);
   const restriction = options.restriction ?? readAfAlgRestriction();
   const withRestriction = (s: AfAlgStatus): AfAlgStatus => ({ ...s, restriction });
@@ -310,7 +278,7 @@ export async function probeAfAlgTypes(
 async function probeType(
   native: AfAlgNative,
   type: AfAlgType,
-  errnos: Errnos,
+  errnos: ErrnoTable,
   blocks: BlockFinder,
   restriction: AfAlgRestriction,
 ): Promise<AfAlgTypeStatus> {

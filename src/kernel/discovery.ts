@@ -10,13 +10,13 @@
  * @module
  */
 
+import { errnoTableOf } from '../errno.js';
 import {
   type AfAlgNative,
   type AfAlgProbeOptions,
   type AfAlgStatus,
   type AfAlgType,
   afalgTypeOf,
-  Errnos,
   probeAfAlgTypes,
 } from './afalg-probe.js';
 import { probeDriverBinding } from './afalg-binding.js';
@@ -170,7 +170,7 @@ export async function discoverKernel(
   if (report && native !== null && status.available) {
     const names = genericCandidates(entries, report.bindings, status, options);
     if (names.length > 0) {
-      const errnos = new Errnos(native);
+      const errnos = errnoTableOf(native);
       afalg.generic = probeGenericNames(native as GenericNative, names, {
         ...(status.restriction ? { restriction: status.restriction } : {}),
         asyncRefused: afalg.asyncBindRefused === true,

@@ -16,7 +16,7 @@ import { Framework, type DriverImpl } from '../../src/framework/framework.js';
 import { CryptoDesc, CryptoIni, CryptoOp } from '../../src/framework/structures.js';
 import { idsOfKernelName } from '../../src/algorithms/crypto-ids.js';
 import type { KernelDriver } from '../../src/kernel/discovery.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { errnoOf } from '../../src/errno.js';
 import { canCountFds, leakedFds, openFds } from '../support/fds.js';
 import { IN_LAB } from '../support/drivers.js';
 

@@ -20,7 +20,7 @@ import { KCryptoError } from '../../src/errors.js';
 import * as C from '../../src/framework/constants.js';
 import { Framework } from '../../src/framework/framework.js';
 import { CryptoIni, type CryptoDesc, type CryptoOp } from '../../src/framework/structures.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { errnoOf } from '../../src/errno.js';
 import { hex, unhex } from '../support/hex.js';
 
 const EINVAL = errnoOf('EINVAL');

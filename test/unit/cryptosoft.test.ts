@@ -8,7 +8,7 @@ import { cryptosoftAlgorithms, registerCryptosoft } from '../../src/drivers/cryp
 import * as C from '../../src/framework/constants.js';
 import { Framework } from '../../src/framework/framework.js';
 import { CryptoIni, type CryptoOp } from '../../src/framework/structures.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { errnoOf } from '../../src/errno.js';
 
 const KEY = randomBytes(16);
 const AUTH = randomBytes(20);

@@ -21,7 +21,7 @@ import {
   nativeDevCryptoAbi,
   type DevCryptoSession,
 } from '../../src/kernel/devcrypto.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { errnoOf } from '../../src/errno.js';
 
 describe('algorithm ids per ABI', () => {
   it('keeps the traps: ids that mean different algorithms on different systems', () => {

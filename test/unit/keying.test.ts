@@ -22,7 +22,7 @@ import { before, describe, it } from 'node:test';
 import { KEYING_MAX_MODULUS_BITS, KEYING_OPS, processKeyOp } from '../../src/drivers/soft/keying.js';
 import { CRK_DH_COMPUTE_KEY, CRK_DSA_SIGN, CRK_DSA_VERIFY, CRK_MAXPARAM, CRK_MOD_EXP, CRK_MOD_EXP_CRT } from '../../src/framework/constants.js';
 import { CryptKop, type CrParam } from '../../src/framework/structures.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { errnoOf } from '../../src/errno.js';
 import { dsaNumbers, type DsaNumbers } from '../support/dsa-key.js';
 import { vectorsDir } from '../support/wycheproof.js';
 

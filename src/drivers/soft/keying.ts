@@ -50,7 +50,7 @@ import { randomBytes } from 'node:crypto';
 
 import { CRK_DH_COMPUTE_KEY, CRK_DSA_SIGN, CRK_DSA_VERIFY, CRK_MOD_EXP, CRK_MOD_EXP_CRT } from '../../framework/constants.js';
 import type { CrParam, CryptKop } from '../../framework/structures.js';
-import { errnoOf } from '../../kernel/status.js';
+import { errnoOf } from '../../errno.js';
 
 /** The CRK_* operations {@link processKeyOp} performs (for crypto_kregister). */
 export const KEYING_OPS: readonly number[] = Object.freeze([CRK_MOD_EXP, CRK_MOD_EXP_CRT, CRK_DSA_SIGN, CRK_DSA_VERIFY, CRK_DH_COMPUTE_KEY]);

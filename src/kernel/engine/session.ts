@@ -12,7 +12,8 @@ import { performance } from 'node:perf_hooks';
 
 import type { KCryptoError } from '../../errors.js';
 import { loadAddon, type NativeSession } from '../addon.js';
-import { decodeError, errnoOf, QUEUED, systemError } from '../status.js';
+import { errnoOf } from '../../errno.js';
+import { decodeError, QUEUED, systemError } from '../status.js';
 import { sharedCompletions, type Completions, type Pending } from './completions.js';
 import { chooseLane, initialCostModel, inlineLimitNs, observe, predict, type CostModel, type Lane } from './cost.js';
 import { deadlineFor, requestDeadlineMs } from './deadlines.js';
@@ -394,6 +395,6 @@ function closedError(driver: string): KCryptoError {
 
 let ebadf: number | undefined;
 function errnoEBADF(): number {
-  ebadf ??= loadAddon().addon?.errnoTable()['EBADF'] ?? 9;
+  ebadf ??= errnoOf('EBADF');
   return ebadf;
 }

@@ -9,7 +9,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { KCryptoError } from '../../../../src/errors.js';
 import { loadAddon } from '../../../../src/kernel/addon.js';
 import { DEFAULT_DEADLINE_MS, engineStats, KernelSession, Op, requestDeadlineMs, type SessionDeath } from '../../../../src/kernel/engine/index.js';
-import { errnoOf } from '../../../../src/kernel/status.js';
+import { errnoOf } from '../../../../src/errno.js';
 
 const { addon, error } = loadAddon();
 const skip = addon ? false : `native addon not loaded: ${error}`;

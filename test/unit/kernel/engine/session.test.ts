@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { KCryptoError } from '../../../../src/errors.js';
 import { loadAddon } from '../../../../src/kernel/addon.js';
 import { KernelSession, Op, type Execution } from '../../../../src/kernel/engine/index.js';
-import { errnoOf } from '../../../../src/kernel/status.js';
+import { errnoOf } from '../../../../src/errno.js';
 
 const { addon, error } = loadAddon();
 const skip = addon ? false : `native addon not loaded: ${error}`;

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { registerCryptosoft } from '../../src/drivers/cryptosoft.js';
-import * as C from '../../src/framework/constants.js';
-import { Framework, type DriverImpl } from '../../src/framework/framework.js';
-import { RouteTable, ROUTE_SIZES } from '../../src/framework/route-table.js';
-import { registerRouter } from '../../src/framework/router.js';
-import { CryptoIni, type CryptoOp } from '../../src/framework/structures.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { registerCryptosoft } from '../../../src/drivers/cryptosoft.js';
+import * as C from '../../../src/framework/constants.js';
+import { Framework, type DriverImpl } from '../../../src/framework/framework.js';
+import { RouteTable, ROUTE_SIZES } from '../../../src/framework/route-table.js';
+import { registerRouter } from '../../../src/framework/router.js';
+import { CryptoIni, type CryptoOp } from '../../../src/framework/structures.js';
+import { errnoOf } from '../../../src/errno.js';
 
 const KEY = randomBytes(16);
 

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { registerCryptosoft } from '../../src/drivers/cryptosoft.js';
-import * as C from '../../src/framework/constants.js';
-import { Framework, type DriverImpl, type SessionInfo } from '../../src/framework/framework.js';
-import { RouteTable, ROUTE_SIZES } from '../../src/framework/route-table.js';
-import { registerRouter } from '../../src/framework/router.js';
-import { registerSplitter } from '../../src/framework/splitter.js';
-import { CryptoIni, type CryptoOp } from '../../src/framework/structures.js';
-import { errnoOf } from '../../src/kernel/status.js';
+import { registerCryptosoft } from '../../../src/drivers/cryptosoft.js';
+import * as C from '../../../src/framework/constants.js';
+import { Framework, type DriverImpl, type SessionInfo } from '../../../src/framework/framework.js';
+import { RouteTable, ROUTE_SIZES } from '../../../src/framework/route-table.js';
+import { registerRouter } from '../../../src/framework/router.js';
+import { registerSplitter } from '../../../src/framework/splitter.js';
+import { CryptoIni, type CryptoOp } from '../../../src/framework/structures.js';
+import { errnoOf } from '../../../src/errno.js';
 
 /**
  * A driver that serves some algorithms of cryptosoft by forwarding to a private cryptosoft

@@ -16,10 +16,10 @@ import {
   CRYPTOCAP_F_HARDWARE,
   CRYPTOCAP_F_SOFTWARE,
   CRYPTOCAP_F_SYNC,
-} from '../../src/framework/constants.js';
-import { Framework, type DriverImpl } from '../../src/framework/framework.js';
-import { CryptKop, CryptoIni, CryptoOp } from '../../src/framework/structures.js';
-import { errnoOf } from '../../src/kernel/status.js';
+} from '../../../src/framework/constants.js';
+import { Framework, type DriverImpl } from '../../../src/framework/framework.js';
+import { CryptKop, CryptoIni, CryptoOp } from '../../../src/framework/structures.js';
+import { errnoOf } from '../../../src/errno.js';
 
 const EAGAIN = errnoOf('EAGAIN');
 const EINVAL = errnoOf('EINVAL');

@@ -1,0 +1,30 @@
+/**
+ * The framework's bookkeeping of a request while it is dispatched, kept on the request in one
+ * slot under a symbol no consumer holds, so that CryptoOp's public fields stay crypto(9)'s. A
+ * slot rather than a side table keyed by the request: a WeakMap entry per request is an
+ * ephemeron the garbage collector must trace (bench/README.md, "Notes behind the code").
+ */
+import type { Driver } from './driver.js';
+
+export const OP_STATE: unique symbol = Symbol('kcrypto.framework.request');
+
+export interface OpState {
+  /** The driver the request was handed to, until it completes. */
+  owner: Driver | null;
+  /** When it was handed there (performance.now()). */
+  startedAt: number;
+  /**
+   * A request to a session of a driver with a RequestHook (the router) while it runs on one of
+   * that driver's alternatives: that driver, and the session's sid, given back to `sid` before
+   * the consumer hears. Null otherwise.
+   */
+  via: Driver | null;
+  from: bigint | null;
+  /** The hook's own notes of where it sent the request (the router: the alternative and the cores it keeps busy). */
+  index: number;
+  load: number;
+}
+
+export function newOpState(): OpState {
+  return { owner: null, startedAt: 0, via: null, from: null, index: 0, load: 0 };
+}
