@@ -1,7 +1,8 @@
-// The test command (`npm test`): unit tests on this host, then the lab suite inside each
-// installed lab kernel (scripts/lab-suite.js, in the passes each kernel's plan below names),
-// then again with the sanitizer build of the addon on the kernels whose plan says so. Prints
-// one closing line with the totals.
+// The test command (`npm test`): the lint (`npm run lint`: formatting, ESLint, the C++ check),
+// unit tests on this host, then the lab suite inside each installed lab kernel
+// (scripts/lab-suite.js, in the passes each kernel's plan below names), then again with the
+// sanitizer build of the addon on the kernels whose plan says so. Prints one closing line with
+// the totals.
 //
 // What runs where (the whole run must fit CI's hour on a 2-core machine; every pass runs on at
 // least one kernel, and what a kernel refuses is asserted there, not skipped):
@@ -14,13 +15,13 @@
 //   other every driver
 //
 // Environment:
-//   KCRYPTO_TEST_STAGES  comma list of stages to run (unit,lab,sanitize); default all
+//   KCRYPTO_TEST_STAGES  comma list of stages to run (lint,unit,lab,sanitize); default all
 //   KCRYPTO_LAB_KERNEL   run the lab stages on this kernel only (default: all installed)
 //   KCRYPTO_LAB_PASSES   the passes to run on every kernel, instead of each kernel's plan
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'unit,lab,sanitize').split(',').map((s) => s.trim());
+const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'lint,unit,lab,sanitize').split(',').map((s) => s.trim());
 const nodeTest = ['--test', '--test-reporter=spec'];
 
 /** Each kernel's passes (plain and sanitized), by release; the first match wins. */
@@ -76,7 +77,9 @@ function run(name, cmd, args, env = {}) {
   });
 }
 
-if (!existsSync('dist/esm/src/index.js') || !existsSync('build/Release/kcrypto.node')) {
+// The lint reads the sources only; every other stage runs the built package.
+const needsBuild = stages.some((s) => s !== 'lint');
+if (needsBuild && (!existsSync('dist/esm/src/index.js') || !existsSync('build/Release/kcrypto.node'))) {
   console.error('kcrypto: not built; run `npm install` (or `npm run build`) first');
   process.exit(2);
 }
@@ -84,6 +87,7 @@ if (!existsSync('dist/esm/src/index.js') || !existsSync('build/Release/kcrypto.n
 const kernels = stages.includes('lab') || stages.includes('sanitize') ? await labKernels() : [];
 if ((stages.includes('lab') || stages.includes('sanitize')) && kernels.length === 0) failedStages.push('lab (no kernel installed: run scripts/install-lab-packages)');
 
+if (stages.includes('lint')) await run('lint', 'npm', ['run', '--silent', 'lint']);
 if (stages.includes('unit')) await run('unit tests (host)', process.execPath, [...nodeTest, 'dist/esm/test/unit/']);
 if (stages.includes('lab')) {
   for (const kernel of kernels) {
