@@ -107,22 +107,6 @@ class FreeBSD final : public AbiDriver {
     return st;
   }
 
-  Status Key(int fd, KeyRequest* r) const override {
-    namespace K = F::legacy12;
-    if (r->in.size() + r->out.size() > K::CRK_MAXPARAM) return Status::Fail(EINVAL, Syscall::kValidate);
-    K::crypt_kop k{};
-    k.crk_op = r->op;
-    k.crk_iparams = static_cast<unsigned short>(r->in.size());
-    k.crk_oparams = static_cast<unsigned short>(r->out.size());
-    k.crk_crid = static_cast<unsigned>(r->crid);
-    size_t i = 0;
-    for (const KeyParam& p : r->in) k.crk_param[i++] = K::crparam{p.data, p.nbits};
-    for (const KeyParam& p : r->out) k.crk_param[i++] = K::crparam{p.data, p.nbits};
-    Status st = detail::Ioctl(fd, r->crid >= 0 ? K::CIOCKEY2 : K::CIOCKEY, &k);
-    if (!st.ok()) return st;
-    return k.crk_status == 0 ? Status::Ok() : Status::Fail(static_cast<int>(k.crk_status), Syscall::kIoctl);
-  }
-
   size_t max_request() const override { return F::kMaxRequest; }
 
   std::vector<std::pair<const char*, uint64_t>> sizes() const override {

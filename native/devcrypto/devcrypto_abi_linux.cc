@@ -198,21 +198,6 @@ class CryptodevLinux final : public AbiDriver {
     return st;
   }
 
-  // Defined by the header, answered with EINVAL by every released module.
-  Status Key(int fd, KeyRequest* r) const override {
-    if (r->in.size() + r->out.size() > L::CRK_MAXPARAM) return Status::Fail(EINVAL, Syscall::kValidate);
-    L::crypt_kop k{};
-    k.crk_op = r->op;
-    k.crk_iparams = static_cast<uint16_t>(r->in.size());
-    k.crk_oparams = static_cast<uint16_t>(r->out.size());
-    size_t i = 0;
-    for (const KeyParam& p : r->in) k.crk_param[i++] = L::crparam{p.data, p.nbits};
-    for (const KeyParam& p : r->out) k.crk_param[i++] = L::crparam{p.data, p.nbits};
-    Status st = detail::Ioctl(fd, L::CIOCKEY, &k);
-    if (!st.ok()) return st;
-    return k.crk_status == 0 ? Status::Ok() : Status::Fail(static_cast<int>(k.crk_status), Syscall::kIoctl);
-  }
-
   std::vector<std::pair<const char*, uint64_t>> sizes() const override {
     return {{"session_op", sizeof(L::session_op)},       {"session_info_op", sizeof(L::session_info_op)},
             {"crypt_op", sizeof(L::crypt_op)},           {"crypt_auth_op", sizeof(L::crypt_auth_op)},
