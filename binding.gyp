@@ -44,6 +44,7 @@
             "native/devcrypto/abi/system_check.cc",
             "native/devcrypto/devcrypto_abi.cc",
             "native/devcrypto/devcrypto_session.cc",
+            "native/devcrypto/devcrypto_stream.cc",
             "native/devcrypto/devcrypto_open.cc"
           ]
         }],

@@ -139,7 +139,7 @@ Napi::Object StatsObject(Napi::Env env, const Dispatcher::Stats& s) {
   o.Set("maxThreads", static_cast<double>(s.max_threads));
   o.Set("wakeups", static_cast<double>(s.wakeups));
   o.Set("deliveries", static_cast<double>(s.deliveries));
-  o.Set("wedged", static_cast<double>(s.wedged));
+  o.Set("wedged", static_cast<double>(s.stuck));  // the property name tests read
   return o;
 }
 
@@ -159,7 +159,7 @@ Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
     total.max_threads += lanes[i].max_threads;
     total.wakeups += lanes[i].wakeups;
     total.deliveries += lanes[i].deliveries;
-    total.wedged += lanes[i].wedged;
+    total.stuck += lanes[i].stuck;
   }
   Napi::Object o = StatsObject(env, total);
   o.Set("cpu", StatsObject(env, lanes[kCpuLane]));
@@ -168,7 +168,7 @@ Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
 }
 
 // overdue(): the jobs of both lanes that became overdue since the last call, as a flat
-// Float64Array of (id, kind) pairs (kind: 1 running past its deadline, 2 starved in the queue;
+// Float64Array of (id, kind) pairs (kind: 1 stuck running past its deadline, 2 stuck in the queue;
 // see OverdueJob).
 Napi::Value Addon::Overdue(const Napi::CallbackInfo& info) {
   std::vector<OverdueJob> all;

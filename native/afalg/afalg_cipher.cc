@@ -26,10 +26,8 @@ namespace {
 // instead of having sendmsg copy them from user memory, as libkcapi does for large requests.
 // 6.1 takes references to the pages (sendpage). The lab's 6.12 kernel still allocates pages of
 // its own in af_alg_sendmsg and copies the spliced ones into them (perf shows both), but that
-// copy is cheaper than copy_from_user under emulation. Measured in the lab at 64 KiB, 16 in
-// flight: copy_from_user was 17% of a 1-CPU 6.12 guest's time on the card and is gone, +7-17%
-// on the card and +10-16% on cbc-aes-aesni there, +5-9% on cbc-aes-aesni on 6.1. Below 16 KiB
-// the two extra system calls cost as much as the copy saves.
+// copy is cheaper than copy_from_user under emulation. Below 16 KiB the two extra system calls
+// cost as much as the copy saves (bench/README.md has the measurements).
 constexpr size_t kSpliceMin = 16 * 1024;
 
 // Pipe size asked for a spliced request's pages: a 64 KiB request goes through in one splice

@@ -1,7 +1,7 @@
 // Wiping key material: bytes a key passed through must not linger in the process once the
-// kernel has its copy. A plain memset before free may be removed by the compiler as a dead
-// store; a call through a volatile function pointer cannot be (explicit_bzero would do, but
-// NetBSD names it explicit_memset).
+// kernel has its copy. A plain memset before free may be removed by the compiler (nothing
+// reads the bytes afterwards); a call through a volatile function pointer cannot be
+// (explicit_bzero would do, but NetBSD names it explicit_memset).
 #pragma once
 
 #include <cstddef>

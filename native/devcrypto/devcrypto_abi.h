@@ -84,6 +84,9 @@ struct AeadArgs {
   size_t iv_len = 0;
 };
 
+// A request the addon refuses before it reaches the kernel.
+inline Status Invalid(int err = EINVAL) { return Status::Fail(err, Syscall::kValidate); }
+
 // Largest digest and IV the kernels write or read; callers pass buffers at least this large.
 inline constexpr size_t kMaxDigest = 64;
 inline constexpr size_t kMaxIv = 64;

@@ -1,4 +1,4 @@
-// The FreeBSD table (abi-bsd.md §1). Every request is one synchronous ioctl on the fd that
+// The FreeBSD table (FreeBSD's sys/opencrypto/cryptodev.h). Every request is one synchronous ioctl on the fd that
 // opened the device; there is no async, multi-part hash or clone request, and since 13.0 no
 // asymmetric operations (CIOCKEY answers ENOTTY there; it is kept for 12.x kernels).
 #include <cerrno>

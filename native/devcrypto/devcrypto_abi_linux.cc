@@ -1,4 +1,4 @@
-// The cryptodev-linux table (abi-linux.md §3). Sessions are created per fd with random ids;
+// The cryptodev-linux table (the module's crypto/cryptodev.h). Sessions are created per fd with random ids;
 // each kernel session runs one request at a time (a per-session mutex), so the engine keeps a
 // pool of identically keyed sessions for parallel requests.
 #include <sys/ioctl.h>

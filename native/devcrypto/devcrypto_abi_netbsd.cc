@@ -57,8 +57,6 @@ void Harvest(int fd, std::map<uint32_t, size_t>* pending, std::vector<Status>* o
   }
 }
 
-Status Invalid(int err = EINVAL) { return Status::Fail(err, Syscall::kValidate); }
-
 bool ConstantTimeEqual(const uint8_t* a, const uint8_t* b, size_t n) {
   uint8_t d = 0;
   for (size_t i = 0; i < n; ++i) d |= static_cast<uint8_t>(a[i] ^ b[i]);

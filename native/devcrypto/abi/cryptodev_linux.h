@@ -1,5 +1,5 @@
-// cryptodev-linux /dev/crypto ABI (the out-of-tree module, VERSION 1.14): abi-linux.md §3 and
-// abi-bsd.md §3. Structs keep cryptodev-linux's names and field names (crypto/cryptodev.h);
+// cryptodev-linux /dev/crypto ABI (the out-of-tree module, VERSION 1.14).
+// Structs keep cryptodev-linux's names and field names (crypto/cryptodev.h);
 // request numbers are computed with the Linux _IOC encoding (ioc.h).
 //
 // Traps, each of which silently does the wrong thing if a BSD constant is reused here:
@@ -17,7 +17,7 @@
 //  - An unknown or unavailable algorithm is EINVAL, not ENOENT.
 //
 // Sizes and numbers are asserted for LP64 (x86_64, arm64, riscv64: the layout is the same on
-// every LP64 target with the asm-generic ioctl encoding), the values abi-linux.md §3.2-3.3 lists.
+// every LP64 target with the asm-generic ioctl encoding), the values the module's header gives.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +37,7 @@ inline constexpr uint32_t AALG_MAX_RESULT_LEN = 64;
 inline constexpr uint32_t CRYPTODEV_MAX_ALG_NAME = 64;
 inline constexpr uint32_t HASH_MAX_LEN = 64;
 
-// ---- Algorithms (enum cryptodev_crypto_op_t; abi-linux.md §3.5) ----
+// ---- Algorithms (enum cryptodev_crypto_op_t) ----
 inline constexpr uint32_t CRYPTO_DES_CBC = 1;
 inline constexpr uint32_t CRYPTO_3DES_CBC = 2;
 inline constexpr uint32_t CRYPTO_BLF_CBC = 3;
@@ -77,7 +77,7 @@ inline constexpr uint32_t CRYPTO_TLS11_AES_CBC_HMAC_SHA1 = 108;
 inline constexpr uint32_t CRYPTO_TLS12_AES_CBC_HMAC_SHA256 = 109;
 inline constexpr uint32_t CRYPTO_ALGORITHM_ALL = 110;
 
-// ---- Operations and flags (abi-linux.md §3.4) ----
+// ---- Operations and flags ----
 inline constexpr uint16_t COP_ENCRYPT = 0;  // BSD: 1
 inline constexpr uint16_t COP_DECRYPT = 1;  // BSD: 2
 
@@ -106,7 +106,7 @@ inline constexpr uint32_t CRF_DSA_VERIFY = 1u << CRK_DSA_VERIFY;
 inline constexpr uint32_t CRF_DH_COMPUTE_KEY = 1u << CRK_DH_COMPUTE_KEY;
 inline constexpr uint32_t CRK_MAXPARAM = 8;
 
-// ---- Structures (abi-linux.md §3.2) ----
+// ---- Structures ----
 struct session_op {
   uint32_t cipher;  // cryptodev_crypto_op_t
   uint32_t mac;
@@ -175,7 +175,7 @@ struct crypt_kop {
   crparam crk_param[CRK_MAXPARAM];
 };
 
-// ---- Requests (abi-linux.md §3.3) ----
+// ---- Requests ----
 inline constexpr request_t CRIOGET = ioc::linux_iowr<uint32_t>('c', 101);  // not needed: dups the fd
 inline constexpr request_t CIOCGSESSION = ioc::linux_iowr<session_op>('c', 102);
 inline constexpr request_t CIOCFSESSION = ioc::linux_iow<uint32_t>('c', 103);
