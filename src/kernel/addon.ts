@@ -54,7 +54,7 @@ export interface LaneStats {
   maxThreads: number;
   wakeups: number;
   deliveries: number;
-  /** Threads still inside a request that was reported overdue (stuck past its deadline). */
+  /** Stuck threads: still inside a request that was reported overdue. (The property keeps its older name.) */
   wedged: number;
 }
 
@@ -75,7 +75,7 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
   /**
    * Requests that became overdue since the last call, each reported once, as (id, kind) pairs:
    * kind 1, a thread has been inside it past its deadline; kind 2, it waited in the queue past
-   * its deadline while every thread of its lane was wedged (it was removed and never runs).
+   * its deadline while every thread of its lane was stuck (it was removed and never runs).
    */
   overdue(): Float64Array;
   probeAfAlg(): number;
