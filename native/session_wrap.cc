@@ -119,36 +119,43 @@ Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value SessionWrap::OpenStream(const Napi::CallbackInfo& info) {
-  std::shared_ptr<EngineSession> s = Live(info.Env());
-  if (!s) return info.Env().Undefined();
-  if (abandoned_->abandoned()) {
-    MakeSystemError(info.Env(), ESHUTDOWN, "validate", "session was abandoned").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
+namespace {
+
+// A new stream's handle, or the failure thrown.
+Napi::Value StreamHandle(Napi::Env env, const Status& st, int32_t handle, const char* what) {
+  if (!st.ok()) {
+    MakeSystemError(env, st.err, SyscallName(st.syscall), what).ThrowAsJavaScriptException();
+    return env.Undefined();
   }
+  return Napi::Number::New(env, handle);
+}
+
+}  // namespace
+
+// The live session for a stream call: null, with ESHUTDOWN thrown, once it is abandoned.
+std::shared_ptr<EngineSession> SessionWrap::LiveForStream(Napi::Env env) {
+  std::shared_ptr<EngineSession> s = Live(env);
+  if (s && abandoned_->abandoned()) {
+    MakeSystemError(env, ESHUTDOWN, "validate", "session was abandoned").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return s;
+}
+
+Napi::Value SessionWrap::OpenStream(const Napi::CallbackInfo& info) {
+  std::shared_ptr<EngineSession> s = LiveForStream(info.Env());
+  if (!s) return info.Env().Undefined();
   int32_t handle = -1;
   Status st = s->OpenStream(&handle);
-  if (!st.ok()) {
-    MakeSystemError(info.Env(), st.err, SyscallName(st.syscall), "cannot open hash stream").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  return Napi::Number::New(info.Env(), handle);
+  return StreamHandle(info.Env(), st, handle, "cannot open hash stream");
 }
 
 Napi::Value SessionWrap::CopyStream(const Napi::CallbackInfo& info) {
-  std::shared_ptr<EngineSession> s = Live(info.Env());
+  std::shared_ptr<EngineSession> s = LiveForStream(info.Env());
   if (!s) return info.Env().Undefined();
-  if (abandoned_->abandoned()) {
-    MakeSystemError(info.Env(), ESHUTDOWN, "validate", "session was abandoned").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
   int32_t handle = -1;
   Status st = s->CopyStream(info[0].As<Napi::Number>().Int32Value(), &handle);
-  if (!st.ok()) {
-    MakeSystemError(info.Env(), st.err, SyscallName(st.syscall), "cannot copy hash state").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  return Napi::Number::New(info.Env(), handle);
+  return StreamHandle(info.Env(), st, handle, "cannot copy hash state");
 }
 
 // On an abandoned session the stream's descriptor is left open (see Keep).

@@ -27,6 +27,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
  private:
   std::shared_ptr<EngineSession> Live(Napi::Env env);
+  std::shared_ptr<EngineSession> LiveForStream(Napi::Env env);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value Submit(const Napi::CallbackInfo& info);
   Napi::Value OpenStream(const Napi::CallbackInfo& info);

@@ -69,6 +69,18 @@ struct CryptArgs {
   const uint8_t* iv = nullptr;  // room for kMaxIv bytes (the kernel reads the session's IV size)
 };
 
+// A cipher pass over len bytes of src into dst.
+inline CryptArgs CipherPass(uint32_t ses, bool encrypt, const uint8_t* src, uint8_t* dst, size_t len, const uint8_t* iv) {
+  CryptArgs a;
+  a.ses = ses;
+  a.encrypt = encrypt;
+  a.src = src;
+  a.dst = dst;
+  a.len = len;
+  a.iv = iv;
+  return a;
+}
+
 // One AEAD request (cryptodev-linux CIOCAUTHCRYPT, FreeBSD CIOCCRYPTAEAD).
 struct AeadArgs {
   uint32_t ses = 0;

@@ -178,14 +178,8 @@ class NetBSD final : public AbiDriver {
     }
     std::vector<uint8_t> scratch, tag_scratch;
     std::array<uint8_t, kMaxDigest> mac{};
-    CryptArgs a;
-    a.ses = ses;
-    a.encrypt = encrypt;
-    a.src = Contiguous(req.input, 0, payload, &scratch);
-    a.dst = req.output;
-    a.len = payload;
+    CryptArgs a = CipherPass(ses, encrypt, Contiguous(req.input, 0, payload, &scratch), req.output, payload, iv.ptr);
     a.mac = mac.data();
-    a.iv = iv.ptr;
     Status st = Crypt(fd, a);
     if (!st.ok()) return st;
     if (encrypt) {

@@ -212,14 +212,7 @@ Status Session::RunCipher(int fd, uint32_t ses, const Request& req) {
 
   const size_t limit = max_request();
   if (limit == 0 || total <= limit) {
-    CryptArgs a;
-    a.ses = ses;
-    a.encrypt = encrypt;
-    a.src = Contiguous(req.input, 0, total, &scratch);
-    a.dst = req.output;
-    a.len = total;
-    a.iv = iv.ptr;
-    return driver_->Crypt(fd, a);
+    return driver_->Crypt(fd, CipherPass(ses, encrypt, Contiguous(req.input, 0, total, &scratch), req.output, total, iv.ptr));
   }
 
   // Longer than one request may be (FreeBSD: 256 KiB - 4): split on block boundaries, carrying
@@ -233,13 +226,7 @@ Status Session::RunCipher(int fd, uint32_t ses, const Request& req) {
   size_t done = 0;
   while (done < total) {
     const size_t n = std::min(chunk, total - done);
-    CryptArgs a;
-    a.ses = ses;
-    a.encrypt = encrypt;
-    a.src = Contiguous(req.input, done, n, &scratch);
-    a.dst = req.output + done;
-    a.len = n;
-    a.iv = iv.ptr;
+    const CryptArgs a = CipherPass(ses, encrypt, Contiguous(req.input, done, n, &scratch), req.output + done, n, iv.ptr);
     // CBC decryption chains on the ciphertext, which an in-place request is about to overwrite.
     if (spec_.chain == Chain::kCbc && !encrypt) std::memcpy(carry.data(), a.src + n - block, block);
     Status st = driver_->Crypt(fd, a);
