@@ -232,6 +232,8 @@ Napi::Value Addon::ProbeBindSnapshot(const Napi::CallbackInfo& info) {
 Napi::Value Addon::ErrnoTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
+// A table, several entries a line.
+  // clang-format off
 #define KC_ERRNO(name) o.Set(#name, Napi::Number::New(env, name));
   KC_ERRNO(EPERM) KC_ERRNO(ENOENT) KC_ERRNO(EINTR) KC_ERRNO(EIO) KC_ERRNO(ENXIO) KC_ERRNO(E2BIG)
   KC_ERRNO(EBADF) KC_ERRNO(EAGAIN) KC_ERRNO(ENOMEM) KC_ERRNO(EACCES) KC_ERRNO(EFAULT) KC_ERRNO(EBUSY)
@@ -247,6 +249,7 @@ Napi::Value Addon::ErrnoTable(const Napi::CallbackInfo& info) {
   KC_ERRNO(ENOKEY) KC_ERRNO(EKEYREJECTED) KC_ERRNO(EKEYREVOKED) KC_ERRNO(EKEYEXPIRED) KC_ERRNO(ENOPKG)
 #endif
 #undef KC_ERRNO
+  // clang-format on
   return o;
 }
 

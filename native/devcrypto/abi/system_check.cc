@@ -23,6 +23,8 @@
 #endif
 #endif
 
+// The name lists are tables: clang-format would rewrap them on every run.
+// clang-format off
 #if defined(KC_SYSTEM_ABI)
 
 #if KC_SYSTEM_ABI == 1
@@ -70,6 +72,7 @@ namespace native_abi = kcrypto::devcrypto::netbsd_abi;
 #else
 #error "KCRYPTO_SYSTEM_CRYPTODEV_ABI must be 1 (cryptodev-linux), 2 (FreeBSD) or 3 (NetBSD)"
 #endif
+// clang-format on
 
 namespace kc_ours {
 #define KC_CAPTURE_VALUE(name) constexpr auto our_##name = native_abi::name;
