@@ -2,8 +2,8 @@
 
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -198,8 +198,7 @@ Napi::Value Addon::ProbeAfAlg(const Napi::CallbackInfo& info) {
 // and which drivers this kernel lets user space reach.
 Napi::Value Addon::ProbeBind(const Napi::CallbackInfo& info) {
 #if defined(__linux__)
-  return Napi::Number::New(info.Env(), afalg::ProbeBind(info[0].As<Napi::String>().Utf8Value(),
-                                                        info[1].As<Napi::String>().Utf8Value()));
+  return Napi::Number::New(info.Env(), afalg::ProbeBind(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value()));
 #else
   return Napi::Number::New(info.Env(), EAFNOSUPPORT);
 #endif
@@ -233,7 +232,7 @@ Napi::Value Addon::ErrnoTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
 // A table, several entries a line.
-  // clang-format off
+// clang-format off
 #define KC_ERRNO(name) o.Set(#name, Napi::Number::New(env, name));
   KC_ERRNO(EPERM) KC_ERRNO(ENOENT) KC_ERRNO(EINTR) KC_ERRNO(EIO) KC_ERRNO(ENXIO) KC_ERRNO(E2BIG)
   KC_ERRNO(EBADF) KC_ERRNO(EAGAIN) KC_ERRNO(ENOMEM) KC_ERRNO(EACCES) KC_ERRNO(EFAULT) KC_ERRNO(EBUSY)
@@ -249,8 +248,8 @@ Napi::Value Addon::ErrnoTable(const Napi::CallbackInfo& info) {
   KC_ERRNO(ENOKEY) KC_ERRNO(EKEYREJECTED) KC_ERRNO(EKEYREVOKED) KC_ERRNO(EKEYEXPIRED) KC_ERRNO(ENOPKG)
 #endif
 #undef KC_ERRNO
-  // clang-format on
-  return o;
+      // clang-format on
+      return o;
 }
 
 }  // namespace kcrypto

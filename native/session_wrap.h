@@ -6,8 +6,8 @@
 
 #include <memory>
 
-#include "common/engine.h"
 #include "common/abandon.h"
+#include "common/engine.h"
 
 namespace kcrypto {
 

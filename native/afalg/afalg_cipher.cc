@@ -101,7 +101,8 @@ Status Session::RunCipher(OpSocket* op_socket, const Request& req) {
     // In place, spliced input pages would also be the output pages: the kernel would then read
     // and write the same memory through two lists, which not every driver is written for.
     bool in_place = false;
-    for (const iovec& v : req.input) in_place = in_place || Overlaps(static_cast<const uint8_t*>(v.iov_base), v.iov_len, req.output, req.output_len);
+    for (const iovec& v : req.input)
+      in_place = in_place || Overlaps(static_cast<const uint8_t*>(v.iov_base), v.iov_len, req.output, req.output_len);
     std::lock_guard<std::mutex> lock(mu_);
     splice = splice_ok_ && !in_place;
   }

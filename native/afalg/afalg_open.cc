@@ -84,7 +84,8 @@ Napi::Value OpenAfAlg(const Napi::CallbackInfo& info) {
   auto* addon = static_cast<Addon*>(info.Data());
   Spec spec;
   if (info.Length() < 7 || !info[0].IsString() || !info[1].IsString()) {
-    Napi::TypeError::New(env, "kcrypto: openAfAlg(type, name, key, authSize, chunkable, socketBuffer, maxRequest)").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "kcrypto: openAfAlg(type, name, key, authSize, chunkable, socketBuffer, maxRequest)")
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   if (!ParseType(info[0].As<Napi::String>().Utf8Value(), &spec.type)) {

@@ -227,7 +227,6 @@ Status Session::RunRandom(int fd, const Request& req) {
   return Status::Ok(done);
 }
 
-
 Status Session::OpenStream(int32_t* handle) {
   if (spec_.type != Type::kHash) return Status::Fail(EINVAL, Syscall::kValidate);
   UniqueFd fd(::accept4(tfm_.get(), nullptr, nullptr, SOCK_CLOEXEC));

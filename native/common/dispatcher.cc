@@ -80,8 +80,7 @@ struct Dispatcher::Shared {
   size_t Cap() const { return max_threads + std::min(stuck, max_threads); }
 };
 
-Dispatcher::Dispatcher(Napi::Env env, Napi::Function on_complete)
-    : shared_(std::make_shared<Shared>()), env_(env) {
+Dispatcher::Dispatcher(Napi::Env env, Napi::Function on_complete) : shared_(std::make_shared<Shared>()), env_(env) {
   // Node finalizes thread-safe functions itself when the environment is torn down, possibly
   // before this dispatcher's Shutdown(); from then on nothing may call or release it.
   std::shared_ptr<Shared> shared = shared_;

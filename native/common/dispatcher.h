@@ -27,8 +27,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine.h"
 #include "abandon.h"
+#include "engine.h"
 
 namespace kcrypto {
 

@@ -65,7 +65,7 @@ struct CryptArgs {
   const uint8_t* src = nullptr;
   uint8_t* dst = nullptr;  // cipher output (len bytes); null for digests
   size_t len = 0;
-  uint8_t* mac = nullptr;  // digest output, room for kMaxDigest bytes
+  uint8_t* mac = nullptr;       // digest output, room for kMaxDigest bytes
   const uint8_t* iv = nullptr;  // room for kMaxIv bytes (the kernel reads the session's IV size)
 };
 

@@ -110,8 +110,8 @@ class FreeBSD final : public AbiDriver {
   size_t max_request() const override { return F::kMaxRequest; }
 
   std::vector<std::pair<const char*, uint64_t>> sizes() const override {
-    return {{"session_op", sizeof(F::session_op)}, {"session2_op", sizeof(F::session2_op)},
-            {"crypt_op", sizeof(F::crypt_op)},     {"crypt_aead", sizeof(F::crypt_aead)},
+    return {{"session_op", sizeof(F::session_op)},       {"session2_op", sizeof(F::session2_op)},
+            {"crypt_op", sizeof(F::crypt_op)},           {"crypt_aead", sizeof(F::crypt_aead)},
             {"crypt_find_op", sizeof(F::crypt_find_op)}, {"crypt_kop", sizeof(F::legacy12::crypt_kop)}};
   }
   std::vector<std::pair<const char*, uint64_t>> requests() const override {

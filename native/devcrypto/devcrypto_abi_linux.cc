@@ -199,20 +199,27 @@ class CryptodevLinux final : public AbiDriver {
   }
 
   std::vector<std::pair<const char*, uint64_t>> sizes() const override {
-    return {{"session_op", sizeof(L::session_op)},       {"session_info_op", sizeof(L::session_info_op)},
-            {"crypt_op", sizeof(L::crypt_op)},           {"crypt_auth_op", sizeof(L::crypt_auth_op)},
-            {"cphash_op", sizeof(L::cphash_op)},         {"crypt_kop", sizeof(L::crypt_kop)}};
+    return {{"session_op", sizeof(L::session_op)}, {"session_info_op", sizeof(L::session_info_op)},
+            {"crypt_op", sizeof(L::crypt_op)},     {"crypt_auth_op", sizeof(L::crypt_auth_op)},
+            {"cphash_op", sizeof(L::cphash_op)},   {"crypt_kop", sizeof(L::crypt_kop)}};
   }
   std::vector<std::pair<const char*, uint64_t>> requests() const override {
-    return {{"CRIOGET", L::CRIOGET},           {"CIOCGSESSION", L::CIOCGSESSION},     {"CIOCFSESSION", L::CIOCFSESSION},
-            {"CIOCCRYPT", L::CIOCCRYPT},       {"CIOCKEY", L::CIOCKEY},               {"CIOCASYMFEAT", L::CIOCASYMFEAT},
-            {"CIOCGSESSINFO", L::CIOCGSESSINFO}, {"CIOCAUTHCRYPT", L::CIOCAUTHCRYPT}, {"CIOCASYNCCRYPT", L::CIOCASYNCCRYPT},
-            {"CIOCASYNCFETCH", L::CIOCASYNCFETCH}, {"CIOCCPHASH", L::CIOCCPHASH}};
+    return {{"CRIOGET", L::CRIOGET},
+            {"CIOCGSESSION", L::CIOCGSESSION},
+            {"CIOCFSESSION", L::CIOCFSESSION},
+            {"CIOCCRYPT", L::CIOCCRYPT},
+            {"CIOCKEY", L::CIOCKEY},
+            {"CIOCASYMFEAT", L::CIOCASYMFEAT},
+            {"CIOCGSESSINFO", L::CIOCGSESSINFO},
+            {"CIOCAUTHCRYPT", L::CIOCAUTHCRYPT},
+            {"CIOCASYNCCRYPT", L::CIOCASYNCCRYPT},
+            {"CIOCASYNCFETCH", L::CIOCASYNCFETCH},
+            {"CIOCCPHASH", L::CIOCCPHASH}};
   }
   std::vector<std::pair<const char*, uint64_t>> constants() const override {
-    return {{"COP_ENCRYPT", L::COP_ENCRYPT},           {"COP_DECRYPT", L::COP_DECRYPT},
-            {"COP_FLAG_UPDATE", L::COP_FLAG_UPDATE},   {"COP_FLAG_FINAL", L::COP_FLAG_FINAL},
-            {"COP_FLAG_RESET", L::COP_FLAG_RESET},     {"SIOP_FLAG_KERNEL_DRIVER_ONLY", L::SIOP_FLAG_KERNEL_DRIVER_ONLY}};
+    return {{"COP_ENCRYPT", L::COP_ENCRYPT},         {"COP_DECRYPT", L::COP_DECRYPT},
+            {"COP_FLAG_UPDATE", L::COP_FLAG_UPDATE}, {"COP_FLAG_FINAL", L::COP_FLAG_FINAL},
+            {"COP_FLAG_RESET", L::COP_FLAG_RESET},   {"SIOP_FLAG_KERNEL_DRIVER_ONLY", L::SIOP_FLAG_KERNEL_DRIVER_ONLY}};
   }
   std::vector<std::pair<const char*, uint64_t>> algorithms() const override {
     return {{"CRYPTO_DES_CBC", L::CRYPTO_DES_CBC},

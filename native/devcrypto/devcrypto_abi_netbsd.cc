@@ -159,7 +159,7 @@ class NetBSD final : public AbiDriver {
   // so the comparison happens here.
   bool frames_aead() const override { return true; }
 
-    Status FramedAead(int fd, uint32_t ses, const Request& req, const std::vector<uint8_t>& key, size_t tag) const override {
+  Status FramedAead(int fd, uint32_t ses, const Request& req, const std::vector<uint8_t>& key, size_t tag) const override {
     if (req.op != Op::kEncrypt && req.op != Op::kDecrypt) return Invalid();
     if (req.assoc_len != 0) return Invalid(ENOTSUP);
     const bool encrypt = req.op == Op::kEncrypt;
@@ -243,23 +243,28 @@ class NetBSD final : public AbiDriver {
   }
 
   std::vector<std::pair<const char*, uint64_t>> sizes() const override {
-    return {{"session_op", sizeof(N::session_op)}, {"session_n_op", sizeof(N::session_n_op)},
-            {"crypt_op", sizeof(N::crypt_op)},     {"crypt_n_op", sizeof(N::crypt_n_op)},
-            {"crypt_mop", sizeof(N::crypt_mop)},   {"crypt_sgop", sizeof(N::crypt_sgop)},
-            {"crypt_sfop", sizeof(N::crypt_sfop)}, {"crypt_kop", sizeof(N::crypt_kop)},
-            {"crypt_n_kop", sizeof(N::crypt_n_kop)}, {"crypt_mkop", sizeof(N::crypt_mkop)},
-            {"crypt_result", sizeof(N::crypt_result)}, {"cryptret", sizeof(N::cryptret)}};
+    return {{"session_op", sizeof(N::session_op)}, {"session_n_op", sizeof(N::session_n_op)}, {"crypt_op", sizeof(N::crypt_op)},
+            {"crypt_n_op", sizeof(N::crypt_n_op)}, {"crypt_mop", sizeof(N::crypt_mop)},       {"crypt_sgop", sizeof(N::crypt_sgop)},
+            {"crypt_sfop", sizeof(N::crypt_sfop)}, {"crypt_kop", sizeof(N::crypt_kop)},       {"crypt_n_kop", sizeof(N::crypt_n_kop)},
+            {"crypt_mkop", sizeof(N::crypt_mkop)}, {"crypt_result", sizeof(N::crypt_result)}, {"cryptret", sizeof(N::cryptret)}};
   }
   std::vector<std::pair<const char*, uint64_t>> requests() const override {
-    return {{"CRIOGET", N::CRIOGET},         {"CIOCFSESSION", N::CIOCFSESSION},   {"CIOCKEY", N::CIOCKEY},
-            {"CIOCASYMFEAT", N::CIOCASYMFEAT}, {"CIOCNFKEYM", N::CIOCNFKEYM},     {"CIOCNFSESSION", N::CIOCNFSESSION},
-            {"CIOCNCRYPTRETM", N::CIOCNCRYPTRETM}, {"CIOCNCRYPTRET", N::CIOCNCRYPTRET}, {"CIOCGSESSION", N::CIOCGSESSION},
-            {"CIOCNGSESSION", N::CIOCNGSESSION}, {"CIOCCRYPT", N::CIOCCRYPT},     {"CIOCNCRYPTM", N::CIOCNCRYPTM}};
+    return {{"CRIOGET", N::CRIOGET},
+            {"CIOCFSESSION", N::CIOCFSESSION},
+            {"CIOCKEY", N::CIOCKEY},
+            {"CIOCASYMFEAT", N::CIOCASYMFEAT},
+            {"CIOCNFKEYM", N::CIOCNFKEYM},
+            {"CIOCNFSESSION", N::CIOCNFSESSION},
+            {"CIOCNCRYPTRETM", N::CIOCNCRYPTRETM},
+            {"CIOCNCRYPTRET", N::CIOCNCRYPTRET},
+            {"CIOCGSESSION", N::CIOCGSESSION},
+            {"CIOCNGSESSION", N::CIOCNGSESSION},
+            {"CIOCCRYPT", N::CIOCCRYPT},
+            {"CIOCNCRYPTM", N::CIOCNCRYPTM}};
   }
   std::vector<std::pair<const char*, uint64_t>> constants() const override {
-    return {{"COP_ENCRYPT", N::COP_ENCRYPT}, {"COP_DECRYPT", N::COP_DECRYPT}, {"COP_COMP", N::COP_COMP},
-            {"COP_DECOMP", N::COP_DECOMP},   {"COP_F_BATCH", N::COP_F_BATCH}, {"COP_F_MORE", N::COP_F_MORE},
-            {"MAX_REQUEST", N::kMaxRequest}};
+    return {{"COP_ENCRYPT", N::COP_ENCRYPT}, {"COP_DECRYPT", N::COP_DECRYPT}, {"COP_COMP", N::COP_COMP},      {"COP_DECOMP", N::COP_DECOMP},
+            {"COP_F_BATCH", N::COP_F_BATCH}, {"COP_F_MORE", N::COP_F_MORE},   {"MAX_REQUEST", N::kMaxRequest}};
   }
   std::vector<std::pair<const char*, uint64_t>> algorithms() const override {
     return {{"CRYPTO_DES_CBC", N::CRYPTO_DES_CBC},

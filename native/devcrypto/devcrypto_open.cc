@@ -174,7 +174,8 @@ Napi::Value DevCryptoInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string path = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "/dev/crypto";
   Abi abi = NativeAbi();
-  if (info.Length() > 1 && !info[1].IsUndefined() && !ParseAbi(info[1], &abi)) return Throw(env, EINVAL, "validate", "unknown /dev/crypto ABI");
+  if (info.Length() > 1 && !info[1].IsUndefined() && !ParseAbi(info[1], &abi))
+    return Throw(env, EINVAL, "validate", "unknown /dev/crypto ABI");
   const AbiDriver* d = DriverFor(abi);
   Napi::Object o = Napi::Object::New(env);
   o.Set("abi", AbiName(abi));

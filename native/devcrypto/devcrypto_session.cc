@@ -61,8 +61,7 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
       if (sp.tag_len == 0) sp.tag_len = sp.digest_len;
       if (sp.tag_len == 0) return fail(Invalid());
       break;
-    default:
-      return fail(Invalid());
+    default: return fail(Invalid());
   }
   if (sp.tag_len > kMaxDigest || sp.iv_len > kMaxIv || sp.block_len == 0) return fail(Invalid());
   if (sp.chain == Chain::kCtr) sp.block_len = 16;
@@ -356,7 +355,7 @@ void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* ou
   }
 
   const size_t limit = max_request();
-  std::vector<size_t> queued;             // indexes of requests going to the kernel queue
+  std::vector<size_t> queued;  // indexes of requests going to the kernel queue
   std::vector<CryptArgs> args;
   std::vector<std::vector<uint8_t>> scratch(reqs.size());
   std::vector<IvBuffer> ivs(reqs.size());
@@ -365,8 +364,8 @@ void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* ou
     const Request& r = reqs[i];
     const size_t n = r.input_len();
     const bool cipher = spec_.mode == Mode::kCipher;
-    if ((cipher && r.op != Op::kEncrypt && r.op != Op::kDecrypt) || (!cipher && r.op != Op::kDigest) ||
-        (limit != 0 && n > limit) || (cipher && n == 0)) {
+    if ((cipher && r.op != Op::kEncrypt && r.op != Op::kDecrypt) || (!cipher && r.op != Op::kDigest) || (limit != 0 && n > limit) ||
+        (cipher && n == 0)) {
       (*out)[i] = Run(r);  // validation, splitting and empty requests take the ordinary path
       continue;
     }

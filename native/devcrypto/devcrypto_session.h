@@ -56,10 +56,10 @@ struct Spec {
   uint32_t digest_len = 0;  // hash/MAC output bytes (needed for digests and ETA)
   uint32_t block_len = 1;   // cipher block: chunks are multiples of it
   Chain chain = Chain::kNone;
-  int32_t crid = -1;         // FreeBSD driver id (0 is one) or CRYPTO_FLAG_* mask; -1: hardware, as v1 sessions
-  std::string device;        // FreeBSD driver name, looked up with CIOCFINDDEV (overrides crid)
-  size_t max_request = 0;    // a limit of the caller's on top of the ABI's (0: none)
-  uint32_t contexts = 1;     // kernel sessions made at open (NetBSD: in one CIOCNGSESSION)
+  int32_t crid = -1;       // FreeBSD driver id (0 is one) or CRYPTO_FLAG_* mask; -1: hardware, as v1 sessions
+  std::string device;      // FreeBSD driver name, looked up with CIOCFINDDEV (overrides crid)
+  size_t max_request = 0;  // a limit of the caller's on top of the ABI's (0: none)
+  uint32_t contexts = 1;   // kernel sessions made at open (NetBSD: in one CIOCNGSESSION)
 };
 
 class Session final : public EngineSession {

@@ -41,16 +41,16 @@ inline constexpr uint32_t HASH_MAX_LEN = 64;
 inline constexpr uint32_t CRYPTO_DES_CBC = 1;
 inline constexpr uint32_t CRYPTO_3DES_CBC = 2;
 inline constexpr uint32_t CRYPTO_BLF_CBC = 3;
-inline constexpr uint32_t CRYPTO_CAST_CBC = 4;       // enum only: no kernel mapping (EINVAL)
-inline constexpr uint32_t CRYPTO_SKIPJACK_CBC = 5;   // enum only
+inline constexpr uint32_t CRYPTO_CAST_CBC = 4;      // enum only: no kernel mapping (EINVAL)
+inline constexpr uint32_t CRYPTO_SKIPJACK_CBC = 5;  // enum only
 inline constexpr uint32_t CRYPTO_MD5_HMAC = 6;
 inline constexpr uint32_t CRYPTO_SHA1_HMAC = 7;
 inline constexpr uint32_t CRYPTO_RIPEMD160_HMAC = 8;
-inline constexpr uint32_t CRYPTO_MD5_KPDK = 9;       // enum only
-inline constexpr uint32_t CRYPTO_SHA1_KPDK = 10;     // enum only
+inline constexpr uint32_t CRYPTO_MD5_KPDK = 9;    // enum only
+inline constexpr uint32_t CRYPTO_SHA1_KPDK = 10;  // enum only
 inline constexpr uint32_t CRYPTO_RIJNDAEL128_CBC = 11;
 inline constexpr uint32_t CRYPTO_AES_CBC = 11;
-inline constexpr uint32_t CRYPTO_ARC4 = 12;          // enum only
+inline constexpr uint32_t CRYPTO_ARC4 = 12;  // enum only
 inline constexpr uint32_t CRYPTO_MD5 = 13;
 inline constexpr uint32_t CRYPTO_SHA1 = 14;
 inline constexpr uint32_t CRYPTO_DEFLATE_COMP = 15;  // enum only
@@ -59,13 +59,13 @@ inline constexpr uint32_t CRYPTO_LZS_COMP = 17;      // enum only
 inline constexpr uint32_t CRYPTO_SHA2_256_HMAC = 18;
 inline constexpr uint32_t CRYPTO_SHA2_384_HMAC = 19;
 inline constexpr uint32_t CRYPTO_SHA2_512_HMAC = 20;
-inline constexpr uint32_t CRYPTO_AES_CTR = 21;       // FreeBSD 21 = CAMELLIA_CBC
+inline constexpr uint32_t CRYPTO_AES_CTR = 21;  // FreeBSD 21 = CAMELLIA_CBC
 inline constexpr uint32_t CRYPTO_AES_XTS = 22;
-inline constexpr uint32_t CRYPTO_AES_ECB = 23;       // FreeBSD 23 = AES_ICM (CTR)
-inline constexpr uint32_t CRYPTO_AES_CFB = 24;       // 1.13+; mainline dropped cfb(aes) around 6.7
-inline constexpr uint32_t CRYPTO_AES_OFB = 25;       // 1.13+; likewise
+inline constexpr uint32_t CRYPTO_AES_ECB = 23;  // FreeBSD 23 = AES_ICM (CTR)
+inline constexpr uint32_t CRYPTO_AES_CFB = 24;  // 1.13+; mainline dropped cfb(aes) around 6.7
+inline constexpr uint32_t CRYPTO_AES_OFB = 25;  // 1.13+; likewise
 inline constexpr uint32_t CRYPTO_AES_GCM = 50;
-inline constexpr uint32_t CRYPTO_AES_CCM = 51;       // 1.13+
+inline constexpr uint32_t CRYPTO_AES_CCM = 51;  // 1.13+
 inline constexpr uint32_t CRYPTO_CAMELLIA_CBC = 101;
 inline constexpr uint32_t CRYPTO_RIPEMD160 = 102;
 inline constexpr uint32_t CRYPTO_SHA2_224 = 103;
@@ -85,10 +85,10 @@ inline constexpr uint16_t COP_FLAG_NONE = 0;
 inline constexpr uint16_t COP_FLAG_UPDATE = 1 << 0;  // multi-part hash: absorb, keep state
 inline constexpr uint16_t COP_FLAG_FINAL = 1 << 1;   // multi-part hash: finish
 inline constexpr uint16_t COP_FLAG_WRITE_IV = 1 << 2;
-inline constexpr uint16_t COP_FLAG_NO_ZC = 1 << 3;   // rejected (EINVAL) on the async path
+inline constexpr uint16_t COP_FLAG_NO_ZC = 1 << 3;  // rejected (EINVAL) on the async path
 inline constexpr uint16_t COP_FLAG_AEAD_TLS_TYPE = 1 << 4;
 inline constexpr uint16_t COP_FLAG_AEAD_SRTP_TYPE = 1 << 5;
-inline constexpr uint16_t COP_FLAG_RESET = 1 << 6;   // with UPDATE: start a new hash
+inline constexpr uint16_t COP_FLAG_RESET = 1 << 6;  // with UPDATE: start a new hash
 
 inline constexpr uint32_t SIOP_FLAG_KERNEL_DRIVER_ONLY = 1;
 
@@ -144,13 +144,13 @@ struct crypt_op {
 struct crypt_auth_op {
   uint32_t ses;
   uint16_t op;
-  uint16_t flags;  // 0 for plain AEAD; COP_FLAG_AEAD_{TLS,SRTP}_TYPE
-  uint32_t len;    // decrypt: includes the tag
+  uint16_t flags;     // 0 for plain AEAD; COP_FLAG_AEAD_{TLS,SRTP}_TYPE
+  uint32_t len;       // decrypt: includes the tag
   uint32_t auth_len;  // ≤ PAGE_SIZE (copied and chained in front of src/dst)
   uint8_t* auth_src;
   uint8_t* src;
-  uint8_t* dst;  // encrypt: room for len + tag_len; the tag follows the data
-  uint8_t* tag;  // used by SRTP only
+  uint8_t* dst;      // encrypt: room for len + tag_len; the tag follows the data
+  uint8_t* tag;      // used by SRTP only
   uint32_t tag_len;  // 0: the algorithm's maximum
   uint8_t* iv;
   uint32_t iv_len;
@@ -211,8 +211,7 @@ static_assert(offsetof(crypt_auth_op, tag_len) == 48 && offsetof(crypt_auth_op, 
 static_assert(offsetof(crypt_auth_op, iv_len) == 64);
 static_assert(sizeof(crypt_kop) == 144);
 #endif
-#if (defined(__LP64__) || defined(_LP64)) && !defined(__alpha__) && !defined(__mips__) && !defined(__powerpc__) && \
-    !defined(__sparc__)
+#if (defined(__LP64__) || defined(_LP64)) && !defined(__alpha__) && !defined(__mips__) && !defined(__powerpc__) && !defined(__sparc__)
 static_assert(CRIOGET == 0xc0046365);
 static_assert(CIOCGSESSION == 0xc0306366);
 static_assert(CIOCFSESSION == 0x40046367);

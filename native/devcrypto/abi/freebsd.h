@@ -89,8 +89,8 @@ inline constexpr uint32_t CRYPTO_CHACHA20_POLY1305 = 41;
 inline constexpr uint32_t CRYPTO_XCHACHA20_POLY1305 = 42;  // newer trees; not mapped by cryptodev.c
 
 // ---- Operations, flags and driver ids ----
-inline constexpr uint16_t COP_ENCRYPT = 1;  // cryptodev-linux: 0
-inline constexpr uint16_t COP_DECRYPT = 2;  // cryptodev-linux: 1
+inline constexpr uint16_t COP_ENCRYPT = 1;              // cryptodev-linux: 0
+inline constexpr uint16_t COP_DECRYPT = 2;              // cryptodev-linux: 1
 inline constexpr uint16_t COP_F_CIPHER_FIRST = 0x0001;  // ETA, COP_ENCRYPT only
 inline constexpr uint16_t COP_F_BATCH = 0x0008;         // accepted, a no-op today
 
@@ -134,7 +134,7 @@ struct crypt_op {
   unsigned int len;
   const void* src;
   void* dst;
-  void* mac;  // digest out, or the tag in/out of an ETA session
+  void* mac;       // digest out, or the tag in/out of an ETA session
   const void* iv;  // NULL: the IV is the head of src and the output starts at dst + ivlen
 };
 

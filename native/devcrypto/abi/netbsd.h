@@ -153,9 +153,9 @@ struct crypt_n_op {
   uint16_t op;
   uint16_t flags;  // COP_F_BATCH, COP_F_MORE
   unsigned int len;
-  uint32_t reqid;  // out: identifies the request in the results
-  int status;      // out: accepted or not
-  void* opaque;    // returned as is in crypt_result
+  uint32_t reqid;   // out: identifies the request in the results
+  int status;       // out: accepted or not
+  void* opaque;     // returned as is in crypt_result
   uint32_t keylen;  // optional per-request key
   void* key;
   uint32_t mackeylen;

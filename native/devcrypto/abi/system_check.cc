@@ -91,8 +91,9 @@ KC_CAPTURE_SIZE(cphash_op)
 #endif
 #include <crypto/cryptodev.h>
 
-#define KC_COMPARE_VALUE(name) \
-  static_assert(static_cast<unsigned long>(kc_ours::our_##name) == static_cast<unsigned long>(name), #name " differs from <crypto/cryptodev.h>");
+#define KC_COMPARE_VALUE(name)                                                                       \
+  static_assert(static_cast<unsigned long>(kc_ours::our_##name) == static_cast<unsigned long>(name), \
+                #name " differs from <crypto/cryptodev.h>");
 #define KC_COMPARE_SIZE(name) \
   static_assert(kc_ours::our_sizeof_##name == sizeof(::name), "sizeof(" #name ") differs from <crypto/cryptodev.h>");
 KC_ABI_NAMES(KC_COMPARE_VALUE)
