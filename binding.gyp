@@ -26,6 +26,7 @@
         ["OS=='linux'", {
           "sources": [
             "native/afalg/afalg_session.cc",
+            "native/afalg/afalg_cipher.cc",
             "native/afalg/afalg_open.cc",
             "native/devcrypto/devcrypto_abi_linux.cc",
             "native/devcrypto/devcrypto_abi_freebsd.cc",
@@ -43,6 +44,7 @@
             "native/devcrypto/abi/system_check.cc",
             "native/devcrypto/devcrypto_abi.cc",
             "native/devcrypto/devcrypto_session.cc",
+            "native/devcrypto/devcrypto_stream.cc",
             "native/devcrypto/devcrypto_open.cc"
           ]
         }],

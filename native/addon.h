@@ -26,12 +26,10 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SetMaxThreads(const Napi::CallbackInfo& info);
   Napi::Value DispatcherStats(const Napi::CallbackInfo& info);
   Napi::Value Overdue(const Napi::CallbackInfo& info);
-  Napi::Value ReleaseLoopbacks(const Napi::CallbackInfo& info);
   Napi::Value ProbeAfAlg(const Napi::CallbackInfo& info);
   Napi::Value ProbeBind(const Napi::CallbackInfo& info);
   Napi::Value ProbeBindSnapshot(const Napi::CallbackInfo& info);
   Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
-  Napi::Value OpenLoopback(const Napi::CallbackInfo& info);
 
   std::unique_ptr<Dispatcher> dispatchers_[kLanes];
 };

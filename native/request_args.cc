@@ -24,28 +24,22 @@ bool IsNullish(napi_env env, napi_value v) {
 
 }  // namespace
 
-bool ReadRequest(const Napi::CallbackInfo& info, size_t first, Request* req) {
-  Napi::Env env = info.Env();
-  if (info.Length() < first + 6) {
-    Napi::TypeError::New(env, "kcrypto: request needs op, input, output, iv, assocLen, stream").ThrowAsJavaScriptException();
-    return false;
-  }
+const char* ParseRequest(napi_env env, const napi_value fields[5], Request* req, std::vector<napi_value>* buffers) {
   uint32_t op = 0, assoc = 0;
-  int32_t stream = -1;
-  if (napi_get_value_uint32(env, info[first], &op) != napi_ok || napi_get_value_uint32(env, info[first + 4], &assoc) != napi_ok ||
-      napi_get_value_int32(env, info[first + 5], &stream) != napi_ok) {
-    Napi::TypeError::New(env, "kcrypto: op, assocLen and stream must be numbers").ThrowAsJavaScriptException();
-    return false;
-  }
+  if (napi_get_value_uint32(env, fields[0], &op) != napi_ok || napi_get_value_uint32(env, fields[4], &assoc) != napi_ok)
+    return "kcrypto: op, assocLen and stream must be numbers";
   req->op = static_cast<Op>(op);
   req->assoc_len = assoc;
-  req->stream = stream;
+  auto keep = [buffers](napi_value v) {
+    if (buffers != nullptr) buffers->push_back(v);
+  };
 
   req->input.clear();
   uint8_t* p = nullptr;
   size_t n = 0;
-  napi_value input = info[first + 1];
+  napi_value input = fields[1];
   if (AsBytes(env, input, &p, &n)) {
+    keep(input);
     if (n > 0) req->input.push_back(iovec{p, n});
   } else {
     bool is_array = false;
@@ -55,35 +49,53 @@ bool ReadRequest(const Napi::CallbackInfo& info, size_t first, Request* req) {
       req->input.reserve(count);
       for (uint32_t i = 0; i < count; ++i) {
         napi_value el;
-        if (napi_get_element(env, input, i, &el) != napi_ok || !AsBytes(env, el, &p, &n)) {
-          Napi::TypeError::New(env, "kcrypto: input segments must be Uint8Arrays").ThrowAsJavaScriptException();
-          return false;
-        }
+        if (napi_get_element(env, input, i, &el) != napi_ok || !AsBytes(env, el, &p, &n))
+          return "kcrypto: input segments must be Uint8Arrays";
+        keep(el);
         if (n > 0) req->input.push_back(iovec{p, n});
       }
     } else if (!IsNullish(env, input)) {
-      Napi::TypeError::New(env, "kcrypto: input must be a Uint8Array or an array of them").ThrowAsJavaScriptException();
-      return false;
+      return "kcrypto: input must be a Uint8Array or an array of them";
     }
   }
 
   req->output = nullptr;
   req->output_len = 0;
-  napi_value output = info[first + 2];
-  if (!AsBytes(env, output, &req->output, &req->output_len) && !IsNullish(env, output)) {
-    Napi::TypeError::New(env, "kcrypto: output must be a Uint8Array").ThrowAsJavaScriptException();
-    return false;
-  }
+  napi_value output = fields[2];
+  if (AsBytes(env, output, &req->output, &req->output_len)) keep(output);
+  else if (!IsNullish(env, output)) return "kcrypto: output must be a Uint8Array";
   req->iv = nullptr;
   req->iv_len = 0;
-  napi_value iv = info[first + 3];
+  napi_value iv = fields[3];
   uint8_t* ivp = nullptr;
   if (AsBytes(env, iv, &ivp, &req->iv_len)) {
     req->iv = ivp;
+    keep(iv);
   } else if (!IsNullish(env, iv)) {
-    Napi::TypeError::New(env, "kcrypto: iv must be a Uint8Array").ThrowAsJavaScriptException();
+    return "kcrypto: iv must be a Uint8Array";
+  }
+  return nullptr;
+}
+
+bool ReadRequest(const Napi::CallbackInfo& info, size_t first, Request* req) {
+  Napi::Env env = info.Env();
+  if (info.Length() < first + 6) {
+    Napi::TypeError::New(env, "kcrypto: request needs op, input, output, iv, assocLen, stream").ThrowAsJavaScriptException();
     return false;
   }
+  int32_t stream = -1;
+  const char* error = nullptr;
+  if (napi_get_value_int32(env, info[first + 5], &stream) != napi_ok) {
+    error = "kcrypto: op, assocLen and stream must be numbers";
+  } else {
+    const napi_value fields[5] = {info[first], info[first + 1], info[first + 2], info[first + 3], info[first + 4]};
+    error = ParseRequest(env, fields, req, nullptr);
+  }
+  if (error != nullptr) {
+    Napi::TypeError::New(env, error).ThrowAsJavaScriptException();
+    return false;
+  }
+  req->stream = stream;
   return true;
 }
 

@@ -5,11 +5,18 @@
 
 #include <napi.h>
 
+#include <vector>
+
 #include "common/engine.h"
 
 namespace kcrypto {
 
 // Arguments from info[first]: op, input, output, iv, assocLen, stream.
 bool ReadRequest(const Napi::CallbackInfo& info, size_t first, Request* req);
+
+// The one reading of a request's fields (op, input, output, iv, assocLen), for ReadRequest and
+// for the entries of a /dev/crypto batch. Adds every buffer the request points into to
+// `buffers` when given (to keep them alive); returns null, or the message of a TypeError.
+const char* ParseRequest(napi_env env, const napi_value fields[5], Request* req, std::vector<napi_value>* buffers);
 
 }  // namespace kcrypto

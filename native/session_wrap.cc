@@ -14,7 +14,7 @@ namespace kcrypto {
 
 namespace {
 
-// Given-up sessions: kept, never closed and never destroyed -- not even at exit. In the lab, a
+// Abandoned sessions: kept, never closed and never destroyed -- not even at exit. In the lab, a
 // close() of a transform bound to a removed virtio-crypto card hung the 6.1 guest while the
 // kernel was removing the card, and faulted in the 6.12 kernel afterwards (a use after free
 // under __fput). So their descriptors stay open until the process ends; the storage is
@@ -44,7 +44,7 @@ Napi::Function SessionWrap::Define(Napi::Env env) {
                          InstanceMethod<&SessionWrap::Descriptors>("descriptors"),
                          InstanceMethod<&SessionWrap::MaxRequest>("maxRequest"),
                          InstanceMethod<&SessionWrap::Abandon>("abandon"),
-                         InstanceMethod<&SessionWrap::Leak>("leak"),
+                         InstanceMethod<&SessionWrap::AbandonAndDrop>("leak"),
                      });
 }
 
@@ -71,7 +71,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
 // the dispatcher hold their own reference, so their descriptors stay valid until they finish.
 SessionWrap::~SessionWrap() {
   if (!session_) return;
-  if (abandoned_->given_up()) Keep(std::move(session_));
+  if (abandoned_->abandoned()) Keep(std::move(session_));
   else if (session_.use_count() == 1) session_->Close();
 }
 
@@ -86,7 +86,7 @@ std::shared_ptr<EngineSession> SessionWrap::Live(Napi::Env env) {
 Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
   std::shared_ptr<EngineSession> s = Live(info.Env());
   if (!s) return info.Env().Undefined();
-  if (abandoned_->given_up()) return Napi::Number::New(info.Env(), Status::Fail(ESHUTDOWN, Syscall::kValidate).encode());
+  if (abandoned_->abandoned()) return Napi::Number::New(info.Env(), Status::Fail(ESHUTDOWN, Syscall::kValidate).encode());
   Request req;
   if (!ReadRequest(info, 0, &req)) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), s->Run(req).encode());
@@ -119,41 +119,48 @@ Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value SessionWrap::OpenStream(const Napi::CallbackInfo& info) {
-  std::shared_ptr<EngineSession> s = Live(info.Env());
-  if (!s) return info.Env().Undefined();
-  if (abandoned_->given_up()) {
-    MakeSystemError(info.Env(), ESHUTDOWN, "validate", "session was given up").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
+namespace {
+
+// A new stream's handle, or the failure thrown.
+Napi::Value StreamHandle(Napi::Env env, const Status& st, int32_t handle, const char* what) {
+  if (!st.ok()) {
+    MakeSystemError(env, st.err, SyscallName(st.syscall), what).ThrowAsJavaScriptException();
+    return env.Undefined();
   }
+  return Napi::Number::New(env, handle);
+}
+
+}  // namespace
+
+// The live session for a stream call: null, with ESHUTDOWN thrown, once it is abandoned.
+std::shared_ptr<EngineSession> SessionWrap::LiveForStream(Napi::Env env) {
+  std::shared_ptr<EngineSession> s = Live(env);
+  if (s && abandoned_->abandoned()) {
+    MakeSystemError(env, ESHUTDOWN, "validate", "session was abandoned").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return s;
+}
+
+Napi::Value SessionWrap::OpenStream(const Napi::CallbackInfo& info) {
+  std::shared_ptr<EngineSession> s = LiveForStream(info.Env());
+  if (!s) return info.Env().Undefined();
   int32_t handle = -1;
   Status st = s->OpenStream(&handle);
-  if (!st.ok()) {
-    MakeSystemError(info.Env(), st.err, SyscallName(st.syscall), "cannot open hash stream").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  return Napi::Number::New(info.Env(), handle);
+  return StreamHandle(info.Env(), st, handle, "cannot open hash stream");
 }
 
 Napi::Value SessionWrap::CopyStream(const Napi::CallbackInfo& info) {
-  std::shared_ptr<EngineSession> s = Live(info.Env());
+  std::shared_ptr<EngineSession> s = LiveForStream(info.Env());
   if (!s) return info.Env().Undefined();
-  if (abandoned_->given_up()) {
-    MakeSystemError(info.Env(), ESHUTDOWN, "validate", "session was given up").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
   int32_t handle = -1;
   Status st = s->CopyStream(info[0].As<Napi::Number>().Int32Value(), &handle);
-  if (!st.ok()) {
-    MakeSystemError(info.Env(), st.err, SyscallName(st.syscall), "cannot copy hash state").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  return Napi::Number::New(info.Env(), handle);
+  return StreamHandle(info.Env(), st, handle, "cannot copy hash state");
 }
 
-// On a given-up session the stream's descriptor is left open (see Keep).
+// On an abandoned session the stream's descriptor is left open (see Keep).
 Napi::Value SessionWrap::CloseStream(const Napi::CallbackInfo& info) {
-  if (session_ && !abandoned_->given_up()) session_->CloseStream(info[0].As<Napi::Number>().Int32Value());
+  if (session_ && !abandoned_->abandoned()) session_->CloseStream(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
 }
 
@@ -162,7 +169,7 @@ Napi::Value SessionWrap::CloseStream(const Napi::CallbackInfo& info) {
 // instead of touching closed descriptors.
 Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
   if (!session_) return info.Env().Undefined();
-  if (abandoned_->given_up()) {
+  if (abandoned_->abandoned()) {
     Keep(std::move(session_));
     return info.Env().Undefined();
   }
@@ -171,7 +178,7 @@ Napi::Value SessionWrap::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// abandon(): gives the session up. Jobs still queued for it complete with ESHUTDOWN without
+// abandon(): abandons the session. Jobs still queued for it complete with ESHUTDOWN without
 // running; jobs already inside the kernel finish (or not) on their own threads.
 Napi::Value SessionWrap::Abandon(const Napi::CallbackInfo& info) {
   abandoned_->Set();
@@ -179,7 +186,7 @@ Napi::Value SessionWrap::Abandon(const Napi::CallbackInfo& info) {
 }
 
 // leak(): abandons the session and lets go of it without closing its descriptors (see Keep).
-Napi::Value SessionWrap::Leak(const Napi::CallbackInfo& info) {
+Napi::Value SessionWrap::AbandonAndDrop(const Napi::CallbackInfo& info) {
   abandoned_->Set();
   if (session_) Keep(std::move(session_));
   return info.Env().Undefined();

@@ -6,8 +6,8 @@
 
 #include <memory>
 
+#include "common/abandon.h"
 #include "common/engine.h"
-#include "common/give_up.h"
 
 namespace kcrypto {
 
@@ -27,6 +27,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
  private:
   std::shared_ptr<EngineSession> Live(Napi::Env env);
+  std::shared_ptr<EngineSession> LiveForStream(Napi::Env env);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value Submit(const Napi::CallbackInfo& info);
   Napi::Value OpenStream(const Napi::CallbackInfo& info);
@@ -36,13 +37,13 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value Descriptors(const Napi::CallbackInfo& info);
   Napi::Value MaxRequest(const Napi::CallbackInfo& info);
   Napi::Value Abandon(const Napi::CallbackInfo& info);
-  Napi::Value Leak(const Napi::CallbackInfo& info);
+  Napi::Value AbandonAndDrop(const Napi::CallbackInfo& info);
 
   Addon* addon_ = nullptr;
   std::shared_ptr<EngineSession> session_;
-  // Set once the session is given up on (its device is gone or does not answer): from then on
+  // Set once the session is abandoned (its device is gone or its requests are stuck): from then on
   // nothing touches its descriptors, queued jobs are not run, and closing it leaves them open.
-  std::shared_ptr<GiveUp> abandoned_ = std::make_shared<GiveUp>();
+  std::shared_ptr<AbandonFlag> abandoned_ = std::make_shared<AbandonFlag>();
 };
 
 }  // namespace kcrypto

@@ -10,6 +10,7 @@
 
 #include "../addon.h"
 #include "../common/unique_fd.h"
+#include "../open_args.h"
 #include "../session_wrap.h"
 #include "afalg_session.h"
 
@@ -83,22 +84,20 @@ Napi::Value OpenAfAlg(const Napi::CallbackInfo& info) {
   auto* addon = static_cast<Addon*>(info.Data());
   Spec spec;
   if (info.Length() < 7 || !info[0].IsString() || !info[1].IsString()) {
-    Napi::TypeError::New(env, "kcrypto: openAfAlg(type, name, key, authSize, chunkable, socketBuffer, maxRequest)").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "kcrypto: openAfAlg(type, name, key, authSize, chunkable, socketBuffer, maxRequest)")
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   if (!ParseType(info[0].As<Napi::String>().Utf8Value(), &spec.type)) {
     MakeSystemError(env, EINVAL, "validate", "unknown AF_ALG socket type").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  spec.name = info[1].As<Napi::String>().Utf8Value();
-  if (info[2].IsTypedArray()) {
-    Napi::Uint8Array key = info[2].As<Napi::Uint8Array>();
-    spec.key.assign(key.Data(), key.Data() + key.ByteLength());
-  }
-  spec.auth_size = info[3].As<Napi::Number>().Uint32Value();
+  (void)open_args::String(info[1], &spec.name);
+  (void)open_args::Bytes(info[2], &spec.key);
+  spec.auth_size = open_args::U32(info[3], 0);
   spec.chunkable = info[4].ToBoolean().Value();
-  spec.socket_buffer = info[5].As<Napi::Number>().Uint32Value();
-  spec.max_request = info[6].As<Napi::Number>().Uint32Value();
+  spec.socket_buffer = open_args::U32(info[5], static_cast<uint32_t>(spec.socket_buffer));
+  spec.max_request = open_args::U32(info[6], 0);
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   if (spec.max_request % page != 0) {
     MakeSystemError(env, EINVAL, "validate", "maxRequest must be a multiple of the page size").ThrowAsJavaScriptException();

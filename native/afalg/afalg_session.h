@@ -12,6 +12,7 @@
 
 #include <sys/socket.h>
 
+#include "../common/context_pool.h"
 #include "../common/engine.h"
 #include "../common/unique_fd.h"
 
@@ -76,10 +77,9 @@ class Session final : public EngineSession {
   UniqueFd tfm_;
   size_t max_message_ = 0;
   mutable std::mutex mu_;
-  std::vector<OpSocket> idle_ops_;
+  ContextPool<OpSocket> ops_;
   // Cleared if this kernel refuses to splice into AF_ALG sockets; requests then copy.
   bool splice_ok_ = true;
-  size_t busy_ops_ = 0;
   std::map<int32_t, UniqueFd> streams_;
   int32_t next_stream_ = 1;
   bool closed_ = false;

@@ -28,7 +28,7 @@ struct Running {
   uint64_t start;
   uint64_t deadline_ns;
   bool overdue;
-  std::shared_ptr<GiveUp> cancelled;  // the job's session's give-up flag
+  std::shared_ptr<AbandonFlag> cancelled;  // the job's session's give-up flag
 };
 
 // Runs a job; a guarded one (Job::guard_output) through this thread's own output buffer. The
@@ -45,7 +45,7 @@ Status RunJob(Job& job) {
   req.output = wanted;
   if (!st.ok()) return st;
   const size_t n = std::min(st.bytes, req.output_len);
-  if (!job.cancelled->UnlessGivenUp([&] { std::memcpy(wanted, bounce.data(), n); })) return Status::Fail(ESHUTDOWN, Syscall::kValidate);
+  if (!job.cancelled->UnlessAbandoned([&] { std::memcpy(wanted, bounce.data(), n); })) return Status::Fail(ESHUTDOWN, Syscall::kValidate);
   return st;
 }
 
@@ -61,7 +61,7 @@ struct Dispatcher::Shared {
   size_t signaled = 0;  // wake-ups sent to idle threads and not yet consumed
   size_t running = 0;
   size_t max_threads = 16;
-  size_t wedged = 0;  // threads inside a job reported overdue
+  size_t stuck = 0;  // threads inside a job reported overdue
   std::list<Running> running_jobs;
   int nice = 0;
   bool stopping = false;
@@ -75,13 +75,12 @@ struct Dispatcher::Shared {
   Napi::ThreadSafeFunction tsfn;
   size_t in_flight = 0;  // JavaScript thread only: drives Ref/Unref of the loop
 
-  // Threads the lane may have: its cap, plus one replacement per wedged thread (at most
-  // max_threads of them, so a run of dead devices cannot make the process spawn without end).
-  size_t Cap() const { return max_threads + std::min(wedged, max_threads); }
+  // Threads the lane may have: its cap, plus one replacement per stuck thread (at most
+  // max_threads of them, so a run of gone devices cannot make the process spawn without end).
+  size_t Cap() const { return max_threads + std::min(stuck, max_threads); }
 };
 
-Dispatcher::Dispatcher(Napi::Env env, Napi::Function on_complete)
-    : shared_(std::make_shared<Shared>()), env_(env) {
+Dispatcher::Dispatcher(Napi::Env env, Napi::Function on_complete) : shared_(std::make_shared<Shared>()), env_(env) {
   // Node finalizes thread-safe functions itself when the environment is torn down, possibly
   // before this dispatcher's Shutdown(); from then on nothing may call or release it.
   std::shared_ptr<Shared> shared = shared_;
@@ -115,7 +114,7 @@ Dispatcher::Stats Dispatcher::stats() const {
   s.max_threads = shared_->max_threads;
   s.wakeups = shared_->wakeups;
   s.deliveries = shared_->deliveries;
-  s.wedged = shared_->wedged;
+  s.stuck = shared_->stuck;
   return s;
 }
 
@@ -144,8 +143,8 @@ bool Dispatcher::WakeOneLocked(Shared* shared) {
     shared->work_cv.notify_one();
     return false;
   }
-  // Wedged threads will not come back for the queue: only the others count as about to.
-  if (shared->threads < shared->Cap() && shared->queue.size() > shared->running - shared->wedged) {
+  // Stuck threads will not come back for the queue: only the others count as about to.
+  if (shared->threads < shared->Cap() && shared->queue.size() > shared->running - shared->stuck) {
     ++shared->threads;
     return true;
   }
@@ -175,10 +174,10 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     lock.unlock();
     if (spawn) std::thread(WorkerMain, shared).detach();
 
-    // A session given up on (its device is gone or stopped answering) is not touched again:
+    // An abandoned session (its device is gone or stopped answering) is not touched again:
     // on a removed virtio-crypto card even a new request can block forever or fault in the
     // kernel.
-    Status st = job.cancelled && job.cancelled->given_up() ? Status::Fail(ESHUTDOWN, Syscall::kValidate) : RunJob(job);
+    Status st = job.cancelled && job.cancelled->abandoned() ? Status::Fail(ESHUTDOWN, Syscall::kValidate) : RunJob(job);
     job.nanos = static_cast<double>(MonotonicNanos() - start);
     job.result = st.encode();
     job.session.reset();
@@ -186,7 +185,7 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     lock.lock();
     if (slot->overdue) {
       job.abandoned = true;
-      --shared->wedged;
+      --shared->stuck;
     }
     shared->running_jobs.erase(slot);
     lock.unlock();
@@ -207,7 +206,7 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     }
     lock.lock();
     --shared->running;
-    // A wedged thread came back while its replacement runs: one of them retires.
+    // A stuck thread came back while its replacement runs: one of them retires.
     if (shared->threads > shared->Cap()) break;
   }
   --shared->threads;
@@ -253,15 +252,15 @@ std::vector<OverdueJob> Dispatcher::Overdue() {
     for (Running& r : shared_->running_jobs) {
       if (r.overdue || r.deadline_ns == 0 || now < r.start || now - r.start <= r.deadline_ns) continue;
       r.overdue = true;
-      ++shared_->wedged;
+      ++shared_->stuck;
       if (r.cancelled) r.cancelled->Set();
-      out.push_back(OverdueJob{r.id, OverdueJob::kRunning});
+      out.push_back(OverdueJob{r.id, OverdueJob::kStuck});
     }
-    // With every thread wedged and no replacement allowed, nothing will ever take the queue.
-    if (shared_->threads == shared_->wedged && shared_->threads >= shared_->Cap()) {
+    // With every thread stuck and no replacement allowed, nothing will ever take the queue.
+    if (shared_->threads == shared_->stuck && shared_->threads >= shared_->Cap()) {
       for (auto it = shared_->queue.begin(); it != shared_->queue.end();) {
         if (it->deadline_ns != 0 && now > it->queued_at && now - it->queued_at > it->deadline_ns) {
-          out.push_back(OverdueJob{it->id, OverdueJob::kStarved});
+          out.push_back(OverdueJob{it->id, OverdueJob::kStuckInQueue});
           it = shared_->queue.erase(it);
         } else {
           ++it;

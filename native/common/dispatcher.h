@@ -2,8 +2,8 @@
 // batches.
 //
 // Why not the libuv pool: a request to a slow device (virtio-crypto, a remote card) parks its
-// thread in the kernel for the whole request, and parked libuv threads starve fs, dns and zlib
-// in the same process. Why not AF_ALG AIO: current kernels force algif_skcipher to run
+// thread in the kernel for the whole request, and parked libuv threads leave fs, dns and zlib
+// in the same process without one. Why not AF_ALG AIO: current kernels force algif_skcipher to run
 // synchronously and allow one AIO per op socket. Measured in the lab (6.1 and 6.12, TCG):
 // io_submit of a 64 KiB IOCB_CMD_PREAD on a virtio_crypto_aes_cbc op socket returns after
 // 320-560 us with the completion already posted (io_getevents 7-20 us later), exactly as long
@@ -27,8 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "abandon.h"
 #include "engine.h"
-#include "give_up.h"
 
 namespace kcrypto {
 
@@ -42,12 +42,12 @@ struct Job {
   // moment a thread takes the job, so a long queue in front of it never makes it overdue.
   uint64_t deadline_ns = 0;
   uint64_t queued_at = 0;
-  // Set when the session was given up (see SessionWrap::Abandon), or by Overdue() when one of
+  // Set when the session was abandoned (see SessionWrap::Abandon), or by Overdue() when one of
   // its jobs is overdue: its jobs then complete with ESHUTDOWN without touching the session's
   // descriptors.
-  std::shared_ptr<GiveUp> cancelled;
+  std::shared_ptr<AbandonFlag> cancelled;
   // The kernel writes the output into the running thread's own buffer, copied into
-  // request.output only if the session was not given up meanwhile (see give_up.h). Device
+  // request.output only if the session was not abandoned meanwhile (see abandon.h). Device
   // jobs: a request on a card that goes away may return long after JavaScript gave up on it.
   // Not for an output its caller declared disposable (see SessionWrap::Submit).
   bool guard_output = false;
@@ -59,9 +59,9 @@ struct Job {
 // A job reported by Dispatcher::Overdue().
 struct OverdueJob {
   enum Kind : uint32_t {
-    kRunning = 1,  // a thread has been inside Run() past the deadline (the thread is wedged)
-    kStarved = 2,  // still queued past its deadline while every thread of the lane is wedged
-                   // and no replacement may start; removed from the queue, never run
+    kStuck = 1,         // a thread has been inside Run() past the deadline (the thread is stuck)
+    kStuckInQueue = 2,  // still queued past its deadline while every thread of the lane is stuck
+                        // and no replacement may start; removed from the queue, never run
   };
   double id;
   Kind kind;
@@ -77,7 +77,7 @@ class Dispatcher {
     size_t max_threads = 0;
     uint64_t wakeups = 0;     // worker wake-ups issued
     uint64_t deliveries = 0;  // completion batches delivered to JavaScript
-    size_t wedged = 0;        // threads still inside a job reported overdue
+    size_t stuck = 0;         // threads still inside a job reported overdue
   };
 
   Dispatcher(Napi::Env env, Napi::Function on_complete);
@@ -93,13 +93,13 @@ class Dispatcher {
   void SetNice(int nice);
   Stats stats() const;
   // JavaScript thread. Reports each job that became overdue since the last call, once. An
-  // overdue job's session is given up at once (as JavaScript then does too), so that the
-  // replacement started below never runs that session's queued jobs. Every thread wedged in an
+  // overdue job's session is abandoned at once (as JavaScript then does too), so that the
+  // replacement started below never runs that session's queued jobs. Every thread stuck in an
   // overdue job lets the lane start one replacement thread, up to max_threads replacements, so
   // that a device that never answers cannot take the lane's threads from other sessions.
   // Overdue jobs stop keeping the event loop alive.
   std::vector<OverdueJob> Overdue();
-  // Stops the threads. Threads stuck in the kernel (a removed device) are left behind rather
+  // Stops the threads. Threads stuck in the kernel (a device that is gone) are left behind rather
   // than waited for, and never call into JavaScript afterwards.
   void Shutdown();
 

@@ -1,4 +1,4 @@
-// The engine interface every kernel interface implements (AF_ALG now, /dev/crypto next).
+// The engine interface every kernel interface implements (AF_ALG, /dev/crypto).
 // An engine session is one keyed transform; Run() performs one request with blocking system
 // calls and is safe to call from several threads at once (each call uses its own kernel
 // context). Policy -- which thread runs a request, when, and for whom -- lives in TypeScript.

@@ -1,5 +1,5 @@
 // Owning file descriptor: every descriptor the addon opens lives in one of these, so no early
-// return or exception can leak it.
+// return or exception can leave it open.
 #pragma once
 
 #include <unistd.h>

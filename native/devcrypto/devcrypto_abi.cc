@@ -58,6 +58,10 @@ void AbiDriver::FreeSessions(int fd, const std::vector<uint32_t>& ses) const {
 
 Status AbiDriver::Describe(int, uint32_t, int32_t, SessionInfo*) const { return Status::Ok(); }
 Status AbiDriver::Aead(int, const AeadArgs&) const { return Unsupported(); }
+Status AbiDriver::CheckAeadKeys(uint32_t mac, const std::vector<uint8_t>&, std::vector<uint8_t>*) const {
+  return mac == 0 ? Status::Ok() : Status::Fail(EINVAL, Syscall::kValidate);
+}
+Status AbiDriver::FramedAead(int, uint32_t, const Request&, const std::vector<uint8_t>&, size_t) const { return Unsupported(); }
 Status AbiDriver::HashUpdate(int, uint32_t, const uint8_t*, size_t, bool) const { return Unsupported(); }
 Status AbiDriver::HashFinal(int, uint32_t, uint8_t*, bool) const { return Unsupported(); }
 Status AbiDriver::CopyHash(int, uint32_t, uint32_t) const { return Unsupported(); }
@@ -70,13 +74,6 @@ void AbiDriver::CryptBatch(int fd, const std::vector<CryptArgs>& reqs, std::vect
 
 int AbiDriver::ProbeAsync(int) const { return ENOTSUP; }
 Status AbiDriver::AsymFeatures(int, uint32_t*) const { return Unsupported(); }
-Status AbiDriver::Key(int, KeyRequest*) const { return Unsupported(); }
-
-void AbiDriver::KeyBatch(int fd, std::vector<KeyRequest>* reqs, std::vector<Status>* out) const {
-  out->clear();
-  out->reserve(reqs->size());
-  for (KeyRequest& r : *reqs) out->push_back(Key(fd, &r));
-}
 
 Status AbiDriver::FindDevice(int, int32_t, const std::string&, int32_t*, std::string*) const { return Unsupported(); }
 

@@ -8,12 +8,15 @@
 // test/unit/devcrypto-abi.test.ts builds them with -Werror on every Linux CI run).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "../common/engine.h"
 #include "../common/status.h"
 
 #if defined(__linux__)
@@ -62,9 +65,21 @@ struct CryptArgs {
   const uint8_t* src = nullptr;
   uint8_t* dst = nullptr;  // cipher output (len bytes); null for digests
   size_t len = 0;
-  uint8_t* mac = nullptr;  // digest output, room for kMaxDigest bytes
+  uint8_t* mac = nullptr;       // digest output, room for kMaxDigest bytes
   const uint8_t* iv = nullptr;  // room for kMaxIv bytes (the kernel reads the session's IV size)
 };
+
+// A cipher pass over len bytes of src into dst.
+inline CryptArgs CipherPass(uint32_t ses, bool encrypt, const uint8_t* src, uint8_t* dst, size_t len, const uint8_t* iv) {
+  CryptArgs a;
+  a.ses = ses;
+  a.encrypt = encrypt;
+  a.src = src;
+  a.dst = dst;
+  a.len = len;
+  a.iv = iv;
+  return a;
+}
 
 // One AEAD request (cryptodev-linux CIOCAUTHCRYPT, FreeBSD CIOCCRYPTAEAD).
 struct AeadArgs {
@@ -81,21 +96,29 @@ struct AeadArgs {
   size_t iv_len = 0;
 };
 
-// One asymmetric operation: parameters are little-endian bignums (crparam).
-struct KeyParam {
-  uint8_t* data = nullptr;
-  uint32_t nbits = 0;
-};
-struct KeyRequest {
-  uint32_t op = 0;
-  std::vector<KeyParam> in;
-  std::vector<KeyParam> out;
-  int32_t crid = -1;  // FreeBSD 12 CIOCKEY2 (-1: CIOCKEY)
-};
+// A request the addon refuses before it reaches the kernel.
+inline Status Invalid(int err = EINVAL) { return Status::Fail(err, Syscall::kValidate); }
 
 // Largest digest and IV the kernels write or read; callers pass buffers at least this large.
 inline constexpr size_t kMaxDigest = 64;
 inline constexpr size_t kMaxIv = 64;
+
+// The kernels read the session's IV size from the pointer they are given, whatever the caller
+// passed: hand them a zero-padded copy of full size so they never read past the caller's IV.
+struct IvBuffer {
+  std::array<uint8_t, kMaxIv> bytes{};
+  const uint8_t* ptr = nullptr;
+  size_t len = 0;
+  bool Set(const uint8_t* iv, size_t n) {
+    if (n > bytes.size()) return false;
+    if (iv != nullptr) {
+      std::memcpy(bytes.data(), iv, n);
+      ptr = bytes.data();
+    }
+    len = n;
+    return true;
+  }
+};
 
 class AbiDriver {
  public:
@@ -113,6 +136,13 @@ class AbiDriver {
 
   virtual Status Crypt(int fd, const CryptArgs& a) const = 0;
   virtual Status Aead(int fd, const AeadArgs& a) const;
+  // Checks an AEAD session's keys at open, and fills in a MAC key the ABI derives from them;
+  // by default an AEAD session takes no MAC.
+  virtual Status CheckAeadKeys(uint32_t mac, const std::vector<uint8_t>& key, std::vector<uint8_t>* mac_key) const;
+  // An ABI without an AEAD request frames AEAD requests itself over Crypt() (NetBSD: AES-GCM
+  // over CIOCCRYPT); `key` is the session's cipher key.
+  virtual bool frames_aead() const { return false; }
+  virtual Status FramedAead(int fd, uint32_t ses, const Request& req, const std::vector<uint8_t>& key, size_t tag_len) const;
 
   // Multi-part hashing (cryptodev-linux only): `reset` starts a new hash in the session.
   virtual bool multipart() const { return false; }
@@ -129,8 +159,6 @@ class AbiDriver {
   virtual int ProbeAsync(int fd) const;
 
   virtual Status AsymFeatures(int fd, uint32_t* mask) const;
-  virtual Status Key(int fd, KeyRequest* r) const;
-  virtual void KeyBatch(int fd, std::vector<KeyRequest>* reqs, std::vector<Status>* out) const;
 
   // FreeBSD CIOCFINDDEV: crid -1 looks `name` up, any other crid returns its name.
   virtual Status FindDevice(int fd, int32_t crid, const std::string& name, int32_t* crid_out, std::string* name_out) const;

@@ -1,4 +1,4 @@
-// The FreeBSD table (abi-bsd.md §1). Every request is one synchronous ioctl on the fd that
+// The FreeBSD table (FreeBSD's sys/opencrypto/cryptodev.h). Every request is one synchronous ioctl on the fd that
 // opened the device; there is no async, multi-part hash or clone request, and since 13.0 no
 // asymmetric operations (CIOCKEY answers ENOTTY there; it is kept for 12.x kernels).
 #include <cerrno>
@@ -107,27 +107,11 @@ class FreeBSD final : public AbiDriver {
     return st;
   }
 
-  Status Key(int fd, KeyRequest* r) const override {
-    namespace K = F::legacy12;
-    if (r->in.size() + r->out.size() > K::CRK_MAXPARAM) return Status::Fail(EINVAL, Syscall::kValidate);
-    K::crypt_kop k{};
-    k.crk_op = r->op;
-    k.crk_iparams = static_cast<unsigned short>(r->in.size());
-    k.crk_oparams = static_cast<unsigned short>(r->out.size());
-    k.crk_crid = static_cast<unsigned>(r->crid);
-    size_t i = 0;
-    for (const KeyParam& p : r->in) k.crk_param[i++] = K::crparam{p.data, p.nbits};
-    for (const KeyParam& p : r->out) k.crk_param[i++] = K::crparam{p.data, p.nbits};
-    Status st = detail::Ioctl(fd, r->crid >= 0 ? K::CIOCKEY2 : K::CIOCKEY, &k);
-    if (!st.ok()) return st;
-    return k.crk_status == 0 ? Status::Ok() : Status::Fail(static_cast<int>(k.crk_status), Syscall::kIoctl);
-  }
-
   size_t max_request() const override { return F::kMaxRequest; }
 
   std::vector<std::pair<const char*, uint64_t>> sizes() const override {
-    return {{"session_op", sizeof(F::session_op)}, {"session2_op", sizeof(F::session2_op)},
-            {"crypt_op", sizeof(F::crypt_op)},     {"crypt_aead", sizeof(F::crypt_aead)},
+    return {{"session_op", sizeof(F::session_op)},       {"session2_op", sizeof(F::session2_op)},
+            {"crypt_op", sizeof(F::crypt_op)},           {"crypt_aead", sizeof(F::crypt_aead)},
             {"crypt_find_op", sizeof(F::crypt_find_op)}, {"crypt_kop", sizeof(F::legacy12::crypt_kop)}};
   }
   std::vector<std::pair<const char*, uint64_t>> requests() const override {

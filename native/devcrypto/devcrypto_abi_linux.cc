@@ -1,4 +1,4 @@
-// The cryptodev-linux table (abi-linux.md §3). Sessions are created per fd with random ids;
+// The cryptodev-linux table (the module's crypto/cryptodev.h). Sessions are created per fd with random ids;
 // each kernel session runs one request at a time (a per-session mutex), so the engine keeps a
 // pool of identically keyed sessions for parallel requests.
 #include <sys/ioctl.h>
@@ -198,36 +198,28 @@ class CryptodevLinux final : public AbiDriver {
     return st;
   }
 
-  // Defined by the header, answered with EINVAL by every released module.
-  Status Key(int fd, KeyRequest* r) const override {
-    if (r->in.size() + r->out.size() > L::CRK_MAXPARAM) return Status::Fail(EINVAL, Syscall::kValidate);
-    L::crypt_kop k{};
-    k.crk_op = r->op;
-    k.crk_iparams = static_cast<uint16_t>(r->in.size());
-    k.crk_oparams = static_cast<uint16_t>(r->out.size());
-    size_t i = 0;
-    for (const KeyParam& p : r->in) k.crk_param[i++] = L::crparam{p.data, p.nbits};
-    for (const KeyParam& p : r->out) k.crk_param[i++] = L::crparam{p.data, p.nbits};
-    Status st = detail::Ioctl(fd, L::CIOCKEY, &k);
-    if (!st.ok()) return st;
-    return k.crk_status == 0 ? Status::Ok() : Status::Fail(static_cast<int>(k.crk_status), Syscall::kIoctl);
-  }
-
   std::vector<std::pair<const char*, uint64_t>> sizes() const override {
-    return {{"session_op", sizeof(L::session_op)},       {"session_info_op", sizeof(L::session_info_op)},
-            {"crypt_op", sizeof(L::crypt_op)},           {"crypt_auth_op", sizeof(L::crypt_auth_op)},
-            {"cphash_op", sizeof(L::cphash_op)},         {"crypt_kop", sizeof(L::crypt_kop)}};
+    return {{"session_op", sizeof(L::session_op)}, {"session_info_op", sizeof(L::session_info_op)},
+            {"crypt_op", sizeof(L::crypt_op)},     {"crypt_auth_op", sizeof(L::crypt_auth_op)},
+            {"cphash_op", sizeof(L::cphash_op)},   {"crypt_kop", sizeof(L::crypt_kop)}};
   }
   std::vector<std::pair<const char*, uint64_t>> requests() const override {
-    return {{"CRIOGET", L::CRIOGET},           {"CIOCGSESSION", L::CIOCGSESSION},     {"CIOCFSESSION", L::CIOCFSESSION},
-            {"CIOCCRYPT", L::CIOCCRYPT},       {"CIOCKEY", L::CIOCKEY},               {"CIOCASYMFEAT", L::CIOCASYMFEAT},
-            {"CIOCGSESSINFO", L::CIOCGSESSINFO}, {"CIOCAUTHCRYPT", L::CIOCAUTHCRYPT}, {"CIOCASYNCCRYPT", L::CIOCASYNCCRYPT},
-            {"CIOCASYNCFETCH", L::CIOCASYNCFETCH}, {"CIOCCPHASH", L::CIOCCPHASH}};
+    return {{"CRIOGET", L::CRIOGET},
+            {"CIOCGSESSION", L::CIOCGSESSION},
+            {"CIOCFSESSION", L::CIOCFSESSION},
+            {"CIOCCRYPT", L::CIOCCRYPT},
+            {"CIOCKEY", L::CIOCKEY},
+            {"CIOCASYMFEAT", L::CIOCASYMFEAT},
+            {"CIOCGSESSINFO", L::CIOCGSESSINFO},
+            {"CIOCAUTHCRYPT", L::CIOCAUTHCRYPT},
+            {"CIOCASYNCCRYPT", L::CIOCASYNCCRYPT},
+            {"CIOCASYNCFETCH", L::CIOCASYNCFETCH},
+            {"CIOCCPHASH", L::CIOCCPHASH}};
   }
   std::vector<std::pair<const char*, uint64_t>> constants() const override {
-    return {{"COP_ENCRYPT", L::COP_ENCRYPT},           {"COP_DECRYPT", L::COP_DECRYPT},
-            {"COP_FLAG_UPDATE", L::COP_FLAG_UPDATE},   {"COP_FLAG_FINAL", L::COP_FLAG_FINAL},
-            {"COP_FLAG_RESET", L::COP_FLAG_RESET},     {"SIOP_FLAG_KERNEL_DRIVER_ONLY", L::SIOP_FLAG_KERNEL_DRIVER_ONLY}};
+    return {{"COP_ENCRYPT", L::COP_ENCRYPT},         {"COP_DECRYPT", L::COP_DECRYPT},
+            {"COP_FLAG_UPDATE", L::COP_FLAG_UPDATE}, {"COP_FLAG_FINAL", L::COP_FLAG_FINAL},
+            {"COP_FLAG_RESET", L::COP_FLAG_RESET},   {"SIOP_FLAG_KERNEL_DRIVER_ONLY", L::SIOP_FLAG_KERNEL_DRIVER_ONLY}};
   }
   std::vector<std::pair<const char*, uint64_t>> algorithms() const override {
     return {{"CRYPTO_DES_CBC", L::CRYPTO_DES_CBC},

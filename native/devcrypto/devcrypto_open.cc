@@ -16,6 +16,8 @@
 
 #include "../addon.h"
 #include "../common/unique_fd.h"
+#include "../open_args.h"
+#include "../request_args.h"
 #include "../session_wrap.h"
 #include "devcrypto_session.h"
 
@@ -74,20 +76,6 @@ Napi::Value ThrowStatus(Napi::Env env, const Status& st, const std::string& what
   return Throw(env, st.err, SyscallName(st.syscall), what);
 }
 
-uint32_t U32(const Napi::Object& o, const char* key, uint32_t def) {
-  Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : def;
-}
-
-bool Bytes(const Napi::Value& v, std::vector<uint8_t>* out) {
-  if (!v.IsTypedArray()) return false;
-  Napi::TypedArray t = v.As<Napi::TypedArray>();
-  if (t.TypedArrayType() != napi_uint8_array) return false;
-  Napi::Uint8Array u = v.As<Napi::Uint8Array>();
-  out->assign(u.Data(), u.Data() + u.ByteLength());
-  return true;
-}
-
 bool ParseMode(const Napi::Value& v, Mode* m) {
   const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
   if (s == "cipher") *m = Mode::kCipher;
@@ -144,22 +132,19 @@ Napi::Value OpenDevCrypto(const Napi::CallbackInfo& info) {
   else if (!ParseAbi(abi, &spec.abi)) return Throw(env, EINVAL, "validate", "unknown /dev/crypto ABI");
   if (!ParseMode(o.Get("mode"), &spec.mode)) return Throw(env, EINVAL, "validate", "mode must be cipher, digest, aead or eta");
   if (!ParseChain(o.Get("chain"), &spec.chain)) return Throw(env, EINVAL, "validate", "chain must be none, cbc or ctr");
-  Napi::Value path = o.Get("path");
-  if (path.IsString()) spec.path = path.As<Napi::String>().Utf8Value();
-  spec.cipher = U32(o, "cipher", 0);
-  spec.mac = U32(o, "mac", 0);
-  (void)Bytes(o.Get("key"), &spec.key);
-  (void)Bytes(o.Get("macKey"), &spec.mac_key);
-  spec.iv_len = U32(o, "ivLength", 0);
-  spec.tag_len = U32(o, "tagLength", 0);
-  spec.digest_len = U32(o, "digestLength", 0);
-  spec.block_len = U32(o, "blockLength", 1);
-  spec.max_request = U32(o, "maxRequest", 0);
-  spec.contexts = std::max(1u, U32(o, "contexts", 1));
-  Napi::Value crid = o.Get("crid");
-  if (crid.IsNumber()) spec.crid = crid.As<Napi::Number>().Int32Value();
-  Napi::Value device = o.Get("device");
-  if (device.IsString()) spec.device = device.As<Napi::String>().Utf8Value();
+  (void)open_args::String(o.Get("path"), &spec.path);
+  spec.cipher = open_args::U32(o.Get("cipher"), 0);
+  spec.mac = open_args::U32(o.Get("mac"), 0);
+  (void)open_args::Bytes(o.Get("key"), &spec.key);
+  (void)open_args::Bytes(o.Get("macKey"), &spec.mac_key);
+  spec.iv_len = open_args::U32(o.Get("ivLength"), 0);
+  spec.tag_len = open_args::U32(o.Get("tagLength"), 0);
+  spec.digest_len = open_args::U32(o.Get("digestLength"), 0);
+  spec.block_len = open_args::U32(o.Get("blockLength"), 1);
+  spec.max_request = open_args::U32(o.Get("maxRequest"), 0);
+  spec.contexts = std::max(1u, open_args::U32(o.Get("contexts"), 1));
+  spec.crid = open_args::I32(o.Get("crid"), spec.crid);
+  (void)open_args::String(o.Get("device"), &spec.device);
 
   const std::string what = std::string("/dev/crypto (") + AbiName(spec.abi) + ")";
   std::unique_ptr<Session> session;
@@ -189,7 +174,8 @@ Napi::Value DevCryptoInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string path = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "/dev/crypto";
   Abi abi = NativeAbi();
-  if (info.Length() > 1 && !info[1].IsUndefined() && !ParseAbi(info[1], &abi)) return Throw(env, EINVAL, "validate", "unknown /dev/crypto ABI");
+  if (info.Length() > 1 && !info[1].IsUndefined() && !ParseAbi(info[1], &abi))
+    return Throw(env, EINVAL, "validate", "unknown /dev/crypto ABI");
   const AbiDriver* d = DriverFor(abi);
   Napi::Object o = Napi::Object::New(env);
   o.Set("abi", AbiName(abi));
@@ -292,49 +278,16 @@ class BatchWorker final : public Napi::AsyncWorker {
   Pins pins_;
 };
 
-bool AsUint8(const Napi::Value& v, uint8_t** data, size_t* len) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) return false;
-  Napi::Uint8Array u = v.As<Napi::Uint8Array>();
-  *data = u.Data();
-  *len = u.ByteLength();
-  return true;
-}
-
-// One [op, input, output, iv, assocLen] entry, as SessionWrap.run() takes them.
-bool ReadEntry(const Napi::Value& entry, Request* req, Pins* pins) {
+// One [op, input, output, iv, assocLen] entry, read as SessionWrap.run() reads its arguments.
+bool ReadEntry(Napi::Env env, const Napi::Value& entry, Request* req, Pins* pins) {
   if (!entry.IsArray()) return false;
   Napi::Array e = entry.As<Napi::Array>();
-  if (e.Length() < 5 || !e.Get(0u).IsNumber() || !e.Get(4u).IsNumber()) return false;
-  req->op = static_cast<Op>(e.Get(0u).As<Napi::Number>().Uint32Value());
-  req->assoc_len = e.Get(4u).As<Napi::Number>().Uint32Value();
-  uint8_t* p = nullptr;
-  size_t n = 0;
-  Napi::Value input = e.Get(1u);
-  if (AsUint8(input, &p, &n)) {
-    pins->Add(input);
-    if (n > 0) req->input.push_back(iovec{p, n});
-  } else if (input.IsArray()) {
-    Napi::Array segs = input.As<Napi::Array>();
-    for (uint32_t i = 0; i < segs.Length(); ++i) {
-      Napi::Value seg = segs.Get(i);
-      if (!AsUint8(seg, &p, &n)) return false;
-      pins->Add(seg);
-      if (n > 0) req->input.push_back(iovec{p, n});
-    }
-  } else if (!input.IsNull() && !input.IsUndefined()) {
-    return false;
-  }
-  Napi::Value output = e.Get(2u);
-  if (AsUint8(output, &req->output, &req->output_len)) pins->Add(output);
-  else if (!output.IsNull() && !output.IsUndefined()) return false;
-  Napi::Value iv = e.Get(3u);
-  uint8_t* ivp = nullptr;
-  if (AsUint8(iv, &ivp, &req->iv_len)) {
-    req->iv = ivp;
-    pins->Add(iv);
-  } else if (!iv.IsNull() && !iv.IsUndefined()) {
-    return false;
-  }
+  if (e.Length() < 5) return false;
+  napi_value fields[5];
+  for (uint32_t i = 0; i < 5; ++i) fields[i] = e.Get(i);
+  std::vector<napi_value> buffers;
+  if (ParseRequest(env, fields, req, &buffers) != nullptr) return false;
+  for (napi_value b : buffers) pins->Add(Napi::Value(env, b));
   return true;
 }
 
@@ -352,114 +305,12 @@ Napi::Value DevCryptoRunBatch(const Napi::CallbackInfo& info) {
   std::vector<Request> reqs(list.Length());
   Pins pins;
   for (uint32_t i = 0; i < list.Length(); ++i) {
-    if (!ReadEntry(list.Get(i), &reqs[i], &pins)) {
+    if (!ReadEntry(env, list.Get(i), &reqs[i], &pins)) {
       Napi::TypeError::New(env, "kcrypto: each request is [op, input, output, iv, assocLen]").ThrowAsJavaScriptException();
       return env.Undefined();
     }
   }
   auto worker = std::make_unique<BatchWorker>(env, std::move(session), std::move(reqs), std::move(pins));
-  Napi::Promise promise = worker->Promise();
-  worker.release()->Queue();  // the async queue owns it now and deletes it after completion
-  return promise;
-}
-
-class KeyWorker final : public Napi::AsyncWorker {
- public:
-  KeyWorker(Napi::Env env, const AbiDriver* driver, std::string path, std::vector<KeyRequest> reqs, Pins pins)
-      : Napi::AsyncWorker(env, "kcrypto:devcrypto:key"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        driver_(driver),
-        path_(std::move(path)),
-        reqs_(std::move(reqs)),
-        pins_(std::move(pins)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    UniqueFd fd(::open(path_.c_str(), O_RDWR | O_CLOEXEC));
-    if (!fd.valid()) {
-      open_errno_ = errno;
-      return;
-    }
-    if (reqs_.size() > 1) driver_->KeyBatch(fd.get(), &reqs_, &results_);  // NetBSD: CIOCNFKEYM
-    else if (reqs_.size() == 1) results_.push_back(driver_->Key(fd.get(), &reqs_[0]));
-  }
-  void OnOK() override {
-    if (open_errno_ != 0) {
-      deferred_.Reject(MakeSystemError(Env(), open_errno_, "open", path_.c_str()).Value());
-      return;
-    }
-    deferred_.Resolve(Encode(Env(), results_));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  const AbiDriver* driver_;
-  std::string path_;
-  std::vector<KeyRequest> reqs_;
-  std::vector<Status> results_;
-  Pins pins_;
-  int open_errno_ = 0;
-};
-
-// A parameter: a Uint8Array (all its bits) or { data, bits }.
-bool ReadParam(const Napi::Value& v, KeyParam* p, Pins* pins) {
-  size_t len = 0;
-  if (AsUint8(v, &p->data, &len)) {
-    pins->Add(v);
-    p->nbits = static_cast<uint32_t>(len * 8);
-    return len <= UINT32_MAX / 8;
-  }
-  if (!v.IsObject()) return false;
-  Napi::Object o = v.As<Napi::Object>();
-  Napi::Value data = o.Get("data");
-  if (!AsUint8(data, &p->data, &len)) return false;
-  pins->Add(data);
-  Napi::Value bits = o.Get("bits");
-  p->nbits = bits.IsNumber() ? bits.As<Napi::Number>().Uint32Value() : static_cast<uint32_t>(len * 8);
-  return p->nbits <= len * 8;  // the kernel reads (nbits + 7) / 8 bytes
-}
-
-// devCryptoKey(path, abi, [{ op, inputs, outputs, crid }]) -> Promise<Float64Array>
-Napi::Value DevCryptoKey(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Abi abi = NativeAbi();
-  if (info.Length() < 3 || !info[0].IsString() || !ParseAbi(info[1], &abi) || !info[2].IsArray()) {
-    Napi::TypeError::New(env, "kcrypto: devCryptoKey(path, abi, requests)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const AbiDriver* d = DriverFor(abi);
-  if (d == nullptr) return Throw(env, ENOTSUP, "validate", "ABI not compiled into this build");
-  Napi::Array list = info[2].As<Napi::Array>();
-  std::vector<KeyRequest> reqs(list.Length());
-  Pins pins;
-  for (uint32_t i = 0; i < list.Length(); ++i) {
-    Napi::Value v = list.Get(i);
-    bool ok = v.IsObject();
-    if (ok) {
-      Napi::Object o = v.As<Napi::Object>();
-      reqs[i].op = U32(o, "op", 0);
-      Napi::Value crid = o.Get("crid");
-      if (crid.IsNumber()) reqs[i].crid = crid.As<Napi::Number>().Int32Value();
-      Napi::Value in = o.Get("inputs"), out = o.Get("outputs");
-      ok = in.IsArray() && out.IsArray();
-      for (uint32_t k = 0; ok && k < in.As<Napi::Array>().Length(); ++k) {
-        KeyParam p;
-        ok = ReadParam(in.As<Napi::Array>().Get(k), &p, &pins);
-        reqs[i].in.push_back(p);
-      }
-      for (uint32_t k = 0; ok && k < out.As<Napi::Array>().Length(); ++k) {
-        KeyParam p;
-        ok = ReadParam(out.As<Napi::Array>().Get(k), &p, &pins);
-        reqs[i].out.push_back(p);
-      }
-    }
-    if (!ok) {
-      Napi::TypeError::New(env, "kcrypto: each key request is { op, inputs, outputs, crid? } of Uint8Array or { data, bits }")
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-  }
-  auto worker = std::make_unique<KeyWorker>(env, d, info[0].As<Napi::String>().Utf8Value(), std::move(reqs), std::move(pins));
   Napi::Promise promise = worker->Promise();
   worker.release()->Queue();  // the async queue owns it now and deletes it after completion
   return promise;
@@ -506,7 +357,6 @@ void Register(Napi::Env env, Napi::Object exports, Addon* addon) {
   exports.Set("openDevCrypto", Napi::Function::New(env, OpenDevCrypto, "openDevCrypto", addon));
   exports.Set("devCryptoInfo", Napi::Function::New(env, DevCryptoInfo, "devCryptoInfo", addon));
   exports.Set("devCryptoFindDevice", Napi::Function::New(env, DevCryptoFindDevice, "devCryptoFindDevice", addon));
-  exports.Set("devCryptoKey", Napi::Function::New(env, DevCryptoKey, "devCryptoKey", addon));
   exports.Set("devCryptoRunBatch", Napi::Function::New(env, DevCryptoRunBatch, "devCryptoRunBatch", addon));
   exports.Set("devCryptoAbiTable", Napi::Function::New(env, DevCryptoAbiTable, "devCryptoAbiTable", addon));
   exports.Set("devCryptoAbis", Napi::Function::New(env, DevCryptoAbis, "devCryptoAbis", addon));

@@ -10,7 +10,7 @@ class Addon;
 
 namespace kcrypto::devcrypto {
 
-// Adds openDevCrypto, devCryptoInfo, devCryptoFindDevice, devCryptoKey, devCryptoRunBatch,
+// Adds openDevCrypto, devCryptoInfo, devCryptoFindDevice, devCryptoRunBatch,
 // devCryptoAbiTable and devCryptoAbis to the addon's exports.
 void Register(Napi::Env env, Napi::Object exports, Addon* addon);
 

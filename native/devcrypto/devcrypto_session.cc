@@ -9,52 +9,13 @@
 #include <cstring>
 #include <iterator>
 
+#include "../common/iovec_cursor.h"
+#include "../common/wipe.h"
 #include "abi/freebsd.h"
 
 namespace kcrypto::devcrypto {
 
 namespace {
-
-// memset through a volatile pointer: a plain memset before free may be removed as dead.
-void* (*const volatile g_memset)(void*, int, size_t) = std::memset;
-
-Status Invalid(int err = EINVAL) { return Status::Fail(err, Syscall::kValidate); }
-
-// Bytes [off, off + n) of the gathered input: a pointer into the caller's buffer when they lie
-// in one segment (the common case), else a copy in `scratch`.
-const uint8_t* Span(const std::vector<iovec>& in, size_t off, size_t n, std::vector<uint8_t>* scratch) {
-  size_t pos = 0;
-  size_t i = 0;
-  while (i < in.size() && pos + in[i].iov_len <= off) pos += in[i++].iov_len;
-  if (n == 0) return nullptr;
-  if (i < in.size() && off - pos + n <= in[i].iov_len) return static_cast<const uint8_t*>(in[i].iov_base) + (off - pos);
-  scratch->resize(n);
-  size_t done = 0;
-  size_t skip = off - pos;
-  for (; i < in.size() && done < n; ++i, skip = 0) {
-    const size_t take = std::min(n - done, in[i].iov_len - skip);
-    std::memcpy(scratch->data() + done, static_cast<const uint8_t*>(in[i].iov_base) + skip, take);
-    done += take;
-  }
-  return scratch->data();
-}
-
-// The kernels read the session's IV size from the pointer they are given, whatever the caller
-// passed: hand them a zero-padded copy of full size so they never read past the caller's IV.
-struct IvBuffer {
-  std::array<uint8_t, kMaxIv> bytes{};
-  const uint8_t* ptr = nullptr;
-  size_t len = 0;
-  bool Set(const uint8_t* iv, size_t n) {
-    if (n > bytes.size()) return false;
-    if (iv != nullptr) {
-      std::memcpy(bytes.data(), iv, n);
-      ptr = bytes.data();
-    }
-    len = n;
-    return true;
-  }
-};
 
 // 128-bit-style big-endian counter over the whole IV, as FreeBSD's AES_ICM uses it.
 void AddCounter(uint8_t* iv, size_t len, uint64_t blocks) {
@@ -65,18 +26,7 @@ void AddCounter(uint8_t* iv, size_t len, uint64_t blocks) {
   }
 }
 
-bool ConstantTimeEqual(const uint8_t* a, const uint8_t* b, size_t n) {
-  uint8_t d = 0;
-  for (size_t i = 0; i < n; ++i) d |= static_cast<uint8_t>(a[i] ^ b[i]);
-  return d == 0;
-}
-
 }  // namespace
-
-void Wipe(std::vector<uint8_t>* v) {
-  if (!v->empty()) g_memset(v->data(), 0, v->size());
-  v->clear();
-}
 
 Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
   std::unique_ptr<Session> s(new Session());  // private constructor: make_unique cannot reach it
@@ -100,13 +50,7 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
       break;
     case Mode::kAead:
       if (sp.cipher == 0) return fail(Invalid());
-      if (abi == Abi::kNetBSD) {
-        // AES-GCM through CIOCCRYPT: AES key ‖ 4-byte salt, and GMAC on the same key.
-        if (sp.mac == 0 || (sp.key.size() != 20 && sp.key.size() != 28 && sp.key.size() != 36)) return fail(Invalid());
-        if (sp.mac_key.empty()) sp.mac_key = sp.key;
-      } else if (sp.mac != 0) {
-        return fail(Invalid());
-      }
+      if (Status st = s->driver_->CheckAeadKeys(sp.mac, sp.key, &sp.mac_key); !st.ok()) return fail(st);
       if (sp.tag_len == 0) sp.tag_len = 16;
       break;
     case Mode::kEta:
@@ -117,8 +61,7 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
       if (sp.tag_len == 0) sp.tag_len = sp.digest_len;
       if (sp.tag_len == 0) return fail(Invalid());
       break;
-    default:
-      return fail(Invalid());
+    default: return fail(Invalid());
   }
   if (sp.tag_len > kMaxDigest || sp.iv_len > kMaxIv || sp.block_len == 0) return fail(Invalid());
   if (sp.chain == Chain::kCtr) sp.block_len = 16;
@@ -140,40 +83,20 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
   uint32_t first = 0;
   int32_t crid = -1;
   {
-    SessionParams p;
-    p.cipher = sp.cipher;
-    p.mac = sp.mac;
-    p.key = sp.key.data();
-    p.key_len = sp.key.size();
-    p.mac_key = sp.mac_key.data();
-    p.mac_key_len = sp.mac_key.size();
-    p.iv_len = sp.iv_len;
-    p.tag_len = sp.mode == Mode::kCipher ? 0 : sp.tag_len;
-    p.crid = sp.crid;
-    Status st = s->driver_->CreateSession(fd, p, &first, &crid);
+    Status st = s->driver_->CreateSession(fd, s->Params(sp.iv_len), &first, &crid);
     if (!st.ok()) return fail(st);
   }
   s->all_.push_back(first);
-  s->idle_.push_back({first, sp.iv_len});
+  s->pool_.Add({first, sp.iv_len});
   // Later sessions go to the driver the kernel chose for the first, so that every request of
   // this engine session runs on the driver it reports.
   if (sp.abi == Abi::kFreeBSD && crid >= 0) sp.crid = crid;
   if (sp.contexts > 1) {
-    SessionParams p;
-    p.cipher = sp.cipher;
-    p.mac = sp.mac;
-    p.key = sp.key.data();
-    p.key_len = sp.key.size();
-    p.mac_key = sp.mac_key.data();
-    p.mac_key_len = sp.mac_key.size();
-    p.iv_len = sp.iv_len;
-    p.tag_len = sp.mode == Mode::kCipher ? 0 : sp.tag_len;
-    p.crid = sp.crid;
     std::vector<uint32_t> more;
-    Status st = s->driver_->CreateSessions(fd, p, sp.contexts - 1, &more);
+    Status st = s->driver_->CreateSessions(fd, s->Params(sp.iv_len), sp.contexts - 1, &more);
     if (!st.ok()) return fail(st);
     s->all_.insert(s->all_.end(), more.begin(), more.end());
-    for (uint32_t ses : more) s->idle_.push_back({ses, sp.iv_len});
+    for (uint32_t ses : more) s->pool_.Add({ses, sp.iv_len});
   }
 
   // Reporting only: an older module without CIOCGSESSINFO still gives a working session.
@@ -194,6 +117,22 @@ Session::~Session() { Close(); }
 
 size_t Session::tag_len() const { return spec_.tag_len; }
 
+// The parameters of every kernel session this engine session makes: the spec's, with the
+// nonce length of the pool they go to.
+SessionParams Session::Params(uint32_t iv_len) const {
+  SessionParams p;
+  p.cipher = spec_.cipher;
+  p.mac = spec_.mac;
+  p.key = spec_.key.data();
+  p.key_len = spec_.key.size();
+  p.mac_key = spec_.mac_key.data();
+  p.mac_key_len = spec_.mac_key.size();
+  p.iv_len = iv_len;
+  p.tag_len = spec_.mode == Mode::kCipher ? 0 : spec_.tag_len;
+  p.crid = spec_.crid;
+  return p;
+}
+
 // The nonce length of the kernel session a request needs: its own for a FreeBSD AEAD, whose
 // sessions each take one length; the spec's everywhere else (the IV length is not a session
 // parameter there, or the mode has a single one).
@@ -210,18 +149,8 @@ Status Session::NewSession(uint32_t iv_len, uint32_t* ses) {
     if (closed_) return Invalid(EBADF);
     fd = fd_.get();
   }
-  SessionParams p;
-  p.cipher = spec_.cipher;
-  p.mac = spec_.mac;
-  p.key = spec_.key.data();
-  p.key_len = spec_.key.size();
-  p.mac_key = spec_.mac_key.data();
-  p.mac_key_len = spec_.mac_key.size();
-  p.iv_len = iv_len;
-  p.tag_len = spec_.mode == Mode::kCipher ? 0 : spec_.tag_len;
-  p.crid = spec_.crid;
   int32_t crid = -1;
-  Status st = driver_->CreateSession(fd, p, ses, &crid);
+  Status st = driver_->CreateSession(fd, Params(iv_len), ses, &crid);
   if (!st.ok()) return st;
   std::lock_guard<std::mutex> lock(mu_);
   all_.push_back(*ses);
@@ -233,26 +162,23 @@ Status Session::Acquire(uint32_t iv_len, uint32_t* ses, int* fd) {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return Invalid(EBADF);
     *fd = fd_.get();
-    ++busy_;
-    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
-      if (it->iv_len != iv_len) continue;
-      *ses = it->ses;
-      idle_.erase(std::next(it).base());
+    Pooled p;
+    if (pool_.Lend([iv_len](const Pooled& c) { return c.iv_len == iv_len; }, &p)) {
+      *ses = p.ses;
       return Status::Ok();
     }
   }
   Status st = NewSession(iv_len, ses);
   if (!st.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
-    --busy_;
+    pool_.Cancel();
   }
   return st;
 }
 
 void Session::Release(uint32_t ses, uint32_t iv_len) {
   std::lock_guard<std::mutex> lock(mu_);
-  --busy_;
-  if (!closed_) idle_.push_back({ses, iv_len});
+  pool_.Return({ses, iv_len}, !closed_);
 }
 
 Status Session::Run(const Request& req) {
@@ -267,7 +193,7 @@ Status Session::Run(const Request& req) {
     case Mode::kCipher: st = RunCipher(fd, ses, req); break;
     case Mode::kDigest: st = RunDigest(fd, ses, req); break;
     case Mode::kAead:
-    case Mode::kEta: st = spec_.abi == Abi::kNetBSD ? RunGcm4106(fd, ses, req) : RunAead(fd, ses, req); break;
+    case Mode::kEta: st = driver_->frames_aead() ? driver_->FramedAead(fd, ses, req, spec_.key, tag_len()) : RunAead(fd, ses, req); break;
   }
   Release(ses, iv_len);
   return st;
@@ -285,14 +211,7 @@ Status Session::RunCipher(int fd, uint32_t ses, const Request& req) {
 
   const size_t limit = max_request();
   if (limit == 0 || total <= limit) {
-    CryptArgs a;
-    a.ses = ses;
-    a.encrypt = encrypt;
-    a.src = Span(req.input, 0, total, &scratch);
-    a.dst = req.output;
-    a.len = total;
-    a.iv = iv.ptr;
-    return driver_->Crypt(fd, a);
+    return driver_->Crypt(fd, CipherPass(ses, encrypt, Contiguous(req.input, 0, total, &scratch), req.output, total, iv.ptr));
   }
 
   // Longer than one request may be (FreeBSD: 256 KiB - 4): split on block boundaries, carrying
@@ -306,13 +225,7 @@ Status Session::RunCipher(int fd, uint32_t ses, const Request& req) {
   size_t done = 0;
   while (done < total) {
     const size_t n = std::min(chunk, total - done);
-    CryptArgs a;
-    a.ses = ses;
-    a.encrypt = encrypt;
-    a.src = Span(req.input, done, n, &scratch);
-    a.dst = req.output + done;
-    a.len = n;
-    a.iv = iv.ptr;
+    const CryptArgs a = CipherPass(ses, encrypt, Contiguous(req.input, done, n, &scratch), req.output + done, n, iv.ptr);
     // CBC decryption chains on the ciphertext, which an in-place request is about to overwrite.
     if (spec_.chain == Chain::kCbc && !encrypt) std::memcpy(carry.data(), a.src + n - block, block);
     Status st = driver_->Crypt(fd, a);
@@ -336,7 +249,7 @@ Status Session::RunDigest(int fd, uint32_t ses, const Request& req) {
   std::array<uint8_t, kMaxDigest> mac{};
   CryptArgs a;
   a.ses = ses;
-  a.src = Span(req.input, 0, total, &scratch);
+  a.src = Contiguous(req.input, 0, total, &scratch);
   a.len = total;
   a.mac = mac.data();
   Status st = driver_->Crypt(fd, a);
@@ -366,7 +279,7 @@ Status Session::RunAead(int fd, uint32_t ses, const Request& req) {
   AeadArgs a;
   a.ses = ses;
   a.encrypt = encrypt;
-  a.aad = Span(req.input, 0, aad, &aad_scratch);
+  a.aad = Contiguous(req.input, 0, aad, &aad_scratch);
   a.aad_len = aad;
   a.len = payload;
   a.tag_len = tag;
@@ -375,7 +288,7 @@ Status Session::RunAead(int fd, uint32_t ses, const Request& req) {
   if (spec_.abi == Abi::kCryptodevLinux) {
     // Decrypt takes ciphertext ‖ tag as one source and may touch len + tag bytes of the
     // destination; give it room when the caller's buffer is exactly the plaintext.
-    a.src = Span(req.input, aad, encrypt ? payload : payload + tag, &src_scratch);
+    a.src = Contiguous(req.input, aad, encrypt ? payload : payload + tag, &src_scratch);
     const size_t room = payload + tag;
     if (req.output_len >= room) {
       a.dst = req.output;
@@ -389,150 +302,11 @@ Status Session::RunAead(int fd, uint32_t ses, const Request& req) {
     return st;
   }
   // FreeBSD: separate tag pointer; in for decrypt, out for encrypt.
-  a.src = Span(req.input, aad, payload, &src_scratch);
+  a.src = Contiguous(req.input, aad, payload, &src_scratch);
   a.dst = req.output;
   std::vector<uint8_t> tag_scratch;
-  a.tag = encrypt ? req.output + payload : const_cast<uint8_t*>(Span(req.input, aad + payload, tag, &tag_scratch));
+  a.tag = encrypt ? req.output + payload : const_cast<uint8_t*>(Contiguous(req.input, aad + payload, tag, &tag_scratch));
   return driver_->Aead(fd, a);
-}
-
-// NetBSD has no AEAD request: AES-GCM runs through CIOCCRYPT with the RFC 4106 key layout
-// (AES key ‖ 4-byte salt; the nonce is salt ‖ 8-byte IV), no AAD, and on decrypt the kernel
-// returns the computed tag in `mac` instead of checking it (tests/crypto/opencrypto/h_gcm.c),
-// so the comparison happens here.
-Status Session::RunGcm4106(int fd, uint32_t ses, const Request& req) {
-  if (req.op != Op::kEncrypt && req.op != Op::kDecrypt) return Invalid();
-  if (req.assoc_len != 0) return Invalid(ENOTSUP);
-  const bool encrypt = req.op == Op::kEncrypt;
-  const size_t total = req.input_len();
-  const size_t tag = tag_len();
-  if (tag > 16 || (!encrypt && total < tag)) return Invalid();
-  const size_t payload = encrypt ? total : total - tag;
-  if (req.output_len < (encrypt ? payload + tag : payload)) return Invalid();
-  const uint8_t* salt = spec_.key.data() + spec_.key.size() - 4;
-  IvBuffer iv;
-  if (req.iv_len == 8) {
-    iv.Set(req.iv, 8);
-  } else if (req.iv_len == 12 && req.iv != nullptr && std::memcmp(req.iv, salt, 4) == 0) {
-    iv.Set(req.iv + 4, 8);
-  } else {
-    return Invalid();  // the nonce's first 4 bytes are fixed by the session key
-  }
-  std::vector<uint8_t> scratch, tag_scratch;
-  std::array<uint8_t, kMaxDigest> mac{};
-  CryptArgs a;
-  a.ses = ses;
-  a.encrypt = encrypt;
-  a.src = Span(req.input, 0, payload, &scratch);
-  a.dst = req.output;
-  a.len = payload;
-  a.mac = mac.data();
-  a.iv = iv.ptr;
-  Status st = driver_->Crypt(fd, a);
-  if (!st.ok()) return st;
-  if (encrypt) {
-    std::memcpy(req.output + payload, mac.data(), tag);
-    return Status::Ok(payload + tag);
-  }
-  const uint8_t* given = Span(req.input, payload, tag, &tag_scratch);
-  if (!ConstantTimeEqual(mac.data(), given, tag)) {
-    g_memset(req.output, 0, payload);  // no unauthenticated plaintext leaves a failed open
-    return Status::Fail(EBADMSG, Syscall::kIoctl);
-  }
-  return Status::Ok(payload);
-}
-
-Status Session::RunStream(const Request& req) {
-  uint32_t ses = 0;
-  bool reset = false;
-  int fd = -1;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = streams_.find(req.stream);
-    if (closed_ || it == streams_.end()) return Invalid(EBADF);
-    ses = it->second.ses;
-    reset = it->second.reset;
-    fd = fd_.get();
-  }
-  if (req.op == Op::kHashUpdate) {
-    const size_t n = req.input_len();
-    if (n == 0) return Status::Ok(0);
-    std::vector<uint8_t> scratch;
-    Status st = driver_->HashUpdate(fd, ses, Span(req.input, 0, n, &scratch), n, reset);
-    if (!st.ok()) return st;
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = streams_.find(req.stream);
-    if (it != streams_.end()) it->second.reset = false;
-    return Status::Ok(0);
-  }
-  std::array<uint8_t, kMaxDigest> mac{};
-  Status st = driver_->HashFinal(fd, ses, mac.data(), reset);
-  if (!st.ok()) return st;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = streams_.find(req.stream);
-    if (it != streams_.end()) it->second.reset = true;
-  }
-  const size_t n = std::min<size_t>(spec_.digest_len, req.output_len);
-  if (n > 0) std::memcpy(req.output, mac.data(), n);
-  return Status::Ok(n);
-}
-
-Status Session::OpenStream(int32_t* handle) {
-  if (!driver_->multipart()) return Invalid(ENOTSUP);  // the BSDs hash in one request only
-  if (spec_.mode != Mode::kDigest) return Invalid();
-  uint32_t ses = 0;
-  Status st = NewSession(spec_.iv_len, &ses);
-  if (!st.ok()) return st;
-  std::lock_guard<std::mutex> lock(mu_);
-  *handle = next_stream_++;
-  streams_.emplace(*handle, Stream{ses, true});
-  return Status::Ok();
-}
-
-Status Session::CopyStream(int32_t from, int32_t* handle) {
-  if (!driver_->multipart()) return Invalid(ENOTSUP);
-  Stream src;
-  int fd = -1;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = streams_.find(from);
-    if (closed_ || it == streams_.end()) return Invalid(EBADF);
-    src = it->second;
-    fd = fd_.get();
-  }
-  uint32_t ses = 0;
-  Status st = NewSession(spec_.iv_len, &ses);
-  if (!st.ok()) return st;
-  // A stream with nothing absorbed needs no state: the copy starts fresh too.
-  if (!src.reset) {
-    st = driver_->CopyHash(fd, ses, src.ses);
-    if (!st.ok()) {
-      (void)driver_->FreeSession(fd, ses);
-      std::lock_guard<std::mutex> lock(mu_);
-      all_.erase(std::remove(all_.begin(), all_.end(), ses), all_.end());
-      return st;
-    }
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  *handle = next_stream_++;
-  streams_.emplace(*handle, Stream{ses, src.reset});
-  return Status::Ok();
-}
-
-void Session::CloseStream(int32_t handle) {
-  uint32_t ses = 0;
-  int fd = -1;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = streams_.find(handle);
-    if (closed_ || it == streams_.end()) return;
-    ses = it->second.ses;
-    streams_.erase(it);
-    all_.erase(std::remove(all_.begin(), all_.end(), ses), all_.end());
-    fd = fd_.get();
-  }
-  (void)driver_->FreeSession(fd, ses);
 }
 
 void Session::Close() {
@@ -543,7 +317,7 @@ void Session::Close() {
     if (closed_) return;
     closed_ = true;
     sessions.swap(all_);
-    idle_.clear();
+    (void)pool_.Drain();
     streams_.clear();
     fd = std::move(fd_);
   }
@@ -581,7 +355,7 @@ void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* ou
   }
 
   const size_t limit = max_request();
-  std::vector<size_t> queued;             // indexes of requests going to the kernel queue
+  std::vector<size_t> queued;  // indexes of requests going to the kernel queue
   std::vector<CryptArgs> args;
   std::vector<std::vector<uint8_t>> scratch(reqs.size());
   std::vector<IvBuffer> ivs(reqs.size());
@@ -590,8 +364,8 @@ void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* ou
     const Request& r = reqs[i];
     const size_t n = r.input_len();
     const bool cipher = spec_.mode == Mode::kCipher;
-    if ((cipher && r.op != Op::kEncrypt && r.op != Op::kDecrypt) || (!cipher && r.op != Op::kDigest) ||
-        (limit != 0 && n > limit) || (cipher && n == 0)) {
+    if ((cipher && r.op != Op::kEncrypt && r.op != Op::kDecrypt) || (!cipher && r.op != Op::kDigest) || (limit != 0 && n > limit) ||
+        (cipher && n == 0)) {
       (*out)[i] = Run(r);  // validation, splitting and empty requests take the ordinary path
       continue;
     }
@@ -601,7 +375,7 @@ void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* ou
     }
     CryptArgs a;
     a.encrypt = r.op != Op::kDecrypt;
-    a.src = Span(r.input, 0, n, &scratch[i]);
+    a.src = Contiguous(r.input, 0, n, &scratch[i]);
     a.len = n;
     a.iv = ivs[i].ptr;
     if (cipher) a.dst = r.output;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/context_pool.h"
 #include "../common/engine.h"
 #include "../common/unique_fd.h"
 #include "devcrypto_abi.h"
@@ -55,10 +56,10 @@ struct Spec {
   uint32_t digest_len = 0;  // hash/MAC output bytes (needed for digests and ETA)
   uint32_t block_len = 1;   // cipher block: chunks are multiples of it
   Chain chain = Chain::kNone;
-  int32_t crid = -1;         // FreeBSD driver id (0 is one) or CRYPTO_FLAG_* mask; -1: hardware, as v1 sessions
-  std::string device;        // FreeBSD driver name, looked up with CIOCFINDDEV (overrides crid)
-  size_t max_request = 0;    // a limit of the caller's on top of the ABI's (0: none)
-  uint32_t contexts = 1;     // kernel sessions made at open (NetBSD: in one CIOCNGSESSION)
+  int32_t crid = -1;       // FreeBSD driver id (0 is one) or CRYPTO_FLAG_* mask; -1: hardware, as v1 sessions
+  std::string device;      // FreeBSD driver name, looked up with CIOCFINDDEV (overrides crid)
+  size_t max_request = 0;  // a limit of the caller's on top of the ABI's (0: none)
+  uint32_t contexts = 1;   // kernel sessions made at open (NetBSD: in one CIOCNGSESSION)
 };
 
 class Session final : public EngineSession {
@@ -95,6 +96,7 @@ class Session final : public EngineSession {
 
   Session() = default;
   uint32_t SessionIvLen(const Request& req) const;
+  SessionParams Params(uint32_t iv_len) const;
   Status NewSession(uint32_t iv_len, uint32_t* ses);
   Status Acquire(uint32_t iv_len, uint32_t* ses, int* fd);
   void Release(uint32_t ses, uint32_t iv_len);
@@ -103,7 +105,6 @@ class Session final : public EngineSession {
   Status RunCipher(int fd, uint32_t ses, const Request& req);
   Status RunDigest(int fd, uint32_t ses, const Request& req);
   Status RunAead(int fd, uint32_t ses, const Request& req);
-  Status RunGcm4106(int fd, uint32_t ses, const Request& req);
   Status RunStream(const Request& req);
 
   Spec spec_;
@@ -112,17 +113,13 @@ class Session final : public EngineSession {
   bool async_ = false;
   UniqueFd fd_;
   mutable std::mutex mu_;
-  std::vector<Pooled> idle_;
+  ContextPool<Pooled> pool_;
   std::vector<uint32_t> all_;  // every live kernel session, for Close
-  size_t busy_ = 0;
   std::map<int32_t, Stream> streams_;
   int32_t next_stream_ = 1;
   bool closed_ = false;
   // Completions of async batches come back through the fd, not the request: one batch at a time.
   std::mutex batch_mu_;
 };
-
-// Overwrites key material in a way the compiler may not elide.
-void Wipe(std::vector<uint8_t>* v);
 
 }  // namespace kcrypto::devcrypto

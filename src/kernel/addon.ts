@@ -55,7 +55,7 @@ export interface LaneStats {
   maxThreads: number;
   wakeups: number;
   deliveries: number;
-  /** Threads still inside a request that was reported overdue (stuck past its deadline). */
+  /** Stuck threads: still inside a request that was reported overdue. (The property keeps its older name.) */
   wedged: number;
 }
 
@@ -85,10 +85,14 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
   /**
    * Test double of the engine interface, for unit tests of the layers above it. With `hang`,
    * its requests and its close() block until {@link NativeAddon.releaseLoopbacks}.
+   * Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
    */
-  openLoopback(delayUs: number, failErrno: number, hang?: boolean): NativeSession;
-  /** Releases every hanging loopback call that has started. */
-  releaseLoopbacks(): void;
+  openLoopback?(delayUs: number, failErrno: number, hang?: boolean): NativeSession;
+  /**
+   * Releases every hanging loopback call that has started.
+   * Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
+   */
+  releaseLoopbacks?(): void;
   openAfAlg?(type: string, name: string, key: Uint8Array | null, authSize: number, chunkable: boolean, socketBuffer: number, maxRequest: number): NativeSession;
 }
 

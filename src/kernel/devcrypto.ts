@@ -100,18 +100,6 @@ export interface DevCryptoAbiTable {
   algorithms: Record<string, number>;
 }
 
-/** A bignum parameter of an asymmetric request: little-endian bytes, and its length in bits. */
-export type DevCryptoKeyParam = Uint8Array | { data: Uint8Array; bits: number };
-
-/** One asymmetric request (CRK_* op, NetBSD; FreeBSD ≤ 12). Outputs are written in place. */
-export interface DevCryptoKeyRequest {
-  op: number;
-  inputs: DevCryptoKeyParam[];
-  outputs: DevCryptoKeyParam[];
-  /** FreeBSD 12: a driver id, sent with CIOCKEY2. */
-  crid?: number;
-}
-
 /** One request of a batch: as `NativeSession.run()` takes it. */
 export type DevCryptoBatchEntry = [op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number];
 
@@ -120,7 +108,6 @@ export interface DevCryptoNative {
   openDevCrypto(options: DevCryptoNativeOptions): { session: NativeSession; info: DevCryptoSessionInfo };
   devCryptoInfo(path?: string, abi?: DevCryptoAbi): DevCryptoProbe;
   devCryptoFindDevice(path: string, abi: DevCryptoAbi, nameOrCrid: string | number): { crid: number; name: string };
-  devCryptoKey(path: string, abi: DevCryptoAbi, requests: DevCryptoKeyRequest[]): Promise<Float64Array>;
   devCryptoRunBatch(session: NativeSession, requests: DevCryptoBatchEntry[]): Promise<Float64Array>;
   devCryptoAbiTable(abi: DevCryptoAbi): DevCryptoAbiTable | null;
   devCryptoAbis(): DevCryptoAbi[];
@@ -184,7 +171,7 @@ export function devCryptoDriverName(abi: DevCryptoAbi, kernelDriver: string): st
 function native(addon?: DevCryptoNative | null): DevCryptoNative {
   if (addon) return addon;
   const { addon: loaded, error } = loadAddon();
-  if (!loaded?.openDevCrypto || !loaded.devCryptoInfo || !loaded.devCryptoFindDevice || !loaded.devCryptoKey || !loaded.devCryptoRunBatch || !loaded.devCryptoAbiTable || !loaded.devCryptoAbis) {
+  if (!loaded?.openDevCrypto || !loaded.devCryptoInfo || !loaded.devCryptoFindDevice || !loaded.devCryptoRunBatch || !loaded.devCryptoAbiTable || !loaded.devCryptoAbis) {
     throw invalid('EOPNOTSUPP', `/dev/crypto engine unavailable${error ? ` (${error})` : ' on this system'}`, 'devcrypto');
   }
   return loaded as DevCryptoNative;
@@ -278,20 +265,4 @@ function decodeAll(encoded: Float64Array, driver: string): DevCryptoResult[] {
 export async function devCryptoRunBatch(session: DevCryptoSession, requests: DevCryptoBatchEntry[], addon?: DevCryptoNative | null): Promise<DevCryptoResult[]> {
   const encoded = await native(addon).devCryptoRunBatch(session.native, requests);
   return decodeAll(encoded, session.driver);
-}
-
-/**
- * Asymmetric operations (CIOCKEY; several at once through NetBSD's CIOCNFKEYM). NetBSD has them;
- * FreeBSD removed them in 13.0 (ENOTTY) and cryptodev-linux never implemented them (EINVAL):
- * check {@link DevCryptoProbe.asymFeatures} first.
- */
-export async function devCryptoKey(requests: DevCryptoKeyRequest[], target: DevCryptoTarget = {}, addon?: DevCryptoNative | null): Promise<DevCryptoResult[]> {
-  const { path, abi } = resolveDevCryptoTarget(target);
-  let encoded: Float64Array;
-  try {
-    encoded = await native(addon).devCryptoKey(path, abi, requests);
-  } catch (err) {
-    throw fromNativeThrow(err, devCryptoDriverName(abi, ''), 'asymmetric /dev/crypto request');
-  }
-  return decodeAll(encoded, devCryptoDriverName(abi, ''));
 }

@@ -2,6 +2,7 @@
 // virtio-crypto cards on PCI, 9p devices on the same bus) and the lab's /proc/crypto: which
 // devices it finds, what it reports when a card goes and when the last one goes, the policy it
 // applies to kernel sessions, and that it never keeps the process alive.
+import '../support/test-hooks.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -184,10 +185,10 @@ describe('guardKernelSessions: the removal policy', { skip: addon ? false : `nat
     for (const f of cleanup.splice(0).reverse()) await f();
     fake.remove();
   });
-  after(() => addon!.releaseLoopbacks());
+  after(() => addon!.releaseLoopbacks!());
 
   function session(kernelDriver: string, synchronous: boolean, hang = false): KernelSession {
-    const s = new KernelSession(addon!.openLoopback(0, 0, hang), `afalg:${kernelDriver}`, synchronous, 'auto', { kernelDriver, deadlineMs: 0 });
+    const s = new KernelSession(addon!.openLoopback!(0, 0, hang), `afalg:${kernelDriver}`, synchronous, 'auto', { kernelDriver, deadlineMs: 0 });
     cleanup.push(() => s.close());
     return s;
   }
@@ -195,7 +196,7 @@ describe('guardKernelSessions: the removal policy', { skip: addon ? false : `nat
   it('kills every session of a driver one of whose devices went, keeps their requests in flight; ENODEV once the driver is gone', async () => {
     const w = fake.watch();
     const unguard = guardKernelSessions(w);
-    cleanup.push(() => w.stop(), unguard, () => addon!.releaseLoopbacks());
+    cleanup.push(() => w.stop(), unguard, () => addon!.releaseLoopbacks!());
     const onCard = session('virtio_crypto_aes_cbc', false, true);
     const other = session('virtio_crypto_aes_cbc', false);
     const cpu = session('cbc-aes-aesni', true);

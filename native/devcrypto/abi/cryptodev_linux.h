@@ -1,5 +1,5 @@
-// cryptodev-linux /dev/crypto ABI (the out-of-tree module, VERSION 1.14): abi-linux.md §3 and
-// abi-bsd.md §3. Structs keep cryptodev-linux's names and field names (crypto/cryptodev.h);
+// cryptodev-linux /dev/crypto ABI (the out-of-tree module, VERSION 1.14).
+// Structs keep cryptodev-linux's names and field names (crypto/cryptodev.h);
 // request numbers are computed with the Linux _IOC encoding (ioc.h).
 //
 // Traps, each of which silently does the wrong thing if a BSD constant is reused here:
@@ -17,7 +17,7 @@
 //  - An unknown or unavailable algorithm is EINVAL, not ENOENT.
 //
 // Sizes and numbers are asserted for LP64 (x86_64, arm64, riscv64: the layout is the same on
-// every LP64 target with the asm-generic ioctl encoding), the values abi-linux.md §3.2-3.3 lists.
+// every LP64 target with the asm-generic ioctl encoding), the values the module's header gives.
 #pragma once
 
 #include <cstddef>
@@ -37,20 +37,20 @@ inline constexpr uint32_t AALG_MAX_RESULT_LEN = 64;
 inline constexpr uint32_t CRYPTODEV_MAX_ALG_NAME = 64;
 inline constexpr uint32_t HASH_MAX_LEN = 64;
 
-// ---- Algorithms (enum cryptodev_crypto_op_t; abi-linux.md §3.5) ----
+// ---- Algorithms (enum cryptodev_crypto_op_t) ----
 inline constexpr uint32_t CRYPTO_DES_CBC = 1;
 inline constexpr uint32_t CRYPTO_3DES_CBC = 2;
 inline constexpr uint32_t CRYPTO_BLF_CBC = 3;
-inline constexpr uint32_t CRYPTO_CAST_CBC = 4;       // enum only: no kernel mapping (EINVAL)
-inline constexpr uint32_t CRYPTO_SKIPJACK_CBC = 5;   // enum only
+inline constexpr uint32_t CRYPTO_CAST_CBC = 4;      // enum only: no kernel mapping (EINVAL)
+inline constexpr uint32_t CRYPTO_SKIPJACK_CBC = 5;  // enum only
 inline constexpr uint32_t CRYPTO_MD5_HMAC = 6;
 inline constexpr uint32_t CRYPTO_SHA1_HMAC = 7;
 inline constexpr uint32_t CRYPTO_RIPEMD160_HMAC = 8;
-inline constexpr uint32_t CRYPTO_MD5_KPDK = 9;       // enum only
-inline constexpr uint32_t CRYPTO_SHA1_KPDK = 10;     // enum only
+inline constexpr uint32_t CRYPTO_MD5_KPDK = 9;    // enum only
+inline constexpr uint32_t CRYPTO_SHA1_KPDK = 10;  // enum only
 inline constexpr uint32_t CRYPTO_RIJNDAEL128_CBC = 11;
 inline constexpr uint32_t CRYPTO_AES_CBC = 11;
-inline constexpr uint32_t CRYPTO_ARC4 = 12;          // enum only
+inline constexpr uint32_t CRYPTO_ARC4 = 12;  // enum only
 inline constexpr uint32_t CRYPTO_MD5 = 13;
 inline constexpr uint32_t CRYPTO_SHA1 = 14;
 inline constexpr uint32_t CRYPTO_DEFLATE_COMP = 15;  // enum only
@@ -59,13 +59,13 @@ inline constexpr uint32_t CRYPTO_LZS_COMP = 17;      // enum only
 inline constexpr uint32_t CRYPTO_SHA2_256_HMAC = 18;
 inline constexpr uint32_t CRYPTO_SHA2_384_HMAC = 19;
 inline constexpr uint32_t CRYPTO_SHA2_512_HMAC = 20;
-inline constexpr uint32_t CRYPTO_AES_CTR = 21;       // FreeBSD 21 = CAMELLIA_CBC
+inline constexpr uint32_t CRYPTO_AES_CTR = 21;  // FreeBSD 21 = CAMELLIA_CBC
 inline constexpr uint32_t CRYPTO_AES_XTS = 22;
-inline constexpr uint32_t CRYPTO_AES_ECB = 23;       // FreeBSD 23 = AES_ICM (CTR)
-inline constexpr uint32_t CRYPTO_AES_CFB = 24;       // 1.13+; mainline dropped cfb(aes) around 6.7
-inline constexpr uint32_t CRYPTO_AES_OFB = 25;       // 1.13+; likewise
+inline constexpr uint32_t CRYPTO_AES_ECB = 23;  // FreeBSD 23 = AES_ICM (CTR)
+inline constexpr uint32_t CRYPTO_AES_CFB = 24;  // 1.13+; mainline dropped cfb(aes) around 6.7
+inline constexpr uint32_t CRYPTO_AES_OFB = 25;  // 1.13+; likewise
 inline constexpr uint32_t CRYPTO_AES_GCM = 50;
-inline constexpr uint32_t CRYPTO_AES_CCM = 51;       // 1.13+
+inline constexpr uint32_t CRYPTO_AES_CCM = 51;  // 1.13+
 inline constexpr uint32_t CRYPTO_CAMELLIA_CBC = 101;
 inline constexpr uint32_t CRYPTO_RIPEMD160 = 102;
 inline constexpr uint32_t CRYPTO_SHA2_224 = 103;
@@ -77,7 +77,7 @@ inline constexpr uint32_t CRYPTO_TLS11_AES_CBC_HMAC_SHA1 = 108;
 inline constexpr uint32_t CRYPTO_TLS12_AES_CBC_HMAC_SHA256 = 109;
 inline constexpr uint32_t CRYPTO_ALGORITHM_ALL = 110;
 
-// ---- Operations and flags (abi-linux.md §3.4) ----
+// ---- Operations and flags ----
 inline constexpr uint16_t COP_ENCRYPT = 0;  // BSD: 1
 inline constexpr uint16_t COP_DECRYPT = 1;  // BSD: 2
 
@@ -85,10 +85,10 @@ inline constexpr uint16_t COP_FLAG_NONE = 0;
 inline constexpr uint16_t COP_FLAG_UPDATE = 1 << 0;  // multi-part hash: absorb, keep state
 inline constexpr uint16_t COP_FLAG_FINAL = 1 << 1;   // multi-part hash: finish
 inline constexpr uint16_t COP_FLAG_WRITE_IV = 1 << 2;
-inline constexpr uint16_t COP_FLAG_NO_ZC = 1 << 3;   // rejected (EINVAL) on the async path
+inline constexpr uint16_t COP_FLAG_NO_ZC = 1 << 3;  // rejected (EINVAL) on the async path
 inline constexpr uint16_t COP_FLAG_AEAD_TLS_TYPE = 1 << 4;
 inline constexpr uint16_t COP_FLAG_AEAD_SRTP_TYPE = 1 << 5;
-inline constexpr uint16_t COP_FLAG_RESET = 1 << 6;   // with UPDATE: start a new hash
+inline constexpr uint16_t COP_FLAG_RESET = 1 << 6;  // with UPDATE: start a new hash
 
 inline constexpr uint32_t SIOP_FLAG_KERNEL_DRIVER_ONLY = 1;
 
@@ -106,7 +106,7 @@ inline constexpr uint32_t CRF_DSA_VERIFY = 1u << CRK_DSA_VERIFY;
 inline constexpr uint32_t CRF_DH_COMPUTE_KEY = 1u << CRK_DH_COMPUTE_KEY;
 inline constexpr uint32_t CRK_MAXPARAM = 8;
 
-// ---- Structures (abi-linux.md §3.2) ----
+// ---- Structures ----
 struct session_op {
   uint32_t cipher;  // cryptodev_crypto_op_t
   uint32_t mac;
@@ -144,13 +144,13 @@ struct crypt_op {
 struct crypt_auth_op {
   uint32_t ses;
   uint16_t op;
-  uint16_t flags;  // 0 for plain AEAD; COP_FLAG_AEAD_{TLS,SRTP}_TYPE
-  uint32_t len;    // decrypt: includes the tag
+  uint16_t flags;     // 0 for plain AEAD; COP_FLAG_AEAD_{TLS,SRTP}_TYPE
+  uint32_t len;       // decrypt: includes the tag
   uint32_t auth_len;  // ≤ PAGE_SIZE (copied and chained in front of src/dst)
   uint8_t* auth_src;
   uint8_t* src;
-  uint8_t* dst;  // encrypt: room for len + tag_len; the tag follows the data
-  uint8_t* tag;  // used by SRTP only
+  uint8_t* dst;      // encrypt: room for len + tag_len; the tag follows the data
+  uint8_t* tag;      // used by SRTP only
   uint32_t tag_len;  // 0: the algorithm's maximum
   uint8_t* iv;
   uint32_t iv_len;
@@ -175,7 +175,7 @@ struct crypt_kop {
   crparam crk_param[CRK_MAXPARAM];
 };
 
-// ---- Requests (abi-linux.md §3.3) ----
+// ---- Requests ----
 inline constexpr request_t CRIOGET = ioc::linux_iowr<uint32_t>('c', 101);  // not needed: dups the fd
 inline constexpr request_t CIOCGSESSION = ioc::linux_iowr<session_op>('c', 102);
 inline constexpr request_t CIOCFSESSION = ioc::linux_iow<uint32_t>('c', 103);
@@ -211,8 +211,7 @@ static_assert(offsetof(crypt_auth_op, tag_len) == 48 && offsetof(crypt_auth_op, 
 static_assert(offsetof(crypt_auth_op, iv_len) == 64);
 static_assert(sizeof(crypt_kop) == 144);
 #endif
-#if (defined(__LP64__) || defined(_LP64)) && !defined(__alpha__) && !defined(__mips__) && !defined(__powerpc__) && \
-    !defined(__sparc__)
+#if (defined(__LP64__) || defined(_LP64)) && !defined(__alpha__) && !defined(__mips__) && !defined(__powerpc__) && !defined(__sparc__)
 static_assert(CRIOGET == 0xc0046365);
 static_assert(CIOCGSESSION == 0xc0306366);
 static_assert(CIOCFSESSION == 0x40046367);

@@ -1,5 +1,5 @@
 // FreeBSD /dev/crypto ABI (13.x-15.x; sys/opencrypto/cryptodev.h, installed as
-// <crypto/cryptodev.h>): abi-bsd.md §1. Structs keep FreeBSD's names and field names; request
+// <crypto/cryptodev.h>). Structs keep FreeBSD's names and field names; request
 // numbers are computed with the BSD _IOC encoding (ioc.h).
 //
 // Traps:
@@ -21,8 +21,8 @@
 //  - Asymmetric CIOCKEY/CIOCKEY2/CIOCASYMFEAT and struct crypt_kop were removed before 13.0;
 //    they are kept below as `legacy12` for FreeBSD 12 kernels (ENOTTY on newer ones).
 //
-// Sizes and numbers are asserted for LP64 (amd64, arm64) and i386 against abi-bsd.md §1.2-1.3,
-// whose values match FreeBSD's tests/sys/opencrypto/cryptodev.py.
+// Sizes and numbers are asserted for LP64 (amd64, arm64) and i386 against the
+// values FreeBSD's headers give, which FreeBSD's tests/sys/opencrypto/cryptodev.py also uses.
 #pragma once
 
 #include <cstddef>
@@ -42,10 +42,10 @@ inline constexpr uint32_t AES_GCM_IV_LEN = 12;
 inline constexpr uint32_t AES_CCM_IV_LEN = 12;
 inline constexpr uint32_t AES_XTS_IV_LEN = 8;
 inline constexpr uint32_t CHACHA20_POLY1305_IV_LEN = 12;
-// cryptodev.c rejects a payload (and AAD) longer than this with E2BIG (abi-bsd.md §1.4).
+// cryptodev.c rejects a payload (and AAD) longer than this with E2BIG.
 inline constexpr uint32_t kMaxRequest = 256 * 1024 - 4;
 
-// ---- Algorithms (abi-bsd.md §1.5) ----
+// ---- Algorithms ----
 inline constexpr uint32_t CRYPTO_DES_CBC = 1;  // 1-6, 9, 10, 12, 13: defined, not on /dev/crypto
 inline constexpr uint32_t CRYPTO_3DES_CBC = 2;
 inline constexpr uint32_t CRYPTO_BLF_CBC = 3;
@@ -88,9 +88,9 @@ inline constexpr uint32_t CRYPTO_AES_CCM_16 = 40;
 inline constexpr uint32_t CRYPTO_CHACHA20_POLY1305 = 41;
 inline constexpr uint32_t CRYPTO_XCHACHA20_POLY1305 = 42;  // newer trees; not mapped by cryptodev.c
 
-// ---- Operations, flags and driver ids (abi-bsd.md §1.5, §5.3) ----
-inline constexpr uint16_t COP_ENCRYPT = 1;  // cryptodev-linux: 0
-inline constexpr uint16_t COP_DECRYPT = 2;  // cryptodev-linux: 1
+// ---- Operations, flags and driver ids ----
+inline constexpr uint16_t COP_ENCRYPT = 1;              // cryptodev-linux: 0
+inline constexpr uint16_t COP_DECRYPT = 2;              // cryptodev-linux: 1
 inline constexpr uint16_t COP_F_CIPHER_FIRST = 0x0001;  // ETA, COP_ENCRYPT only
 inline constexpr uint16_t COP_F_BATCH = 0x0008;         // accepted, a no-op today
 
@@ -102,7 +102,7 @@ inline constexpr uint32_t CRYPTOCAP_F_SOFTWARE = CRYPTO_FLAG_SOFTWARE;
 inline constexpr uint32_t CRYPTOCAP_F_SYNC = 0x04000000;
 inline constexpr uint32_t CRYPTOCAP_F_ACCEL_SOFTWARE = 0x08000000;
 
-// ---- Structures (abi-bsd.md §1.2) ----
+// ---- Structures ----
 struct session_op {  // "NB: deprecated": CIOCGSESSION forces the hardware crid
   uint32_t cipher;
   uint32_t mac;
@@ -134,7 +134,7 @@ struct crypt_op {
   unsigned int len;
   const void* src;
   void* dst;
-  void* mac;  // digest out, or the tag in/out of an ETA session
+  void* mac;       // digest out, or the tag in/out of an ETA session
   const void* iv;  // NULL: the IV is the head of src and the output starts at dst + ivlen
 };
 
@@ -157,7 +157,7 @@ struct crypt_find_op {
   char name[32];  // prefix-matched against the device nameunit or name
 };
 
-// ---- Requests (abi-bsd.md §1.3) ----
+// ---- Requests ----
 inline constexpr request_t CRIOGET = ioc::bsd_iowr<uint32_t>('c', 100);  // COMPAT_FREEBSD12 only
 inline constexpr request_t CIOCGSESSION = ioc::bsd_iowr<session_op>('c', 101);
 inline constexpr request_t CIOCFSESSION = ioc::bsd_iow<uint32_t>('c', 102);
@@ -166,7 +166,7 @@ inline constexpr request_t CIOCGSESSION2 = ioc::bsd_iowr<session2_op>('c', 106);
 inline constexpr request_t CIOCFINDDEV = ioc::bsd_iowr<crypt_find_op>('c', 108);
 inline constexpr request_t CIOCCRYPTAEAD = ioc::bsd_iowr<crypt_aead>('c', 109);
 
-// ---- FreeBSD 12 and earlier: asymmetric operations (abi-bsd.md §1.6) ----
+// ---- FreeBSD 12 and earlier: asymmetric operations ----
 namespace legacy12 {
 inline constexpr uint32_t CRK_MOD_EXP = 0;
 inline constexpr uint32_t CRK_MOD_EXP_CRT = 1;

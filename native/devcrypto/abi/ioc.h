@@ -1,9 +1,9 @@
 // ioctl request encoders of the two families /dev/crypto lives on, as constexpr functions so
 // that every request number in the ABI headers is computed from its struct, not copied.
 //
-// Trap: the encodings differ in the direction bits. BSD <sys/ioccom.h> (abi-bsd.md §1.3) puts
+// Trap: the encodings differ in the direction bits. BSD <sys/ioccom.h> puts
 // IOC_IN (the kernel reads the argument: _IOW) at bit 31 and IOC_OUT (_IOR) at bit 30, with a
-// 13-bit length. Linux's asm-generic <asm/ioctl.h> (abi-bsd.md §3) puts _IOC_WRITE (_IOW) at
+// 13-bit length. Linux's asm-generic <asm/ioctl.h> puts _IOC_WRITE (_IOW) at
 // bit 30 and _IOC_READ (_IOR) at bit 31, with a 14-bit size. So the same _IOW('c', n, u32) is
 // 0x8004636n on a BSD and 0x4004636n on Linux, and a BSD-encoded _IOW number presented to a
 // Linux character device (the CUSE fixture emulating a BSD) decodes there as an _IOR. _IOWR is

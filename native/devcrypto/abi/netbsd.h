@@ -1,4 +1,4 @@
-// NetBSD /dev/crypto ABI (sys/opencrypto/cryptodev.h, v1.44-1.50, NetBSD 9-10): abi-bsd.md §2.
+// NetBSD /dev/crypto ABI (sys/opencrypto/cryptodev.h, v1.44-1.50, NetBSD 9-10).
 // Structs keep NetBSD's names and field names; request numbers are computed with the BSD
 // _IOC encoding (ioc.h).
 //
@@ -13,7 +13,7 @@
 //    SHA-2 hashes, no XTS, CCM or ChaCha.
 //  - GCM through CIOCCRYPT takes the AES key plus a 4-byte salt (20/28/36 bytes) paired with
 //    mac = CRYPTO_AES_*_GMAC on the same key, and on decrypt returns the computed tag in `mac`
-//    rather than verifying it (abi-bsd.md §2.1, h_gcm.c): the caller compares.
+//    rather than verifying it (NetBSD's tests/crypto/opencrypto/h_gcm.c): the caller compares.
 //  - open() already clones; CRIOGET is obsolete. Session numbers start at 1 (0 means "failed"
 //    in CIOCNGSESSION). open() fails with ENXIO when kern.usercrypto is 0.
 //  - Multi-request async: CIOCNCRYPTM queues, poll() reports POLLIN when results are pending,
@@ -21,7 +21,7 @@
 //    EINPROGRESS while it runs. No multi-part hashing.
 //  - crypt_n_kop carries crk_reqid in crypt_kop's crk_pad1 slot, and crk_opaque after the params.
 //
-// Sizes and numbers are asserted for LP64 (amd64, aarch64) against abi-bsd.md §2.1.
+// Sizes and numbers are asserted for LP64 (amd64, aarch64) against the values NetBSD's cryptodev.h gives.
 #pragma once
 
 #include <cstddef>
@@ -40,7 +40,7 @@ inline constexpr uint32_t CRYPTO_MAX_MAC_LEN = 32;
 // cryptodev_op and cryptodev_mop refuse a request longer than this with E2BIG, as FreeBSD does.
 inline constexpr uint32_t kMaxRequest = 256 * 1024 - 4;
 
-// ---- Algorithms (abi-bsd.md §2.1) ----
+// ---- Algorithms ----
 inline constexpr uint32_t CRYPTO_DES_CBC = 1;
 inline constexpr uint32_t CRYPTO_3DES_CBC = 2;
 inline constexpr uint32_t CRYPTO_BLF_CBC = 3;
@@ -86,7 +86,7 @@ inline constexpr uint16_t COP_DECOMP = 4;
 inline constexpr uint16_t COP_F_BATCH = 0x0008;
 inline constexpr uint16_t COP_F_MORE = 0x0010;  // crypt_n_op: more data to follow
 
-// ---- Keying (abi-bsd.md §2.1) ----
+// ---- Keying ----
 inline constexpr uint32_t CRK_MOD_EXP = 0;
 inline constexpr uint32_t CRK_MOD_EXP_CRT = 1;
 inline constexpr uint32_t CRK_DSA_SIGN = 2;
@@ -112,7 +112,7 @@ inline constexpr uint32_t CRF_MOD_MULTINV = 1u << CRK_MOD_MULTINV;
 inline constexpr uint32_t CRF_MOD = 1u << CRK_MOD;
 inline constexpr uint32_t CRK_MAXPARAM = 8;
 
-// ---- Structures (abi-bsd.md §2.1) ----
+// ---- Structures ----
 struct session_op {
   uint32_t cipher;
   uint32_t mac;
@@ -153,9 +153,9 @@ struct crypt_n_op {
   uint16_t op;
   uint16_t flags;  // COP_F_BATCH, COP_F_MORE
   unsigned int len;
-  uint32_t reqid;  // out: identifies the request in the results
-  int status;      // out: accepted or not
-  void* opaque;    // returned as is in crypt_result
+  uint32_t reqid;   // out: identifies the request in the results
+  int status;       // out: accepted or not
+  void* opaque;     // returned as is in crypt_result
   uint32_t keylen;  // optional per-request key
   void* key;
   uint32_t mackeylen;
@@ -222,7 +222,7 @@ struct cryptret {
   crypt_result* results;
 };
 
-// ---- Requests (abi-bsd.md §2.1) ----
+// ---- Requests ----
 inline constexpr request_t CRIOGET = ioc::bsd_iowr<uint32_t>('c', 100);  // obsolete: open() clones
 inline constexpr request_t CIOCFSESSION = ioc::bsd_iow<uint32_t>('c', 102);
 inline constexpr request_t CIOCKEY = ioc::bsd_iowr<crypt_kop>('c', 104);

@@ -23,6 +23,8 @@
 #endif
 #endif
 
+// The name lists are tables: clang-format would rewrap them on every run.
+// clang-format off
 #if defined(KC_SYSTEM_ABI)
 
 #if KC_SYSTEM_ABI == 1
@@ -70,6 +72,7 @@ namespace native_abi = kcrypto::devcrypto::netbsd_abi;
 #else
 #error "KCRYPTO_SYSTEM_CRYPTODEV_ABI must be 1 (cryptodev-linux), 2 (FreeBSD) or 3 (NetBSD)"
 #endif
+// clang-format on
 
 namespace kc_ours {
 #define KC_CAPTURE_VALUE(name) constexpr auto our_##name = native_abi::name;
@@ -88,8 +91,9 @@ KC_CAPTURE_SIZE(cphash_op)
 #endif
 #include <crypto/cryptodev.h>
 
-#define KC_COMPARE_VALUE(name) \
-  static_assert(static_cast<unsigned long>(kc_ours::our_##name) == static_cast<unsigned long>(name), #name " differs from <crypto/cryptodev.h>");
+#define KC_COMPARE_VALUE(name)                                                                       \
+  static_assert(static_cast<unsigned long>(kc_ours::our_##name) == static_cast<unsigned long>(name), \
+                #name " differs from <crypto/cryptodev.h>");
 #define KC_COMPARE_SIZE(name) \
   static_assert(kc_ours::our_sizeof_##name == sizeof(::name), "sizeof(" #name ") differs from <crypto/cryptodev.h>");
 KC_ABI_NAMES(KC_COMPARE_VALUE)

@@ -3,6 +3,7 @@
 // card) completes once with ETIMEDOUT, its session dies, its late completion is dropped, its
 // thread is replaced, and nothing blocks the event loop. The device lane runs with one thread
 // here, so that wedging it takes one or two requests.
+import '../support/test-hooks.js';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 
@@ -18,7 +19,7 @@ const DEADLINE_MS = 150;
 
 /** A device-driver session (requests on the device lane) on the loopback engine. */
 function device(options: { hang?: boolean; failErrno?: number; delayUs?: number; deadlineMs?: number } = {}): KernelSession {
-  const native = addon!.openLoopback(options.delayUs ?? 0, options.failErrno ?? 0, options.hang ?? false);
+  const native = addon!.openLoopback!(options.delayUs ?? 0, options.failErrno ?? 0, options.hang ?? false);
   return new KernelSession(native, 'test:device', false, 'auto', { deadlineMs: options.deadlineMs ?? DEADLINE_MS });
 }
 
@@ -33,7 +34,7 @@ async function until(cond: () => boolean, what: string, limit = 1000): Promise<v
 
 /** Lets hung loopback calls return, and waits until every wedged thread is back. */
 async function releaseAll(): Promise<void> {
-  addon!.releaseLoopbacks();
+  addon!.releaseLoopbacks!();
   await until(() => {
     const lane = addon!.dispatcherStats().device;
     return lane.wedged === 0 && lane.threads <= lane.maxThreads && engineStats().abandoned === 0;
@@ -81,7 +82,7 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) => assertError(err, 'ESHUTDOWN', 'validate'));
 
     const late = engineStats().lateCompletions;
-    addon!.releaseLoopbacks();
+    addon!.releaseLoopbacks!();
     await until(() => engineStats().lateCompletions > late, 'the late completion arrived');
     // It ran to the end in the "kernel", was not delivered a second time, and wrote nothing into
     // the output the caller may have reused since the rejection: the device lane's thread
@@ -96,7 +97,7 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     const out = Buffer.alloc(16);
     await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16, 5), out, null, 0, -1, undefined, true), (err) => assertError(err, 'ETIMEDOUT', 'recvmsg'));
     const late = engineStats().lateCompletions;
-    addon!.releaseLoopbacks();
+    addon!.releaseLoopbacks!();
     await until(() => engineStats().lateCompletions > late, 'the late completion arrived');
     // No guard copy: the caller said it never reads this buffer after a failure, and the
     // engine still held it (its completion was dropped, not delivered).
@@ -180,7 +181,7 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) => assertError(err, 'ESHUTDOWN', 'validate'));
     await s.close();
 
-    const cpu = new KernelSession(addon!.openLoopback(0, errnoOf('ESHUTDOWN')), 'test:cpu', true, 'threads', { deadlineMs: DEADLINE_MS });
+    const cpu = new KernelSession(addon!.openLoopback!(0, errnoOf('ESHUTDOWN')), 'test:cpu', true, 'threads', { deadlineMs: DEADLINE_MS });
     await assert.rejects(cpu.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), { code: 'ESHUTDOWN' });
     assert.equal(cpu.isDead, false);
     await cpu.close();
@@ -217,8 +218,8 @@ describe('request deadlines on the loopback engine', { skip }, () => {
   });
 
   it('device drivers run on threads even when told to run inline; CPU drivers run inline', async () => {
-    const d = new KernelSession(addon!.openLoopback(0, 0), 'test:device', false, 'inline');
-    const c = new KernelSession(addon!.openLoopback(0, 0), 'test:cpu', true, 'inline');
+    const d = new KernelSession(addon!.openLoopback!(0, 0), 'test:device', false, 'inline');
+    const c = new KernelSession(addon!.openLoopback!(0, 0), 'test:cpu', true, 'inline');
     for (let i = 0; i < 3; i++) {
       await d.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0);
       await c.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0);
@@ -252,6 +253,6 @@ describe('the default deadline', () => {
   });
 
   it('a session refuses a negative deadline', { skip }, () => {
-    assert.throws(() => new KernelSession(addon!.openLoopback(0, 0), 'test:device', false, 'auto', { deadlineMs: -1 }), RangeError);
+    assert.throws(() => new KernelSession(addon!.openLoopback!(0, 0), 'test:device', false, 'auto', { deadlineMs: -1 }), RangeError);
   });
 });

@@ -1,5 +1,6 @@
 // The execution layer over the native dispatcher, on the loopback engine (a test double of
 // the engine interface): inline and threaded paths, batching, error decoding, close().
+import '../support/test-hooks.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
@@ -13,7 +14,7 @@ const skip = addon ? false : `native addon not loaded: ${error}`;
 const XOR = 0x5a;
 
 function session(execution: Execution, delayUs = 0, failErrno = 0): KernelSession {
-  return new KernelSession(addon!.openLoopback(delayUs, failErrno), 'test:loopback', true, execution);
+  return new KernelSession(addon!.openLoopback!(delayUs, failErrno), 'test:loopback', true, execution);
 }
 
 function expected(input: Uint8Array): Buffer {
@@ -108,7 +109,7 @@ describe('KernelSession on the loopback engine', { skip }, () => {
   });
 
   it('an asynchronous (device) driver never runs inline', async () => {
-    const s = new KernelSession(addon!.openLoopback(0, 0), 'test:device', false, 'auto');
+    const s = new KernelSession(addon!.openLoopback!(0, 0), 'test:device', false, 'auto');
     for (let i = 0; i < 5; i++) await s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0);
     assert.equal(s.stats().inline, 0);
     await s.close();

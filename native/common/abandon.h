@@ -1,8 +1,8 @@
-// A session's give-up flag (see SessionWrap::Abandon and Dispatcher::Overdue), and the lock that
-// makes "given up" and "a thread copies a result into JavaScript memory" exclusive.
+// A session's abandoned flag (see SessionWrap::Abandon and Dispatcher::Overdue), and the lock
+// that makes "abandoned" and "a thread copies a result into JavaScript memory" exclusive.
 //
 // Why the lock: a device request can outlive the JavaScript side's interest in it (the card
-// was removed, or the request passed its deadline); JavaScript then hands the request back
+// is gone, or the request passed its deadline); JavaScript then hands the request back
 // (EAGAIN) and its caller may reuse the output buffer at once. A thread that the kernel lets go
 // later must not write into that buffer. Device jobs therefore have the kernel write into the
 // thread's own buffer, and copy the result out under the shared side of this lock after
@@ -16,9 +16,9 @@
 
 namespace kcrypto {
 
-class GiveUp {
+class AbandonFlag {
  public:
-  bool given_up() const { return flag_.load(std::memory_order_acquire); }
+  bool abandoned() const { return flag_.load(std::memory_order_acquire); }
 
   // Waits for a copy under way (a memcpy, never a kernel wait).
   void Set() {
@@ -26,9 +26,9 @@ class GiveUp {
     flag_.store(true, std::memory_order_release);
   }
 
-  // Runs fn() unless the session was given up; returns whether it ran.
+  // Runs fn() unless the session was abandoned; returns whether it ran.
   template <class Fn>
-  bool UnlessGivenUp(Fn&& fn) {
+  bool UnlessAbandoned(Fn&& fn) {
     std::shared_lock<std::shared_mutex> lock(mu_);
     if (flag_.load(std::memory_order_acquire)) return false;
     fn();
