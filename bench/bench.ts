@@ -6,8 +6,8 @@ import { join } from 'node:path';
 
 import { drivers, kernelReport } from '../src/index.js';
 import { devCryptoTarget } from '../src/api/framework-instance.js';
-import { loadAddon } from '../src/kernel/addon.js';
-import { engineStats } from '../src/kernel/engine/index.js';
+import { loadAddon } from '../src/kernel/bridge/addon.js';
+import { engineStats } from '../src/kernel/bridge/engine/index.js';
 import type { Options } from './args.js';
 import {
   counted,

@@ -8,8 +8,8 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { openSession } from '../src/index.js';
-import { loadAddon, type DispatcherStats } from '../src/kernel/addon.js';
-import type { KernelSessionStats } from '../src/kernel/engine/index.js';
+import { loadAddon, type DispatcherStats } from '../src/kernel/bridge/addon.js';
+import type { KernelSessionStats } from '../src/kernel/bridge/engine/index.js';
 import { findPackageRoot } from '../src/package-root.js';
 import type { DevCryptoBaselineAlg, Sample } from './measure.js';
 import type { ExecDelta, Group } from './results.js';

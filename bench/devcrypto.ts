@@ -12,8 +12,8 @@ import { basename } from 'node:path';
 
 import type { DriverInfo } from '../src/api/drivers.js';
 import { CRYPTO_AES_CBC } from '../src/framework/constants.js';
-import { openDevCryptoSession } from '../src/drivers/devcrypto.js';
-import { devCryptoInfo, devCryptoRunBatch, type DevCryptoAbi, type DevCryptoBatchEntry, type DevCryptoSession } from '../src/kernel/devcrypto.js';
+import { openDevCryptoSession } from '../src/drivers/devcrypto/sessions.js';
+import { devCryptoInfo, devCryptoRunBatch, type DevCryptoAbi, type DevCryptoBatchEntry, type DevCryptoSession } from '../src/kernel/bridge/devcrypto.js';
 import { serialAsync, type Sample } from './measure.js';
 
 /** One /dev/crypto driver as the benchmark uses it. */

@@ -1,8 +1,8 @@
 /** The layer table: where the time goes on the CPU driver, from the native call to the public API. */
 import { randomBytes } from 'node:crypto';
 
-import { loadAddon } from '../src/kernel/addon.js';
-import { KernelSession } from '../src/kernel/engine/index.js';
+import { loadAddon } from '../src/kernel/bridge/addon.js';
+import { KernelSession } from '../src/kernel/bridge/engine/index.js';
 import { counted, errorText, fmtSample, IV16, log, openKcrypto, SECTIONS, SIZE_LOOP, SIZE_SMALL, type Opened, type StatsSource } from './common.js';
 import { serialAsync, serialSync } from './measure.js';
 import { sizeLabel } from './report.js';

@@ -13,7 +13,7 @@ export type { DriverInfo, DriverInterface } from './api/drivers.js';
 export { algorithmSupport } from './api/algorithm-support.js';
 export type { AfAlgRoute, AlgorithmSupport } from './api/algorithm-support.js';
 export { kernelReport } from './api/kernel-view.js';
-export type { Execution } from './kernel/engine/index.js';
+export type { Execution } from './kernel/bridge/engine/index.js';
 export { ciphers, hashes } from './algorithms/catalog.js';
 export { framework, registerKernelDrivers } from './api/framework-instance.js';
 import { router } from './api/framework-instance.js';

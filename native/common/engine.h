@@ -14,7 +14,7 @@
 
 namespace kcrypto {
 
-// Values shared with src/kernel/native.ts: append only.
+// Values shared with src/kernel/bridge/engine/types.ts: append only.
 enum class Op : uint32_t {
   kEncrypt = 0,
   kDecrypt = 1,

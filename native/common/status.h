@@ -1,6 +1,6 @@
 // The outcome of one kernel interaction: an errno and the system call that produced it.
 // Results cross into JavaScript as one double so that a batch of completions is a flat
-// Float64Array (see encode()); src/kernel/status.ts decodes it.
+// Float64Array (see encode()); src/kernel/bridge/status.ts decodes it.
 #pragma once
 
 #include <cerrno>
@@ -9,7 +9,7 @@
 
 namespace kcrypto {
 
-// Stable ids shared with src/kernel/status.ts: append only.
+// Stable ids shared with src/kernel/bridge/status.ts: append only.
 enum class Syscall : uint32_t {
   kNone = 0,
   kSocket = 1,

@@ -31,7 +31,7 @@
 
 namespace kcrypto::devcrypto {
 
-// Values shared with src/kernel/devcrypto.ts: append only.
+// Values shared with src/kernel/bridge/devcrypto.ts: append only.
 enum class Abi : uint32_t { kCryptodevLinux = 1, kFreeBSD = 2, kNetBSD = 3 };
 
 // Session parameters in the ABI's own numbering (the TypeScript tables translate).

@@ -1,5 +1,5 @@
-// JavaScript entry points of the /dev/crypto engine (see src/kernel/devcrypto.ts for the
-// typed wrapper and src/kernel/addon.ts for the signatures).
+// JavaScript entry points of the /dev/crypto engine (see src/kernel/bridge/devcrypto.ts for the
+// typed wrapper and src/kernel/bridge/addon.ts for the signatures).
 #pragma once
 
 #include <napi.h>

@@ -28,7 +28,7 @@
 
 namespace kcrypto::devcrypto {
 
-// Values shared with src/kernel/devcrypto.ts: append only.
+// Values shared with src/kernel/bridge/devcrypto.ts: append only.
 enum class Mode : uint32_t {
   kCipher = 0,  // cipher only
   kDigest = 1,  // hash or MAC only

@@ -6,9 +6,9 @@
 import { getCiphers, getHashes } from 'node:crypto';
 
 import { afalgTypeOf, algorithmsByKernelName, type Algorithm } from '../algorithms/catalog.js';
-import { loadAddon } from '../kernel/addon.js';
-import type { KernelReport } from '../kernel/discovery.js';
-import { devCryptoDriverName } from '../kernel/devcrypto.js';
+import { loadAddon } from '../kernel/bridge/addon.js';
+import type { KernelReport } from '../kernel/discovery/discover.js';
+import { devCryptoDriverName } from '../kernel/bridge/devcrypto.js';
 import { idsOfKernelName } from '../algorithms/crypto-ids.js';
 import { registerDevCryptoDrivers } from './framework-instance.js';
 import { kernelReport } from './kernel-view.js';

@@ -4,11 +4,11 @@
 import { getCiphers, getHashes } from 'node:crypto';
 
 import { ciphers, hashes } from '../algorithms/catalog.js';
-import { SOFTWARE_DRIVER } from '../drivers/software.js';
-import { loadAddon } from '../kernel/addon.js';
+import { SOFTWARE_DRIVER } from '../drivers/software/node-crypto.js';
+import { loadAddon } from '../kernel/bridge/addon.js';
 import { kernelReport } from './kernel-view.js';
 import { registerDevCryptoDrivers } from './framework-instance.js';
-import { devCryptoDriverName } from '../kernel/devcrypto.js';
+import { devCryptoDriverName } from '../kernel/bridge/devcrypto.js';
 import { catalogOf, idsOfKernelName } from '../algorithms/crypto-ids.js';
 import { CRYPTO_AES_XTS, CRYPTO_CHACHA20_POLY1305 } from '../framework/constants.js';
 

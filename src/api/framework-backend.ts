@@ -5,15 +5,15 @@
  */
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { idsOf } from '../algorithms/crypto-ids.js';
-import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/backend.js';
-import { failureOf } from '../drivers/descriptor-executor.js';
+import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/common/backend.js';
+import { failureOf } from '../drivers/common/descriptor-executor.js';
 import { errnoName } from '../errno.js';
 import { KCryptoError } from '../errors.js';
 import * as C from '../framework/constants.js';
 import type { Framework } from '../framework/framework.js';
 import { CryptoDesc, CryptoOp } from '../framework/structures.js';
-import type { KernelSessionStats } from '../kernel/engine/index.js';
-import { systemError } from '../kernel/status.js';
+import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
+import { systemError } from '../kernel/bridge/status.js';
 
 /** A framework session as the API holds it: it follows its session when the framework moves it. */
 export class FrameworkSession {

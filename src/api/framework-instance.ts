@@ -5,14 +5,14 @@
  */
 import { existsSync } from 'node:fs';
 
-import { registerAfAlgDriver } from '../drivers/afalg-driver.js';
-import { markKernelDriverGone } from '../drivers/kernel-driver.js';
-import { deviceWatch, type DeviceRemoval } from '../kernel/device-watch.js';
-import { discoverDevCrypto, registerDevCryptoDriver, type DevCryptoDiscovery, type DevCryptoTarget } from '../drivers/devcrypto-driver.js';
-import { DEVCRYPTO_ABIS, DEVCRYPTO_PATH, devCryptoDriverName, nativeDevCryptoAbi, type DevCryptoAbi } from '../kernel/devcrypto.js';
-import { afalgDriverName, type AfAlgTarget } from '../drivers/afalg.js';
-import { registerCryptosoft } from '../drivers/cryptosoft.js';
-import { SOFTWARE_DRIVER } from '../drivers/software.js';
+import { registerAfAlgDriver } from '../drivers/afalg/driver.js';
+import { markKernelDriverGone } from '../drivers/kernel/driver.js';
+import { deviceWatch, type DeviceRemoval } from '../kernel/discovery/device-watch.js';
+import { discoverDevCrypto, registerDevCryptoDriver, type DevCryptoDiscovery, type DevCryptoTarget } from '../drivers/devcrypto/driver.js';
+import { DEVCRYPTO_ABIS, DEVCRYPTO_PATH, devCryptoDriverName, nativeDevCryptoAbi, type DevCryptoAbi } from '../kernel/bridge/devcrypto.js';
+import { afalgDriverName, type AfAlgTarget } from '../drivers/afalg/sessions.js';
+import { registerCryptosoft } from '../drivers/software/cryptosoft.js';
+import { SOFTWARE_DRIVER } from '../drivers/software/node-crypto.js';
 import { Framework } from '../framework/framework.js';
 import { registerRouter } from '../framework/router.js';
 import { registerSplitter } from '../framework/splitter.js';

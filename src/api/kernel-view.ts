@@ -3,12 +3,12 @@
  * turns a driver choice into the kernel implementation a session binds to.
  */
 import { afalgTypeOf, algorithmsByKernelName, type Algorithm } from '../algorithms/catalog.js';
-import { DEVICE_MAX_REQUEST, type AfAlgTarget } from '../drivers/afalg.js';
+import { DEVICE_MAX_REQUEST, type AfAlgTarget } from '../drivers/afalg/sessions.js';
 import { errnoName, errnoOf } from '../errno.js';
-import { loadAddon } from '../kernel/addon.js';
-import { discoverKernel, type KernelDriver, type KernelReport } from '../kernel/discovery.js';
-import { readProcCrypto } from '../kernel/proc-crypto.js';
-import { invalid, systemError } from '../kernel/status.js';
+import { loadAddon } from '../kernel/bridge/addon.js';
+import { discoverKernel, type KernelDriver, type KernelReport } from '../kernel/discovery/discover.js';
+import { readProcCrypto } from '../kernel/discovery/proc-crypto.js';
+import { invalid, systemError } from '../kernel/bridge/status.js';
 
 let report: Promise<KernelReport | null> | undefined;
 

@@ -15,11 +15,11 @@ import {
   type MacAlgorithm,
 } from '../algorithms/catalog.js';
 import { idsOf } from '../algorithms/crypto-ids.js';
-import { SOFTWARE_DRIVER } from '../drivers/software.js';
+import { SOFTWARE_DRIVER } from '../drivers/software/node-crypto.js';
 import { CryptoIni } from '../framework/structures.js';
-import type { Execution } from '../kernel/engine/index.js';
+import type { Execution } from '../kernel/bridge/engine/index.js';
 import { KCryptoError } from '../errors.js';
-import { invalid } from '../kernel/status.js';
+import { invalid } from '../kernel/bridge/status.js';
 import { aeadBackend, cipherBackend, FrameworkSession, hashBackend, rngBackend } from './framework-backend.js';
 import { afalgDriverFor, framework, registerDevCryptoDrivers, registerKernelDrivers, softwareDriverId } from './framework-instance.js';
 import { CRYPTOCAP_F_HARDWARE, CRYPTOCAP_F_SOFTWARE } from '../framework/constants.js';

@@ -4,9 +4,9 @@
  * the software driver, through AF_ALG and on a device.
  */
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm, RngAlgorithm } from '../algorithms/catalog.js';
-import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/backend.js';
-import type { KernelSessionStats } from '../kernel/engine/index.js';
-import { invalid } from '../kernel/status.js';
+import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/common/backend.js';
+import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
+import { invalid } from '../kernel/bridge/status.js';
 
 /** Bytes accepted by session methods. */
 export type Bytes = Uint8Array;

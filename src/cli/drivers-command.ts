@@ -5,8 +5,8 @@
 import { algorithmSupport, type AlgorithmSupport } from '../api/algorithm-support.js';
 import { drivers, type DriverInfo } from '../api/drivers.js';
 import { kernelReport } from '../api/kernel-view.js';
-import { AF_ALG_RESTRICT_SYSCTL } from '../kernel/afalg-restrict.js';
-import type { KernelReport } from '../kernel/discovery.js';
+import { AF_ALG_RESTRICT_SYSCTL } from '../kernel/discovery/afalg-restrict.js';
+import type { KernelReport } from '../kernel/discovery/discover.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);

@@ -9,9 +9,9 @@ import { describe, it } from 'node:test';
 
 import { algorithmSupport, drivers, kernelReport, KCryptoError, openSession } from '../../src/index.js';
 import { driversCommand } from '../../src/cli/drivers-command.js';
-import { loadAddon } from '../../src/kernel/addon.js';
-import { AF_ALG_ALLOWLIST, readAfAlgRestriction } from '../../src/kernel/afalg-restrict.js';
-import type { AfAlgType } from '../../src/kernel/afalg-probe.js';
+import { loadAddon } from '../../src/kernel/bridge/addon.js';
+import { AF_ALG_ALLOWLIST, readAfAlgRestriction } from '../../src/kernel/discovery/afalg-restrict.js';
+import type { AfAlgType } from '../../src/kernel/discovery/afalg-probe.js';
 import { IN_LAB } from '../support/drivers.js';
 
 const restriction = readAfAlgRestriction();

@@ -10,12 +10,12 @@ import { describe, it } from 'node:test';
 
 import { findCipher, type CipherAlgorithm } from '../../src/algorithms/catalog.js';
 import { kernelReport, targetOf } from '../../src/api/kernel-view.js';
-import { openAfAlgCipher } from '../../src/drivers/afalg.js';
-import { registerAfAlgDriver } from '../../src/drivers/afalg-driver.js';
+import { openAfAlgCipher } from '../../src/drivers/afalg/sessions.js';
+import { registerAfAlgDriver } from '../../src/drivers/afalg/driver.js';
 import * as C from '../../src/framework/constants.js';
 import { Framework } from '../../src/framework/framework.js';
 import { CryptoIni, type CryptoOp } from '../../src/framework/structures.js';
-import { deviceWatch } from '../../src/kernel/device-watch.js';
+import { deviceWatch } from '../../src/kernel/discovery/device-watch.js';
 import { IN_LAB } from '../support/drivers.js';
 
 const DRIVER = 'virtio_crypto_aes_cbc';

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import * as C from '../../src/framework/constants.js';
-import { openDevCryptoSession } from '../../src/drivers/devcrypto.js';
-import { devCryptoAbis, devCryptoRunBatch, type DevCryptoAbi, type DevCryptoSession } from '../../src/kernel/devcrypto.js';
-import { decodeError } from '../../src/kernel/status.js';
+import { openDevCryptoSession } from '../../src/drivers/devcrypto/sessions.js';
+import { devCryptoAbis, devCryptoRunBatch, type DevCryptoAbi, type DevCryptoSession } from '../../src/kernel/bridge/devcrypto.js';
+import { decodeError } from '../../src/kernel/bridge/status.js';
 import {
   buildFixture,
   fixtureUnavailable,

@@ -7,15 +7,15 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 
-import { registerAfAlgDriver } from '../../src/drivers/afalg-driver.js';
-import { registerCryptosoft } from '../../src/drivers/cryptosoft.js';
+import { registerAfAlgDriver } from '../../src/drivers/afalg/driver.js';
+import { registerCryptosoft } from '../../src/drivers/software/cryptosoft.js';
 import { kernelReport, targetOf } from '../../src/api/kernel-view.js';
 import { kindOf } from '../../src/framework/algorithms.js';
 import * as C from '../../src/framework/constants.js';
 import { Framework, type DriverImpl } from '../../src/framework/framework.js';
 import { CryptoDesc, CryptoIni, CryptoOp } from '../../src/framework/structures.js';
 import { idsOfKernelName } from '../../src/algorithms/crypto-ids.js';
-import type { KernelDriver } from '../../src/kernel/discovery.js';
+import type { KernelDriver } from '../../src/kernel/discovery/discover.js';
 import { errnoOf } from '../../src/errno.js';
 import { canCountFds, leakedFds, openFds } from '../support/fds.js';
 import { IN_LAB } from '../support/drivers.js';

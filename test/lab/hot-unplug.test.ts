@@ -29,14 +29,14 @@ import { after, before, describe, it } from 'node:test';
 import { findCipher, type CipherAlgorithm } from '../../src/algorithms/catalog.js';
 import { afalgDriverFor, framework } from '../../src/api/framework-instance.js';
 import { kernelReport, targetOf } from '../../src/api/kernel-view.js';
-import { openAfAlgCipher } from '../../src/drivers/afalg.js';
-import type { CipherBackend } from '../../src/drivers/backend.js';
+import { openAfAlgCipher } from '../../src/drivers/afalg/sessions.js';
+import type { CipherBackend } from '../../src/drivers/common/backend.js';
 import { CipherSession, KCryptoError, openSession } from '../../src/index.js';
-import { loadAddon } from '../../src/kernel/addon.js';
-import { DeviceWatch, deviceWatch, type CryptoDevice, type DeviceRemoval } from '../../src/kernel/device-watch.js';
+import { loadAddon } from '../../src/kernel/bridge/addon.js';
+import { DeviceWatch, deviceWatch, type CryptoDevice, type DeviceRemoval } from '../../src/kernel/discovery/device-watch.js';
 import * as C from '../../src/framework/constants.js';
 import { CryptoIni, CryptoOp } from '../../src/framework/structures.js';
-import { engineStats, onKernelSessionOpen, stuckRequests as wedgedRequests, type KernelSession } from '../../src/kernel/engine/index.js';
+import { engineStats, onKernelSessionOpen, stuckRequests as wedgedRequests, type KernelSession } from '../../src/kernel/bridge/engine/index.js';
 import { afAlgUnavailable, IN_LAB, kernelListing } from '../support/drivers.js';
 
 const DRIVER = 'virtio_crypto_aes_cbc';
@@ -170,7 +170,7 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
   });
 
   it('every request settles once, with its result or a typed error; the event loop keeps running; the watch reports the card; the kernel sessions are given up', async (t) => {
-    // Framework and openSession() sessions open one kernel transform per card (see spread.ts).
+    // Framework and openSession() sessions open one kernel transform per card (see src/drivers/kernel/spread.ts).
     assert.equal(kernel.length, 2 * SESSIONS * cards().length + SESSIONS, 'kernel sessions on the virtio driver: one per card per framework or openSession() session, one per direct session');
     const EAGAIN = framework.errno('EAGAIN');
     const startSids = [...fwSids];

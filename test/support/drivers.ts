@@ -7,7 +7,7 @@
 import { before, describe } from 'node:test';
 
 import { drivers, kernelReport, openSession, type DriverInfo, type Execution, type Session, type SessionSpec } from '../../src/index.js';
-import { loadAddon } from '../../src/kernel/addon.js';
+import { loadAddon } from '../../src/kernel/bridge/addon.js';
 import { describeError } from './errors.js';
 import { FAMILIES, randomKeys, specOf, type Family } from './families.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { registerCryptosoft } from '../../../src/drivers/cryptosoft.js';
+import { registerCryptosoft } from '../../../src/drivers/software/cryptosoft.js';
 import * as C from '../../../src/framework/constants.js';
 import { Framework, type DriverImpl, type SessionInfo } from '../../../src/framework/framework.js';
 import { RouteTable, ROUTE_SIZES } from '../../../src/framework/route-table.js';

@@ -24,11 +24,11 @@ function inChild(body: string): { loaded: string[]; result: unknown } {
 
 describe('framework without the addon', () => {
   it('a pure Framework and the software drivers load no native module', () => {
-    const modules = ['framework/index.js', 'framework/router.js', 'framework/splitter.js', 'drivers/cryptosoft.js', 'drivers/software.js', 'drivers/descriptor-executor.js', 'drivers/soft/legacy.js', 'drivers/soft/keying.js'];
+    const modules = ['framework/index.js', 'framework/router.js', 'framework/splitter.js', 'drivers/software/cryptosoft.js', 'drivers/software/node-crypto.js', 'drivers/common/descriptor-executor.js', 'drivers/software/legacy/legacy.js', 'drivers/software/keying.js'];
     const { loaded, result } = inChild(`
       for (const m of ${JSON.stringify(modules.map(src))}) await import(m);
       const C = await import(${JSON.stringify(src('framework/index.js'))});
-      const { registerCryptosoft } = await import(${JSON.stringify(src('drivers/cryptosoft.js'))});
+      const { registerCryptosoft } = await import(${JSON.stringify(src('drivers/software/cryptosoft.js'))});
       const fw = new C.Framework();
       registerCryptosoft(fw);
       const sid = await fw.newSession(new C.CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: new Uint8Array(16) }), C.CRYPTOCAP_F_SOFTWARE);
@@ -44,7 +44,7 @@ describe('framework without the addon', () => {
 
   it('the hook sees the addon when something does load it', () => {
     const { loaded, result } = inChild(`
-      const { loadAddon } = await import(${JSON.stringify(src('kernel/addon.js'))});
+      const { loadAddon } = await import(${JSON.stringify(src('kernel/bridge/addon.js'))});
       return loadAddon().addon !== null;
     `);
     if (result === true) assert.equal(loaded.filter((p) => p.endsWith('.node')).length, 1);

@@ -1,0 +1,250 @@
+/**
+ * Session backends over a kernel engine session (KernelSession): how requests of each kind
+ * are laid out for the addon's engines. AF_ALG and /dev/crypto share the layout — input
+ * gathered in order, the AEAD's associated data first — so both drivers build on these.
+ */
+import type { CipherAlgorithm } from '../../algorithms/catalog.js';
+import { errnoOf } from '../../errno.js';
+import { Op, type KernelSession, type KernelSessionStats } from '../../kernel/bridge/engine/index.js';
+import { fromNativeThrow, invalid, systemError } from '../../kernel/bridge/status.js';
+import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../common/backend.js';
+
+/** A plain cipher: output as long as the input; XTS reports the engine's unsplittable limit. */
+export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): CipherBackend {
+  const run = <T>(op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null, into: Buffer | undefined, disposable: boolean, wrap: (out: Buffer) => T): Promise<T> => {
+    const out = into ?? Buffer.allocUnsafe(data.length);
+    // A buffer made here is returned only on success: disposable.
+    return ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0, -1, (n) => wrap(n === out.length ? out : out.subarray(0, n)), into === undefined || disposable);
+  };
+  const limit = ks.native.maxRequest();
+  return {
+    driver: ks.driver,
+    ...(alg.mode === 'xts' && limit > 0 ? { maxRequestBytes: limit } : {}),
+    // Requests of a session that is not synchronous run on the device lane, whose threads copy
+    // a result out only while the session lives (native/common/give_up.h).
+    guardsOutput: !ks.synchronous,
+    stats: () => ks.stats(),
+    encrypt: (data, iv, into, intoDisposable) => run(Op.Encrypt, data, iv, into, intoDisposable === true, (ciphertext) => ({ ciphertext })),
+    decrypt: (data, iv, into, intoDisposable) => run(Op.Decrypt, data, iv, into, intoDisposable === true, (plaintext) => plaintext),
+    close: () => ks.close(),
+  };
+}
+
+/**
+ * An AEAD. In: AAD ‖ plaintext (‖ tag to decrypt). Out: AAD ‖ ciphertext ‖ tag (AF_ALG since
+ * 4.9), or ciphertext ‖ tag (AF_ALG before 4.9, /dev/crypto), told apart by the length the
+ * engine returns. `kernelIv` builds the engine's IV from the caller's nonce.
+ */
+export function aeadBackendOf(ks: KernelSession, alg: { name: string }, tagLength: number, kernelIv: (iv: Uint8Array) => Uint8Array): AeadBackend {
+  const limit = ks.native.maxRequest();
+  return {
+    driver: ks.driver,
+    ...(limit > 0 ? { maxRequestBytes: limit } : {}),
+    stats: () => ks.stats(),
+    encrypt(pt, iv, aad) {
+      const out = Buffer.allocUnsafe(aad.length + pt.length + tagLength);
+      return ks.request(Op.Encrypt, [aad, pt], out, kernelIv(iv), aad.length, -1, (n) => {
+        const start = n === out.length ? aad.length : n === pt.length + tagLength ? 0 : -1;
+        if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `${alg.name}: unexpected AEAD output length ${n}`);
+        return { ciphertext: out.subarray(start, start + pt.length), tag: out.subarray(start + pt.length, start + pt.length + tagLength) };
+      });
+    },
+    // A failed tag is EBADMSG from the engine.
+    decrypt(ct, iv, aad, tag) {
+      const out = Buffer.allocUnsafe(aad.length + ct.length + tag.length);
+      return ks.request(Op.Decrypt, [aad, ct, tag], out, kernelIv(iv), aad.length, -1, (n) => {
+        const start = n === aad.length + ct.length ? aad.length : n === ct.length ? 0 : -1;
+        if (start < 0) throw systemError(errnoOf('EIO'), 'recvmsg', ks.driver, `${alg.name}: unexpected AEAD output length ${n}`);
+        return out.subarray(start, start + ct.length);
+      });
+    },
+    close: () => ks.close(),
+  };
+}
+
+/**
+ * Why an interface keeps no hash state between requests (the BSDs' /dev/crypto hash whole
+ * messages only: no update flag, no state copy): update(), final() and copy() then reject with
+ * ENOTSUP, saying so. Undefined where there is a state.
+ */
+export type NoHashState = string | undefined;
+
+function noState(driver: string, why: string): Promise<never> {
+  return Promise.reject(invalid('ENOTSUP', `${driver}: no incremental hashing: ${why}`, driver));
+}
+
+/**
+ * A hash/MAC backend: one-shot digests use the engine's pooled contexts; the incremental state is
+ * a kernel context of its own (a "stream": an AF_ALG op socket copied with accept(), a
+ * cryptodev-linux session copied with CIOCCPHASH), opened on first update.
+ */
+class KernelHash implements HashBackend {
+  private stream = -1;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ks: KernelSession,
+    private readonly digestLength: number,
+    private readonly shared: { refs: number },
+    stream = -1,
+    private readonly stateless: NoHashState = undefined,
+  ) {
+    this.stream = stream;
+  }
+
+  get driver(): string {
+    return this.ks.driver;
+  }
+
+  digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(this.digestLength);
+    return this.ks.request(Op.Digest, data, out, null, 0, -1, (n) => (n === out.length ? out : out.subarray(0, n)));
+  }
+
+  stats(): KernelSessionStats {
+    return this.ks.stats();
+  }
+
+  // Stream operations are chained: one kernel context, strictly in order.
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private ensureStream(): number {
+    if (this.stream < 0) {
+      try {
+        this.stream = this.ks.native.openStream();
+      } catch (err) {
+        throw fromNativeThrow(err, this.ks.driver, 'cannot open hash state');
+      }
+    }
+    return this.stream;
+  }
+
+  update(data: Uint8Array | Uint8Array[]): Promise<void> {
+    if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
+    return this.serial(async () => {
+      await this.ks.request(Op.HashUpdate, data, null, null, 0, this.ensureStream());
+    });
+  }
+
+  final(): Promise<Buffer> {
+    if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
+    return this.serial(async () => {
+      const out = Buffer.allocUnsafe(this.digestLength);
+      const n = await this.ks.request(Op.HashFinal, null, out, null, 0, this.ensureStream());
+      return out.subarray(0, n);
+    });
+  }
+
+  copy(): Promise<HashBackend> {
+    if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
+    return this.serial(async () => {
+      let handle = -1;
+      if (this.stream >= 0) {
+        try {
+          handle = this.ks.native.copyStream(this.stream);
+        } catch (err) {
+          throw fromNativeThrow(err, this.ks.driver, 'cannot copy hash state');
+        }
+      }
+      this.shared.refs++;
+      return new KernelHash(this.ks, this.digestLength, this.shared, handle);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serial(async () => {
+      if (this.stream >= 0 && !this.ks.isClosed) this.ks.native.closeStream(this.stream);
+      this.stream = -1;
+      if (--this.shared.refs === 0) await this.ks.close();
+    });
+  }
+}
+
+/** A hash or MAC over a kernel engine session; `stateless` says why it has no incremental state. */
+export function hashBackendOf(ks: KernelSession, digestLength: number, stateless: NoHashState = undefined): HashBackend {
+  return new KernelHash(ks, digestLength, { refs: 1 }, -1, stateless);
+}
+
+/**
+ * HMAC written out over the kernel's plain hash (RFC 2104: H((K ^ opad) ‖ H((K ^ ipad) ‖ m))),
+ * two one-shot digests per message, for a key the kernel's own HMAC cannot be given (NetBSD's
+ * /dev/crypto takes exactly a digest-long HMAC key, and a key between that and the block has no
+ * digest-long equivalent). `key` is at most one block: a longer one is hashed by the caller, as
+ * HMAC defines. Both pads are key material: kept for the session's life, wiped at close.
+ */
+class KernelHmacOverHash implements HashBackend {
+  private readonly ipad: Buffer;
+  private readonly opad: Buffer;
+
+  constructor(
+    private readonly ks: KernelSession,
+    private readonly hash: { digestLength: number; blockLength: number },
+    key: Uint8Array,
+    private readonly stateless: string,
+  ) {
+    const k0 = Buffer.alloc(hash.blockLength);
+    k0.set(key);
+    this.ipad = Buffer.from(k0.map((b) => b ^ 0x36));
+    this.opad = Buffer.from(k0.map((b) => b ^ 0x5c));
+    k0.fill(0);
+  }
+
+  get driver(): string {
+    return this.ks.driver;
+  }
+
+  stats(): KernelSessionStats {
+    return this.ks.stats();
+  }
+
+  async digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
+    const inner = Buffer.allocUnsafe(this.hash.digestLength);
+    await this.ks.request(Op.Digest, [this.ipad, ...(Array.isArray(data) ? data : [data])], inner, null, 0);
+    const out = Buffer.allocUnsafe(this.hash.digestLength);
+    await this.ks.request(Op.Digest, [this.opad, inner], out, null, 0);
+    return out;
+  }
+
+  update(): Promise<void> {
+    return noState(this.ks.driver, this.stateless);
+  }
+
+  final(): Promise<Buffer> {
+    return noState(this.ks.driver, this.stateless);
+  }
+
+  copy(): Promise<HashBackend> {
+    return noState(this.ks.driver, this.stateless);
+  }
+
+  async close(): Promise<void> {
+    this.ipad.fill(0);
+    this.opad.fill(0);
+    await this.ks.close();
+  }
+}
+
+/**
+ * An HMAC from the plain hash `ks` computes (see KernelHmacOverHash); only for interfaces
+ * without hash state, which is where it is needed.
+ */
+export function hmacOverHashBackendOf(ks: KernelSession, hash: { digestLength: number; blockLength: number }, key: Uint8Array, stateless: string): HashBackend {
+  return new KernelHmacOverHash(ks, hash, key, stateless);
+}
+
+/** A random bit generator over a kernel engine session. */
+export function rngBackendOf(ks: KernelSession): RngBackend {
+  return {
+    driver: ks.driver,
+    stats: () => ks.stats(),
+    generate(length) {
+      const out = Buffer.allocUnsafe(length);
+      return ks.request(Op.Random, null, out, null, 0, -1, (n) => out.subarray(0, n));
+    },
+    close: () => ks.close(),
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Loads the native addon. Loading never throws: on a host where the addon cannot be loaded
+ * (not built, wrong platform, `--no-addons`) the package still works on its software driver
+ * and reports why the kernel paths are unavailable.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { registerErrnos } from '../../errno.js';
+import { findPackageRoot } from '../../package-root.js';
+import type { DevCryptoNative } from './devcrypto.js';
+
+/** A native engine session (see native/session_wrap.h). */
+export interface NativeSession {
+  /** Runs a request on the calling thread; returns an encoded status (see status.ts). */
+  run(op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): number;
+  /**
+   * Queues a request on the addon's threads (lane 0: CPU-bound work, one thread per
+   * core at lower priority; lane 1: device requests); its completion arrives through the completion handler.
+   * `deadlineMs` (0 or absent: none) bounds the time a thread may spend in the request before
+   * {@link NativeAddon.overdue} reports it. A device lane's thread has the kernel write into a
+   * buffer of its own and copies the result into `output` only while the session lives, unless
+   * `outputDisposable` says the caller never reads `output` after a failure.
+   */
+  submit(id: number, lane: 0 | 1, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number, deadlineMs?: number, outputDisposable?: boolean): void;
+  openStream(): number;
+  copyStream(handle: number): number;
+  closeStream(handle: number): void;
+  close(): void;
+  /**
+   * Gives the session up: nothing on the calling thread touches its descriptors any more
+   * (run() and submitted-but-queued requests complete with ESHUTDOWN without reaching the
+   * kernel, openStream/copyStream throw ESHUTDOWN, closeStream does nothing).
+   */
+  abandon(): void;
+  /**
+   * Abandons the session and lets go of it without closing its descriptors: closing a
+   * transform bound to a removed virtio-crypto card hangs or faults the kernel (lab, 6.1 and
+   * 6.12). They stay open until the process ends.
+   */
+  leak(): void;
+  descriptors(): number;
+  /** Largest input one request may carry unsplit; 0 when unlimited. */
+  maxRequest(): number;
+}
+
+/** Dispatcher counters of one lane (see native/common/dispatcher.h). */
+export interface LaneStats {
+  threads: number;
+  idle: number;
+  queued: number;
+  running: number;
+  maxThreads: number;
+  wakeups: number;
+  deliveries: number;
+  /** Stuck threads: still inside a request that was reported overdue. (The property keeps its older name.) */
+  wedged: number;
+}
+
+/** Dispatcher counters: totals, and each lane. */
+export interface DispatcherStats extends LaneStats {
+  cpu: LaneStats;
+  device: LaneStats;
+}
+
+/**
+ * The addon's exports. Engine entry points exist only on the systems that have the engine
+ * (the /dev/crypto ones, {@link DevCryptoNative}, on Linux, FreeBSD and NetBSD).
+ */
+export interface NativeAddon extends Partial<DevCryptoNative> {
+  setCompletionHandler(fn: (batch: Float64Array) => void): void;
+  setMaxThreads(lane: 0 | 1, n: number): void;
+  dispatcherStats(): DispatcherStats;
+  /**
+   * Requests that became overdue since the last call, each reported once, as (id, kind) pairs:
+   * kind 1, a thread has been inside it past its deadline; kind 2, it waited in the queue past
+   * its deadline while every thread of its lane was stuck (it was removed and never runs).
+   */
+  overdue(): Float64Array;
+  probeAfAlg(): number;
+  probeBind(type: string, name: string): number;
+  errnoTable(): Record<string, number>;
+  /**
+   * Test double of the engine interface, for unit tests of the layers above it. With `hang`,
+   * its requests and its close() block until {@link NativeAddon.releaseLoopbacks}.
+   * Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
+   */
+  openLoopback?(delayUs: number, failErrno: number, hang?: boolean): NativeSession;
+  /**
+   * Releases every hanging loopback call that has started.
+   * Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
+   */
+  releaseLoopbacks?(): void;
+  openAfAlg?(type: string, name: string, key: Uint8Array | null, authSize: number, chunkable: boolean, socketBuffer: number, maxRequest: number): NativeSession;
+}
+
+/** The result of trying to load the addon. */
+export type AddonLoad = { addon: NativeAddon; path: string; error?: undefined } | { addon: null; path?: string; error: string };
+
+let cached: AddonLoad | undefined;
+
+/**
+ * Loads (once) and returns the addon. `KCRYPTO_ADDON` names an alternative build, such as the
+ * sanitizer build used in CI.
+ */
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = findPackageRoot(here);
+  const candidates = [process.env['KCRYPTO_ADDON'], root && join(root, 'build', 'Release', 'kcrypto.node'), root && join(root, 'build', 'Debug', 'kcrypto.node')].filter(
+    (p): p is string => typeof p === 'string' && p.length > 0,
+  );
+  const require = createRequire(import.meta.url);
+  const errors: string[] = [];
+  for (const path of candidates) {
+    if (!existsSync(path)) {
+      errors.push(`${path}: not built`);
+      continue;
+    }
+    try {
+      const addon = require(path) as NativeAddon;
+      // The numbers of the C library the addon was built against, for names Node does not know.
+      registerErrnos(addon.errnoTable());
+      cached = { addon, path };
+      return cached;
+    } catch (err) {
+      errors.push(`${path}: ${(err as Error).message}`);
+    }
+  }
+  cached = { addon: null, error: errors.length > 0 ? errors.join('; ') : 'native addon not found (run `npm run build:native`)' };
+  return cached;
+}

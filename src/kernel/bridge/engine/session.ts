@@ -1,0 +1,400 @@
+/**
+ * A native engine session plus its execution policy: requests run on the calling thread when
+ * that is cheaper than a thread hop and the driver completes synchronously (see cost.ts),
+ * otherwise on the addon's threads with completions delivered in batches (see completions.ts).
+ *
+ * A session with a stuck request (see deadlines.ts), or whose device went away, is abandoned:
+ * its other requests in flight reject with ESHUTDOWN, later ones reject at once with ESHUTDOWN
+ * (syscall `validate`), and no system call is made on its descriptors from the JavaScript
+ * thread again -- closing it lets go of it, its descriptors left open.
+ */
+import { performance } from 'node:perf_hooks';
+
+import type { KCryptoError } from '../../../errors.js';
+import { loadAddon, type NativeSession } from '../addon.js';
+import { errnoOf } from '../../../errno.js';
+import { decodeError, QUEUED, systemError } from '../status.js';
+import { sharedCompletions, type Completions, type Pending } from './completions.js';
+import { chooseLane, initialCostModel, inlineLimitNs, observe, predict, type CostModel, type Lane } from './cost.js';
+import { deadlineFor, requestDeadlineMs } from './deadlines.js';
+import { Lifecycle } from './lifecycle.js';
+import { register, unregister } from './registry.js';
+import {
+  Op,
+  type AbandonCause,
+  type Execution,
+  type InFlightFate,
+  type KernelSessionOptions,
+  type KernelSessionStats,
+  type OpCode,
+  type SessionDeath,
+} from './types.js';
+
+const afalgWaitSyscall = (op: OpCode): string => (op === Op.HashUpdate ? 'sendmsg' : 'recvmsg');
+
+const identity = (n: number): number => n;
+
+type Input = Uint8Array | Uint8Array[] | null;
+
+/**
+ * A native engine session plus its execution policy. One per kcrypto session; the driver
+ * layer formats requests, this layer only runs them.
+ */
+export class KernelSession {
+  private readonly lifecycle = new Lifecycle();
+  private inFlight = 0;
+  private waiting = 0;
+  /** Set by close(): from then on requests are refused with EBADF. */
+  private closing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+  private readonly model: CostModel = initialCostModel();
+  private readonly counters = { requests: 0, inline: 0, threaded: 0, deferred: 0, errors: 0, bytes: 0, timedOut: 0 };
+  private readonly completions: Completions;
+  /** Requests of this session on threads, by id. */
+  private readonly threadedIds = new Set<number>();
+  private readonly ref: WeakRef<KernelSession>;
+  private readonly waitSyscall: (op: OpCode) => string;
+  /** Deadline of a request on threads (ms, before the per-byte allowance); 0: none. */
+  readonly deadlineMs: number;
+  /** The kernel driver behind the session (cra_driver_name), when known. */
+  readonly kernelDriver: string | undefined;
+
+  /**
+   * @param native the engine session
+   * @param driver kcrypto driver name, for errors
+   * @param synchronous whether requests complete within the system call on the calling thread:
+   *   true for CPU implementations (even those the kernel flags ASYNC because a SIMD wrapper
+   *   could defer to cryptd, which it does not from process context), false for devices
+   * @param execution policy override (device drivers run on threads whatever it says)
+   * @param options deadline, kernel driver name, system call names for errors
+   */
+  constructor(
+    readonly native: NativeSession,
+    readonly driver: string,
+    readonly synchronous: boolean,
+    readonly execution: Execution = 'auto',
+    options: KernelSessionOptions = {},
+  ) {
+    const { addon } = loadAddon();
+    if (!addon) throw new Error('kcrypto: native addon not loaded');
+    this.completions = sharedCompletions(addon);
+    const deadline = options.deadlineMs ?? requestDeadlineMs();
+    if (!Number.isFinite(deadline) || deadline < 0) throw new RangeError(`deadlineMs must be a non-negative number of ms, got ${deadline}`);
+    this.deadlineMs = deadline;
+    this.kernelDriver = options.kernelDriver;
+    this.waitSyscall = options.waitSyscall ?? afalgWaitSyscall;
+    this.ref = register(this);
+  }
+
+  /** Predicted cost of a request of `size` bytes, in ns. */
+  predict(size: number): number {
+    return predict(this.model, size);
+  }
+
+  /** The session's measured cost model. */
+  get costModel(): Readonly<CostModel> {
+    return this.model;
+  }
+
+  /** The largest predicted cost that runs inline (ns); see cost.ts. */
+  inlineLimitNs(): number {
+    return inlineLimitNs(this.completions.hop.ns);
+  }
+
+  /** The session's counters. */
+  stats(): KernelSessionStats {
+    const m = this.model;
+    return {
+      ...this.counters,
+      inFlight: this.inFlight + this.waiting,
+      synchronous: this.synchronous,
+      execution: this.execution,
+      fixedNs: m.fixedNs,
+      perByteNs: m.perByteNs,
+      samples: m.samples,
+      inlineLimitNs: this.inlineLimitNs(),
+      deadlineMs: this.deadlineMs,
+      death: this.lifecycle.death,
+    };
+  }
+
+  private lane(size: number): Lane {
+    return chooseLane({
+      synchronous: this.synchronous,
+      execution: this.execution,
+      alone: this.inFlight + this.waiting === 0,
+      predictedNs: this.predict(size),
+      hopNs: this.completions.hop.ns,
+      budgetLeft: this.completions.budgetLeft,
+    });
+  }
+
+  private observe(size: number, ns: number): void {
+    observe(this.model, size, ns);
+  }
+
+  /**
+   * Runs one request and resolves with `map(output bytes)`; rejects with a KCryptoError.
+   * Buffers are referenced, not copied, until the request completes. `map` runs synchronously
+   * on success, so a request costs one promise whichever way it runs.
+   *
+   * A device session's request writes `output` only while the session is open (the thread has
+   * the kernel write into a buffer of its own, then copies). `outputDisposable` waives that copy
+   * for a caller that never reads `output` after a failure: a late write from a removed card
+   * then lands in a buffer nobody reads.
+   */
+  request<T = number>(
+    op: OpCode,
+    input: Input,
+    output: Uint8Array | null,
+    iv: Uint8Array | null,
+    assocLen: number,
+    stream = -1,
+    map: (bytes: number) => T = identity as unknown as (bytes: number) => T,
+    outputDisposable = false,
+  ): Promise<T> {
+    if (this.closing) return Promise.reject(closedError(this.driver));
+    if (this.lifecycle.death) return Promise.reject(this.abandonedError());
+    const size = inputSize(input) + (op === Op.Random || op === Op.HashFinal ? (output?.length ?? 0) : 0);
+    this.counters.requests++;
+    this.counters.bytes += size;
+    switch (this.lane(size)) {
+      case 'inline': {
+        const result = this.runInline(op, input, output, iv, assocLen, stream, size);
+        if (result >= 0) {
+          try {
+            return Promise.resolve(map(result));
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        }
+        return Promise.reject(this.error(result));
+      }
+      case 'threads':
+        return new Promise<T>((resolve, reject) => this.submit(op, input, output, iv, assocLen, stream, size, map, resolve as (v: unknown) => void, reject, outputDisposable));
+      case 'defer':
+        this.counters.deferred++;
+        this.waiting++;
+        return new Promise<T>((resolve, reject) => {
+          this.completions.defer(() => {
+            this.waiting--;
+            if (this.closing || this.lifecycle.death) {
+              reject(this.closing ? closedError(this.driver) : this.abandonedError());
+              this.checkDrained();
+              return;
+            }
+            const result = this.runInline(op, input, output, iv, assocLen, stream, size);
+            this.checkDrained();
+            if (result < 0) return reject(this.error(result));
+            try {
+              resolve(map(result));
+            } catch (err) {
+              reject(err);
+            }
+          });
+        });
+    }
+  }
+
+  private runInline(op: OpCode, input: Input, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number, size: number): number {
+    const t0 = performance.now();
+    const result = this.native.run(op, input, output, iv, assocLen, stream);
+    const ns = (performance.now() - t0) * 1e6;
+    this.completions.chargeInline(ns);
+    this.counters.inline++;
+    this.observe(size, ns);
+    if (result < 0) this.counters.errors++;
+    return result;
+  }
+
+  private submit(
+    op: OpCode,
+    input: Input,
+    output: Uint8Array | null,
+    iv: Uint8Array | null,
+    assocLen: number,
+    stream: number,
+    size: number,
+    map: (bytes: number) => unknown,
+    resolve: (v: unknown) => void,
+    reject: (e: unknown) => void,
+    outputDisposable: boolean,
+  ): void {
+    const id = this.completions.nextRequestId();
+    const p: Pending = { id, op, session: this, resolve, reject, map, keep: [input, output, iv], size, aloneSince: this.completions.inFlight === 0 ? performance.now() : -1 };
+    const deadline = this.deadlineMs > 0 ? deadlineFor(this.deadlineMs, size) : 0;
+    this.completions.add(p, deadline);
+    this.threadedIds.add(id);
+    this.inFlight++;
+    this.counters.threaded++;
+    // CPU-bound work and device waits go to separate thread lanes: device requests sleep in the
+    // kernel, CPU requests compete with this thread for cores.
+    this.native.submit(id, this.synchronous ? 0 : 1, op, input, output, iv, assocLen, stream, deadline, outputDisposable);
+  }
+
+  /** @internal called by the completion dispatcher */
+  complete(p: Pending, result: number, ns: number): void {
+    this.inFlight--;
+    this.threadedIds.delete(p.id);
+    this.observe(p.size, ns);
+    if (result >= 0 && result !== QUEUED) {
+      try {
+        p.resolve(p.map(result));
+      } catch (err) {
+        p.reject(err);
+      }
+    } else {
+      this.counters.errors++;
+      const err = this.error(result);
+      p.reject(err);
+      // The crypto engine of a removed card answers ESHUTDOWN; the next request on a session
+      // bound to that card would fault in the kernel. (ESHUTDOWN from `validate` is the addon
+      // refusing an abandoned session, which is abandoned here already.)
+      if (!this.synchronous && err.syscall !== 'validate' && (err.code === 'ESHUTDOWN' || err.code === 'ENODEV')) {
+        this.markDead('device-error', `the device failed a request with ${err.code}`, 'ESHUTDOWN');
+      }
+    }
+    // Requests settle before close() does: their promises were resolved above, first.
+    this.checkDrained();
+  }
+
+  /** @internal called by the completion dispatcher: a thread has been inside `p` past its deadline (it is stuck). */
+  overdue(p: Pending): void {
+    if (!this.completions.abandon(p.id, true)) return;
+    this.inFlight--;
+    this.threadedIds.delete(p.id);
+    this.counters.errors++;
+    this.counters.timedOut++;
+    const ms = deadlineFor(this.deadlineMs, p.size);
+    p.reject(systemError(errnoOf('ETIMEDOUT'), this.waitSyscall(p.op), this.driver, `no completion within ${Math.round(ms)} ms`));
+    this.markDead('deadline', `a request did not complete within ${Math.round(ms)} ms`, 'ESHUTDOWN');
+    this.checkDrained();
+  }
+
+  /**
+   * @internal called by the completion dispatcher: `p` waited in its lane's queue past its
+   * deadline while every thread of the lane was stuck, and was dropped without running. The
+   * session itself is not at fault, so it stays open.
+   */
+  overdueInQueue(p: Pending): void {
+    if (!this.completions.drop(p.id)) return;
+    this.inFlight--;
+    this.threadedIds.delete(p.id);
+    this.counters.errors++;
+    this.counters.timedOut++;
+    p.reject(systemError(errnoOf('ETIMEDOUT'), 'validate', this.driver, 'no thread was free to run the request before its deadline (every thread of its lane is stuck in a device)'));
+    this.checkDrained();
+  }
+
+  /** Whether the session was abandoned (see {@link KernelSession.markDead}). */
+  get isDead(): boolean {
+    return this.lifecycle.death !== null;
+  }
+
+  /** Why the session was abandoned, or null while it is open. */
+  get deathInfo(): SessionDeath | null {
+    return this.lifecycle.death;
+  }
+
+  /**
+   * Calls `listener` once when the session is abandoned (at once, in a microtask, if it is
+   * already). The hook for migrating the session's work elsewhere. Returns the unsubscribe
+   * function.
+   */
+  onDead(listener: (death: SessionDeath) => void): () => void {
+    return this.lifecycle.onAbandoned(listener);
+  }
+
+  /**
+   * Abandons the session: new requests reject at once with ESHUTDOWN (syscall `validate`), no
+   * system call touches its descriptors from this thread again (close() hands them to a thread
+   * of their own), and its requests in flight either reject now with `inFlight` or, with
+   * `keep`, complete on their own or at their deadline -- those already inside the kernel; the
+   * ones still queued for a thread never start, and reject with ESHUTDOWN (syscall `validate`).
+   * Marking an abandoned session again only applies the new `inFlight` to what is still in
+   * flight. {@link onDead} listeners run once, synchronously, after the session is marked and
+   * before requests in flight are rejected.
+   */
+  markDead(cause: AbandonCause, detail: string, inFlight: InFlightFate = 'ESHUTDOWN'): void {
+    if (this.lifecycle.abandon(cause, detail)) {
+      this.native.abandon();
+      this.lifecycle.notify();
+    }
+    if (inFlight !== 'keep' && this.threadedIds.size > 0) {
+      const errno = errnoOf(inFlight);
+      for (const id of [...this.threadedIds]) {
+        const p = this.completions.abandon(id, false);
+        this.threadedIds.delete(id);
+        if (!p) continue;
+        this.inFlight--;
+        this.counters.errors++;
+        // The message text is matched by the hot-unplug lab report; keep it.
+        p.reject(systemError(errno, this.waitSyscall(p.op), this.driver, `session given up (${this.lifecycle.death!.detail})`));
+      }
+      this.checkDrained();
+    }
+  }
+
+  private abandonedError(): KCryptoError {
+    // The message text is matched by the hot-unplug lab report; keep it.
+    return systemError(errnoOf('ESHUTDOWN'), 'validate', this.driver, `session is dead: ${this.lifecycle.death?.detail ?? 'given up'}`);
+  }
+
+  private checkDrained(): void {
+    if (this.inFlight === 0 && this.waiting === 0 && this.drained) this.drained();
+  }
+
+  private error(result: number): KCryptoError {
+    const { errno, syscall } = decodeError(result);
+    return systemError(errno, syscall, this.driver);
+  }
+
+  /** Whether close() has been called. */
+  get isClosed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /**
+   * Waits for requests in flight, then releases every descriptor. Idempotent. An abandoned
+   * session's descriptors are not closed but left open until the process ends: closing a
+   * transform bound to a removed virtio-crypto card hung the 6.1 lab guest and faulted in the
+   * 6.12 kernel.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    unregister(this.ref);
+    this.closing = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        if (this.lifecycle.state === 'abandoned') this.native.leak();
+        else {
+          this.native.close();
+          this.lifecycle.state = 'closed';
+        }
+        resolve();
+      };
+      if (this.inFlight === 0 && this.waiting === 0) finish();
+      else this.drained = finish;
+    });
+    return this.closing;
+  }
+}
+
+function inputSize(input: Input): number {
+  if (input === null) return 0;
+  if (Array.isArray(input)) {
+    let n = 0;
+    for (const b of input) n += b.length;
+    return n;
+  }
+  return input.length;
+}
+
+function closedError(driver: string): KCryptoError {
+  return systemError(errnoEBADF(), 'validate', driver, 'session is closed');
+}
+
+let ebadf: number | undefined;
+function errnoEBADF(): number {
+  ebadf ??= errnoOf('EBADF');
+  return ebadf;
+}

@@ -1,0 +1,243 @@
+// The device-removal watch on a fake sysfs tree laid out as the lab guest's is (two
+// virtio-crypto cards on PCI, 9p devices on the same bus) and the lab's /proc/crypto: which
+// devices it finds, what it reports when a card goes and when the last one goes, the policy it
+// applies to kernel sessions, and that it never keeps the process alive.
+import '../../../support/test-hooks.js';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
+
+import { loadAddon } from '../../../../src/kernel/bridge/addon.js';
+import { DeviceWatch, guardKernelSessions, PROC_EVERY, type DeviceRemoval } from '../../../../src/kernel/discovery/device-watch.js';
+import { KernelSession, Op } from '../../../../src/kernel/bridge/engine/index.js';
+import { readFixture } from '../../../support/package-root.js';
+
+const PROC_CRYPTO = readFixture('proc-crypto-6.1-qemu.txt');
+const VIRTIO_DRIVERS = ['virtio-crypto-rsa', 'virtio-pkcs1-rsa-with-sha1', 'virtio_crypto_aes_cbc'];
+
+/** /proc/crypto without the records of one module. */
+function withoutModule(text: string, module: string): string {
+  return text
+    .split(/\n\n/)
+    .filter((r) => !new RegExp(`^module\\s+: ${module}$`, 'm').test(r))
+    .join('\n\n');
+}
+
+/** A sysfs-like tree: bus driver directories with `module` links and device links. */
+class FakeSys {
+  readonly root = mkdtempSync(join(tmpdir(), 'kcrypto-sysfs-'));
+  readonly sys = join(this.root, 'sys');
+  readonly proc = join(this.root, 'crypto');
+
+  constructor() {
+    writeFileSync(this.proc, PROC_CRYPTO);
+    this.driver('virtio', 'virtio_crypto', 'virtio_crypto');
+    this.driver('virtio', '9pnet_virtio', '9pnet_virtio');
+    this.driver('pci', 'virtio-pci', 'virtio_pci');
+    this.bind('virtio', '9pnet_virtio', 'virtio0', 'pci0000:00/0000:00:02.0/virtio0');
+    this.bind('virtio', 'virtio_crypto', 'virtio2', 'pci0000:00/0000:00:04.0/virtio2');
+    this.bind('virtio', 'virtio_crypto', 'virtio3', 'pci0000:00/0000:00:05.0/virtio3');
+    for (const f of ['0000:00:02.0', '0000:00:04.0', '0000:00:05.0']) this.bind('pci', 'virtio-pci', f, `pci0000:00/${f}`);
+  }
+
+  private driver(bus: string, name: string, module: string): void {
+    const dir = join(this.sys, 'bus', bus, 'drivers', name);
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(join(this.sys, 'module', module), { recursive: true });
+    symlinkSync(relative(dir, join(this.sys, 'module', module)), join(dir, 'module'));
+    for (const f of ['bind', 'unbind', 'uevent']) writeFileSync(join(dir, f), '');
+  }
+
+  bind(bus: string, driver: string, name: string, devicePath: string): void {
+    const dir = join(this.sys, 'bus', bus, 'drivers', driver);
+    const target = join(this.sys, 'devices', devicePath);
+    mkdirSync(target, { recursive: true });
+    symlinkSync(relative(dir, target), join(dir, name));
+  }
+
+  unbind(bus: string, driver: string, name: string): void {
+    unlinkSync(join(this.sys, 'bus', bus, 'drivers', driver, name));
+  }
+
+  setProcCrypto(text: string): void {
+    writeFileSync(this.proc, text);
+  }
+
+  watch(intervalMs = 60_000): DeviceWatch {
+    return new DeviceWatch({ sysfsRoot: this.sys, procCrypto: this.proc, intervalMs });
+  }
+
+  remove(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+describe('DeviceWatch on a fake sysfs tree', () => {
+  let fake: FakeSys;
+  beforeEach(() => {
+    fake = new FakeSys();
+  });
+  afterEach(() => fake.remove());
+
+  it('finds the devices of drivers whose module registers crypto algorithms, with their PCI function', async () => {
+    const devices = fake.watch().devices();
+    assert.deepEqual(
+      devices.map((d) => [d.bus, d.name, d.sysfsDriver, d.module, d.pciAddress]).sort(),
+      [
+        ['virtio', 'virtio2', 'virtio_crypto', 'virtio_crypto', '0000:00:04.0'],
+        ['virtio', 'virtio3', 'virtio_crypto', 'virtio_crypto', '0000:00:05.0'],
+      ],
+    );
+  });
+
+  it('reports one card of two going: its drivers, none vanished, the card that remains', async () => {
+    const w = fake.watch();
+    const events: DeviceRemoval[] = [];
+    w.on('removed', (r) => events.push(r));
+    assert.equal(await w.poll(), null, 'the first poll only takes the baseline');
+    assert.equal(await w.poll(), null, 'nothing changed');
+    fake.unbind('virtio', 'virtio_crypto', 'virtio2');
+    const r = await w.poll();
+    assert.ok(r);
+    assert.deepEqual(
+      r.devices.map((d) => [d.name, d.pciAddress]),
+      [['virtio2', '0000:00:04.0']],
+    );
+    assert.deepEqual(r.kernelDrivers, VIRTIO_DRIVERS);
+    assert.deepEqual(r.vanished, []);
+    assert.deepEqual(
+      r.remaining.map((d) => d.name),
+      ['virtio3'],
+    );
+    assert.deepEqual(events, [r]);
+    assert.equal(await w.poll(), null, 'reported once');
+  });
+
+  it('reports the last card going with the drivers that left /proc/crypto', async () => {
+    const w = fake.watch();
+    fake.unbind('virtio', 'virtio_crypto', 'virtio2');
+    await w.poll();
+    fake.unbind('virtio', 'virtio_crypto', 'virtio3');
+    fake.setProcCrypto(withoutModule(PROC_CRYPTO, 'virtio_crypto'));
+    const r = await w.poll();
+    assert.ok(r);
+    assert.deepEqual(
+      r.devices.map((d) => d.name),
+      ['virtio3'],
+    );
+    assert.deepEqual(r.vanished, VIRTIO_DRIVERS);
+    assert.deepEqual(r.remaining, []);
+  });
+
+  it('notices drivers leaving /proc/crypto while sysfs stays the same, within PROC_EVERY polls', async () => {
+    const w = fake.watch();
+    await w.poll();
+    fake.setProcCrypto(withoutModule(PROC_CRYPTO, 'virtio_crypto'));
+    let r: DeviceRemoval | null = null;
+    let polls = 0;
+    while (!r && polls < PROC_EVERY) {
+      r = await w.poll();
+      polls++;
+    }
+    assert.ok(r, `reported within ${PROC_EVERY} polls`);
+    assert.ok(polls > 1, 'the usual poll does not read /proc/crypto');
+    assert.deepEqual(r.vanished, VIRTIO_DRIVERS);
+    assert.deepEqual(
+      r.devices.map((d) => d.name),
+      ['virtio2', 'virtio3'],
+      'devices whose module registers no algorithm any more serve none',
+    );
+    assert.deepEqual(r.remaining, []);
+  });
+
+  it('stops, without throwing, where there is no sysfs or /proc/crypto', async () => {
+    const w = new DeviceWatch({ sysfsRoot: join(fake.root, 'none'), procCrypto: join(fake.root, 'none'), intervalMs: 10 });
+    w.watchWhile(() => true);
+    for (let i = 0; i < 200 && w.active; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(w.active, false);
+    assert.ok(w.lastError);
+  });
+
+  it('does not keep the process alive while it polls', () => {
+    const url = new URL('../../../../src/kernel/discovery/device-watch.js', import.meta.url).href;
+    const script = `import { DeviceWatch } from ${JSON.stringify(url)};
+      const w = new DeviceWatch({ sysfsRoot: ${JSON.stringify(fake.sys)}, procCrypto: ${JSON.stringify(fake.proc)}, intervalMs: 20 });
+      w.watchWhile(() => true);
+      setTimeout(() => { if (!w.active) process.exit(3); }, 100);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000, encoding: 'utf8' });
+    assert.equal(child.signal, null, `the child had to be killed: it kept running (${child.stderr})`);
+    assert.equal(child.status, 0, child.stderr);
+  });
+});
+
+const { addon, error } = loadAddon();
+
+describe('guardKernelSessions: the removal policy', { skip: addon ? false : `native addon not loaded: ${error}` }, () => {
+  let fake: FakeSys;
+  const cleanup: (() => unknown)[] = [];
+  beforeEach(() => {
+    fake = new FakeSys();
+  });
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+    fake.remove();
+  });
+  after(() => addon!.releaseLoopbacks!());
+
+  function session(kernelDriver: string, synchronous: boolean, hang = false): KernelSession {
+    const s = new KernelSession(addon!.openLoopback!(0, 0, hang), `afalg:${kernelDriver}`, synchronous, 'auto', { kernelDriver, deadlineMs: 0 });
+    cleanup.push(() => s.close());
+    return s;
+  }
+
+  it('kills every session of a driver one of whose devices went, keeps their requests in flight; ENODEV once the driver is gone', async () => {
+    const w = fake.watch();
+    const unguard = guardKernelSessions(w);
+    cleanup.push(() => w.stop(), unguard, () => addon!.releaseLoopbacks!());
+    const onCard = session('virtio_crypto_aes_cbc', false, true);
+    const other = session('virtio_crypto_aes_cbc', false);
+    const cpu = session('cbc-aes-aesni', true);
+    assert.equal(w.active, true, 'a device session makes the watch poll');
+    await w.poll();
+
+    let state = 'pending';
+    const inFlight = onCard.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0).then(
+      () => (state = 'fulfilled'),
+      (err: unknown) => {
+        state = 'rejected';
+        throw err;
+      },
+    );
+    // In the "kernel" already: a request still queued when its session dies never starts.
+    for (let i = 0; i < 500 && addon!.dispatcherStats().device.running < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    fake.unbind('virtio', 'virtio_crypto', 'virtio2');
+    await w.poll();
+    assert.deepEqual(
+      [onCard, other, cpu].map((s) => s.deathInfo?.cause ?? 'alive'),
+      ['device-removed', 'device-removed', 'alive'],
+    );
+    await assert.rejects(other.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), { code: 'ESHUTDOWN', syscall: 'validate' });
+    assert.equal(await cpu.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), 16);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(state, 'pending', 'the request in flight may be on the card that remains: left to finish');
+
+    fake.unbind('virtio', 'virtio_crypto', 'virtio3');
+    fake.setProcCrypto(withoutModule(PROC_CRYPTO, 'virtio_crypto'));
+    await w.poll();
+    await assert.rejects(inFlight, { code: 'ENODEV', syscall: 'recvmsg', driver: 'afalg:virtio_crypto_aes_cbc' });
+  });
+
+  it('stops polling once no live device session is left', async () => {
+    const w = fake.watch(10);
+    const unguard = guardKernelSessions(w);
+    cleanup.push(() => w.stop(), unguard);
+    const s = session('virtio_crypto_aes_cbc', false);
+    assert.equal(w.active, true);
+    await s.close();
+    for (let i = 0; i < 200 && w.active; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(w.active, false);
+  });
+});
