@@ -17,7 +17,9 @@ export interface Options {
 }
 
 export function usage(): never {
-  process.stderr.write('usage: run.js [--quick | --seconds S] [--out FILE] [--lab [--kernel V]] [--devcrypto-fixture linux|freebsd|netbsd] [--harness-test]\n');
+  process.stderr.write(
+    'usage: run.js [--quick | --seconds S] [--out FILE] [--lab [--kernel V]] [--devcrypto-fixture linux|freebsd|netbsd] [--harness-test]\n',
+  );
   process.exit(2);
 }
 

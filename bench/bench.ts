@@ -44,7 +44,11 @@ export async function bench(o: Options): Promise<Results> {
   const notes: string[] = [];
 
   const k = await kernelReport().catch(() => null);
-  const afalg = k ? (k.afalg.available ? 'available' : `unavailable: ${k.afalg.reason ?? 'unknown reason'}`) : `unavailable: ${loadAddon().error ?? 'native addon not loaded'}`;
+  const afalg = k
+    ? k.afalg.available
+      ? 'available'
+      : `unavailable: ${k.afalg.reason ?? 'unknown reason'}`
+    : `unavailable: ${loadAddon().error ?? 'native addon not loaded'}`;
   const built = o.harnessTest ? { reason: 'harness test (no kernel rows)' } : buildBaseline(root, 'afalg-baseline', log);
   const baselineReason = 'reason' in built ? built.reason : undefined;
 
@@ -53,7 +57,8 @@ export async function bench(o: Options): Promise<Results> {
   let devBuilt: { binary: string } | { reason: string };
   if (!dev) devBuilt = { reason: 'harness test (no kernel rows)' };
   else if (dev.reason !== undefined) devBuilt = { reason: dev.reason };
-  else if (dev.abi !== 'cryptodev-linux') devBuilt = { reason: `the C baseline speaks the cryptodev-linux ABI; ${dev.path} speaks ${dev.abi}` };
+  else if (dev.abi !== 'cryptodev-linux')
+    devBuilt = { reason: `the C baseline speaks the cryptodev-linux ABI; ${dev.path} speaks ${dev.abi}` };
   else devBuilt = buildBaseline(root, 'devcrypto-baseline', log);
   const devMark = dev ? devCryptoMark(dev) : '';
   if (dev) log(`/dev/crypto: ${devCryptoSummary(dev)}`);
@@ -69,7 +74,9 @@ export async function bench(o: Options): Promise<Results> {
     quick: o.quick,
     harnessTest: o.harnessTest,
     afalg,
-    baseline: baselineReason ? `unavailable: ${baselineReason}` : 'bench/afalg-baseline.c, built with cc -O2 (raw AF_ALG, one sendmsg + one read per request)',
+    baseline: baselineReason
+      ? `unavailable: ${baselineReason}`
+      : 'bench/afalg-baseline.c, built with cc -O2 (raw AF_ALG, one sendmsg + one read per request)',
     sizes: SIZES,
     groups: [],
     rows: [],
@@ -99,9 +106,15 @@ export async function bench(o: Options): Promise<Results> {
     const key = randomBytes(section.groups[0]!.keyLength);
     const groupRows: { g: GroupSpec; k: Row; c: Row }[] = [];
     const devGroups: GroupSpec[] = dev
-      ? devCryptoDriversFor(dev, section.kernelName).map((d) => ({ ...section.groups[0]!, key: devGroupKey(section, d.name), requested: d.name, devcryptoDriver: d.kernelDriver }))
+      ? devCryptoDriversFor(dev, section.kernelName).map((d) => ({
+          ...section.groups[0]!,
+          key: devGroupKey(section, d.name),
+          requested: d.name,
+          devcryptoDriver: d.kernelDriver,
+        }))
       : [];
-    if (dev && dev.reason === undefined && devGroups.length === 0) notes.push(`/dev/crypto: no driver on ${dev.path} serves ${section.kernelName}`);
+    if (dev && dev.reason === undefined && devGroups.length === 0)
+      notes.push(`/dev/crypto: no driver on ${dev.path} serves ${section.kernelName}`);
     for (const g of [...section.groups, ...devGroups]) {
       const isDev = g.devcryptoDriver !== undefined;
       const mark = isDev ? devMark : '';
@@ -120,9 +133,21 @@ export async function bench(o: Options): Promise<Results> {
       const s = opened.get(g.key);
       if (isDev) {
         // The full kcrypto name, so that the ratio table tells it from the AF_ALG group of the same kernel driver.
-        results.groups.push({ key: g.key, title: g.title, requested: g.requested, driver: s?.driver ?? g.requested, interface: 'devcrypto', ...(mark ? { mark } : {}) });
+        results.groups.push({
+          key: g.key,
+          title: g.title,
+          requested: g.requested,
+          driver: s?.driver ?? g.requested,
+          interface: 'devcrypto',
+          ...(mark ? { mark } : {}),
+        });
         const kRow: Row = { path: 'kcrypto', group: g.key, label, cells: new Map() };
-        const cRow: Row = { path: 'c', group: g.key, label: `C /dev/crypto ${g.devcryptoDriver || g.requested} ${g.title}${mark}`, cells: new Map() };
+        const cRow: Row = {
+          path: 'c',
+          group: g.key,
+          label: `C /dev/crypto ${g.devcryptoDriver || g.requested} ${g.title}${mark}`,
+          cells: new Map(),
+        };
         results.rows.push(kRow, cRow);
         groupRows.push({ g, k: kRow, c: cRow });
         continue;
@@ -149,7 +174,9 @@ export async function bench(o: Options): Promise<Results> {
           try {
             const { value, exec } = await counted(s.kernel, () => serialAsync(s.request(data), size, o.seconds));
             kc = exec ? { sample: value, exec } : { sample: value };
-            log(`${kRow.label} ${sizeLabel(size)}: ${fmtSample(value)}${exec ? ` (inline ${exec.inline}, threaded ${exec.threaded})` : ''}`);
+            log(
+              `${kRow.label} ${sizeLabel(size)}: ${fmtSample(value)}${exec ? ` (inline ${exec.inline}, threaded ${exec.threaded})` : ''}`,
+            );
           } catch (err) {
             kc = { reason: errorText(err) };
             log(`${kRow.label} ${sizeLabel(size)}: ${kc.reason}`);
@@ -204,7 +231,10 @@ export async function bench(o: Options): Promise<Results> {
   // The same on the CPU driver at 16, and C on each with as many threads as requests in flight:
   // what each kernel driver gets through when kept busy, beside what kcrypto gets out of it.
   results.inFlight.push(await loadRow('cbc-aesni', 'cbc-aes-aesni', 16, SIZE_IN_FLIGHT));
-  for (const [bind, depths] of [['virtio_crypto_aes_cbc', [1, 4, 16]], ['cbc-aes-aesni', [16]]] as const) {
+  for (const [bind, depths] of [
+    ['virtio_crypto_aes_cbc', [1, 4, 16]],
+    ['cbc-aes-aesni', [16]],
+  ] as const) {
     let reason = 'reason' in built ? built.reason : undefined;
     for (const n of depths) {
       const label = `C AF_ALG ${bind}, ${n === 1 ? '1 thread' : `${n} threads`}`;
@@ -227,7 +257,18 @@ export async function bench(o: Options): Promise<Results> {
   else if (devCryptoDriversFor(dev, 'cbc(aes)').length === 0) devReport.inFlightReason = `no driver on ${dev.path} serves cbc(aes)`;
   if (dev) {
     for (const d of devCryptoDriversFor(dev, 'cbc(aes)')) {
-      devReport.inFlight.push(...(await devInFlight(dev, devBuilt, d.name, d.kernelDriver, opened.get(devGroupKey(SECTIONS[0]!, d.name)), openFailed.get(devGroupKey(SECTIONS[0]!, d.name)), o.seconds, notes)));
+      devReport.inFlight.push(
+        ...(await devInFlight(
+          dev,
+          devBuilt,
+          d.name,
+          d.kernelDriver,
+          opened.get(devGroupKey(SECTIONS[0]!, d.name)),
+          openFailed.get(devGroupKey(SECTIONS[0]!, d.name)),
+          o.seconds,
+          notes,
+        )),
+      );
     }
   }
 
@@ -250,7 +291,9 @@ export async function bench(o: Options): Promise<Results> {
         row.cell = exec ? { sample: value.sample, exec } : { sample: value.sample };
         row.delay = value.delay;
         row.burstMs = value.burstMs;
-        log(`${label} ${LOOP_IN_FLIGHT} in flight at ${sizeLabel(SIZE_LOOP)}: ${fmtSample(value.sample)}, loop p99 ${value.delay.p99.toFixed(2)} ms, burst ${value.burstMs.toFixed(1)} ms`);
+        log(
+          `${label} ${LOOP_IN_FLIGHT} in flight at ${sizeLabel(SIZE_LOOP)}: ${fmtSample(value.sample)}, loop p99 ${value.delay.p99.toFixed(2)} ms, burst ${value.burstMs.toFixed(1)} ms`,
+        );
       } catch (err) {
         row.cell = { reason: errorText(err) };
       }
@@ -272,7 +315,10 @@ export async function bench(o: Options): Promise<Results> {
       log(`routing: mixed 64 B / ${sizeLabel(large)} ${smallPerLarge}:1 AES-128-CBC, 16 in flight`);
       const rt = await routingBench(o.seconds, large, smallPerLarge);
       results.routing.push(rt);
-      for (const r of rt.rows) log(`routing ${sizeLabel(large)} ${smallPerLarge}:1 ${r.label} (${r.driver}): ${r.mbps !== undefined ? `${r.mbps.toFixed(1)} MB/s` : r.reason}`);
+      for (const r of rt.rows)
+        log(
+          `routing ${sizeLabel(large)} ${smallPerLarge}:1 ${r.label} (${r.driver}): ${r.mbps !== undefined ? `${r.mbps.toFixed(1)} MB/s` : r.reason}`,
+        );
     }
   }
 
@@ -286,7 +332,17 @@ export async function bench(o: Options): Promise<Results> {
   for (const [ks, label] of costLabels) {
     const st = ks.stats();
     if (!st) continue;
-    const row: CostRow = { label, synchronous: st.synchronous, execution: st.execution, fixedNs: st.fixedNs, perByteNs: st.perByteNs, samples: st.samples, requests: st.requests, inline: st.inline, threaded: st.threaded };
+    const row: CostRow = {
+      label,
+      synchronous: st.synchronous,
+      execution: st.execution,
+      fixedNs: st.fixedNs,
+      perByteNs: st.perByteNs,
+      samples: st.samples,
+      requests: st.requests,
+      inline: st.inline,
+      threaded: st.threaded,
+    };
     results.costs.push(row);
   }
   results.engine = engineStats();

@@ -68,8 +68,26 @@ export const SECTIONS: Section[] = [
     node: 'aes-128-cbc',
     nodeLabel: 'node:crypto aes-128-cbc',
     groups: [
-      { key: 'cbc-aesni', title: 'AES-128-CBC', requested: 'cbc-aes-aesni', kind: 'cipher', cipher: 'aes-128-cbc', keyLength: 16, afalgType: 'skcipher', fallbackBind: 'cbc-aes-aesni' },
-      { key: 'cbc-virtio', title: 'AES-128-CBC', requested: 'virtio_crypto_aes_cbc', kind: 'cipher', cipher: 'aes-128-cbc', keyLength: 16, afalgType: 'skcipher', fallbackBind: 'virtio_crypto_aes_cbc' },
+      {
+        key: 'cbc-aesni',
+        title: 'AES-128-CBC',
+        requested: 'cbc-aes-aesni',
+        kind: 'cipher',
+        cipher: 'aes-128-cbc',
+        keyLength: 16,
+        afalgType: 'skcipher',
+        fallbackBind: 'cbc-aes-aesni',
+      },
+      {
+        key: 'cbc-virtio',
+        title: 'AES-128-CBC',
+        requested: 'virtio_crypto_aes_cbc',
+        kind: 'cipher',
+        cipher: 'aes-128-cbc',
+        keyLength: 16,
+        afalgType: 'skcipher',
+        fallbackBind: 'virtio_crypto_aes_cbc',
+      },
     ],
     kernelName: 'cbc(aes)',
     devcryptoAlg: 'aes-cbc',
@@ -77,14 +95,36 @@ export const SECTIONS: Section[] = [
   {
     node: 'aes-256-gcm',
     nodeLabel: 'node:crypto aes-256-gcm',
-    groups: [{ key: 'gcm', title: 'AES-256-GCM', requested: 'kernel', kind: 'aead', cipher: 'aes-256-gcm', keyLength: 32, afalgType: 'aead', fallbackBind: 'gcm(aes)' }],
+    groups: [
+      {
+        key: 'gcm',
+        title: 'AES-256-GCM',
+        requested: 'kernel',
+        kind: 'aead',
+        cipher: 'aes-256-gcm',
+        keyLength: 32,
+        afalgType: 'aead',
+        fallbackBind: 'gcm(aes)',
+      },
+    ],
     kernelName: 'gcm(aes)',
     devcryptoAlg: 'aes-gcm',
   },
   {
     node: 'sha256',
     nodeLabel: 'node:crypto sha256',
-    groups: [{ key: 'sha256', title: 'SHA-256', requested: 'kernel', kind: 'hash', hash: 'sha256', keyLength: 0, afalgType: 'hash', fallbackBind: 'sha256' }],
+    groups: [
+      {
+        key: 'sha256',
+        title: 'SHA-256',
+        requested: 'kernel',
+        kind: 'hash',
+        hash: 'sha256',
+        keyLength: 0,
+        afalgType: 'hash',
+        fallbackBind: 'sha256',
+      },
+    ],
     kernelName: 'sha256',
     devcryptoAlg: 'sha256',
   },
@@ -172,7 +212,10 @@ export async function counted<T>(ks: StatsSource | null, fn: () => Promise<T>): 
   const value = await fn();
   const s1 = ks.stats();
   // A session's counters are its kernel driver's: without them the figure may be another driver's.
-  if (!s1) throw new Error('session.stats() became null during the measurement: the framework no longer has the session on its kernel driver (moved or lost), so the figure is not that driver\'s');
+  if (!s1)
+    throw new Error(
+      "session.stats() became null during the measurement: the framework no longer has the session on its kernel driver (moved or lost), so the figure is not that driver's",
+    );
   const d1 = dispatcherStats();
   return {
     value,

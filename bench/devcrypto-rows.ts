@@ -12,13 +12,23 @@ import { counted, errorText, fmtSample, log, SIZES, SIZE_IN_FLIGHT, type GroupSp
  * takes the kernel's choice for the algorithm, as kcrypto's session does), so a C baseline
  * served by another driver than kcrypto's group is noted.
  */
-export function devBaselineCell(dev: DevCryptoSetup, built: { binary: string } | { reason: string }, section: Section, g: GroupSpec, size: number, seconds: number, failed: Map<string, string>, notes: string[]): Cell {
+export function devBaselineCell(
+  dev: DevCryptoSetup,
+  built: { binary: string } | { reason: string },
+  section: Section,
+  g: GroupSpec,
+  size: number,
+  seconds: number,
+  failed: Map<string, string>,
+  notes: string[],
+): Cell {
   if ('reason' in built) return { reason: built.reason };
   const earlier = failed.get(g.key);
   if (earlier !== undefined) return { reason: earlier };
   try {
     const r = runDevCryptoBaseline(built.binary, dev.path, section.devcryptoAlg, g.keyLength, size, seconds);
-    if (g.devcryptoDriver && r.driver !== g.devcryptoDriver) notes.push(`C /dev/crypto baseline for ${g.title} was served by ${r.driver || 'an unnamed driver'}, not ${g.devcryptoDriver}`);
+    if (g.devcryptoDriver && r.driver !== g.devcryptoDriver)
+      notes.push(`C /dev/crypto baseline for ${g.title} was served by ${r.driver || 'an unnamed driver'}, not ${g.devcryptoDriver}`);
     log(`C /dev/crypto ${r.driver} ${sizeLabel(size)}: ${fmtSample(r)}`);
     return { sample: r };
   } catch (err) {
@@ -76,7 +86,8 @@ export async function devInFlight(
       engine = openEngineCbc(dev.path, dev.abi!, randomBytes(16));
       // The engine session takes the kernel's choice for cbc(aes), as kcrypto's driver does.
       const served = engine.info.cipherDriver;
-      if (kernelDriver && served && served !== kernelDriver) notes.push(`the engine's AES-CBC session on ${dev.path} was served by ${served}, not ${kernelDriver}`);
+      if (kernelDriver && served && served !== kernelDriver)
+        notes.push(`the engine's AES-CBC session on ${dev.path} was served by ${served}, not ${kernelDriver}`);
       if (!engine.info.async) engineReason = `the engine session reports no request queue on ${dev.path}`;
     } catch (err) {
       engineReason = errorText(err);
@@ -105,7 +116,8 @@ export async function devInFlight(
       try {
         const r = runDevCryptoBaseline(built.binary, dev.path, 'aes-cbc', 16, SIZE_IN_FLIGHT, seconds, n);
         row.cell = { sample: r };
-        if (r.mostInFlight < n) notes.push(`C /dev/crypto queue at depth ${n}: the module took at most ${r.mostInFlight} at once (its ring is smaller)`);
+        if (r.mostInFlight < n)
+          notes.push(`C /dev/crypto queue at depth ${n}: the module took at most ${r.mostInFlight} at once (its ring is smaller)`);
         log(`${cLabel} ${n} in flight at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(r)}`);
       } catch (err) {
         // The same program fails the same way at every depth (no queue, no device).

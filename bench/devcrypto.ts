@@ -13,7 +13,13 @@ import { basename } from 'node:path';
 import type { DriverInfo } from '../src/api/drivers.js';
 import { CRYPTO_AES_CBC } from '../src/framework/constants.js';
 import { openDevCryptoSession } from '../src/drivers/devcrypto/sessions.js';
-import { devCryptoInfo, devCryptoRunBatch, type DevCryptoAbi, type DevCryptoBatchEntry, type DevCryptoSession } from '../src/kernel/bridge/devcrypto.js';
+import {
+  devCryptoInfo,
+  devCryptoRunBatch,
+  type DevCryptoAbi,
+  type DevCryptoBatchEntry,
+  type DevCryptoSession,
+} from '../src/kernel/bridge/devcrypto.js';
 import { serialAsync, type Sample } from './measure.js';
 
 /** One /dev/crypto driver as the benchmark uses it. */
@@ -82,7 +88,15 @@ export function devCryptoSetup(
   target: { path: string; abi: DevCryptoAbi } | null,
   options: { fixture?: boolean; queued?: (path: string, abi: DevCryptoAbi) => boolean | null } = {},
 ): DevCryptoSetup {
-  if (!target) return { path: '', abi: null, reason: `no /dev/crypto ABI on ${process.platform}`, fixture: false, drivers: [], queue: { reason: 'no /dev/crypto' } };
+  if (!target)
+    return {
+      path: '',
+      abi: null,
+      reason: `no /dev/crypto ABI on ${process.platform}`,
+      fixture: false,
+      drivers: [],
+      queue: { reason: 'no /dev/crypto' },
+    };
   const fixture = options.fixture ?? isCuseDevice(target.path);
   const unusable = list.find((d) => d.interface === 'devcrypto' && !d.available);
   const drivers = list
@@ -101,7 +115,11 @@ export function devCryptoSetup(
     return { ...base, queue: { reason: `devCryptoInfo(${target.path}): ${err instanceof Error ? err.message : String(err)}` } };
   }
   const mechanism = QUEUE_MECHANISM[target.abi];
-  if (queued !== true || mechanism === undefined) return { ...base, queue: { reason: queued === null ? `${target.path} could not be opened to probe its queue` : noQueueReason(target.path, target.abi) } };
+  if (queued !== true || mechanism === undefined)
+    return {
+      ...base,
+      queue: { reason: queued === null ? `${target.path} could not be opened to probe its queue` : noQueueReason(target.path, target.abi) },
+    };
   return { ...base, queue: { mechanism } };
 }
 

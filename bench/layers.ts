@@ -3,7 +3,19 @@ import { randomBytes } from 'node:crypto';
 
 import { loadAddon } from '../src/kernel/bridge/addon.js';
 import { KernelSession } from '../src/kernel/bridge/engine/index.js';
-import { counted, errorText, fmtSample, IV16, log, openKcrypto, SECTIONS, SIZE_LOOP, SIZE_SMALL, type Opened, type StatsSource } from './common.js';
+import {
+  counted,
+  errorText,
+  fmtSample,
+  IV16,
+  log,
+  openKcrypto,
+  SECTIONS,
+  SIZE_LOOP,
+  SIZE_SMALL,
+  type Opened,
+  type StatsSource,
+} from './common.js';
 import { serialAsync, serialSync } from './measure.js';
 import { sizeLabel } from './report.js';
 import type { Cell, Results, Row } from './results.js';
@@ -22,7 +34,13 @@ export interface LayerSubject {
  * engine's KernelSession.request() forced inline and forced onto threads, then the public API
  * (session.encrypt) under each execution policy, with the serial C figure for reference.
  */
-export async function layers(aesni: Opened, results: Results, costLabels: Map<StatsSource, string>, opened: Map<string, Opened>, seconds: number): Promise<Row[]> {
+export async function layers(
+  aesni: Opened,
+  results: Results,
+  costLabels: Map<StatsSource, string>,
+  opened: Map<string, Opened>,
+  seconds: number,
+): Promise<Row[]> {
   const g = SECTIONS[0]!.groups[0]!;
   const bind = aesni.driver.slice('afalg:'.length);
   const key = randomBytes(16);
@@ -36,12 +54,24 @@ export async function layers(aesni: Opened, results: Results, costLabels: Map<St
   try {
     if (!addon?.openAfAlg) throw new Error('native AF_ALG engine unavailable');
     const native = addon.openAfAlg('skcipher', bind, key, 0, true, 4 << 20, 0);
-    subjects.push({ label: `engine: native run() on ${bind} (synchronous, no promise)`, sync: (d, out) => () => check(native.run(0, d, out, IV16, 0, -1)), kernel: null });
+    subjects.push({
+      label: `engine: native run() on ${bind} (synchronous, no promise)`,
+      sync: (d, out) => () => check(native.run(0, d, out, IV16, 0, -1)),
+      kernel: null,
+    });
     engines.push(new KernelSession(native, aesni.driver, true, 'inline'));
-    subjects.push({ label: "engine: KernelSession.request(), execution 'inline'", async: (d, out) => () => engines[0]!.request(0, d, out, IV16, 0), kernel: engines[0]! });
+    subjects.push({
+      label: "engine: KernelSession.request(), execution 'inline'",
+      async: (d, out) => () => engines[0]!.request(0, d, out, IV16, 0),
+      kernel: engines[0]!,
+    });
     const native2 = addon.openAfAlg('skcipher', bind, key, 0, true, 4 << 20, 0);
     engines.push(new KernelSession(native2, aesni.driver, true, 'threads'));
-    subjects.push({ label: "engine: KernelSession.request(), execution 'threads'", async: (d, out) => () => engines[1]!.request(0, d, out, IV16, 0), kernel: engines[1]! });
+    subjects.push({
+      label: "engine: KernelSession.request(), execution 'threads'",
+      async: (d, out) => () => engines[1]!.request(0, d, out, IV16, 0),
+      kernel: engines[1]!,
+    });
   } catch (err) {
     subjects.push({ label: 'engine', kernel: null, reason: errorText(err) });
   }
@@ -68,7 +98,9 @@ export async function layers(aesni: Opened, results: Results, costLabels: Map<St
         continue;
       }
       try {
-        const { value, exec } = await counted(x.kernel, async () => (x.sync ? serialSync(x.sync(data, out), size, seconds) : serialAsync(x.async!(data, out), size, seconds)));
+        const { value, exec } = await counted(x.kernel, async () =>
+          x.sync ? serialSync(x.sync(data, out), size, seconds) : serialAsync(x.async!(data, out), size, seconds),
+        );
         row.cells.set(size, exec ? { sample: value, exec } : { sample: value });
         log(`${x.label} ${sizeLabel(size)}: ${fmtSample(value)}`);
       } catch (err) {
@@ -76,9 +108,16 @@ export async function layers(aesni: Opened, results: Results, costLabels: Map<St
       }
     }
   }
-  for (const [i, ks] of engines.entries()) costLabels.set(ks, `engine KernelSession on ${bind}, execution '${i === 0 ? 'inline' : 'threads'}'`);
+  for (const [i, ks] of engines.entries())
+    costLabels.set(ks, `engine KernelSession on ${bind}, execution '${i === 0 ? 'inline' : 'threads'}'`);
   for (const ks of engines) await ks.close().catch(() => undefined);
   const c = results.rows.find((r) => r.path === 'c' && r.group === 'cbc-aesni');
-  if (c) rows.push({ path: 'c', group: 'layer-c', label: `C AF_ALG ${bind} (serial table above)`, cells: new Map([SIZE_SMALL, SIZE_LOOP].map((sz) => [sz, c.cells.get(sz) ?? { reason: 'not measured' }])) });
+  if (c)
+    rows.push({
+      path: 'c',
+      group: 'layer-c',
+      label: `C AF_ALG ${bind} (serial table above)`,
+      cells: new Map([SIZE_SMALL, SIZE_LOOP].map((sz) => [sz, c.cells.get(sz) ?? { reason: 'not measured' }])),
+    });
   return rows;
 }

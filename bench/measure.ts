@@ -78,7 +78,13 @@ export async function inFlight(op: () => Promise<unknown>, size: number, n: numb
 }
 
 /** One timed N-in-flight run; `started` is called once all `n` first requests are issued. */
-async function inFlightRun(op: () => Promise<unknown>, size: number, n: number, ms: number, started?: () => void): Promise<{ sample: Sample; burstMs: number }> {
+async function inFlightRun(
+  op: () => Promise<unknown>,
+  size: number,
+  n: number,
+  ms: number,
+  started?: () => void,
+): Promise<{ sample: Sample; burstMs: number }> {
   let ops = 0;
   const start = performance.now();
   let end = Infinity;
@@ -197,7 +203,11 @@ export async function idleLoopDelay(seconds: number): Promise<LoopDelay> {
  * lands in the guest's memory overlay (lost at power-off) — which is why the lab mode builds on
  * the host first, where the guest then finds it.
  */
-export function buildBaseline(root: string, name: 'afalg-baseline' | 'devcrypto-baseline', log: (msg: string) => void = () => undefined): { binary: string } | { reason: string } {
+export function buildBaseline(
+  root: string,
+  name: 'afalg-baseline' | 'devcrypto-baseline',
+  log: (msg: string) => void = () => undefined,
+): { binary: string } | { reason: string } {
   const source = join(root, 'bench', `${name}.c`);
   const binary = join(root, 'bench', 'bin', name);
   if (!existsSync(source)) return { reason: `${source} missing` };
@@ -234,7 +244,15 @@ export interface DevCryptoBaselineResult extends BaselineResult {
   mostInFlight: number;
 }
 
-type BaselineLine = { error?: string; ops?: number; bytes?: number; seconds?: number; driver?: string; hardware?: boolean; most_in_flight?: number };
+type BaselineLine = {
+  error?: string;
+  ops?: number;
+  bytes?: number;
+  seconds?: number;
+  driver?: string;
+  hardware?: boolean;
+  most_in_flight?: number;
+};
 
 /**
  * Runs a C baseline once and parses its JSON line. Throws an Error whose message is the reason
@@ -255,7 +273,13 @@ function runC(binary: string, args: string[], seconds: number): BaselineLine & S
     parsed = undefined;
   }
   if (parsed?.error) throw new Error(parsed.error);
-  if (r.status !== 0 || !parsed || typeof parsed.ops !== 'number' || typeof parsed.bytes !== 'number' || typeof parsed.seconds !== 'number') {
+  if (
+    r.status !== 0 ||
+    !parsed ||
+    typeof parsed.ops !== 'number' ||
+    typeof parsed.bytes !== 'number' ||
+    typeof parsed.seconds !== 'number'
+  ) {
     const why = r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
     throw new Error(`${name} failed (${why}): ${(r.stderr || line).trim().slice(0, 200)}`);
   }
@@ -266,8 +290,20 @@ function runC(binary: string, args: string[], seconds: number): BaselineLine & S
  * Runs the AF_ALG C baseline once (see bench/afalg-baseline.c): serially, or on `threads`
  * threads at once, each with its own op socket (the C counterpart of that many in flight).
  */
-export function runBaseline(binary: string, type: 'skcipher' | 'aead' | 'hash', bindName: string, keyLength: number, size: number, seconds: number, threads = 1): BaselineResult {
-  const p = runC(binary, [type, bindName, String(keyLength), String(size), String(seconds), ...(threads > 1 ? [String(threads)] : [])], seconds);
+export function runBaseline(
+  binary: string,
+  type: 'skcipher' | 'aead' | 'hash',
+  bindName: string,
+  keyLength: number,
+  size: number,
+  seconds: number,
+  threads = 1,
+): BaselineResult {
+  const p = runC(
+    binary,
+    [type, bindName, String(keyLength), String(size), String(seconds), ...(threads > 1 ? [String(threads)] : [])],
+    seconds,
+  );
   return { ops: p.ops, bytes: p.bytes, seconds: p.seconds, driver: p.driver ?? '' };
 }
 
@@ -278,8 +314,23 @@ export type DevCryptoBaselineAlg = 'aes-cbc' | 'aes-gcm' | 'sha256';
  * Runs the /dev/crypto C baseline once (see bench/devcrypto-baseline.c): serially, or with
  * `depth` requests kept in the cryptodev-linux module's queue.
  */
-export function runDevCryptoBaseline(binary: string, device: string, alg: DevCryptoBaselineAlg, keyLength: number, size: number, seconds: number, depth?: number): DevCryptoBaselineResult {
+export function runDevCryptoBaseline(
+  binary: string,
+  device: string,
+  alg: DevCryptoBaselineAlg,
+  keyLength: number,
+  size: number,
+  seconds: number,
+  depth?: number,
+): DevCryptoBaselineResult {
   const args = [device, alg, String(keyLength), String(size), String(seconds), ...(depth !== undefined ? [String(depth)] : [])];
   const p = runC(binary, args, seconds);
-  return { ops: p.ops, bytes: p.bytes, seconds: p.seconds, driver: p.driver ?? '', hardware: p.hardware === true, mostInFlight: p.most_in_flight ?? 0 };
+  return {
+    ops: p.ops,
+    bytes: p.bytes,
+    seconds: p.seconds,
+    driver: p.driver ?? '',
+    hardware: p.hardware === true,
+    mostInFlight: p.most_in_flight ?? 0,
+  };
 }

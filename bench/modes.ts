@@ -64,7 +64,9 @@ export async function labMode(o: Options): Promise<number> {
   if (o.devcryptoFixture) await prebuildFixture();
   const { runInLab } = await import('../src/lab/lab.js');
   const chunks: Buffer[] = [];
-  log(`running in the lab${o.kernel ? ` (kernel ${o.kernel})` : ''}${o.devcryptoFixture ? `, /dev/crypto from the CUSE fixture (${o.devcryptoFixture} ABI)` : ''}`);
+  log(
+    `running in the lab${o.kernel ? ` (kernel ${o.kernel})` : ''}${o.devcryptoFixture ? `, /dev/crypto from the CUSE fixture (${o.devcryptoFixture} ABI)` : ''}`,
+  );
   const result = await runInLab({
     command: runCommand(o),
     ...(o.kernel ? { kernel: o.kernel } : {}),

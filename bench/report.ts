@@ -133,7 +133,11 @@ function goals(r: Results): Goal[] {
     const routed = rt.rows.find((x) => x.driver === 'fastest' || x.label.startsWith('routed'));
     const singles = rt.rows.filter((x) => x !== routed);
     if (routed?.mbps === undefined || singles.some((x) => x.mbps === undefined)) {
-      out.push({ what, status: 'not measured', detail: esc(routed?.reason ?? singles.find((x) => x.mbps === undefined)?.reason ?? 'no routed session') });
+      out.push({
+        what,
+        status: 'not measured',
+        detail: esc(routed?.reason ?? singles.find((x) => x.mbps === undefined)?.reason ?? 'no routed session'),
+      });
       continue;
     }
     const best = singles.reduce((b, x) => (x.mbps! > b.mbps! ? x : b));
@@ -142,7 +146,11 @@ function goals(r: Results): Goal[] {
     // routed session above every single driver in most rounds, each against the same round.
     const met = routed.mbps > best.mbps! && won !== undefined && won.won * 2 > won.rounds;
     const rounds = won ? `; above every single driver in ${won.won} of ${won.rounds} rounds` : '';
-    out.push({ what, status: met ? 'met' : 'not met', detail: `routed ${num(routed.mbps)} MB/s, best single driver ${esc(best.driver)} ${num(best.mbps!)} MB/s (${pct(routed.mbps / best.mbps!)})${rounds}` });
+    out.push({
+      what,
+      status: met ? 'met' : 'not met',
+      detail: `routed ${num(routed.mbps)} MB/s, best single driver ${esc(best.driver)} ${num(best.mbps!)} MB/s (${pct(routed.mbps / best.mbps!)})${rounds}`,
+    });
   }
   return out;
 }
@@ -178,10 +186,14 @@ export function renderReport(r: Results): string {
     md.push(`- /dev/crypto: ${r.devcrypto.summary}`);
     md.push(`- C /dev/crypto baseline: ${r.devcrypto.baseline}`);
   }
-  md.push(`- ${r.seconds} s per point${r.quick ? ' (--quick)' : ''}, after an uncounted warm-up of half that (at least 0.3 s); MB = 10^6 bytes`);
+  md.push(
+    `- ${r.seconds} s per point${r.quick ? ' (--quick)' : ''}, after an uncounted warm-up of half that (at least 0.3 s); MB = 10^6 bytes`,
+  );
   md.push('');
   if (r.devcrypto?.fixture) {
-    md.push("> **[CUSE fixture]**: the /dev/crypto rows so marked ran against the project's test fixture, a user-space CUSE server that answers the /dev/crypto ioctls by doing the work through AF_ALG. Every request crosses into user space and back before AF_ALG sees it: these figures measure the fixture, not the speed of a /dev/crypto module or of any hardware.");
+    md.push(
+      "> **[CUSE fixture]**: the /dev/crypto rows so marked ran against the project's test fixture, a user-space CUSE server that answers the /dev/crypto ioctls by doing the work through AF_ALG. Every request crosses into user space and back before AF_ALG sees it: these figures measure the fixture, not the speed of a /dev/crypto module or of any hardware.",
+    );
     md.push('');
   }
 
@@ -213,12 +225,25 @@ export function renderReport(r: Results): string {
   md.push('kcrypto execution per point, inline / threaded requests (dispatcher wake-ups, completion batches):');
   md.push('');
   const krows = r.rows.filter((x) => x.path === 'kcrypto');
-  md.push(table(['path', ...r.sizes.map(sizeLabel)], krows.map((x) => [esc(x.label), ...r.sizes.map((s) => execText(x.cells.get(s)?.exec))])));
+  md.push(
+    table(
+      ['path', ...r.sizes.map(sizeLabel)],
+      krows.map((x) => [esc(x.label), ...r.sizes.map((s) => execText(x.cells.get(s)?.exec))]),
+    ),
+  );
   md.push('');
 
   const loadTable = (rows: LoadRow[], withDelay: boolean): string =>
     table(
-      ['path', 'in flight', 'size', 'ops/s', 'MB/s', ...(withDelay ? ['loop p50 ms', 'loop p99 ms', 'loop max ms', 'samples', 'initial burst ms'] : []), 'inline / threaded (wake-ups, batches)'],
+      [
+        'path',
+        'in flight',
+        'size',
+        'ops/s',
+        'MB/s',
+        ...(withDelay ? ['loop p50 ms', 'loop p99 ms', 'loop max ms', 'samples', 'initial burst ms'] : []),
+        'inline / threaded (wake-ups, batches)',
+      ],
       rows.map((x) => {
         const s = x.cell.sample;
         const base = [esc(x.label), String(x.inFlight), sizeLabel(x.size)];
@@ -228,7 +253,15 @@ export function renderReport(r: Results): string {
           ...base,
           num(opsPerSecond(s)),
           num(mbPerSecond(s)),
-          ...(withDelay ? [d ? d.p50.toFixed(2) : '–', d ? d.p99.toFixed(2) : '–', d ? d.max.toFixed(2) : '–', d ? String(d.samples) : '–', x.burstMs !== undefined ? x.burstMs.toFixed(1) : '–'] : []),
+          ...(withDelay
+            ? [
+                d ? d.p50.toFixed(2) : '–',
+                d ? d.p99.toFixed(2) : '–',
+                d ? d.max.toFixed(2) : '–',
+                d ? String(d.samples) : '–',
+                x.burstMs !== undefined ? x.burstMs.toFixed(1) : '–',
+              ]
+            : []),
           execText(x.cell.exec),
         ];
       }),
@@ -242,13 +275,16 @@ export function renderReport(r: Results): string {
     const c = r.rows.find((x) => x.path === 'c' && x.group === group)?.cells.get(size)?.sample;
     return c ? `${num(opsPerSecond(c))} ops/s, ${num(mbPerSecond(c))} MB/s` : 'not measured';
   };
-  md.push(`Serial C for reference: virtio_crypto_aes_cbc at 64 KiB ${cref('cbc-virtio', 65536)}; cbc-aes-aesni at 64 B ${cref('cbc-aesni', 64)}.`);
+  md.push(
+    `Serial C for reference: virtio_crypto_aes_cbc at 64 KiB ${cref('cbc-virtio', 65536)}; cbc-aes-aesni at 64 B ${cref('cbc-aesni', 64)}.`,
+  );
   md.push('');
   // kcrypto against C with as many threads as requests in flight, where the run has both.
   const loadRatios: string[] = [];
   for (const bind of ['virtio_crypto_aes_cbc', 'cbc-aes-aesni']) {
     for (const n of [1, 4, 16]) {
-      const k = r.inFlight.find((x) => x.label.startsWith('kcrypto') && x.label.includes(bind) && x.inFlight === n && x.size === 65536)?.cell.sample;
+      const k = r.inFlight.find((x) => x.label.startsWith('kcrypto') && x.label.includes(bind) && x.inFlight === n && x.size === 65536)
+        ?.cell.sample;
       const c = r.inFlight.find((x) => x.label.startsWith(`C AF_ALG ${bind},`) && x.inFlight === n && x.size === 65536)?.cell.sample;
       if (k && c) loadRatios.push(`${bind} ${n} in flight ${pct(opsPerSecond(k) / opsPerSecond(c))}`);
     }
@@ -265,17 +301,27 @@ export function renderReport(r: Results): string {
       "`encrypt()` rows: the public API, N calls outstanding; each request is one blocking CIOCCRYPT on one of the addon's device threads. `devCryptoRunBatch()` rows: the engine's request queue, one call of N requests at a time, submitted to the kernel's queue together and collected as they complete (a batch of one is a plain CIOCCRYPT: the engine queues two or more). C rows: bench/devcrypto-baseline.c keeping N requests in the module's queue (CIOCASYNCCRYPT, poll, CIOCASYNCFETCH), each completion replaced by a new request. Without a queue the queue rows say why.",
     );
     md.push('');
-    md.push(d.inFlight.length > 0 ? loadTable(d.inFlight, false) : `Not measured: ${esc(d.inFlightReason ?? 'no /dev/crypto driver serves AES-128-CBC')}.`);
+    md.push(
+      d.inFlight.length > 0
+        ? loadTable(d.inFlight, false)
+        : `Not measured: ${esc(d.inFlightReason ?? 'no /dev/crypto driver serves AES-128-CBC')}.`,
+    );
     md.push('');
     const serial = r.groups.filter((g) => g.interface === 'devcrypto' && g.title === 'AES-128-CBC');
-    if (serial.length > 0) md.push(`Serial C for reference: ${serial.map((g) => `${g.driver ?? g.requested} at 64 KiB ${cref(g.key, 65536)}`).join('; ')}.`);
+    if (serial.length > 0)
+      md.push(`Serial C for reference: ${serial.map((g) => `${g.driver ?? g.requested} at 64 KiB ${cref(g.key, 65536)}`).join('; ')}.`);
     md.push('');
   }
 
   md.push('## Event-loop delay under load');
   md.push('');
-  md.push('Lateness of a 1 ms `setInterval` timer (time between runs minus the period; the gap until the load ends counts as a sample), from the moment all requests are issued until the last completes; "samples" ≈ 1 per ms when the loop is free. "initial burst" is how long the benchmark\'s own synchronous loop that issues the first N requests held the event loop (N calls of `encrypt()`), reported apart because the caller chose to issue them at once.');
-  if (r.idleDelay) md.push(`Idle, for reference: p50 ${r.idleDelay.p50.toFixed(2)} ms, p99 ${r.idleDelay.p99.toFixed(2)} ms, max ${r.idleDelay.max.toFixed(2)} ms, ${r.idleDelay.samples} samples.`);
+  md.push(
+    'Lateness of a 1 ms `setInterval` timer (time between runs minus the period; the gap until the load ends counts as a sample), from the moment all requests are issued until the last completes; "samples" ≈ 1 per ms when the loop is free. "initial burst" is how long the benchmark\'s own synchronous loop that issues the first N requests held the event loop (N calls of `encrypt()`), reported apart because the caller chose to issue them at once.',
+  );
+  if (r.idleDelay)
+    md.push(
+      `Idle, for reference: p50 ${r.idleDelay.p50.toFixed(2)} ms, p99 ${r.idleDelay.p99.toFixed(2)} ms, max ${r.idleDelay.max.toFixed(2)} ms, ${r.idleDelay.samples} samples.`,
+    );
   md.push('');
   md.push(loadTable(r.loop, true));
   md.push('');
@@ -290,12 +336,19 @@ export function renderReport(r: Results): string {
     md.push('');
     md.push('inline / threaded requests per point:');
     md.push('');
-    md.push(table(['path', ...psizes.map(sizeLabel)], r.policy.filter((p) => p.path === 'kcrypto').map((p) => [esc(p.label), ...psizes.map((sz) => execText(p.cells.get(sz)?.exec))])));
+    md.push(
+      table(
+        ['path', ...psizes.map(sizeLabel)],
+        r.policy.filter((p) => p.path === 'kcrypto').map((p) => [esc(p.label), ...psizes.map((sz) => execText(p.cells.get(sz)?.exec))]),
+      ),
+    );
     md.push('');
   }
 
   for (const rt of r.routing ?? []) {
-    md.push(`## Measured routing: AES-128-CBC, ${sizeLabel(rt.small)} and ${sizeLabel(rt.large)} mixed ${rt.smallPerLarge}:1, ${rt.inFlight} in flight`);
+    md.push(
+      `## Measured routing: AES-128-CBC, ${sizeLabel(rt.small)} and ${sizeLabel(rt.large)} mixed ${rt.smallPerLarge}:1, ${rt.inFlight} in flight`,
+    );
     md.push('');
     md.push(`Every session warmed up, then the four take turns for ${rt.rounds} rounds; MB/s and requests/s are the median round.`);
     md.push('');
@@ -310,35 +363,80 @@ export function renderReport(r: Results): string {
           x.requestsPerSecond !== undefined ? num(x.requestsPerSecond) : '–',
           x.mbps !== undefined && best > 0 ? pct(x.mbps / best) : '–',
           x.rounds ? x.rounds.map(num).join(', ') : '–',
-          x.sent ? esc(Object.entries(x.sent).filter(([, n]) => n > 0).map(([d, n]) => `${d}: ${n}`).join(', ')) : '',
+          x.sent
+            ? esc(
+                Object.entries(x.sent)
+                  .filter(([, n]) => n > 0)
+                  .map(([d, n]) => `${d}: ${n}`)
+                  .join(', '),
+              )
+            : '',
         ]),
       ),
     );
     md.push('');
     const won = roundsWon(rt);
     if (won) {
-      md.push(`Round by round (each round of the routed session against the same round of the others, run in turn): above every single driver in ${won.won} of ${won.rounds}.`);
+      md.push(
+        `Round by round (each round of the routed session against the same round of the others, run in turn): above every single driver in ${won.won} of ${won.rounds}.`,
+      );
       md.push('');
     }
     if (rt.routes.length > 0) {
-      md.push(`Route table of the routed session (the cheapest driver per size when idle, and its cost per request with ${rt.depth} in flight: measured, or interpolated between the sizes measured and extended past the largest):`);
+      md.push(
+        `Route table of the routed session (the cheapest driver per size when idle, and its cost per request with ${rt.depth} in flight: measured, or interpolated between the sizes measured and extended past the largest):`,
+      );
       md.push('');
-      md.push(table(['size', 'routed to', 'time µs', 'CPU µs'], rt.routes.map((x) => [`${sizeLabel(x.size)}${x.measured ? '' : ' (from the measured sizes)'}`, esc(x.driver), num(x.timeUs), num(x.cpuUs)])));
+      md.push(
+        table(
+          ['size', 'routed to', 'time µs', 'CPU µs'],
+          rt.routes.map((x) => [
+            `${sizeLabel(x.size)}${x.measured ? '' : ' (from the measured sizes)'}`,
+            esc(x.driver),
+            num(x.timeUs),
+            num(x.cpuUs),
+          ]),
+        ),
+      );
       md.push('');
     }
   }
 
   md.push('## kcrypto engine figures');
   md.push('');
-  if (r.engine) md.push(r.engine.hopSamples > 0 ? `- measured thread-hop cost (engineStats): ${(r.engine.hopNs / 1000).toFixed(1)} µs (EWMA over ${r.engine.hopSamples} idle hops)` : '- thread-hop cost: not measured (no request went through the dispatcher)');
-  if (r.dispatcher) md.push(`- dispatcher, CPU lane: ${Object.entries(r.dispatcher).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  if (r.deviceDispatcher) md.push(`- dispatcher, device lane: ${Object.entries(r.deviceDispatcher).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (r.engine)
+    md.push(
+      r.engine.hopSamples > 0
+        ? `- measured thread-hop cost (engineStats): ${(r.engine.hopNs / 1000).toFixed(1)} µs (EWMA over ${r.engine.hopSamples} idle hops)`
+        : '- thread-hop cost: not measured (no request went through the dispatcher)',
+    );
+  if (r.dispatcher)
+    md.push(
+      `- dispatcher, CPU lane: ${Object.entries(r.dispatcher)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+  if (r.deviceDispatcher)
+    md.push(
+      `- dispatcher, device lane: ${Object.entries(r.deviceDispatcher)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   md.push('');
   if (r.costs.length > 0) {
     md.push(
       table(
         ['session', 'synchronous driver', 'execution', 'fixed µs', 'per byte ns', 'requests', 'inline', 'threaded'],
-        r.costs.map((c) => [esc(c.label), c.synchronous ? 'yes' : 'no', c.execution, (c.fixedNs / 1000).toFixed(1), c.perByteNs.toFixed(2), String(c.requests), String(c.inline), String(c.threaded)]),
+        r.costs.map((c) => [
+          esc(c.label),
+          c.synchronous ? 'yes' : 'no',
+          c.execution,
+          (c.fixedNs / 1000).toFixed(1),
+          c.perByteNs.toFixed(2),
+          String(c.requests),
+          String(c.inline),
+          String(c.threaded),
+        ]),
       ),
     );
     md.push('');
@@ -347,7 +445,12 @@ export function renderReport(r: Results): string {
   md.push('## Goals');
   md.push('');
   const gs = goals(r);
-  md.push(table(['goal', 'status', 'measured'], gs.map((g) => [esc(g.what), g.status === 'met' ? 'met' : `**${g.status}**`, g.detail])));
+  md.push(
+    table(
+      ['goal', 'status', 'measured'],
+      gs.map((g) => [esc(g.what), g.status === 'met' ? 'met' : `**${g.status}**`, g.detail]),
+    ),
+  );
   md.push('');
   const met = gs.filter((g) => g.status === 'met').length;
   const missed = gs.filter((g) => g.status === 'not met').length;

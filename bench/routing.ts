@@ -93,7 +93,13 @@ function median(xs: number[]): number {
 }
 
 /** Runs the routing comparison; `cpu` and `device` are kernel driver names. */
-export async function routingBench(seconds: number, large = 64 * 1024, smallPerLarge = 3, cpu = 'cbc-aes-aesni', device = 'virtio_crypto_aes_cbc'): Promise<RoutingResult> {
+export async function routingBench(
+  seconds: number,
+  large = 64 * 1024,
+  smallPerLarge = 3,
+  cpu = 'cbc-aes-aesni',
+  device = 'virtio_crypto_aes_cbc',
+): Promise<RoutingResult> {
   const key = randomBytes(16);
   const round = Math.max(MIN_SECONDS, seconds);
   const subjects = [
@@ -101,7 +107,13 @@ export async function routingBench(seconds: number, large = 64 * 1024, smallPerL
     { label: 'device alone', driver: device },
     { label: 'software driver alone', driver: 'software' },
     { label: 'routed (fastest)', driver: 'fastest' },
-  ].map((x) => ({ ...x, session: undefined as CipherSession | undefined, reason: undefined as string | undefined, mbps: [] as number[], rps: [] as number[] }));
+  ].map((x) => ({
+    ...x,
+    session: undefined as CipherSession | undefined,
+    reason: undefined as string | undefined,
+    mbps: [] as number[],
+    rps: [] as number[],
+  }));
   try {
     for (const x of subjects) {
       try {
@@ -135,7 +147,13 @@ export async function routingBench(seconds: number, large = 64 * 1024, smallPerL
         rows.push({ label: x.label, driver: x.driver, reason: x.reason ?? 'not run' });
         continue;
       }
-      const row: RoutingRow = { label: x.label, driver: x.session?.driver ?? x.driver, mbps: median(x.mbps), requestsPerSecond: median(x.rps), rounds: x.mbps };
+      const row: RoutingRow = {
+        label: x.label,
+        driver: x.session?.driver ?? x.driver,
+        mbps: median(x.mbps),
+        requestsPerSecond: median(x.rps),
+        rounds: x.mbps,
+      };
       if (x.driver === 'fastest' && x.session) {
         const info = routedInfo(x.session, large);
         if (info) {

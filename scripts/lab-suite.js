@@ -28,7 +28,9 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.test.js') && f.includes(filter))
   .map((f) => `${dir}/${f}`);
 // The files whose tests run per driver (the conformance suite).
-const perDriver = ['wycheproof', 'differential', 'errors', 'parallel', 'streaming'].map((n) => `${dir}/${n}.test.js`).filter((f) => files.includes(f));
+const perDriver = ['wycheproof', 'differential', 'errors', 'parallel', 'streaming']
+  .map((n) => `${dir}/${n}.test.js`)
+  .filter((f) => files.includes(f));
 const nodeTest = [process.execPath, '--test', '--test-reporter=spec'];
 
 const passes = new Set((process.env.KCRYPTO_LAB_PASSES ?? 'main,fixtures,modes,unprivileged,hotplug').split(',').map((p) => p.trim()));
@@ -39,7 +41,9 @@ function pass(name, argv, env = {}) {
   process.stdout.write(`\n=== lab pass: ${name} ===\n`);
   const started = Date.now();
   const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
-  process.stdout.write(`=== lab pass: ${name}: ${r.status === 0 ? 'ok' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s ===\n`);
+  process.stdout.write(
+    `=== lab pass: ${name}: ${r.status === 0 ? 'ok' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s ===\n`,
+  );
   if (r.status !== 0) failed.push(`${name} (exit ${r.status ?? r.signal})`);
 }
 function notRun(name, why) {
@@ -70,8 +74,13 @@ const hotplug = `${dir}/hot-unplug.test.js`;
 const fixtureTest = `${dir}/devcrypto-fixture.test.js`;
 const fixtureNeedsLift = restrict !== null && restrict !== '0';
 const main = files.filter((f) => f !== hotplug && !(fixtureNeedsLift && f === fixtureTest));
-if (passes.has('policy')) pass(`AF_ALG policy${restrict === null ? '' : ` (crypto.af_alg_restrict=${restrict})`}`, [...nodeTest, ...pick('afalg-policy', 'drivers')]);
-if (passes.has('main') && main.length > 0) pass(`every driver${restrict === null ? '' : ` (crypto.af_alg_restrict=${restrict})`}`, [...nodeTest, ...main]);
+if (passes.has('policy'))
+  pass(`AF_ALG policy${restrict === null ? '' : ` (crypto.af_alg_restrict=${restrict})`}`, [
+    ...nodeTest,
+    ...pick('afalg-policy', 'drivers'),
+  ]);
+if (passes.has('main') && main.length > 0)
+  pass(`every driver${restrict === null ? '' : ` (crypto.af_alg_restrict=${restrict})`}`, [...nodeTest, ...main]);
 if (passes.has('fixtures') && perDriver.length > 0) {
   // KCRYPTO_LAB_ABIS narrows the fixture passes, one per ABI; by default all three. The fixture
   // computes through the guest's AF_ALG with names the default af_alg_restrict=1 refuses
@@ -79,9 +88,17 @@ if (passes.has('fixtures') && perDriver.length > 0) {
   // passes run with it at 0.
   const abis = (process.env.KCRYPTO_LAB_ABIS ?? 'linux,freebsd,netbsd').split(',').filter((a) => a !== '');
   withRestrict(0, () => {
-    if (fixtureNeedsLift && files.includes(fixtureTest)) pass('CUSE /dev/crypto fixture (crypto.af_alg_restrict=0)', [...nodeTest, fixtureTest]);
+    if (fixtureNeedsLift && files.includes(fixtureTest))
+      pass('CUSE /dev/crypto fixture (crypto.af_alg_restrict=0)', [...nodeTest, fixtureTest]);
     for (const abi of abis) {
-      pass(`/dev/crypto fixture, ${abi} ABI`, [process.execPath, 'dist/esm/test/support/with-devcrypto-fixture.js', abi, '--', ...nodeTest, ...perDriver]);
+      pass(`/dev/crypto fixture, ${abi} ABI`, [
+        process.execPath,
+        'dist/esm/test/support/with-devcrypto-fixture.js',
+        abi,
+        '--',
+        ...nodeTest,
+        ...perDriver,
+      ]);
     }
   });
 }
@@ -99,8 +116,21 @@ if (passes.has('unprivileged')) {
   else {
     const home = mkdtempSync(join(tmpdir(), 'kcrypto-nobody-'));
     chownSync(home, 65534, 65534);
-    const drop = [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
-    pass(`unprivileged (uid 65534, no capabilities${restrict === null ? '' : `, crypto.af_alg_restrict=${restrict}`})`, [...drop, ...nodeTest, ...pick('afalg-policy', 'drivers', 'wycheproof', 'rng')], { HOME: home, XDG_CACHE_HOME: join(home, '.cache') });
+    const drop = [
+      setpriv,
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      '--no-new-privs',
+      '--',
+    ];
+    pass(
+      `unprivileged (uid 65534, no capabilities${restrict === null ? '' : `, crypto.af_alg_restrict=${restrict}`})`,
+      [...drop, ...nodeTest, ...pick('afalg-policy', 'drivers', 'wycheproof', 'rng')],
+      { HOME: home, XDG_CACHE_HOME: join(home, '.cache') },
+    );
   }
 }
 
@@ -134,13 +164,17 @@ function hotplugPass(file) {
       clearTimeout(grace);
       const fails = verdict();
       if (why !== 'exit') process.stdout.write(`\nhot unplug: ${why}; the test process is left behind\n`);
-      if (fails === undefined || fails > 0 || (why === 'exit' && child.exitCode !== 0)) failed.push(`hot unplug (${fails === undefined ? 'no summary' : `${fails} failed`}, ${why === 'exit' ? `exit ${child.exitCode ?? child.signalCode}` : why})`);
+      if (fails === undefined || fails > 0 || (why === 'exit' && child.exitCode !== 0))
+        failed.push(
+          `hot unplug (${fails === undefined ? 'no summary' : `${fails} failed`}, ${why === 'exit' ? `exit ${child.exitCode ?? child.signalCode}` : why})`,
+        );
       resolve();
     };
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
       out += chunk;
-      if (grace === undefined && verdict() !== undefined) grace = setTimeout(() => settle('summary printed, no exit within 20 s'), EXIT_GRACE_MS);
+      if (grace === undefined && verdict() !== undefined)
+        grace = setTimeout(() => settle('summary printed, no exit within 20 s'), EXIT_GRACE_MS);
     });
     child.on('exit', () => settle('exit'));
     const limit = setTimeout(() => {
@@ -154,7 +188,15 @@ function hotplugPass(file) {
 if (passes.has('hotplug') && files.includes(hotplug) && process.env.KCRYPTO_LAB_HOTPLUG !== '0') {
   // The card is reachable through AF_ALG only where the kernel gives user space asynchronous
   // drivers (not since 7.2): the test itself would only skip, so say why here instead.
-  const probe = spawnSync(process.execPath, ['--input-type=module', '-e', "import { drivers } from './dist/esm/src/index.js'; const d = (await drivers()).find((x) => x.kernelDriver === 'virtio_crypto_aes_cbc'); console.log(JSON.stringify(d ?? null));"], { encoding: 'utf8' });
+  const probe = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "import { drivers } from './dist/esm/src/index.js'; const d = (await drivers()).find((x) => x.kernelDriver === 'virtio_crypto_aes_cbc'); console.log(JSON.stringify(d ?? null));",
+    ],
+    { encoding: 'utf8' },
+  );
   const card = probe.status === 0 ? JSON.parse(probe.stdout.trim().split('\n').pop() || 'null') : null;
   if (card && card.available === false && card.refusal !== undefined) notRun('hot unplug', `${card.name}: ${card.reason}`);
   else await hotplugPass(hotplug);

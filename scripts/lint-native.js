@@ -24,7 +24,9 @@ if (version.error || version.status !== 0) {
 const files = roots.flatMap(sources).sort();
 const r = spawnSync(binary, ['--dry-run', '--Werror', ...files], { stdio: 'inherit' });
 if (r.status !== 0) {
-  console.error(`lint:native: ${binary} would reformat the files above; run: ${binary} -i ${roots.map((d) => `$(find ${d} -name '*.cc' -o -name '*.h')`).join(' ')}`);
+  console.error(
+    `lint:native: ${binary} would reformat the files above; run: ${binary} -i ${roots.map((d) => `$(find ${d} -name '*.cc' -o -name '*.h')`).join(' ')}`,
+  );
   process.exit(r.status ?? 1);
 }
 console.log(`lint:native: ${files.length} files formatted as .clang-format says`);

@@ -26,10 +26,20 @@ const nodeTest = ['--test', '--test-reporter=spec'];
 
 /** Each kernel's passes (plain and sanitized), by release; the first match wins. */
 const PLANS = [
-  { match: /^6\.12\./, passes: 'main,fixtures,unprivileged,hotplug', abis: 'linux,freebsd,netbsd', sanitize: { passes: 'main,fixtures,hotplug', abis: 'linux' } },
+  {
+    match: /^6\.12\./,
+    passes: 'main,fixtures,unprivileged,hotplug',
+    abis: 'linux,freebsd,netbsd',
+    sanitize: { passes: 'main,fixtures,hotplug', abis: 'linux' },
+  },
   { match: /^6\.1\./, passes: 'main,hotplug', abis: '' },
   { match: /^7\.2\./, passes: 'main,fixtures', abis: 'linux' },
-  { match: /^(7\.([3-9]|\d\d+)|([89]|\d\d+)\.)/, passes: 'main,modes,unprivileged,fixtures', abis: 'linux', sanitize: { passes: 'policy', abis: '' } },
+  {
+    match: /^(7\.([3-9]|\d\d+)|([89]|\d\d+)\.)/,
+    passes: 'main,modes,unprivileged,fixtures',
+    abis: 'linux',
+    sanitize: { passes: 'policy', abis: '' },
+  },
   { match: /./, passes: 'main', abis: '' },
 ];
 
@@ -45,15 +55,32 @@ function planOf(kernel) {
 }
 
 const lab = (kernel, passes, abis, env) => [
-  'dist/esm/src/cli/main.js', 'lab', '--timeout', '2700', '--kernel', kernel, '--',
-  'env', 'KCRYPTO_LAB=1', `KCRYPTO_LAB_PASSES=${process.env.KCRYPTO_LAB_PASSES ?? passes}`, `KCRYPTO_LAB_ABIS=${abis}`, ...env, process.execPath, 'scripts/lab-suite.js',
+  'dist/esm/src/cli/main.js',
+  'lab',
+  '--timeout',
+  '2700',
+  '--kernel',
+  kernel,
+  '--',
+  'env',
+  'KCRYPTO_LAB=1',
+  `KCRYPTO_LAB_PASSES=${process.env.KCRYPTO_LAB_PASSES ?? passes}`,
+  `KCRYPTO_LAB_ABIS=${abis}`,
+  ...env,
+  process.execPath,
+  'scripts/lab-suite.js',
 ];
 
 function sanitizerEnv() {
   // The addon is built with -fsanitize=address,undefined; node itself is not, so the ASan
   // runtime has to be preloaded. Leak checking is off: node keeps allocations alive at exit.
   const lib = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
-  return ['KCRYPTO_ADDON=' + new URL('../build-asan/Release/kcrypto.node', import.meta.url).pathname, `LD_PRELOAD=${lib}`, 'ASAN_OPTIONS=detect_leaks=0:abort_on_error=1', 'UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1'];
+  return [
+    'KCRYPTO_ADDON=' + new URL('../build-asan/Release/kcrypto.node', import.meta.url).pathname,
+    `LD_PRELOAD=${lib}`,
+    'ASAN_OPTIONS=detect_leaks=0:abort_on_error=1',
+    'UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1',
+  ];
 }
 
 const totals = { pass: 0, fail: 0, skipped: 0 };
@@ -85,15 +112,21 @@ if (needsBuild && (!existsSync('dist/esm/src/index.js') || !existsSync('build/Re
 }
 
 const kernels = stages.includes('lab') || stages.includes('sanitize') ? await labKernels() : [];
-if ((stages.includes('lab') || stages.includes('sanitize')) && kernels.length === 0) failedStages.push('lab (no kernel installed: run scripts/install-lab-packages)');
+if ((stages.includes('lab') || stages.includes('sanitize')) && kernels.length === 0)
+  failedStages.push('lab (no kernel installed: run scripts/install-lab-packages)');
 
 if (stages.includes('lint')) await run('lint', 'npm', ['run', '--silent', 'lint']);
 // The unit tests use the addon's test hooks (the loopback engine); the lab tests do not.
-if (stages.includes('unit')) await run('unit tests (host)', process.execPath, [...nodeTest, 'dist/esm/test/unit/'], { KCRYPTO_TEST_HOOKS: '1' });
+if (stages.includes('unit'))
+  await run('unit tests (host)', process.execPath, [...nodeTest, 'dist/esm/test/unit/'], { KCRYPTO_TEST_HOOKS: '1' });
 if (stages.includes('lab')) {
   for (const kernel of kernels) {
     const plan = planOf(kernel);
-    await run(`lab suite, kernel ${kernel} (${process.env.KCRYPTO_LAB_PASSES ?? plan.passes})`, process.execPath, lab(kernel, plan.passes, plan.abis, []));
+    await run(
+      `lab suite, kernel ${kernel} (${process.env.KCRYPTO_LAB_PASSES ?? plan.passes})`,
+      process.execPath,
+      lab(kernel, plan.passes, plan.abis, []),
+    );
   }
 }
 if (stages.includes('sanitize')) {
@@ -101,10 +134,21 @@ if (stages.includes('sanitize')) {
   if (b.status !== 0) failedStages.push('sanitizer build');
   else {
     const env = sanitizerEnv();
-    await run('unit tests (host, ASan+UBSan addon)', 'env', [...env, 'KCRYPTO_TEST_HOOKS=1', process.execPath, ...nodeTest, 'dist/esm/test/unit/']);
+    await run('unit tests (host, ASan+UBSan addon)', 'env', [
+      ...env,
+      'KCRYPTO_TEST_HOOKS=1',
+      process.execPath,
+      ...nodeTest,
+      'dist/esm/test/unit/',
+    ]);
     for (const kernel of kernels) {
       const plan = planOf(kernel).sanitize;
-      if (plan) await run(`lab suite, kernel ${kernel}, ASan+UBSan addon (${process.env.KCRYPTO_LAB_PASSES ?? plan.passes})`, process.execPath, lab(kernel, plan.passes, plan.abis, env));
+      if (plan)
+        await run(
+          `lab suite, kernel ${kernel}, ASan+UBSan addon (${process.env.KCRYPTO_LAB_PASSES ?? plan.passes})`,
+          process.execPath,
+          lab(kernel, plan.passes, plan.abis, env),
+        );
     }
   }
 }

@@ -7,7 +7,15 @@ export { KCryptoError } from './errors.js';
 export { openSession } from './api/open-session.js';
 export type { CipherSpec, CmacSpec, DriverChoice, HashSpec, HmacSpec, OpenOptions, RngSpec, SessionSpec } from './api/open-session.js';
 export { AeadSession, CipherSession, HashSession, RngSession } from './api/session.js';
-export type { AeadDecryptOptions, AeadOutput, AeadRequestOptions, Bytes, CipherOutput, CipherRequestOptions, Session } from './api/session.js';
+export type {
+  AeadDecryptOptions,
+  AeadOutput,
+  AeadRequestOptions,
+  Bytes,
+  CipherOutput,
+  CipherRequestOptions,
+  Session,
+} from './api/session.js';
 export { drivers } from './api/drivers.js';
 export type { DriverInfo, DriverInterface } from './api/drivers.js';
 export { algorithmSupport } from './api/algorithm-support.js';

@@ -112,13 +112,36 @@ const GCM_TAGS = [4, 8, 12, 13, 14, 15, 16] as const;
 const CCM_TAGS = [4, 6, 8, 10, 12, 14, 16] as const;
 
 const AEADS: readonly AeadAlgorithm[] = [
-  ...[128, 192, 256].map(
-    (bits): AeadAlgorithm => ({ kind: 'aead', name: `aes-${bits}-gcm`, kernelName: 'gcm(aes)', mode: 'gcm', keyLength: bits / 8, ivLengths: [12], tagLengths: GCM_TAGS, defaultTagLength: 16 }),
-  ),
-  ...[128, 192, 256].map(
-    (bits): AeadAlgorithm => ({ kind: 'aead', name: `aes-${bits}-ccm`, kernelName: 'ccm(aes)', mode: 'ccm', keyLength: bits / 8, ivLengths: [7, 8, 9, 10, 11, 12, 13], tagLengths: CCM_TAGS, defaultTagLength: 16 }),
-  ),
-  { kind: 'aead', name: 'chacha20-poly1305', kernelName: 'rfc7539(chacha20,poly1305)', mode: 'chacha20-poly1305', keyLength: 32, ivLengths: [12], tagLengths: [16], defaultTagLength: 16 },
+  ...[128, 192, 256].map((bits): AeadAlgorithm => ({
+    kind: 'aead',
+    name: `aes-${bits}-gcm`,
+    kernelName: 'gcm(aes)',
+    mode: 'gcm',
+    keyLength: bits / 8,
+    ivLengths: [12],
+    tagLengths: GCM_TAGS,
+    defaultTagLength: 16,
+  })),
+  ...[128, 192, 256].map((bits): AeadAlgorithm => ({
+    kind: 'aead',
+    name: `aes-${bits}-ccm`,
+    kernelName: 'ccm(aes)',
+    mode: 'ccm',
+    keyLength: bits / 8,
+    ivLengths: [7, 8, 9, 10, 11, 12, 13],
+    tagLengths: CCM_TAGS,
+    defaultTagLength: 16,
+  })),
+  {
+    kind: 'aead',
+    name: 'chacha20-poly1305',
+    kernelName: 'rfc7539(chacha20,poly1305)',
+    mode: 'chacha20-poly1305',
+    keyLength: 32,
+    ivLengths: [12],
+    tagLengths: [16],
+    defaultTagLength: 16,
+  },
 ];
 
 /** All hashes, by node:crypto name. */
@@ -145,7 +168,13 @@ export function hmacOf(hashName: string): MacAlgorithm | undefined {
 }
 
 /** CMAC over AES (the key length picks AES-128/192/256). */
-export const CMAC_AES: MacAlgorithm = { kind: 'mac', name: 'cmac-aes', kernelName: 'cmac(aes)', digestLength: 16, keyLengths: [16, 24, 32] };
+export const CMAC_AES: MacAlgorithm = {
+  kind: 'mac',
+  name: 'cmac-aes',
+  kernelName: 'cmac(aes)',
+  digestLength: 16,
+  keyLengths: [16, 24, 32],
+};
 
 /** The kernel's standard DRBG. */
 export const STDRNG: RngAlgorithm = { kind: 'rng', name: 'stdrng', kernelName: 'stdrng' };

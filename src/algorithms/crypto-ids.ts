@@ -3,7 +3,17 @@
  * ids: which CRYPTO_* ids a catalog algorithm is, and which catalog algorithm serves an id.
  */
 import * as C from '../framework/constants.js';
-import { CMAC_AES, ciphers, hashes, hmacOf, STDRNG, type AeadAlgorithm, type Algorithm, type CipherAlgorithm, type HashAlgorithm } from './catalog.js';
+import {
+  CMAC_AES,
+  ciphers,
+  hashes,
+  hmacOf,
+  STDRNG,
+  type AeadAlgorithm,
+  type Algorithm,
+  type CipherAlgorithm,
+  type HashAlgorithm,
+} from './catalog.js';
 
 /** crypto(9) id of each hash, and of its HMAC. */
 const HASH_IDS: Readonly<Record<string, [hash: number, hmac: number]>> = {
@@ -23,7 +33,12 @@ const HASH_IDS: Readonly<Record<string, [hash: number, hmac: number]>> = {
   blake2s256: [C.CRYPTO_BLAKE2S, C.CRYPTO_KC_BLAKE2S_HMAC],
 };
 
-const CIPHER_IDS: Readonly<Record<string, number>> = { cbc: C.CRYPTO_AES_CBC, ctr: C.CRYPTO_AES_ICM, xts: C.CRYPTO_AES_XTS, ecb: C.CRYPTO_KC_AES_ECB };
+const CIPHER_IDS: Readonly<Record<string, number>> = {
+  cbc: C.CRYPTO_AES_CBC,
+  ctr: C.CRYPTO_AES_ICM,
+  xts: C.CRYPTO_AES_XTS,
+  ecb: C.CRYPTO_KC_AES_ECB,
+};
 
 /** AEAD modes: the cipher id and the auth id it pairs with. */
 const AEAD_IDS: Readonly<Record<string, [cipher: number, auth: number]>> = {
@@ -59,7 +74,8 @@ export function catalogOf(id: number, keyLength: number): Algorithm | undefined 
   }
   for (const [mode, [cid, aid]] of Object.entries(AEAD_IDS)) {
     const auths = mode === 'gcm' ? [aid, C.CRYPTO_AES_128_NIST_GMAC, C.CRYPTO_AES_192_NIST_GMAC, C.CRYPTO_AES_256_NIST_GMAC] : [aid];
-    if (cid === id || auths.includes(id)) return ciphers().find((c): c is AeadAlgorithm => c.kind === 'aead' && c.mode === mode && (cid !== id || c.keyLength === keyLength));
+    if (cid === id || auths.includes(id))
+      return ciphers().find((c): c is AeadAlgorithm => c.kind === 'aead' && c.mode === mode && (cid !== id || c.keyLength === keyLength));
   }
   for (const [name, [hid, mid]] of Object.entries(HASH_IDS)) {
     if (hid === id) return hashes().find((h) => h.name === name);
@@ -74,7 +90,9 @@ export function catalogOf(id: number, keyLength: number): Algorithm | undefined 
 export function idsOfKernelName(craName: string): number[] {
   for (const c of ciphers()) {
     if (c.kernelName !== craName) continue;
-    return c.kind === 'aead' && c.mode === 'gcm' ? [...idsOf(c), C.CRYPTO_AES_128_NIST_GMAC, C.CRYPTO_AES_192_NIST_GMAC, C.CRYPTO_AES_256_NIST_GMAC] : idsOf(c);
+    return c.kind === 'aead' && c.mode === 'gcm'
+      ? [...idsOf(c), C.CRYPTO_AES_128_NIST_GMAC, C.CRYPTO_AES_192_NIST_GMAC, C.CRYPTO_AES_256_NIST_GMAC]
+      : idsOf(c);
   }
   const authenc = /^authenc\(hmac\(([^)]+)\),cbc\(aes\)\)$/.exec(craName);
   if (authenc) {

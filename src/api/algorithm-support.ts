@@ -69,13 +69,23 @@ export async function algorithmSupport(): Promise<AlgorithmSupport[]> {
   for (const [name, algs] of algorithmsByKernelName()) {
     const alg = algs[0]!;
     const names = algs.map((a) => a.name);
-    const reachable = (k?.afalg.available ? k.drivers : []).filter((d) => d.name === name && d.reachable).sort((a, b) => b.priority - a.priority);
+    const reachable = (k?.afalg.available ? k.drivers : [])
+      .filter((d) => d.name === name && d.reachable)
+      .sort((a, b) => b.priority - a.priority);
     const pick = reachable[0];
     const afalg: AfAlgRoute | null = pick
-      ? { driver: `afalg:${pick.driver}`, kernelDriver: pick.driver, bindName: pick.bindName ?? pick.driver, ...(pick.reachedBy ? { reachedBy: pick.reachedBy } : {}), kind: pick.kind }
+      ? {
+          driver: `afalg:${pick.driver}`,
+          kernelDriver: pick.driver,
+          bindName: pick.bindName ?? pick.driver,
+          ...(pick.reachedBy ? { reachedBy: pick.reachedBy } : {}),
+          kind: pick.kind,
+        }
       : null;
     const ids = idsOfKernelName(name);
-    const devcrypto = (dev?.discovery.drivers ?? []).filter((d) => ids.length > 0 && ids.every((id) => d.algorithms.includes(id))).map((d) => devCryptoDriverName(d.abi, d.kernelDriver));
+    const devcrypto = (dev?.discovery.drivers ?? [])
+      .filter((d) => ids.length > 0 && ids.every((id) => d.algorithms.includes(id)))
+      .map((d) => devCryptoDriverName(d.abi, d.kernelDriver));
     // kcrypto's software driver: node:crypto's ciphers and hashes, plus its own HMAC, CMAC,
     // authenc and DRBG.
     const software = names.some((n) => have.has(n)) || (alg.kind !== 'cipher' && alg.kind !== 'hash');

@@ -61,7 +61,15 @@ export interface DriverInfo {
 function softwareAlgorithms(): string[] {
   const have = new Set([...getCiphers(), ...getHashes()]);
   const names = [...ciphers().map((c) => c.name), ...hashes().map((h) => h.name)].filter((n) => have.has(n));
-  return [...names, ...hashes().filter((h) => have.has(h.name)).map((h) => `hmac-${h.name}`), 'cmac-aes', 'authenc-hmac-*-aes-cbc', 'stdrng'];
+  return [
+    ...names,
+    ...hashes()
+      .filter((h) => have.has(h.name))
+      .map((h) => `hmac-${h.name}`),
+    'cmac-aes',
+    'authenc-hmac-*-aes-cbc',
+    'stdrng',
+  ];
 }
 
 /** Lists the drivers. Never throws: what cannot be used is listed with the reason. */
@@ -70,15 +78,36 @@ export async function drivers(options: { refresh?: boolean } = {}): Promise<Driv
   const add = (d: Omit<DriverInfo, 'id'>): void => {
     out.push({ id: out.length, ...d });
   };
-  add({ name: SOFTWARE_DRIVER, interface: 'software', kind: 'software', kindReason: `node:crypto (OpenSSL ${process.versions.openssl})`, algorithms: softwareAlgorithms(), available: true });
+  add({
+    name: SOFTWARE_DRIVER,
+    interface: 'software',
+    kind: 'software',
+    kindReason: `node:crypto (OpenSSL ${process.versions.openssl})`,
+    algorithms: softwareAlgorithms(),
+    available: true,
+  });
 
   const { addon, error } = loadAddon();
   const k = addon ? await kernelReport(options.refresh ?? false) : null;
   if (!k) {
-    add({ name: 'afalg', interface: 'afalg', kind: 'software', algorithms: [], available: false, reason: `native addon unavailable: ${error ?? 'unknown'}` });
+    add({
+      name: 'afalg',
+      interface: 'afalg',
+      kind: 'software',
+      algorithms: [],
+      available: false,
+      reason: `native addon unavailable: ${error ?? 'unknown'}`,
+    });
   } else {
     if (!k.afalg.available) {
-      add({ name: 'afalg', interface: 'afalg', kind: 'software', algorithms: [], available: false, reason: k.afalg.reason ?? 'AF_ALG unavailable' });
+      add({
+        name: 'afalg',
+        interface: 'afalg',
+        kind: 'software',
+        algorithms: [],
+        available: false,
+        reason: k.afalg.reason ?? 'AF_ALG unavailable',
+      });
     }
     // /proc/crypto can list one driver name twice (a template instance created again by a
     // later bind); list each driver once.
@@ -102,7 +131,8 @@ export async function drivers(options: { refresh?: boolean } = {}): Promise<Driv
       if (entry.available && d.bindName !== undefined) entry.bindName = d.bindName;
       const typeRestricted = d.afalgType !== null && k.afalg.types[d.afalgType].restricted === true;
       if (!entry.available && d.asyncRefused === true) entry.refusal = 'asynchronous';
-      else if (!entry.available && (d.restricted === true || typeRestricted || k.afalg.restriction?.value === 2)) entry.refusal = 'af_alg_restrict';
+      else if (!entry.available && (d.restricted === true || typeRestricted || k.afalg.restriction?.value === 2))
+        entry.refusal = 'af_alg_restrict';
       add(entry);
     }
   }
@@ -113,12 +143,22 @@ export async function drivers(options: { refresh?: boolean } = {}): Promise<Driv
     if (e.refusal !== 'asynchronous' || e.kernelDriver === undefined || !dev || dev.discovery.reason !== undefined) continue;
     const via = dev.discovery.drivers.find((d) => d.kernelDriver === e.kernelDriver);
     const ids = e.algorithms.flatMap((a) => idsOfKernelName(a));
-    const other = dev.discovery.drivers.filter((d) => d.kernelDriver !== e.kernelDriver && ids.length > 0 && ids.every((id) => d.algorithms.includes(id)));
+    const other = dev.discovery.drivers.filter(
+      (d) => d.kernelDriver !== e.kernelDriver && ids.length > 0 && ids.every((id) => d.algorithms.includes(id)),
+    );
     if (via) e.reason = `${e.reason ?? ''}; reachable here through ${devCryptoDriverName(via.abi, via.kernelDriver)}`;
-    else if (other.length > 0) e.reason = `${e.reason ?? ''}; ${dev.discovery.target.path} here gives ${e.algorithms.join(', ')} to ${other.map((d) => d.kernelDriver).join(', ')} instead (the kernel's highest-priority implementation)`;
+    else if (other.length > 0)
+      e.reason = `${e.reason ?? ''}; ${dev.discovery.target.path} here gives ${e.algorithms.join(', ')} to ${other.map((d) => d.kernelDriver).join(', ')} instead (the kernel's highest-priority implementation)`;
   }
   if (!dev) {
-    add({ name: 'devcrypto', interface: 'devcrypto', kind: 'hardware', algorithms: [], available: false, reason: `no /dev/crypto ABI on ${process.platform}` });
+    add({
+      name: 'devcrypto',
+      interface: 'devcrypto',
+      kind: 'hardware',
+      algorithms: [],
+      available: false,
+      reason: `no /dev/crypto ABI on ${process.platform}`,
+    });
   } else if (dev.discovery.reason !== undefined) {
     add({ name: 'devcrypto', interface: 'devcrypto', kind: 'hardware', algorithms: [], available: false, reason: dev.discovery.reason });
   } else {

@@ -47,7 +47,12 @@ export class FrameworkSession {
    * A separate output buffer is disposable (CRYPTO_F_KC_OBUF_DISPOSABLE): read `crp.obuf` of
    * the completed request, which is another buffer when the request had to be resubmitted.
    */
-  run(buf: Uint8Array | Uint8Array[], descs: Partial<CryptoDesc>[], mac: Uint8Array | null = null, obuf: Uint8Array | null = null): Promise<CryptoOp> {
+  run(
+    buf: Uint8Array | Uint8Array[],
+    descs: Partial<CryptoDesc>[],
+    mac: Uint8Array | null = null,
+    obuf: Uint8Array | null = null,
+  ): Promise<CryptoOp> {
     return new Promise((resolve, reject) => {
       const crp = new CryptoOp();
       crp.sid = this.sid;
@@ -88,7 +93,11 @@ export class FrameworkSession {
     if (cause instanceof KCryptoError) {
       if (cause.driver !== 'framework') return cause;
       // Raised by the descriptor semantics (a MAC that does not verify): name the driver.
-      return new KCryptoError(cause.message, { code: cause.code, errno: cause.errno, syscall: cause.syscall, driver: this.driver }, { cause });
+      return new KCryptoError(
+        cause.message,
+        { code: cause.code, errno: cause.errno, syscall: cause.syscall, driver: this.driver },
+        { cause },
+      );
     }
     return systemError(crp.etype, 'crypto_dispatch', this.driver, `request failed with ${errnoName(crp.etype)}`);
   }
@@ -101,7 +110,10 @@ export class FrameworkSession {
 }
 
 /** What every backend has; `driver` and `maxRequestBytes` are read live (a session can move). */
-function live<B extends object>(s: FrameworkSession, b: B): B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> } {
+function live<B extends object>(
+  s: FrameworkSession,
+  b: B,
+): B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> } {
   return Object.defineProperties(b, {
     driver: { get: () => s.driver, enumerable: true },
     sid: { get: () => s.sid, enumerable: true },
@@ -120,7 +132,12 @@ function live<B extends object>(s: FrameworkSession, b: B): B & { readonly drive
 export function cipherBackend(s: FrameworkSession, alg: CipherAlgorithm): CipherBackend {
   const [id] = idsOf(alg);
   const run = (encrypt: boolean, data: Uint8Array, iv: Uint8Array | null): Promise<Buffer> => {
-    const desc: Partial<CryptoDesc> = { alg: id!, skip: 0, len: data.length, flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT };
+    const desc: Partial<CryptoDesc> = {
+      alg: id!,
+      skip: 0,
+      len: data.length,
+      flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+    };
     if (iv) Object.assign(desc, { iv, ivLength: iv.length });
     return s.run(data, [desc], null, Buffer.allocUnsafe(data.length)).then((crp) => crp.obuf as Buffer);
   };
@@ -139,7 +156,14 @@ export function aeadBackend(s: FrameworkSession, alg: AeadAlgorithm, tagLength: 
   const [cid, aid] = idsOf(alg);
   const etm = alg.mode === 'authenc';
   const descs = (encrypt: boolean, aad: number, n: number, iv: Uint8Array): Partial<CryptoDesc>[] => {
-    const cipher: Partial<CryptoDesc> = { alg: cid!, skip: aad, len: n, flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv, ivLength: iv.length };
+    const cipher: Partial<CryptoDesc> = {
+      alg: cid!,
+      skip: aad,
+      len: n,
+      flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+      iv,
+      ivLength: iv.length,
+    };
     if (!etm) return [cipher, { alg: aid!, skip: 0, len: aad, inject: aad + n }];
     const mac: Partial<CryptoDesc> = { alg: aid!, skip: 0, len: aad + n, inject: aad + n, flags: encrypt ? 0 : C.CRD_F_KC_VERIFY };
     return encrypt ? [cipher, mac] : [mac, cipher];
@@ -174,7 +198,8 @@ export function hashBackend(s: FrameworkSession, alg: HashAlgorithm | MacAlgorit
       const out = Buffer.allocUnsafe(alg.digestLength);
       return s.run(one(data), [{ alg: id!, skip: 0, len: length(data) }], out).then(() => out);
     },
-    update: (data: Uint8Array | Uint8Array[]) => s.run(one(data), [{ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE }]).then(() => undefined),
+    update: (data: Uint8Array | Uint8Array[]) =>
+      s.run(one(data), [{ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE }]).then(() => undefined),
     final: () => {
       const out = Buffer.allocUnsafe(alg.digestLength);
       return s.run(new Uint8Array(0), [{ alg: id!, skip: 0, len: 0, flags: C.CRD_F_KC_FINAL }], out).then(() => out);

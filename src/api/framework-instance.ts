@@ -52,7 +52,12 @@ function followRemovals(): void {
   following = true;
   deviceWatch.on('removed', (r: DeviceRemoval) => {
     const names = r.devices.map((d) => d.name + (d.pciAddress ? ` (${d.pciAddress})` : '')).join(', ');
-    for (const kd of r.kernelDrivers) markKernelDriverGone(framework, kd, r.vanished.includes(kd) ? `${kd} is no longer registered` : `a device of ${kd} was removed: ${names}`);
+    for (const kd of r.kernelDrivers)
+      markKernelDriverGone(
+        framework,
+        kd,
+        r.vanished.includes(kd) ? `${kd} is no longer registered` : `a device of ${kd} was removed: ${names}`,
+      );
   });
 }
 
@@ -73,12 +78,16 @@ const devCrypto = new Map<string, { discovery: DevCryptoDiscovery; ids: number[]
  * Probes the /dev/crypto device (once per path and ABI) and registers a framework driver per
  * kernel driver behind it. Where there is no device node, nothing is probed.
  */
-export function registerDevCryptoDrivers(target: DevCryptoTarget | null = devCryptoTarget()): { discovery: DevCryptoDiscovery; ids: number[] } | null {
+export function registerDevCryptoDrivers(
+  target: DevCryptoTarget | null = devCryptoTarget(),
+): { discovery: DevCryptoDiscovery; ids: number[] } | null {
   if (!target) return null;
   const key = `${target.abi}|${target.path}`;
   let r = devCrypto.get(key);
   if (!r) {
-    const discovery: DevCryptoDiscovery = existsSync(target.path) ? discoverDevCrypto(target) : { target, reason: `${target.path} not present (FreeBSD cryptodev, or the cryptodev-linux module, not loaded)`, drivers: [] };
+    const discovery: DevCryptoDiscovery = existsSync(target.path)
+      ? discoverDevCrypto(target)
+      : { target, reason: `${target.path} not present (FreeBSD cryptodev, or the cryptodev-linux module, not loaded)`, drivers: [] };
     const ids = discovery.drivers.map((d) => {
       const known = framework.findDriver(devCryptoDriverName(d.abi, d.kernelDriver));
       if (known >= 0) return known;
@@ -102,7 +111,12 @@ export function registerKernelDrivers(): Promise<number[]> {
     const k = await kernelReport();
     const dev = registerDevCryptoDrivers()?.ids ?? [];
     if (!k || !k.afalg.available) return dev;
-    return [...k.drivers.filter((d) => !d.internal && d.reachable && idsOfKernelName(d.name).length > 0).map((d) => afalgDriverFor(targetOf(d), d.name)), ...dev];
+    return [
+      ...k.drivers
+        .filter((d) => !d.internal && d.reachable && idsOfKernelName(d.name).length > 0)
+        .map((d) => afalgDriverFor(targetOf(d), d.name)),
+      ...dev,
+    ];
   })();
   return registered;
 }

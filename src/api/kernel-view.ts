@@ -58,7 +58,8 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
   const bare = choice.startsWith(KCRYPTO_PREFIX) ? choice.slice(KCRYPTO_PREFIX.length) : choice;
   // A name the kernel does not list and that is no template over a listed driver is unknown,
   // whether or not AF_ALG works here.
-  if (named && !k.drivers.some((d) => d.driver === bare) && !/\(.*\)/.test(bare)) throw invalid('ENOENT', `unknown driver ${choice}`, choice);
+  if (named && !k.drivers.some((d) => d.driver === bare) && !/\(.*\)/.test(bare))
+    throw invalid('ENOENT', `unknown driver ${choice}`, choice);
   if (!k.afalg.available) {
     const errno = k.afalg.errno ?? errnoOf('EAFNOSUPPORT');
     throw systemError(errno, 'socket', choice, `AF_ALG unavailable: ${k.afalg.reason ?? errnoName(errno)}`);
@@ -85,15 +86,25 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
     const pick = best(fresh.filter((d) => d.name === alg.kernelName && d.reachable));
     if (pick) return targetOf(pick);
     const generic = k.afalg.generic.find((g) => g.name === alg.kernelName && !g.bound);
-    throw invalid('ENOENT', `the kernel has no ${alg.kernelName} reachable through AF_ALG${generic?.reason ? `: ${generic.reason}` : ''}`, 'kernel');
+    throw invalid(
+      'ENOENT',
+      `the kernel has no ${alg.kernelName} reachable through AF_ALG${generic?.reason ? `: ${generic.reason}` : ''}`,
+      'kernel',
+    );
   }
 
   const name = choice.startsWith(KCRYPTO_PREFIX) ? choice.slice(KCRYPTO_PREFIX.length) : choice;
   let d = k.drivers.find((x) => x.driver === name);
   if (!d) d = (await refreshDrivers(k)).find((x) => x.driver === name);
   if (d) {
-    if (d.name !== alg.kernelName) throw invalid('EINVAL', `kernel driver ${name} implements ${d.name}, not ${alg.kernelName}`, `${KCRYPTO_PREFIX}${name}`);
-    if (!d.reachable) throw invalid('ENOENT', `kernel driver ${name} cannot be used through AF_ALG: ${d.reason ?? 'bind refused'}`, `${KCRYPTO_PREFIX}${name}`);
+    if (d.name !== alg.kernelName)
+      throw invalid('EINVAL', `kernel driver ${name} implements ${d.name}, not ${alg.kernelName}`, `${KCRYPTO_PREFIX}${name}`);
+    if (!d.reachable)
+      throw invalid(
+        'ENOENT',
+        `kernel driver ${name} cannot be used through AF_ALG: ${d.reason ?? 'bind refused'}`,
+        `${KCRYPTO_PREFIX}${name}`,
+      );
     return targetOf(d);
   }
   // A generic name discovery bound: the driver it reaches.
@@ -107,7 +118,8 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
   const rc = addon.probeBind(type, name);
   if (rc === 0) {
     const created = (await refreshDrivers(k)).find((x) => x.driver === name);
-    if (created && created.name !== alg.kernelName) throw invalid('EINVAL', `kernel driver ${name} implements ${created.name}, not ${alg.kernelName}`, `${KCRYPTO_PREFIX}${name}`);
+    if (created && created.name !== alg.kernelName)
+      throw invalid('EINVAL', `kernel driver ${name} implements ${created.name}, not ${alg.kernelName}`, `${KCRYPTO_PREFIX}${name}`);
     const device = !created || created.kind === 'hardware';
     return { bindName: name, kernelDriver: name, synchronous: !device, maxRequest: device ? DEVICE_MAX_REQUEST : 0 };
   }

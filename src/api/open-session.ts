@@ -82,9 +82,24 @@ export interface OpenOptions {
 }
 
 /** Cipher names that are AEADs, so that openSession() can return the precise session type. */
-type AeadName = `${string}-gcm` | `${string}-ccm` | 'chacha20-poly1305' | `authenc(${string})` | `gcm(${string})` | `ccm(${string})` | `rfc7539(${string})`;
+type AeadName =
+  | `${string}-gcm`
+  | `${string}-ccm`
+  | 'chacha20-poly1305'
+  | `authenc(${string})`
+  | `gcm(${string})`
+  | `ccm(${string})`
+  | `rfc7539(${string})`;
 /** Cipher names that are plain (unauthenticated) ciphers. */
-type PlainName = `${string}-cbc` | `${string}-ctr` | `${string}-ecb` | `${string}-xts` | `cbc(${string})` | `ctr(${string})` | `ecb(${string})` | `xts(${string})`;
+type PlainName =
+  | `${string}-cbc`
+  | `${string}-ctr`
+  | `${string}-ecb`
+  | `${string}-xts`
+  | `cbc(${string})`
+  | `ctr(${string})`
+  | `ecb(${string})`
+  | `xts(${string})`;
 
 interface ResolvedCipher {
   alg: CipherAlgorithm | AeadAlgorithm;
@@ -103,7 +118,8 @@ function resolveCipher(spec: CipherSpec): ResolvedCipher {
   let alg: CipherAlgorithm | AeadAlgorithm | undefined;
   if (spec.hmac !== undefined) {
     const base = findCipher(spec.cipher, key.length);
-    if (!base || base.kind !== 'cipher' || base.mode !== 'cbc') throw invalid('ENOENT', `hmac can be combined with AES-CBC only, not ${spec.cipher}`, '');
+    if (!base || base.kind !== 'cipher' || base.mode !== 'cbc')
+      throw invalid('ENOENT', `hmac can be combined with AES-CBC only, not ${spec.cipher}`, '');
     alg = authencOf(spec.hmac, base.keyLength);
     if (!alg) throw invalid('ENOENT', `unknown hash ${spec.hmac}`, '');
   } else {
@@ -119,7 +135,8 @@ function resolveCipher(spec: CipherSpec): ResolvedCipher {
   let authKey: Uint8Array | undefined;
   if (alg.kind === 'aead') {
     tagLength = spec.tagLength ?? alg.defaultTagLength;
-    if (!alg.tagLengths.includes(tagLength)) throw invalid('EINVAL', `${alg.name}: tag length must be one of ${alg.tagLengths.join(', ')}, got ${tagLength}`, '');
+    if (!alg.tagLengths.includes(tagLength))
+      throw invalid('EINVAL', `${alg.name}: tag length must be one of ${alg.tagLengths.join(', ')}, got ${tagLength}`, '');
     if (alg.mode === 'authenc') {
       if (spec.authKey === undefined) throw invalid('EINVAL', `${alg.name} needs authKey`, '');
       authKey = asBytes(spec.authKey, 'authKey');
@@ -161,7 +178,10 @@ export function openSession(spec: CipherSpec, options?: OpenOptions): Promise<Ci
 export function openSession(spec: HashSpec | HmacSpec | CmacSpec, options?: OpenOptions): Promise<HashSession>;
 export function openSession(spec: RngSpec, options?: OpenOptions): Promise<RngSession>;
 export function openSession(spec: SessionSpec, options?: OpenOptions): Promise<CipherSession | AeadSession | HashSession | RngSession>;
-export async function openSession(spec: SessionSpec, options: OpenOptions = {}): Promise<CipherSession | AeadSession | HashSession | RngSession> {
+export async function openSession(
+  spec: SessionSpec,
+  options: OpenOptions = {},
+): Promise<CipherSession | AeadSession | HashSession | RngSession> {
   try {
     return await open(spec, options);
   } catch (err) {
@@ -180,7 +200,8 @@ export async function openSession(spec: SessionSpec, options: OpenOptions = {}):
  */
 function chainOf(alg: Algorithm, key: Uint8Array | null, extra: { authKey?: Uint8Array; tagLength?: number } = {}): CryptoIni {
   const ids = idsOf(alg);
-  const ini = (id: number, k: Uint8Array | null, mlen = 0): CryptoIni => new CryptoIni({ alg: id, key: k, klen: (k?.length ?? 0) * 8, mlen });
+  const ini = (id: number, k: Uint8Array | null, mlen = 0): CryptoIni =>
+    new CryptoIni({ alg: id, key: k, klen: (k?.length ?? 0) * 8, mlen });
   const head = ini(ids[0]!, key);
   if (ids.length > 1) head.next = ini(ids[1]!, extra.authKey ?? null, extra.tagLength ?? 0);
   return head;
@@ -232,7 +253,8 @@ async function open(spec: SessionSpec, options: OpenOptions): Promise<CipherSess
   if ('hmac' in spec || 'cmac' in spec) {
     const m = alg as MacAlgorithm;
     const key = asBytes(spec.key, 'key');
-    if (m.keyLengths && !m.keyLengths.includes(key.length)) throw invalid('EINVAL', `${m.name}: key must be ${m.keyLengths.join('/')} bytes, got ${key.length}`, '');
+    if (m.keyLengths && !m.keyLengths.includes(key.length))
+      throw invalid('EINVAL', `${m.name}: key must be ${m.keyLengths.join('/')} bytes, got ${key.length}`, '');
     return new HashSession(m, hashBackend(await start(chainOf(m, key)), m));
   }
   const seed = spec.seed === undefined ? null : asBytes(spec.seed, 'seed');

@@ -109,10 +109,21 @@ export class CipherSession extends BaseSession<CipherBackend> {
     const d = this.bytes('data', data);
     const alg = this.algorithm;
     const max = this.backend.maxRequestBytes;
-    if (max !== undefined && d.length > max) throw invalid('E2BIG', `${alg.name}: ${d.length} bytes exceed the ${max} one request can carry on ${this.driver} (${alg.mode} cannot be split)`, this.driver);
+    if (max !== undefined && d.length > max)
+      throw invalid(
+        'E2BIG',
+        `${alg.name}: ${d.length} bytes exceed the ${max} one request can carry on ${this.driver} (${alg.mode} cannot be split)`,
+        this.driver,
+      );
     const alignment = this.alignment;
-    if (d.length % alignment !== 0) throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of ${alignment}${alignment !== alg.alignment ? ` (what ${this.driver} takes)` : ''}`, this.driver);
-    if (d.length < alg.minLength && d.length !== 0) throw invalid('EINVAL', `${alg.name}: input must be at least ${alg.minLength} bytes`, this.driver);
+    if (d.length % alignment !== 0)
+      throw invalid(
+        'EINVAL',
+        `${alg.name}: input length ${d.length} is not a multiple of ${alignment}${alignment !== alg.alignment ? ` (what ${this.driver} takes)` : ''}`,
+        this.driver,
+      );
+    if (d.length < alg.minLength && d.length !== 0)
+      throw invalid('EINVAL', `${alg.name}: input must be at least ${alg.minLength} bytes`, this.driver);
     const iv = options?.iv;
     if (alg.ivLength === 0) {
       if (iv !== undefined && iv !== null && iv.length !== 0) throw invalid('EINVAL', `${alg.name} takes no IV`, this.driver);
@@ -189,12 +200,19 @@ export class AeadSession extends BaseSession<AeadBackend> {
     const alg = this.algorithm;
     if (!options || options.iv === undefined) throw invalid('EINVAL', `${alg.name} needs an IV`, this.driver);
     const iv = this.bytes('iv', options.iv);
-    if (!alg.ivLengths.includes(iv.length)) throw invalid('EINVAL', `${alg.name}: IV must be ${alg.ivLengths.join('/')} bytes, got ${iv.length}`, this.driver);
+    if (!alg.ivLengths.includes(iv.length))
+      throw invalid('EINVAL', `${alg.name}: IV must be ${alg.ivLengths.join('/')} bytes, got ${iv.length}`, this.driver);
     const aad = options.aad === undefined ? new Uint8Array(0) : this.bytes('aad', options.aad);
-    if (alg.mode === 'authenc' && d.length % 16 !== 0) throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of 16`, this.driver);
+    if (alg.mode === 'authenc' && d.length % 16 !== 0)
+      throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of 16`, this.driver);
     const max = this.backend.maxRequestBytes;
     const total = aad.length + d.length + this.tagLength;
-    if (max !== undefined && total > max) throw invalid('E2BIG', `${alg.name}: ${total} bytes of AAD, data and tag exceed the ${max} one request can carry on ${this.driver} (an AEAD cannot be split)`, this.driver);
+    if (max !== undefined && total > max)
+      throw invalid(
+        'E2BIG',
+        `${alg.name}: ${total} bytes of AAD, data and tag exceed the ${max} one request can carry on ${this.driver} (an AEAD cannot be split)`,
+        this.driver,
+      );
     return { data: d, iv, aad };
   }
 
@@ -211,7 +229,8 @@ export class AeadSession extends BaseSession<AeadBackend> {
     return guarded(() => {
       const { data, iv, aad } = this.check(ciphertext, options);
       const tag = this.bytes('tag', options.tag);
-      if (tag.length !== this.tagLength) throw invalid('EINVAL', `${this.algorithm.name}: tag must be ${this.tagLength} bytes, got ${tag.length}`, this.driver);
+      if (tag.length !== this.tagLength)
+        throw invalid('EINVAL', `${this.algorithm.name}: tag must be ${this.tagLength} bytes, got ${tag.length}`, this.driver);
       return this.backend.decrypt(data, iv, aad, tag);
     });
   }
@@ -253,7 +272,12 @@ export class HashSession extends BaseSession<HashBackend> {
       const d = this.input(data);
       const max = this.backend.maxRequestBytes;
       const n = Array.isArray(d) ? d.reduce((sum, x) => sum + x.length, 0) : d.length;
-      if (max !== undefined && n > max) throw invalid('E2BIG', `${this.algorithm.name}: ${n} bytes exceed the ${max} one digest can carry on ${this.driver} (the kernel cannot continue a digest)`, this.driver);
+      if (max !== undefined && n > max)
+        throw invalid(
+          'E2BIG',
+          `${this.algorithm.name}: ${n} bytes exceed the ${max} one digest can carry on ${this.driver} (the kernel cannot continue a digest)`,
+          this.driver,
+        );
       return this.backend.digest(d);
     });
   }

@@ -72,7 +72,10 @@ function verdict(k: KernelReport | null, list: DriverInfo[]): string[] {
   const r = k?.afalg.restriction;
   const anyBinds = k?.afalg.available === true && Object.values(k.afalg.types).some((t) => t.available);
   if (r?.value === 2) {
-    const rest = kernelUsable.length > 0 ? ` Usable: ${some(kernelUsable.map((d) => d.name))}.` : ' Only the software driver (node:crypto) is usable here.';
+    const rest =
+      kernelUsable.length > 0
+        ? ` Usable: ${some(kernelUsable.map((d) => d.name))}.`
+        : ' Only the software driver (node:crypto) is usable here.';
     return [
       `AF_ALG is disabled by ${AF_ALG_RESTRICT_SYSCTL}=2.${rest}`,
       `\`sysctl ${AF_ALG_RESTRICT_SYSCTL}=1\` (as root) would admit allowlisted generic names, \`=0\` every name AF_ALG serves; /dev/crypto (cryptodev-linux) is not affected by the sysctl.`,
@@ -81,7 +84,9 @@ function verdict(k: KernelReport | null, list: DriverInfo[]): string[] {
   if (r?.value === 1 && k) {
     const refused = k.afalg.generic.filter((g) => !g.bound && g.reason?.includes('not on the allowlist')).map((g) => g.name);
     const privileged = k.afalg.generic.filter((g) => !g.bound && g.reason?.includes('only for privileged')).map((g) => g.name);
-    const driverNames = k.drivers.filter((d) => !d.internal && d.afalgType !== null && d.code === 'ENOENT' && d.reason?.includes(AF_ALG_RESTRICT_SYSCTL)).length;
+    const driverNames = k.drivers.filter(
+      (d) => !d.internal && d.afalgType !== null && d.code === 'ENOENT' && d.reason?.includes(AF_ALG_RESTRICT_SYSCTL),
+    ).length;
     const lines = [
       `AF_ALG is restricted by ${AF_ALG_RESTRICT_SYSCTL}=1: every driver name is refused (${driverNames} kernel drivers)` +
         (refused.length > 0 ? `, and generic names off the allowlist: ${some(refused)}` : '') +
@@ -92,7 +97,10 @@ function verdict(k: KernelReport | null, list: DriverInfo[]): string[] {
     return lines;
   }
   if (kernelUsable.length > 0) return [];
-  if (anyBinds) return ['Only the software driver serves kcrypto here: AF_ALG binds, but none of the drivers it reaches implements an algorithm kcrypto serves.'];
+  if (anyBinds)
+    return [
+      'Only the software driver serves kcrypto here: AF_ALG binds, but none of the drivers it reaches implements an algorithm kcrypto serves.',
+    ];
   return ['Only the software driver (node:crypto) is usable here: the kernel offers no crypto driver to user space.'];
 }
 
@@ -117,7 +125,8 @@ export async function driversCommand(argv: string[], out: (line: string) => void
     if (restriction) out(restriction);
     if (k.afalg.available) {
       for (const [type, t] of Object.entries(k.afalg.types)) out(`  ${pad(type, 9)} ${t.available ? 'yes' : `no — ${t.reason ?? ''}`}`);
-      if (k.afalg.asyncBindRefused) out(`  note: ${k.afalg.asyncBindReason ?? 'this kernel refuses asynchronous (hardware) drivers through AF_ALG'}`);
+      if (k.afalg.asyncBindRefused)
+        out(`  note: ${k.afalg.asyncBindReason ?? 'this kernel refuses asynchronous (hardware) drivers through AF_ALG'}`);
     }
   }
   const row = (d: DriverInfo): string =>

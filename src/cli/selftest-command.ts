@@ -22,8 +22,20 @@ interface Kat {
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 
 const KATS: readonly Kat[] = [
-  { kernelName: 'sha256', source: 'FIPS 180-2 "abc"', spec: { hash: 'sha256' }, input: '616263', expect: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
-  { kernelName: 'sha1', source: 'FIPS 180-2 "abc"', spec: { hash: 'sha1' }, input: '616263', expect: 'a9993e364706816aba3e25717850c26c9cd0d89d' },
+  {
+    kernelName: 'sha256',
+    source: 'FIPS 180-2 "abc"',
+    spec: { hash: 'sha256' },
+    input: '616263',
+    expect: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+  },
+  {
+    kernelName: 'sha1',
+    source: 'FIPS 180-2 "abc"',
+    spec: { hash: 'sha1' },
+    input: '616263',
+    expect: 'a9993e364706816aba3e25717850c26c9cd0d89d',
+  },
   {
     kernelName: 'hmac(sha256)',
     source: 'RFC 4231 test case 2',
@@ -31,7 +43,13 @@ const KATS: readonly Kat[] = [
     input: Buffer.from('what do ya want for nothing?').toString('hex'),
     expect: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
   },
-  { kernelName: 'cmac(aes)', source: 'RFC 4493 example 2', spec: { cmac: 'aes', key: hex('2b7e151628aed2a6abf7158809cf4f3c') }, input: '6bc1bee22e409f96e93d7e117393172a', expect: '070a16b46b4d4144f79bdd9dd04a287c' },
+  {
+    kernelName: 'cmac(aes)',
+    source: 'RFC 4493 example 2',
+    spec: { cmac: 'aes', key: hex('2b7e151628aed2a6abf7158809cf4f3c') },
+    input: '6bc1bee22e409f96e93d7e117393172a',
+    expect: '070a16b46b4d4144f79bdd9dd04a287c',
+  },
   {
     kernelName: 'cbc(aes)',
     source: 'NIST SP 800-38A F.2.1',
@@ -40,7 +58,13 @@ const KATS: readonly Kat[] = [
     iv: '000102030405060708090a0b0c0d0e0f',
     expect: '7649abac8119b246cee98e9b12e9197d',
   },
-  { kernelName: 'ecb(aes)', source: 'FIPS 197 C.1', spec: { cipher: 'aes-128-ecb', key: hex('000102030405060708090a0b0c0d0e0f') }, input: '00112233445566778899aabbccddeeff', expect: '69c4e0d86a7b0430d8cdb78070b4c55a' },
+  {
+    kernelName: 'ecb(aes)',
+    source: 'FIPS 197 C.1',
+    spec: { cipher: 'aes-128-ecb', key: hex('000102030405060708090a0b0c0d0e0f') },
+    input: '00112233445566778899aabbccddeeff',
+    expect: '69c4e0d86a7b0430d8cdb78070b4c55a',
+  },
   {
     kernelName: 'ctr(aes)',
     source: 'NIST SP 800-38A F.5.1',
@@ -80,7 +104,9 @@ async function compute(session: Session, kat: Kat): Promise<Buffer> {
 /** Runs the known-answer tests. Exit code 1 if any vector fails. */
 export async function selftestCommand(argv: string[], out: (line: string) => void = console.log): Promise<number> {
   const only = argv[argv.indexOf('--driver') + 1];
-  const list = (await drivers()).filter((d) => d.available && (argv.includes('--driver') ? d.name === only || d.kernelDriver === only : true));
+  const list = (await drivers()).filter(
+    (d) => d.available && (argv.includes('--driver') ? d.name === only || d.kernelDriver === only : true),
+  );
   let pass = 0;
   let fail = 0;
   for (const d of list) {

@@ -57,7 +57,12 @@ export interface CompKind {
 export type AlgorithmKind = CipherKind | AuthKind | AeadKind | AeadAuthKind | RngKind | CompKind;
 
 const GMACS = [C.CRYPTO_AES_NIST_GMAC, C.CRYPTO_AES_128_NIST_GMAC, C.CRYPTO_AES_192_NIST_GMAC, C.CRYPTO_AES_256_NIST_GMAC] as const;
-const cipher = (ivLength: number, block: number, extra: Partial<CipherKind> = {}): CipherKind => ({ kind: 'cipher', ivLength, block, ...extra });
+const cipher = (ivLength: number, block: number, extra: Partial<CipherKind> = {}): CipherKind => ({
+  kind: 'cipher',
+  ivLength,
+  block,
+  ...extra,
+});
 const auth = (keyed: boolean): AuthKind => ({ kind: 'auth', keyed });
 
 /** Every algorithm kcrypto's framework knows, by id. */

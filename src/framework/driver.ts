@@ -148,7 +148,13 @@ export interface FrameworkErrnos {
 }
 
 export function frameworkErrnos(): FrameworkErrnos {
-  return { ERESTART: errnoOf('ERESTART'), EAGAIN: errnoOf('EAGAIN'), EINVAL: errnoOf('EINVAL'), EOPNOTSUPP: errnoOf('EOPNOTSUPP'), ENOENT: errnoOf('ENOENT') };
+  return {
+    ERESTART: errnoOf('ERESTART'),
+    EAGAIN: errnoOf('EAGAIN'),
+    EINVAL: errnoOf('EINVAL'),
+    EOPNOTSUPP: errnoOf('EOPNOTSUPP'),
+    ENOENT: errnoOf('ENOENT'),
+  };
 }
 
 /** A KCryptoError from the framework or a driver. */

@@ -27,7 +27,15 @@ import {
   CRYPTOCAP_F_SYNC,
 } from './constants.js';
 import { DispatchQueue } from './dispatch-queue.js';
-import { chainAlgs, frameworkErrnos, frameworkError, type DriverImpl, type RouterImpl, type SessionInfo, type SessionOptions } from './driver.js';
+import {
+  chainAlgs,
+  frameworkErrnos,
+  frameworkError,
+  type DriverImpl,
+  type RouterImpl,
+  type SessionInfo,
+  type SessionOptions,
+} from './driver.js';
 import { Hooks } from './hook.js';
 import { Keying } from './kdispatch.js';
 import { OP_STATE } from './op-state.js';
@@ -44,9 +52,24 @@ export class Framework {
   private readonly errnos = frameworkErrnos();
   private readonly registry = new DriverRegistry();
   private readonly sessions = new SessionTable(this.registry, this.errnos, (crp) => this.done(crp));
-  private readonly keying: Keying = new Keying(this.registry, this.errnos, (d) => this.queue.flush(d), (krp) => this.kdone(krp));
-  private readonly queue = new DispatchQueue(this.errnos, (crp) => this.done(crp), (d) => this.keying.flush(d));
-  private readonly hooks = new Hooks(this.sessions, this.errnos, (crp, d) => this.queue.submit(crp, d), (crp) => this.queue.answer(crp, true), (crp) => this.dispatch(crp));
+  private readonly keying: Keying = new Keying(
+    this.registry,
+    this.errnos,
+    (d) => this.queue.flush(d),
+    (krp) => this.kdone(krp),
+  );
+  private readonly queue = new DispatchQueue(
+    this.errnos,
+    (crp) => this.done(crp),
+    (d) => this.keying.flush(d),
+  );
+  private readonly hooks = new Hooks(
+    this.sessions,
+    this.errnos,
+    (crp, d) => this.queue.submit(crp, d),
+    (crp) => this.queue.answer(crp, true),
+    (crp) => this.dispatch(crp),
+  );
 
   /** This host's errno number for ERESTART, which a driver's process() returns to push back. */
   readonly ERESTART = this.errnos.ERESTART;
@@ -188,7 +211,13 @@ export class Framework {
     const algs = chainAlgs(cri);
     if (algs.length === 0) throw frameworkError('EINVAL', 'newSession needs at least one algorithm');
     const { router, splitter } = this.registry;
-    if (options.route === 'fastest' && router && crid & (CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE) && this.registry.candidates(cri, crid).length > 1) return this.sessions.open(router, cri, options);
+    if (
+      options.route === 'fastest' &&
+      router &&
+      crid & (CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE) &&
+      this.registry.candidates(cri, crid).length > 1
+    )
+      return this.sessions.open(router, cri, options);
     const d = this.registry.select(cri, crid);
     if (d) return this.sessions.open(d, cri, options);
     // No single driver has the whole chain: split it across drivers (one session to the caller).

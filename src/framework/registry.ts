@@ -73,7 +73,9 @@ export class DriverRegistry {
 
   /** Whether `d` can open a session for `cri`: it has every algorithm and takes the chain. */
   private takes(d: Driver, cri: CryptoIni, algs: readonly number[]): boolean {
-    return !(d.flags & CRYPTOCAP_F_CLEANUP) && d.impl !== null && algs.every((a) => d.algs.has(a)) && (d.impl.probeSession?.(d.arg, cri) ?? true);
+    return (
+      !(d.flags & CRYPTOCAP_F_CLEANUP) && d.impl !== null && algs.every((a) => d.algs.has(a)) && (d.impl.probeSession?.(d.arg, cri) ?? true)
+    );
   }
 
   /** Every driver `crid` allows that takes `cri` whole, hardware first (the splitter and router are none). */
@@ -100,7 +102,10 @@ export class DriverRegistry {
     }
     const pick = (mask: number): Driver | undefined =>
       [...this.drivers.values()].filter((d) => usable(d) && d.flags & mask).sort((a, b) => a.sessions - b.sessions)[0];
-    return (flags & CRYPTOCAP_F_HARDWARE ? pick(CRYPTOCAP_F_HARDWARE) : undefined) ?? (flags & CRYPTOCAP_F_SOFTWARE ? pick(CRYPTOCAP_F_SOFTWARE) : undefined);
+    return (
+      (flags & CRYPTOCAP_F_HARDWARE ? pick(CRYPTOCAP_F_HARDWARE) : undefined) ??
+      (flags & CRYPTOCAP_F_SOFTWARE ? pick(CRYPTOCAP_F_SOFTWARE) : undefined)
+    );
   }
 
   /** The driver for keying operation `op`: one that registered it, hardware first. */

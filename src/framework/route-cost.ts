@@ -147,7 +147,14 @@ function least(alts: readonly Alternative[], candidates: readonly number[], byte
  * candidate when none takes it).
  */
 /** @internal exported for tests */
-export function cheapest(alts: readonly Alternative[], candidates: readonly number[], size: number, bytes: number, queued: (i: number) => number, busyCores = 0): number {
+export function cheapest(
+  alts: readonly Alternative[],
+  candidates: readonly number[],
+  size: number,
+  bytes: number,
+  queued: (i: number) => number,
+  busyCores = 0,
+): number {
   return least(alts, candidates, bytes, (i) => costOf(alts[i]!, size, queued(i), busyCores));
 }
 
@@ -191,7 +198,18 @@ export function coresAt(s: Routed, i: number, size: number): number {
 /** A routed session over `alts`, nothing sent yet. */
 /** @internal exported for tests */
 export function routed(alts: Alternative[], stream: number, key = ''): Routed {
-  const s: Routed = { alts, all: allOf(alts), stream, sent: alts.map(() => 0), inFlight: alts.map(() => 0), total: 0, slot: [], held: [], prices: new Map(), key };
+  const s: Routed = {
+    alts,
+    all: allOf(alts),
+    stream,
+    sent: alts.map(() => 0),
+    inFlight: alts.map(() => 0),
+    total: 0,
+    slot: [],
+    held: [],
+    prices: new Map(),
+    key,
+  };
   reslot(s);
   return s;
 }

@@ -51,7 +51,12 @@ function sampleRequest(cri: CryptoIni, size: number, lane: LaneBuffers): CryptoO
     d.alg = c.alg;
     if (k?.kind === 'cipher' || k?.kind === 'aead') {
       const block = k.kind === 'cipher' ? k.block : 1;
-      Object.assign(d, { skip: 0, len: size - (size % block), flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv: lane.iv });
+      Object.assign(d, {
+        skip: 0,
+        len: size - (size % block),
+        flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+        iv: lane.iv,
+      });
     } else if (k?.kind === 'aead-auth') {
       Object.assign(d, { skip: 0, len: 0, inject: size });
     } else if (k?.kind === 'auth') {
@@ -75,8 +80,19 @@ function sampleRequest(cri: CryptoIni, size: number, lane: LaneBuffers): CryptoO
 }
 
 /** One timed run: `depth` requests in flight until `requests` are done and `ms` have passed. */
-async function timedRun(fw: Framework, sid: bigint, cri: CryptoIni, size: number, requests: number, ms: number): Promise<{ time: number; cpu: number }> {
-  const lanes = Array.from({ length: ROUTE_DEPTH }, () => ({ buf: randomBytes(size + extraBytes(cri)), out: Buffer.alloc(size + extraBytes(cri)), iv: randomBytes(16) }));
+async function timedRun(
+  fw: Framework,
+  sid: bigint,
+  cri: CryptoIni,
+  size: number,
+  requests: number,
+  ms: number,
+): Promise<{ time: number; cpu: number }> {
+  const lanes = Array.from({ length: ROUTE_DEPTH }, () => ({
+    buf: randomBytes(size + extraBytes(cri)),
+    out: Buffer.alloc(size + extraBytes(cri)),
+    iv: randomBytes(16),
+  }));
   const t0 = process.hrtime.bigint();
   const until = t0 + BigInt(Math.round(ms * 1e6));
   const c0 = process.cpuUsage();
@@ -111,7 +127,14 @@ async function timedRun(fw: Framework, sid: bigint, cri: CryptoIni, size: number
  * to the driver's own cost, and taking turns spreads what the machine does meanwhile over
  * every driver alike.
  */
-export async function measure(fw: Framework, subjects: { sid: bigint; cost: RouteCost }[], cri: CryptoIni, rounds = 3, minRequests = 16, minMs = 40): Promise<void> {
+export async function measure(
+  fw: Framework,
+  subjects: { sid: bigint; cost: RouteCost }[],
+  cri: CryptoIni,
+  rounds = 3,
+  minRequests = 16,
+  minMs = 40,
+): Promise<void> {
   for (const [b, size] of ROUTE_SIZES.entries()) {
     for (const x of subjects) {
       const warm = await timedRun(fw, x.sid, cri, size, ROUTE_DEPTH, minMs / 2);

@@ -101,7 +101,8 @@ export class RouteTable {
     try {
       const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, Entry>;
       // An entry of an older format (no CPU figures) or measured another way is left out, so measured again.
-      for (const [k, v] of Object.entries(data)) if (v && typeof v.measuredAt === 'number' && v.time && v.cpu && v.method === MEASUREMENT) this.entries.set(k, v);
+      for (const [k, v] of Object.entries(data))
+        if (v && typeof v.measuredAt === 'number' && v.time && v.cpu && v.method === MEASUREMENT) this.entries.set(k, v);
     } catch {
       // No table yet, or an unreadable one: measure again.
     }
@@ -132,7 +133,12 @@ export class RouteTable {
   set(driver: string, algorithm: string, cost: RouteCost): void {
     this.load();
     const bySize = (xs: readonly number[]): Record<string, number> => Object.fromEntries(ROUTE_SIZES.map((s, i) => [String(s), xs[i]!]));
-    this.entries.set(RouteTable.key(driver, algorithm), { time: bySize(cost.time), cpu: bySize(cost.cpu), measuredAt: Date.now(), method: MEASUREMENT });
+    this.entries.set(RouteTable.key(driver, algorithm), {
+      time: bySize(cost.time),
+      cpu: bySize(cost.cpu),
+      measuredAt: Date.now(),
+      method: MEASUREMENT,
+    });
     this.save();
   }
 
@@ -144,7 +150,14 @@ export class RouteTable {
   }
 
   /** The whole table: driver and algorithm → ns per request by size (elapsed and CPU). */
-  snapshot(): { kernel: string; driver: string; algorithm: string; time: Record<string, number>; cpu: Record<string, number>; measuredAt: string }[] {
+  snapshot(): {
+    kernel: string;
+    driver: string;
+    algorithm: string;
+    time: Record<string, number>;
+    cpu: Record<string, number>;
+    measuredAt: string;
+  }[] {
     this.load();
     return [...this.entries].map(([k, v]) => {
       const [kernel, driver, algorithm] = k.split('|') as [string, string, string];

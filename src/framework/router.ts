@@ -41,7 +41,14 @@ export function registerRouter(
   const describe = (driver: number, sid: bigint): Omit<Alternative, 'sid' | 'cost'> => {
     const flags = fw.driverFlags(driver) ?? 0;
     const info = fw.sessionInfo(sid);
-    return { driver, name: fw.driverName(driver) ?? String(driver), server: flags & C.CRYPTOCAP_F_HARDWARE ? driver : -1, sync: (flags & C.CRYPTOCAP_F_SYNC) !== 0, maxRequest: info?.maxRequestBytes ?? Number.POSITIVE_INFINITY, stateless: info?.stateless === true };
+    return {
+      driver,
+      name: fw.driverName(driver) ?? String(driver),
+      server: flags & C.CRYPTOCAP_F_HARDWARE ? driver : -1,
+      sync: (flags & C.CRYPTOCAP_F_SYNC) !== 0,
+      maxRequest: info?.maxRequestBytes ?? Number.POSITIVE_INFINITY,
+      stateless: info?.stateless === true,
+    };
   };
 
   /**

@@ -90,7 +90,9 @@ export class SessionTable {
   async migrate(d: Driver, which: (s: Session) => boolean): Promise<void> {
     const moving = [...this.sessions.values()].filter((s) => s.driver === d && s.movedTo === null && which(s));
     for (const s of moving) {
-      const target = this.registry.select(s.cri, CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE, d) ?? (s.cri.next && this.registry.splitter !== d ? this.registry.splitter : undefined);
+      const target =
+        this.registry.select(s.cri, CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE, d) ??
+        (s.cri.next && this.registry.splitter !== d ? this.registry.splitter : undefined);
       let to: bigint | null = null;
       if (target) {
         try {

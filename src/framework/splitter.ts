@@ -48,7 +48,17 @@ function partsOf(cri: CryptoIni): CryptoIni[] {
 
 function copyDesc(d: CryptoDesc): CryptoDesc {
   const c = new CryptoDesc();
-  Object.assign(c, { skip: d.skip, len: d.len, inject: d.inject, flags: d.flags, alg: d.alg, key: d.key, klen: d.klen, iv: d.iv, ivLength: d.ivLength });
+  Object.assign(c, {
+    skip: d.skip,
+    len: d.len,
+    inject: d.inject,
+    flags: d.flags,
+    alg: d.alg,
+    key: d.key,
+    klen: d.klen,
+    iv: d.iv,
+    ivLength: d.ivLength,
+  });
   return c;
 }
 
@@ -65,7 +75,8 @@ export function registerSplitter(fw: Framework, name = 'split0'): number {
       try {
         for (const p of partsOf(cri)) {
           const driver = fw.selectDriver(p, CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE);
-          if (driver === undefined || driver === id) throw fw.error('EOPNOTSUPP', `no driver supports algorithm ${p.alg}${p.next ? ` with ${p.next.alg}` : ''}`);
+          if (driver === undefined || driver === id)
+            throw fw.error('EOPNOTSUPP', `no driver supports algorithm ${p.alg}${p.next ? ` with ${p.next.alg}` : ''}`);
           const algs = [p.alg, ...(p.next ? [p.next.alg] : [])];
           parts.push({ sid: await fw.newSession(p, driver, options), algs });
         }

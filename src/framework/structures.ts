@@ -21,7 +21,13 @@ export class CryptoIni {
 
   /** A deep copy of the chain (the framework keeps one to migrate the session). */
   clone(): CryptoIni {
-    const c = new CryptoIni({ alg: this.alg, klen: this.klen, mlen: this.mlen, key: this.key ? Uint8Array.from(this.key) : null, iv: Uint8Array.from(this.iv) });
+    const c = new CryptoIni({
+      alg: this.alg,
+      klen: this.klen,
+      mlen: this.mlen,
+      key: this.key ? Uint8Array.from(this.key) : null,
+      iv: Uint8Array.from(this.iv),
+    });
     c.next = this.next ? this.next.clone() : null;
     return c;
   }

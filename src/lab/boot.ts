@@ -38,12 +38,7 @@ function signalFromStatus(status: number): NodeJS.Signals | undefined {
   return entry?.[0] as NodeJS.Signals | undefined;
 }
 
-export async function boot(
-  options: LabOptions,
-  p: Prepared,
-  t0: number,
-  setChild: (c: ChildProcess) => void,
-): Promise<LabResult> {
+export async function boot(options: LabOptions, p: Prepared, t0: number, setChild: (c: ChildProcess) => void): Promise<LabResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const onOutput =
     options.onOutput ??
@@ -163,7 +158,8 @@ export async function boot(
     }
     return result;
   }
-  if (spawnError) return { ...base, exitCode: EXIT_LAB_FAILURE, timedOut: false, ...withConsole(`cannot start QEMU: ${spawnError.message}`) };
+  if (spawnError)
+    return { ...base, exitCode: EXIT_LAB_FAILURE, timedOut: false, ...withConsole(`cannot start QEMU: ${spawnError.message}`) };
 
   const report = readGuestReport(p.shareDir, consoleAll);
   const status = report?.status;

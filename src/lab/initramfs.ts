@@ -116,13 +116,11 @@ export function buildInitramfs(options: InitramfsOptions): Initramfs {
     { type: 'dir', path: 'lib/modules' },
     { type: 'file', path: 'bin/busybox', data: fs.readFileSync(options.busybox), mode: 0o755 },
     ...applets.map((a): CpioEntry => ({ type: 'symlink', path: `bin/${a}`, target: 'busybox' })),
-    ...load.map(
-      (m): CpioEntry => ({
-        type: 'file',
-        path: `lib/modules/${m.name}.ko`,
-        data: readModuleFile(path.posix.join(kernel.modulesDir, m.file)),
-      }),
-    ),
+    ...load.map((m): CpioEntry => ({
+      type: 'file',
+      path: `lib/modules/${m.name}.ko`,
+      data: readModuleFile(path.posix.join(kernel.modulesDir, m.file)),
+    })),
     {
       type: 'file',
       path: 'init',

@@ -64,9 +64,7 @@ const MODULES_ROOTS: readonly string[] = ['/lib/modules', '/usr/lib/modules'];
 
 /** The modules directory of a release: the first root that has its `modules.dep`. */
 function findModulesDir(version: string, host: HostFs): string | undefined {
-  return MODULES_ROOTS.map((root) => path.posix.join(root, version)).find((dir) =>
-    host.exists(path.posix.join(dir, 'modules.dep')),
-  );
+  return MODULES_ROOTS.map((root) => path.posix.join(root, version)).find((dir) => host.exists(path.posix.join(dir, 'modules.dep')));
 }
 
 /** The release named by an image path: `vmlinuz-<release>`, or `<modules root>/<release>/vmlinuz`. */
@@ -159,7 +157,9 @@ export function resolveKernel(spec: string | undefined, host: HostFs = realHostF
   if (spec === undefined || spec === '') {
     const newest = kernels[0];
     if (!newest) {
-      throw new Error('no kernel with an image (/boot/vmlinuz-<version> or /lib/modules/<version>/vmlinuz) and /lib/modules/<version>/modules.dep is installed');
+      throw new Error(
+        'no kernel with an image (/boot/vmlinuz-<version> or /lib/modules/<version>/vmlinuz) and /lib/modules/<version>/modules.dep is installed',
+      );
     }
     return newest;
   }
@@ -170,16 +170,16 @@ export function resolveKernel(spec: string | undefined, host: HostFs = realHostF
     if (!version) throw new Error(`cannot tell the release of kernel image ${spec}`);
     const modulesDir = findModulesDir(version, host);
     if (!modulesDir) {
-      throw new Error(`kernel image ${spec} is release ${version}, but ${MODULES_ROOTS.map((r) => `${r}/${version}`).join(' and ')} have no modules.dep`);
+      throw new Error(
+        `kernel image ${spec} is release ${version}, but ${MODULES_ROOTS.map((r) => `${r}/${version}`).join(' and ')} have no modules.dep`,
+      );
     }
     return { version, image: spec, modulesDir };
   }
   const exact = kernels.find((k) => k.version === spec);
   if (exact) return exact;
   // "6.1" means 6.1.x, not 6.12: a prefix must not end in the middle of a number.
-  const prefixed = kernels.filter(
-    (k) => k.version.startsWith(spec) && !(/\d$/.test(spec) && /^\d/.test(k.version.slice(spec.length))),
-  );
+  const prefixed = kernels.filter((k) => k.version.startsWith(spec) && !(/\d$/.test(spec) && /^\d/.test(k.version.slice(spec.length))));
   if (prefixed.length === 1 && prefixed[0]) return prefixed[0];
   if (prefixed.length > 1) {
     throw new Error(`kernel "${spec}" is ambiguous: ${prefixed.map((k) => k.version).join(', ')}`);

@@ -97,7 +97,11 @@ export async function runInLab(options: LabOptions): Promise<LabResult> {
       const result = await boot(options, prepared, t0, (c) => {
         child = c;
       });
-      const bootPanic = result.exitCode === EXIT_LAB_FAILURE && result.bootMs === undefined && result.interrupted === undefined && /^guest kernel panic/.test(result.error ?? '');
+      const bootPanic =
+        result.exitCode === EXIT_LAB_FAILURE &&
+        result.bootMs === undefined &&
+        result.interrupted === undefined &&
+        /^guest kernel panic/.test(result.error ?? '');
       if (!bootPanic || attempt >= BOOT_ATTEMPTS) return result;
       process.stderr.write(`kcrypto lab: ${result.error} while booting ${kernel.version}; booting again\n`);
     }

@@ -8,14 +8,7 @@ import { DEFAULT_TIMEOUT_MS, LabSetupError, type LabOptions } from './options.js
 import { BUSYBOX_PATH, findExecutable, realPrereqHost } from './prereqs.js';
 import { buildQemuArgs } from './qemu.js';
 import { pvhKernelFor } from './vmlinux.js';
-import {
-  GUEST_SHARE_DIR,
-  guestDeadline,
-  renderStage2Script,
-  SHARE_FILES,
-  UNPRIVILEGED_HOME,
-  type UnprivilegedConfig,
-} from './scripts.js';
+import { GUEST_SHARE_DIR, guestDeadline, renderStage2Script, SHARE_FILES, UNPRIVILEGED_HOME, type UnprivilegedConfig } from './scripts.js';
 
 /**
  * Crypto drivers stage 2 loads when the kernel has them as modules (failures tolerated).
@@ -190,10 +183,7 @@ export function prepare(
 
   const initrd = path.join(tmp, 'initramfs.img');
   try {
-    fs.writeFileSync(
-      initrd,
-      buildInitramfs({ kernel, index, busybox: BUSYBOX_PATH, verbose: options.verbose ?? false }).archive,
-    );
+    fs.writeFileSync(initrd, buildInitramfs({ kernel, index, busybox: BUSYBOX_PATH, verbose: options.verbose ?? false }).archive);
   } catch (err) {
     if (err instanceof MissingToolError) throw new LabSetupError(err.message, [err.debianPackage]);
     throw err;

@@ -71,9 +71,7 @@ export interface InitScriptConfig {
 
 /** Renders the initramfs `/init` (stage 1). */
 export function renderInitScript(config: InitScriptConfig): string {
-  const insmods = config.modules
-    .map((m) => `insmod /lib/modules/${m}.ko || fail "insmod ${m}"`)
-    .join('\n');
+  const insmods = config.modules.map((m) => `insmod /lib/modules/${m}.ko || fail "insmod ${m}"`).join('\n');
   const p9 = `trans=virtio,version=9p2000.L,msize=${MSIZE}`;
   return `#!/bin/sh
 # kcrypto lab, stage 1 (initramfs /init): reach the host's root over 9p, put a writable
@@ -181,7 +179,8 @@ export function renderModprobes(modules: readonly string[], jobs: number, sink: 
   const groups: string[][] = Array.from({ length: Math.max(1, Math.min(jobs, modules.length)) }, () => []);
   modules.forEach((m, i) => groups[i % groups.length]?.push(m));
   const lines = groups.map(
-    (g, i) => `{ /sbin/modprobe -a -q ${g.map(shellQuote).join(' ')} >${sink} 2>&1 || log "some of ${g.join(' ')} did not load"; } & m${i}=$!`,
+    (g, i) =>
+      `{ /sbin/modprobe -a -q ${g.map(shellQuote).join(' ')} >${sink} 2>&1 || log "some of ${g.join(' ')} did not load"; } & m${i}=$!`,
   );
   // Only these jobs: the watchdog is a background job too.
   return [...lines, `wait ${groups.map((_, i) => `$m${i}`).join(' ')}`].join('\n');
@@ -331,7 +330,7 @@ $bb mount -t sysfs sysfs /sys
 $bb mkdir -p /dev/pts /dev/shm
 $bb mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 $bb mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-${config.mountTmp ? '$bb mount -t tmpfs -o mode=1777 tmpfs /tmp' : '# /tmp stays the overlay\'s: the command\'s cwd lives there'}
+${config.mountTmp ? '$bb mount -t tmpfs -o mode=1777 tmpfs /tmp' : "# /tmp stays the overlay's: the command's cwd lives there"}
 $bb ip link set lo up 2>/dev/null
 : > "$L/${f.stdout}"
 : > "$L/${f.stderr}"

@@ -33,7 +33,24 @@ function bind(type: AfAlgType, name: string): string {
  * what a process without capabilities binds. Names on the allowlists whose modules a kernel
  * may lack (cbc(paes) is s390's, md4, the DES and Camellia/Twofish modes) are only reported.
  */
-const PRIVILEGED_CORE = ['cbc(aes)', 'ecb(aes)', 'ctr(aes)', 'xts(aes)', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'md5', 'hmac(sha1)', 'hmac(sha256)', 'hmac(sha384)', 'hmac(sha512)', 'cmac(aes)', 'ccm(aes)'];
+const PRIVILEGED_CORE = [
+  'cbc(aes)',
+  'ecb(aes)',
+  'ctr(aes)',
+  'xts(aes)',
+  'sha1',
+  'sha224',
+  'sha256',
+  'sha384',
+  'sha512',
+  'md5',
+  'hmac(sha1)',
+  'hmac(sha256)',
+  'hmac(sha384)',
+  'hmac(sha512)',
+  'cmac(aes)',
+  'ccm(aes)',
+];
 const ANYONE_CORE = ['xts(aes)', 'sha1'];
 const OFF_LIST: Array<[AfAlgType, string]> = [
   ['aead', 'gcm(aes)'],
@@ -51,12 +68,14 @@ function typeOf(name: string): AfAlgType {
   throw new Error(`${name} is on no allowlist`);
 }
 
-const isErr = (code: string, re: RegExp) => (e: unknown): boolean => {
-  assert.ok(e instanceof KCryptoError, `not a KCryptoError: ${String(e)}`);
-  assert.equal(e.code, code, e.message);
-  assert.match(e.message, re);
-  return true;
-};
+const isErr =
+  (code: string, re: RegExp) =>
+  (e: unknown): boolean => {
+    assert.ok(e instanceof KCryptoError, `not a KCryptoError: ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, re);
+    return true;
+  };
 
 async function cbcMatchesNode(driver: string): Promise<string> {
   const key = randomBytes(16);
@@ -89,7 +108,10 @@ describe(`AF_ALG policy of this kernel (${mode}, ${restriction.privilege.reason}
       assert.match(report!.afalg.reason ?? '', /AF_ALG disabled by crypto\.af_alg_restrict=2/);
       const afalg = (await drivers()).find((d) => d.name === 'afalg');
       assert.match(afalg?.reason ?? '', /disabled by crypto\.af_alg_restrict=2/);
-      await assert.rejects(openSession({ cipher: 'aes-128-cbc', key: randomBytes(16) }, { driver: 'kernel' }), isErr('EAFNOSUPPORT', /crypto\.af_alg_restrict=2/));
+      await assert.rejects(
+        openSession({ cipher: 'aes-128-cbc', key: randomBytes(16) }, { driver: 'kernel' }),
+        isErr('EAFNOSUPPORT', /crypto\.af_alg_restrict=2/),
+      );
       assert.equal(await cbcMatchesNode('fastest'), 'software');
       const lines: string[] = [];
       await driversCommand([], (l) => lines.push(l));
@@ -174,7 +196,10 @@ describe(`AF_ALG policy of this kernel (${mode}, ${restriction.privilege.reason}
         assert.match(h.driver, /^afalg:/);
         await h.close();
       } else {
-        await assert.rejects(openSession({ cipher: 'aes-128-cbc', key: randomBytes(16) }, { driver: 'kernel' }), isErr('ENOENT', /only for privileged processes/));
+        await assert.rejects(
+          openSession({ cipher: 'aes-128-cbc', key: randomBytes(16) }, { driver: 'kernel' }),
+          isErr('ENOENT', /only for privileged processes/),
+        );
         assert.equal(await cbcMatchesNode('fastest'), 'software');
         const s = await openSession({ hash: 'sha1' }, { driver: 'kernel' });
         const data = randomBytes(333);
@@ -182,8 +207,14 @@ describe(`AF_ALG policy of this kernel (${mode}, ${restriction.privilege.reason}
         assert.match(s.driver, /^afalg:/);
         await s.close();
       }
-      await assert.rejects(openSession({ cipher: 'aes-256-gcm', key: randomBytes(32) }, { driver: 'kernel' }), isErr('ENOENT', /not on the allowlist/));
-      await assert.rejects(openSession({ cipher: 'aes-128-cbc', key: randomBytes(16) }, { driver: 'virtio_crypto_aes_cbc' }), isErr('ENOENT', /crypto\.af_alg_restrict=1/));
+      await assert.rejects(
+        openSession({ cipher: 'aes-256-gcm', key: randomBytes(32) }, { driver: 'kernel' }),
+        isErr('ENOENT', /not on the allowlist/),
+      );
+      await assert.rejects(
+        openSession({ cipher: 'aes-128-cbc', key: randomBytes(16) }, { driver: 'virtio_crypto_aes_cbc' }),
+        isErr('ENOENT', /crypto\.af_alg_restrict=1/),
+      );
       const gcm = await openSession({ cipher: 'aes-256-gcm', key: randomBytes(32) });
       assert.equal(gcm.driver, 'software');
       await gcm.close();
@@ -196,7 +227,9 @@ describe(`AF_ALG policy of this kernel (${mode}, ${restriction.privilege.reason}
       assert.match(text, /AF_ALG is restricted by crypto\.af_alg_restrict=1/);
       assert.match(text, /`sysctl crypto\.af_alg_restrict=0`/);
       assert.doesNotMatch(text, /kernel offers no crypto driver/);
-      for (const name of core) if (['cbc(aes)', 'xts(aes)', 'sha256', 'sha1'].includes(name)) assert.match(text, new RegExp(`bound as ${name.replace(/[()]/g, '\\$&')}`));
+      for (const name of core)
+        if (['cbc(aes)', 'xts(aes)', 'sha256', 'sha1'].includes(name))
+          assert.match(text, new RegExp(`bound as ${name.replace(/[()]/g, '\\$&')}`));
     });
     return;
   }
@@ -205,14 +238,20 @@ describe(`AF_ALG policy of this kernel (${mode}, ${restriction.privilege.reason}
   it('synchronous drivers bind by driver name; asynchronous ones as the kernel decides, with the reason', () => {
     const listed = report!.drivers.filter((d) => !d.internal && d.afalgType !== null && report!.afalg.types[d.afalgType].available);
     const sync = listed.filter((d) => !d.async && d.kind !== 'hardware');
-    assert.ok(sync.some((d) => d.reachable && d.bindName === d.driver), 'no synchronous driver binds by its name');
+    assert.ok(
+      sync.some((d) => d.reachable && d.bindName === d.driver),
+      'no synchronous driver binds by its name',
+    );
     const virtio = listed.find((d) => d.driver === 'virtio_crypto_aes_cbc');
     if (!virtio) return;
     const got = bind('skcipher', virtio.driver);
     if (report!.afalg.asyncBindRefused) {
       assert.equal(got, 'ENOENT');
       assert.equal(virtio.reachable, false);
-      assert.match(virtio.reason ?? '', /^asynchronous drivers are refused through AF_ALG since 7\.2: use \/dev\/crypto \(cryptodev-linux\)/);
+      assert.match(
+        virtio.reason ?? '',
+        /^asynchronous drivers are refused through AF_ALG since 7\.2: use \/dev\/crypto \(cryptodev-linux\)/,
+      );
       assert.doesNotMatch(report!.afalg.asyncBindReason ?? '', /implied/, 'seen by binding, not implied');
     } else {
       assert.equal(got, 'OK');

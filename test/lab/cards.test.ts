@@ -62,12 +62,18 @@ describe('several cards behind one kernel driver', { skip: skip ?? false }, () =
       const d = (await kernelReport())!.drivers.find((x) => x.driver === DRIVER)!;
       assert.equal(d.reachable, false);
       assert.match(d.reason ?? '', /asynchronous drivers are refused through AF_ALG since 7\.2/);
-      assert.throws(() => openAfAlgCipher(findCipher('aes-128-cbc', 16) as CipherAlgorithm, randomBytes(16), targetOf(d)), (e: unknown) => (e as { code?: string }).code === 'ENOENT');
+      assert.throws(
+        () => openAfAlgCipher(findCipher('aes-128-cbc', 16) as CipherAlgorithm, randomBytes(16), targetOf(d)),
+        (e: unknown) => (e as { code?: string }).code === 'ENOENT',
+      );
     });
     return;
   }
   it('a framework session spreads its requests over every card; one kernel transform stays on one', async (t) => {
-    const cards = deviceWatch.devices().filter((d) => d.sysfsDriver === 'virtio_crypto').map((d) => d.name);
+    const cards = deviceWatch
+      .devices()
+      .filter((d) => d.sysfsDriver === 'virtio_crypto')
+      .map((d) => d.name);
     const d = (await kernelReport())!.drivers.find((x) => x.driver === DRIVER)!;
     const key = randomBytes(16);
     const data = randomBytes(SIZE);
@@ -96,7 +102,12 @@ describe('several cards behind one kernel driver', { skip: skip ?? false }, () =
         crp.sid = sid;
         crp.buf = buf;
         crp.flags = C.CRYPTO_F_CBIMM;
-        Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, len: SIZE, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+        Object.assign(crp.desc!, {
+          alg: C.CRYPTO_AES_CBC,
+          len: SIZE,
+          flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+          iv,
+        });
         crp.callback = (r) => (r.etype === 0 ? resolve(buf) : reject(new Error(`etype ${r.etype}`)));
         fw.dispatch(crp);
       });

@@ -26,7 +26,16 @@ import { hex } from '../support/hex.js';
 
 /** The checks the client runs per ABI: a missing line is a failure, not a pass. */
 const CLIENT_CHECKS: Readonly<Record<FixtureAbi, readonly string[]>> = {
-  linux: ['aes-cbc-kat', 'sha256-kat', 'hmac-sha256-kat', 'gcm-kat-and-bad-tag', 'errors', 'session-info', 'large-request', 'async-and-poll'],
+  linux: [
+    'aes-cbc-kat',
+    'sha256-kat',
+    'hmac-sha256-kat',
+    'gcm-kat-and-bad-tag',
+    'errors',
+    'session-info',
+    'large-request',
+    'async-and-poll',
+  ],
   freebsd: ['aes-cbc-kat', 'hardware-crid', 'sha256-and-hmac-kat', 'gcm-kat-and-bad-tag', 'eta-and-bad-mac', 'errors', 'largest-request'],
   netbsd: ['aes-cbc-kat', 'hmac-sha256-and-sha1-kat', 'gcm-kat-computed-tag', 'multi-request-and-poll', 'multi-session', 'errors'],
 };
@@ -101,34 +110,38 @@ describe('CUSE /dev/crypto fixture', skip === undefined ? {} : { skip }, () => {
         }
       });
 
-      it('engine: a batch of requests (the ABI\'s queue where it has one)', engineSkip === undefined ? {} : { skip: engineSkip }, async () => {
-        assert.ok(fixture);
-        let s: DevCryptoSession | undefined;
-        try {
-          s = openDevCryptoSession({
-            path: fixture.path,
-            abi: engineAbi,
-            mode: 'cipher',
-            cipher: C.CRYPTO_AES_CBC,
-            key: KEY,
-            ivLength: 16,
-            blockLength: 16,
-            chain: 'cbc',
-            crid: 'software',
-          });
-          // Each block with its own IV (the previous ciphertext block): two independent requests.
-          const outs = [Buffer.alloc(16), Buffer.alloc(16)];
-          const ivs = [IV, Buffer.from(CIPHER.slice(0, 32), 'hex')];
-          const results = await devCryptoRunBatch(s, [
-            [OP_ENCRYPT, PLAIN.subarray(0, 16), outs[0] ?? null, ivs[0] ?? null, 0],
-            [OP_ENCRYPT, PLAIN.subarray(16, 32), outs[1] ?? null, ivs[1] ?? null, 0],
-          ]);
-          for (const r of results) assert.equal(typeof r, 'number', `a request failed: ${String(r)}`);
-          assert.equal(hex(Buffer.concat(outs)), CIPHER);
-        } finally {
-          s?.native.close();
-        }
-      });
+      it(
+        "engine: a batch of requests (the ABI's queue where it has one)",
+        engineSkip === undefined ? {} : { skip: engineSkip },
+        async () => {
+          assert.ok(fixture);
+          let s: DevCryptoSession | undefined;
+          try {
+            s = openDevCryptoSession({
+              path: fixture.path,
+              abi: engineAbi,
+              mode: 'cipher',
+              cipher: C.CRYPTO_AES_CBC,
+              key: KEY,
+              ivLength: 16,
+              blockLength: 16,
+              chain: 'cbc',
+              crid: 'software',
+            });
+            // Each block with its own IV (the previous ciphertext block): two independent requests.
+            const outs = [Buffer.alloc(16), Buffer.alloc(16)];
+            const ivs = [IV, Buffer.from(CIPHER.slice(0, 32), 'hex')];
+            const results = await devCryptoRunBatch(s, [
+              [OP_ENCRYPT, PLAIN.subarray(0, 16), outs[0] ?? null, ivs[0] ?? null, 0],
+              [OP_ENCRYPT, PLAIN.subarray(16, 32), outs[1] ?? null, ivs[1] ?? null, 0],
+            ]);
+            for (const r of results) assert.equal(typeof r, 'number', `a request failed: ${String(r)}`);
+            assert.equal(hex(Buffer.concat(outs)), CIPHER);
+          } finally {
+            s?.native.close();
+          }
+        },
+      );
 
       it('the fixture survived every request and stops cleanly', async () => {
         assert.ok(fixture);

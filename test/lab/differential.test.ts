@@ -8,7 +8,22 @@ import { it } from 'node:test';
 
 import { AeadSession, CipherSession, HashSession, KCryptoError, type Execution, type Session, type SessionSpec } from '../../src/index.js';
 import { describeDrivers, driverCases, executionsOf, openAs, type DriverCase, type SessionClass } from '../support/drivers.js';
-import { FAMILIES, ivLengthsFor, randomKeys, refAead, refCipher, refDigest, SIZES, sizesFor, specOf, type AeadFamily, type CipherFamily, type Family, type HashFamily, type MacFamily } from '../support/families.js';
+import {
+  FAMILIES,
+  ivLengthsFor,
+  randomKeys,
+  refAead,
+  refCipher,
+  refDigest,
+  SIZES,
+  sizesFor,
+  specOf,
+  type AeadFamily,
+  type CipherFamily,
+  type Family,
+  type HashFamily,
+  type MacFamily,
+} from '../support/families.js';
 import { describeError } from '../support/errors.js';
 import { assertSameBytes } from '../support/hex.js';
 
@@ -39,7 +54,11 @@ async function cipherCase(f: CipherFamily, open: Open, size: number, i: number, 
     }
     if (size % s.alignment !== 0) {
       // A driver stricter than the mode (XTS through /dev/crypto: whole blocks only): refused up front.
-      await assert.rejects(s.encrypt(data, options), { code: 'EINVAL' }, `${what}: not a multiple of the driver's ${s.alignment}-byte blocks`);
+      await assert.rejects(
+        s.encrypt(data, options),
+        { code: 'EINVAL' },
+        `${what}: not a multiple of the driver's ${s.alignment}-byte blocks`,
+      );
       return;
     }
     const { ciphertext } = await s.encrypt(data, options);
@@ -62,7 +81,11 @@ async function aeadCase(f: AeadFamily, open: Open, size: number, i: number, what
     const params = `${keys.key.length}-byte key, ${iv.length}-byte IV, ${aad.length}-byte AAD, ${tagLength}-byte tag`;
     if (s.maxRequestBytes !== undefined && aad.length + size + tagLength > s.maxRequestBytes) {
       // An AEAD cannot be split, and the kernel cannot take this much in one request.
-      await assert.rejects(s.encrypt(pt, { iv, aad }), { code: 'E2BIG' }, `${what}: over the ${s.maxRequestBytes}-byte request limit, ${params}`);
+      await assert.rejects(
+        s.encrypt(pt, { iv, aad }),
+        { code: 'E2BIG' },
+        `${what}: over the ${s.maxRequestBytes}-byte request limit, ${params}`,
+      );
       return;
     }
     const out = await s.encrypt(pt, { iv, aad });
@@ -85,10 +108,18 @@ async function digestCase(f: HashFamily | MacFamily, open: Open, size: number, i
     const parts = i % 2 === 1 ? [data.subarray(0, cut[0]), data.subarray(cut[0], cut[1]), data.subarray(cut[1])] : [data];
     if (s.maxRequestBytes !== undefined && size > s.maxRequestBytes) {
       // The kernel takes a message in one request and cannot continue a digest: refused up front.
-      await assert.rejects(s.digest(parts.length === 1 ? data : parts), { code: 'E2BIG' }, `${what}: over the ${s.maxRequestBytes}-byte request limit`);
+      await assert.rejects(
+        s.digest(parts.length === 1 ? data : parts),
+        { code: 'E2BIG' },
+        `${what}: over the ${s.maxRequestBytes}-byte request limit`,
+      );
       return;
     }
-    assertSameBytes(await s.digest(parts.length === 1 ? data : parts), refDigest(f, key, [data]), `${what}: digest of ${parts.length} piece(s), ${key.length}-byte key`);
+    assertSameBytes(
+      await s.digest(parts.length === 1 ? data : parts),
+      refDigest(f, key, [data]),
+      `${what}: digest of ${parts.length} piece(s), ${key.length}-byte key`,
+    );
   } finally {
     await s.close();
   }
@@ -115,7 +146,9 @@ for (const f of FAMILIES) {
     for (const execution of executionsOf(c)) {
       const sizes = sizesFor(f, execution === 'auto' ? SIZES : FORCED_SIZES);
       const policy = c.kernel ? `execution ${execution}` : 'node:crypto has no execution policy';
-      it(`matches node:crypto at ${sizes.length} sizes, ${sizes[0]}..${sizes.at(-1)} bytes (${policy})`, options, () => differential(f, c, execution, sizes));
+      it(`matches node:crypto at ${sizes.length} sizes, ${sizes[0]}..${sizes.at(-1)} bytes (${policy})`, options, () =>
+        differential(f, c, execution, sizes),
+      );
     }
   });
 }

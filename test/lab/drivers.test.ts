@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { algorithmSupport, drivers, kernelReport, KCryptoError, openSession } from '../../src/index.js';
-import { afAlgUnavailable, assertOpens, driverCases, IN_LAB, kernelListing, listedKernelDrivers, requiredGeneric } from '../support/drivers.js';
+import {
+  afAlgUnavailable,
+  assertOpens,
+  driverCases,
+  IN_LAB,
+  kernelListing,
+  listedKernelDrivers,
+  requiredGeneric,
+} from '../support/drivers.js';
 import { FAMILIES, family, randomKeys, specOf } from '../support/families.js';
 
 const VIRTIO_CBC = 'virtio_crypto_aes_cbc';
@@ -37,37 +45,57 @@ describe('driver listing', () => {
 
   // The lab runner sets KCRYPTO_LAB=1 and attaches virtio-crypto cards (KCRYPTO_LAB_CARDS).
   const cards = process.env['KCRYPTO_LAB_CARDS'];
-  const virtioSkip = !IN_LAB ? 'not inside kcrypto lab (KCRYPTO_LAB is not 1)' : cards === '0' ? 'the lab was started without virtio-crypto cards' : undefined;
+  const virtioSkip = !IN_LAB
+    ? 'not inside kcrypto lab (KCRYPTO_LAB is not 1)'
+    : cards === '0'
+      ? 'the lab was started without virtio-crypto cards'
+      : undefined;
   // Since 7.2 AF_ALG refuses asynchronous drivers (seen by binding, or implied where
   // af_alg_restrict=1 refuses every driver name): the card is listed, refused, and says why.
-  it(`cbc(aes) includes the virtio-crypto device driver ${VIRTIO_CBC}, ${asyncRefused ? 'refused with the reason' : 'usable, as hardware'}`, virtioSkip === undefined ? {} : { skip: virtioSkip }, async () => {
-    const cbc = listedKernelDrivers(list, 'cbc(aes)');
-    const virtio = cbc.find((d) => d.kernelDriver === VIRTIO_CBC);
-    assert.ok(virtio, `no ${VIRTIO_CBC} among the cbc(aes) drivers: ${cbc.map((d) => d.name).join(', ')}`);
-    if (asyncRefused) {
-      assert.equal(virtio.available, false);
-      assert.match(virtio.reason ?? '', /asynchronous drivers are refused through AF_ALG since 7\.2: use \/dev\/crypto \(cryptodev-linux\)/);
-      await assert.rejects(openSession({ cipher: 'aes-128-cbc', key: Buffer.alloc(16) }, { driver: VIRTIO_CBC }), (e: unknown) => e instanceof KCryptoError && e.code === 'ENOENT' && /since 7\.2/.test(e.message));
-      return;
-    }
-    assert.equal(virtio.available, true, `${VIRTIO_CBC} unavailable: ${virtio.reason}`);
-    assert.equal(virtio.kind, 'hardware', `${VIRTIO_CBC} classified ${virtio.kind}: ${virtio.kindReason}`);
-    const cases = await driverCases(family('cbc(aes)'));
-    assert.ok(
-      cases.some((c) => c.label === `afalg:${VIRTIO_CBC}` && c.skip === undefined),
-      'the conformance suites would not run on the device',
-    );
-  });
+  it(
+    `cbc(aes) includes the virtio-crypto device driver ${VIRTIO_CBC}, ${asyncRefused ? 'refused with the reason' : 'usable, as hardware'}`,
+    virtioSkip === undefined ? {} : { skip: virtioSkip },
+    async () => {
+      const cbc = listedKernelDrivers(list, 'cbc(aes)');
+      const virtio = cbc.find((d) => d.kernelDriver === VIRTIO_CBC);
+      assert.ok(virtio, `no ${VIRTIO_CBC} among the cbc(aes) drivers: ${cbc.map((d) => d.name).join(', ')}`);
+      if (asyncRefused) {
+        assert.equal(virtio.available, false);
+        assert.match(
+          virtio.reason ?? '',
+          /asynchronous drivers are refused through AF_ALG since 7\.2: use \/dev\/crypto \(cryptodev-linux\)/,
+        );
+        await assert.rejects(
+          openSession({ cipher: 'aes-128-cbc', key: Buffer.alloc(16) }, { driver: VIRTIO_CBC }),
+          (e: unknown) => e instanceof KCryptoError && e.code === 'ENOENT' && /since 7\.2/.test(e.message),
+        );
+        return;
+      }
+      assert.equal(virtio.available, true, `${VIRTIO_CBC} unavailable: ${virtio.reason}`);
+      assert.equal(virtio.kind, 'hardware', `${VIRTIO_CBC} classified ${virtio.kind}: ${virtio.kindReason}`);
+      const cases = await driverCases(family('cbc(aes)'));
+      assert.ok(
+        cases.some((c) => c.label === `afalg:${VIRTIO_CBC}` && c.skip === undefined),
+        'the conformance suites would not run on the device',
+      );
+    },
+  );
 });
 
 describe("{ driver: 'kernel' }: the kernel's pick, listed once instantiated", () => {
   for (const f of FAMILIES) {
     // An algorithm the kernel's AF_ALG policy refuses (af_alg_restrict: its generic name, or its
     // whole socket type): the session is refused with that reason.
-    const refused = noAfAlg === undefined ? support.find((a) => a.algorithm === f.kernelName && a.afalg === null && /crypto\.af_alg_restrict/.test(a.afalgReason ?? '')) : undefined;
+    const refused =
+      noAfAlg === undefined
+        ? support.find((a) => a.algorithm === f.kernelName && a.afalg === null && /crypto\.af_alg_restrict/.test(a.afalgReason ?? ''))
+        : undefined;
     if (refused) {
       it(`${f.kernelName}: refused (${refused.afalgReason ?? ''})`, async () => {
-        await assert.rejects(openSession(specOf(f, randomKeys(f)), { driver: 'kernel' }), (e: unknown) => e instanceof KCryptoError && e.code === 'ENOENT' && /crypto\.af_alg_restrict=1/.test(e.message));
+        await assert.rejects(
+          openSession(specOf(f, randomKeys(f)), { driver: 'kernel' }),
+          (e: unknown) => e instanceof KCryptoError && e.code === 'ENOENT' && /crypto\.af_alg_restrict=1/.test(e.message),
+        );
       });
       continue;
     }

@@ -20,7 +20,12 @@ interface BadInput {
 }
 
 /** Opens a session of the expected class on the case's driver, runs `fn`, closes it. */
-async function using<S extends Session>(kind: SessionClass<S>, c: DriverCase, spec: SessionSpec, fn: (s: S) => Promise<void>): Promise<void> {
+async function using<S extends Session>(
+  kind: SessionClass<S>,
+  c: DriverCase,
+  spec: SessionSpec,
+  fn: (s: S) => Promise<void>,
+): Promise<void> {
   const s = await openAs(kind, c, spec);
   try {
     await fn(s);
@@ -37,7 +42,8 @@ async function using<S extends Session>(kind: SessionClass<S>, c: DriverCase, sp
 async function validRequest(f: Family, c: DriverCase, s: Session): Promise<void> {
   if (s instanceof CipherSession) await s.encrypt(Buffer.alloc(32), (f as CipherFamily).ivLength ? { iv: Buffer.alloc(16) } : undefined);
   else if (s instanceof AeadSession) await s.encrypt(Buffer.alloc(32), { iv: Buffer.alloc((f as AeadFamily).ivLengths[0]!) });
-  else if (s instanceof HashSession) await Promise.all([s.digest(Buffer.alloc(32)), noHashState(c) ? undefined : s.update(Buffer.alloc(32)).then(() => s.final())]);
+  else if (s instanceof HashSession)
+    await Promise.all([s.digest(Buffer.alloc(32)), noHashState(c) ? undefined : s.update(Buffer.alloc(32)).then(() => s.final())]);
 }
 
 /**
@@ -84,7 +90,8 @@ function cipherInputs(f: CipherFamily, c: DriverCase): BadInput[] {
   } else {
     out.push({ name: 'an IV where the mode takes none: EINVAL', check: () => rejectsBoth(block, { iv: randomBytes(16) }) });
   }
-  if (f.alignment > 1) out.push({ name: `length not a multiple of ${f.alignment} (17 bytes): EINVAL`, check: () => rejectsBoth(randomBytes(17), iv) });
+  if (f.alignment > 1)
+    out.push({ name: `length not a multiple of ${f.alignment} (17 bytes): EINVAL`, check: () => rejectsBoth(randomBytes(17), iv) });
   if (f.minLength > 0) out.push({ name: `shorter than ${f.minLength} bytes (15): EINVAL`, check: () => rejectsBoth(randomBytes(15), iv) });
   return out;
 }
@@ -106,7 +113,10 @@ function aeadInputs(f: AeadFamily, c: DriverCase): BadInput[] {
     });
   const out: BadInput[] = [
     { name: 'tag length 3 at open: EINVAL', check: () => assert.rejects(openOn(c, specOf(f, keys, 3)), kcryptoError('EINVAL')) },
-    { name: `tag of ${tagLength + 1} bytes to decrypt: EINVAL`, check: () => spoiled('EINVAL', (m) => (m.tag = Buffer.concat([m.tag, Buffer.alloc(1)]))) },
+    {
+      name: `tag of ${tagLength + 1} bytes to decrypt: EINVAL`,
+      check: () => spoiled('EINVAL', (m) => (m.tag = Buffer.concat([m.tag, Buffer.alloc(1)]))),
+    },
     {
       name: `IV of ${badIv.length} bytes: EINVAL`,
       check: () =>
@@ -137,7 +147,8 @@ async function closedSession(f: Family, c: DriverCase): Promise<void> {
   if (s instanceof CipherSession) await assert.rejects(s.encrypt(Buffer.alloc(16), { iv: Buffer.alloc(16) }), ebadf);
   if (s instanceof AeadSession) await assert.rejects(s.decrypt(Buffer.alloc(16), { iv: Buffer.alloc(12), tag: Buffer.alloc(16) }), ebadf);
   if (s instanceof HashSession) {
-    for (const op of [() => s.digest(Buffer.alloc(1)), () => s.update(Buffer.alloc(1)), () => s.final(), () => s.copy()]) await assert.rejects(op(), ebadf);
+    for (const op of [() => s.digest(Buffer.alloc(1)), () => s.update(Buffer.alloc(1)), () => s.final(), () => s.copy()])
+      await assert.rejects(op(), ebadf);
   }
 }
 
@@ -147,7 +158,10 @@ function badInputs(f: Family, c: DriverCase): BadInput[] {
   const keyLengths = f.kind === 'mac' ? f.keyLengths : f.kind === 'hash' ? undefined : f.keyLengths;
   if (keyLengths) {
     const bad = keyLengths[0]! - 1;
-    out.push({ name: `key of ${bad} bytes: EINVAL`, check: () => assert.rejects(openOn(c, specOf(f, { key: randomBytes(bad) })), kcryptoError('EINVAL')) });
+    out.push({
+      name: `key of ${bad} bytes: EINVAL`,
+      check: () => assert.rejects(openOn(c, specOf(f, { key: randomBytes(bad) })), kcryptoError('EINVAL')),
+    });
   }
   if (f.kind === 'cipher') out.push(...cipherInputs(f, c));
   if (f.kind === 'aead') out.push(...aeadInputs(f, c));
@@ -157,8 +171,16 @@ function badInputs(f: Family, c: DriverCase): BadInput[] {
   out.push({
     name: 'a driver that implements another algorithm: EINVAL',
     // A session that opens after all is closed, so that the failure stays this test's alone.
-    check: () => assert.rejects(openOn(c, other!).then((s) => s.close()), kcryptoError('EINVAL')),
-    ...(!c.kernel ? { skip: 'the software driver implements every algorithm' } : other === undefined ? { skip: `${c.label} implements every algorithm the suite covers` } : {}),
+    check: () =>
+      assert.rejects(
+        openOn(c, other!).then((s) => s.close()),
+        kcryptoError('EINVAL'),
+      ),
+    ...(!c.kernel
+      ? { skip: 'the software driver implements every algorithm' }
+      : other === undefined
+        ? { skip: `${c.label} implements every algorithm the suite covers` }
+        : {}),
   });
   return out;
 }
@@ -192,7 +214,10 @@ describe('driver names', () => {
   it('unknown driver name: ENOENT, with no descriptor left open', async () => {
     const fdsBefore = openFds();
     await assert.rejects(openSession({ hash: 'sha256' }, { driver: 'no-such-driver' }), kcryptoError('ENOENT'));
-    await assert.rejects(openSession({ cipher: 'aes-128-cbc', key: randomBytes(16) }, { driver: 'afalg:no-such-driver' }), kcryptoError('ENOENT'));
+    await assert.rejects(
+      openSession({ cipher: 'aes-128-cbc', key: randomBytes(16) }, { driver: 'afalg:no-such-driver' }),
+      kcryptoError('ENOENT'),
+    );
     if (countFds) assert.deepEqual(leakedFds(fdsBefore, openFds()), [], 'descriptors leaked by failed opens');
   });
 });

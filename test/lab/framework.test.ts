@@ -47,7 +47,14 @@ function request(sid: bigint, alg: number, buf: Buffer, iv: Buffer): CryptoOp {
   crp.buf = buf;
   const k = kindOf(alg)!;
   const n = buf.length - 64;
-  crp.desc = Object.assign(new CryptoDesc(), { alg, skip: 0, len: n, inject: n, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+  crp.desc = Object.assign(new CryptoDesc(), {
+    alg,
+    skip: 0,
+    len: n,
+    inject: n,
+    flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+    iv,
+  });
   // An AEAD's auth half: no AAD, the tag after the payload.
   if (k.kind === 'aead') crp.desc.next = Object.assign(new CryptoDesc(), { alg: k.auth[0]!, skip: 0, len: 0, inject: n });
   return crp;
@@ -104,7 +111,13 @@ describe('AF_ALG framework drivers against cryptosoft', () => {
     const id = registerAfAlgDriver(fw, { craName: kd.name, target: targetOf(kd), hardware: false });
     const key = randomBytes(16);
     const mkey = randomBytes(32);
-    const cri = (): CryptoIni => new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key, next: new CryptoIni({ alg: C.CRYPTO_SHA2_256_HMAC, klen: 256, key: mkey, mlen: 16 }) });
+    const cri = (): CryptoIni =>
+      new CryptoIni({
+        alg: C.CRYPTO_AES_CBC,
+        klen: 128,
+        key,
+        next: new CryptoIni({ alg: C.CRYPTO_SHA2_256_HMAC, klen: 256, key: mkey, mlen: 16 }),
+      });
     const sids = [await fw.newSession(cri(), id), await fw.newSession(cri(), soft)];
     const data = Buffer.concat([randomBytes(8), randomBytes(1024), Buffer.alloc(16)]);
     const iv = randomBytes(16);
@@ -114,7 +127,13 @@ describe('AF_ALG framework drivers against cryptosoft', () => {
       const crp = fw.getReq(2);
       crp.sid = sid;
       crp.buf = buf;
-      Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, skip: 8, len: 1024, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+      Object.assign(crp.desc!, {
+        alg: C.CRYPTO_AES_CBC,
+        skip: 8,
+        len: 1024,
+        flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+        iv,
+      });
       Object.assign(crp.desc!.next!, { alg: C.CRYPTO_SHA2_256_HMAC, skip: 0, len: 1032, inject: 1032 });
       assert.equal((await fw.process(crp)).etype, 0);
       outs.push(buf);
@@ -145,7 +164,12 @@ describe('migration under load', () => {
         const crp = fw.getReq(1);
         crp.sid = sid;
         crp.buf = buf;
-        Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, len: 4096, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+        Object.assign(crp.desc!, {
+          alg: C.CRYPTO_AES_CBC,
+          len: 4096,
+          flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+          iv,
+        });
         crp.callback = (r) => {
           completions[i]!++;
           if (r.etype === EAGAIN) {
@@ -173,7 +197,10 @@ describe('migration under load', () => {
     });
     // Each request's callback ran once per dispatch: once, or twice when it came back with EAGAIN.
     const resubmittedCount = completions.filter((n) => n === 2).length;
-    assert.ok(completions.every((n) => n === 1 || n === 2), 'no request completed more than once per dispatch');
+    assert.ok(
+      completions.every((n) => n === 1 || n === 2),
+      'no request completed more than once per dispatch',
+    );
     assert.equal(resubmittedCount, resubmitted);
     assert.ok(resubmitted >= 200, `at least the 200 requests sent after the migration came back with EAGAIN (${resubmitted})`);
     t.diagnostic(`${N - resubmitted} completed on ${kd.driver}, ${resubmitted} came back with EAGAIN and completed on the new session`);
@@ -226,7 +253,9 @@ describe('flow control', () => {
     };
     const gateId = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE, 'gate');
     fw.register(gateId, C.CRYPTO_AES_CBC, 0, 0, gate);
-    const sessions = await Promise.all([0, 1, 2].map(() => fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: randomBytes(16) }), gateId)));
+    const sessions = await Promise.all(
+      [0, 1, 2].map(() => fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: randomBytes(16) }), gateId)),
+    );
     for (const s of sessions) order.set(s, []);
     const PER = 100;
     const done: Promise<CryptoOp>[] = [];
@@ -243,7 +272,12 @@ describe('flow control', () => {
     const results = await Promise.all(done);
     assert.equal(results.length, PER * sessions.length);
     assert.ok(results.every((r) => r.etype === 0));
-    for (const s of sessions) assert.deepEqual(order.get(s), Array.from({ length: PER }, (_, i) => i), 'the order a session\'s requests reached the driver');
+    for (const s of sessions)
+      assert.deepEqual(
+        order.get(s),
+        Array.from({ length: PER }, (_, i) => i),
+        "the order a session's requests reached the driver",
+      );
     assert.ok(restarts > 0, 'the driver pushed back');
     assert.ok(fw.stats().find((x) => x.id === gateId)!.blocks > 0);
   });
@@ -259,7 +293,9 @@ describe('descriptors', () => {
     const id = registerAfAlgDriver(fw, { craName: kd.name, target: targetOf(kd), hardware: false });
     const fdsBefore = openFds();
     for (let batch = 0; batch < 100; batch++) {
-      const sids = await Promise.all(Array.from({ length: 100 }, () => fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: randomBytes(16) }), id)));
+      const sids = await Promise.all(
+        Array.from({ length: 100 }, () => fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: randomBytes(16) }), id)),
+      );
       // One request on some of them, so that op sockets are opened too.
       if (batch % 10 === 0) {
         const crp = fw.getReq(1);

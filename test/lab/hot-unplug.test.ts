@@ -36,7 +36,12 @@ import { loadAddon } from '../../src/kernel/bridge/addon.js';
 import { DeviceWatch, deviceWatch, type CryptoDevice, type DeviceRemoval } from '../../src/kernel/discovery/device-watch.js';
 import * as C from '../../src/framework/constants.js';
 import { CryptoIni, CryptoOp } from '../../src/framework/structures.js';
-import { engineStats, onKernelSessionOpen, stuckRequests as wedgedRequests, type KernelSession } from '../../src/kernel/bridge/engine/index.js';
+import {
+  engineStats,
+  onKernelSessionOpen,
+  stuckRequests as wedgedRequests,
+  type KernelSession,
+} from '../../src/kernel/bridge/engine/index.js';
 import { afAlgUnavailable, IN_LAB, kernelListing } from '../support/drivers.js';
 
 const DRIVER = 'virtio_crypto_aes_cbc';
@@ -109,7 +114,8 @@ function cards(): CryptoDevice[] {
 
 async function whySkip(): Promise<string | undefined> {
   if (!IN_LAB) return 'removes a virtio-crypto card: runs inside `kcrypto lab` only';
-  if (process.env['KCRYPTO_LAB_HOTPLUG'] !== '1') return 'removes a card for the rest of the guest run: set KCRYPTO_LAB_HOTPLUG=1 and run this file on its own';
+  if (process.env['KCRYPTO_LAB_HOTPLUG'] !== '1')
+    return 'removes a card for the rest of the guest run: set KCRYPTO_LAB_HOTPLUG=1 and run this file on its own';
   const noAfAlg = afAlgUnavailable(await kernelListing());
   if (noAfAlg) return noAfAlg;
   const n = cards().length;
@@ -144,7 +150,8 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
       const d = (await kernelReport())?.drivers.find((x) => x.driver === DRIVER);
       assert.ok(d, `${DRIVER} is registered`);
       fwDriver = afalgDriverFor(targetOf(d), d.name);
-      for (let i = 0; i < SESSIONS; i++) fwSids.push(await framework.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key }), fwDriver));
+      for (let i = 0; i < SESSIONS; i++)
+        fwSids.push(await framework.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key }), fwDriver));
       const alg = findCipher('aes-128-cbc', 16) as CipherAlgorithm;
       for (let i = 0; i < SESSIONS; i++) direct.push(openAfAlgCipher(alg, key, targetOf(d)));
     } finally {
@@ -171,7 +178,11 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
 
   it('every request settles once, with its result or a typed error; the event loop keeps running; the watch reports the card; the kernel sessions are given up', async (t) => {
     // Framework and openSession() sessions open one kernel transform per card (see src/drivers/kernel/spread.ts).
-    assert.equal(kernel.length, 2 * SESSIONS * cards().length + SESSIONS, 'kernel sessions on the virtio driver: one per card per framework or openSession() session, one per direct session');
+    assert.equal(
+      kernel.length,
+      2 * SESSIONS * cards().length + SESSIONS,
+      'kernel sessions on the virtio driver: one per card per framework or openSession() session, one per direct session',
+    );
     const EAGAIN = framework.errno('EAGAIN');
     const startSids = [...fwSids];
     /** One request on raw framework session `i`, following the session when it moves. */
@@ -182,7 +193,12 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
         crp.sid = fwSids[i]!;
         crp.buf = buf;
         crp.flags = C.CRYPTO_F_CBIMM;
-        Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, len: SIZE, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+        Object.assign(crp.desc!, {
+          alg: C.CRYPTO_AES_CBC,
+          len: SIZE,
+          flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+          iv,
+        });
         o.callbacks = 0;
         o.eagain = 0;
         let sent = crp.sid;
@@ -196,7 +212,12 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
             framework.dispatch(r);
             return;
           }
-          if (r.etype !== 0) reject(Object.assign(new Error(`etype ${r.etype} (${framework.driverName(framework.sessionInfo(r.sid)?.driverId ?? -1)})`), { etype: r.etype }));
+          if (r.etype !== 0)
+            reject(
+              Object.assign(new Error(`etype ${r.etype} (${framework.driverName(framework.sessionInfo(r.sid)?.driverId ?? -1)})`), {
+                etype: r.etype,
+              }),
+            );
           else resolve(buf);
         };
         const rc = framework.dispatch(crp);
@@ -215,7 +236,11 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
           outcomes.push(o);
           try {
             const ciphertext =
-              layer === 'framework' ? await fwEncrypt(i, data, iv, o) : layer === 'api' ? (await sessions[i]!.encrypt(data, { iv })).ciphertext : (await direct[i]!.encrypt(data, iv)).ciphertext;
+              layer === 'framework'
+                ? await fwEncrypt(i, data, iv, o)
+                : layer === 'api'
+                  ? (await sessions[i]!.encrypt(data, { iv })).ciphertext
+                  : (await direct[i]!.encrypt(data, iv)).ciphertext;
             o.settles++;
             o.ok = ciphertext.equals(refCbc(key, iv, data));
           } catch (err) {
@@ -229,14 +254,20 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
           await new Promise((r) => setImmediate(r));
         }
       };
-      const loops = Promise.all(
-        LAYERS.flatMap((layer) => Array.from({ length: SESSIONS * LOOPS }, (_, j) => loop(layer, j % SESSIONS))),
-      );
+      const loops = Promise.all(LAYERS.flatMap((layer) => Array.from({ length: SESSIONS * LOOPS }, (_, j) => loop(layer, j % SESSIONS))));
       const warm = await waitFor(
-        () => LAYERS.every((layer) => Array.from({ length: SESSIONS }, (_, i) => i).every((i) => outcomes.filter((o) => o.layer === layer && o.session === i && o.ok).length >= 3)),
+        () =>
+          LAYERS.every((layer) =>
+            Array.from({ length: SESSIONS }, (_, i) => i).every(
+              (i) => outcomes.filter((o) => o.layer === layer && o.session === i && o.ok).length >= 3,
+            ),
+          ),
         60_000,
       );
-      const okCounts = LAYERS.map((layer) => `${layer}: ${Array.from({ length: SESSIONS }, (_, i) => outcomes.filter((o) => o.layer === layer && o.session === i && o.ok).length).join('/')}`);
+      const okCounts = LAYERS.map(
+        (layer) =>
+          `${layer}: ${Array.from({ length: SESSIONS }, (_, i) => outcomes.filter((o) => o.layer === layer && o.session === i && o.ok).length).join('/')}`,
+      );
       const firstError = outcomes.find((o) => o.error !== undefined)?.error;
       assert.ok(warm, `every session completed requests before the removal (${okCounts.join('; ')}; first error: ${String(firstError)})`);
 
@@ -300,7 +331,8 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
           continue;
         }
         const what = `${err.code}/${err.syscall}`;
-        if (o.layer === 'kernel' && (!TYPED.has(err.code) || err.driver !== LABEL)) wrong.push(`kernel: unexpected ${what} [${err.driver}]: ${err.message}`);
+        if (o.layer === 'kernel' && (!TYPED.has(err.code) || err.driver !== LABEL))
+          wrong.push(`kernel: unexpected ${what} [${err.driver}]: ${err.message}`);
         const key = `${what}${/session given up|session is dead|no completion within/.test(err.message) ? ' (kcrypto)' : ''} [${err.driver}]`;
         tally[key] = (tally[key] ?? 0) + 1;
       }
@@ -310,7 +342,13 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
       const fw = outcomes.filter((o) => o.layer === 'framework' && o.settles === 1);
       const eagains = fw.reduce((n, o) => n + (o.eagain ?? 0), 0);
       Object.assign(report, {
-        framework: { eagain: eagains, driverDead: fwStats?.dead, driverStats: fwStats?.driver, migrated: fwStats?.migrated, sidsMoved: fwSids.filter((sid, i) => sid !== startSids[i]).length },
+        framework: {
+          eagain: eagains,
+          driverDead: fwStats?.dead,
+          driverStats: fwStats?.driver,
+          migrated: fwStats?.migrated,
+          sidsMoved: fwSids.filter((sid, i) => sid !== startSids[i]).length,
+        },
         wedgedThreads: wedgedRequests(LABEL),
         removed: removal.devices.map((d) => `${d.name}@${d.pciAddress}`),
         vanished: removal.vanished,
@@ -393,7 +431,11 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 20);
     try {
-      const all = Promise.all([...fwSids.map((sid) => framework.freeSession(sid)), ...sessions.map((s) => s.close()), ...direct.map((b) => b.close())]).then(() => true);
+      const all = Promise.all([
+        ...fwSids.map((sid) => framework.freeSession(sid)),
+        ...sessions.map((s) => s.close()),
+        ...direct.map((b) => b.close()),
+      ]).then(() => true);
       const closed = await Promise.race([all, new Promise<false>((r) => setTimeout(() => r(false), 30_000))]);
       assert.ok(closed, 'close() of every session resolved');
       await new Promise((r) => setTimeout(r, 100));

@@ -23,7 +23,9 @@ async function parallelCbc(f: CipherFamily, c: DriverCase, execution: Execution)
   try {
     const inputs = Array.from({ length: REQUESTS }, () => ({ data: randomBytes(SIZE), iv: randomBytes(16) }));
     const outs = await Promise.all(inputs.map(({ data, iv }) => s.encrypt(data, { iv })));
-    outs.forEach((o, i) => assertSameBytes(o.ciphertext, refCipher(f, key, inputs[i]!.iv, inputs[i]!.data), `request ${i} of ${REQUESTS} on ${s.driver}`));
+    outs.forEach((o, i) =>
+      assertSameBytes(o.ciphertext, refCipher(f, key, inputs[i]!.iv, inputs[i]!.data), `request ${i} of ${REQUESTS} on ${s.driver}`),
+    );
     const back = await Promise.all(outs.map((o, i) => s.decrypt(o.ciphertext, { iv: inputs[i]!.iv })));
     back.forEach((pt, i) => assertSameBytes(pt, inputs[i]!.data, `decryption ${i} of ${REQUESTS} on ${s.driver}`));
   } finally {
@@ -36,7 +38,11 @@ async function parallelAeadDecrypts(f: AeadFamily, c: DriverCase, execution: Exe
   const tagLength = f.tagLengths[0]!;
   const s = await openAs(AeadSession, c, specOf(f, keys, tagLength), execution);
   try {
-    const inputs = Array.from({ length: REQUESTS }, () => ({ pt: randomBytes(SIZE), iv: randomBytes(f.ivLengths.at(-1)!), aad: randomBytes(16) }));
+    const inputs = Array.from({ length: REQUESTS }, () => ({
+      pt: randomBytes(SIZE),
+      iv: randomBytes(f.ivLengths.at(-1)!),
+      aad: randomBytes(16),
+    }));
     const outs = await Promise.all(inputs.map(({ pt, iv, aad }) => s.encrypt(pt, { iv, aad })));
     outs.forEach((o, i) => {
       const { pt, iv, aad } = inputs[i]!;
@@ -65,14 +71,20 @@ async function parallelAeadDecrypts(f: AeadFamily, c: DriverCase, execution: Exe
 const cbc = family('cbc(aes)') as CipherFamily;
 describeDrivers(cbc, await driverCases(cbc), (c, options) => {
   for (const execution of executionsOf(c)) {
-    it(`${REQUESTS} parallel ${SIZE}-byte AES-128-CBC requests on one session (execution ${execution})`, options, () => parallelCbc(cbc, c, execution));
+    it(`${REQUESTS} parallel ${SIZE}-byte AES-128-CBC requests on one session (execution ${execution})`, options, () =>
+      parallelCbc(cbc, c, execution),
+    );
   }
 });
 
 for (const f of AEADS) {
   describeDrivers(f, await driverCases(f), (c, options) => {
     for (const execution of executionsOf(c)) {
-      it(`${REQUESTS} parallel decryptions, ${TAMPERED.size} tampered tags: exactly those reject EBADMSG (execution ${execution})`, options, () => parallelAeadDecrypts(f, c, execution));
+      it(
+        `${REQUESTS} parallel decryptions, ${TAMPERED.size} tampered tags: exactly those reject EBADMSG (execution ${execution})`,
+        options,
+        () => parallelAeadDecrypts(f, c, execution),
+      );
     }
   });
 }

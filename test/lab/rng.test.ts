@@ -15,7 +15,8 @@ const noAfAlg = afAlgUnavailable(list);
 // af_alg_restrict=1 refuses every RNG), the kernel's pick is refused, and said so.
 // af_alg_restrict=2 disables AF_ALG altogether: refused too (EAFNOSUPPORT), not skipped.
 const disabled = (await kernelReport())?.afalg.restriction?.value === 2;
-const noKernelRng = noAfAlg === undefined || disabled ? (await algorithmSupport()).find((a) => a.algorithm === 'stdrng' && a.afalg === null) : undefined;
+const noKernelRng =
+  noAfAlg === undefined || disabled ? (await algorithmSupport()).find((a) => a.algorithm === 'stdrng' && a.afalg === null) : undefined;
 
 /** Driver choices to test, with why one cannot run here. */
 const choices: { driver: string; skip?: string }[] = [
@@ -30,7 +31,10 @@ const choices: { driver: string; skip?: string }[] = [
 describe('stdrng', () => {
   if (noKernelRng) {
     it(`driver kernel: refused (${noKernelRng.afalgReason ?? ''})`, async () => {
-      await assert.rejects(openSession({ rng: 'stdrng' }, { driver: 'kernel' }), (e: unknown) => e instanceof KCryptoError && e.code === (disabled ? 'EAFNOSUPPORT' : 'ENOENT'));
+      await assert.rejects(
+        openSession({ rng: 'stdrng' }, { driver: 'kernel' }),
+        (e: unknown) => e instanceof KCryptoError && e.code === (disabled ? 'EAFNOSUPPORT' : 'ENOENT'),
+      );
       const s = await openSession({ rng: 'stdrng' });
       assert.equal((await s.generate(LENGTH)).length, LENGTH);
       await s.close();
@@ -44,7 +48,10 @@ describe('stdrng', () => {
         t.diagnostic(`served by ${s.driver}`);
         assert.equal(a.length, LENGTH, `${s.driver}: length`);
         assert.equal(b.length, LENGTH, `${s.driver}: length`);
-        assert.ok(a.some((x) => x !== 0), `${s.driver}: all zero`);
+        assert.ok(
+          a.some((x) => x !== 0),
+          `${s.driver}: all zero`,
+        );
         assert.notEqual(hex(a), hex(b), `${s.driver}: two calls gave the same bytes`);
       } finally {
         await s.close();

@@ -28,26 +28,30 @@ const cbc = family('cbc(aes)') as CipherFamily;
 const afalg = <T extends { label: string }>(cases: readonly T[]): T[] => cases.filter((c) => c.label.startsWith('afalg:'));
 
 describeDrivers(cbc, afalg(await driverCases(cbc)), (c, options) => {
-  it('unaligned inputs from 16 KiB - 16 to 300 KiB encrypt and decrypt as node:crypto does; pipes come and go with the session', options, async () => {
-    const before = pipes();
-    const key = randomBytes(16);
-    const s = await openAs(CipherSession, c, specOf(cbc, { key }));
-    try {
-      for (const n of SIZES) {
-        const data = unaligned(n);
-        const iv = randomBytes(16);
-        const { ciphertext } = await s.encrypt(data, { iv });
-        assertSameBytes(ciphertext, refCipher(cbc, key, iv, data), `${n} bytes encrypted on ${s.driver}`);
-        const input = unaligned(n);
-        ciphertext.copy(input);
-        assertSameBytes(await s.decrypt(input, { iv }), data, `${n} bytes decrypted on ${s.driver}`);
+  it(
+    'unaligned inputs from 16 KiB - 16 to 300 KiB encrypt and decrypt as node:crypto does; pipes come and go with the session',
+    options,
+    async () => {
+      const before = pipes();
+      const key = randomBytes(16);
+      const s = await openAs(CipherSession, c, specOf(cbc, { key }));
+      try {
+        for (const n of SIZES) {
+          const data = unaligned(n);
+          const iv = randomBytes(16);
+          const { ciphertext } = await s.encrypt(data, { iv });
+          assertSameBytes(ciphertext, refCipher(cbc, key, iv, data), `${n} bytes encrypted on ${s.driver}`);
+          const input = unaligned(n);
+          ciphertext.copy(input);
+          assertSameBytes(await s.decrypt(input, { iv }), data, `${n} bytes decrypted on ${s.driver}`);
+        }
+        assert.ok(pipes() > before, `${s.driver}: no pipe was opened for requests of 16 KiB and more`);
+      } finally {
+        await s.close();
       }
-      assert.ok(pipes() > before, `${s.driver}: no pipe was opened for requests of 16 KiB and more`);
-    } finally {
-      await s.close();
-    }
-    assert.equal(pipes(), before, `${s.driver}: pipes left open after close`);
-  });
+      assert.equal(pipes(), before, `${s.driver}: pipes left open after close`);
+    },
+  );
 });
 
 const gcm = family('gcm(aes)') as AeadFamily;

@@ -80,8 +80,13 @@ for (const f of [...HASHES, ...MACS]) {
   describeDrivers(f, await driverCases(f), (c, options) => {
     const stateless = noHashState(c);
     // Skipped only where the state cannot exist; the refusal is tested instead.
-    it('copy() mid-stream: original and copy continue independently; final() resets', stateless === undefined ? options : { skip: stateless }, () => copyMidStream(f, c));
-    if (stateless !== undefined) it('update(), final() and copy() refuse with ENOTSUP; digest() works', options, () => refusesIncremental(f, c));
+    it(
+      'copy() mid-stream: original and copy continue independently; final() resets',
+      stateless === undefined ? options : { skip: stateless },
+      () => copyMidStream(f, c),
+    );
+    if (stateless !== undefined)
+      it('update(), final() and copy() refuse with ENOTSUP; digest() works', options, () => refusesIncremental(f, c));
   });
 }
 
@@ -93,37 +98,43 @@ const noAfAlg = afAlgUnavailable(list);
 const driver = noAfAlg ? 'software' : 'kernel';
 
 // Not a per-driver test: it runs in the main pass, not in the passes restricted to some drivers.
-const restricted = process.env['KCRYPTO_TEST_DRIVERS'] ? 'the suite is restricted to some drivers (KCRYPTO_TEST_DRIVERS); this runs in the main pass' : undefined;
+const restricted = process.env['KCRYPTO_TEST_DRIVERS']
+  ? 'the suite is restricted to some drivers (KCRYPTO_TEST_DRIVERS); this runs in the main pass'
+  : undefined;
 
 describe(`100 MiB streamed sha256 on driver choice '${driver}'`, () => {
-  it(`${CHUNKS} × 1 MiB update() then final() matches node:crypto, and a copy() at 50 MiB continues on its own`, { skip: restricted ?? false }, async (t) => {
-    const s = await openSession({ hash: 'sha256' }, { driver });
-    const ref = createHash('sha256');
-    const chunk = chunkSource();
-    let fork: HashSession | undefined;
-    let forkRef: ReturnType<typeof createHash> | undefined;
-    const t0 = performance.now();
-    try {
-      for (let i = 0; i < CHUNKS; i++) {
-        if (i === CHUNKS / 2) {
-          fork = await s.copy();
-          forkRef = ref.copy();
+  it(
+    `${CHUNKS} × 1 MiB update() then final() matches node:crypto, and a copy() at 50 MiB continues on its own`,
+    { skip: restricted ?? false },
+    async (t) => {
+      const s = await openSession({ hash: 'sha256' }, { driver });
+      const ref = createHash('sha256');
+      const chunk = chunkSource();
+      let fork: HashSession | undefined;
+      let forkRef: ReturnType<typeof createHash> | undefined;
+      const t0 = performance.now();
+      try {
+        for (let i = 0; i < CHUNKS; i++) {
+          if (i === CHUNKS / 2) {
+            fork = await s.copy();
+            forkRef = ref.copy();
+          }
+          const data = chunk(i);
+          // The block is rewritten for the next chunk only after the kernel has consumed it.
+          await s.update(data);
+          ref.update(data);
         }
-        const data = chunk(i);
-        // The block is rewritten for the next chunk only after the kernel has consumed it.
-        await s.update(data);
-        ref.update(data);
+        assertSameBytes(await s.final(), ref.digest(), `100 MiB sha256 on ${s.driver}`);
+        const seconds = (performance.now() - t0) / 1000;
+        t.diagnostic(`${s.driver}: ${CHUNKS} MiB in ${seconds.toFixed(1)} s with the reference alongside`);
+        // The copy taken at 50 MiB has not seen the rest; give it one different chunk.
+        const tail = randomBytes(12345);
+        await fork!.update(tail);
+        forkRef!.update(tail);
+        assertSameBytes(await fork!.final(), forkRef!.digest(), `copy at 50 MiB on ${s.driver}`);
+      } finally {
+        await Promise.all([s.close(), fork?.close()]);
       }
-      assertSameBytes(await s.final(), ref.digest(), `100 MiB sha256 on ${s.driver}`);
-      const seconds = (performance.now() - t0) / 1000;
-      t.diagnostic(`${s.driver}: ${CHUNKS} MiB in ${seconds.toFixed(1)} s with the reference alongside`);
-      // The copy taken at 50 MiB has not seen the rest; give it one different chunk.
-      const tail = randomBytes(12345);
-      await fork!.update(tail);
-      forkRef!.update(tail);
-      assertSameBytes(await fork!.final(), forkRef!.digest(), `copy at 50 MiB on ${s.driver}`);
-    } finally {
-      await Promise.all([s.close(), fork?.close()]);
-    }
-  });
+    },
+  );
 });

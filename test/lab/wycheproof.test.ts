@@ -33,7 +33,11 @@ class Tally {
   report(t: TestContext, total: number, where: string): void {
     const parts = [...this.counts].map(([k, n]) => `${n} ${k}`);
     t.diagnostic(`${total} vectors: ${parts.join(', ')}${this.failures.length ? `, ${this.failures.length} FAILED` : ''}`);
-    assert.equal(this.failures.length, 0, `${where}: ${this.failures.length} of ${total} vectors failed:\n${this.failures.slice(0, 25).join('\n')}`);
+    assert.equal(
+      this.failures.length,
+      0,
+      `${where}: ${this.failures.length} of ${total} vectors failed:\n${this.failures.slice(0, 25).join('\n')}`,
+    );
   }
 }
 
@@ -64,7 +68,10 @@ class LastSession<S extends Session> {
  * Asserts a parameter set the interface does not offer is refused with EINVAL: at open, or
  * else by every request that carries it.
  */
-async function refusedAsInexpressible<S extends Session>(open: () => Promise<S>, uses: readonly ((s: S) => Promise<unknown>)[]): Promise<string> {
+async function refusedAsInexpressible<S extends Session>(
+  open: () => Promise<S>,
+  uses: readonly ((s: S) => Promise<unknown>)[],
+): Promise<string> {
   let s: S;
   try {
     s = await open();
@@ -100,7 +107,14 @@ async function aeadVectors(t: TestContext, f: AeadFamily, c: DriverCase, file: s
   try {
     for (const { group, test } of eachTest(v)) {
       await tally.check(test, async () => {
-        const [key, iv, aad, msg, ct, tag] = [test.key, test.iv, test.aad, test.msg, test.ct, test.tag].map(unhex) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+        const [key, iv, aad, msg, ct, tag] = [test.key, test.iv, test.aad, test.msg, test.ct, test.tag].map(unhex) as [
+          Buffer,
+          Buffer,
+          Buffer,
+          Buffer,
+          Buffer,
+          Buffer,
+        ];
         const tagLength = group.tagSize / 8;
         const open = (): Promise<AeadSession> => openAs(AeadSession, c, { cipher: f.kernelName, key, tagLength });
         if (!f.keyLengths.includes(key.length) || !f.ivLengths.includes(iv.length) || !f.tagLengths.includes(tagLength)) {

@@ -31,7 +31,16 @@ export interface FixtureBinaries {
   client: string;
 }
 
-const SERVER_SOURCES = ['cuse_main.cc', 'rounds.cc', 'worker.cc', 'afalg.cc', 'chain.cc', 'linux_abi.cc', 'freebsd_abi.cc', 'netbsd_abi.cc'];
+const SERVER_SOURCES = [
+  'cuse_main.cc',
+  'rounds.cc',
+  'worker.cc',
+  'afalg.cc',
+  'chain.cc',
+  'linux_abi.cc',
+  'freebsd_abi.cc',
+  'netbsd_abi.cc',
+];
 const CLIENT_SOURCES = ['client.cc'];
 
 function sourceDir(): string {
@@ -46,7 +55,11 @@ function outputDir(): string {
 function inputs(): string[] {
   const root = packageRoot();
   const dirs = [sourceDir(), join(root, 'native', 'devcrypto', 'abi')];
-  const files = dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.h') || f.endsWith('.cc')).map((f) => join(d, f)));
+  const files = dirs.flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => f.endsWith('.h') || f.endsWith('.cc'))
+      .map((f) => join(d, f)),
+  );
   files.push(join(root, 'native', 'common', 'unique_fd.h'));
   return files;
 }
@@ -88,7 +101,10 @@ async function compile(sources: readonly string[], output: string, libraries: re
 async function fuseFlags(): Promise<string[]> {
   try {
     const { stdout } = await execFileAsync('pkg-config', ['--cflags', '--libs', 'fuse3']);
-    return stdout.trim().split(/\s+/).filter((s) => s.length > 0);
+    return stdout
+      .trim()
+      .split(/\s+/)
+      .filter((s) => s.length > 0);
   } catch {
     throw new Error('pkg-config finds no fuse3 (Debian packages libfuse3-dev and pkg-config; scripts/install-lab-packages installs them)');
   }
@@ -232,7 +248,8 @@ export async function runClient(binaries: FixtureBinaries, abi: FixtureAbi, path
   const checks = new Map<string, ClientCheck>();
   for (const line of output.split('\n')) {
     const m = /^(PASS|FAIL|SKIP) (\S+) ?(.*)$/.exec(line);
-    if (m?.[1] !== undefined && m[2] !== undefined) checks.set(m[2], { status: m[1] as ClientCheck['status'], name: m[2], detail: m[3] ?? '' });
+    if (m?.[1] !== undefined && m[2] !== undefined)
+      checks.set(m[2], { status: m[1] as ClientCheck['status'], name: m[2], detail: m[3] ?? '' });
   }
   return { checks, exitCode, output };
 }

@@ -101,7 +101,9 @@ export async function driverCases(f: Family): Promise<DriverCase[]> {
   // A kernel may register one template instance twice under the same driver name (each failed
   // bind of xts(aes-generic) adds an xts(ecb(aes-generic))); bind reaches one of them, so
   // each name is one case.
-  const listed = listedKernelDrivers(list, f.kernelName).filter((d, i, all) => all.findIndex((x) => x.kernelDriver === d.kernelDriver) === i);
+  const listed = listedKernelDrivers(list, f.kernelName).filter(
+    (d, i, all) => all.findIndex((x) => x.kernelDriver === d.kernelDriver) === i,
+  );
   const generic = await requiredGeneric(f);
   for (const d of listed) {
     const kernelDriver = d.kernelDriver!;
@@ -112,15 +114,37 @@ export async function driverCases(f: Family): Promise<DriverCase[]> {
     // A required instance listed as unusable still runs where AF_ALG works: opening it then
     // fails with the kernel's own answer.
     const skip = d.available || (required && noAfAlg === undefined) ? undefined : (noAfAlg ?? d.reason ?? 'listed as unavailable');
-    cases.push({ driver: d.name, label: d.name, kernel: true, kernelDriver, required, algorithms: d.algorithms, ...(skip === undefined ? {} : { skip }) });
+    cases.push({
+      driver: d.name,
+      label: d.name,
+      kernel: true,
+      kernelDriver,
+      required,
+      algorithms: d.algorithms,
+      ...(skip === undefined ? {} : { skip }),
+    });
   }
   for (const g of generic) {
     if (listed.some((d) => d.kernelDriver === g)) continue;
-    cases.push({ driver: g, label: `afalg:${g}`, kernel: true, kernelDriver: g, required: true, ...(noAfAlg === undefined ? {} : { skip: noAfAlg }) });
+    cases.push({
+      driver: g,
+      label: `afalg:${g}`,
+      kernel: true,
+      kernelDriver: g,
+      required: true,
+      ...(noAfAlg === undefined ? {} : { skip: noAfAlg }),
+    });
   }
   // Drivers behind /dev/crypto (the real module, or the lab's fixture for each ABI).
   for (const d of list.filter((x) => x.interface === 'devcrypto' && x.available && x.algorithms.includes(f.kernelName))) {
-    cases.push({ driver: d.name, label: d.name, kernel: true, ...(d.kernelDriver ? { kernelDriver: d.kernelDriver } : {}), required: false, algorithms: d.algorithms });
+    cases.push({
+      driver: d.name,
+      label: d.name,
+      kernel: true,
+      ...(d.kernelDriver ? { kernelDriver: d.kernelDriver } : {}),
+      required: false,
+      algorithms: d.algorithms,
+    });
   }
   return onlyDrivers(cases);
 }
@@ -133,7 +157,10 @@ export async function driverCases(f: Family): Promise<DriverCase[]> {
 function onlyDrivers(cases: DriverCase[]): DriverCase[] {
   const only = process.env['KCRYPTO_TEST_DRIVERS'];
   if (!only) return cases;
-  const prefixes = only.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const prefixes = only
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   return cases.filter((c) => prefixes.some((p) => c.label.startsWith(p)));
 }
 
@@ -161,7 +188,12 @@ export function openOn(c: DriverCase, spec: SessionSpec, execution?: Execution):
 export type SessionClass<S extends Session> = abstract new (...args: never[]) => S;
 
 /** Opens a session on the case's driver and checks it has the expected class. */
-export async function openAs<S extends Session>(kind: SessionClass<S>, c: DriverCase, spec: SessionSpec, execution?: Execution): Promise<S> {
+export async function openAs<S extends Session>(
+  kind: SessionClass<S>,
+  c: DriverCase,
+  spec: SessionSpec,
+  execution?: Execution,
+): Promise<S> {
   const s = await openOn(c, spec, execution);
   if (s instanceof kind) return s;
   await s.close();
@@ -178,7 +210,9 @@ export async function assertOpens(f: Family, c: DriverCase): Promise<void> {
   try {
     s = await openOn(c, specOf(f, randomKeys(f)));
   } catch (err) {
-    const what = c.required ? `the kernel could not instantiate ${c.driver} (a ${f.kernelName} built from generic C drivers)` : `cannot open ${f.kernelName} on ${c.label}`;
+    const what = c.required
+      ? `the kernel could not instantiate ${c.driver} (a ${f.kernelName} built from generic C drivers)`
+      : `cannot open ${f.kernelName} on ${c.label}`;
     throw new Error(`${what}: ${describeError(err)}`, { cause: err });
   }
   const driver = s.driver;

@@ -40,7 +40,8 @@ function elements(der: Buffer): Tlv[] {
 }
 
 function expect(tlv: Tlv | undefined, tag: number, what: string): Buffer {
-  if (!tlv || tlv.tag !== tag) throw new Error(`${what}: expected DER tag 0x${tag.toString(16)}, got ${tlv ? `0x${tlv.tag.toString(16)}` : 'nothing'}`);
+  if (!tlv || tlv.tag !== tag)
+    throw new Error(`${what}: expected DER tag 0x${tag.toString(16)}, got ${tlv ? `0x${tlv.tag.toString(16)}` : 'nothing'}`);
   return tlv.body;
 }
 
@@ -63,7 +64,9 @@ function dssParms(algorithm: Tlv | undefined): [bigint, bigint, bigint] {
 
 /** The numbers of a DSA key pair made by node:crypto (PKCS#8 and SPKI exports). */
 export function dsaNumbers(privateKey: KeyObject, publicKey: KeyObject): DsaNumbers {
-  const [, algorithm, privateOctets] = elements(expect(elements(privateKey.export({ format: 'der', type: 'pkcs8' }))[0], SEQUENCE, 'PrivateKeyInfo'));
+  const [, algorithm, privateOctets] = elements(
+    expect(elements(privateKey.export({ format: 'der', type: 'pkcs8' }))[0], SEQUENCE, 'PrivateKeyInfo'),
+  );
   const [p, q, g] = dssParms(algorithm);
   const x = integer(elements(expect(privateOctets, OCTET_STRING, 'privateKey'))[0], 'x');
   const [, publicBits] = elements(expect(elements(publicKey.export({ format: 'der', type: 'spki' }))[0], SEQUENCE, 'SubjectPublicKeyInfo'));

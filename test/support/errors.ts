@@ -19,7 +19,10 @@ export function kcryptoError(code: string, driver?: string): (err: unknown) => t
 
 /** Asserts `err` is a KCryptoError with this code and its fields set. */
 export function assertKCryptoError(err: unknown, code: string, driver?: string): asserts err is KCryptoError {
-  assert.ok(err instanceof KCryptoError, `expected a KCryptoError ${code}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+  assert.ok(
+    err instanceof KCryptoError,
+    `expected a KCryptoError ${code}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+  );
   assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
   assert.equal(typeof err.errno, 'number', `errno of ${err.message}`);
   assert.ok(err.errno > 0, `errno of ${err.message} is ${err.errno}`);

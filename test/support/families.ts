@@ -67,7 +67,17 @@ export type Family = CipherFamily | AeadFamily | HashFamily | MacFamily;
 const AES_KEYS = [16, 24, 32] as const;
 
 function cipher(mode: CipherFamily['mode'], over: Partial<CipherFamily> = {}): CipherFamily {
-  return { kind: 'cipher', mode, kernelName: `${mode}(aes)`, generic: [`${mode}(aes-generic)`, `${mode}(aes-lib)`], keyLengths: AES_KEYS, ivLength: 16, alignment: 1, minLength: 0, ...over };
+  return {
+    kind: 'cipher',
+    mode,
+    kernelName: `${mode}(aes)`,
+    generic: [`${mode}(aes-generic)`, `${mode}(aes-lib)`],
+    keyLengths: AES_KEYS,
+    ivLength: 16,
+    alignment: 1,
+    minLength: 0,
+    ...over,
+  };
 }
 
 /** SHA hashes: node:crypto name and the kernel's generic driver name. */
@@ -85,7 +95,16 @@ export const CIPHERS: readonly CipherFamily[] = [
 
 export const AEADS: readonly AeadFamily[] = [
   // The kernel's gcm(aes) takes 96-bit IVs only.
-  { kind: 'aead', mode: 'gcm', kernelName: 'gcm(aes)', generic: ['gcm_base(ctr(aes-generic),ghash-generic)', 'gcm_base(ctr(aes-lib),ghash-lib)'], keyLengths: AES_KEYS, ivLengths: [12], tagLengths: [4, 8, 12, 13, 14, 15, 16], alignment: 1 },
+  {
+    kind: 'aead',
+    mode: 'gcm',
+    kernelName: 'gcm(aes)',
+    generic: ['gcm_base(ctr(aes-generic),ghash-generic)', 'gcm_base(ctr(aes-lib),ghash-lib)'],
+    keyLengths: AES_KEYS,
+    ivLengths: [12],
+    tagLengths: [4, 8, 12, 13, 14, 15, 16],
+    alignment: 1,
+  },
   // CCM nonces of 7..13 bytes, tags of 4..16 even bytes (RFC 3610 / SP 800-38C).
   {
     kind: 'aead',
@@ -97,7 +116,16 @@ export const AEADS: readonly AeadFamily[] = [
     tagLengths: [4, 6, 8, 10, 12, 14, 16],
     alignment: 1,
   },
-  { kind: 'aead', mode: 'chacha20-poly1305', kernelName: 'rfc7539(chacha20,poly1305)', generic: ['rfc7539(chacha20-generic,poly1305-generic)', 'rfc7539(chacha20-lib,poly1305-generic)'], keyLengths: [32], ivLengths: [12], tagLengths: [16], alignment: 1 },
+  {
+    kind: 'aead',
+    mode: 'chacha20-poly1305',
+    kernelName: 'rfc7539(chacha20,poly1305)',
+    generic: ['rfc7539(chacha20-generic,poly1305-generic)', 'rfc7539(chacha20-lib,poly1305-generic)'],
+    keyLengths: [32],
+    ivLengths: [12],
+    tagLengths: [16],
+    alignment: 1,
+  },
   {
     kind: 'aead',
     mode: 'authenc',
@@ -112,10 +140,20 @@ export const AEADS: readonly AeadFamily[] = [
   },
 ];
 
-export const HASHES: readonly HashFamily[] = SHAS.map((hash) => ({ kind: 'hash', hash, kernelName: hash, generic: [`${hash}-generic`, `${hash}-lib`] }));
+export const HASHES: readonly HashFamily[] = SHAS.map((hash) => ({
+  kind: 'hash',
+  hash,
+  kernelName: hash,
+  generic: [`${hash}-generic`, `${hash}-lib`],
+}));
 
 export const MACS: readonly MacFamily[] = [
-  ...SHAS.map((hash): MacFamily => ({ kind: 'mac', hash, kernelName: `hmac(${hash})`, generic: [`hmac(${hash}-generic)`, `hmac(${hash}-lib)`] })),
+  ...SHAS.map((hash): MacFamily => ({
+    kind: 'mac',
+    hash,
+    kernelName: `hmac(${hash})`,
+    generic: [`hmac(${hash}-generic)`, `hmac(${hash}-lib)`],
+  })),
   { kind: 'mac', kernelName: 'cmac(aes)', generic: ['cmac(aes-generic)', 'cmac(aes-lib)'], keyLengths: AES_KEYS },
 ];
 
@@ -187,7 +225,14 @@ export function refCipher(f: CipherFamily | AeadFamily, key: Uint8Array, iv: Uin
 }
 
 /** Reference AEAD encryption. authenc is AES-CBC, then HMAC over AAD ‖ ciphertext, truncated. */
-export function refAead(f: AeadFamily, keys: Keys, iv: Uint8Array, aad: Uint8Array, pt: Uint8Array, tagLength: number): { ciphertext: Buffer; tag: Buffer } {
+export function refAead(
+  f: AeadFamily,
+  keys: Keys,
+  iv: Uint8Array,
+  aad: Uint8Array,
+  pt: Uint8Array,
+  tagLength: number,
+): { ciphertext: Buffer; tag: Buffer } {
   if (f.mode === 'authenc') {
     const ciphertext = refCipher(f, keys.key, iv, pt);
     const tag = createHmac(f.authHash!, keys.authKey!).update(aad).update(ciphertext).digest().subarray(0, tagLength);

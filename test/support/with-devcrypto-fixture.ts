@@ -27,7 +27,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const fixture = await startFixture(await buildFixture(), { abi });
   const [cmd, ...args] = argv.slice(sep + 1) as [string, ...string[]];
-  const env = { ...process.env, KCRYPTO_DEVCRYPTO: fixture.path, KCRYPTO_DEVCRYPTO_ABI: KCRYPTO_ABI[abi], KCRYPTO_TEST_DRIVERS: 'devcrypto:' };
+  const env = {
+    ...process.env,
+    KCRYPTO_DEVCRYPTO: fixture.path,
+    KCRYPTO_DEVCRYPTO_ABI: KCRYPTO_ABI[abi],
+    KCRYPTO_TEST_DRIVERS: 'devcrypto:',
+  };
   const code = await new Promise<number>((resolve) => {
     const child = spawn(cmd, args, { env, stdio: 'inherit' });
     child.on('error', (err) => {
@@ -39,7 +44,9 @@ async function main(argv: string[]): Promise<number> {
   const survived = fixture.alive();
   const exit = await fixture.stop();
   if (!survived || exit !== 0) {
-    process.stderr.write(`with-devcrypto-fixture: the ${abi} fixture ${survived ? `exited with ${exit}` : 'died during the run'}:\n${fixture.stderr().slice(-4000)}\n`);
+    process.stderr.write(
+      `with-devcrypto-fixture: the ${abi} fixture ${survived ? `exited with ${exit}` : 'died during the run'}:\n${fixture.stderr().slice(-4000)}\n`,
+    );
     return code === 0 ? 1 : code;
   }
   return code;

@@ -34,7 +34,14 @@ describe('errno', () => {
 
   it("a probe's table is what its source reports, empty when the source throws", () => {
     assert.equal(errnoTableOf({ errnoTable: () => ({ ENOENT: 2 }) }).code(2), 'ENOENT');
-    assert.equal(errnoTableOf({ errnoTable: () => { throw new Error('no table'); } }).code(2), 'errno 2');
+    assert.equal(
+      errnoTableOf({
+        errnoTable: () => {
+          throw new Error('no table');
+        },
+      }).code(2),
+      'errno 2',
+    );
     assert.equal(errnoTableOf(null).code(2), 'errno 2');
   });
 });

@@ -54,11 +54,22 @@ function specifiersOf(path: string): string[] {
   const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push(node.moduleSpecifier.text);
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       found.push(node.moduleReference.expression.text);
-    } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) {
+    } else if (
+      ts.isCallExpression(node) &&
+      (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))
+    ) {
       const arg = node.arguments[0];
       if (arg && ts.isStringLiteralLike(arg)) found.push(arg.text);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
@@ -89,7 +100,8 @@ const relativeImports = imports.filter((i) => i.specifier.startsWith('./') || i.
 
 describe('layers of src/', () => {
   it('every layer folder and the entry exist (a renamed folder would pass the check below unseen)', () => {
-    for (const name of FOLDERS) assert.ok(existsSync(join(srcDir(), name)) && statSync(join(srcDir(), name)).isDirectory(), `src/${name}/ is missing: update LAYERS`);
+    for (const name of FOLDERS)
+      assert.ok(existsSync(join(srcDir(), name)) && statSync(join(srcDir(), name)).isDirectory(), `src/${name}/ is missing: update LAYERS`);
     assert.ok(existsSync(join(srcDir(), ENTRY)), `src/${ENTRY} is missing`);
   });
 

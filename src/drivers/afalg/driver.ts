@@ -5,14 +5,30 @@
  * driver also takes an HMAC paired with its cipher and then opens the kernel's
  * authenc(hmac(H),<driver>) as one transform for encrypt-then-MAC requests.
  */
-import { authencOf, type AeadAlgorithm, type Algorithm, type CipherAlgorithm, type HashAlgorithm, type MacAlgorithm } from '../../algorithms/catalog.js';
+import {
+  authencOf,
+  type AeadAlgorithm,
+  type Algorithm,
+  type CipherAlgorithm,
+  type HashAlgorithm,
+  type MacAlgorithm,
+} from '../../algorithms/catalog.js';
 import { catalogOf, hmacHashOf, idsOfKernelName } from '../../algorithms/crypto-ids.js';
 import { kindOf } from '../../framework/algorithms.js';
 import * as C from '../../framework/constants.js';
 import type { Framework, SessionOptions } from '../../framework/framework.js';
 import type { CryptoIni } from '../../framework/structures.js';
 import type { KernelSessionStats } from '../../kernel/bridge/engine/index.js';
-import { openAfAlgAead, openAfAlgCipher, openAfAlgHash, openAfAlgMac, openAfAlgRng, afalgDriverName, type AfAlgOptions, type AfAlgTarget } from './sessions.js';
+import {
+  openAfAlgAead,
+  openAfAlgCipher,
+  openAfAlgHash,
+  openAfAlgMac,
+  openAfAlgRng,
+  afalgDriverName,
+  type AfAlgOptions,
+  type AfAlgTarget,
+} from './sessions.js';
 import { aeadTransform, authTransform, cipherTransform, rngTransform } from '../common/backend-transforms.js';
 import type { SessionEntry } from '../common/descriptor-executor.js';
 import { devicesBehind } from '../../kernel/discovery/device-watch.js';
@@ -141,13 +157,19 @@ class AfAlgDriver extends KernelDriver {
     const mi = inis.find((c) => hmacHashOf(c.alg) !== undefined);
     const hash = mi ? hmacHashOf(mi.alg) : undefined;
     const alg = ci && hash ? authencOf(hash.name, keyOf(ci).length) : undefined;
-    if (!ci || !mi || !hash || !alg || inis.length !== 2) throw this.fw.error('EINVAL', `${this.name} serves AES-CBC with its HMAC, together`, this.name);
+    if (!ci || !mi || !hash || !alg || inis.length !== 2)
+      throw this.fw.error('EINVAL', `${this.name} serves AES-CBC with its HMAC, together`, this.name);
     const tagLength = mi.mlen > 0 ? mi.mlen : hash.digestLength;
     const open = (k: Uint8Array): ReturnType<typeof openAfAlgAead> => openAfAlgAead(alg, k, tagLength, this.spec.target, opts, keyOf(mi));
     const b = open(keyOf(ci));
     const cipher: SessionEntry = { alg: ci.alg, mlen: 0, transform: null };
     const auth: SessionEntry = { alg: mi.alg, mlen: tagLength, transform: null };
-    return this.add({ entries: [cipher, auth], etm: { cipher, auth, transform: aeadTransform(b, open) }, stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 });
+    return this.add({
+      entries: [cipher, auth],
+      etm: { cipher, auth, transform: aeadTransform(b, open) },
+      stats: () => b.stats!(),
+      maxRequest: b.maxRequestBytes ?? 0,
+    });
   }
 
   /** Opens authenc(hmac(H),<this driver>) for the pair; without it the pair runs as two transforms. */
@@ -169,7 +191,12 @@ class AfAlgDriver extends KernelDriver {
     }
   }
 
-  private open(c: CryptoIni, key: Uint8Array, inis: CryptoIni[], opts: AfAlgOptions): { transform: Transform; stats: () => KernelSessionStats; maxRequest: number } {
+  private open(
+    c: CryptoIni,
+    key: Uint8Array,
+    inis: CryptoIni[],
+    opts: AfAlgOptions,
+  ): { transform: Transform; stats: () => KernelSessionStats; maxRequest: number } {
     const kind = kindOf(c.alg);
     const alg: Algorithm | undefined = catalogOf(c.alg, key.length);
     const target = this.spec.target;
@@ -179,7 +206,11 @@ class AfAlgDriver extends KernelDriver {
       const open = (k: Uint8Array): ReturnType<typeof openAfAlgCipher> => openAfAlgCipher(alg as CipherAlgorithm, k, target, opts);
       const bs = this.perCard(() => open(key));
       const b = bs[0]!;
-      return { transform: spreadCipher(bs.map((x) => cipherTransform(x, open, (alg as CipherAlgorithm).mode === 'xts' ? xtsTweak : undefined))), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
+      return {
+        transform: spreadCipher(bs.map((x) => cipherTransform(x, open, (alg as CipherAlgorithm).mode === 'xts' ? xtsTweak : undefined))),
+        stats: () => b.stats!(),
+        maxRequest: b.maxRequestBytes ?? 0,
+      };
     }
     if (alg.kind === 'aead') {
       const authIds = kind.kind === 'aead' ? kind.auth : [];
@@ -198,7 +229,11 @@ class AfAlgDriver extends KernelDriver {
       const m = alg as MacAlgorithm;
       // A hash driver serves its HMAC through the hmac template over it; a cipher driver
       // pairing an HMAC binds the kernel's generic hmac(H) for requests authenc() cannot take.
-      const bindName = this.own.includes(c.alg) ? (m.hash && this.spec.craName === m.hash.kernelName ? `hmac(${target.bindName})` : target.bindName) : m.kernelName;
+      const bindName = this.own.includes(c.alg)
+        ? m.hash && this.spec.craName === m.hash.kernelName
+          ? `hmac(${target.bindName})`
+          : target.bindName
+        : m.kernelName;
       const macTarget: AfAlgTarget = { ...target, bindName };
       const open = (k: Uint8Array): ReturnType<typeof openAfAlgMac> => openAfAlgMac(m, k, macTarget, opts);
       const b = open(key);

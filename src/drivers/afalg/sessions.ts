@@ -68,7 +68,15 @@ function open(alg: Algorithm, target: AfAlgTarget, key: Uint8Array | null, authS
   const chunkable = alg.kind === 'cipher' && alg.mode !== 'xts';
   let native;
   try {
-    native = addon.openAfAlg(afalgTypeOf(alg), target.bindName, key, authSize, chunkable, options.socketBuffer ?? DEFAULT_SOCKET_BUFFER, target.maxRequest ?? 0);
+    native = addon.openAfAlg(
+      afalgTypeOf(alg),
+      target.bindName,
+      key,
+      authSize,
+      chunkable,
+      options.socketBuffer ?? DEFAULT_SOCKET_BUFFER,
+      target.maxRequest ?? 0,
+    );
   } catch (err) {
     throw fromNativeThrow(err, driver, `cannot open ${alg.kernelName} on ${target.kernelDriver}`);
   }
@@ -124,7 +132,14 @@ export function authencKey(encKey: Uint8Array, authKey: Uint8Array): Buffer {
 }
 
 /** Opens an AEAD session (GCM, CCM, ChaCha20-Poly1305, authenc). */
-export function openAfAlgAead(alg: AeadAlgorithm, key: Uint8Array, tagLength: number, target: AfAlgTarget, options: AfAlgOptions = {}, authKey?: Uint8Array): AeadBackend {
+export function openAfAlgAead(
+  alg: AeadAlgorithm,
+  key: Uint8Array,
+  tagLength: number,
+  target: AfAlgTarget,
+  options: AfAlgOptions = {},
+  authKey?: Uint8Array,
+): AeadBackend {
   const material = alg.mode === 'authenc' ? authencKey(key, authKey ?? new Uint8Array(0)) : key;
   let ks: KernelSession;
   try {

@@ -7,7 +7,11 @@ import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './back
 import type { AeadTransform, AuthTransform, CipherTransform, RngTransform } from './transforms.js';
 
 /** With a per-request key: a fresh backend, closed once the request is done. */
-async function withKey<B extends { close(): Promise<void> }, T>(open: (key: Uint8Array) => B, key: Uint8Array, fn: (b: B) => Promise<T>): Promise<T> {
+async function withKey<B extends { close(): Promise<void> }, T>(
+  open: (key: Uint8Array) => B,
+  key: Uint8Array,
+  fn: (b: B) => Promise<T>,
+): Promise<T> {
   const b = open(key);
   try {
     return await fn(b);
@@ -17,21 +21,36 @@ async function withKey<B extends { close(): Promise<void> }, T>(open: (key: Uint
 }
 
 /** `ivOf` turns the request's IV into the backend's (FreeBSD's 8-byte XTS IV into a tweak). */
-export function cipherTransform(b: CipherBackend, reopen: (key: Uint8Array) => CipherBackend, ivOf: (iv: Uint8Array) => Uint8Array = (iv) => iv): CipherTransform {
+export function cipherTransform(
+  b: CipherBackend,
+  reopen: (key: Uint8Array) => CipherBackend,
+  ivOf: (iv: Uint8Array) => Uint8Array = (iv) => iv,
+): CipherTransform {
   // The engine writes straight into the executor's output region (the request's buffer, in
   // place, or its separate output buffer): no output buffer of its own, no copy back.
-  const run = (x: CipherBackend, encrypt: boolean, iv: Uint8Array, data: Uint8Array, into: Buffer | undefined, disposable: boolean | undefined): Promise<Uint8Array> =>
-    encrypt ? x.encrypt(data, iv.length > 0 ? ivOf(iv) : null, into, disposable).then((r) => r.ciphertext) : x.decrypt(data, iv.length > 0 ? ivOf(iv) : null, into, disposable);
+  const run = (
+    x: CipherBackend,
+    encrypt: boolean,
+    iv: Uint8Array,
+    data: Uint8Array,
+    into: Buffer | undefined,
+    disposable: boolean | undefined,
+  ): Promise<Uint8Array> =>
+    encrypt
+      ? x.encrypt(data, iv.length > 0 ? ivOf(iv) : null, into, disposable).then((r) => r.ciphertext)
+      : x.decrypt(data, iv.length > 0 ? ivOf(iv) : null, into, disposable);
   return {
     kind: 'cipher',
     ...(b.guardsOutput ? { guardsOutput: true } : {}),
-    run: (encrypt, iv, data, key, into, disposable) => (key ? withKey(reopen, key, (x) => run(x, encrypt, iv, data, into, disposable)) : run(b, encrypt, iv, data, into, disposable)),
+    run: (encrypt, iv, data, key, into, disposable) =>
+      key ? withKey(reopen, key, (x) => run(x, encrypt, iv, data, into, disposable)) : run(b, encrypt, iv, data, into, disposable),
     close: () => b.close(),
   };
 }
 
 export function aeadTransform(b: AeadBackend, reopen: (key: Uint8Array) => AeadBackend): AeadTransform {
-  const seal = (x: AeadBackend, iv: Uint8Array, aad: Uint8Array, data: Uint8Array): Promise<{ out: Uint8Array; tag: Uint8Array }> => x.encrypt(data, iv, aad).then((r) => ({ out: r.ciphertext, tag: r.tag }));
+  const seal = (x: AeadBackend, iv: Uint8Array, aad: Uint8Array, data: Uint8Array): Promise<{ out: Uint8Array; tag: Uint8Array }> =>
+    x.encrypt(data, iv, aad).then((r) => ({ out: r.ciphertext, tag: r.tag }));
   return {
     kind: 'aead',
     ...(b.maxRequestBytes !== undefined ? { maxRequest: b.maxRequestBytes } : {}),

@@ -80,7 +80,14 @@ function ivLengthOf(d: CryptoDesc, kind: CipherKind | AeadKind): number | null {
  * a fresh one, written at `inject` unless CRD_F_IV_PRESENT says the packet carries it. Null
  * when `inject` is out of range.
  */
-function resolveIv(buf: Buffer, d: CryptoDesc, ivLength: number, encrypt: boolean, out: Buffer = buf, written?: [number, number][]): Buffer | null {
+function resolveIv(
+  buf: Buffer,
+  d: CryptoDesc,
+  ivLength: number,
+  encrypt: boolean,
+  out: Buffer = buf,
+  written?: [number, number][],
+): Buffer | null {
   if (ivLength === 0) return Buffer.alloc(0);
   const fits = d.inject >= 0 && d.inject + ivLength <= buf.length;
   let iv: Buffer;
@@ -166,7 +173,8 @@ export function execute(crp: CryptoOp, session: DriverSession, commit?: () => bo
   const obuf = crp.obuf;
   const descs: CryptoDesc[] = [];
   for (let d: CryptoDesc | null = crp.desc; d; d = d.next) descs.push(d);
-  if (obuf && (Array.isArray(raw) || descs.length !== 1 || kindOf(descs[0]!.alg)?.kind !== 'cipher' || obuf.length < raw.length)) return errno.EINVAL;
+  if (obuf && (Array.isArray(raw) || descs.length !== 1 || kindOf(descs[0]!.alg)?.kind !== 'cipher' || obuf.length < raw.length))
+    return errno.EINVAL;
   // `buf` is read, `out` written: the same buffer but with a separate output buffer. A device's
   // request writes a scratch copy (see `commit`); an iovec is gathered into a copy anyway.
   let buf: Buffer;
@@ -335,7 +343,9 @@ function auth(job: Job, d: CryptoDesc, entry: SessionEntry, t: AuthTransform): M
   const region = job.buf.subarray(d.skip, d.skip + d.len);
   if (d.flags & C.CRD_F_KC_UPDATE) return then(t.update([region]), () => 0);
   const digest: Maybe<Uint8Array> =
-    d.flags & C.CRD_F_KC_FINAL ? then(region.length > 0 ? t.update([region]) : undefined, () => t.final()) : t.digest([region], explicitKey(d), d.flags & C.CRD_F_IV_EXPLICIT ? d.iv.subarray(0, d.ivLength || 12) : null);
+    d.flags & C.CRD_F_KC_FINAL
+      ? then(region.length > 0 ? t.update([region]) : undefined, () => t.final())
+      : t.digest([region], explicitKey(d), d.flags & C.CRD_F_IV_EXPLICIT ? d.iv.subarray(0, d.ivLength || 12) : null);
   return then(digest, (full) => deliverMac(job, d, entry, full));
 }
 

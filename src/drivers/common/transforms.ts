@@ -28,7 +28,14 @@ export interface CipherTransform {
    */
   guardsOutput?: boolean;
   /** `intoDisposable`: the caller never reads `into` after a failure, so it needs no guard. */
-  run(encrypt: boolean, iv: Uint8Array, data: Uint8Array, key: Uint8Array | null, into?: Buffer, intoDisposable?: boolean): Maybe<Uint8Array>;
+  run(
+    encrypt: boolean,
+    iv: Uint8Array,
+    data: Uint8Array,
+    key: Uint8Array | null,
+    into?: Buffer,
+    intoDisposable?: boolean,
+  ): Maybe<Uint8Array>;
   close(): Maybe<void>;
 }
 
@@ -49,7 +56,13 @@ export interface AuthTransform {
 /** An AEAD cipher (with its paired auth algorithm). */
 export interface AeadTransform {
   kind: 'aead';
-  seal(iv: Uint8Array, aad: Uint8Array, data: Uint8Array, tagLength: number, key: Uint8Array | null): Maybe<{ out: Uint8Array; tag: Uint8Array }>;
+  seal(
+    iv: Uint8Array,
+    aad: Uint8Array,
+    data: Uint8Array,
+    tagLength: number,
+    key: Uint8Array | null,
+  ): Maybe<{ out: Uint8Array; tag: Uint8Array }>;
   /** Throws a KCryptoError with code EBADMSG when the tag does not verify. */
   open(iv: Uint8Array, aad: Uint8Array, data: Uint8Array, tag: Uint8Array, key: Uint8Array | null): Maybe<Uint8Array>;
   /** Largest AAD + data + tag one request may carry (0: no limit). */

@@ -104,7 +104,8 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
   if (probe.open !== 0) return { target, reason: `${target.path}: cannot open (errno ${probe.open})`, drivers: [] };
   const byName = new Map<string, DevCryptoDriverSpec>();
   const facts = kernelFacts(target.abi);
-  const cridsOf: (number | undefined)[] = target.abi === 'freebsd' && probe.devices.length > 0 ? probe.devices.map((d) => d.crid) : [undefined];
+  const cridsOf: (number | undefined)[] =
+    target.abi === 'freebsd' && probe.devices.length > 0 ? probe.devices.map((d) => d.crid) : [undefined];
   for (const crid of cridsOf) {
     for (const [alg, keyLength] of PROBES) {
       if (devCryptoAlgorithmId(target.abi, alg) === undefined) continue;
@@ -121,7 +122,18 @@ export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
       const key = `${name}|${crid ?? ''}`;
       let d = byName.get(key);
       const hardware = s.info.hardware === true || facts.hardware(name);
-      if (!d) byName.set(key, (d = { ...target, kernelDriver: name, hardware, synchronous: !hardware && facts.synchronous(name), ...(crid !== undefined ? { crid } : {}), algorithms: [] }));
+      if (!d)
+        byName.set(
+          key,
+          (d = {
+            ...target,
+            kernelDriver: name,
+            hardware,
+            synchronous: !hardware && facts.synchronous(name),
+            ...(crid !== undefined ? { crid } : {}),
+            algorithms: [],
+          }),
+        );
       d.algorithms.push(alg);
       const mate = AEAD_AUTH[alg];
       if (mate !== undefined) d.algorithms.push(mate);
@@ -185,7 +197,10 @@ class DevCryptoDriver extends KernelDriver {
     // A device behind the module can go away under its sessions: have the removal watch look after them.
     if (this.spec.hardware && this.spec.kernelDriver) guardKernelSessions();
     // ioctl() is where a request waits; only a hardware driver has a device that can go away.
-    return new KernelSession(s.native, this.name, this.spec.synchronous, execution ?? 'auto', { waitSyscall: () => 'ioctl', ...(this.spec.hardware && this.spec.kernelDriver ? { kernelDriver: this.spec.kernelDriver } : {}) });
+    return new KernelSession(s.native, this.name, this.spec.synchronous, execution ?? 'auto', {
+      waitSyscall: () => 'ioctl',
+      ...(this.spec.hardware && this.spec.kernelDriver ? { kernelDriver: this.spec.kernelDriver } : {}),
+    });
   }
 
   /**
@@ -203,7 +218,12 @@ class DevCryptoDriver extends KernelDriver {
    * message's. An HMAC key goes to the kernel in the form its ABI takes (kernelHmacKey); a key
    * with no such form is served by HMAC written out over the same driver's plain hash.
    */
-  private hashSession(alg: HashAlgorithm | MacAlgorithm, key: Uint8Array, tagLength: number, execution: SessionOptions['execution']): { backend: HashBackend; maxRequest: number } {
+  private hashSession(
+    alg: HashAlgorithm | MacAlgorithm,
+    key: Uint8Array,
+    tagLength: number,
+    execution: SessionOptions['execution'],
+  ): { backend: HashBackend; maxRequest: number } {
     const stateless = this.noHashState;
     const open = (id: number, k: Uint8Array): KernelSession => {
       const o = sessionOptionsFor(this.spec, id, k, tagLength);
@@ -243,7 +263,11 @@ class DevCryptoDriver extends KernelDriver {
     return { backend: hashBackendOf(ks, alg.digestLength, stateless), maxRequest: limitOf(ks, 0) };
   }
 
-  private open(c: CryptoIni, inis: CryptoIni[], execution: SessionOptions['execution']): { transform: Transform | null; stats?: () => KernelSessionStats; maxRequest: number } {
+  private open(
+    c: CryptoIni,
+    inis: CryptoIni[],
+    execution: SessionOptions['execution'],
+  ): { transform: Transform | null; stats?: () => KernelSessionStats; maxRequest: number } {
     const kind = kindOf(c.alg);
     if (kind?.kind === 'aead-auth') return { transform: null, maxRequest: 0 };
     const key = keyOf(c);
@@ -259,19 +283,28 @@ class DevCryptoDriver extends KernelDriver {
       const alg = cat as CipherAlgorithm;
       const openB = (k: Uint8Array): ReturnType<typeof cipherBackendOf> => cipherBackendOf(this.kernelSession(opts(k), execution), alg);
       const b = openB(key);
-      return { transform: cipherTransform(b, openB, alg.mode === 'xts' ? xtsTweak : undefined), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
+      return {
+        transform: cipherTransform(b, openB, alg.mode === 'xts' ? xtsTweak : undefined),
+        stats: () => b.stats!(),
+        maxRequest: b.maxRequestBytes ?? 0,
+      };
     }
     if (kind?.kind === 'aead') {
       const alg = cat as AeadAlgorithm;
       const ivOf = alg.mode === 'ccm' && this.spec.abi === 'cryptodev-linux' ? ccmKernelIv : (iv: Uint8Array): Uint8Array => iv;
-      const openB = (k: Uint8Array): ReturnType<typeof aeadBackendOf> => aeadBackendOf(this.kernelSession(opts(k), execution), alg, tagLength, ivOf);
+      const openB = (k: Uint8Array): ReturnType<typeof aeadBackendOf> =>
+        aeadBackendOf(this.kernelSession(opts(k), execution), alg, tagLength, ivOf);
       const b = openB(key);
       return { transform: aeadTransform(b, openB), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
     }
     const alg = cat as HashAlgorithm | MacAlgorithm;
     const openB = (k: Uint8Array): HashBackend => this.hashSession(alg, k, tagLength, execution).backend;
     const { backend: b, maxRequest } = this.hashSession(alg, key, tagLength, execution);
-    return { transform: authTransform(b, alg.digestLength, kind?.kind === 'auth' && kind.keyed ? openB : null), stats: () => b.stats!(), maxRequest };
+    return {
+      transform: authTransform(b, alg.digestLength, kind?.kind === 'auth' && kind.keyed ? openB : null),
+      stats: () => b.stats!(),
+      maxRequest,
+    };
   }
 
   newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): number {
@@ -291,7 +324,13 @@ class DevCryptoDriver extends KernelDriver {
       throw err;
     }
     const stateless = this.noHashState !== undefined && inis.some((c) => kindOf(c.alg)?.kind === 'auth');
-    return this.add({ entries, stats, maxRequest, ...(inis.some((c) => c.alg === C.CRYPTO_AES_XTS) ? { alignment: 16 } : {}), ...(stateless ? { stateless } : {}) });
+    return this.add({
+      entries,
+      stats,
+      maxRequest,
+      ...(inis.some((c) => c.alg === C.CRYPTO_AES_XTS) ? { alignment: 16 } : {}),
+      ...(stateless ? { stateless } : {}),
+    });
   }
 }
 

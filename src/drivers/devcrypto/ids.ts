@@ -65,11 +65,29 @@ export const DEVCRYPTO_ALGORITHMS: readonly DevCryptoAlgorithm[] = [
     name: 'CRYPTO_AES_NIST_GCM_16',
     crypto9: C.CRYPTO_AES_NIST_GCM_16,
     ids: { 'cryptodev-linux': 50, freebsd: 25, netbsd: 29 },
-    notes: { netbsd: 'CRYPTO_AES_GCM_16 through CIOCCRYPT, paired with CRYPTO_AES_{128,192,256}_GMAC: key = AES key ‖ 4-byte salt (RFC 4106), no AAD' },
+    notes: {
+      netbsd:
+        'CRYPTO_AES_GCM_16 through CIOCCRYPT, paired with CRYPTO_AES_{128,192,256}_GMAC: key = AES key ‖ 4-byte salt (RFC 4106), no AAD',
+    },
   },
-  { name: 'CRYPTO_AES_128_NIST_GMAC', crypto9: C.CRYPTO_AES_128_NIST_GMAC, ids: { netbsd: 30 }, notes: { netbsd: 'the GMAC half of an AES-128-GCM session' } },
-  { name: 'CRYPTO_AES_192_NIST_GMAC', crypto9: C.CRYPTO_AES_192_NIST_GMAC, ids: { netbsd: 31 }, notes: { netbsd: 'the GMAC half of an AES-192-GCM session' } },
-  { name: 'CRYPTO_AES_256_NIST_GMAC', crypto9: C.CRYPTO_AES_256_NIST_GMAC, ids: { netbsd: 32 }, notes: { netbsd: 'the GMAC half of an AES-256-GCM session' } },
+  {
+    name: 'CRYPTO_AES_128_NIST_GMAC',
+    crypto9: C.CRYPTO_AES_128_NIST_GMAC,
+    ids: { netbsd: 30 },
+    notes: { netbsd: 'the GMAC half of an AES-128-GCM session' },
+  },
+  {
+    name: 'CRYPTO_AES_192_NIST_GMAC',
+    crypto9: C.CRYPTO_AES_192_NIST_GMAC,
+    ids: { netbsd: 31 },
+    notes: { netbsd: 'the GMAC half of an AES-192-GCM session' },
+  },
+  {
+    name: 'CRYPTO_AES_256_NIST_GMAC',
+    crypto9: C.CRYPTO_AES_256_NIST_GMAC,
+    ids: { netbsd: 32 },
+    notes: { netbsd: 'the GMAC half of an AES-256-GCM session' },
+  },
   { name: 'CRYPTO_BLAKE2B', crypto9: C.CRYPTO_BLAKE2B, ids: { freebsd: 29 } },
   { name: 'CRYPTO_BLAKE2S', crypto9: C.CRYPTO_BLAKE2S, ids: { freebsd: 30 } },
   { name: 'CRYPTO_CHACHA20', crypto9: C.CRYPTO_CHACHA20, ids: { freebsd: 31 } },

@@ -136,7 +136,12 @@ export function kernelHmacKey(abi: DevCryptoAbi, hash: HashAlgorithm, key: Uint8
 }
 
 /** How one crypto(9) algorithm opens on /dev/crypto, with key `key`; undefined when it cannot. */
-export function sessionOptionsFor(spec: { path: string; abi: DevCryptoAbi; crid?: number; hardware?: boolean }, alg: number, key: Uint8Array, tagLength: number): DevCryptoSessionOptions | undefined {
+export function sessionOptionsFor(
+  spec: { path: string; abi: DevCryptoAbi; crid?: number; hardware?: boolean },
+  alg: number,
+  key: Uint8Array,
+  tagLength: number,
+): DevCryptoSessionOptions | undefined {
   const kind = kindOf(alg);
   const cat = catalogOf(alg, key.length);
   if (!kind || !cat) return undefined;
@@ -144,9 +149,22 @@ export function sessionOptionsFor(spec: { path: string; abi: DevCryptoAbi; crid?
   // never completes one of 124 KiB or more, and then hangs for every later request (seen
   // through cryptodev-linux on 7.3 as through AF_ALG on 6.1). CBC and CTR are split carrying
   // the IV; AEAD and XTS requests past it are refused with E2BIG.
-  const base = { path: spec.path, abi: spec.abi, ...(spec.crid !== undefined ? { crid: spec.crid } : {}), ...(spec.hardware === true ? { maxRequest: DEVICE_MAX_REQUEST } : {}) };
+  const base = {
+    path: spec.path,
+    abi: spec.abi,
+    ...(spec.crid !== undefined ? { crid: spec.crid } : {}),
+    ...(spec.hardware === true ? { maxRequest: DEVICE_MAX_REQUEST } : {}),
+  };
   if (kind.kind === 'cipher' && cat.kind === 'cipher') {
-    return { ...base, mode: 'cipher', cipher: alg, key, ivLength: cat.ivLength, blockLength: cat.alignment, chain: cat.mode === 'cbc' ? 'cbc' : cat.mode === 'ctr' ? 'ctr' : 'none' };
+    return {
+      ...base,
+      mode: 'cipher',
+      cipher: alg,
+      key,
+      ivLength: cat.ivLength,
+      blockLength: cat.alignment,
+      chain: cat.mode === 'cbc' ? 'cbc' : cat.mode === 'ctr' ? 'ctr' : 'none',
+    };
   }
   if (kind.kind === 'aead' && cat.kind === 'aead') {
     // cryptodev-linux hands CCM to the kernel's ccm(aes), which takes the 16-byte counter block.

@@ -11,10 +11,26 @@ import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../com
 
 /** A plain cipher: output as long as the input; XTS reports the engine's unsplittable limit. */
 export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): CipherBackend {
-  const run = <T>(op: typeof Op.Encrypt | typeof Op.Decrypt, data: Uint8Array, iv: Uint8Array | null, into: Buffer | undefined, disposable: boolean, wrap: (out: Buffer) => T): Promise<T> => {
+  const run = <T>(
+    op: typeof Op.Encrypt | typeof Op.Decrypt,
+    data: Uint8Array,
+    iv: Uint8Array | null,
+    into: Buffer | undefined,
+    disposable: boolean,
+    wrap: (out: Buffer) => T,
+  ): Promise<T> => {
     const out = into ?? Buffer.allocUnsafe(data.length);
     // A buffer made here is returned only on success: disposable.
-    return ks.request(op, data, out, alg.ivLength > 0 ? iv : null, 0, -1, (n) => wrap(n === out.length ? out : out.subarray(0, n)), into === undefined || disposable);
+    return ks.request(
+      op,
+      data,
+      out,
+      alg.ivLength > 0 ? iv : null,
+      0,
+      -1,
+      (n) => wrap(n === out.length ? out : out.subarray(0, n)),
+      into === undefined || disposable,
+    );
   };
   const limit = ks.native.maxRequest();
   return {
@@ -35,7 +51,12 @@ export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): Cipher
  * 4.9), or ciphertext ‖ tag (AF_ALG before 4.9, /dev/crypto), told apart by the length the
  * engine returns. `kernelIv` builds the engine's IV from the caller's nonce.
  */
-export function aeadBackendOf(ks: KernelSession, alg: { name: string }, tagLength: number, kernelIv: (iv: Uint8Array) => Uint8Array): AeadBackend {
+export function aeadBackendOf(
+  ks: KernelSession,
+  alg: { name: string },
+  tagLength: number,
+  kernelIv: (iv: Uint8Array) => Uint8Array,
+): AeadBackend {
   const limit = ks.native.maxRequest();
   return {
     driver: ks.driver,
@@ -232,7 +253,12 @@ class KernelHmacOverHash implements HashBackend {
  * An HMAC from the plain hash `ks` computes (see KernelHmacOverHash); only for interfaces
  * without hash state, which is where it is needed.
  */
-export function hmacOverHashBackendOf(ks: KernelSession, hash: { digestLength: number; blockLength: number }, key: Uint8Array, stateless: string): HashBackend {
+export function hmacOverHashBackendOf(
+  ks: KernelSession,
+  hash: { digestLength: number; blockLength: number },
+  key: Uint8Array,
+  stateless: string,
+): HashBackend {
   return new KernelHmacOverHash(ks, hash, key, stateless);
 }
 

@@ -158,7 +158,9 @@ export abstract class KernelDriver {
       // Only a device can be gone; a CPU driver's failure is the request's, and it is reported.
       if (this.hardware && isDeviceGone(rc)) {
         // failDriver() completes this request (and every other in flight) with EAGAIN.
-        this.markGone(`a request failed with ${rc === errnoOf('ETIMEDOUT') ? 'ETIMEDOUT (no completion before its deadline)' : `errno ${rc}`}`);
+        this.markGone(
+          `a request failed with ${rc === errnoOf('ETIMEDOUT') ? 'ETIMEDOUT (no completion before its deadline)' : `errno ${rc}`}`,
+        );
         return;
       }
       crp.etype = rc;
@@ -175,13 +177,19 @@ export abstract class KernelDriver {
   describeSession(_arg: unknown, sid: bigint): SessionInfo {
     const s = this.sessions.get(Number(sid & 0xffffffffn));
     if (!s) return {};
-    return { ...(s.maxRequest > 0 ? { maxRequestBytes: s.maxRequest } : {}), ...(s.stats ? { stats: s.stats } : {}), ...(s.alignment ? { alignment: s.alignment } : {}), ...(s.stateless ? { stateless: true } : {}) };
+    return {
+      ...(s.maxRequest > 0 ? { maxRequestBytes: s.maxRequest } : {}),
+      ...(s.stats ? { stats: s.stats } : {}),
+      ...(s.alignment ? { alignment: s.alignment } : {}),
+      ...(s.stateless ? { stateless: true } : {}),
+    };
   }
 
   async copySession(_arg: unknown, sid: bigint): Promise<number> {
     const s = this.sessions.get(Number(sid & 0xffffffffn));
     const auth = s?.entries.find((e) => e.transform?.kind === 'auth');
-    if (!s || !auth || auth.transform?.kind !== 'auth') throw this.fw.error('EINVAL', `${this.name}: only a hash session can be copied`, this.name);
+    if (!s || !auth || auth.transform?.kind !== 'auth')
+      throw this.fw.error('EINVAL', `${this.name}: only a hash session can be copied`, this.name);
     const copy = await auth.transform.copy();
     return this.add({ entries: [{ ...auth, transform: copy }], stats: s.stats, maxRequest: s.maxRequest });
   }

@@ -30,7 +30,6 @@ const aesName = (mode: string, key: Uint8Array): string => {
 };
 const hashNamed = (name: string): HashAlgorithm => hashes().find((h) => h.name === name)!;
 
-
 const HASH_IDS: readonly [number, string][] = [
   [C.CRYPTO_MD5, 'md5'],
   [C.CRYPTO_SHA1, 'sha1'],
@@ -70,7 +69,10 @@ const ALGORITHMS: ReadonlyMap<number, Opener> = new Map<number, Opener>([
   [C.CRYPTO_AES_CBC, (k) => softwareCipher(aesName('cbc', k), k, 16)],
   [C.CRYPTO_AES_ICM, (k) => softwareCipher(aesName('ctr', k), k, 16)],
   [C.CRYPTO_KC_AES_ECB, (k) => softwareCipher(aesName('ecb', k), k, 0)],
-  [C.CRYPTO_AES_XTS, (k) => softwareCipher(k.length === 32 || k.length === 64 ? `aes-${k.length * 4}-xts` : 'invalid-xts-key', k, 16, xtsTweak)],
+  [
+    C.CRYPTO_AES_XTS,
+    (k) => softwareCipher(k.length === 32 || k.length === 64 ? `aes-${k.length * 4}-xts` : 'invalid-xts-key', k, 16, xtsTweak),
+  ],
   [C.CRYPTO_3DES_CBC, (k) => softwareCipher('des-ede3-cbc', k, 8)],
   [C.CRYPTO_CAMELLIA_CBC, (k) => softwareCipher(`camellia-${k.length * 8}-cbc`, k, 16)],
   [C.CRYPTO_NULL_CBC, () => ({ kind: 'cipher', run: (_e, _iv, data) => data, close: () => {} })],
@@ -88,7 +90,13 @@ const ALGORITHMS: ReadonlyMap<number, Opener> = new Map<number, Opener>([
 
 /** Whether this process can compute `alg` (probed once with a throwaway key). */
 function available(alg: number): boolean {
-  const probeKey: Record<number, number> = { [C.CRYPTO_AES_XTS]: 32, [C.CRYPTO_3DES_CBC]: 24, [C.CRYPTO_CHACHA20_POLY1305]: 32, [C.CRYPTO_DES_CBC]: 8, [C.CRYPTO_SKIPJACK_CBC]: 10 };
+  const probeKey: Record<number, number> = {
+    [C.CRYPTO_AES_XTS]: 32,
+    [C.CRYPTO_3DES_CBC]: 24,
+    [C.CRYPTO_CHACHA20_POLY1305]: 32,
+    [C.CRYPTO_DES_CBC]: 8,
+    [C.CRYPTO_SKIPJACK_CBC]: 10,
+  };
   try {
     ALGORITHMS.get(alg)!(randomBytes(probeKey[alg] ?? 16));
     return true;
@@ -204,4 +212,3 @@ export function registerCryptosoft(fw: Framework, name = 'cryptosoft0'): number 
 export function cryptosoftAlgorithms(): number[] {
   return [...ALGORITHMS.keys()].filter(available);
 }
-

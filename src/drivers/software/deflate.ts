@@ -42,10 +42,12 @@ export function deflateDecompress(data: Uint8Array, maxOutput: number): Buffer {
     // With `info`, node returns the engine too (its typings only know the Buffer form).
     result = raw as InflateInfo;
   } catch (err) {
-    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw invalid('ENOSPC', `DEFLATE: the output exceeds ${maxOutput} bytes`, 'cryptosoft');
+    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw invalid('ENOSPC', `DEFLATE: the output exceeds ${maxOutput} bytes`, 'cryptosoft');
     throw invalid('EINVAL', `DEFLATE: ${(err as Error).message}`, 'cryptosoft');
   }
-  if (result.engine.bytesWritten !== data.length) throw invalid('EINVAL', `DEFLATE: ${data.length - result.engine.bytesWritten} bytes after the end of the stream`, 'cryptosoft');
+  if (result.engine.bytesWritten !== data.length)
+    throw invalid('EINVAL', `DEFLATE: ${data.length - result.engine.bytesWritten} bytes after the end of the stream`, 'cryptosoft');
   if (result.buffer.length > maxOutput) throw invalid('ENOSPC', `DEFLATE: the output exceeds ${maxOutput} bytes`, 'cryptosoft');
   return result.buffer;
 }

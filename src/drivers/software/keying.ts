@@ -53,7 +53,13 @@ import type { CrParam, CryptKop } from '../../framework/structures.js';
 import { errnoOf } from '../../errno.js';
 
 /** The CRK_* operations {@link processKeyOp} performs (for crypto_kregister). */
-export const KEYING_OPS: readonly number[] = Object.freeze([CRK_MOD_EXP, CRK_MOD_EXP_CRT, CRK_DSA_SIGN, CRK_DSA_VERIFY, CRK_DH_COMPUTE_KEY]);
+export const KEYING_OPS: readonly number[] = Object.freeze([
+  CRK_MOD_EXP,
+  CRK_MOD_EXP_CRT,
+  CRK_DSA_SIGN,
+  CRK_DSA_VERIFY,
+  CRK_DH_COMPUTE_KEY,
+]);
 
 /** Largest `crp_nbits` of one parameter that /dev/crypto accepts (FreeBSD and OpenBSD). */
 export const KEYING_MAX_PARAM_BITS = 65536;

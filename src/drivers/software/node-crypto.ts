@@ -22,7 +22,11 @@ function nonEmpty(b: Uint8Array): Uint8Array {
 
 /** Maps an OpenSSL failure to a KCryptoError (EINVAL unless it is a failed tag). */
 export function softwareError(err: unknown, what: string, code = 'EINVAL'): KCryptoError {
-  return new KCryptoError(`${what}: ${(err as Error).message}`, { code, errno: errnoOf(code), syscall: 'openssl', driver: SOFTWARE_DRIVER }, { cause: err });
+  return new KCryptoError(
+    `${what}: ${(err as Error).message}`,
+    { code, errno: errnoOf(code), syscall: 'openssl', driver: SOFTWARE_DRIVER },
+    { cause: err },
+  );
 }
 
 function guard<T>(what: string, fn: () => T): T {
@@ -39,7 +43,8 @@ function guard<T>(what: string, fn: () => T): T {
  */
 export function softwareCipher(name: string, key: Uint8Array, ivLength: number, nodeIv?: (iv: Uint8Array) => Uint8Array): CipherTransform {
   const k = Buffer.from(key);
-  const ivOf = (iv: Uint8Array): Uint8Array | null => (iv.length === 0 ? (ivLength === 0 ? null : Buffer.alloc(ivLength)) : nodeIv ? nodeIv(iv) : iv);
+  const ivOf = (iv: Uint8Array): Uint8Array | null =>
+    iv.length === 0 ? (ivLength === 0 ? null : Buffer.alloc(ivLength)) : nodeIv ? nodeIv(iv) : iv;
   guard(`${name} key`, () => createCipheriv(name, k, ivLength === 0 ? null : ivOf(Buffer.alloc(ivLength))));
   return {
     kind: 'cipher',
@@ -208,7 +213,11 @@ class SoftwareCmac implements SoftwareState {
 }
 
 /** A hash or MAC over copyable software states; `fresh(key)` starts one (key: a per-request key). */
-export function softwareAuth(digestLength: number, fresh: (key: Uint8Array | null) => SoftwareState, state: SoftwareState = fresh(null)): AuthTransform {
+export function softwareAuth(
+  digestLength: number,
+  fresh: (key: Uint8Array | null) => SoftwareState,
+  state: SoftwareState = fresh(null),
+): AuthTransform {
   let current = state;
   return {
     kind: 'auth',
@@ -249,7 +258,8 @@ export function softwareHmac(alg: HashAlgorithm, key: Uint8Array): AuthTransform
 
 /** AES-CMAC with `key` (16, 24 or 32 bytes). */
 export function softwareCmac(key: Uint8Array): AuthTransform {
-  if (![16, 24, 32].includes(key.length)) throw softwareError(new Error(`key must be 16, 24 or 32 bytes, got ${key.length}`), 'cmac-aes key');
+  if (![16, 24, 32].includes(key.length))
+    throw softwareError(new Error(`key must be 16, 24 or 32 bytes, got ${key.length}`), 'cmac-aes key');
   const k = Buffer.from(key);
   return softwareAuth(16, (key2) => new SoftwareCmac(key2 ? Buffer.from(key2) : k));
 }

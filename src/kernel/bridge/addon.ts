@@ -15,7 +15,14 @@ import type { DevCryptoNative } from './devcrypto.js';
 /** A native engine session (see native/session_wrap.h). */
 export interface NativeSession {
   /** Runs a request on the calling thread; returns an encoded status (see status.ts). */
-  run(op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number): number;
+  run(
+    op: number,
+    input: Uint8Array | Uint8Array[] | null,
+    output: Uint8Array | null,
+    iv: Uint8Array | null,
+    assocLen: number,
+    stream: number,
+  ): number;
   /**
    * Queues a request on the addon's threads (lane 0: CPU-bound work, one thread per
    * core at lower priority; lane 1: device requests); its completion arrives through the completion handler.
@@ -24,7 +31,18 @@ export interface NativeSession {
    * buffer of its own and copies the result into `output` only while the session lives, unless
    * `outputDisposable` says the caller never reads `output` after a failure.
    */
-  submit(id: number, lane: 0 | 1, op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number, deadlineMs?: number, outputDisposable?: boolean): void;
+  submit(
+    id: number,
+    lane: 0 | 1,
+    op: number,
+    input: Uint8Array | Uint8Array[] | null,
+    output: Uint8Array | null,
+    iv: Uint8Array | null,
+    assocLen: number,
+    stream: number,
+    deadlineMs?: number,
+    outputDisposable?: boolean,
+  ): void;
   openStream(): number;
   copyStream(handle: number): number;
   closeStream(handle: number): void;
@@ -93,7 +111,15 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
    * Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
    */
   releaseLoopbacks?(): void;
-  openAfAlg?(type: string, name: string, key: Uint8Array | null, authSize: number, chunkable: boolean, socketBuffer: number, maxRequest: number): NativeSession;
+  openAfAlg?(
+    type: string,
+    name: string,
+    key: Uint8Array | null,
+    authSize: number,
+    chunkable: boolean,
+    socketBuffer: number,
+    maxRequest: number,
+  ): NativeSession;
 }
 
 /** The result of trying to load the addon. */
@@ -109,9 +135,11 @@ export function loadAddon(): AddonLoad {
   if (cached) return cached;
   const here = dirname(fileURLToPath(import.meta.url));
   const root = findPackageRoot(here);
-  const candidates = [process.env['KCRYPTO_ADDON'], root && join(root, 'build', 'Release', 'kcrypto.node'), root && join(root, 'build', 'Debug', 'kcrypto.node')].filter(
-    (p): p is string => typeof p === 'string' && p.length > 0,
-  );
+  const candidates = [
+    process.env['KCRYPTO_ADDON'],
+    root && join(root, 'build', 'Release', 'kcrypto.node'),
+    root && join(root, 'build', 'Debug', 'kcrypto.node'),
+  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
   const require = createRequire(import.meta.url);
   const errors: string[] = [];
   for (const path of candidates) {

@@ -101,7 +101,13 @@ export interface DevCryptoAbiTable {
 }
 
 /** One request of a batch: as `NativeSession.run()` takes it. */
-export type DevCryptoBatchEntry = [op: number, input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number];
+export type DevCryptoBatchEntry = [
+  op: number,
+  input: Uint8Array | Uint8Array[] | null,
+  output: Uint8Array | null,
+  iv: Uint8Array | null,
+  assocLen: number,
+];
 
 /** The /dev/crypto entry points of the addon (present on Linux, FreeBSD and NetBSD builds). */
 export interface DevCryptoNative {
@@ -124,32 +130,118 @@ export const DEVCRYPTO_PATH = '/dev/crypto';
  */
 export const DEVCRYPTO_NUMBERING: Readonly<Record<DevCryptoAbi, Readonly<Record<string, number>>>> = {
   'cryptodev-linux': {
-    CRYPTO_DES_CBC: 1, CRYPTO_3DES_CBC: 2, CRYPTO_BLF_CBC: 3, CRYPTO_CAST_CBC: 4, CRYPTO_SKIPJACK_CBC: 5, CRYPTO_MD5_HMAC: 6,
-    CRYPTO_SHA1_HMAC: 7, CRYPTO_RIPEMD160_HMAC: 8, CRYPTO_MD5_KPDK: 9, CRYPTO_SHA1_KPDK: 10, CRYPTO_AES_CBC: 11, CRYPTO_ARC4: 12,
-    CRYPTO_MD5: 13, CRYPTO_SHA1: 14, CRYPTO_DEFLATE_COMP: 15, CRYPTO_NULL: 16, CRYPTO_LZS_COMP: 17, CRYPTO_SHA2_256_HMAC: 18,
-    CRYPTO_SHA2_384_HMAC: 19, CRYPTO_SHA2_512_HMAC: 20, CRYPTO_AES_CTR: 21, CRYPTO_AES_XTS: 22, CRYPTO_AES_ECB: 23,
-    CRYPTO_AES_CFB: 24, CRYPTO_AES_OFB: 25, CRYPTO_AES_GCM: 50, CRYPTO_AES_CCM: 51, CRYPTO_CAMELLIA_CBC: 101,
-    CRYPTO_RIPEMD160: 102, CRYPTO_SHA2_224: 103, CRYPTO_SHA2_256: 104, CRYPTO_SHA2_384: 105, CRYPTO_SHA2_512: 106,
-    CRYPTO_SHA2_224_HMAC: 107, CRYPTO_TLS11_AES_CBC_HMAC_SHA1: 108, CRYPTO_TLS12_AES_CBC_HMAC_SHA256: 109,
+    CRYPTO_DES_CBC: 1,
+    CRYPTO_3DES_CBC: 2,
+    CRYPTO_BLF_CBC: 3,
+    CRYPTO_CAST_CBC: 4,
+    CRYPTO_SKIPJACK_CBC: 5,
+    CRYPTO_MD5_HMAC: 6,
+    CRYPTO_SHA1_HMAC: 7,
+    CRYPTO_RIPEMD160_HMAC: 8,
+    CRYPTO_MD5_KPDK: 9,
+    CRYPTO_SHA1_KPDK: 10,
+    CRYPTO_AES_CBC: 11,
+    CRYPTO_ARC4: 12,
+    CRYPTO_MD5: 13,
+    CRYPTO_SHA1: 14,
+    CRYPTO_DEFLATE_COMP: 15,
+    CRYPTO_NULL: 16,
+    CRYPTO_LZS_COMP: 17,
+    CRYPTO_SHA2_256_HMAC: 18,
+    CRYPTO_SHA2_384_HMAC: 19,
+    CRYPTO_SHA2_512_HMAC: 20,
+    CRYPTO_AES_CTR: 21,
+    CRYPTO_AES_XTS: 22,
+    CRYPTO_AES_ECB: 23,
+    CRYPTO_AES_CFB: 24,
+    CRYPTO_AES_OFB: 25,
+    CRYPTO_AES_GCM: 50,
+    CRYPTO_AES_CCM: 51,
+    CRYPTO_CAMELLIA_CBC: 101,
+    CRYPTO_RIPEMD160: 102,
+    CRYPTO_SHA2_224: 103,
+    CRYPTO_SHA2_256: 104,
+    CRYPTO_SHA2_384: 105,
+    CRYPTO_SHA2_512: 106,
+    CRYPTO_SHA2_224_HMAC: 107,
+    CRYPTO_TLS11_AES_CBC_HMAC_SHA1: 108,
+    CRYPTO_TLS12_AES_CBC_HMAC_SHA256: 109,
   },
   freebsd: {
-    CRYPTO_DES_CBC: 1, CRYPTO_3DES_CBC: 2, CRYPTO_BLF_CBC: 3, CRYPTO_CAST_CBC: 4, CRYPTO_SKIPJACK_CBC: 5, CRYPTO_MD5_HMAC: 6,
-    CRYPTO_SHA1_HMAC: 7, CRYPTO_RIPEMD160_HMAC: 8, CRYPTO_MD5_KPDK: 9, CRYPTO_SHA1_KPDK: 10, CRYPTO_AES_CBC: 11, CRYPTO_ARC4: 12,
-    CRYPTO_MD5: 13, CRYPTO_SHA1: 14, CRYPTO_NULL_HMAC: 15, CRYPTO_NULL_CBC: 16, CRYPTO_DEFLATE_COMP: 17, CRYPTO_SHA2_256_HMAC: 18,
-    CRYPTO_SHA2_384_HMAC: 19, CRYPTO_SHA2_512_HMAC: 20, CRYPTO_CAMELLIA_CBC: 21, CRYPTO_AES_XTS: 22, CRYPTO_AES_ICM: 23,
-    CRYPTO_AES_NIST_GMAC: 24, CRYPTO_AES_NIST_GCM_16: 25, CRYPTO_BLAKE2B: 29, CRYPTO_BLAKE2S: 30, CRYPTO_CHACHA20: 31,
-    CRYPTO_SHA2_224_HMAC: 32, CRYPTO_RIPEMD160: 33, CRYPTO_SHA2_224: 34, CRYPTO_SHA2_256: 35, CRYPTO_SHA2_384: 36,
-    CRYPTO_SHA2_512: 37, CRYPTO_POLY1305: 38, CRYPTO_AES_CCM_CBC_MAC: 39, CRYPTO_AES_CCM_16: 40, CRYPTO_CHACHA20_POLY1305: 41,
+    CRYPTO_DES_CBC: 1,
+    CRYPTO_3DES_CBC: 2,
+    CRYPTO_BLF_CBC: 3,
+    CRYPTO_CAST_CBC: 4,
+    CRYPTO_SKIPJACK_CBC: 5,
+    CRYPTO_MD5_HMAC: 6,
+    CRYPTO_SHA1_HMAC: 7,
+    CRYPTO_RIPEMD160_HMAC: 8,
+    CRYPTO_MD5_KPDK: 9,
+    CRYPTO_SHA1_KPDK: 10,
+    CRYPTO_AES_CBC: 11,
+    CRYPTO_ARC4: 12,
+    CRYPTO_MD5: 13,
+    CRYPTO_SHA1: 14,
+    CRYPTO_NULL_HMAC: 15,
+    CRYPTO_NULL_CBC: 16,
+    CRYPTO_DEFLATE_COMP: 17,
+    CRYPTO_SHA2_256_HMAC: 18,
+    CRYPTO_SHA2_384_HMAC: 19,
+    CRYPTO_SHA2_512_HMAC: 20,
+    CRYPTO_CAMELLIA_CBC: 21,
+    CRYPTO_AES_XTS: 22,
+    CRYPTO_AES_ICM: 23,
+    CRYPTO_AES_NIST_GMAC: 24,
+    CRYPTO_AES_NIST_GCM_16: 25,
+    CRYPTO_BLAKE2B: 29,
+    CRYPTO_BLAKE2S: 30,
+    CRYPTO_CHACHA20: 31,
+    CRYPTO_SHA2_224_HMAC: 32,
+    CRYPTO_RIPEMD160: 33,
+    CRYPTO_SHA2_224: 34,
+    CRYPTO_SHA2_256: 35,
+    CRYPTO_SHA2_384: 36,
+    CRYPTO_SHA2_512: 37,
+    CRYPTO_POLY1305: 38,
+    CRYPTO_AES_CCM_CBC_MAC: 39,
+    CRYPTO_AES_CCM_16: 40,
+    CRYPTO_CHACHA20_POLY1305: 41,
     CRYPTO_XCHACHA20_POLY1305: 42,
   },
   netbsd: {
-    CRYPTO_DES_CBC: 1, CRYPTO_3DES_CBC: 2, CRYPTO_BLF_CBC: 3, CRYPTO_CAST_CBC: 4, CRYPTO_SKIPJACK_CBC: 5, CRYPTO_MD5_HMAC: 6,
-    CRYPTO_SHA1_HMAC: 7, CRYPTO_RIPEMD160_HMAC: 8, CRYPTO_MD5_KPDK: 9, CRYPTO_SHA1_KPDK: 10, CRYPTO_AES_CBC: 11, CRYPTO_ARC4: 12,
-    CRYPTO_MD5: 13, CRYPTO_SHA1: 14, CRYPTO_SHA2_256_HMAC: 15, CRYPTO_NULL_HMAC: 16, CRYPTO_NULL_CBC: 17, CRYPTO_DEFLATE_COMP: 18,
-    CRYPTO_MD5_HMAC_96: 19, CRYPTO_SHA1_HMAC_96: 20, CRYPTO_RIPEMD160_HMAC_96: 21, CRYPTO_GZIP_COMP: 22,
-    CRYPTO_DEFLATE_COMP_NOGROW: 23, CRYPTO_SHA2_384_HMAC: 24, CRYPTO_SHA2_512_HMAC: 25, CRYPTO_CAMELLIA_CBC: 26,
-    CRYPTO_AES_CTR: 27, CRYPTO_AES_XCBC_MAC_96: 28, CRYPTO_AES_GCM_16: 29, CRYPTO_AES_128_GMAC: 30, CRYPTO_AES_192_GMAC: 31,
-    CRYPTO_AES_256_GMAC: 32, CRYPTO_AES_GMAC: 33,
+    CRYPTO_DES_CBC: 1,
+    CRYPTO_3DES_CBC: 2,
+    CRYPTO_BLF_CBC: 3,
+    CRYPTO_CAST_CBC: 4,
+    CRYPTO_SKIPJACK_CBC: 5,
+    CRYPTO_MD5_HMAC: 6,
+    CRYPTO_SHA1_HMAC: 7,
+    CRYPTO_RIPEMD160_HMAC: 8,
+    CRYPTO_MD5_KPDK: 9,
+    CRYPTO_SHA1_KPDK: 10,
+    CRYPTO_AES_CBC: 11,
+    CRYPTO_ARC4: 12,
+    CRYPTO_MD5: 13,
+    CRYPTO_SHA1: 14,
+    CRYPTO_SHA2_256_HMAC: 15,
+    CRYPTO_NULL_HMAC: 16,
+    CRYPTO_NULL_CBC: 17,
+    CRYPTO_DEFLATE_COMP: 18,
+    CRYPTO_MD5_HMAC_96: 19,
+    CRYPTO_SHA1_HMAC_96: 20,
+    CRYPTO_RIPEMD160_HMAC_96: 21,
+    CRYPTO_GZIP_COMP: 22,
+    CRYPTO_DEFLATE_COMP_NOGROW: 23,
+    CRYPTO_SHA2_384_HMAC: 24,
+    CRYPTO_SHA2_512_HMAC: 25,
+    CRYPTO_CAMELLIA_CBC: 26,
+    CRYPTO_AES_CTR: 27,
+    CRYPTO_AES_XCBC_MAC_96: 28,
+    CRYPTO_AES_GCM_16: 29,
+    CRYPTO_AES_128_GMAC: 30,
+    CRYPTO_AES_192_GMAC: 31,
+    CRYPTO_AES_256_GMAC: 32,
+    CRYPTO_AES_GMAC: 33,
   },
 };
 
@@ -171,7 +263,14 @@ export function devCryptoDriverName(abi: DevCryptoAbi, kernelDriver: string): st
 function native(addon?: DevCryptoNative | null): DevCryptoNative {
   if (addon) return addon;
   const { addon: loaded, error } = loadAddon();
-  if (!loaded?.openDevCrypto || !loaded.devCryptoInfo || !loaded.devCryptoFindDevice || !loaded.devCryptoRunBatch || !loaded.devCryptoAbiTable || !loaded.devCryptoAbis) {
+  if (
+    !loaded?.openDevCrypto ||
+    !loaded.devCryptoInfo ||
+    !loaded.devCryptoFindDevice ||
+    !loaded.devCryptoRunBatch ||
+    !loaded.devCryptoAbiTable ||
+    !loaded.devCryptoAbis
+  ) {
     throw invalid('EOPNOTSUPP', `/dev/crypto engine unavailable${error ? ` (${error})` : ' on this system'}`, 'devcrypto');
   }
   return loaded as DevCryptoNative;
@@ -206,7 +305,11 @@ export function devCryptoInfo(target: DevCryptoTarget = {}, addon?: DevCryptoNat
 }
 
 /** FreeBSD CIOCFINDDEV: a driver's id from its name (prefix match), or its name from the id. */
-export function devCryptoFindDevice(nameOrCrid: string | number, target: DevCryptoTarget = {}, addon?: DevCryptoNative | null): { crid: number; name: string } {
+export function devCryptoFindDevice(
+  nameOrCrid: string | number,
+  target: DevCryptoTarget = {},
+  addon?: DevCryptoNative | null,
+): { crid: number; name: string } {
   const { path, abi } = resolveDevCryptoTarget(target);
   try {
     return native(addon).devCryptoFindDevice(path, abi, nameOrCrid);
@@ -234,13 +337,20 @@ export interface DevCryptoSession {
  * EOPNOTSUPP when no driver fits, EINVAL from the allow_soft gate; cryptodev-linux: EINVAL for
  * an algorithm the kernel lacks).
  */
-export function openDevCrypto(options: DevCryptoNativeOptions & { path: string; abi: DevCryptoAbi }, addon?: DevCryptoNative | null): DevCryptoSession {
+export function openDevCrypto(
+  options: DevCryptoNativeOptions & { path: string; abi: DevCryptoAbi },
+  addon?: DevCryptoNative | null,
+): DevCryptoSession {
   const n = native(addon);
   let opened: { session: NativeSession; info: DevCryptoSessionInfo };
   try {
     opened = n.openDevCrypto(options);
   } catch (err) {
-    throw fromNativeThrow(err, devCryptoDriverName(options.abi, options.device ?? ''), `cannot open a ${options.mode} session on ${options.path}`);
+    throw fromNativeThrow(
+      err,
+      devCryptoDriverName(options.abi, options.device ?? ''),
+      `cannot open a ${options.mode} session on ${options.path}`,
+    );
   }
   const kernelDriver = opened.info.cipherDriver || opened.info.macDriver;
   return { native: opened.session, info: opened.info, driver: devCryptoDriverName(options.abi, kernelDriver) };
@@ -262,7 +372,11 @@ function decodeAll(encoded: Float64Array, driver: string): DevCryptoResult[] {
  * CIOCASYNCCRYPT + poll + CIOCASYNCFETCH, NetBSD CIOCNCRYPTM + poll + CIOCNCRYPTRETM), one by
  * one otherwise, off the JavaScript thread. Buffers must stay untouched until it settles.
  */
-export async function devCryptoRunBatch(session: DevCryptoSession, requests: DevCryptoBatchEntry[], addon?: DevCryptoNative | null): Promise<DevCryptoResult[]> {
+export async function devCryptoRunBatch(
+  session: DevCryptoSession,
+  requests: DevCryptoBatchEntry[],
+  addon?: DevCryptoNative | null,
+): Promise<DevCryptoResult[]> {
   const encoded = await native(addon).devCryptoRunBatch(session.native, requests);
   return decodeAll(encoded, session.driver);
 }

@@ -5,7 +5,26 @@ import { errnoName, errnoOf } from '../../errno.js';
 import { KCryptoError } from '../../errors.js';
 
 /** System call ids, in native/common/status.h order. */
-const SYSCALLS = ['', 'socket', 'bind', 'setsockopt', 'accept', 'sendmsg', 'recvmsg', 'open', 'ioctl', 'poll', 'validate', 'getsockopt', 'close', 'read', 'write', 'pipe', 'vmsplice', 'splice'] as const;
+const SYSCALLS = [
+  '',
+  'socket',
+  'bind',
+  'setsockopt',
+  'accept',
+  'sendmsg',
+  'recvmsg',
+  'open',
+  'ioctl',
+  'poll',
+  'validate',
+  'getsockopt',
+  'close',
+  'read',
+  'write',
+  'pipe',
+  'vmsplice',
+  'splice',
+] as const;
 
 /** Returned by `run()` when the request was queued instead. */
 export const QUEUED = -1;
@@ -40,5 +59,9 @@ export function invalid(code: string, message: string, driver: string): KCryptoE
 export function fromNativeThrow(err: unknown, driver: string, what: string): KCryptoError {
   const e = err as { errno?: unknown; syscall?: unknown; message?: unknown };
   if (typeof e?.errno === 'number') return systemError(e.errno, String(e.syscall ?? ''), driver, what);
-  return new KCryptoError(`${what}: ${String(e?.message ?? err)}`, { code: 'EINVAL', errno: errnoOf('EINVAL'), syscall: 'validate', driver }, { cause: err });
+  return new KCryptoError(
+    `${what}: ${String(e?.message ?? err)}`,
+    { code: 'EINVAL', errno: errnoOf('EINVAL'), syscall: 'validate', driver },
+    { cause: err },
+  );
 }

@@ -48,8 +48,7 @@ export interface DriverBindingOptions {
 }
 
 /** The reason recorded on each asynchronous driver the kernel refuses. */
-export const ASYNC_REFUSED_REASON =
-  'asynchronous drivers are refused through AF_ALG since 7.2: use /dev/crypto (cryptodev-linux)';
+export const ASYNC_REFUSED_REASON = 'asynchronous drivers are refused through AF_ALG since 7.2: use /dev/crypto (cryptodev-linux)';
 
 /** `struct sockaddr_alg.salg_name` is 64 bytes with the terminator; the addon's bind uses it. */
 const MAX_PROBE_NAME_BYTES = 63;
@@ -114,9 +113,21 @@ export function probeDriverBinding(
     if (typeof r !== 'number') return skip(`native probe failed: ${r.error}`);
     if (r === 0) return { entry, afalgType, probed: true, reachable: true };
     const code = errnos.code(r);
-    const restricted = errnos.is(r, 'ENOENT') && options.afalg?.restriction !== undefined ? restrictionReason(options.afalg.restriction, afalgType, entry.driver, true) : null;
+    const restricted =
+      errnos.is(r, 'ENOENT') && options.afalg?.restriction !== undefined
+        ? restrictionReason(options.afalg.restriction, afalgType, entry.driver, true)
+        : null;
     const reason = restricted ?? bindFailure(afalgType, entry, r, code, errnos);
-    return { entry, afalgType, probed: true, reachable: false, errno: r, code, reason, ...(restricted === null ? {} : { restricted: true }) };
+    return {
+      entry,
+      afalgType,
+      probed: true,
+      reachable: false,
+      errno: r,
+      code,
+      reason,
+      ...(restricted === null ? {} : { restricted: true }),
+    };
   });
 
   return { bindings, ...detectAsyncRefusal(bindings, errnos, options.afalg?.restriction) };
@@ -152,13 +163,14 @@ function detectAsyncRefusal(
   const probed = bindings.filter((b) => b.probed);
   const isAsync = (b: DriverBinding): boolean => b.entry.async === true;
   const asyncBound = probed.filter((b) => isAsync(b) && b.reachable);
-  const asyncFailed = probed.filter(
-    (b) => isAsync(b) && !b.reachable && b.errno !== undefined && errnos.is(b.errno, 'ENOENT', 'EINVAL'),
-  );
+  const asyncFailed = probed.filter((b) => isAsync(b) && !b.reachable && b.errno !== undefined && errnos.is(b.errno, 'ENOENT', 'EINVAL'));
   if (asyncBound.length > 0) {
     return {
       asyncBindRefused: false,
-      asyncBindReason: `asynchronous drivers bind (e.g. ${asyncBound.map((b) => b.entry.driver).slice(0, 3).join(', ')})`,
+      asyncBindReason: `asynchronous drivers bind (e.g. ${asyncBound
+        .map((b) => b.entry.driver)
+        .slice(0, 3)
+        .join(', ')})`,
     };
   }
   if (asyncFailed.length === 0) return {};
@@ -171,7 +183,10 @@ function detectAsyncRefusal(
     b.asyncRefused = true;
     b.reason = `${ASYNC_REFUSED_REASON}; bind gave ${b.code ?? 'an error'}`;
   }
-  const failedNames = refused.map((b) => b.entry.driver).slice(0, 3).join(', ');
+  const failedNames = refused
+    .map((b) => b.entry.driver)
+    .slice(0, 3)
+    .join(', ');
   const siblings = syncBound
     .filter((s) => refused.some((b) => b.afalgType === s.afalgType))
     .map((s) => s.entry.driver)
@@ -189,7 +204,10 @@ function detectAsyncRefusal(
  * asynchronous transforms at all, so a kernel that has it refuses them whatever it is set to
  * (the lab checks this with the sysctl at 0). Reported as implied, not as seen.
  */
-function impliedAsyncRefusal(asyncFailed: DriverBinding[], restriction: AfAlgRestriction | undefined): Pick<DriverBindingReport, 'asyncBindRefused' | 'asyncBindReason'> {
+function impliedAsyncRefusal(
+  asyncFailed: DriverBinding[],
+  restriction: AfAlgRestriction | undefined,
+): Pick<DriverBindingReport, 'asyncBindRefused' | 'asyncBindReason'> {
   if (restriction?.value !== 1) return {};
   const restricted = asyncFailed.filter((b) => b.restricted === true);
   if (restricted.length === 0) return {};

@@ -88,7 +88,11 @@ function risen(before: readonly ProcCryptoEntry[], during: readonly ProcCryptoEn
  * @param options - host facts and hooks.
  * @returns one binding per name, same order.
  */
-export function probeGenericNames(native: GenericNative, names: ReadonlyArray<{ name: string; afalgType: AfAlgType }>, options: GenericProbeOptions): GenericBinding[] {
+export function probeGenericNames(
+  native: GenericNative,
+  names: ReadonlyArray<{ name: string; afalgType: AfAlgType }>,
+  options: GenericProbeOptions,
+): GenericBinding[] {
   const read =
     options.readProcCrypto ??
     ((): string | null => {
@@ -116,7 +120,11 @@ export function probeGenericNames(native: GenericNative, names: ReadonlyArray<{ 
     if (errno !== 0) {
       const code = options.errnoName(errno);
       const restricted = code === 'ENOENT' && options.restriction ? restrictionReason(options.restriction, afalgType, name) : null;
-      const reason = restricted ?? (code === 'ENOENT' ? `bind(${afalgType}, ${name}) failed with ENOENT: the kernel has no implementation of it that AF_ALG may use` : `bind(${afalgType}, ${name}) failed with ${code}`);
+      const reason =
+        restricted ??
+        (code === 'ENOENT'
+          ? `bind(${afalgType}, ${name}) failed with ENOENT: the kernel has no implementation of it that AF_ALG may use`
+          : `bind(${afalgType}, ${name}) failed with ${code}`);
       return { name, afalgType, bound: false, errno, code, reason };
     }
     const before = beforeText === null ? [] : parseProcCrypto(beforeText);

@@ -18,7 +18,14 @@
  */
 
 import { type ErrnoTable, errnoTableOf } from '../../errno.js';
-import { type AfAlgRestriction, admits, readAfAlgRestriction, restrictionReason, sysctlSetting, AF_ALG_RESTRICT_SYSCTL } from './afalg-restrict.js';
+import {
+  type AfAlgRestriction,
+  admits,
+  readAfAlgRestriction,
+  restrictionReason,
+  sysctlSetting,
+  AF_ALG_RESTRICT_SYSCTL,
+} from './afalg-restrict.js';
 import { BlockFinder, describeBlocks, type ModprobeFile, type ModuleBlock } from './modprobe.js';
 
 /** The AF_ALG socket types (`salg_type`) the upstream kernel implements. */
@@ -64,9 +71,7 @@ const TYPE_CONFIG: Readonly<Record<AfAlgType, string>> = {
 // Kernel algorithm type → AF_ALG socket type
 
 /** The AF_ALG socket type that serves a kernel algorithm type, or why none does. */
-export type KernelTypeMapping =
-  | { afalgType: AfAlgType; reason?: undefined }
-  | { afalgType: null; reason: string };
+export type KernelTypeMapping = { afalgType: AfAlgType; reason?: undefined } | { afalgType: null; reason: string };
 
 /**
  * Maps a `/proc/crypto` `type` to the AF_ALG socket type that can bind it.
@@ -233,10 +238,7 @@ export function afalgUnavailable(reason: string, errno?: number, code?: string):
  * @param native - the addon, or null when it could not be loaded.
  * @param options - test hooks.
  */
-export async function probeAfAlgTypes(
-  native: AfAlgNative | null,
-  options: AfAlgProbeOptions = {},
-): Promise<AfAlgStatus> {
+export async function probeAfAlgTypes(native: AfAlgNative | null, options: AfAlgProbeOptions = {}): Promise<AfAlgStatus> {
   const platform = options.platform ?? process.platform;
   if (platform !== 'linux') return afalgUnavailable(`AF_ALG is a Linux interface (this host runs ${platform})`);
   if (native === null) return afalgUnavailable('native addon not loaded');
@@ -255,7 +257,11 @@ export async function probeAfAlgTypes(
     }
     if (errnos.is(sock.errno, 'EAFNOSUPPORT') && restriction.value === 2) {
       return withRestriction(
-        afalgUnavailable(`AF_ALG disabled by ${sysctlSetting(2)} (an administrator's ${AF_ALG_RESTRICT_SYSCTL}=0 or 1 enables it)`, sock.errno, code),
+        afalgUnavailable(
+          `AF_ALG disabled by ${sysctlSetting(2)} (an administrator's ${AF_ALG_RESTRICT_SYSCTL}=0 or 1 enables it)`,
+          sock.errno,
+          code,
+        ),
       );
     }
     if (errnos.is(sock.errno, 'EAFNOSUPPORT')) {
@@ -296,7 +302,14 @@ async function probeType(
   if (other === undefined && restriction.value === 1 && attempts.every((a) => !admits(restriction, type, a.name))) {
     const first = attempts[0] as BindAttempt;
     const why = attempts.map((a) => `${a.name}: ${restrictionReason(restriction, type, a.name) ?? 'refused'}`).join('; ');
-    return { available: false, reason: `every ${type} name tried is refused by ${sysctlSetting(1)} (${why})`, errno: first.errno, code: first.code, attempts, restricted: true };
+    return {
+      available: false,
+      reason: `every ${type} name tried is refused by ${sysctlSetting(1)} (${why})`,
+      errno: first.errno,
+      code: first.code,
+      attempts,
+      restricted: true,
+    };
   }
   if (other === undefined) {
     const first = attempts[0] as BindAttempt;

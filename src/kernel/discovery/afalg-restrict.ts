@@ -109,7 +109,10 @@ function readText(path: string): string | null {
  * @param status - `/proc/self/status` text (read when omitted); null when unreadable.
  * @param uidMap - `/proc/self/uid_map` text (read when omitted); null when unreadable.
  */
-export function readAfAlgPrivilege(status: string | null = readText('/proc/self/status'), uidMap: string | null = readText('/proc/self/uid_map')): AfAlgPrivilege {
+export function readAfAlgPrivilege(
+  status: string | null = readText('/proc/self/status'),
+  uidMap: string | null = readText('/proc/self/uid_map'),
+): AfAlgPrivilege {
   const hex = status === null ? undefined : /^CapEff:\s*([0-9a-fA-F]+)\s*$/m.exec(status)?.[1];
   if (hex === undefined) return { privileged: false, reason: 'effective capabilities unknown (/proc/self/status has no CapEff)' };
   const caps = BigInt(`0x${hex}`);
@@ -130,7 +133,10 @@ export function readAfAlgPrivilege(status: string | null = readText('/proc/self/
  * @param path - the sysctl's file (tests point it elsewhere).
  * @param privilege - the privilege, when already known.
  */
-export function readAfAlgRestriction(path: string = AF_ALG_RESTRICT_PATH, privilege: AfAlgPrivilege = readAfAlgPrivilege()): AfAlgRestriction {
+export function readAfAlgRestriction(
+  path: string = AF_ALG_RESTRICT_PATH,
+  privilege: AfAlgPrivilege = readAfAlgPrivilege(),
+): AfAlgRestriction {
   const text = readText(path);
   if (text === null) return { value: null, reason: `${path} does not exist (a kernel without ${AF_ALG_RESTRICT_SYSCTL})`, privilege };
   const value = Number.parseInt(text.trim(), 10);

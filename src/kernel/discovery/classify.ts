@@ -179,7 +179,9 @@ function normalize(s: string): string {
  * `ghash-clmulni` → `ghash`, `clmulni`; `chacha_x86_64` → `chacha`, `x86`, `64`, `x86-64`.
  */
 function tokens(s: string): Set<string> {
-  const words = normalize(s).split(/[^a-z0-9]+/).filter((w) => w !== '');
+  const words = normalize(s)
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
   const set = new Set(words);
   if (normalize(s).includes('x86-64')) set.add('x86-64');
   return set;
@@ -249,9 +251,7 @@ function softwareReason(e: Pick<ProcCryptoEntry, 'driver'>): string {
  * @param e - the record (only `driver`, `module`, `internal`, `async` and `type` are read).
  * @returns the kind, a reason naming the evidence, and whether user space can reach it at all.
  */
-export function classifyDriver(
-  e: Pick<ProcCryptoEntry, 'driver' | 'module' | 'internal' | 'async' | 'type'>,
-): DriverClassification {
+export function classifyDriver(e: Pick<ProcCryptoEntry, 'driver' | 'module' | 'internal' | 'async' | 'type'>): DriverClassification {
   const userReachable = !e.internal && e.type !== 'larval';
 
   const hw = findHardwareMarker(e);

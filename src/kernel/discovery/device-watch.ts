@@ -217,7 +217,8 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
     const prev = this.baseline;
     if (prev && this.driverDirs && ++this.procAge < PROC_EVERY) {
       const devices = this.listDevices(this.driverDirs.dirs);
-      if (devices.size === prev.devices.size && [...devices.keys()].every((k) => prev.devices.has(k))) return { devices, drivers: prev.drivers, byModule: prev.byModule };
+      if (devices.size === prev.devices.size && [...devices.keys()].every((k) => prev.devices.has(k)))
+        return { devices, drivers: prev.drivers, byModule: prev.byModule };
     }
     this.procAge = 0;
     return this.scan();
@@ -259,8 +260,18 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
           }
           this.paths.set(key, path);
         }
-        const pci = path.split('/').filter((c) => PCI_ADDRESS.test(c)).at(-1);
-        devices.set(key, { bus: d.bus, name, sysfsDriver: d.driver, module: d.module, path, ...(pci === undefined ? {} : { pciAddress: pci }) });
+        const pci = path
+          .split('/')
+          .filter((c) => PCI_ADDRESS.test(c))
+          .at(-1);
+        devices.set(key, {
+          bus: d.bus,
+          name,
+          sysfsDriver: d.driver,
+          module: d.module,
+          path,
+          ...(pci === undefined ? {} : { pciAddress: pci }),
+        });
       }
     }
     for (const key of [...this.paths.keys()]) if (!devices.has(key)) this.paths.delete(key);
@@ -372,7 +383,8 @@ export function guardKernelSessions(watch: DeviceWatch = deviceWatch): () => voi
     for (const s of kernelSessions()) {
       const kd = s.kernelDriver;
       if (!onDevice(s) || kd === undefined) continue;
-      if (r.vanished.includes(kd)) s.markDead('device-removed', `${kd} is no longer registered${names ? ` (removed: ${names})` : ''}`, 'ENODEV');
+      if (r.vanished.includes(kd))
+        s.markDead('device-removed', `${kd} is no longer registered${names ? ` (removed: ${names})` : ''}`, 'ENODEV');
       else if (r.kernelDrivers.includes(kd)) s.markDead('device-removed', `a device of ${kd} was removed: ${names}`, 'keep');
     }
   };

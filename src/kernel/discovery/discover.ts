@@ -11,14 +11,7 @@
  */
 
 import { errnoTableOf } from '../../errno.js';
-import {
-  type AfAlgNative,
-  type AfAlgProbeOptions,
-  type AfAlgStatus,
-  type AfAlgType,
-  afalgTypeOf,
-  probeAfAlgTypes,
-} from './afalg-probe.js';
+import { type AfAlgNative, type AfAlgProbeOptions, type AfAlgStatus, type AfAlgType, afalgTypeOf, probeAfAlgTypes } from './afalg-probe.js';
 import { probeDriverBinding } from './afalg-binding.js';
 import { type GenericBinding, type GenericNative, probeGenericNames } from './afalg-generic.js';
 import { type DriverKind, classifyDriver } from './classify.js';
@@ -152,10 +145,7 @@ async function loadEntries(options: DiscoverKernelOptions): Promise<{ status: Pr
  * @param options - injected `/proc/crypto` text, modprobe.d contents, kernel command line and
  *   platform, for tests.
  */
-export async function discoverKernel(
-  native: AfAlgNative | null,
-  options: DiscoverKernelOptions = {},
-): Promise<KernelReport> {
+export async function discoverKernel(native: AfAlgNative | null, options: DiscoverKernelOptions = {}): Promise<KernelReport> {
   const loaded = await loadEntries(options);
   const procCrypto = loaded.status;
   let entries = loaded.entries;

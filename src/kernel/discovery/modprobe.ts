@@ -130,11 +130,7 @@ export function findModuleBlocks(
       } else if (directive === 'install' && sameModule(target, module)) {
         const command = rest.join(' ');
         if (!command.includes('--ignore-install')) blocks.push({ module: target, kind: 'install', source, directive: raw });
-      } else if (
-        directive === 'alias' &&
-        rest[0] === 'off' &&
-        (sameModule(target, module) || aliases.some((a) => sameModule(a, target)))
-      ) {
+      } else if (directive === 'alias' && rest[0] === 'off' && (sameModule(target, module) || aliases.some((a) => sameModule(a, target)))) {
         blocks.push({ module: target, kind: 'alias-off', source, directive: raw });
       }
     }

@@ -15,12 +15,29 @@ import { packageRoot } from '../../support/package-root.js';
 
 function driver(name: string, algorithms: string[], extra: Partial<DriverInfo> = {}): DriverInfo {
   const kernelDriver = name.split(':').slice(2).join(':');
-  return { id: 0, name, interface: 'devcrypto', ...(kernelDriver ? { kernelDriver } : {}), kind: 'software', algorithms, available: true, ...extra };
+  return {
+    id: 0,
+    name,
+    interface: 'devcrypto',
+    ...(kernelDriver ? { kernelDriver } : {}),
+    kind: 'software',
+    algorithms,
+    available: true,
+    ...extra,
+  };
 }
 
 const LISTING: DriverInfo[] = [
   { id: 0, name: 'software', interface: 'software', kind: 'software', algorithms: ['aes-128-cbc'], available: true },
-  { id: 1, name: 'afalg:cbc-aes-aesni', interface: 'afalg', kernelDriver: 'cbc-aes-aesni', kind: 'accelerated', algorithms: ['cbc(aes)'], available: true },
+  {
+    id: 1,
+    name: 'afalg:cbc-aes-aesni',
+    interface: 'afalg',
+    kernelDriver: 'cbc-aes-aesni',
+    kind: 'accelerated',
+    algorithms: ['cbc(aes)'],
+    available: true,
+  },
   driver('devcrypto:cryptodev-linux:cbc-aes-aesni', ['cbc(aes)']),
   driver('devcrypto:cryptodev-linux:generic-gcm-aesni-avx', ['gcm(aes)']),
   driver('devcrypto:cryptodev-linux:sha256-avx2', ['sha256']),
@@ -35,7 +52,12 @@ describe('bench: /dev/crypto drivers', () => {
     assert.equal(s.reason, undefined);
     assert.deepEqual(
       s.drivers.map((d) => d.name),
-      ['devcrypto:cryptodev-linux:cbc-aes-aesni', 'devcrypto:cryptodev-linux:generic-gcm-aesni-avx', 'devcrypto:cryptodev-linux:sha256-avx2', 'devcrypto:cryptodev-linux:ctr-aes-aesni'],
+      [
+        'devcrypto:cryptodev-linux:cbc-aes-aesni',
+        'devcrypto:cryptodev-linux:generic-gcm-aesni-avx',
+        'devcrypto:cryptodev-linux:sha256-avx2',
+        'devcrypto:cryptodev-linux:ctr-aes-aesni',
+      ],
     );
     assert.deepEqual(
       devCryptoDriversFor(s, 'cbc(aes)').map((d) => d.kernelDriver),
@@ -49,17 +71,35 @@ describe('bench: /dev/crypto drivers', () => {
     assert.ok('reason' in none.queue && /ENABLE_ASYNC/.test(none.queue.reason), JSON.stringify(none.queue));
     const linux = devCryptoSetup(LISTING, TARGET, { fixture: false, queued: () => true });
     assert.deepEqual(linux.queue, { mechanism: 'CIOCASYNCCRYPT + poll + CIOCASYNCFETCH' });
-    const netbsd = devCryptoSetup([driver('devcrypto:netbsd', ['cbc(aes)'])], { path: '/dev/crypto', abi: 'netbsd' }, { fixture: false, queued: () => true });
+    const netbsd = devCryptoSetup(
+      [driver('devcrypto:netbsd', ['cbc(aes)'])],
+      { path: '/dev/crypto', abi: 'netbsd' },
+      { fixture: false, queued: () => true },
+    );
     assert.deepEqual(netbsd.queue, { mechanism: 'CIOCNCRYPTM + poll + CIOCNCRYPTRETM' });
     assert.equal(netbsd.drivers[0]?.kernelDriver, '', 'NetBSD names no kernel driver');
-    const freebsd = devCryptoSetup([driver('devcrypto:freebsd:afalg0', ['cbc(aes)'])], { path: '/dev/crypto', abi: 'freebsd' }, { fixture: false, queued: () => false });
+    const freebsd = devCryptoSetup(
+      [driver('devcrypto:freebsd:afalg0', ['cbc(aes)'])],
+      { path: '/dev/crypto', abi: 'freebsd' },
+      { fixture: false, queued: () => false },
+    );
     assert.ok('reason' in freebsd.queue && /FreeBSD/.test(freebsd.queue.reason));
     const gone = devCryptoSetup(LISTING, TARGET, { fixture: false, queued: () => null });
     assert.ok('reason' in gone.queue);
   });
 
-  it('carries kcrypto\'s reason when the device is unusable', () => {
-    const listing: DriverInfo[] = [{ id: 0, name: 'devcrypto', interface: 'devcrypto', kind: 'hardware', algorithms: [], available: false, reason: '/dev/crypto not present (the module is not loaded)' }];
+  it("carries kcrypto's reason when the device is unusable", () => {
+    const listing: DriverInfo[] = [
+      {
+        id: 0,
+        name: 'devcrypto',
+        interface: 'devcrypto',
+        kind: 'hardware',
+        algorithms: [],
+        available: false,
+        reason: '/dev/crypto not present (the module is not loaded)',
+      },
+    ];
     const s = devCryptoSetup(listing, TARGET, { fixture: false, queued: () => assert.fail('no probe without drivers') });
     assert.equal(s.reason, '/dev/crypto not present (the module is not loaded)');
     assert.deepEqual(s.drivers, []);
@@ -68,7 +108,11 @@ describe('bench: /dev/crypto drivers', () => {
   });
 
   it('marks the CUSE fixture in every label and in the summary', () => {
-    const s = devCryptoSetup(LISTING, { path: '/dev/kcrypto-fixture-linux', abi: 'cryptodev-linux' }, { fixture: true, queued: () => true });
+    const s = devCryptoSetup(
+      LISTING,
+      { path: '/dev/kcrypto-fixture-linux', abi: 'cryptodev-linux' },
+      { fixture: true, queued: () => true },
+    );
     assert.equal(devCryptoMark(s), ' [CUSE fixture]');
     assert.match(devCryptoSummary(s), /CUSE.*not a \/dev\/crypto module or a device/);
     assert.equal(devCryptoMark(devCryptoSetup(LISTING, TARGET, { fixture: false, queued: () => true })), '');
@@ -106,14 +150,36 @@ function results(fixture: boolean): Results {
     sizes: [64, 65536],
     groups: [
       { key: 'cbc-aesni', title: 'AES-128-CBC', requested: 'cbc-aes-aesni', driver: 'cbc-aes-aesni' },
-      { key: `aes-128-cbc@${dev}`, title: 'AES-128-CBC', requested: dev, driver: dev, interface: 'devcrypto', ...(fixture ? { mark } : {}) },
+      {
+        key: `aes-128-cbc@${dev}`,
+        title: 'AES-128-CBC',
+        requested: dev,
+        driver: dev,
+        interface: 'devcrypto',
+        ...(fixture ? { mark } : {}),
+      },
     ],
     rows: [
-      row('kcrypto', 'cbc-aesni', 'kcrypto afalg:cbc-aes-aesni AES-128-CBC', [[64, { sample: sample(100, 64) }], [65536, { sample: sample(10, 65536) }]]),
-      row('c', 'cbc-aesni', 'C AF_ALG cbc-aes-aesni AES-128-CBC', [[64, { sample: sample(1000, 64) }], [65536, { sample: sample(20, 65536) }]]),
-      row('kcrypto', `aes-128-cbc@${dev}`, `kcrypto ${dev} AES-128-CBC${mark}`, [[64, { sample: sample(50, 64) }], [65536, { sample: sample(5, 65536) }]]),
-      row('c', `aes-128-cbc@${dev}`, `C /dev/crypto cbc-aes-aesni AES-128-CBC${mark}`, [[64, { sample: sample(200, 64) }], [65536, { reason: 'CIOCCRYPT: Bad address' }]]),
-      row('node', 'aes-128-cbc', 'node:crypto aes-128-cbc', [[64, { sample: sample(500, 64) }], [65536, { sample: sample(30, 65536) }]]),
+      row('kcrypto', 'cbc-aesni', 'kcrypto afalg:cbc-aes-aesni AES-128-CBC', [
+        [64, { sample: sample(100, 64) }],
+        [65536, { sample: sample(10, 65536) }],
+      ]),
+      row('c', 'cbc-aesni', 'C AF_ALG cbc-aes-aesni AES-128-CBC', [
+        [64, { sample: sample(1000, 64) }],
+        [65536, { sample: sample(20, 65536) }],
+      ]),
+      row('kcrypto', `aes-128-cbc@${dev}`, `kcrypto ${dev} AES-128-CBC${mark}`, [
+        [64, { sample: sample(50, 64) }],
+        [65536, { sample: sample(5, 65536) }],
+      ]),
+      row('c', `aes-128-cbc@${dev}`, `C /dev/crypto cbc-aes-aesni AES-128-CBC${mark}`, [
+        [64, { sample: sample(200, 64) }],
+        [65536, { reason: 'CIOCCRYPT: Bad address' }],
+      ]),
+      row('node', 'aes-128-cbc', 'node:crypto aes-128-cbc', [
+        [64, { sample: sample(500, 64) }],
+        [65536, { sample: sample(30, 65536) }],
+      ]),
     ],
     inFlight: [],
     smallInFlight: [],
@@ -122,13 +188,30 @@ function results(fixture: boolean): Results {
     costs: [],
     notes: [],
     devcrypto: {
-      summary: fixture ? '/dev/kcrypto-fixture-linux (cryptodev-linux ABI), served by a CUSE server' : '/dev/crypto (cryptodev-linux ABI); 1 driver; no request queue',
+      summary: fixture
+        ? '/dev/kcrypto-fixture-linux (cryptodev-linux ABI), served by a CUSE server'
+        : '/dev/crypto (cryptodev-linux ABI); 1 driver; no request queue',
       fixture,
       baseline: 'bench/devcrypto-baseline.c',
       inFlight: [
-        { label: `kcrypto ${dev} encrypt()${mark}`, inFlight: 4, size: 65536, cell: { sample: sample(40, 65536), exec: { inline: 0, threaded: 40, wakeups: 40, deliveries: 30 } } },
-        { label: `kcrypto engine devCryptoRunBatch() on ${dev}${mark}`, inFlight: 4, size: 65536, cell: { reason: '/dev/crypto has no request queue (ENABLE_ASYNC)' } },
-        { label: `C /dev/crypto cbc-aes-aesni, CIOCASYNCCRYPT queue${mark}`, inFlight: 4, size: 65536, cell: { reason: 'CIOCASYNCCRYPT: Invalid argument' } },
+        {
+          label: `kcrypto ${dev} encrypt()${mark}`,
+          inFlight: 4,
+          size: 65536,
+          cell: { sample: sample(40, 65536), exec: { inline: 0, threaded: 40, wakeups: 40, deliveries: 30 } },
+        },
+        {
+          label: `kcrypto engine devCryptoRunBatch() on ${dev}${mark}`,
+          inFlight: 4,
+          size: 65536,
+          cell: { reason: '/dev/crypto has no request queue (ENABLE_ASYNC)' },
+        },
+        {
+          label: `C /dev/crypto cbc-aes-aesni, CIOCASYNCCRYPT queue${mark}`,
+          inFlight: 4,
+          size: 65536,
+          cell: { reason: 'CIOCASYNCCRYPT: Invalid argument' },
+        },
       ],
     },
   };
@@ -149,8 +232,14 @@ describe('bench: report with /dev/crypto rows', () => {
     const md = renderReport(results(false));
     const part = md.slice(md.indexOf('### /dev/crypto'), md.indexOf('## Event-loop'));
     assert.match(part, /\| kcrypto devcrypto:cryptodev-linux:cbc-aes-aesni encrypt\(\) \| 4 \| 64 KiB \| 40\.0 \| 2\.62 \|/);
-    assert.match(part, /\| kcrypto engine devCryptoRunBatch\(\) on devcrypto:cryptodev-linux:cbc-aes-aesni \| 4 \| 64 KiB \| unavailable: \/dev\/crypto has no request queue \(ENABLE_ASYNC\) \|/);
-    assert.match(part, /\| C \/dev\/crypto cbc-aes-aesni, CIOCASYNCCRYPT queue \| 4 \| 64 KiB \| unavailable: CIOCASYNCCRYPT: Invalid argument \|/);
+    assert.match(
+      part,
+      /\| kcrypto engine devCryptoRunBatch\(\) on devcrypto:cryptodev-linux:cbc-aes-aesni \| 4 \| 64 KiB \| unavailable: \/dev\/crypto has no request queue \(ENABLE_ASYNC\) \|/,
+    );
+    assert.match(
+      part,
+      /\| C \/dev\/crypto cbc-aes-aesni, CIOCASYNCCRYPT queue \| 4 \| 64 KiB \| unavailable: CIOCASYNCCRYPT: Invalid argument \|/,
+    );
     assert.match(part, /Serial C for reference: devcrypto:cryptodev-linux:cbc-aes-aesni at 64 KiB not measured\./);
   });
 
@@ -188,7 +277,13 @@ describe('bench: report with /dev/crypto rows', () => {
       { label: 'CPU driver alone', driver: 'afalg:cbc-aes-aesni', mbps: 40, rounds: [39, 40, 41] },
       { label: 'device alone', driver: 'afalg:virtio_crypto_aes_cbc', mbps: 50, rounds: [55, 50, 45] },
       { label: 'software driver alone', driver: 'software', mbps: 20, rounds: [20, 20, 20] },
-      { label: 'routed (fastest)', driver: 'fastest', mbps: routed, rounds, sent: { 'afalg:cbc-aes-aesni': 30, 'afalg:virtio_crypto_aes_cbc': 10 } },
+      {
+        label: 'routed (fastest)',
+        driver: 'fastest',
+        mbps: routed,
+        rounds,
+        sent: { 'afalg:cbc-aes-aesni': 30, 'afalg:virtio_crypto_aes_cbc': 10 },
+      },
     ];
     const routes = [
       { size: 65536, driver: 'afalg:cbc-aes-aesni', timeUs: 1000, cpuUs: 1500, measured: true },
@@ -204,16 +299,31 @@ describe('bench: report with /dev/crypto rows', () => {
     assert.match(md, /## Measured routing: AES-128-CBC, 64 B and 64 KiB mixed 3:1, 16 in flight/);
     assert.match(md, /## Measured routing: AES-128-CBC, 64 B and 1 MiB mixed 15:1, 16 in flight/);
     assert.match(md, /\| 1 MiB \(from the measured sizes\) \| afalg:virtio_crypto_aes_cbc \|/);
-    assert.match(md, /routed session above every single driver, AES-128-CBC 64 B \/ 64 KiB .*\| \*\*not met\*\* \| routed 45.0 MB\/s, best single driver afalg:virtio_crypto_aes_cbc 50.0 MB\/s \(90%\)/);
-    assert.match(md, /routed session above every single driver, AES-128-CBC 64 B \/ 1 MiB .*\| met \| routed 60.0 MB\/s.*; above every single driver in 3 of 3 rounds/);
-    assert.match(md, /routed session above every single driver, AES-128-CBC 64 B \/ 16 KiB .*\| \*\*not met\*\* \| routed 51.0 MB\/s, .* \(102%\); above every single driver in 1 of 3 rounds/);
+    assert.match(
+      md,
+      /routed session above every single driver, AES-128-CBC 64 B \/ 64 KiB .*\| \*\*not met\*\* \| routed 45.0 MB\/s, best single driver afalg:virtio_crypto_aes_cbc 50.0 MB\/s \(90%\)/,
+    );
+    assert.match(
+      md,
+      /routed session above every single driver, AES-128-CBC 64 B \/ 1 MiB .*\| met \| routed 60.0 MB\/s.*; above every single driver in 3 of 3 rounds/,
+    );
+    assert.match(
+      md,
+      /routed session above every single driver, AES-128-CBC 64 B \/ 16 KiB .*\| \*\*not met\*\* \| routed 51.0 MB\/s, .* \(102%\); above every single driver in 1 of 3 rounds/,
+    );
     assert.match(md, /Round by round .*: above every single driver in 3 of 3\./);
     assert.match(md, /Round by round .*: above every single driver in 1 of 3\./);
   });
 
   it('says why there are no in-flight rows', () => {
     const r = results(false);
-    r.devcrypto = { summary: 'unavailable: /dev/crypto not present', fixture: false, baseline: 'unavailable: /dev/crypto not present', inFlight: [], inFlightReason: '/dev/crypto not present' };
+    r.devcrypto = {
+      summary: 'unavailable: /dev/crypto not present',
+      fixture: false,
+      baseline: 'unavailable: /dev/crypto not present',
+      inFlight: [],
+      inFlightReason: '/dev/crypto not present',
+    };
     assert.match(renderReport(r), /Not measured: \/dev\/crypto not present\./);
   });
 });
@@ -238,7 +348,10 @@ describe('bench: /dev/crypto C baseline', { skip: ccMissing() }, () => {
     const table = loadAddon().addon?.devCryptoAbiTable?.('cryptodev-linux');
     if (!table) return t.skip('the addon has no cryptodev-linux table');
     assert.ok('binary' in built);
-    const mine = JSON.parse(execFileSync(built.binary, ['--abi-table'], { encoding: 'utf8' })) as Record<'sizes' | 'requests' | 'constants' | 'algorithms', Record<string, number>>;
+    const mine = JSON.parse(execFileSync(built.binary, ['--abi-table'], { encoding: 'utf8' })) as Record<
+      'sizes' | 'requests' | 'constants' | 'algorithms',
+      Record<string, number>
+    >;
     for (const part of ['sizes', 'requests', 'constants', 'algorithms'] as const) {
       for (const [name, value] of Object.entries(mine[part])) assert.equal(value, table[part][name], `${part}.${name}`);
     }
@@ -246,7 +359,10 @@ describe('bench: /dev/crypto C baseline', { skip: ccMissing() }, () => {
 
   it('fails with a reason where there is no device, and refuses a bad command line', () => {
     assert.ok('binary' in built);
-    assert.throws(() => runDevCryptoBaseline(built.binary, '/nonexistent/crypto', 'aes-cbc', 16, 64, 0.01), /open\(\/nonexistent\/crypto\): No such file or directory/);
+    assert.throws(
+      () => runDevCryptoBaseline(built.binary, '/nonexistent/crypto', 'aes-cbc', 16, 64, 0.01),
+      /open\(\/nonexistent\/crypto\): No such file or directory/,
+    );
     assert.equal(spawnSync(built.binary, ['/dev/crypto', 'aes-gcm', '32', '64', '1', '4']).status, 2, 'no queue for AEAD');
     assert.equal(spawnSync(built.binary, ['/dev/crypto', 'sha256', '16', '64', '1']).status, 2, 'no key for a hash');
   });

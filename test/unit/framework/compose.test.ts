@@ -23,7 +23,14 @@ import { errnoOf } from '../../../src/errno.js';
  * instance, completing each request after `delay(size)` ms: a stand-in for a device whose
  * cost depends on the size.
  */
-function delegatingDriver(fw: Framework, name: string, flags: number, algs: number[], delay: (size: number) => number, info: SessionInfo = {}): { id: number; processed: () => number } {
+function delegatingDriver(
+  fw: Framework,
+  name: string,
+  flags: number,
+  algs: number[],
+  delay: (size: number) => number,
+  info: SessionInfo = {},
+): { id: number; processed: () => number } {
   const inner = new Framework();
   const soft = registerCryptosoft(inner);
   let processed = 0;
@@ -73,7 +80,12 @@ describe('split sessions', () => {
     const cipherOnly = delegatingDriver(fw, 'cipher-device', C.CRYPTOCAP_F_HARDWARE, [C.CRYPTO_AES_CBC], () => 0);
     const macOnly = delegatingDriver(fw, 'mac-device', C.CRYPTOCAP_F_HARDWARE, [C.CRYPTO_SHA2_256_HMAC], () => 0);
     const splitter = registerSplitter(fw);
-    const cri = new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY, next: new CryptoIni({ alg: C.CRYPTO_SHA2_256_HMAC, klen: 256, key: MACKEY, mlen: 16 }) });
+    const cri = new CryptoIni({
+      alg: C.CRYPTO_AES_CBC,
+      klen: 128,
+      key: KEY,
+      next: new CryptoIni({ alg: C.CRYPTO_SHA2_256_HMAC, klen: 256, key: MACKEY, mlen: 16 }),
+    });
     await assert.rejects(fw.newSession(cri, cipherOnly.id), /no driver supports/, 'a named driver is not split');
     const sid = await fw.newSession(cri, C.CRYPTOCAP_F_HARDWARE);
     assert.equal(fw.sessionInfo(sid)?.driverId, splitter);
@@ -83,7 +95,13 @@ describe('split sessions', () => {
     const crp = fw.getReq(2);
     crp.sid = sid;
     crp.buf = buf;
-    Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, skip: 4, len: 64, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+    Object.assign(crp.desc!, {
+      alg: C.CRYPTO_AES_CBC,
+      skip: 4,
+      len: 64,
+      flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+      iv,
+    });
     Object.assign(crp.desc!.next!, { alg: C.CRYPTO_SHA2_256_HMAC, skip: 0, len: 68, inject: 68 });
     const done = await fw.process(crp);
     assert.equal(done.etype, 0);
@@ -104,7 +122,12 @@ describe('split sessions', () => {
     const soft = registerCryptosoft(fw);
     void soft;
     // Hardware only, so that the chain is split rather than given to cryptosoft whole.
-    const cri = new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY, next: new CryptoIni({ alg: C.CRYPTO_SHA2_256_HMAC, klen: 256, key: MACKEY }) });
+    const cri = new CryptoIni({
+      alg: C.CRYPTO_AES_CBC,
+      klen: 128,
+      key: KEY,
+      next: new CryptoIni({ alg: C.CRYPTO_SHA2_256_HMAC, klen: 256, key: MACKEY }),
+    });
     const sid = await fw.newSession(cri, C.CRYPTOCAP_F_HARDWARE);
     const run = async (): Promise<CryptoOp> => {
       const crp = fw.getReq(1);
@@ -127,7 +150,15 @@ describe('the same algorithm twice in one session', () => {
     const id = registerCryptosoft(fw);
     const k1 = randomBytes(32);
     const k2 = randomBytes(32);
-    const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_SHA2_256_HMAC, klen: 256, key: k1, next: new CryptoIni({ alg: C.CRYPTO_SHA2_256_HMAC, klen: 256, key: k2, mlen: 12 }) }), id);
+    const sid = await fw.newSession(
+      new CryptoIni({
+        alg: C.CRYPTO_SHA2_256_HMAC,
+        klen: 256,
+        key: k1,
+        next: new CryptoIni({ alg: C.CRYPTO_SHA2_256_HMAC, klen: 256, key: k2, mlen: 12 }),
+      }),
+      id,
+    );
     const buf = Buffer.concat([randomBytes(100), Buffer.alloc(32 + 12)]);
     const crp = fw.getReq(2);
     crp.sid = sid;
@@ -175,7 +206,10 @@ describe('routed sessions', () => {
       const r2 = registerRouter(fw2, new RouteTable(join(dir, 'routes.json')));
       const sid2 = await fw2.newSession(cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
       assert.equal(cpu2.processed(), 0, 'nothing was measured: the cached table was used');
-      assert.deepEqual(r2.routes(sid2)!.map((r) => r.driver), routes.map((r) => r.driver));
+      assert.deepEqual(
+        r2.routes(sid2)!.map((r) => r.driver),
+        routes.map((r) => r.driver),
+      );
       r2.table.clear();
       assert.equal(r2.table.snapshot().length, 0, 'clear() forgets the measurements (refresh)');
     } finally {
@@ -188,10 +222,15 @@ describe('routed sessions', () => {
     try {
       const fw = new Framework();
       // "bsd" is the cheaper at every size, but hashes whole messages of at most 1 KiB only.
-      const bsd = delegatingDriver(fw, 'bsd', C.CRYPTOCAP_F_HARDWARE, [C.CRYPTO_SHA2_256], () => 0, { stateless: true, maxRequestBytes: 1024 });
+      const bsd = delegatingDriver(fw, 'bsd', C.CRYPTOCAP_F_HARDWARE, [C.CRYPTO_SHA2_256], () => 0, {
+        stateless: true,
+        maxRequestBytes: 1024,
+      });
       const cpu = delegatingDriver(fw, 'cpu', C.CRYPTOCAP_F_SOFTWARE, [C.CRYPTO_SHA2_256], () => 4);
       registerRouter(fw, new RouteTable(join(dir, 'routes.json')));
-      const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_SHA2_256 }), C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+      const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_SHA2_256 }), C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, {
+        route: 'fastest',
+      });
       const run = async (size: number, flags = 0): Promise<CryptoOp> => {
         const crp = fw.getReq(1);
         crp.sid = sid;
@@ -221,7 +260,11 @@ describe('routed sessions', () => {
       delegatingDriver(fw, 'cpu', C.CRYPTOCAP_F_SOFTWARE, [C.CRYPTO_AES_CBC], (n) => (n >= 16384 ? 8 : 0));
       const device = delegatingDriver(fw, 'device', C.CRYPTOCAP_F_HARDWARE, [C.CRYPTO_AES_CBC], (n) => (n >= 16384 ? 0 : 8));
       registerRouter(fw, new RouteTable(join(dir, 'routes.json')));
-      const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+      const sid = await fw.newSession(
+        new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }),
+        C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE,
+        { route: 'fastest' },
+      );
       // The 64 KiB requests go to "device"; it goes away, and its session moves.
       await fw.unregisterAll(device.id);
       for (const flags of [C.CRYPTO_F_KC_OBUF_DISPOSABLE, 0]) {
@@ -230,7 +273,12 @@ describe('routed sessions', () => {
         const obuf = Buffer.alloc(data.length);
         const crp = fw.getReq(1);
         Object.assign(crp, { sid, buf: data, obuf, flags: crp.flags | flags });
-        Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, len: data.length, iv, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT });
+        Object.assign(crp.desc!, {
+          alg: C.CRYPTO_AES_CBC,
+          len: data.length,
+          iv,
+          flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+        });
         const done = await fw.process(crp);
         assert.equal(done.etype, 0);
         assert.equal(done.sid, sid, 'the consumer keeps its sid');
@@ -240,7 +288,7 @@ describe('routed sessions', () => {
           assert.notEqual(done.obuf, obuf, 'a fresh output buffer for the resubmission');
           assert.ok(Buffer.from(done.obuf!).equals(expected));
         } else {
-          assert.equal(done.obuf, obuf, 'without the flag the consumer\'s buffer is kept');
+          assert.equal(done.obuf, obuf, "without the flag the consumer's buffer is kept");
           assert.ok(obuf.equals(expected));
         }
       }
@@ -253,7 +301,9 @@ describe('routed sessions', () => {
     const fw = new Framework();
     const id = registerCryptosoft(fw);
     registerRouter(fw, new RouteTable(join(tmpdir(), `kcrypto-none-${process.pid}.json`)));
-    const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+    const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), C.CRYPTOCAP_F_SOFTWARE, {
+      route: 'fastest',
+    });
     assert.equal(fw.sessionInfo(sid)?.driverId, id);
     assert.equal(errnoOf('EINVAL') > 0, true);
   });

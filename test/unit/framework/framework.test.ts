@@ -77,7 +77,13 @@ class TestDriver implements DriverImpl {
 }
 
 const aes = (): CryptoIni => new CryptoIni({ alg: CRYPTO_AES_CBC, klen: 128, key: new Uint8Array(16) });
-const eta = (): CryptoIni => new CryptoIni({ alg: CRYPTO_AES_CBC, klen: 128, key: new Uint8Array(16), next: new CryptoIni({ alg: CRYPTO_SHA1_HMAC, klen: 160, key: new Uint8Array(20) }) });
+const eta = (): CryptoIni =>
+  new CryptoIni({
+    alg: CRYPTO_AES_CBC,
+    klen: 128,
+    key: new Uint8Array(16),
+    next: new CryptoIni({ alg: CRYPTO_SHA1_HMAC, klen: 160, key: new Uint8Array(20) }),
+  });
 
 function request(fw: Framework, sid: bigint, tag: number, flags = 0): CryptoOp {
   const crp = fw.getReq(1);
@@ -176,7 +182,11 @@ describe('crypto(9) framework', () => {
     ] as const) {
       const held: CryptoOp[] = [];
       const id = fw.getDriverId(flags);
-      fw.register(id, CRYPTO_AES_CBC, 0, 0, { newSession: () => 0, freeSession: () => undefined, process: (_a, crp) => (held.push(crp), 0) });
+      fw.register(id, CRYPTO_AES_CBC, 0, 0, {
+        newSession: () => 0,
+        freeSession: () => undefined,
+        process: (_a, crp) => (held.push(crp), 0),
+      });
       const sid = await fw.newSession(aes(), id);
       let called = false;
       const crp = request(fw, sid, 0, CRYPTO_F_CBIFSYNC);
@@ -197,7 +207,11 @@ describe('crypto(9) framework', () => {
     const done = await Promise.all(reqs.map((r) => run(fw, r, calls)));
     assert.equal(done.length, 50);
     assert.ok(done.every((c) => c.etype === 0));
-    assert.deepEqual(drv.processed.map((c) => c.opaque), reqs.map((r) => r.opaque), 'processed in dispatch order');
+    assert.deepEqual(
+      drv.processed.map((c) => c.opaque),
+      reqs.map((r) => r.opaque),
+      'processed in dispatch order',
+    );
     assert.ok([...calls.values()].every((n) => n === 1));
     const st = fw.stats().find((s) => s.id === drv.id)!;
     assert.ok(st.blocks > 0, 'the driver pushed back');
@@ -238,7 +252,10 @@ describe('crypto(9) framework', () => {
     const resubmitted = await Promise.all(again.map((c) => run(fw, c, calls)));
     assert.ok(resubmitted.every((c) => c.etype === 0));
     assert.equal(calls.size, 1000);
-    assert.ok([...calls.entries()].every(([c, n]) => n === (again.includes(c) ? 2 : 1)), 'once per dispatch');
+    assert.ok(
+      [...calls.entries()].every(([c, n]) => n === (again.includes(c) ? 2 : 1)),
+      'once per dispatch',
+    );
     // A request that still names the old session is told where it went.
     const late = await run(fw, request(fw, sid, 9999), calls);
     assert.equal(late.etype, EAGAIN);

@@ -19,12 +19,24 @@ function inChild(body: string): { loaded: string[]; result: unknown } {
     const result = await (async () => { ${body} })();
     process.stdout.write(JSON.stringify({ loaded, result }));
   `;
-  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { loaded: string[]; result: unknown };
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as {
+    loaded: string[];
+    result: unknown;
+  };
 }
 
 describe('framework without the addon', () => {
   it('a pure Framework and the software drivers load no native module', () => {
-    const modules = ['framework/index.js', 'framework/router.js', 'framework/splitter.js', 'drivers/software/cryptosoft.js', 'drivers/software/node-crypto.js', 'drivers/common/descriptor-executor.js', 'drivers/software/legacy/legacy.js', 'drivers/software/keying.js'];
+    const modules = [
+      'framework/index.js',
+      'framework/router.js',
+      'framework/splitter.js',
+      'drivers/software/cryptosoft.js',
+      'drivers/software/node-crypto.js',
+      'drivers/common/descriptor-executor.js',
+      'drivers/software/legacy/legacy.js',
+      'drivers/software/keying.js',
+    ];
     const { loaded, result } = inChild(`
       for (const m of ${JSON.stringify(modules.map(src))}) await import(m);
       const C = await import(${JSON.stringify(src('framework/index.js'))});

@@ -7,8 +7,24 @@ import { cheapest, hold, pick, queueOf, routed, type Alternative } from '../../.
 import { ROUTE_SIZES } from '../../../src/framework/route-table.js';
 
 /** An alternative on `server` whose measured time and CPU per request are `time` and `cpu` at every size (or what `scale` makes of them). */
-function alternative(name: string, server: number, time: number, cpu: number, sync = false, scale: (size: number) => number = () => 1): Alternative {
-  return { driver: server, name, sid: 0n, maxRequest: Infinity, stateless: true, cost: { time: ROUTE_SIZES.map((x) => time * scale(x)), cpu: ROUTE_SIZES.map((x) => cpu * scale(x)) }, server, sync };
+function alternative(
+  name: string,
+  server: number,
+  time: number,
+  cpu: number,
+  sync = false,
+  scale: (size: number) => number = () => 1,
+): Alternative {
+  return {
+    driver: server,
+    name,
+    sid: 0n,
+    maxRequest: Infinity,
+    stateless: true,
+    cost: { time: ROUTE_SIZES.map((x) => time * scale(x)), cpu: ROUTE_SIZES.map((x) => cpu * scale(x)) },
+    server,
+    sync,
+  };
 }
 
 describe('router: the cheapest alternative under load', () => {
@@ -39,7 +55,10 @@ describe('router: a device queued behind busy cores', () => {
     // per request, 1.14 ms of the cores, 25 held. Every core busy: the device costs 18 ms by the
     // cores and 16 by its queue, the software driver 30 (summed, the device came to 33).
     const alts = [alternative('software', -1, 1.9 * ms, 1.9 * cores * ms), alternative('device', 7, 0.84 * ms, 1.14 * cores * ms)];
-    assert.equal(cheapest(alts, [0, 1], 65536, 65536, (i) => (i === 1 ? 25 : 0), cores), 1);
+    assert.equal(
+      cheapest(alts, [0, 1], 65536, 65536, (i) => (i === 1 ? 25 : 0), cores),
+      1,
+    );
   });
 });
 
@@ -47,7 +66,8 @@ describe('router: a synchronous driver', () => {
   it('has every routed request in flight ahead of it, so a full device keeps its large requests', () => {
     const ms = 1e6;
     const perByte = (x: number): number => x / 65536;
-    const mk = (name: string, server: number, time: number, sync: boolean): Alternative => alternative(name, server, time, time, sync, perByte);
+    const mk = (name: string, server: number, time: number, sync: boolean): Alternative =>
+      alternative(name, server, time, time, sync, perByte);
     // As measured in the lab at 1 MiB: the software driver 24 ms of the JavaScript thread, the
     // CPU kernel driver 10 ms on its own threads, the card 7 ms; 12 requests on the card, 2 small
     // ones on the CPU kernel driver.
@@ -71,7 +91,12 @@ describe('router: the per-request choice', () => {
     const cores = availableParallelism();
     const perByte = (x: number): number => x / 65536;
     const small = (x: number): number => (x < 4096 ? 0.2 : perByte(x));
-    const alts = [alternative('software', -1, 1.5 * ms, 1.5 * ms, true, perByte), alternative('aesni', -1, 0.6 * ms, 1.2 * cores * ms, false, small), alternative('card', 7, 0.8 * ms, 0.4 * ms, false), alternative('card2', 9, 0.7 * ms, 0.5 * ms, false, small)];
+    const alts = [
+      alternative('software', -1, 1.5 * ms, 1.5 * ms, true, perByte),
+      alternative('aesni', -1, 0.6 * ms, 1.2 * cores * ms, false, small),
+      alternative('card', 7, 0.8 * ms, 0.4 * ms, false),
+      alternative('card2', 9, 0.7 * ms, 0.5 * ms, false, small),
+    ];
     alts[3]!.maxRequest = 65536;
     const s = routed(alts, 0);
     // A fixed pseudo-random walk of holds, releases, sizes and busy cores.
@@ -92,7 +117,10 @@ describe('router: the per-request choice', () => {
       assert.equal(pick(s, size, size, busy), expected, `step ${step}`);
       chosen.add(expected);
     }
-    assert.equal(s.total, s.inFlight.reduce((a, b) => a + b, 0));
+    assert.equal(
+      s.total,
+      s.inFlight.reduce((a, b) => a + b, 0),
+    );
     assert.ok(chosen.size >= 3, 'the walk reaches several alternatives');
   });
 });

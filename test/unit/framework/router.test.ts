@@ -58,7 +58,12 @@ function table(dir: string, cheap: string, dear: string, cri: CryptoIni): RouteT
 function request(fw: Framework, sid: bigint, data: Buffer, iv: Buffer): CryptoOp {
   const crp = fw.getReq(1);
   Object.assign(crp, { sid, buf: data, obuf: Buffer.alloc(data.length), flags: crp.flags | C.CRYPTO_F_KC_OBUF_DISPOSABLE });
-  Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, len: data.length, iv, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT });
+  Object.assign(crp.desc!, {
+    alg: C.CRYPTO_AES_CBC,
+    len: data.length,
+    iv,
+    flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+  });
   return crp;
 }
 
@@ -100,7 +105,7 @@ describe('routed requests in the framework', () => {
       crp.callback = (r) => calls.push(r);
       assert.equal(fw.dispatch(crp), 0);
       assert.equal(device.held.length, 1, 'the request itself went to the device');
-      assert.notEqual(device.held[0]!.sid, sid, 'under the alternative\'s sid while there');
+      assert.notEqual(device.held[0]!.sid, sid, "under the alternative's sid while there");
       device.release();
       // Without CRYPTO_F_CBIMM the callback comes from the return queue, a turn later.
       await new Promise((r) => setImmediate(r));
@@ -110,7 +115,7 @@ describe('routed requests in the framework', () => {
       const stats = new Map(fw.stats().map((s) => [s.name, s]));
       assert.equal(stats.get('device')!.requests, 1);
       assert.equal(stats.get('route0')!.requests, 1);
-      assert.equal(stats.get('route0')!.latency.samples, 1, 'the router\'s latency is its requests\' latency where they ran');
+      assert.equal(stats.get('route0')!.latency.samples, 1, "the router's latency is its requests' latency where they ran");
       assert.deepEqual(router.sent(sid), { device: 1, soft: 0 });
     });
   });
@@ -151,7 +156,7 @@ describe('routed requests in the framework', () => {
     });
   });
 
-  it('an alternative whose session moves to a driver that is none of the others takes that driver\'s costs', async () => {
+  it("an alternative whose session moves to a driver that is none of the others takes that driver's costs", async () => {
     await withRoutedSession(async ({ fw, cri, device, router, table: t, sid }) => {
       // A second device arrives after the session was opened; it is dearer than "soft".
       const late = holdingDriver(fw, 'late-device');
@@ -168,7 +173,7 @@ describe('routed requests in the framework', () => {
       assert.equal(late.held.length, 0);
       assert.equal(first.etype, 0);
       assert.equal(first.sid, sid);
-      assert.deepEqual(router.sent(sid), { 'late-device': 1, soft: 1 }, 'the alternative took the late device\'s name');
+      assert.deepEqual(router.sent(sid), { 'late-device': 1, soft: 1 }, "the alternative took the late device's name");
       assert.equal(router.routeFor(sid, 4096)!.driver, 'soft');
       const next = request(fw, sid, randomBytes(4096), randomBytes(16));
       assert.equal((await fw.process(next)).etype, 0);
@@ -190,7 +195,9 @@ describe('routed requests in the framework', () => {
       },
       settle: () => void settled++,
     });
-    const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), C.CRYPTOCAP_F_SOFTWARE, { route: 'fastest' });
+    const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), C.CRYPTOCAP_F_SOFTWARE, {
+      route: 'fastest',
+    });
     const crp = request(fw, sid, randomBytes(64), randomBytes(16));
     let calls = 0;
     crp.callback = () => void calls++;

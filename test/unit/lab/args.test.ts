@@ -44,13 +44,22 @@ describe('kcrypto lab arguments', () => {
   });
 
   it('collects sysctls in order, the last setting of a name winning', () => {
-    const a = parseLabArgs(['--sysctl', 'crypto.af_alg_restrict=0', '--sysctl=kernel.printk=3 4 1 3', '--sysctl', 'crypto.af_alg_restrict=2', 'true']);
+    const a = parseLabArgs([
+      '--sysctl',
+      'crypto.af_alg_restrict=0',
+      '--sysctl=kernel.printk=3 4 1 3',
+      '--sysctl',
+      'crypto.af_alg_restrict=2',
+      'true',
+    ]);
     assert.deepEqual(Object.entries(a.sysctl), [
       ['kernel.printk', '3 4 1 3'],
       ['crypto.af_alg_restrict', '2'],
     ]);
     assert.deepEqual(a.command, ['true']);
-    assert.deepEqual(parseLabArgs(['--sysctl', 'net/ipv4/conf/eth0.100/rp_filter=1', 'true']).sysctl, { 'net/ipv4/conf/eth0.100/rp_filter': '1' });
+    assert.deepEqual(parseLabArgs(['--sysctl', 'net/ipv4/conf/eth0.100/rp_filter=1', 'true']).sysctl, {
+      'net/ipv4/conf/eth0.100/rp_filter': '1',
+    });
     assert.deepEqual(parseLabArgs(['true']).sysctl, {});
   });
 

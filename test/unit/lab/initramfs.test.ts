@@ -222,7 +222,9 @@ describe('lab guest scripts', () => {
 
   it('stage 2 stops the run when a sysctl does not exist or refuses its value', () => {
     const run = (snippet: string): { status: number | null; stdout: string } => {
-      const r = spawnSync('sh', ['-c', `bb=; finish() { echo "finish $1: $2"; exit "$1"; }\n${snippet}\necho went-on`], { encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', `bb=; finish() { echo "finish $1: $2"; exit "$1"; }\n${snippet}\necho went-on`], {
+        encoding: 'utf8',
+      });
       return { status: r.status, stdout: r.stdout };
     };
     const missing = run(renderSysctls({ 'kcrypto.lab_no_such_sysctl': '1' }, '/dev/null'));

@@ -176,7 +176,19 @@ describe('lab kernels', () => {
     const order = resolveModuleLoadOrder(parseModuleIndex(DEP_61), STAGE1_MODULES);
     assert.deepEqual(
       order.map((m) => m.name),
-      ['virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev', 'virtio_pci', 'netfs', 'fscache', '9pnet', '9pnet_virtio', '9p', 'overlay'],
+      [
+        'virtio_ring',
+        'virtio',
+        'virtio_pci_legacy_dev',
+        'virtio_pci_modern_dev',
+        'virtio_pci',
+        'netfs',
+        'fscache',
+        '9pnet',
+        '9pnet_virtio',
+        '9p',
+        'overlay',
+      ],
     );
     assert.equal(order[10]?.file, 'kernel/fs/overlayfs/overlay.ko');
   });
@@ -184,7 +196,10 @@ describe('lab kernels', () => {
   it('resolves the 6.12 layout: virtio built in, no fscache, compressed files', () => {
     const index = parseModuleIndex(DEP_612, BUILTIN_612);
     const order = resolveModuleLoadOrder(index, STAGE1_MODULES);
-    assert.deepEqual(order.map((m) => m.name), ['netfs', '9pnet', '9pnet_virtio', '9p', 'overlay']);
+    assert.deepEqual(
+      order.map((m) => m.name),
+      ['netfs', '9pnet', '9pnet_virtio', '9p', 'overlay'],
+    );
     assert.equal(order[3]?.file, 'kernel/fs/9p/9p.ko.xz');
     assert.ok(kernelHasModule(index, 'virtio_pci'));
     assert.ok(!kernelHasModule(index, 'fscache'));
@@ -192,7 +207,10 @@ describe('lab kernels', () => {
 
   it('loads a dependency before its user even when asked for the user first', () => {
     const order = resolveModuleLoadOrder(parseModuleIndex(DEP_61), ['aesni-intel', 'cryptd']);
-    assert.deepEqual(order.map((m) => m.name), ['cryptd', 'crypto_simd', 'aesni_intel']);
+    assert.deepEqual(
+      order.map((m) => m.name),
+      ['cryptd', 'crypto_simd', 'aesni_intel'],
+    );
   });
 
   it('reports a dependency cycle instead of recursing forever', () => {

@@ -39,7 +39,12 @@ describe('lab guest report', () => {
 
   it('ends a guest that reported but did not power off, once, after the grace', async () => {
     const overdue: GuestReport[] = [];
-    const watch = new ReportWatch(share, () => '', (r) => overdue.push(r), 50);
+    const watch = new ReportWatch(
+      share,
+      () => '',
+      (r) => overdue.push(r),
+      50,
+    );
     watch.poll();
     assert.equal(watch.reportedAtMs, undefined);
     write(SHARE_FILES.verdict, '0\n');
@@ -55,7 +60,12 @@ describe('lab guest report', () => {
 
   it('does nothing once QEMU ended by itself', async () => {
     const overdue: GuestReport[] = [];
-    const watch = new ReportWatch(share, () => `${EXIT_MARKER} 0\n`, (r) => overdue.push(r), 30);
+    const watch = new ReportWatch(
+      share,
+      () => `${EXIT_MARKER} 0\n`,
+      (r) => overdue.push(r),
+      30,
+    );
     watch.poll();
     watch.stop();
     await new Promise((r) => setTimeout(r, 80));

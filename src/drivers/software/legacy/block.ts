@@ -65,7 +65,8 @@ export function wordsOfHex(hex: string): Uint32Array {
 }
 
 function checkCbc(c: BlockCipher, iv: Uint8Array, data: Uint8Array): void {
-  if (data.length % c.blockSize !== 0) throw invalid('EINVAL', `CBC: ${data.length} bytes is not a whole number of ${c.blockSize}-byte blocks`, 'cryptosoft');
+  if (data.length % c.blockSize !== 0)
+    throw invalid('EINVAL', `CBC: ${data.length} bytes is not a whole number of ${c.blockSize}-byte blocks`, 'cryptosoft');
   if (iv.length < c.blockSize) throw invalid('EINVAL', `CBC: a ${iv.length}-byte IV`, 'cryptosoft');
 }
 

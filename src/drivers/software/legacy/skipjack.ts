@@ -5,13 +5,15 @@
 import { checkKey, type BlockCipher, type BlockCipherAlgorithm } from './block.js';
 
 /** The F-table of the specification (a permutation of the bytes). */
-export const SKIPJACK_F: Readonly<Uint8Array> = Uint8Array.from(Buffer.from(
-  'a3d70983f848f6f4b321157899b1aff9e72d4d8ace4cca2e5295d91e4e3844280adf02a017f1606812b77ac3e9fa3d5396846bbaf2639a197caee5f5f7166aa2' +
-  '39b67b0fc193811beeb41aead0912fb855b9da853f41bfe05a58805f660bd89035d5c0a733066569450094566d989b7697fcb2c2b0fedb20e1ebd6e4dd474a1d' +
-  '42ed9e6e493ccd4327d207d4dec7671889cb301f8dc68faac874dcc95d5c31a47088612c9f0d2b8750825464267d0340344b1c73d1c4fd3bccfb7fabe63e5ba5' +
-  'ad04239c145122f02979717eff8c0ee20cefbc72756f37a1ecd38e628b8610e8087711be924f24c532369dcff3a6bbac5e6ca9135725b5e3bda83a0105592a46',
-  'hex',
-));
+export const SKIPJACK_F: Readonly<Uint8Array> = Uint8Array.from(
+  Buffer.from(
+    'a3d70983f848f6f4b321157899b1aff9e72d4d8ace4cca2e5295d91e4e3844280adf02a017f1606812b77ac3e9fa3d5396846bbaf2639a197caee5f5f7166aa2' +
+      '39b67b0fc193811beeb41aead0912fb855b9da853f41bfe05a58805f660bd89035d5c0a733066569450094566d989b7697fcb2c2b0fedb20e1ebd6e4dd474a1d' +
+      '42ed9e6e493ccd4327d207d4dec7671889cb301f8dc68faac874dcc95d5c31a47088612c9f0d2b8750825464267d0340344b1c73d1c4fd3bccfb7fabe63e5ba5' +
+      'ad04239c145122f02979717eff8c0ee20cefbc72756f37a1ecd38e628b8610e8087711be924f24c532369dcff3a6bbac5e6ca9135725b5e3bda83a0105592a46',
+    'hex',
+  ),
+);
 
 const F = SKIPJACK_F;
 
@@ -75,7 +77,12 @@ class Skipjack implements BlockCipher {
 }
 
 function words(b: Uint8Array, off: number): [number, number, number, number] {
-  return [(b[off]! << 8) | b[off + 1]!, (b[off + 2]! << 8) | b[off + 3]!, (b[off + 4]! << 8) | b[off + 5]!, (b[off + 6]! << 8) | b[off + 7]!];
+  return [
+    (b[off]! << 8) | b[off + 1]!,
+    (b[off + 2]! << 8) | b[off + 3]!,
+    (b[off + 4]! << 8) | b[off + 5]!,
+    (b[off + 6]! << 8) | b[off + 7]!,
+  ];
 }
 
 function store(b: Uint8Array, off: number, ...w: number[]): void {

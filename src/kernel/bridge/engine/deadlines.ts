@@ -37,7 +37,10 @@ export function requestDeadlineMs(env: NodeJS.ProcessEnv = process.env): number 
   if (/^\d+$/.test(raw.trim()) && Number.isSafeInteger(Number(raw))) return Number(raw);
   if (!warned.has(raw)) {
     warned.add(raw);
-    process.emitWarning(`${DEADLINE_ENV}=${JSON.stringify(raw)} is not a number of milliseconds; using ${DEFAULT_DEADLINE_MS}`, 'KCryptoWarning');
+    process.emitWarning(
+      `${DEADLINE_ENV}=${JSON.stringify(raw)} is not a number of milliseconds; using ${DEFAULT_DEADLINE_MS}`,
+      'KCryptoWarning',
+    );
   }
   return DEFAULT_DEADLINE_MS;
 }

@@ -171,7 +171,9 @@ export class KernelSession {
         return Promise.reject(this.error(result));
       }
       case 'threads':
-        return new Promise<T>((resolve, reject) => this.submit(op, input, output, iv, assocLen, stream, size, map, resolve as (v: unknown) => void, reject, outputDisposable));
+        return new Promise<T>((resolve, reject) =>
+          this.submit(op, input, output, iv, assocLen, stream, size, map, resolve as (v: unknown) => void, reject, outputDisposable),
+        );
       case 'defer':
         this.counters.deferred++;
         this.waiting++;
@@ -196,7 +198,15 @@ export class KernelSession {
     }
   }
 
-  private runInline(op: OpCode, input: Input, output: Uint8Array | null, iv: Uint8Array | null, assocLen: number, stream: number, size: number): number {
+  private runInline(
+    op: OpCode,
+    input: Input,
+    output: Uint8Array | null,
+    iv: Uint8Array | null,
+    assocLen: number,
+    stream: number,
+    size: number,
+  ): number {
     const t0 = performance.now();
     const result = this.native.run(op, input, output, iv, assocLen, stream);
     const ns = (performance.now() - t0) * 1e6;
@@ -221,7 +231,17 @@ export class KernelSession {
     outputDisposable: boolean,
   ): void {
     const id = this.completions.nextRequestId();
-    const p: Pending = { id, op, session: this, resolve, reject, map, keep: [input, output, iv], size, aloneSince: this.completions.inFlight === 0 ? performance.now() : -1 };
+    const p: Pending = {
+      id,
+      op,
+      session: this,
+      resolve,
+      reject,
+      map,
+      keep: [input, output, iv],
+      size,
+      aloneSince: this.completions.inFlight === 0 ? performance.now() : -1,
+    };
     const deadline = this.deadlineMs > 0 ? deadlineFor(this.deadlineMs, size) : 0;
     this.completions.add(p, deadline);
     this.threadedIds.add(id);
@@ -282,7 +302,14 @@ export class KernelSession {
     this.threadedIds.delete(p.id);
     this.counters.errors++;
     this.counters.timedOut++;
-    p.reject(systemError(errnoOf('ETIMEDOUT'), 'validate', this.driver, 'no thread was free to run the request before its deadline (every thread of its lane is stuck in a device)'));
+    p.reject(
+      systemError(
+        errnoOf('ETIMEDOUT'),
+        'validate',
+        this.driver,
+        'no thread was free to run the request before its deadline (every thread of its lane is stuck in a device)',
+      ),
+    );
     this.checkDrained();
   }
 

@@ -13,7 +13,13 @@ import { CryptoDesc, CryptoOp } from '../../../../src/framework/structures.js';
 function request(buf: Buffer, iv: Buffer): CryptoOp {
   const crp = new CryptoOp();
   crp.buf = buf;
-  crp.desc = Object.assign(new CryptoDesc(), { alg: C.CRYPTO_AES_CBC, skip: 0, len: buf.length, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+  crp.desc = Object.assign(new CryptoDesc(), {
+    alg: C.CRYPTO_AES_CBC,
+    skip: 0,
+    len: buf.length,
+    flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+    iv,
+  });
   return crp;
 }
 

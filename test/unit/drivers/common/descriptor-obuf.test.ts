@@ -19,7 +19,14 @@ const session = {
 };
 
 function cipherDesc(skip: number, len: number, flags: number, iv: Buffer | null, inject = 0): CryptoDesc {
-  return Object.assign(new CryptoDesc(), { alg: C.CRYPTO_AES_CBC, skip, len, inject, flags: flags | (iv ? C.CRD_F_IV_EXPLICIT : 0), ...(iv ? { iv } : {}) });
+  return Object.assign(new CryptoDesc(), {
+    alg: C.CRYPTO_AES_CBC,
+    skip,
+    len,
+    inject,
+    flags: flags | (iv ? C.CRD_F_IV_EXPLICIT : 0),
+    ...(iv ? { iv } : {}),
+  });
 }
 
 function cbc(data: Buffer, iv: Buffer): Buffer {
@@ -39,7 +46,10 @@ describe('descriptor executor: separate output buffer', () => {
       assert.equal(await execute(crp, session, commit), 0);
       assert.ok(buf.equals(data), 'the input is untouched');
       assert.ok(obuf.subarray(16, 80).equals(cbc(data.subarray(16, 80), iv)));
-      assert.ok(obuf.subarray(0, 16).equals(Buffer.alloc(16, 0xee)) && obuf.subarray(80).equals(Buffer.alloc(16, 0xee)), 'outside the region obuf is as it was');
+      assert.ok(
+        obuf.subarray(0, 16).equals(Buffer.alloc(16, 0xee)) && obuf.subarray(80).equals(Buffer.alloc(16, 0xee)),
+        'outside the region obuf is as it was',
+      );
     });
   }
 
@@ -64,7 +74,14 @@ describe('descriptor executor: separate output buffer', () => {
   it('a transform that guards its output writes obuf itself: no scratch copy, whatever commit() says at the end', async () => {
     const inner = softwareCipher('aes-128-cbc', key, 16);
     const targets: (Buffer | undefined)[] = [];
-    const guarded = { ...inner, guardsOutput: true, run: (e: boolean, iv: Uint8Array, d: Uint8Array, k: Uint8Array | null, into?: Buffer) => (targets.push(into), inner.run(e, iv, d, k, into)) };
+    const guarded = {
+      ...inner,
+      guardsOutput: true,
+      run: (e: boolean, iv: Uint8Array, d: Uint8Array, k: Uint8Array | null, into?: Buffer) => (
+        targets.push(into),
+        inner.run(e, iv, d, k, into)
+      ),
+    };
     const data = randomBytes(64);
     const obuf = Buffer.alloc(64);
     const iv = randomBytes(16);
@@ -79,7 +96,13 @@ describe('descriptor executor: separate output buffer', () => {
   it('a disposable obuf (CRYPTO_F_KC_OBUF_DISPOSABLE) goes to the transform itself, marked so, even unguarded', async () => {
     const inner = softwareCipher('aes-128-cbc', key, 16);
     const seen: { into: Buffer | undefined; disposable: boolean | undefined }[] = [];
-    const plain = { ...inner, run: (e: boolean, iv: Uint8Array, d: Uint8Array, k: Uint8Array | null, into?: Buffer, disposable?: boolean) => (seen.push({ into, disposable }), inner.run(e, iv, d, k, into)) };
+    const plain = {
+      ...inner,
+      run: (e: boolean, iv: Uint8Array, d: Uint8Array, k: Uint8Array | null, into?: Buffer, disposable?: boolean) => (
+        seen.push({ into, disposable }),
+        inner.run(e, iv, d, k, into)
+      ),
+    };
     const data = randomBytes(64);
     const iv = randomBytes(16);
     for (const flags of [C.CRYPTO_F_KC_OBUF_DISPOSABLE, 0]) {
@@ -106,7 +129,11 @@ describe('descriptor executor: separate output buffer', () => {
     chain.next = Object.assign(new CryptoDesc(), { alg: C.CRYPTO_SHA2_256, skip: 0, len: 32, inject: 32 });
     const cases: Partial<CryptoOp>[] = [
       { buf: randomBytes(64), obuf: Buffer.alloc(64), desc: chain },
-      { buf: [randomBytes(32), randomBytes(32)], obuf: Buffer.alloc(64), desc: cipherDesc(0, 64, C.CRD_F_ENCRYPT | C.CRD_F_IV_PRESENT, randomBytes(16)) },
+      {
+        buf: [randomBytes(32), randomBytes(32)],
+        obuf: Buffer.alloc(64),
+        desc: cipherDesc(0, 64, C.CRD_F_ENCRYPT | C.CRD_F_IV_PRESENT, randomBytes(16)),
+      },
       { buf: randomBytes(64), obuf: Buffer.alloc(64), desc: hash },
       { buf: randomBytes(64), obuf: Buffer.alloc(48), desc: cipherDesc(0, 48, C.CRD_F_ENCRYPT | C.CRD_F_IV_PRESENT, randomBytes(16)) },
     ];

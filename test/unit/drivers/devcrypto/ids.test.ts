@@ -66,7 +66,10 @@ describe('algorithm ids per ABI', () => {
       () => requireDevCryptoAlgorithm('netbsd', C.CRYPTO_AES_XTS),
       (e: unknown) => e instanceof KCryptoError && e.code === 'EOPNOTSUPP' && e.syscall === 'validate' && /CRYPTO_AES_XTS/.test(e.message),
     );
-    assert.throws(() => requireDevCryptoAlgorithm('cryptodev-linux', C.CRYPTO_CHACHA20_POLY1305), (e: unknown) => e instanceof KCryptoError && e.code === 'EOPNOTSUPP');
+    assert.throws(
+      () => requireDevCryptoAlgorithm('cryptodev-linux', C.CRYPTO_CHACHA20_POLY1305),
+      (e: unknown) => e instanceof KCryptoError && e.code === 'EOPNOTSUPP',
+    );
     assert.equal(requireDevCryptoAlgorithm('freebsd', C.CRYPTO_CHACHA20_POLY1305), 41);
   });
 
@@ -118,32 +121,55 @@ describe('typed failures without a device', { skip: noEngine }, () => {
     it(`${abi}: a device that is not /dev/crypto fails in the session ioctl`, () => {
       // /dev/null opens, so the session request reaches the kernel and is refused there.
       assert.throws(
-        () => openDevCryptoSession({ path: '/dev/null', abi, mode: 'digest', mac: C.CRYPTO_SHA1_HMAC, key: null, macKey: new Uint8Array(20), digestLength: 20 }),
+        () =>
+          openDevCryptoSession({
+            path: '/dev/null',
+            abi,
+            mode: 'digest',
+            mac: C.CRYPTO_SHA1_HMAC,
+            key: null,
+            macKey: new Uint8Array(20),
+            digestLength: 20,
+          }),
         (e: unknown) => e instanceof KCryptoError && e.code === 'ENOTTY' && e.syscall === 'ioctl',
       );
     });
   }
 
-  it('an unreadable device node is EACCES', { skip: process.getuid?.() === 0 ? 'running as root: permissions do not apply' : false }, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kcrypto-devcrypto-'));
-    try {
-      const node = join(dir, 'crypto');
-      writeFileSync(node, '');
-      chmodSync(node, 0o000);
-      assert.throws(
-        () => openDevCryptoSession({ path: node, abi: 'freebsd', mode: 'cipher', cipher: C.CRYPTO_AES_CBC, key: new Uint8Array(16) }),
-        (e: unknown) => e instanceof KCryptoError && e.code === 'EACCES' && e.syscall === 'open',
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'an unreadable device node is EACCES',
+    { skip: process.getuid?.() === 0 ? 'running as root: permissions do not apply' : false },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kcrypto-devcrypto-'));
+      try {
+        const node = join(dir, 'crypto');
+        writeFileSync(node, '');
+        chmodSync(node, 0o000);
+        assert.throws(
+          () => openDevCryptoSession({ path: node, abi: 'freebsd', mode: 'cipher', cipher: C.CRYPTO_AES_CBC, key: new Uint8Array(16) }),
+          (e: unknown) => e instanceof KCryptoError && e.code === 'EACCES' && e.syscall === 'open',
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('a mode the ABI cannot do is refused before the device is opened', () => {
     // Encrypt-then-authenticate with AAD exists only on FreeBSD (CIOCCRYPTAEAD on a cipher+MAC session).
     for (const abi of abis.filter((a) => a !== 'freebsd')) {
       assert.throws(
-        () => openDevCryptoSession({ path: missing, abi, mode: 'eta', cipher: C.CRYPTO_AES_CBC, mac: C.CRYPTO_SHA1_HMAC, key: new Uint8Array(16), macKey: new Uint8Array(20), digestLength: 20 }),
+        () =>
+          openDevCryptoSession({
+            path: missing,
+            abi,
+            mode: 'eta',
+            cipher: C.CRYPTO_AES_CBC,
+            mac: C.CRYPTO_SHA1_HMAC,
+            key: new Uint8Array(16),
+            macKey: new Uint8Array(20),
+            digestLength: 20,
+          }),
         (e: unknown) => e instanceof KCryptoError && e.code === 'EOPNOTSUPP' && e.syscall === 'validate',
         abi,
       );

@@ -14,7 +14,15 @@ const KEY = randomBytes(16);
 const AUTH = randomBytes(20);
 
 async function etaSession(fw: Framework, id: number, mlen = 12): Promise<bigint> {
-  return fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY, next: new CryptoIni({ alg: C.CRYPTO_SHA1_HMAC, klen: 160, key: AUTH, mlen }) }), id);
+  return fw.newSession(
+    new CryptoIni({
+      alg: C.CRYPTO_AES_CBC,
+      klen: 128,
+      key: KEY,
+      next: new CryptoIni({ alg: C.CRYPTO_SHA1_HMAC, klen: 160, key: AUTH, mlen }),
+    }),
+    id,
+  );
 }
 
 /** An ESP-like packet: 8-byte header, 16-byte IV, 64-byte payload, 12-byte ICV. */
@@ -22,7 +30,13 @@ function packet(payload: Buffer): Buffer {
   return Buffer.concat([Buffer.from('espheadr'), Buffer.alloc(16), payload, Buffer.alloc(12)]);
 }
 
-function etaRequest(fw: Framework, sid: bigint, buf: Uint8Array | Uint8Array[], cipherFlags: number, order: 'cipher-first' | 'auth-first'): CryptoOp {
+function etaRequest(
+  fw: Framework,
+  sid: bigint,
+  buf: Uint8Array | Uint8Array[],
+  cipherFlags: number,
+  order: 'cipher-first' | 'auth-first',
+): CryptoOp {
   const crp = fw.getReq(2);
   crp.sid = sid;
   crp.buf = buf;
@@ -38,7 +52,8 @@ function etaRequest(fw: Framework, sid: bigint, buf: Uint8Array | Uint8Array[], 
 describe('cryptosoft', () => {
   it('registers what this OpenSSL provides, as a synchronous software driver', () => {
     const algs = cryptosoftAlgorithms();
-    for (const a of [C.CRYPTO_AES_CBC, C.CRYPTO_AES_ICM, C.CRYPTO_AES_XTS, C.CRYPTO_SHA1_HMAC, C.CRYPTO_SHA2_256, C.CRYPTO_NULL_CBC]) assert.ok(algs.includes(a), `algorithm ${a}`);
+    for (const a of [C.CRYPTO_AES_CBC, C.CRYPTO_AES_ICM, C.CRYPTO_AES_XTS, C.CRYPTO_SHA1_HMAC, C.CRYPTO_SHA2_256, C.CRYPTO_NULL_CBC])
+      assert.ok(algs.includes(a), `algorithm ${a}`);
     const fw = new Framework();
     const id = registerCryptosoft(fw);
     const st = fw.stats().find((s) => s.id === id)!;
@@ -80,13 +95,23 @@ describe('cryptosoft', () => {
     for (const present of [false, true]) {
       const payload = randomBytes(64);
       const buf = packet(payload);
-      const crp = etaRequest(fw, sid, buf, C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_KEY_EXPLICIT | (present ? C.CRD_F_IV_PRESENT : 0), 'cipher-first');
+      const crp = etaRequest(
+        fw,
+        sid,
+        buf,
+        C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_KEY_EXPLICIT | (present ? C.CRD_F_IV_PRESENT : 0),
+        'cipher-first',
+      );
       crp.desc!.iv = iv;
       crp.desc!.key = other;
       crp.desc!.klen = 128;
       await fw.process(crp);
       assert.equal(crp.etype, 0);
-      assert.deepEqual(buf.subarray(8, 24), present ? Buffer.alloc(16) : iv, present ? 'IV_PRESENT: not written' : 'explicit IV written at inject');
+      assert.deepEqual(
+        buf.subarray(8, 24),
+        present ? Buffer.alloc(16) : iv,
+        present ? 'IV_PRESENT: not written' : 'explicit IV written at inject',
+      );
       const c = createCipheriv('aes-128-cbc', other, iv).setAutoPadding(false);
       assert.deepEqual(buf.subarray(24, 88), Buffer.concat([c.update(payload), c.final()]), 'per-request key used');
       assert.deepEqual(buf.subarray(88), createHmac('sha1', AUTH).update(buf.subarray(0, 88)).digest().subarray(0, 12));
@@ -121,7 +146,14 @@ describe('cryptosoft', () => {
     const crp = fw.getReq(1);
     crp.sid = sid;
     crp.buf = buf;
-    Object.assign(crp.desc!, { alg: C.CRYPTO_AES_XTS, skip: 0, len: 48, inject: 0, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv: Buffer.from('0102030405060708', 'hex') });
+    Object.assign(crp.desc!, {
+      alg: C.CRYPTO_AES_XTS,
+      skip: 0,
+      len: 48,
+      inject: 0,
+      flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+      iv: Buffer.from('0102030405060708', 'hex'),
+    });
     await fw.process(crp);
     const x = createCipheriv('aes-128-xts', xkey, Buffer.from('01020304050607080000000000000000', 'hex'));
     assert.deepEqual(buf, Buffer.concat([x.update(data), x.final()]));
@@ -181,9 +213,16 @@ describe('cryptosoft', () => {
     // A "card" that accepts requests and never completes them on its own (a queue the test holds).
     const held: CryptoOp[] = [];
     const card = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE, 'card0');
-    fw.register(card, C.CRYPTO_AES_CBC, 0, 0, { newSession: () => 0, freeSession: () => undefined, process: (_a, crp) => (held.length < 1 ? (held.push(crp), 0) : fw.ERESTART) });
+    fw.register(card, C.CRYPTO_AES_CBC, 0, 0, {
+      newSession: () => 0,
+      freeSession: () => undefined,
+      process: (_a, crp) => (held.length < 1 ? (held.push(crp), 0) : fw.ERESTART),
+    });
     registerCryptosoft(fw);
-    const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE);
+    const sid = await fw.newSession(
+      new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }),
+      C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE,
+    );
     assert.equal(Number(sid >> 32n), card);
     const iv = randomBytes(16);
     const pt = randomBytes(32);
@@ -191,7 +230,14 @@ describe('cryptosoft', () => {
       const crp = fw.getReq(1);
       crp.sid = sid;
       crp.buf = Buffer.from(pt);
-      Object.assign(crp.desc!, { alg: C.CRYPTO_AES_CBC, skip: 0, len: 32, inject: 0, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+      Object.assign(crp.desc!, {
+        alg: C.CRYPTO_AES_CBC,
+        skip: 0,
+        len: 32,
+        inject: 0,
+        flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+        iv,
+      });
       return crp;
     };
     const inFlight = fw.process(mk());
@@ -214,16 +260,45 @@ describe('cryptosoft', () => {
 
   describe('AEAD descriptor pairs', () => {
     const pairs = [
-      { title: 'AES-GCM with GMAC', cipher: C.CRYPTO_AES_NIST_GCM_16, auth: C.CRYPTO_AES_128_NIST_GMAC, node: 'aes-128-gcm', keyLength: 16, tag: 16 },
-      { title: 'AES-CCM with CBC-MAC, 8-byte tag', cipher: C.CRYPTO_AES_CCM_16, auth: C.CRYPTO_AES_CCM_CBC_MAC, node: 'aes-128-ccm', keyLength: 16, tag: 8 },
-      { title: 'ChaCha20-Poly1305', cipher: C.CRYPTO_CHACHA20_POLY1305, auth: C.CRYPTO_POLY1305, node: 'chacha20-poly1305', keyLength: 32, tag: 16 },
+      {
+        title: 'AES-GCM with GMAC',
+        cipher: C.CRYPTO_AES_NIST_GCM_16,
+        auth: C.CRYPTO_AES_128_NIST_GMAC,
+        node: 'aes-128-gcm',
+        keyLength: 16,
+        tag: 16,
+      },
+      {
+        title: 'AES-CCM with CBC-MAC, 8-byte tag',
+        cipher: C.CRYPTO_AES_CCM_16,
+        auth: C.CRYPTO_AES_CCM_CBC_MAC,
+        node: 'aes-128-ccm',
+        keyLength: 16,
+        tag: 8,
+      },
+      {
+        title: 'ChaCha20-Poly1305',
+        cipher: C.CRYPTO_CHACHA20_POLY1305,
+        auth: C.CRYPTO_POLY1305,
+        node: 'chacha20-poly1305',
+        keyLength: 32,
+        tag: 16,
+      },
     ] as const;
     for (const p of pairs) {
       it(`${p.title}: AAD region, payload region, tag at inject; a tampered tag gives EBADMSG`, async () => {
         const fw = new Framework();
         const id = registerCryptosoft(fw);
         const key = randomBytes(p.keyLength);
-        const sid = await fw.newSession(new CryptoIni({ alg: p.cipher, klen: p.keyLength * 8, key, next: new CryptoIni({ alg: p.auth, klen: p.keyLength * 8, key, mlen: p.tag === 16 ? 0 : p.tag }) }), id);
+        const sid = await fw.newSession(
+          new CryptoIni({
+            alg: p.cipher,
+            klen: p.keyLength * 8,
+            key,
+            next: new CryptoIni({ alg: p.auth, klen: p.keyLength * 8, key, mlen: p.tag === 16 ? 0 : p.tag }),
+          }),
+          id,
+        );
         // [AAD 8 | IV 12 | payload 40 | tag]
         const aad = randomBytes(8);
         const payload = randomBytes(40);
@@ -264,7 +339,14 @@ describe('cryptosoft', () => {
       crp.sid = sid;
       crp.buf = Buffer.from(pt);
       crp.mac = Buffer.alloc(16);
-      Object.assign(crp.desc!, { alg: C.CRYPTO_AES_NIST_GCM_16, skip: 0, len: 24, inject: 0, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT, iv });
+      Object.assign(crp.desc!, {
+        alg: C.CRYPTO_AES_NIST_GCM_16,
+        skip: 0,
+        len: 24,
+        inject: 0,
+        flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
+        iv,
+      });
       await fw.process(crp);
       assert.equal(crp.etype, 0);
       const ref = createCipheriv('aes-128-gcm', key, iv);

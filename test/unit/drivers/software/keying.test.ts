@@ -20,7 +20,14 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 
 import { KEYING_MAX_MODULUS_BITS, KEYING_OPS, processKeyOp } from '../../../../src/drivers/software/keying.js';
-import { CRK_DH_COMPUTE_KEY, CRK_DSA_SIGN, CRK_DSA_VERIFY, CRK_MAXPARAM, CRK_MOD_EXP, CRK_MOD_EXP_CRT } from '../../../../src/framework/constants.js';
+import {
+  CRK_DH_COMPUTE_KEY,
+  CRK_DSA_SIGN,
+  CRK_DSA_VERIFY,
+  CRK_MAXPARAM,
+  CRK_MOD_EXP,
+  CRK_MOD_EXP_CRT,
+} from '../../../../src/framework/constants.js';
 import { CryptKop, type CrParam } from '../../../../src/framework/structures.js';
 import { errnoOf } from '../../../../src/errno.js';
 import { dsaNumbers, type DsaNumbers } from '../../../support/dsa-key.js';
@@ -129,7 +136,7 @@ describe('keying operations (software)', () => {
       assert.equal(modExp(7n, 0n, 5n), 1n);
       assert.equal(modExp(0n, 3n, 5n), 0n);
       // A base above the modulus is reduced first.
-      assert.equal(modExp(1000n, 3n, 7n), (1000n ** 3n) % 7n);
+      assert.equal(modExp(1000n, 3n, 7n), 1000n ** 3n % 7n);
     });
 
     it('is raw RSA: matches publicEncrypt and privateDecrypt with RSA_NO_PADDING', () => {
@@ -158,9 +165,17 @@ describe('keying operations (software)', () => {
         tests: Test[];
       }
       const file = 'rsa_signature_2048_sha256_test.json';
-      const data = JSON.parse(readFileSync(join(vectorsDir(), file), 'utf8')) as { schema: string; numberOfTests: number; testGroups: Group[] };
+      const data = JSON.parse(readFileSync(join(vectorsDir(), file), 'utf8')) as {
+        schema: string;
+        numberOfTests: number;
+        testGroups: Group[];
+      };
       assert.equal(data.schema, 'rsassa_pkcs1_verify_schema_v1.json');
-      assert.equal(data.testGroups.reduce((k, g) => k + g.tests.length, 0), data.numberOfTests, 'the file holds every test it declares');
+      assert.equal(
+        data.testGroups.reduce((k, g) => k + g.tests.length, 0),
+        data.numberOfTests,
+        'the file holds every test it declares',
+      );
       const digestInfo = Buffer.from('3031300d060960864801650304020105000420', 'hex');
       let valid = 0;
       let invalid = 0;
@@ -175,7 +190,13 @@ describe('keying operations (software)', () => {
           // Signatures of the wrong length or not below n are rejected before any exponentiation.
           if (t.result === 'acceptable' || sig.length !== size || s >= n) continue;
           const h = createHash('sha256').update(Buffer.from(t.msg, 'hex')).digest();
-          const em = Buffer.concat([Buffer.of(0, 1), Buffer.alloc(size - 3 - digestInfo.length - h.length, 0xff), Buffer.of(0), digestInfo, h]);
+          const em = Buffer.concat([
+            Buffer.of(0, 1),
+            Buffer.alloc(size - 3 - digestInfo.length - h.length, 0xff),
+            Buffer.of(0),
+            digestInfo,
+            h,
+          ]);
           const got = toBe(modExp(s, e, n), size);
           if (t.result === 'valid') {
             valid++;
@@ -201,7 +222,15 @@ describe('keying operations (software)', () => {
     it('equals CRK_MOD_EXP with d and undoes publicEncrypt', () => {
       const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const jwk = privateKey.export({ format: 'jwk' });
-      const [n, d, p, q, dp, dq, qi] = [jwk.n, jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map((v) => fromB64url(v!)) as [bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+      const [n, d, p, q, dp, dq, qi] = [jwk.n, jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map((v) => fromB64url(v!)) as [
+        bigint,
+        bigint,
+        bigint,
+        bigint,
+        bigint,
+        bigint,
+        bigint,
+      ];
       for (let i = 0; i < 4; i++) {
         const m = fromBe(randomBytes(256)) % n;
         const c = fromBe(publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, toBe(m, 256)));
@@ -216,7 +245,7 @@ describe('keying operations (software)', () => {
       // p = 61, q = 53, e = 17: d = 2753, dp = 53, dq = 49, q⁻¹ mod p = 38.
       const ok = kop(CRK_MOD_EXP_CRT, [bn(61n), bn(53n), bn(65n), bn(53n), bn(49n), bn(38n)], [room(12)]);
       assert.equal(processKeyOp(ok), 0);
-      assert.equal(readLe(ok.params[6]!), (65n ** 2753n) % 3233n);
+      assert.equal(readLe(ok.params[6]!), 65n ** 2753n % 3233n);
       // ubsec's order (p, q, dp, dq, qinv, x) read as the BSD one: qinv would be 65.
       const swapped = kop(CRK_MOD_EXP_CRT, [bn(61n), bn(53n), bn(53n), bn(49n), bn(38n), bn(65n)], [room(12)]);
       assert.equal(processKeyOp(swapped), E('EINVAL'));
@@ -246,7 +275,10 @@ describe('keying operations (software)', () => {
           assert.equal(rc, 0);
           assert.ok(r > 0n && r < pair.n.q && s > 0n && s < pair.n.q);
           const sig = p1363(pair.n, r, s);
-          assert.ok(verify('sha256', msg, { key: pair.publicKey, dsaEncoding: 'ieee-p1363' }, sig), `q of ${bitLength(pair.n.q)} bits, message ${i}`);
+          assert.ok(
+            verify('sha256', msg, { key: pair.publicKey, dsaEncoding: 'ieee-p1363' }, sig),
+            `q of ${bitLength(pair.n.q)} bits, message ${i}`,
+          );
         }
       }
     });
@@ -301,7 +333,11 @@ describe('keying operations (software)', () => {
       assert.equal(processKeyOp(kop(CRK_DSA_SIGN, [digestParam(digest), bn(n.p), bn(n.q), bn(n.g), bn(n.x)], [r, s])), E('ERANGE'));
       assert.ok(r.p.every((b) => b === 0xa5) && s.p.every((b) => b === 0xa5), 'outputs untouched on error');
       const odd = { p: new Uint8Array(4), nbits: 30 };
-      assert.equal(processKeyOp(kop(CRK_DSA_VERIFY, [odd, bn(n.p), bn(n.q), bn(n.g), bn(n.y), bn(1n), bn(1n)])), E('EINVAL'), 'digest of 30 bits');
+      assert.equal(
+        processKeyOp(kop(CRK_DSA_VERIFY, [odd, bn(n.p), bn(n.q), bn(n.g), bn(n.y), bn(1n), bn(1n)])),
+        E('EINVAL'),
+        'digest of 30 bits',
+      );
     });
   });
 
@@ -352,7 +388,12 @@ describe('keying operations (software)', () => {
         [CRK_DH_COMPUTE_KEY, 3, 1],
       ];
       for (const [op, nin, nout] of counts) {
-        for (const [i, o] of [[nin - 1, nout], [nin + 1, nout], [nin, nout + 1], [nin - 1, nout + 1]] as [number, number][]) {
+        for (const [i, o] of [
+          [nin - 1, nout],
+          [nin + 1, nout],
+          [nin, nout + 1],
+          [nin - 1, nout + 1],
+        ] as [number, number][]) {
           const krp = new CryptKop();
           krp.op = op;
           krp.iparams = i;

@@ -63,12 +63,14 @@ describe('cryptosoft: legacy algorithms', () => {
       for (const [k, p, ct] of kat) assert.equal(block(DES, k, p), ct, `key ${k} plaintext ${p}`);
     });
 
-    it('DES agrees with OpenSSL\'s 3DES keyed K1 = K2 = K3 (which is single DES) on random keys and blocks', () => {
+    it("DES agrees with OpenSSL's 3DES keyed K1 = K2 = K3 (which is single DES) on random keys and blocks", () => {
       for (let i = 0; i < 200; i++) {
         const k = randomBytes(8);
         const iv = randomBytes(8);
         const data = randomBytes(8 * (1 + (i % 5)));
-        const ref = createCipheriv('des-ede3-cbc', Buffer.concat([k, k, k]), iv).setAutoPadding(false).update(data);
+        const ref = createCipheriv('des-ede3-cbc', Buffer.concat([k, k, k]), iv)
+          .setAutoPadding(false)
+          .update(data);
         assert.equal(hex(cbcEncrypt(DES.create(k), iv, data)), hex(ref), `key ${hex(k)}`);
       }
     });
@@ -86,10 +88,30 @@ describe('cryptosoft: legacy algorithms', () => {
       // The set_key test: the first 1..24 bytes of one key, plaintext fedcba9876543210.
       const long = 'f0e1d2c3b4a5968778695a4b3c2d1e0f0011223344556677';
       const variable = [
-        'f9ad597c49db005e', 'e91d21c1d961a6d6', 'e9c2b70a1bc65cf3', 'be1e639408640f05', 'b39e44481bdb1e6e', '9457aa83b1928c0d',
-        '8bb77032f960629d', 'e87a244e2cc85e82', '15750e7a4f4ec577', '122ba70b3ab64ae0', '3a833c9affc537f6', '9409da87a90f6bf2',
-        '884f80625060b8b4', '1f85031c19e11968', '79d9373a714ca34f', '93142887ee3be15c', '03429e838ce2d14b', 'a4299e27469ff67b',
-        'afd5aed1c1bc96a8', '10851c0e3858da9f', 'e6f51ed79b9db21f', '64a6e14afd36b46f', '80c7d7d45a5479ad', '05044b62fa52d080',
+        'f9ad597c49db005e',
+        'e91d21c1d961a6d6',
+        'e9c2b70a1bc65cf3',
+        'be1e639408640f05',
+        'b39e44481bdb1e6e',
+        '9457aa83b1928c0d',
+        '8bb77032f960629d',
+        'e87a244e2cc85e82',
+        '15750e7a4f4ec577',
+        '122ba70b3ab64ae0',
+        '3a833c9affc537f6',
+        '9409da87a90f6bf2',
+        '884f80625060b8b4',
+        '1f85031c19e11968',
+        '79d9373a714ca34f',
+        '93142887ee3be15c',
+        '03429e838ce2d14b',
+        'a4299e27469ff67b',
+        'afd5aed1c1bc96a8',
+        '10851c0e3858da9f',
+        'e6f51ed79b9db21f',
+        '64a6e14afd36b46f',
+        '80c7d7d45a5479ad',
+        '05044b62fa52d080',
       ];
       variable.forEach((ct, i) => assert.equal(block(BLOWFISH, long.slice(0, 2 * (i + 1)), 'fedcba9876543210'), ct, `${i + 1}-byte key`));
       // CBC: "7654321 Now is the time for " and its terminating zero, zero-padded to 32 bytes.
@@ -107,20 +129,24 @@ describe('cryptosoft: legacy algorithms', () => {
       assert.equal(block(CAST128, '0123456712', pt), '7ac816d16e9b302e');
     });
 
-    it('CAST-128: RFC 2144 appendix B.2, the 1,000,000-iteration maintenance test', { skip: process.env['KCRYPTO_SLOW_VECTORS'] ? false : 'takes seconds in TypeScript; set KCRYPTO_SLOW_VECTORS=1' }, () => {
-      const a = unhex('0123456712345678234567893456789a');
-      const b = unhex('0123456712345678234567893456789a');
-      for (let i = 0; i < 1_000_000; i++) {
-        const kb = CAST128.create(b);
-        kb.encryptBlock(a, 0, a, 0);
-        kb.encryptBlock(a, 8, a, 8);
-        const ka = CAST128.create(a);
-        ka.encryptBlock(b, 0, b, 0);
-        ka.encryptBlock(b, 8, b, 8);
-      }
-      assert.equal(hex(a), 'eea9d0a249fd3ba6b3436fb89d6dca92');
-      assert.equal(hex(b), 'b2c95eb00c31ad7180ac05b8e83d696e');
-    });
+    it(
+      'CAST-128: RFC 2144 appendix B.2, the 1,000,000-iteration maintenance test',
+      { skip: process.env['KCRYPTO_SLOW_VECTORS'] ? false : 'takes seconds in TypeScript; set KCRYPTO_SLOW_VECTORS=1' },
+      () => {
+        const a = unhex('0123456712345678234567893456789a');
+        const b = unhex('0123456712345678234567893456789a');
+        for (let i = 0; i < 1_000_000; i++) {
+          const kb = CAST128.create(b);
+          kb.encryptBlock(a, 0, a, 0);
+          kb.encryptBlock(a, 8, a, 8);
+          const ka = CAST128.create(a);
+          ka.encryptBlock(b, 0, b, 0);
+          ka.encryptBlock(b, 8, b, 8);
+        }
+        assert.equal(hex(a), 'eea9d0a249fd3ba6b3436fb89d6dca92');
+        assert.equal(hex(b), 'b2c95eb00c31ad7180ac05b8e83d696e');
+      },
+    );
 
     it('Skipjack: the example of NIST\'s "SKIPJACK and KEA Algorithm Specifications" (version 2.0)', () => {
       assert.equal(block(SKIPJACK, '00998877665544332211', '33221100ddccbbaa'), '2587cae27a12d300');
@@ -168,7 +194,9 @@ describe('cryptosoft: legacy algorithms', () => {
         for (const keyLength of [0, 1, 16, 55, 56, 63, 64, 65, 200]) {
           const key = randomBytes(keyLength);
           const data = randomBytes(keyLength * 3 + 7);
-          const expected = createHash(hash).update(Buffer.concat([key, fill(hash, keyLength), data, key])).digest();
+          const expected = createHash(hash)
+            .update(Buffer.concat([key, fill(hash, keyLength), data, key]))
+            .digest();
           assert.equal(hex(kpdk(hash, key, data)), hex(expected), `${hash}, ${keyLength}-byte key`);
           assert.equal((keyLength + fill(hash, keyLength).length) % 64, 0, 'the data starts on a block boundary');
         }
@@ -178,7 +206,10 @@ describe('cryptosoft: legacy algorithms', () => {
       assert.equal(hex(kpdk('md5', k, Buffer.from('Hi There'))), '9ae6acbb1580859e1461f3cc8e7172aa');
       assert.equal(hex(kpdk('sha1', k, Buffer.from('Hi There'))), 'baa122ca3707f5fed8c98d8d6ab8d72eee04589b');
       assert.equal(hex(kpdk('md5', Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?'))), '4cb03a232372264291c7829161568f32');
-      assert.equal(hex(kpdk('sha1', Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?'))), 'dd47ac88281d2304d0b980b0fad62cb06a154fda');
+      assert.equal(
+        hex(kpdk('sha1', Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?'))),
+        'dd47ac88281d2304d0b980b0fad62cb06a154fda',
+      );
       // In pieces and from a copied state, the same digest.
       const s = new KpdkState('md5', k);
       s.update(Buffer.from('Hi '));
@@ -196,14 +227,26 @@ describe('cryptosoft: legacy algorithms', () => {
       assert.deepEqual(z, deflateRawSync(data, { windowBits: 12, memLevel: 8, level: -1 }));
       assert.deepEqual(inflateRawSync(z), data);
       assert.deepEqual(deflateDecompress(z, data.length), data);
-      assert.throws(() => deflateDecompress(z, data.length - 1), (e: unknown) => e instanceof KCryptoError && e.code === 'ENOSPC');
+      assert.throws(
+        () => deflateDecompress(z, data.length - 1),
+        (e: unknown) => e instanceof KCryptoError && e.code === 'ENOSPC',
+      );
       assert.throws(() => deflateDecompress(z.subarray(0, z.length - 2), 1 << 20), isEinval, 'truncated');
       assert.throws(() => deflateDecompress(Buffer.concat([z, Buffer.from('tail')]), 1 << 20), isEinval, 'bytes after the end');
       assert.throws(() => deflateDecompress(Buffer.from('not deflate at all'), 1 << 20), isEinval, 'garbage');
     });
 
-    it('key lengths outside each cipher\'s range and partial blocks are EINVAL', () => {
-      const bad: [BlockCipherAlgorithm, number][] = [[DES, 7], [DES, 16], [BLOWFISH, 0], [BLOWFISH, 57], [CAST128, 4], [CAST128, 17], [SKIPJACK, 8], [SKIPJACK, 16]];
+    it("key lengths outside each cipher's range and partial blocks are EINVAL", () => {
+      const bad: [BlockCipherAlgorithm, number][] = [
+        [DES, 7],
+        [DES, 16],
+        [BLOWFISH, 0],
+        [BLOWFISH, 57],
+        [CAST128, 4],
+        [CAST128, 17],
+        [SKIPJACK, 8],
+        [SKIPJACK, 16],
+      ];
       for (const [alg, n] of bad) assert.throws(() => alg.create(new Uint8Array(n)), isEinval, `${alg.name}, ${n} bytes`);
       assert.throws(() => new Arc4(new Uint8Array(0)), isEinval);
       assert.throws(() => new Arc4(new Uint8Array(257)), isEinval);
@@ -218,11 +261,34 @@ describe('cryptosoft: legacy algorithms', () => {
 
   describe('through the framework', () => {
     const SEED_000 = [
-      C.CRYPTO_AES_128_NIST_GMAC, C.CRYPTO_AES_192_NIST_GMAC, C.CRYPTO_AES_256_NIST_GMAC, C.CRYPTO_AES_CBC, C.CRYPTO_AES_ICM,
-      C.CRYPTO_AES_NIST_GCM_16, C.CRYPTO_AES_NIST_GMAC, C.CRYPTO_AES_XTS, C.CRYPTO_ARC4, C.CRYPTO_BLF_CBC, C.CRYPTO_CAMELLIA_CBC,
-      C.CRYPTO_CAST_CBC, C.CRYPTO_DEFLATE_COMP, C.CRYPTO_DES_CBC, C.CRYPTO_3DES_CBC, C.CRYPTO_MD5, C.CRYPTO_MD5_HMAC,
-      C.CRYPTO_MD5_KPDK, C.CRYPTO_NULL_HMAC, C.CRYPTO_NULL_CBC, C.CRYPTO_RIPEMD160_HMAC, C.CRYPTO_SHA1, C.CRYPTO_SHA1_HMAC,
-      C.CRYPTO_SHA1_KPDK, C.CRYPTO_SHA2_256_HMAC, C.CRYPTO_SHA2_384_HMAC, C.CRYPTO_SHA2_512_HMAC, C.CRYPTO_SKIPJACK_CBC,
+      C.CRYPTO_AES_128_NIST_GMAC,
+      C.CRYPTO_AES_192_NIST_GMAC,
+      C.CRYPTO_AES_256_NIST_GMAC,
+      C.CRYPTO_AES_CBC,
+      C.CRYPTO_AES_ICM,
+      C.CRYPTO_AES_NIST_GCM_16,
+      C.CRYPTO_AES_NIST_GMAC,
+      C.CRYPTO_AES_XTS,
+      C.CRYPTO_ARC4,
+      C.CRYPTO_BLF_CBC,
+      C.CRYPTO_CAMELLIA_CBC,
+      C.CRYPTO_CAST_CBC,
+      C.CRYPTO_DEFLATE_COMP,
+      C.CRYPTO_DES_CBC,
+      C.CRYPTO_3DES_CBC,
+      C.CRYPTO_MD5,
+      C.CRYPTO_MD5_HMAC,
+      C.CRYPTO_MD5_KPDK,
+      C.CRYPTO_NULL_HMAC,
+      C.CRYPTO_NULL_CBC,
+      C.CRYPTO_RIPEMD160_HMAC,
+      C.CRYPTO_SHA1,
+      C.CRYPTO_SHA1_HMAC,
+      C.CRYPTO_SHA1_KPDK,
+      C.CRYPTO_SHA2_256_HMAC,
+      C.CRYPTO_SHA2_384_HMAC,
+      C.CRYPTO_SHA2_512_HMAC,
+      C.CRYPTO_SKIPJACK_CBC,
     ];
 
     async function session(fw: Framework, id: number, alg: number, key: Uint8Array | null, mlen = 0): Promise<bigint> {
@@ -271,7 +337,12 @@ describe('cryptosoft: legacy algorithms', () => {
           assert.equal(enc.etype, 0, `${keyLength}-byte key`);
           const iv = buf.subarray(4, 12);
           assert.notEqual(hex(iv), '0000000000000000', 'an IV was made up and written at inject');
-          const expected = c.alg === C.CRYPTO_DES_CBC ? createCipheriv('des-ede3-cbc', Buffer.concat([key, key, key]), iv).setAutoPadding(false).update(payload) : c.soft.init(key).run(true, iv, payload);
+          const expected =
+            c.alg === C.CRYPTO_DES_CBC
+              ? createCipheriv('des-ede3-cbc', Buffer.concat([key, key, key]), iv)
+                  .setAutoPadding(false)
+                  .update(payload)
+              : c.soft.init(key).run(true, iv, payload);
           assert.equal(hex(buf.subarray(12)), hex(expected), `${keyLength}-byte key: the ciphertext`);
           assert.equal(buf.subarray(0, 4).toString(), 'hdr!');
           const dec = await fw.process(request(fw, sid, buf, { alg: c.alg, skip: 12, len: 40, inject: 4, flags: 0 }));
@@ -284,7 +355,16 @@ describe('cryptosoft: legacy algorithms', () => {
         const iv = randomBytes(8);
         const data = randomBytes(24);
         const buf = Buffer.from(data);
-        const crp = request(fw, sid, buf, { alg: c.alg, skip: 0, len: 24, inject: 0, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT | C.CRD_F_KEY_EXPLICIT, iv: Buffer.concat([iv, Buffer.alloc(8)]), key: other, klen: other.length * 8 });
+        const crp = request(fw, sid, buf, {
+          alg: c.alg,
+          skip: 0,
+          len: 24,
+          inject: 0,
+          flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT | C.CRD_F_KEY_EXPLICIT,
+          iv: Buffer.concat([iv, Buffer.alloc(8)]),
+          key: other,
+          klen: other.length * 8,
+        });
         assert.equal((await fw.process(crp)).etype, 0);
         assert.equal(hex(buf), hex(c.soft.init(other).run(true, iv, data)));
       });
@@ -316,12 +396,31 @@ describe('cryptosoft: legacy algorithms', () => {
     it('EINVAL: keys of a length FreeBSD refuses (at newsession, or per request), regions that are not whole blocks', async () => {
       const fw = new Framework();
       const id = registerCryptosoft(fw);
-      const refused: [number, number][] = [[C.CRYPTO_DES_CBC, 7], [C.CRYPTO_BLF_CBC, 4], [C.CRYPTO_BLF_CBC, 57], [C.CRYPTO_CAST_CBC, 4], [C.CRYPTO_CAST_CBC, 17], [C.CRYPTO_SKIPJACK_CBC, 8], [C.CRYPTO_ARC4, 257]];
-      for (const [alg, n] of refused) await assert.rejects(session(fw, id, alg, randomBytes(n)), (e: unknown) => isEinval(e), `algorithm ${alg}, ${n}-byte key`);
+      const refused: [number, number][] = [
+        [C.CRYPTO_DES_CBC, 7],
+        [C.CRYPTO_BLF_CBC, 4],
+        [C.CRYPTO_BLF_CBC, 57],
+        [C.CRYPTO_CAST_CBC, 4],
+        [C.CRYPTO_CAST_CBC, 17],
+        [C.CRYPTO_SKIPJACK_CBC, 8],
+        [C.CRYPTO_ARC4, 257],
+      ];
+      for (const [alg, n] of refused)
+        await assert.rejects(session(fw, id, alg, randomBytes(n)), (e: unknown) => isEinval(e), `algorithm ${alg}, ${n}-byte key`);
       const sid = await session(fw, id, C.CRYPTO_BLF_CBC, randomBytes(16));
-      const explicit = request(fw, sid, Buffer.alloc(16), { alg: C.CRYPTO_BLF_CBC, len: 16, flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT | C.CRD_F_KEY_EXPLICIT, key: randomBytes(4), klen: 32 });
+      const explicit = request(fw, sid, Buffer.alloc(16), {
+        alg: C.CRYPTO_BLF_CBC,
+        len: 16,
+        flags: C.CRD_F_ENCRYPT | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT | C.CRD_F_KEY_EXPLICIT,
+        key: randomBytes(4),
+        klen: 32,
+      });
       assert.equal((await fw.process(explicit)).etype, EINVAL, 'a 4-byte Blowfish key per request');
-      for (const [alg, key] of [[C.CRYPTO_DES_CBC, 8], [C.CRYPTO_SKIPJACK_CBC, 10], [C.CRYPTO_CAST_CBC, 16]] as const) {
+      for (const [alg, key] of [
+        [C.CRYPTO_DES_CBC, 8],
+        [C.CRYPTO_SKIPJACK_CBC, 10],
+        [C.CRYPTO_CAST_CBC, 16],
+      ] as const) {
         const s = await session(fw, id, alg, randomBytes(key));
         const crp = request(fw, s, Buffer.alloc(32), { alg, skip: 8, len: 12, inject: 0, flags: C.CRD_F_ENCRYPT });
         assert.equal((await fw.process(crp)).etype, EINVAL, `algorithm ${alg}: 12 bytes`);
@@ -341,7 +440,15 @@ describe('cryptosoft: legacy algorithms', () => {
       crp.mac = Buffer.alloc(12);
       assert.equal((await fw.process(crp)).etype, 0);
       assert.equal(hex(crp.mac), 'baa122ca3707f5fed8c98d8d', 'the first mlen bytes');
-      const jefe = request(fw, md5, Buffer.concat([Buffer.from('what do ya want for nothing?'), Buffer.alloc(16)]), { alg: C.CRYPTO_MD5_KPDK, skip: 0, len: 28, inject: 28, flags: C.CRD_F_KEY_EXPLICIT, key: Buffer.from('Jefe'), klen: 32 });
+      const jefe = request(fw, md5, Buffer.concat([Buffer.from('what do ya want for nothing?'), Buffer.alloc(16)]), {
+        alg: C.CRYPTO_MD5_KPDK,
+        skip: 0,
+        len: 28,
+        inject: 28,
+        flags: C.CRD_F_KEY_EXPLICIT,
+        key: Buffer.from('Jefe'),
+        klen: 32,
+      });
       assert.equal((await fw.process(jefe)).etype, 0);
       assert.equal(hex((jefe.buf as Buffer).subarray(28)), '4cb03a232372264291c7829161568f32');
     });
@@ -362,7 +469,14 @@ describe('cryptosoft: legacy algorithms', () => {
       const key = unhex('77be63708971c4e240d1cb79e8d77feb');
       const iv = unhex('e0e00f19fed7ba0136a797f3');
       const aad = unhex('7a43ec1d9c0a5a78a0b16533a6213cab');
-      const gmac = { alg: C.CRYPTO_AES_128_NIST_GMAC, skip: 0, len: 16, inject: 16, flags: C.CRD_F_IV_EXPLICIT, iv: Buffer.concat([iv, Buffer.alloc(4)]) };
+      const gmac = {
+        alg: C.CRYPTO_AES_128_NIST_GMAC,
+        skip: 0,
+        len: 16,
+        inject: 16,
+        flags: C.CRD_F_IV_EXPLICIT,
+        iv: Buffer.concat([iv, Buffer.alloc(4)]),
+      };
       for (const alg of [C.CRYPTO_AES_128_NIST_GMAC, C.CRYPTO_AES_NIST_GMAC]) {
         const sid = await session(fw, id, alg, key);
         const buf = Buffer.concat([aad, Buffer.alloc(16)]);
@@ -381,19 +495,42 @@ describe('cryptosoft: legacy algorithms', () => {
       const region = randomBytes(45);
       const s256 = await session(fw, id, C.CRYPTO_AES_256_NIST_GMAC, k256, 12);
       const buf = Buffer.concat([region, Buffer.alloc(12)]);
-      assert.equal((await fw.process(request(fw, s256, buf, { ...gmac, alg: C.CRYPTO_AES_256_NIST_GMAC, len: 45, inject: 45, iv: Buffer.concat([iv2, Buffer.alloc(4)]) }))).etype, 0);
+      assert.equal(
+        (
+          await fw.process(
+            request(fw, s256, buf, {
+              ...gmac,
+              alg: C.CRYPTO_AES_256_NIST_GMAC,
+              len: 45,
+              inject: 45,
+              iv: Buffer.concat([iv2, Buffer.alloc(4)]),
+            }),
+          )
+        ).etype,
+        0,
+      );
       const ref = createCipheriv('aes-256-gcm', k256, iv2);
       ref.setAAD(region);
       ref.final();
       assert.equal(hex(buf.subarray(45)), hex(ref.getAuthTag().subarray(0, 12)));
       // No IV in the descriptor, or a key the variant does not take: EINVAL.
-      const noIv = request(fw, s256, Buffer.concat([region, Buffer.alloc(12)]), { ...gmac, alg: C.CRYPTO_AES_256_NIST_GMAC, len: 45, inject: 45, flags: 0 });
+      const noIv = request(fw, s256, Buffer.concat([region, Buffer.alloc(12)]), {
+        ...gmac,
+        alg: C.CRYPTO_AES_256_NIST_GMAC,
+        len: 45,
+        inject: 45,
+        flags: 0,
+      });
       assert.equal((await fw.process(noIv)).etype, EINVAL, 'no CRD_F_IV_EXPLICIT');
       const wrong = await session(fw, id, C.CRYPTO_AES_256_NIST_GMAC, randomBytes(16));
-      assert.equal((await fw.process(request(fw, wrong, Buffer.alloc(32), { ...gmac, alg: C.CRYPTO_AES_256_NIST_GMAC }))).etype, EINVAL, 'a 128-bit key for AES-256 GMAC');
+      assert.equal(
+        (await fw.process(request(fw, wrong, Buffer.alloc(32), { ...gmac, alg: C.CRYPTO_AES_256_NIST_GMAC }))).etype,
+        EINVAL,
+        'a 128-bit key for AES-256 GMAC',
+      );
     });
 
-    it('DEFLATE: CRD_F_COMP compresses the region (olen = the result\'s end), decompression restores it', async () => {
+    it("DEFLATE: CRD_F_COMP compresses the region (olen = the result's end), decompression restores it", async () => {
       const fw = new Framework();
       const id = registerCryptosoft(fw);
       const sid = await session(fw, id, C.CRYPTO_DEFLATE_COMP, null);
@@ -404,7 +541,11 @@ describe('cryptosoft: legacy algorithms', () => {
       assert.equal(comp.etype, 0);
       const zlen = comp.olen - 4;
       assert.ok(zlen > 0 && zlen < data.length / 4, `compressed to ${zlen} of ${data.length} bytes`);
-      assert.deepEqual(buf.subarray(4, comp.olen), deflateRawSync(data, { windowBits: 12, memLevel: 8, level: -1 }), "FreeBSD's parameters");
+      assert.deepEqual(
+        buf.subarray(4, comp.olen),
+        deflateRawSync(data, { windowBits: 12, memLevel: 8, level: -1 }),
+        "FreeBSD's parameters",
+      );
       assert.equal(buf.subarray(0, 4).toString(), 'ipcp');
 
       // Decompression into a buffer with room for the result.
@@ -424,7 +565,9 @@ describe('cryptosoft: legacy algorithms', () => {
       assert.deepEqual(nbuf, noise);
 
       // A damaged stream is EINVAL; a result with no room in the buffer is not written.
-      const damaged = await fw.process(request(fw, sid, Buffer.from('definitely not a deflate stream'), { alg: C.CRYPTO_DEFLATE_COMP, skip: 0, len: 31, flags: 0 }));
+      const damaged = await fw.process(
+        request(fw, sid, Buffer.from('definitely not a deflate stream'), { alg: C.CRYPTO_DEFLATE_COMP, skip: 0, len: 31, flags: 0 }),
+      );
       assert.equal(damaged.etype, EINVAL);
       const small = Buffer.alloc(zlen + 10);
       buf.copy(small, 0, 4, comp.olen);

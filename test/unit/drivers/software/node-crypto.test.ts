@@ -32,7 +32,10 @@ describe('software driver', () => {
 
   it('HMAC: RFC 4231 cases 1 and 2, and a copied state', async () => {
     const s1 = await openSession({ hmac: 'sha256', key: Buffer.alloc(20, 0x0b) }, sw);
-    assert.equal((await s1.digest(Buffer.from('Hi There'))).toString('hex'), 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7');
+    assert.equal(
+      (await s1.digest(Buffer.from('Hi There'))).toString('hex'),
+      'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7',
+    );
     const s2 = await openSession({ hmac: 'sha256', key: Buffer.from('Jefe') }, sw);
     await s2.update(Buffer.from('what do ya want '));
     const fork = await s2.copy();

@@ -16,9 +16,13 @@ describe('addon loading', () => {
     assert.equal(realpathSync(path!), realpathSync(wanted));
   });
 
-  it('under the sanitizer build, the ASan runtime is in the process', { skip: process.env['KCRYPTO_ADDON'] ? false : 'KCRYPTO_ADDON not set: normal build' }, async () => {
-    const { readFile } = await import('node:fs/promises');
-    const maps = await readFile('/proc/self/maps', 'utf8');
-    assert.match(maps, /libasan\.so/);
-  });
+  it(
+    'under the sanitizer build, the ASan runtime is in the process',
+    { skip: process.env['KCRYPTO_ADDON'] ? false : 'KCRYPTO_ADDON not set: normal build' },
+    async () => {
+      const { readFile } = await import('node:fs/promises');
+      const maps = await readFile('/proc/self/maps', 'utf8');
+      assert.match(maps, /libasan\.so/);
+    },
+  );
 });

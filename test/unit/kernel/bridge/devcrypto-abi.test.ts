@@ -23,7 +23,8 @@ function findCompiler(): string | null {
 }
 
 const compiler = process.platform === 'linux' ? findCompiler() : null;
-const noCompiler = process.platform !== 'linux' ? 'the all-ABI build is the Linux one' : compiler === null ? 'no C++ compiler (set CXX)' : false;
+const noCompiler =
+  process.platform !== 'linux' ? 'the all-ABI build is the Linux one' : compiler === null ? 'no C++ compiler (set CXX)' : false;
 const devcryptoDir = (): string => join(packageRoot(), 'native', 'devcrypto');
 
 /** Compiles C++ source text (read from stdin) with the strict flags; returns the diagnostics on failure. */
@@ -50,7 +51,13 @@ describe('/dev/crypto ABIs compile on Linux', { skip: noCompiler }, () => {
     assert.ok(r.ok, r.diagnostics);
   });
 
-  for (const file of ['devcrypto_abi.cc', 'devcrypto_abi_linux.cc', 'devcrypto_abi_freebsd.cc', 'devcrypto_abi_netbsd.cc', 'abi/system_check.cc']) {
+  for (const file of [
+    'devcrypto_abi.cc',
+    'devcrypto_abi_linux.cc',
+    'devcrypto_abi_freebsd.cc',
+    'devcrypto_abi_netbsd.cc',
+    'abi/system_check.cc',
+  ]) {
     it(`${file} compiles on its own`, () => {
       const r = compileFile(file);
       assert.ok(r.ok, r.diagnostics);
@@ -69,39 +76,88 @@ describe('/dev/crypto ABIs compile on Linux', { skip: noCompiler }, () => {
 });
 
 // The reference values, for LP64 with the generic Linux ioctl encoding (x86_64, arm64, riscv64).
-const EXPECTED: Record<DevCryptoAbi, { sizes: Record<string, number>; requests: Record<string, number>; constants: Record<string, number> }> = {
+const EXPECTED: Record<
+  DevCryptoAbi,
+  { sizes: Record<string, number>; requests: Record<string, number>; constants: Record<string, number> }
+> = {
   // cryptodev-linux crypto/cryptodev.h (sizes, requests, op codes); NetBSD sys/opencrypto/cryptodev.h.
   'cryptodev-linux': {
     sizes: { session_op: 48, session_info_op: 268, crypt_op: 48, crypt_auth_op: 72, cphash_op: 8, crypt_kop: 144 },
     requests: {
-      CRIOGET: 0xc0046365, CIOCGSESSION: 0xc0306366, CIOCFSESSION: 0x40046367, CIOCCRYPT: 0xc0306368, CIOCKEY: 0xc0906369,
-      CIOCASYMFEAT: 0x8004636a, CIOCGSESSINFO: 0xc10c636b, CIOCAUTHCRYPT: 0xc048636d, CIOCASYNCCRYPT: 0x4030636e,
-      CIOCASYNCFETCH: 0x8030636f, CIOCCPHASH: 0x40086370,
+      CRIOGET: 0xc0046365,
+      CIOCGSESSION: 0xc0306366,
+      CIOCFSESSION: 0x40046367,
+      CIOCCRYPT: 0xc0306368,
+      CIOCKEY: 0xc0906369,
+      CIOCASYMFEAT: 0x8004636a,
+      CIOCGSESSINFO: 0xc10c636b,
+      CIOCAUTHCRYPT: 0xc048636d,
+      CIOCASYNCCRYPT: 0x4030636e,
+      CIOCASYNCFETCH: 0x8030636f,
+      CIOCCPHASH: 0x40086370,
     },
-    constants: { COP_ENCRYPT: 0, COP_DECRYPT: 1, COP_FLAG_UPDATE: 1, COP_FLAG_FINAL: 2, COP_FLAG_RESET: 64, SIOP_FLAG_KERNEL_DRIVER_ONLY: 1 },
+    constants: {
+      COP_ENCRYPT: 0,
+      COP_DECRYPT: 1,
+      COP_FLAG_UPDATE: 1,
+      COP_FLAG_FINAL: 2,
+      COP_FLAG_RESET: 64,
+      SIOP_FLAG_KERNEL_DRIVER_ONLY: 1,
+    },
   },
   // FreeBSD sys/opencrypto/cryptodev.h (sizes; requests; the removed CIOCKEY/CIOCASYMFEAT/CIOCKEY2 row; the CRK_* op codes).
   freebsd: {
     sizes: { session_op: 48, session2_op: 64, crypt_op: 48, crypt_aead: 64, crypt_find_op: 36, crypt_kop: 144 },
     requests: {
-      CRIOGET: 0xc0046364, CIOCGSESSION: 0xc0306365, CIOCFSESSION: 0x80046366, CIOCCRYPT: 0xc0306367, CIOCKEY: 0xc0906368,
-      CIOCASYMFEAT: 0x40046369, CIOCGSESSION2: 0xc040636a, CIOCKEY2: 0xc090636b, CIOCFINDDEV: 0xc024636c, CIOCCRYPTAEAD: 0xc040636d,
+      CRIOGET: 0xc0046364,
+      CIOCGSESSION: 0xc0306365,
+      CIOCFSESSION: 0x80046366,
+      CIOCCRYPT: 0xc0306367,
+      CIOCKEY: 0xc0906368,
+      CIOCASYMFEAT: 0x40046369,
+      CIOCGSESSION2: 0xc040636a,
+      CIOCKEY2: 0xc090636b,
+      CIOCFINDDEV: 0xc024636c,
+      CIOCCRYPTAEAD: 0xc040636d,
     },
     constants: {
-      COP_ENCRYPT: 1, COP_DECRYPT: 2, COP_F_CIPHER_FIRST: 1, COP_F_BATCH: 8, CRYPTO_FLAG_HARDWARE: 0x01000000, CRYPTO_FLAG_SOFTWARE: 0x02000000,
+      COP_ENCRYPT: 1,
+      COP_DECRYPT: 2,
+      COP_F_CIPHER_FIRST: 1,
+      COP_F_BATCH: 8,
+      CRYPTO_FLAG_HARDWARE: 0x01000000,
+      CRYPTO_FLAG_SOFTWARE: 0x02000000,
       MAX_REQUEST: 256 * 1024 - 4,
     },
   },
   // NetBSD sys/opencrypto/cryptodev.h (requests with their struct sizes; crypt_n_op 104 bytes).
   netbsd: {
     sizes: {
-      session_op: 48, session_n_op: 48, crypt_op: 56, crypt_n_op: 104, crypt_mop: 16, crypt_sgop: 16, crypt_sfop: 16, crypt_kop: 144,
-      crypt_mkop: 16, crypt_result: 16, cryptret: 16,
+      session_op: 48,
+      session_n_op: 48,
+      crypt_op: 56,
+      crypt_n_op: 104,
+      crypt_mop: 16,
+      crypt_sgop: 16,
+      crypt_sfop: 16,
+      crypt_kop: 144,
+      crypt_mkop: 16,
+      crypt_result: 16,
+      cryptret: 16,
     },
     requests: {
-      CRIOGET: 0xc0046364, CIOCFSESSION: 0x80046366, CIOCKEY: 0xc0906368, CIOCASYMFEAT: 0x40046369, CIOCNFKEYM: 0xc010636c,
-      CIOCNFSESSION: 0x8010636d, CIOCNCRYPTRETM: 0xc010636e, CIOCNCRYPTRET: 0xc010636f, CIOCGSESSION: 0xc0306370,
-      CIOCNGSESSION: 0xc0106371, CIOCCRYPT: 0xc0386372, CIOCNCRYPTM: 0xc0106373,
+      CRIOGET: 0xc0046364,
+      CIOCFSESSION: 0x80046366,
+      CIOCKEY: 0xc0906368,
+      CIOCASYMFEAT: 0x40046369,
+      CIOCNFKEYM: 0xc010636c,
+      CIOCNFSESSION: 0x8010636d,
+      CIOCNCRYPTRETM: 0xc010636e,
+      CIOCNCRYPTRET: 0xc010636f,
+      CIOCGSESSION: 0xc0306370,
+      CIOCNGSESSION: 0xc0106371,
+      CIOCCRYPT: 0xc0386372,
+      CIOCNCRYPTM: 0xc0106373,
     },
     constants: { COP_ENCRYPT: 1, COP_DECRYPT: 2, COP_COMP: 3, COP_DECOMP: 4, COP_F_BATCH: 8, COP_F_MORE: 16, MAX_REQUEST: 256 * 1024 - 4 },
   },
@@ -109,10 +165,15 @@ const EXPECTED: Record<DevCryptoAbi, { sizes: Record<string, number>; requests: 
 
 const { addon } = loadAddon();
 const lp64Generic = ['x64', 'arm64', 'riscv64', 's390x', 'loong64'].includes(process.arch);
-const noTable = !addon?.devCryptoAbiTable ? 'addon without the /dev/crypto engine' : !lp64Generic ? `reference values are for LP64 with the generic ioctl encoding, not ${process.arch}` : false;
+const noTable = !addon?.devCryptoAbiTable
+  ? 'addon without the /dev/crypto engine'
+  : !lp64Generic
+    ? `reference values are for LP64 with the generic ioctl encoding, not ${process.arch}`
+    : false;
 
 describe('the addon was compiled with the reference ABI values', { skip: noTable }, () => {
-  const expectedAbis: DevCryptoAbi[] = process.platform === 'linux' ? ['cryptodev-linux', 'freebsd', 'netbsd'] : process.platform === 'freebsd' ? ['freebsd'] : ['netbsd'];
+  const expectedAbis: DevCryptoAbi[] =
+    process.platform === 'linux' ? ['cryptodev-linux', 'freebsd', 'netbsd'] : process.platform === 'freebsd' ? ['freebsd'] : ['netbsd'];
 
   it('carries every ABI of this system (all three on Linux)', () => {
     assert.deepEqual(addon!.devCryptoAbis!(), expectedAbis);
@@ -135,7 +196,10 @@ describe('the addon was compiled with the reference ABI values', { skip: noTable
 
   it('the encrypt op code is 0 on cryptodev-linux and 1 on the BSDs', () => {
     const codes = expectedAbis.map((abi) => addon!.devCryptoAbiTable!(abi)!.constants['COP_ENCRYPT']);
-    assert.deepEqual(codes, expectedAbis.map((abi) => (abi === 'cryptodev-linux' ? 0 : 1)));
+    assert.deepEqual(
+      codes,
+      expectedAbis.map((abi) => (abi === 'cryptodev-linux' ? 0 : 1)),
+    );
   });
 
   it('only cryptodev-linux hashes in several parts; the BSDs limit a request to 256 KiB - 4', () => {

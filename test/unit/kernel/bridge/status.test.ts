@@ -24,7 +24,11 @@ describe('status decoding', () => {
     assert.match(e.message, /cannot open: ENOENT \(bind\)/);
     const v = invalid('EINVAL', 'bad iv', 'software');
     assert.equal(v.syscall, 'validate');
-    const n = fromNativeThrow(Object.assign(new Error('AF_ALG: nope'), { errno: errnoOf('EAFNOSUPPORT'), syscall: 'socket' }), 'afalg', 'open');
+    const n = fromNativeThrow(
+      Object.assign(new Error('AF_ALG: nope'), { errno: errnoOf('EAFNOSUPPORT'), syscall: 'socket' }),
+      'afalg',
+      'open',
+    );
     assert.equal(n.code, 'EAFNOSUPPORT');
     assert.equal(n.syscall, 'socket');
   });

@@ -11,10 +11,15 @@ import {
 import { type ProcCryptoEntry, parseProcCrypto } from '../../../../src/kernel/discovery/proc-crypto.js';
 import { readFixture } from '../../../support/package-root.js';
 
-
 /** Linux x86_64 values, as the addon would report them. */
 const LINUX: Record<string, number> = {
-  EPERM: 1, ENOENT: 2, EACCES: 13, EBUSY: 16, EINVAL: 22, ENOPROTOOPT: 92, EAFNOSUPPORT: 97,
+  EPERM: 1,
+  ENOENT: 2,
+  EACCES: 13,
+  EBUSY: 16,
+  EINVAL: 22,
+  ENOPROTOOPT: 92,
+  EAFNOSUPPORT: 97,
 };
 const ENTRIES = parseProcCrypto(readFixture('proc-crypto-6.1-qemu.txt'));
 const NO_CONFIG = { modprobeFiles: [], cmdline: null, platform: 'linux' as const };

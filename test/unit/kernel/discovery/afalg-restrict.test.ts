@@ -6,7 +6,14 @@ import { describe, it } from 'node:test';
 
 import { afalgTypeOf, type AfAlgType } from '../../../../src/kernel/discovery/afalg-probe.js';
 import { kernelChoice, probeGenericNames, type GenericNative } from '../../../../src/kernel/discovery/afalg-generic.js';
-import { admits, AF_ALG_ALLOWLIST, readAfAlgPrivilege, readAfAlgRestriction, restrictionReason, type AfAlgRestriction } from '../../../../src/kernel/discovery/afalg-restrict.js';
+import {
+  admits,
+  AF_ALG_ALLOWLIST,
+  readAfAlgPrivilege,
+  readAfAlgRestriction,
+  restrictionReason,
+  type AfAlgRestriction,
+} from '../../../../src/kernel/discovery/afalg-restrict.js';
 import { discoverKernel, type KernelDriver } from '../../../../src/kernel/discovery/discover.js';
 import { parseProcCrypto } from '../../../../src/kernel/discovery/proc-crypto.js';
 import { readFixture } from '../../../support/package-root.js';
@@ -44,7 +51,9 @@ function kernel73(value: 0 | 1 | 2, privileged: boolean): GenericNative & { bind
     return entry === 'anyone' || (entry === 'privileged' && privileged);
   };
   const chosen = (type: string, name: string): { driver: string } | undefined =>
-    ENTRIES.filter((e) => afalgTypeOf(e.type).afalgType === type && !e.internal && e.async !== true && (e.name === name || e.driver === name)).sort((a, b) => b.priority - a.priority)[0];
+    ENTRIES.filter(
+      (e) => afalgTypeOf(e.type).afalgType === type && !e.internal && e.async !== true && (e.name === name || e.driver === name),
+    ).sort((a, b) => b.priority - a.priority)[0];
   const bind = (type: string, name: string): number => {
     if (value === 2) return EAFNOSUPPORT;
     if (!allowed(type, name)) return ENOENT;
@@ -66,7 +75,11 @@ function kernel73(value: 0 | 1 | 2, privileged: boolean): GenericNative & { bind
       if (errno !== 0) return { errno };
       const c = chosen(type, name);
       const text = TEXT.split('\n\n')
-        .map((block) => (c && block.includes(`\ndriver       : ${c.driver}\n`) ? block.replace(/^refcnt(\s+):\s+(\d+)$/m, (_m, sp: string, n: string) => `refcnt${sp}: ${Number(n) + 1}`) : block))
+        .map((block) =>
+          c && block.includes(`\ndriver       : ${c.driver}\n`)
+            ? block.replace(/^refcnt(\s+):\s+(\d+)$/m, (_m, sp: string, n: string) => `refcnt${sp}: ${Number(n) + 1}`)
+            : block,
+        )
         .join('\n\n');
       return { errno: 0, text };
     },
@@ -149,13 +162,20 @@ describe('af_alg_restrict: the sysctl and the privilege it checks', () => {
 describe('generic names', () => {
   it('names the driver whose reference count rose while bound', () => {
     const native = kernel73(1, true);
-    const [cbc, gcm] = probeGenericNames(native, [{ name: 'cbc(aes)', afalgType: 'skcipher' }, { name: 'gcm(aes)', afalgType: 'aead' }], {
-      restriction: restriction(1, true),
-      asyncRefused: true,
-      errnoName: (n) => (n === ENOENT ? 'ENOENT' : `errno ${n}`),
-      procCryptoPath: '/proc/crypto',
-      readProcCrypto: () => TEXT,
-    });
+    const [cbc, gcm] = probeGenericNames(
+      native,
+      [
+        { name: 'cbc(aes)', afalgType: 'skcipher' },
+        { name: 'gcm(aes)', afalgType: 'aead' },
+      ],
+      {
+        restriction: restriction(1, true),
+        asyncRefused: true,
+        errnoName: (n) => (n === ENOENT ? 'ENOENT' : `errno ${n}`),
+        procCryptoPath: '/proc/crypto',
+        readProcCrypto: () => TEXT,
+      },
+    );
     assert.deepEqual(cbc, { name: 'cbc(aes)', afalgType: 'skcipher', bound: true, reached: 'cbc-aes-aesni', reachedBy: 'observed' });
     assert.equal(gcm?.bound, false);
     assert.equal(gcm?.code, 'ENOENT');
@@ -202,7 +222,10 @@ describe('discoverKernel on a 7.3 kernel', () => {
     // The lower-priority implementations of the same names stay unreachable, and say why.
     const generic = find(r.drivers, 'cbc(aes-generic)');
     assert.equal(generic.reachable, false);
-    assert.match(generic.reason ?? '', /not on the allowlist \(no driver name is\); its generic name cbc\(aes\) reaches cbc-aes-aesni instead/);
+    assert.match(
+      generic.reason ?? '',
+      /not on the allowlist \(no driver name is\); its generic name cbc\(aes\) reaches cbc-aes-aesni instead/,
+    );
 
     const virtio = find(r.drivers, 'virtio_crypto_aes_cbc');
     assert.equal(virtio.reachable, false);
@@ -217,7 +240,10 @@ describe('discoverKernel on a 7.3 kernel', () => {
     assert.match(gcm?.reason ?? '', /not on the allowlist/);
     const chacha = find(r.drivers, 'rfc7539(chacha20-simd,poly1305-simd)');
     assert.equal(chacha.reachable, false);
-    assert.match(chacha.reason ?? '', /its generic name rfc7539\(chacha20,poly1305\): refused by crypto\.af_alg_restrict=1: not on the allowlist/);
+    assert.match(
+      chacha.reason ?? '',
+      /its generic name rfc7539\(chacha20,poly1305\): refused by crypto\.af_alg_restrict=1: not on the allowlist/,
+    );
     for (const d of r.drivers) if (!d.reachable) assert.ok((d.reason ?? '').length > 0, `${d.driver} has a reason`);
   });
 
@@ -226,7 +252,10 @@ describe('discoverKernel on a 7.3 kernel', () => {
     assert.equal(r.afalg.types.hash.available, true, 'sha1 is for anyone');
     assert.equal(r.afalg.types.skcipher.available, true, 'xts(aes) is for anyone');
     assert.equal(r.afalg.types.aead.available, false);
-    assert.match(r.afalg.types.aead.reason ?? '', /ccm\(aes\): refused by crypto\.af_alg_restrict=1: on the allowlist only for privileged processes/);
+    assert.match(
+      r.afalg.types.aead.reason ?? '',
+      /ccm\(aes\): refused by crypto\.af_alg_restrict=1: on the allowlist only for privileged processes/,
+    );
     const reachable = r.drivers.filter((d) => d.reachable).map((d) => d.bindName);
     assert.deepEqual([...new Set(reachable)].sort(), ['sha1', 'xts(aes)']);
     const cbc = r.afalg.generic.find((g) => g.name === 'cbc(aes)');

@@ -4,7 +4,6 @@ import { type DriverKind, classifyDriver } from '../../../../src/kernel/discover
 import { parseProcCrypto } from '../../../../src/kernel/discovery/proc-crypto.js';
 import { readFixture } from '../../../support/package-root.js';
 
-
 interface Case {
   driver: string;
   module: string;

@@ -84,13 +84,10 @@ describe('DeviceWatch on a fake sysfs tree', () => {
 
   it('finds the devices of drivers whose module registers crypto algorithms, with their PCI function', async () => {
     const devices = fake.watch().devices();
-    assert.deepEqual(
-      devices.map((d) => [d.bus, d.name, d.sysfsDriver, d.module, d.pciAddress]).sort(),
-      [
-        ['virtio', 'virtio2', 'virtio_crypto', 'virtio_crypto', '0000:00:04.0'],
-        ['virtio', 'virtio3', 'virtio_crypto', 'virtio_crypto', '0000:00:05.0'],
-      ],
-    );
+    assert.deepEqual(devices.map((d) => [d.bus, d.name, d.sysfsDriver, d.module, d.pciAddress]).sort(), [
+      ['virtio', 'virtio2', 'virtio_crypto', 'virtio_crypto', '0000:00:04.0'],
+      ['virtio', 'virtio3', 'virtio_crypto', 'virtio_crypto', '0000:00:05.0'],
+    ]);
   });
 
   it('reports one card of two going: its drivers, none vanished, the card that remains', async () => {
@@ -188,7 +185,10 @@ describe('guardKernelSessions: the removal policy', { skip: addon ? false : `nat
   after(() => addon!.releaseLoopbacks!());
 
   function session(kernelDriver: string, synchronous: boolean, hang = false): KernelSession {
-    const s = new KernelSession(addon!.openLoopback!(0, 0, hang), `afalg:${kernelDriver}`, synchronous, 'auto', { kernelDriver, deadlineMs: 0 });
+    const s = new KernelSession(addon!.openLoopback!(0, 0, hang), `afalg:${kernelDriver}`, synchronous, 'auto', {
+      kernelDriver,
+      deadlineMs: 0,
+    });
     cleanup.push(() => s.close());
     return s;
   }
@@ -196,7 +196,11 @@ describe('guardKernelSessions: the removal policy', { skip: addon ? false : `nat
   it('kills every session of a driver one of whose devices went, keeps their requests in flight; ENODEV once the driver is gone', async () => {
     const w = fake.watch();
     const unguard = guardKernelSessions(w);
-    cleanup.push(() => w.stop(), unguard, () => addon!.releaseLoopbacks!());
+    cleanup.push(
+      () => w.stop(),
+      unguard,
+      () => addon!.releaseLoopbacks!(),
+    );
     const onCard = session('virtio_crypto_aes_cbc', false, true);
     const other = session('virtio_crypto_aes_cbc', false);
     const cpu = session('cbc-aes-aesni', true);
@@ -219,7 +223,10 @@ describe('guardKernelSessions: the removal policy', { skip: addon ? false : `nat
       [onCard, other, cpu].map((s) => s.deathInfo?.cause ?? 'alive'),
       ['device-removed', 'device-removed', 'alive'],
     );
-    await assert.rejects(other.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), { code: 'ESHUTDOWN', syscall: 'validate' });
+    await assert.rejects(other.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), {
+      code: 'ESHUTDOWN',
+      syscall: 'validate',
+    });
     assert.equal(await cpu.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), 16);
     await new Promise((r) => setImmediate(r));
     assert.equal(state, 'pending', 'the request in flight may be on the card that remains: left to finish');

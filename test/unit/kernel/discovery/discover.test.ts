@@ -8,7 +8,6 @@ import { type DiscoverKernelOptions, type KernelDriver, discoverKernel } from '.
 import { parseProcCrypto } from '../../../../src/kernel/discovery/proc-crypto.js';
 import { readFixture } from '../../../support/package-root.js';
 
-
 const TEXT = readFixture('proc-crypto-6.1-qemu.txt');
 const ENTRIES = parseProcCrypto(TEXT);
 /** Linux x86_64 values, as the addon would report them. */

@@ -27,8 +27,26 @@ walksize     : 16
 `;
 
 const KNOWN_KEYS = [
-  'name', 'driver', 'module', 'priority', 'refcnt', 'selftest', 'internal', 'fips', 'type', 'async', 'blocksize',
-  'min keysize', 'max keysize', 'ivsize', 'geniv', 'chunksize', 'walksize', 'digestsize', 'seedsize', 'statesize',
+  'name',
+  'driver',
+  'module',
+  'priority',
+  'refcnt',
+  'selftest',
+  'internal',
+  'fips',
+  'type',
+  'async',
+  'blocksize',
+  'min keysize',
+  'max keysize',
+  'ivsize',
+  'geniv',
+  'chunksize',
+  'walksize',
+  'digestsize',
+  'seedsize',
+  'statesize',
   'maxauthsize',
 ];
 
@@ -207,7 +225,10 @@ async        : maybe
     assert.equal(virtio.type, 'skcipher');
     assert.equal(virtio.async, true);
     assert.equal(virtio.priority, 150);
-    assert.ok(es.some((e) => e.internal), 'internal implementations are listed too');
+    assert.ok(
+      es.some((e) => e.internal),
+      'internal implementations are listed too',
+    );
     assert.ok(es.some((e) => e.type === 'rng'));
   });
 });

@@ -9,7 +9,14 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 
 import { KCryptoError } from '../../../../../src/errors.js';
 import { loadAddon } from '../../../../../src/kernel/bridge/addon.js';
-import { DEFAULT_DEADLINE_MS, engineStats, KernelSession, Op, requestDeadlineMs, type SessionDeath } from '../../../../../src/kernel/bridge/engine/index.js';
+import {
+  DEFAULT_DEADLINE_MS,
+  engineStats,
+  KernelSession,
+  Op,
+  requestDeadlineMs,
+  type SessionDeath,
+} from '../../../../../src/kernel/bridge/engine/index.js';
 import { errnoOf } from '../../../../../src/errno.js';
 
 const { addon, error } = loadAddon();
@@ -29,7 +36,9 @@ async function until(cond: () => boolean, what: string, limit = 1000): Promise<v
     if (cond()) return;
     await new Promise((r) => setTimeout(r, 10));
   }
-  assert.fail(`never happened: ${what} (device lane ${JSON.stringify(addon!.dispatcherStats().device)}, engine ${JSON.stringify(engineStats())})`);
+  assert.fail(
+    `never happened: ${what} (device lane ${JSON.stringify(addon!.dispatcherStats().device)}, engine ${JSON.stringify(engineStats())})`,
+  );
 }
 
 /** Lets hung loopback calls return, and waits until every wedged thread is back. */
@@ -79,7 +88,9 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     );
     assert.equal(s.stats().timedOut, 1);
     assert.ok(addon!.dispatcherStats().device.wedged >= 1, 'the stuck thread is counted as wedged');
-    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) => assertError(err, 'ESHUTDOWN', 'validate'));
+    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
+      assertError(err, 'ESHUTDOWN', 'validate'),
+    );
 
     const late = engineStats().lateCompletions;
     addon!.releaseLoopbacks!();
@@ -95,7 +106,9 @@ describe('request deadlines on the loopback engine', { skip }, () => {
   it('a disposable output is written by the kernel directly: the late completion of a timed-out request lands in it', async () => {
     const s = device({ hang: true });
     const out = Buffer.alloc(16);
-    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16, 5), out, null, 0, -1, undefined, true), (err) => assertError(err, 'ETIMEDOUT', 'recvmsg'));
+    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16, 5), out, null, 0, -1, undefined, true), (err) =>
+      assertError(err, 'ETIMEDOUT', 'recvmsg'),
+    );
     const late = engineStats().lateCompletions;
     addon!.releaseLoopbacks!();
     await until(() => engineStats().lateCompletions > late, 'the late completion arrived');
@@ -147,7 +160,9 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     assert.equal(addon!.dispatcherStats().device.wedged, 2);
 
     const c = device();
-    await assert.rejects(c.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) => assertError(err, 'ETIMEDOUT', 'validate'));
+    await assert.rejects(c.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
+      assertError(err, 'ETIMEDOUT', 'validate'),
+    );
     assert.equal(c.isDead, false, 'the starved session did nothing wrong');
     await releaseAll();
     assert.equal(await c.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), 16);
@@ -176,9 +191,13 @@ describe('request deadlines on the loopback engine', { skip }, () => {
 
   it('a device that fails a request with ESHUTDOWN kills its session; a CPU driver failing so does not die', async () => {
     const s = device({ failErrno: errnoOf('ESHUTDOWN') });
-    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) => assertError(err, 'ESHUTDOWN', 'recvmsg'));
+    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
+      assertError(err, 'ESHUTDOWN', 'recvmsg'),
+    );
     assert.equal(s.deathInfo?.cause, 'device-error');
-    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) => assertError(err, 'ESHUTDOWN', 'validate'));
+    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
+      assertError(err, 'ESHUTDOWN', 'validate'),
+    );
     await s.close();
 
     const cpu = new KernelSession(addon!.openLoopback!(0, errnoOf('ESHUTDOWN')), 'test:cpu', true, 'threads', { deadlineMs: DEADLINE_MS });
@@ -201,7 +220,9 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     );
     await until(() => addon!.dispatcherStats().device.running >= 1, 'the request reached a thread');
     s.markDead('device-removed', 'test: card removed', 'keep');
-    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) => assertError(err, 'ESHUTDOWN', 'validate'));
+    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
+      assertError(err, 'ESHUTDOWN', 'validate'),
+    );
     await new Promise((r) => setImmediate(r));
     assert.equal(state, 'pending', 'kept in flight');
     s.markDead('device-removed', 'test: driver gone', 'ENODEV');
