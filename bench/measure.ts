@@ -244,7 +244,7 @@ export interface DevCryptoBaselineResult extends BaselineResult {
   mostInFlight: number;
 }
 
-type BaselineLine = {
+interface BaselineLine {
   error?: string;
   ops?: number;
   bytes?: number;
@@ -252,7 +252,7 @@ type BaselineLine = {
   driver?: string;
   hardware?: boolean;
   most_in_flight?: number;
-};
+}
 
 /**
  * Runs a C baseline once and parses its JSON line. Throws an Error whose message is the reason

@@ -154,6 +154,7 @@ function hotplugPass(file) {
     let grace;
     let settled = false;
     const verdict = () => {
+      // eslint-disable-next-line no-control-regex -- strips the test reporter's ANSI colour codes
       const fail = /^\S* ?fail (\d+)$/m.exec(out.replace(/\x1b\[[0-9;]*m/g, ''));
       return fail ? Number(fail[1]) : undefined;
     };

@@ -110,7 +110,7 @@ export function registerKernelDrivers(): Promise<number[]> {
   registered ??= (async () => {
     const k = await kernelReport();
     const dev = registerDevCryptoDrivers()?.ids ?? [];
-    if (!k || !k.afalg.available) return dev;
+    if (!k?.afalg.available) return dev;
     return [
       ...k.drivers
         .filter((d) => !d.internal && d.reachable && idsOfKernelName(d.name).length > 0)

@@ -16,7 +16,7 @@ let report: Promise<KernelReport | null> | undefined;
  * The kernel names of every algorithm kcrypto serves, for discovery to try by generic name
  * where driver names are refused (templates are listed in /proc/crypto only once instantiated).
  */
-function catalogNames(): Array<{ name: string; afalgType: ReturnType<typeof afalgTypeOf> }> {
+function catalogNames(): { name: string; afalgType: ReturnType<typeof afalgTypeOf> }[] {
   return [...algorithmsByKernelName()].map(([name, [first]]) => ({ name, afalgType: afalgTypeOf(first!) }));
 }
 
@@ -95,7 +95,7 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
 
   const name = choice.startsWith(KCRYPTO_PREFIX) ? choice.slice(KCRYPTO_PREFIX.length) : choice;
   let d = k.drivers.find((x) => x.driver === name);
-  if (!d) d = (await refreshDrivers(k)).find((x) => x.driver === name);
+  d ??= (await refreshDrivers(k)).find((x) => x.driver === name);
   if (d) {
     if (d.name !== alg.kernelName)
       throw invalid('EINVAL', `kernel driver ${name} implements ${d.name}, not ${alg.kernelName}`, `${KCRYPTO_PREFIX}${name}`);

@@ -49,12 +49,12 @@ export interface HmacSpec {
 }
 /** AES-CMAC (`cmac: 'aes'`); the key length picks AES-128/192/256. */
 export interface CmacSpec {
-  cmac: 'aes' | string;
+  cmac: string;
   key: Bytes;
 }
 /** A DRBG (`stdrng`: the kernel's default); `seed` resets it. */
 export interface RngSpec {
-  rng: 'stdrng' | string;
+  rng: string;
   seed?: Bytes;
 }
 /** What a session computes. */
@@ -118,7 +118,7 @@ function resolveCipher(spec: CipherSpec): ResolvedCipher {
   let alg: CipherAlgorithm | AeadAlgorithm | undefined;
   if (spec.hmac !== undefined) {
     const base = findCipher(spec.cipher, key.length);
-    if (!base || base.kind !== 'cipher' || base.mode !== 'cbc')
+    if (base?.kind !== 'cipher' || base.mode !== 'cbc')
       throw invalid('ENOENT', `hmac can be combined with AES-CBC only, not ${spec.cipher}`, '');
     alg = authencOf(spec.hmac, base.keyLength);
     if (!alg) throw invalid('ENOENT', `unknown hash ${spec.hmac}`, '');
@@ -171,8 +171,10 @@ function resolveAlgorithm(spec: SessionSpec): Algorithm {
 }
 
 /** Opens a session on the software driver or through AF_ALG. */
-export function openSession(spec: CipherSpec & { hmac: string }, options?: OpenOptions): Promise<AeadSession>;
-export function openSession(spec: CipherSpec & { cipher: AeadName }, options?: OpenOptions): Promise<AeadSession>;
+export function openSession(
+  spec: (CipherSpec & { hmac: string }) | (CipherSpec & { cipher: AeadName }),
+  options?: OpenOptions,
+): Promise<AeadSession>;
 export function openSession(spec: CipherSpec & { cipher: PlainName; hmac?: undefined }, options?: OpenOptions): Promise<CipherSession>;
 export function openSession(spec: CipherSpec, options?: OpenOptions): Promise<CipherSession | AeadSession>;
 export function openSession(spec: HashSpec | HmacSpec | CmacSpec, options?: OpenOptions): Promise<HashSession>;

@@ -198,7 +198,7 @@ export class AeadSession extends BaseSession<AeadBackend> {
     this.live();
     const d = this.bytes('data', data);
     const alg = this.algorithm;
-    if (!options || options.iv === undefined) throw invalid('EINVAL', `${alg.name} needs an IV`, this.driver);
+    if (options?.iv === undefined) throw invalid('EINVAL', `${alg.name} needs an IV`, this.driver);
     const iv = this.bytes('iv', options.iv);
     if (!alg.ivLengths.includes(iv.length))
       throw invalid('EINVAL', `${alg.name}: IV must be ${alg.ivLengths.join('/')} bytes, got ${iv.length}`, this.driver);

@@ -178,8 +178,8 @@ export function parseLabArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
           throw new LabUsageError(`--sysctl: ${(err as Error).message}`);
         }
         // Set again later: the last value counts, at the place of the last setting.
-        delete out.sysctl[name];
-        out.sysctl[name] = v.slice(at + 1);
+        const { [name]: _earlier, ...others } = out.sysctl;
+        out.sysctl = { ...others, [name]: v.slice(at + 1) };
         break;
       }
       case '--unprivileged':

@@ -117,7 +117,8 @@ export async function selftestCommand(argv: string[], out: (line: string) => voi
         session = await openSession(kat.spec, { driver: d.name });
         const got = (await compute(session, kat)).toString('hex');
         const ok = got === kat.expect;
-        ok ? pass++ : fail++;
+        if (ok) pass++;
+        else fail++;
         out(`${ok ? 'ok  ' : 'FAIL'} ${d.name} ${kat.kernelName} (${kat.source})${ok ? '' : ` got ${got}`}`);
       } catch (err) {
         fail++;

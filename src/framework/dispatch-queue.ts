@@ -7,7 +7,7 @@ import { KCryptoError } from '../errors.js';
 import { CRYPTO_F_BATCH, CRYPTO_F_DONE, CRYPTO_HINT_MORE } from './constants.js';
 import { bufLength, type Driver, type FrameworkErrnos } from './driver.js';
 import { OP_STATE } from './op-state.js';
-import { CryptKop, CryptoOp } from './structures.js';
+import { type CryptKop, CryptoOp } from './structures.js';
 
 export class DispatchQueue {
   private returnQueue: (CryptoOp | CryptKop)[] = [];

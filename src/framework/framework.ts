@@ -42,7 +42,7 @@ import { OP_STATE } from './op-state.js';
 import { DriverRegistry } from './registry.js';
 import { SessionTable } from './sessions.js';
 import { recordLatency, statsOf, type DriverStats } from './stats.js';
-import { CryptKop, CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
+import { type CryptKop, CryptoDesc, type CryptoIni, CryptoOp } from './structures.js';
 
 export type { DriverImpl, RequestHook, RouterImpl, SessionInfo, SessionOptions } from './driver.js';
 export type { DriverStats } from './stats.js';

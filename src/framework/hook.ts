@@ -55,7 +55,7 @@ export class Hooks {
       st.via = via;
       st.from = from;
       crp.sid = to;
-      if (alt && alt.movedTo === null) {
+      if (alt?.movedTo === null) {
         this.submit(crp, alt.driver);
         return;
       }

@@ -128,8 +128,7 @@ function coresFrom(time: number, cpu: number): number {
 function least(alts: readonly Alternative[], candidates: readonly number[], bytes: number, cost: (i: number) => number): number {
   let best = candidates[0]!;
   let bestCost = Number.POSITIVE_INFINITY;
-  for (let k = 0; k < candidates.length; k++) {
-    const i = candidates[k]!;
+  for (const i of candidates) {
     if (alts[i]!.gone || alts[i]!.maxRequest < bytes) continue;
     const c = cost(i);
     if (c < bestCost) {

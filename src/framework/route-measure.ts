@@ -9,7 +9,7 @@ import { kindOf } from './algorithms.js';
 import * as C from './constants.js';
 import type { Framework } from './framework.js';
 import { ROUTE_DEPTH, ROUTE_SIZES, type RouteCost } from './route-table.js';
-import { CryptoDesc, CryptoIni, CryptoOp } from './structures.js';
+import { CryptoDesc, type CryptoIni, CryptoOp } from './structures.js';
 
 /** What a chain is measured as: its algorithms and key lengths. */
 export function algorithmKey(cri: CryptoIni): string {

@@ -51,7 +51,7 @@ export class SessionTable {
   /** The name of the driver serving `sid`, its limits and counters. */
   info(sid: bigint): (SessionInfo & { driver: string; driverId: number }) | undefined {
     const s = this.sessions.get(sid);
-    if (!s || s.movedTo !== null) return undefined;
+    if (s?.movedTo !== null) return undefined;
     // Read for every request of the API (its size limits), so built once.
     return (s.info ??= { ...(s.driver.impl!.describeSession?.(s.driver.arg, sid) ?? {}), driver: s.driver.name, driverId: s.driver.id });
   }
@@ -59,7 +59,7 @@ export class SessionTable {
   /** A session with a copy of `sid`'s running hash state, on the same driver. */
   async copy(sid: bigint): Promise<bigint> {
     const s = this.sessions.get(sid);
-    if (!s || s.movedTo !== null) throw frameworkError('EINVAL', `no session ${sid}`);
+    if (s?.movedTo !== null) throw frameworkError('EINVAL', `no session ${sid}`);
     const d = s.driver;
     if (!d.impl!.copySession) throw frameworkError('EOPNOTSUPP', `driver ${d.name} cannot copy a session`, d.name);
     const lid = await d.impl!.copySession(d.arg, sid);

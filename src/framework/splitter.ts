@@ -9,7 +9,7 @@
 import { kindOf } from './algorithms.js';
 import { CRYPTO_F_IOV, CRYPTOCAP_F_HARDWARE, CRYPTOCAP_F_SOFTWARE } from './constants.js';
 import type { Framework } from './framework.js';
-import { CryptoDesc, CryptoIni, type CryptoOp } from './structures.js';
+import { CryptoDesc, type CryptoIni, type CryptoOp } from './structures.js';
 
 interface Part {
   sid: bigint;
@@ -105,7 +105,7 @@ export function registerSplitter(fw: Framework, name = 'split0'): number {
       for (let d: CryptoDesc | null = crp.desc; d; d = d.next) {
         const n = seen.get(d.alg) ?? 0;
         seen.set(d.alg, n + 1);
-        const holders = s.parts.filter((p) => p.algs.includes(d!.alg));
+        const holders = s.parts.filter((p) => p.algs.includes(d.alg));
         const part = holders[n] ?? holders[0];
         if (!part) {
           crp.etype = fw.errno('EINVAL');

@@ -82,7 +82,7 @@ export async function runInLab(options: LabOptions): Promise<LabResult> {
   let child: ChildProcess | undefined;
   // Runs however this process ends, so that neither QEMU nor the temporary directory outlives it.
   const cleanup = (): void => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     fs.rmSync(tmp, { recursive: true, force: true });
   };
   process.on('exit', cleanup);
@@ -101,7 +101,7 @@ export async function runInLab(options: LabOptions): Promise<LabResult> {
         result.exitCode === EXIT_LAB_FAILURE &&
         result.bootMs === undefined &&
         result.interrupted === undefined &&
-        /^guest kernel panic/.test(result.error ?? '');
+        (result.error ?? '').startsWith('guest kernel panic');
       if (!bootPanic || attempt >= BOOT_ATTEMPTS) return result;
       process.stderr.write(`kcrypto lab: ${result.error} while booting ${kernel.version}; booting again\n`);
     }

@@ -1,6 +1,4 @@
 /** The lab's options, its result, and the error it throws when it cannot start. */
-import type { EXIT_LAB_FAILURE, EXIT_TIMEOUT } from './scripts.js';
-import type { QmpClient } from './qmp.js';
 
 /** Which stream of the guest command a chunk of output comes from. */
 export type LabStream = 'stdout' | 'stderr';
@@ -11,7 +9,7 @@ export interface LabHandle {
   kernel: string;
   /** QEMU's process id on the host. */
   pid: number;
-  /** Unix socket of QEMU's QMP monitor (with {@link LabOptions.qmpSocket}); see {@link QmpClient}. */
+  /** Unix socket of QEMU's QMP monitor (with {@link LabOptions.qmpSocket}); see `QmpClient`. */
   qmpSocketPath?: string;
   /** Ends the run now: QEMU is killed and the result reports an error. */
   stop(): void;
@@ -35,7 +33,7 @@ export interface LabOptions {
    * Extra module files (`.ko`, `.ko.xz`, ...) to `insmod` after the standard drivers, in
    * order; `KCRYPTO_LAB_MODULES` (colon-separated) adds more. `{kernel}` in a path stands for
    * the release being booted, so that one list serves several kernels. A module that fails to
-   * load aborts the run with exit code {@link EXIT_LAB_FAILURE}.
+   * load aborts the run with exit code `EXIT_LAB_FAILURE`.
    */
   extraModules?: string[];
   /** Variables added to (or overriding) the guest command's environment. */
@@ -45,7 +43,7 @@ export interface LabOptions {
   /**
    * sysctls to write in the guest before the command starts, after all modules are loaded:
    * name (`crypto.af_alg_restrict`, or `crypto/af_alg_restrict`) → value. A name the kernel
-   * does not have, or a value it refuses, aborts the run with {@link EXIT_LAB_FAILURE}.
+   * does not have, or a value it refuses, aborts the run with `EXIT_LAB_FAILURE`.
    */
   sysctl?: Readonly<Record<string, string>>;
   /**
@@ -70,8 +68,8 @@ export interface LabOptions {
 /** Outcome of {@link runInLab}. */
 export interface LabResult {
   /**
-   * The command's exit status. {@link EXIT_TIMEOUT} (124) when it ran out of time,
-   * {@link EXIT_LAB_FAILURE} (125) when the lab failed (see `error`), 128 + n when the
+   * The command's exit status. `EXIT_TIMEOUT` (124) when it ran out of time,
+   * `EXIT_LAB_FAILURE` (125) when the lab failed (see `error`), 128 + n when the
    * host process was interrupted by signal n.
    */
   exitCode: number;

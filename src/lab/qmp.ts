@@ -91,7 +91,7 @@ export class QmpClient extends EventEmitter {
     const id = String(this.nextId++);
     const message = JSON.stringify(args === undefined ? { execute: command, id } : { execute: command, arguments: args, id });
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve, reject });
       this.socket.write(`${message}\n`);
     });
   }
@@ -134,7 +134,7 @@ export class QmpClient extends EventEmitter {
       return;
     }
     if (typeof msg['event'] === 'string') {
-      this.emit('event', msg as unknown as QmpEvent);
+      this.emit('event', msg);
       return;
     }
     const id = typeof msg['id'] === 'string' ? msg['id'] : undefined;

@@ -52,7 +52,7 @@ const PRIVILEGED_CORE = [
   'ccm(aes)',
 ];
 const ANYONE_CORE = ['xts(aes)', 'sha1'];
-const OFF_LIST: Array<[AfAlgType, string]> = [
+const OFF_LIST: [AfAlgType, string][] = [
   ['aead', 'gcm(aes)'],
   ['aead', 'rfc7539(chacha20,poly1305)'],
   ['aead', 'authenc(hmac(sha256),cbc(aes))'],

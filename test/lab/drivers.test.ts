@@ -67,7 +67,7 @@ describe('driver listing', () => {
         );
         await assert.rejects(
           openSession({ cipher: 'aes-128-cbc', key: Buffer.alloc(16) }, { driver: VIRTIO_CBC }),
-          (e: unknown) => e instanceof KCryptoError && e.code === 'ENOENT' && /since 7\.2/.test(e.message),
+          (e: unknown) => e instanceof KCryptoError && e.code === 'ENOENT' && e.message.includes('since 7.2'),
         );
         return;
       }
@@ -88,18 +88,18 @@ describe("{ driver: 'kernel' }: the kernel's pick, listed once instantiated", ()
     // whole socket type): the session is refused with that reason.
     const refused =
       noAfAlg === undefined
-        ? support.find((a) => a.algorithm === f.kernelName && a.afalg === null && /crypto\.af_alg_restrict/.test(a.afalgReason ?? ''))
+        ? support.find((a) => a.algorithm === f.kernelName && a.afalg === null && (a.afalgReason ?? '').includes('crypto.af_alg_restrict'))
         : undefined;
     if (refused) {
       it(`${f.kernelName}: refused (${refused.afalgReason ?? ''})`, async () => {
         await assert.rejects(
           openSession(specOf(f, randomKeys(f)), { driver: 'kernel' }),
-          (e: unknown) => e instanceof KCryptoError && e.code === 'ENOENT' && /crypto\.af_alg_restrict=1/.test(e.message),
+          (e: unknown) => e instanceof KCryptoError && e.code === 'ENOENT' && e.message.includes('crypto.af_alg_restrict=1'),
         );
       });
       continue;
     }
-    it(`${f.kernelName}`, kernelOptions, async (t) => {
+    it(f.kernelName, kernelOptions, async (t) => {
       const s = await openSession(specOf(f, randomKeys(f)), { driver: 'kernel' });
       const driver = s.driver;
       await s.close();

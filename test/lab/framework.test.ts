@@ -27,7 +27,7 @@ let noKernel: string | undefined;
 
 before(async () => {
   const k = await kernelReport();
-  if (!k || !k.afalg.available) noKernel = `AF_ALG unavailable here${IN_LAB ? '' : ' (runs in the lab)'}`;
+  if (!k?.afalg.available) noKernel = `AF_ALG unavailable here${IN_LAB ? '' : ' (runs in the lab)'}`;
   else drivers = k.drivers.filter((d) => !d.internal && d.reachable && idsOfKernelName(d.name).length > 0);
 });
 
@@ -77,7 +77,7 @@ describe('AF_ALG framework drivers against cryptosoft', () => {
         const kind = kindOf(alg);
         if (!kind || kind.kind === 'aead-auth' || kind.kind === 'rng' || !fw.algorithmsOf(soft).includes(alg)) continue;
         // A cipher driver's HMACs are served only beside its cipher (authenc): probed below.
-        if (kind.kind === 'auth' && kind.keyed && idsOfKernelName(kd.name).indexOf(alg) < 0) continue;
+        if (kind.kind === 'auth' && kind.keyed && !idsOfKernelName(kd.name).includes(alg)) continue;
         const key = randomBytes(keyLength(alg));
         const ini = (): CryptoIni => {
           const c = new CryptoIni({ alg, klen: key.length * 8, key: key.length ? key : null });
@@ -230,7 +230,9 @@ describe('flow control', () => {
         innerSids.set(lid, await fw.newSession(cri, inner));
         return lid;
       },
-      freeSession: async (_a, sid) => void (await fw.freeSession(innerSids.get(Number(sid & 0xffffffffn))!)),
+      freeSession: async (_a, sid) => {
+        await fw.freeSession(innerSids.get(Number(sid & 0xffffffffn))!);
+      },
       process(_a, crp) {
         if (inFlight >= DEPTH) {
           restarts++;

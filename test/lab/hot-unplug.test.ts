@@ -21,6 +21,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -31,11 +32,11 @@ import { afalgDriverFor, framework } from '../../src/api/framework-instance.js';
 import { kernelReport, targetOf } from '../../src/api/kernel-view.js';
 import { openAfAlgCipher } from '../../src/drivers/afalg/sessions.js';
 import type { CipherBackend } from '../../src/drivers/common/backend.js';
-import { CipherSession, KCryptoError, openSession } from '../../src/index.js';
+import { type CipherSession, KCryptoError, openSession } from '../../src/index.js';
 import { loadAddon } from '../../src/kernel/bridge/addon.js';
 import { DeviceWatch, deviceWatch, type CryptoDevice, type DeviceRemoval } from '../../src/kernel/discovery/device-watch.js';
 import * as C from '../../src/framework/constants.js';
-import { CryptoIni, CryptoOp } from '../../src/framework/structures.js';
+import { CryptoIni, type CryptoOp } from '../../src/framework/structures.js';
 import {
   engineStats,
   onKernelSessionOpen,
@@ -323,11 +324,11 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
         const err = o.error;
         if (o.layer !== 'kernel') {
           // Above the kernel sessions the migration is the framework's: nothing may fail.
-          wrong.push(`${o.layer} session ${o.session}: ${String(err)}`);
+          wrong.push(`${o.layer} session ${o.session}: ${inspect(err)}`);
           continue;
         }
         if (!(err instanceof KCryptoError)) {
-          wrong.push(`${o.layer}: not a KCryptoError: ${String(err)}`);
+          wrong.push(`${o.layer}: not a KCryptoError: ${inspect(err)}`);
           continue;
         }
         const what = `${err.code}/${err.syscall}`;
@@ -449,7 +450,7 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
       const underFramework = kernel.slice(0, -SESSIONS);
       const freed = await waitFor(() => underFramework.every((k) => k.isClosed), 10_000);
       report['frameworkKernelSessionsClosed'] = `${underFramework.filter((k) => k.isClosed).length} of ${underFramework.length}`;
-      assert.ok(freed, `the failed driver let go of its kernel sessions: ${report['frameworkKernelSessionsClosed']}`);
+      assert.ok(freed, `the failed driver let go of its kernel sessions: ${inspect(report['frameworkKernelSessionsClosed'])}`);
       report['closed'] = true;
     } finally {
       clearInterval(ticker);

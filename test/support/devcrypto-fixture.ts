@@ -93,7 +93,7 @@ async function compile(sources: readonly string[], output: string, libraries: re
     await execFileAsync('g++', args, { maxBuffer: 16 << 20 });
   } catch (err) {
     const stderr = (err as { stderr?: unknown }).stderr;
-    throw new Error(`building ${output} failed:\n${typeof stderr === 'string' ? stderr : String(err)}`);
+    throw new Error(`building ${output} failed:\n${typeof stderr === 'string' ? stderr : String(err)}`, { cause: err });
   }
   renameSync(partial, output);
 }

@@ -40,7 +40,7 @@ function elements(der: Buffer): Tlv[] {
 }
 
 function expect(tlv: Tlv | undefined, tag: number, what: string): Buffer {
-  if (!tlv || tlv.tag !== tag)
+  if (tlv?.tag !== tag)
     throw new Error(`${what}: expected DER tag 0x${tag.toString(16)}, got ${tlv ? `0x${tlv.tag.toString(16)}` : 'nothing'}`);
   return tlv.body;
 }

@@ -5,14 +5,7 @@
  * driver also takes an HMAC paired with its cipher and then opens the kernel's
  * authenc(hmac(H),<driver>) as one transform for encrypt-then-MAC requests.
  */
-import {
-  authencOf,
-  type AeadAlgorithm,
-  type Algorithm,
-  type CipherAlgorithm,
-  type HashAlgorithm,
-  type MacAlgorithm,
-} from '../../algorithms/catalog.js';
+import { authencOf, type Algorithm } from '../../algorithms/catalog.js';
 import { catalogOf, hmacHashOf, idsOfKernelName } from '../../algorithms/crypto-ids.js';
 import { kindOf } from '../../framework/algorithms.js';
 import * as C from '../../framework/constants.js';
@@ -203,11 +196,11 @@ class AfAlgDriver extends KernelDriver {
     const bad = (): Error => this.fw.error('EINVAL', `${this.name}: algorithm ${c.alg} with a ${key.length}-byte key`, this.name);
     if (!alg || !kind) throw bad();
     if (alg.kind === 'cipher') {
-      const open = (k: Uint8Array): ReturnType<typeof openAfAlgCipher> => openAfAlgCipher(alg as CipherAlgorithm, k, target, opts);
+      const open = (k: Uint8Array): ReturnType<typeof openAfAlgCipher> => openAfAlgCipher(alg, k, target, opts);
       const bs = this.perCard(() => open(key));
       const b = bs[0]!;
       return {
-        transform: spreadCipher(bs.map((x) => cipherTransform(x, open, (alg as CipherAlgorithm).mode === 'xts' ? xtsTweak : undefined))),
+        transform: spreadCipher(bs.map((x) => cipherTransform(x, open, alg.mode === 'xts' ? xtsTweak : undefined))),
         stats: () => b.stats!(),
         maxRequest: b.maxRequestBytes ?? 0,
       };
@@ -216,21 +209,21 @@ class AfAlgDriver extends KernelDriver {
       const authIds = kind.kind === 'aead' ? kind.auth : [];
       const mate = inis.find((x) => authIds.includes(x.alg));
       const tagLength = mate && mate.mlen > 0 ? mate.mlen : 16;
-      const open = (k: Uint8Array): ReturnType<typeof openAfAlgAead> => openAfAlgAead(alg as AeadAlgorithm, k, tagLength, target, opts);
+      const open = (k: Uint8Array): ReturnType<typeof openAfAlgAead> => openAfAlgAead(alg, k, tagLength, target, opts);
       const bs = this.perCard(() => open(key));
       const b = bs[0]!;
       return { transform: spreadAead(bs.map((x) => aeadTransform(x, open))), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
     }
     if (alg.kind === 'hash') {
-      const b = openAfAlgHash(alg as HashAlgorithm, target, opts);
-      return { transform: authTransform(b, (alg as HashAlgorithm).digestLength, null), stats: () => b.stats!(), maxRequest: 0 };
+      const b = openAfAlgHash(alg, target, opts);
+      return { transform: authTransform(b, alg.digestLength, null), stats: () => b.stats!(), maxRequest: 0 };
     }
     if (alg.kind === 'mac') {
-      const m = alg as MacAlgorithm;
+      const m = alg;
       // A hash driver serves its HMAC through the hmac template over it; a cipher driver
       // pairing an HMAC binds the kernel's generic hmac(H) for requests authenc() cannot take.
       const bindName = this.own.includes(c.alg)
-        ? m.hash && this.spec.craName === m.hash.kernelName
+        ? this.spec.craName === m.hash?.kernelName
           ? `hmac(${target.bindName})`
           : target.bindName
         : m.kernelName;

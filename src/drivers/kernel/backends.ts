@@ -108,7 +108,7 @@ class KernelHash implements HashBackend {
     private readonly digestLength: number,
     private readonly shared: { refs: number },
     stream = -1,
-    private readonly stateless: NoHashState = undefined,
+    private readonly stateless?: NoHashState,
   ) {
     this.stream = stream;
   }
@@ -162,7 +162,7 @@ class KernelHash implements HashBackend {
 
   copy(): Promise<HashBackend> {
     if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
-    return this.serial(async () => {
+    return this.serial(() => {
       let handle = -1;
       if (this.stream >= 0) {
         try {
@@ -172,7 +172,7 @@ class KernelHash implements HashBackend {
         }
       }
       this.shared.refs++;
-      return new KernelHash(this.ks, this.digestLength, this.shared, handle);
+      return Promise.resolve(new KernelHash(this.ks, this.digestLength, this.shared, handle));
     });
   }
 
@@ -186,7 +186,7 @@ class KernelHash implements HashBackend {
 }
 
 /** A hash or MAC over a kernel engine session; `stateless` says why it has no incremental state. */
-export function hashBackendOf(ks: KernelSession, digestLength: number, stateless: NoHashState = undefined): HashBackend {
+export function hashBackendOf(ks: KernelSession, digestLength: number, stateless?: NoHashState): HashBackend {
   return new KernelHash(ks, digestLength, { refs: 1 }, -1, stateless);
 }
 

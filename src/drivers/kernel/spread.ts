@@ -24,7 +24,9 @@ class Lanes {
     }
     this.next = (best + 1) % this.busy.length;
     this.busy[best]!++;
-    const release = (): void => void this.busy[best]!--;
+    const release = (): void => {
+      this.busy[best]!--;
+    };
     let r: Maybe<T>;
     try {
       r = job(best);

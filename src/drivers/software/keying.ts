@@ -90,6 +90,7 @@ class KeyOpError {
 }
 
 function fail(code: ErrnoName): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- a plain value: no stack to capture, caught within this file
   throw new KeyOpError(code);
 }
 

@@ -64,6 +64,7 @@ export class KpdkState {
 /** H(key ‖ keyfill ‖ data ‖ key); `data` may come in pieces. */
 export function kpdk(hash: KpdkHash, key: Uint8Array, data: Uint8Array | readonly Uint8Array[]): Buffer {
   const s = new KpdkState(hash, key);
-  for (const piece of Array.isArray(data) ? data : [data as Uint8Array]) s.update(piece);
+  const pieces: readonly Uint8Array[] = data instanceof Uint8Array ? [data] : data;
+  for (const piece of pieces) s.update(piece);
   return s.digest();
 }

@@ -58,7 +58,7 @@ export function invalid(code: string, message: string, driver: string): KCryptoE
 /** Turns an error thrown by the addon (with `errno` and `syscall`) into a KCryptoError. */
 export function fromNativeThrow(err: unknown, driver: string, what: string): KCryptoError {
   const e = err as { errno?: unknown; syscall?: unknown; message?: unknown };
-  if (typeof e?.errno === 'number') return systemError(e.errno, String(e.syscall ?? ''), driver, what);
+  if (typeof e?.errno === 'number') return systemError(e.errno, typeof e.syscall === 'string' ? e.syscall : '', driver, what);
   return new KCryptoError(
     `${what}: ${String(e?.message ?? err)}`,
     { code: 'EINVAL', errno: errnoOf('EINVAL'), syscall: 'validate', driver },

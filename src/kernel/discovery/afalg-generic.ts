@@ -16,7 +16,7 @@
 
 import { readFileSync } from 'node:fs';
 
-import { type AfAlgNative, type AfAlgType } from './afalg-probe.js';
+import type { AfAlgNative, AfAlgType } from './afalg-probe.js';
 import { type AfAlgRestriction, restrictionReason } from './afalg-restrict.js';
 import { type ProcCryptoEntry, parseProcCrypto } from './proc-crypto.js';
 
@@ -90,7 +90,7 @@ function risen(before: readonly ProcCryptoEntry[], during: readonly ProcCryptoEn
  */
 export function probeGenericNames(
   native: GenericNative,
-  names: ReadonlyArray<{ name: string; afalgType: AfAlgType }>,
+  names: readonly { name: string; afalgType: AfAlgType }[],
   options: GenericProbeOptions,
 ): GenericBinding[] {
   const read =

@@ -300,7 +300,7 @@ async function probeType(
   // af_alg_restrict=1 refuses names off its allowlist with ENOENT too: only a name it admits
   // that still fails says the socket type itself is missing.
   if (other === undefined && restriction.value === 1 && attempts.every((a) => !admits(restriction, type, a.name))) {
-    const first = attempts[0] as BindAttempt;
+    const first = attempts[0]!;
     const why = attempts.map((a) => `${a.name}: ${restrictionReason(restriction, type, a.name) ?? 'refused'}`).join('; ');
     return {
       available: false,
@@ -312,7 +312,7 @@ async function probeType(
     };
   }
   if (other === undefined) {
-    const first = attempts[0] as BindAttempt;
+    const first = attempts[0]!;
     const module = `algif_${type}`;
     const found = await blocks.find(module, [`algif-${type}`]);
     const names = attempts.map((a) => a.name).join(', ');

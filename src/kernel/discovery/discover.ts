@@ -13,7 +13,7 @@
 import { errnoTableOf } from '../../errno.js';
 import { type AfAlgNative, type AfAlgProbeOptions, type AfAlgStatus, type AfAlgType, afalgTypeOf, probeAfAlgTypes } from './afalg-probe.js';
 import { probeDriverBinding } from './afalg-binding.js';
-import { type GenericBinding, type GenericNative, probeGenericNames } from './afalg-generic.js';
+import { type GenericBinding, probeGenericNames } from './afalg-generic.js';
 import { type DriverKind, classifyDriver } from './classify.js';
 import { type ProcCryptoEntry, parseProcCrypto, readProcCrypto } from './proc-crypto.js';
 
@@ -37,7 +37,7 @@ export interface DiscoverKernelOptions extends AfAlgProbeOptions {
    * `crypto.af_alg_restrict` exists: elsewhere driver names bind, and a bind made only to look
    * would leave template instances behind.
    */
-  genericNames?: ReadonlyArray<{ name: string; afalgType: AfAlgType }>;
+  genericNames?: readonly { name: string; afalgType: AfAlgType }[];
 }
 
 /** Where the driver list came from. */
@@ -161,7 +161,7 @@ export async function discoverKernel(native: AfAlgNative | null, options: Discov
     const names = genericCandidates(entries, report.bindings, status, options);
     if (names.length > 0) {
       const errnos = errnoTableOf(native);
-      afalg.generic = probeGenericNames(native as GenericNative, names, {
+      afalg.generic = probeGenericNames(native, names, {
         ...(status.restriction ? { restriction: status.restriction } : {}),
         asyncRefused: afalg.asyncBindRefused === true,
         errnoName: (n) => errnos.code(n),
@@ -240,10 +240,10 @@ function genericNote(g: GenericBinding): string {
  */
 function genericCandidates(
   entries: readonly ProcCryptoEntry[],
-  bindings: ReadonlyArray<{ reachable: boolean; afalgType: AfAlgType | null; entry: ProcCryptoEntry }>,
+  bindings: readonly { reachable: boolean; afalgType: AfAlgType | null; entry: ProcCryptoEntry }[],
   status: AfAlgStatus,
   options: DiscoverKernelOptions,
-): Array<{ name: string; afalgType: AfAlgType }> {
+): { name: string; afalgType: AfAlgType }[] {
   const reached = new Set(bindings.filter((b) => b.reachable).map((b) => b.entry.name));
   const out = new Map<string, AfAlgType>();
   for (const e of entries) {

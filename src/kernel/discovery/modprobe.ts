@@ -65,7 +65,7 @@ export async function readModprobeFiles(dirs: readonly string[] = MODPROBE_DIRS)
   }
   const files: ModprobeFile[] = [];
   for (const name of [...chosen.keys()].sort()) {
-    const path = chosen.get(name) as string;
+    const path = chosen.get(name)!;
     try {
       files.push({ path, text: await readFile(path, 'utf8') });
     } catch {
@@ -81,8 +81,8 @@ function sameModule(a: string, b: string): boolean {
 }
 
 /** Logical lines of a modprobe.d file: comments dropped, backslash continuations joined. */
-function logicalLines(text: string): Array<{ line: number; words: string[]; raw: string }> {
-  const out: Array<{ line: number; words: string[]; raw: string }> = [];
+function logicalLines(text: string): { line: number; words: string[]; raw: string }[] {
+  const out: { line: number; words: string[]; raw: string }[] = [];
   const physical = text.split(/\r?\n/);
   for (let i = 0; i < physical.length; i++) {
     const start = i + 1;

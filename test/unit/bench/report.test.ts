@@ -68,7 +68,7 @@ describe('bench: /dev/crypto drivers', () => {
 
   it('says why the queue rows are missing on a module without a queue, and names the queue where there is one', () => {
     const none = devCryptoSetup(LISTING, TARGET, { fixture: false, queued: () => false });
-    assert.ok('reason' in none.queue && /ENABLE_ASYNC/.test(none.queue.reason), JSON.stringify(none.queue));
+    assert.ok('reason' in none.queue && none.queue.reason.includes('ENABLE_ASYNC'), JSON.stringify(none.queue));
     const linux = devCryptoSetup(LISTING, TARGET, { fixture: false, queued: () => true });
     assert.deepEqual(linux.queue, { mechanism: 'CIOCASYNCCRYPT + poll + CIOCASYNCFETCH' });
     const netbsd = devCryptoSetup(
@@ -83,7 +83,7 @@ describe('bench: /dev/crypto drivers', () => {
       { path: '/dev/crypto', abi: 'freebsd' },
       { fixture: false, queued: () => false },
     );
-    assert.ok('reason' in freebsd.queue && /FreeBSD/.test(freebsd.queue.reason));
+    assert.ok('reason' in freebsd.queue && freebsd.queue.reason.includes('FreeBSD'));
     const gone = devCryptoSetup(LISTING, TARGET, { fixture: false, queued: () => null });
     assert.ok('reason' in gone.queue);
   });

@@ -18,7 +18,7 @@ import {
   CRYPTOCAP_F_SYNC,
 } from '../../../src/framework/constants.js';
 import { Framework, type DriverImpl } from '../../../src/framework/framework.js';
-import { CryptKop, CryptoIni, CryptoOp } from '../../../src/framework/structures.js';
+import { CryptKop, CryptoIni, type CryptoOp } from '../../../src/framework/structures.js';
 import { errnoOf } from '../../../src/errno.js';
 
 const EAGAIN = errnoOf('EAGAIN');
@@ -190,7 +190,13 @@ describe('crypto(9) framework', () => {
       const sid = await fw.newSession(aes(), id);
       let called = false;
       const crp = request(fw, sid, 0, CRYPTO_F_CBIFSYNC);
-      const delivered = new Promise<void>((resolve) => (crp.callback = () => ((called = true), resolve())));
+      const delivered = new Promise<void>(
+        (resolve) =>
+          (crp.callback = () => {
+            called = true;
+            resolve();
+          }),
+      );
       fw.dispatch(crp);
       fw.done(held[0]!);
       assert.equal(called, immediate);

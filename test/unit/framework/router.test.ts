@@ -193,14 +193,18 @@ describe('routed requests in the framework', () => {
       route: () => {
         throw new Error('no such routed session');
       },
-      settle: () => void settled++,
+      settle: () => {
+        settled++;
+      },
     });
     const sid = await fw.newSession(new CryptoIni({ alg: C.CRYPTO_AES_CBC, klen: 128, key: KEY }), C.CRYPTOCAP_F_SOFTWARE, {
       route: 'fastest',
     });
     const crp = request(fw, sid, randomBytes(64), randomBytes(16));
     let calls = 0;
-    crp.callback = () => void calls++;
+    crp.callback = () => {
+      calls++;
+    };
     assert.equal(fw.dispatch(crp), 0);
     await new Promise((r) => setImmediate(r));
     assert.equal(calls, 1);

@@ -151,16 +151,16 @@ class Blowfish implements BlockCipher {
     this.lr[0] = be32(src, srcOffset);
     this.lr[1] = be32(src, srcOffset + 4);
     this.encrypt(this.lr);
-    putBe32(dst, dstOffset, this.lr[0]!);
-    putBe32(dst, dstOffset + 4, this.lr[1]!);
+    putBe32(dst, dstOffset, this.lr[0]);
+    putBe32(dst, dstOffset + 4, this.lr[1]);
   }
 
   decryptBlock(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number): void {
     this.lr[0] = be32(src, srcOffset);
     this.lr[1] = be32(src, srcOffset + 4);
     this.decrypt(this.lr);
-    putBe32(dst, dstOffset, this.lr[0]!);
-    putBe32(dst, dstOffset + 4, this.lr[1]!);
+    putBe32(dst, dstOffset, this.lr[0]);
+    putBe32(dst, dstOffset + 4, this.lr[1]);
   }
 }
 

@@ -1,8 +1,7 @@
 /**
  * The engine's vocabulary: request operations, where requests run, a session's lifecycle, and
- * the options and counters of a {@link KernelSession}.
+ * the options and counters of a `KernelSession`.
  */
-import type { KernelSession } from './session.js';
 
 /** Request operations, in native/common/engine.h order. */
 export const Op = { Encrypt: 0, Decrypt: 1, Digest: 2, HashUpdate: 3, HashFinal: 4, Random: 5 } as const;
@@ -18,7 +17,7 @@ export type Execution = 'auto' | 'inline' | 'threads';
 /**
  * Where a session's native half is in its life:
  * - `open`: requests run on it; close() closes its descriptors;
- * - `abandoned`: the JavaScript side stopped using it ({@link KernelSession.markDead}): new
+ * - `abandoned`: the JavaScript side stopped using it (`KernelSession.markDead`): new
  *   requests are refused, no system call touches its descriptors from this thread again, and
  *   close() leaves them to the kernel (they are released, if ever, when its calls return);
  * - `closed`: close() released its descriptors.
@@ -31,7 +30,7 @@ export type SessionState = 'open' | 'abandoned' | 'closed';
  * - `device-removed`: the device-removal watch saw the device behind its driver go;
  * - `device-error`: the device failed one of its requests with ESHUTDOWN or ENODEV (the
  *   kernel's crypto engine of a removed card answers ESHUTDOWN);
- * - `killed`: {@link KernelSession.markDead} by other code (the driver layer, when a driver is gone).
+ * - `killed`: `KernelSession.markDead` by other code (the driver layer, when a driver is gone).
  */
 export type AbandonCause = 'deadline' | 'device-removed' | 'device-error' | 'killed';
 
@@ -45,12 +44,12 @@ export interface SessionDeath {
 }
 
 /**
- * What {@link KernelSession.markDead} does with the requests still in flight: reject them now
+ * What `KernelSession.markDead` does with the requests still in flight: reject them now
  * with this code, or `keep` them, to complete on their own (or at their deadline).
  */
 export type InFlightFate = 'ESHUTDOWN' | 'ENODEV' | 'keep';
 
-/** Options of a {@link KernelSession}. */
+/** Options of a `KernelSession`. */
 export interface KernelSessionOptions {
   /**
    * Deadline of a request on threads, in ms, plus `DEADLINE_NS_PER_BYTE` per byte; 0 turns it

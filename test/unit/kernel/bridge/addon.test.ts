@@ -13,7 +13,7 @@ describe('addon loading', () => {
     const { addon, path, error } = loadAddon();
     assert.ok(addon, `addon loaded (${error ?? ''})`);
     const wanted = process.env['KCRYPTO_ADDON'] ?? join(packageRoot(), 'build', 'Release', 'kcrypto.node');
-    assert.equal(realpathSync(path!), realpathSync(wanted));
+    assert.equal(realpathSync(path), realpathSync(wanted));
   });
 
   it(

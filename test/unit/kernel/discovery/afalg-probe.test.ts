@@ -42,7 +42,7 @@ function fakeKernel(k: FakeKernel = {}): AfAlgNative & { binds: string[] } {
   const errnos = k.errnos ?? LINUX;
   const entries = k.entries ?? ENTRIES;
   const binds: string[] = [];
-  const err = (name: string): number => errnos[name] as number;
+  const err = (name: string): number => errnos[name]!;
   return {
     binds,
     errnoTable: () => errnos,
@@ -69,7 +69,7 @@ function fakeKernel(k: FakeKernel = {}): AfAlgNative & { binds: string[] } {
 
 describe('afalgTypeOf', () => {
   it('maps kernel types onto AF_ALG socket types', () => {
-    const cases: Array<[string, AfAlgType | null]> = [
+    const cases: [string, AfAlgType | null][] = [
       ['skcipher', 'skcipher'],
       ['lskcipher', 'skcipher'],
       ['ablkcipher', 'skcipher'],
@@ -113,7 +113,7 @@ describe('probeAfAlgTypes', () => {
 
   it('falls back to a second name when only the algorithm is missing', async () => {
     const s = await probeAfAlgTypes(
-      fakeKernel({ results: { 'hash sha256': LINUX['ENOENT'] as number, 'aead gcm(aes)': LINUX['ENOENT'] as number } }),
+      fakeKernel({ results: { 'hash sha256': LINUX['ENOENT']!, 'aead gcm(aes)': LINUX['ENOENT']! } }),
       NO_CONFIG,
     );
     assert.equal(s.types.hash.available, true);
@@ -127,7 +127,7 @@ describe('probeAfAlgTypes', () => {
   });
 
   it('explains EAFNOSUPPORT from socket()', async () => {
-    const s = await probeAfAlgTypes(fakeKernel({ socket: LINUX['EAFNOSUPPORT'] as number }), NO_CONFIG);
+    const s = await probeAfAlgTypes(fakeKernel({ socket: LINUX['EAFNOSUPPORT']! }), NO_CONFIG);
     assert.equal(s.available, false);
     assert.equal(s.code, 'EAFNOSUPPORT');
     assert.equal(s.errno, 97);
@@ -148,7 +148,7 @@ describe('probeAfAlgTypes', () => {
   });
 
   it('reports EPERM and EACCES as denied', async () => {
-    const s = await probeAfAlgTypes(fakeKernel({ socket: LINUX['EPERM'] as number }), NO_CONFIG);
+    const s = await probeAfAlgTypes(fakeKernel({ socket: LINUX['EPERM']! }), NO_CONFIG);
     assert.match(s.reason ?? '', /denied \(seccomp\/LSM\/container\)/);
     const b = await probeAfAlgTypes(fakeKernel({ results: { 'rng stdrng': 13, 'rng jitterentropy_rng': 13 } }), NO_CONFIG);
     assert.equal(b.available, true);
@@ -293,7 +293,7 @@ describe('probeDriverBinding', () => {
   it('accepts EINVAL as the refusal too', () => {
     const asyncDrivers = ENTRIES.filter((e) => e.async === true && !e.internal);
     const results: Record<string, number> = {};
-    for (const e of asyncDrivers) results[`${afalgTypeOf(e.type).afalgType} ${e.driver}`] = LINUX['EINVAL'] as number;
+    for (const e of asyncDrivers) results[`${afalgTypeOf(e.type).afalgType} ${e.driver}`] = LINUX['EINVAL']!;
     const r = probeDriverBinding(fakeKernel({ results }), ENTRIES);
     assert.equal(r.asyncBindRefused, true);
     assert.equal(byDriver(r, 'virtio_crypto_aes_cbc').code, 'EINVAL');

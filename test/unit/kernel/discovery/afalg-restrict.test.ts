@@ -87,7 +87,7 @@ function kernel73(value: 0 | 1 | 2, privileged: boolean): GenericNative & { bind
   return fake;
 }
 
-const GENERIC: Array<{ name: string; afalgType: AfAlgType }> = [
+const GENERIC: { name: string; afalgType: AfAlgType }[] = [
   { name: 'gcm(aes)', afalgType: 'aead' },
   { name: 'ccm(aes)', afalgType: 'aead' },
   { name: 'hmac(sha256)', afalgType: 'hash' },

@@ -82,7 +82,7 @@ describe('DeviceWatch on a fake sysfs tree', () => {
   });
   afterEach(() => fake.remove());
 
-  it('finds the devices of drivers whose module registers crypto algorithms, with their PCI function', async () => {
+  it('finds the devices of drivers whose module registers crypto algorithms, with their PCI function', () => {
     const devices = fake.watch().devices();
     assert.deepEqual(devices.map((d) => [d.bus, d.name, d.sysfsDriver, d.module, d.pciAddress]).sort(), [
       ['virtio', 'virtio2', 'virtio_crypto', 'virtio_crypto', '0000:00:04.0'],

@@ -106,7 +106,7 @@ describe('discoverKernel', () => {
   });
 
   it('reports, without throwing, a host without AF_ALG', async () => {
-    const r = await discoverKernel(kernel({ socket: LINUX['EAFNOSUPPORT'] as number }), options());
+    const r = await discoverKernel(kernel({ socket: LINUX['EAFNOSUPPORT']! }), options());
     assert.equal(r.afalg.available, false);
     assert.equal(r.afalg.code, 'EAFNOSUPPORT');
     assert.match(r.afalg.reason ?? '', /CONFIG_CRYPTO_USER_API/);
