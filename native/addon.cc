@@ -139,7 +139,7 @@ Napi::Object StatsObject(Napi::Env env, const Dispatcher::Stats& s) {
   o.Set("maxThreads", static_cast<double>(s.max_threads));
   o.Set("wakeups", static_cast<double>(s.wakeups));
   o.Set("deliveries", static_cast<double>(s.deliveries));
-  o.Set("wedged", static_cast<double>(s.stuck));  // the property name tests read
+  o.Set("stuck", static_cast<double>(s.stuck));
   return o;
 }
 

@@ -44,7 +44,7 @@ Napi::Function SessionWrap::Define(Napi::Env env) {
                          InstanceMethod<&SessionWrap::Descriptors>("descriptors"),
                          InstanceMethod<&SessionWrap::MaxRequest>("maxRequest"),
                          InstanceMethod<&SessionWrap::Abandon>("abandon"),
-                         InstanceMethod<&SessionWrap::AbandonAndDrop>("leak"),
+                         InstanceMethod<&SessionWrap::AbandonAndDrop>("drop"),
                      });
 }
 
@@ -185,7 +185,7 @@ Napi::Value SessionWrap::Abandon(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// leak(): abandons the session and lets go of it without closing its descriptors (see Keep).
+// drop(): abandons the session and lets go of it without closing its descriptors (see Keep).
 Napi::Value SessionWrap::AbandonAndDrop(const Napi::CallbackInfo& info) {
   abandoned_->Set();
   if (session_) Keep(std::move(session_));

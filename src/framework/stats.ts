@@ -20,7 +20,7 @@ export interface DriverStats {
   latency: { p50: number; p90: number; p99: number; samples: number };
   migrated: number;
   /** The driver is gone: failed by failDriver() (device removed, deadline passed). */
-  dead: boolean;
+  gone: boolean;
   /** What the driver reports of itself (kernel drivers: stuck threads, deadlines passed). */
   driver?: Record<string, number>;
 }
@@ -70,7 +70,7 @@ export function statsOf(d: Driver): DriverStats {
     bytes: d.stats.bytes,
     latency: { p50: percentile(lat, 0.5), p90: percentile(lat, 0.9), p99: percentile(lat, 0.99), samples: lat.length },
     migrated: d.stats.migrated,
-    dead: d.gone,
+    gone: d.gone,
     ...(d.impl?.driverStats ? { driver: d.impl.driverStats(d.arg) } : {}),
   };
 }

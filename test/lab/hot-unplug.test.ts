@@ -4,14 +4,14 @@
 // and kernel sessions of the AF_ALG driver used directly.
 //
 // - framework: the device watch reports the card, the framework fails the driver and moves its
-//   sessions; every request completes exactly once per dispatch, a request the dead driver held
+//   sessions; every request completes exactly once per dispatch, a request the gone driver held
 //   comes back with EAGAIN and the new sid, and resubmitted there it succeeds. Nothing else.
 // - openSession(): the migration is invisible: every request succeeds, with the right bytes.
 // - direct kernel sessions: nothing moves them; each request settles once, with its result or a
 //   typed error (ETIMEDOUT, ENODEV, ESHUTDOWN, EIO) naming the driver, and the sessions are given
 //   up.
 // Throughout, the event loop keeps running; afterwards the card that remains serves new
-// sessions and the dead sessions close without blocking (leaving their descriptors open).
+// sessions and the abandoned sessions close without blocking (leaving their descriptors open).
 //
 // It removes a card for the rest of the guest's life, and may leave threads stuck in the
 // kernel for good, so that the process cannot exit: scripts/lab-suite.js runs it last, on its
@@ -37,17 +37,12 @@ import { loadAddon } from '../../src/kernel/bridge/addon.js';
 import { DeviceWatch, deviceWatch, type CryptoDevice, type DeviceRemoval } from '../../src/kernel/discovery/device-watch.js';
 import * as C from '../../src/framework/constants.js';
 import { CryptoIni, type CryptoOp } from '../../src/framework/structures.js';
-import {
-  engineStats,
-  onKernelSessionOpen,
-  stuckRequests as wedgedRequests,
-  type KernelSession,
-} from '../../src/kernel/bridge/engine/index.js';
+import { engineStats, onKernelSessionOpen, stuckRequests, type KernelSession } from '../../src/kernel/bridge/engine/index.js';
 import { afAlgUnavailable, IN_LAB, kernelListing } from '../support/drivers.js';
 
 const DRIVER = 'virtio_crypto_aes_cbc';
 const LABEL = `afalg:${DRIVER}`;
-/** Short, so that requests stuck on the removed card are given up well within the run. */
+/** Short, so that requests stuck on the removed card are abandoned well within the run. */
 const DEADLINE_MS = 3000;
 /** Sessions of each kind: openSession() ones, and kernel sessions of the AF_ALG driver. */
 const SESSIONS = 4;
@@ -177,7 +172,7 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
     console.log(`hot-unplug report: ${JSON.stringify(report)}`);
   });
 
-  it('every request settles once, with its result or a typed error; the event loop keeps running; the watch reports the card; the kernel sessions are given up', async (t) => {
+  it('every request settles once, with its result or a typed error; the event loop keeps running; the watch reports the card; the kernel sessions are abandoned', async (t) => {
     // Framework and openSession() sessions open one kernel transform per card (see src/drivers/kernel/spread.ts).
     assert.equal(
       kernel.length,
@@ -247,7 +242,7 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
           } catch (err) {
             o.settles++;
             o.error = err;
-            // A kernel session that failed is dead or on a card that is gone: nothing moves it.
+            // A kernel session that failed is abandoned or on a card that is gone: nothing moves it.
             if (layer === 'kernel') return;
           }
           // Once the framework has moved a session to a driver that completes at once, an
@@ -300,10 +295,10 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
       assert.ok(removal.kernelDrivers.includes(DRIVER), `the removal names ${DRIVER}: ${removal.kernelDrivers.join(', ')}`);
       assert.ok(removal.remaining.length >= 1, 'a card remains');
 
-      // Liveness bound: requests stuck on the removed card are given up at their deadline.
-      const givenUp = await waitFor(() => kernel.every((k) => k.isDead && k.stats().inFlight === 0), DEADLINE_MS * 4 + 15_000);
+      // Liveness bound: requests stuck on the removed card are abandoned at their deadline.
+      const abandoned = await waitFor(() => kernel.every((k) => k.isAbandoned && k.stats().inFlight === 0), DEADLINE_MS * 4 + 15_000);
       times['kernelSessionsSettled'] = since();
-      const deaths = kernel.map((k) => k.deathInfo?.cause ?? 'alive');
+      const abandonments = kernel.map((k) => k.abandonment?.cause ?? 'open');
       stop = true;
       const settled = await waitFor(() => outcomes.every((o) => o.settles > 0), DEADLINE_MS * 4 + 15_000);
       times['allSettled'] = since();
@@ -334,7 +329,7 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
         const what = `${err.code}/${err.syscall}`;
         if (o.layer === 'kernel' && (!TYPED.has(err.code) || err.driver !== LABEL))
           wrong.push(`kernel: unexpected ${what} [${err.driver}]: ${err.message}`);
-        const key = `${what}${/session given up|session is dead|no completion within/.test(err.message) ? ' (kcrypto)' : ''} [${err.driver}]`;
+        const key = `${what}${/session abandoned|no completion within/.test(err.message) ? ' (kcrypto)' : ''} [${err.driver}]`;
         tally[key] = (tally[key] ?? 0) + 1;
       }
       removalDone = await waitFor(async () => !(await exists(`/sys/bus/pci/devices/${victim.pciAddress}`)), 60_000);
@@ -345,17 +340,17 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
       Object.assign(report, {
         framework: {
           eagain: eagains,
-          driverDead: fwStats?.dead,
+          driverGone: fwStats?.gone,
           driverStats: fwStats?.driver,
           migrated: fwStats?.migrated,
           sidsMoved: fwSids.filter((sid, i) => sid !== startSids[i]).length,
         },
-        wedgedThreads: wedgedRequests(LABEL),
+        stuckThreads: stuckRequests(LABEL),
         removed: removal.devices.map((d) => `${d.name}@${d.pciAddress}`),
         vanished: removal.vanished,
         remaining: removal.remaining.map((d) => d.name),
         outcomes: codes,
-        kernelSessionDeaths: deaths,
+        kernelSessionDeaths: abandonments,
         apiSessionDrivers: sessions.map((s) => s.driver),
         removalFinished: removalDone,
         remover: removerStatus,
@@ -363,9 +358,9 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
         stuckThreadsAfterRemoval: await stuckThreads(),
         ticksDuringRemoval: ticks - ticksAtRemoval,
       });
-      t.diagnostic(`outcomes ${JSON.stringify(codes)}; kernel sessions ${deaths.join(', ')}; removal finished: ${removalDone}`);
+      t.diagnostic(`outcomes ${JSON.stringify(codes)}; kernel sessions ${abandonments.join(', ')}; removal finished: ${removalDone}`);
 
-      assert.ok(givenUp, `every kernel session on ${DRIVER} is given up and has nothing in flight: ${deaths.join(', ')}`);
+      assert.ok(abandoned, `every kernel session on ${DRIVER} is abandoned and has nothing in flight: ${abandonments.join(', ')}`);
       assert.ok(settled, `${outcomes.filter((o) => o.settles === 0).length} request(s) never settled`);
       assert.ok(
         outcomes.every((o) => o.settles === 1),
@@ -381,7 +376,7 @@ describe(`hot unplug of a virtio-crypto card under load (kernel ${release()})`, 
         fw.every((o) => (o.eagain ?? 0) <= 1),
         'framework: a request comes back with EAGAIN at most once (its new session is on a live driver)',
       );
-      assert.equal(fwStats?.dead, true, `the framework failed ${LABEL}`);
+      assert.equal(fwStats?.gone, true, `the framework failed ${LABEL}`);
       assert.ok(
         fwSids.every((sid, i) => sid !== startSids[i]),
         'every framework session moved to a new sid',

@@ -122,7 +122,7 @@ export abstract class KernelDriver {
     this.gone = true;
     this.reason = reason;
     byFramework.get(this.fw)?.delete(this);
-    for (const k of kernelSessions()) if (k.driver === this.name && !k.isDead) k.markDead('killed', reason, 'keep');
+    for (const k of kernelSessions()) if (k.driver === this.name && !k.isAbandoned) k.abandon('driver-gone', reason, 'keep');
     void this.fw.failDriver(this.id).then(() => {
       const all = [...this.sessions.values()];
       this.sessions.clear();
@@ -142,12 +142,12 @@ export abstract class KernelDriver {
   }
 
   /**
-   * `dead`: 1 once the driver is gone. `wedged`: threads stuck in a request of this driver's
+   * `gone`: 1 once the driver is gone. `stuck`: threads stuck in a request of this driver's
    * that outlived its deadline (a removed card never completes it; the thread cannot be
    * stopped and is left to the kernel). The keys are the framework's driver statistics.
    */
   driverStats(): Record<string, number> {
-    return { sessions: this.sessions.size, dead: this.gone ? 1 : 0, wedged: stuckRequests(this.name) };
+    return { sessions: this.sessions.size, gone: this.gone ? 1 : 0, stuck: stuckRequests(this.name) };
   }
 
   process(_arg: unknown, crp: CryptoOp): number {

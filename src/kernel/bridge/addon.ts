@@ -58,7 +58,7 @@ export interface NativeSession {
    * transform bound to a removed virtio-crypto card hangs or faults the kernel (lab, 6.1 and
    * 6.12). They stay open until the process ends.
    */
-  leak(): void;
+  drop(): void;
   descriptors(): number;
   /** Largest input one request may carry unsplit; 0 when unlimited. */
   maxRequest(): number;
@@ -73,8 +73,8 @@ export interface LaneStats {
   maxThreads: number;
   wakeups: number;
   deliveries: number;
-  /** Stuck threads: still inside a request that was reported overdue. (The property keeps its older name.) */
-  wedged: number;
+  /** Stuck threads: still inside a request that was reported overdue. */
+  stuck: number;
 }
 
 /** Dispatcher counters: totals, and each lane. */

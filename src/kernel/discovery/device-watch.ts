@@ -370,11 +370,11 @@ function onDevice(s: KernelSession): boolean {
 export function guardKernelSessions(watch: DeviceWatch = deviceWatch): () => void {
   const existing = guards.get(watch);
   if (existing) return existing;
-  const demand = (): boolean => kernelSessions().some((s) => onDevice(s) && !s.isDead);
+  const demand = (): boolean => kernelSessions().some((s) => onDevice(s) && !s.isAbandoned);
   const adopt = (s: KernelSession): void => {
     if (!onDevice(s)) return;
-    s.onDead((death) => {
-      if (death.cause === 'device-error') watch.pollNow();
+    s.onAbandoned((abandonment) => {
+      if (abandonment.cause === 'device-error') watch.pollNow();
     });
     watch.watchWhile(demand);
   };
@@ -384,8 +384,8 @@ export function guardKernelSessions(watch: DeviceWatch = deviceWatch): () => voi
       const kd = s.kernelDriver;
       if (!onDevice(s) || kd === undefined) continue;
       if (r.vanished.includes(kd))
-        s.markDead('device-removed', `${kd} is no longer registered${names ? ` (removed: ${names})` : ''}`, 'ENODEV');
-      else if (r.kernelDrivers.includes(kd)) s.markDead('device-removed', `a device of ${kd} was removed: ${names}`, 'keep');
+        s.abandon('device-removed', `${kd} is no longer registered${names ? ` (removed: ${names})` : ''}`, 'ENODEV');
+      else if (r.kernelDrivers.includes(kd)) s.abandon('device-removed', `a device of ${kd} was removed: ${names}`, 'keep');
     }
   };
   const off = onKernelSessionOpen(adopt);

@@ -136,7 +136,7 @@ describe('routed requests in the framework', () => {
       }
       assert.equal(device.held.length, n);
       await fw.failDriver(device.id);
-      // The dead device's late completions are dropped by it; none reach the consumer again.
+      // The gone device's late completions are dropped by it; none reach the consumer again.
       device.held.splice(0);
       await new Promise((r) => setImmediate(r));
       assert.equal(calls.size, n);

@@ -15,6 +15,6 @@ export type {
   KernelSessionOptions,
   KernelSessionStats,
   OpCode,
-  SessionDeath,
+  Abandonment,
   SessionState,
 } from './types.js';

@@ -3,24 +3,24 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import type { AbandonCause, SessionDeath, SessionState } from './types.js';
+import type { AbandonCause, Abandonment, SessionState } from './types.js';
 
 export class Lifecycle {
   state: SessionState = 'open';
   /** Why the session was abandoned, or null while it is not. */
-  death: SessionDeath | null = null;
-  private listeners: ((death: SessionDeath) => void)[] = [];
+  abandonment: Abandonment | null = null;
+  private listeners: ((abandonment: Abandonment) => void)[] = [];
 
   /**
    * Calls `listener` once when the session is abandoned (in a microtask, if it is already).
    * Returns the unsubscribe function.
    */
-  onAbandoned(listener: (death: SessionDeath) => void): () => void {
-    if (this.death) {
-      const death = this.death;
+  onAbandoned(listener: (abandonment: Abandonment) => void): () => void {
+    if (this.abandonment) {
+      const abandonment = this.abandonment;
       let cancelled = false;
       queueMicrotask(() => {
-        if (!cancelled) listener(death);
+        if (!cancelled) listener(abandonment);
       });
       return () => {
         cancelled = true;
@@ -34,21 +34,21 @@ export class Lifecycle {
 
   /** Records the abandonment; false when the session was abandoned already (the first cause stands). */
   abandon(cause: AbandonCause, detail: string): boolean {
-    if (this.death) return false;
-    this.death = { cause, detail, at: performance.now() };
+    if (this.abandonment) return false;
+    this.abandonment = { cause, detail, at: performance.now() };
     this.state = 'abandoned';
     return true;
   }
 
   /** Runs the listeners once, synchronously. */
   notify(): void {
-    const death = this.death;
-    if (!death) return;
+    const abandonment = this.abandonment;
+    if (!abandonment) return;
     const listeners = this.listeners;
     this.listeners = [];
     for (const l of listeners) {
       try {
-        l(death);
+        l(abandonment);
       } catch (err) {
         // As an EventEmitter listener's would: the error surfaces, the session is still abandoned.
         queueMicrotask(() => {

@@ -27,7 +27,7 @@ import {
   type KernelSessionOptions,
   type KernelSessionStats,
   type OpCode,
-  type SessionDeath,
+  type Abandonment,
 } from './types.js';
 
 const afalgWaitSyscall = (op: OpCode): string => (op === Op.HashUpdate ? 'sendmsg' : 'recvmsg');
@@ -114,7 +114,7 @@ export class KernelSession {
       samples: m.samples,
       inlineLimitNs: this.inlineLimitNs(),
       deadlineMs: this.deadlineMs,
-      death: this.lifecycle.death,
+      abandonment: this.lifecycle.abandonment,
     };
   }
 
@@ -154,7 +154,7 @@ export class KernelSession {
     outputDisposable = false,
   ): Promise<T> {
     if (this.closing) return Promise.reject(closedError(this.driver));
-    if (this.lifecycle.death) return Promise.reject(this.abandonedError());
+    if (this.lifecycle.abandonment) return Promise.reject(this.abandonedError());
     const size = inputSize(input) + (op === Op.Random || op === Op.HashFinal ? (output?.length ?? 0) : 0);
     this.counters.requests++;
     this.counters.bytes += size;
@@ -180,7 +180,7 @@ export class KernelSession {
         return new Promise<T>((resolve, reject) => {
           this.completions.defer(() => {
             this.waiting--;
-            if (this.closing || this.lifecycle.death) {
+            if (this.closing || this.lifecycle.abandonment) {
               reject(this.closing ? closedError(this.driver) : this.abandonedError());
               this.checkDrained();
               return;
@@ -271,7 +271,7 @@ export class KernelSession {
       // bound to that card would fault in the kernel. (ESHUTDOWN from `validate` is the addon
       // refusing an abandoned session, which is abandoned here already.)
       if (!this.synchronous && err.syscall !== 'validate' && (err.code === 'ESHUTDOWN' || err.code === 'ENODEV')) {
-        this.markDead('device-error', `the device failed a request with ${err.code}`, 'ESHUTDOWN');
+        this.abandon('device-error', `the device failed a request with ${err.code}`, 'ESHUTDOWN');
       }
     }
     // Requests settle before close() does: their promises were resolved above, first.
@@ -287,7 +287,7 @@ export class KernelSession {
     this.counters.timedOut++;
     const ms = deadlineFor(this.deadlineMs, p.size);
     p.reject(systemError(errnoOf('ETIMEDOUT'), this.waitSyscall(p.op), this.driver, `no completion within ${Math.round(ms)} ms`));
-    this.markDead('deadline', `a request did not complete within ${Math.round(ms)} ms`, 'ESHUTDOWN');
+    this.abandon('deadline', `a request did not complete within ${Math.round(ms)} ms`, 'ESHUTDOWN');
     this.checkDrained();
   }
 
@@ -313,14 +313,14 @@ export class KernelSession {
     this.checkDrained();
   }
 
-  /** Whether the session was abandoned (see {@link KernelSession.markDead}). */
-  get isDead(): boolean {
-    return this.lifecycle.death !== null;
+  /** Whether the session was abandoned (see {@link KernelSession.abandon}). */
+  get isAbandoned(): boolean {
+    return this.lifecycle.abandonment !== null;
   }
 
   /** Why the session was abandoned, or null while it is open. */
-  get deathInfo(): SessionDeath | null {
-    return this.lifecycle.death;
+  get abandonment(): Abandonment | null {
+    return this.lifecycle.abandonment;
   }
 
   /**
@@ -328,7 +328,7 @@ export class KernelSession {
    * already). The hook for migrating the session's work elsewhere. Returns the unsubscribe
    * function.
    */
-  onDead(listener: (death: SessionDeath) => void): () => void {
+  onAbandoned(listener: (abandonment: Abandonment) => void): () => void {
     return this.lifecycle.onAbandoned(listener);
   }
 
@@ -339,10 +339,10 @@ export class KernelSession {
    * `keep`, complete on their own or at their deadline -- those already inside the kernel; the
    * ones still queued for a thread never start, and reject with ESHUTDOWN (syscall `validate`).
    * Marking an abandoned session again only applies the new `inFlight` to what is still in
-   * flight. {@link onDead} listeners run once, synchronously, after the session is marked and
+   * flight. {@link onAbandoned} listeners run once, synchronously, after the session is marked and
    * before requests in flight are rejected.
    */
-  markDead(cause: AbandonCause, detail: string, inFlight: InFlightFate = 'ESHUTDOWN'): void {
+  abandon(cause: AbandonCause, detail: string, inFlight: InFlightFate = 'ESHUTDOWN'): void {
     if (this.lifecycle.abandon(cause, detail)) {
       this.native.abandon();
       this.lifecycle.notify();
@@ -355,16 +355,19 @@ export class KernelSession {
         if (!p) continue;
         this.inFlight--;
         this.counters.errors++;
-        // The message text is matched by the hot-unplug lab report; keep it.
-        p.reject(systemError(errno, this.waitSyscall(p.op), this.driver, `session given up (${this.lifecycle.death!.detail})`));
+        p.reject(systemError(errno, this.waitSyscall(p.op), this.driver, `session abandoned (${this.lifecycle.abandonment!.detail})`));
       }
       this.checkDrained();
     }
   }
 
   private abandonedError(): KCryptoError {
-    // The message text is matched by the hot-unplug lab report; keep it.
-    return systemError(errnoOf('ESHUTDOWN'), 'validate', this.driver, `session is dead: ${this.lifecycle.death?.detail ?? 'given up'}`);
+    return systemError(
+      errnoOf('ESHUTDOWN'),
+      'validate',
+      this.driver,
+      `session abandoned: ${this.lifecycle.abandonment?.detail ?? 'unknown cause'}`,
+    );
   }
 
   private checkDrained(): void {
@@ -392,7 +395,7 @@ export class KernelSession {
     unregister(this.ref);
     this.closing = new Promise<void>((resolve) => {
       const finish = (): void => {
-        if (this.lifecycle.state === 'abandoned') this.native.leak();
+        if (this.lifecycle.state === 'abandoned') this.native.drop();
         else {
           this.native.close();
           this.lifecycle.state = 'closed';

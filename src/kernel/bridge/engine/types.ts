@@ -17,7 +17,7 @@ export type Execution = 'auto' | 'inline' | 'threads';
 /**
  * Where a session's native half is in its life:
  * - `open`: requests run on it; close() closes its descriptors;
- * - `abandoned`: the JavaScript side stopped using it (`KernelSession.markDead`): new
+ * - `abandoned`: the JavaScript side stopped using it (`KernelSession.abandon`): new
  *   requests are refused, no system call touches its descriptors from this thread again, and
  *   close() leaves them to the kernel (they are released, if ever, when its calls return);
  * - `closed`: close() released its descriptors.
@@ -30,12 +30,12 @@ export type SessionState = 'open' | 'abandoned' | 'closed';
  * - `device-removed`: the device-removal watch saw the device behind its driver go;
  * - `device-error`: the device failed one of its requests with ESHUTDOWN or ENODEV (the
  *   kernel's crypto engine of a removed card answers ESHUTDOWN);
- * - `killed`: `KernelSession.markDead` by other code (the driver layer, when a driver is gone).
+ * - `driver-gone`: `KernelSession.abandon` by other code (the driver layer, when a driver is gone).
  */
-export type AbandonCause = 'deadline' | 'device-removed' | 'device-error' | 'killed';
+export type AbandonCause = 'deadline' | 'device-removed' | 'device-error' | 'driver-gone';
 
 /** How and when a session was abandoned. */
-export interface SessionDeath {
+export interface Abandonment {
   cause: AbandonCause;
   /** What happened, for messages and logs. */
   detail: string;
@@ -44,7 +44,7 @@ export interface SessionDeath {
 }
 
 /**
- * What `KernelSession.markDead` does with the requests still in flight: reject them now
+ * What `KernelSession.abandon` does with the requests still in flight: reject them now
  * with this code, or `keep` them, to complete on their own (or at their deadline).
  */
 export type InFlightFate = 'ESHUTDOWN' | 'ENODEV' | 'keep';
@@ -90,5 +90,5 @@ export interface KernelSessionStats {
   /** Deadline of a request on threads (ms, before the per-byte allowance); 0: none. */
   deadlineMs: number;
   /** Why the session was abandoned, or null while it is open. */
-  death: SessionDeath | null;
+  abandonment: Abandonment | null;
 }

@@ -220,8 +220,8 @@ describe('guardKernelSessions: the removal policy', { skip: addon ? false : `nat
     fake.unbind('virtio', 'virtio_crypto', 'virtio2');
     await w.poll();
     assert.deepEqual(
-      [onCard, other, cpu].map((s) => s.deathInfo?.cause ?? 'alive'),
-      ['device-removed', 'device-removed', 'alive'],
+      [onCard, other, cpu].map((s) => s.abandonment?.cause ?? 'open'),
+      ['device-removed', 'device-removed', 'open'],
     );
     await assert.rejects(other.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), {
       code: 'ESHUTDOWN',

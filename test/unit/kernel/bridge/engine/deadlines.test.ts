@@ -1,8 +1,8 @@
-// Deadlines and dead sessions in the execution layer, on the loopback engine: a request that
+// Deadlines and abandoned sessions in the execution layer, on the loopback engine: a request that
 // hangs in the "kernel" (the loopback's hang mode, as a request does on a removed virtio-crypto
 // card) completes once with ETIMEDOUT, its session dies, its late completion is dropped, its
 // thread is replaced, and nothing blocks the event loop. The device lane runs with one thread
-// here, so that wedging it takes one or two requests.
+// here, so that getting every thread stuck takes one or two requests.
 import '../../../../support/test-hooks.js';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -15,7 +15,7 @@ import {
   KernelSession,
   Op,
   requestDeadlineMs,
-  type SessionDeath,
+  type Abandonment,
 } from '../../../../../src/kernel/bridge/engine/index.js';
 import { errnoOf } from '../../../../../src/errno.js';
 
@@ -41,13 +41,13 @@ async function until(cond: () => boolean, what: string, limit = 1000): Promise<v
   );
 }
 
-/** Lets hung loopback calls return, and waits until every wedged thread is back. */
+/** Lets hung loopback calls return, and waits until every stuck thread is back. */
 async function releaseAll(): Promise<void> {
   addon!.releaseLoopbacks!();
   await until(() => {
     const lane = addon!.dispatcherStats().device;
-    return lane.wedged === 0 && lane.threads <= lane.maxThreads && engineStats().abandoned === 0;
-  }, 'wedged threads came back, and their replacements retired');
+    return lane.stuck === 0 && lane.threads <= lane.maxThreads && engineStats().abandoned === 0;
+  }, 'stuck threads came back, and their replacements retired');
 }
 
 function assertError(err: unknown, code: string, syscall: string, driver = 'test:device'): true {
@@ -75,19 +75,19 @@ describe('request deadlines on the loopback engine', { skip }, () => {
 
   it('a request past its deadline rejects once with ETIMEDOUT; the session dies; the late completion is dropped', async () => {
     const s = device({ hang: true });
-    const deaths: SessionDeath[] = [];
-    s.onDead((d) => deaths.push(d));
+    const abandonments: Abandonment[] = [];
+    s.onAbandoned((d) => abandonments.push(d));
     let settled = 0;
     const out = Buffer.alloc(16);
     const pending = s.request(Op.Encrypt, Buffer.alloc(16, 1), out, null, 0).finally(() => settled++);
     await assert.rejects(pending, (err) => assertError(err, 'ETIMEDOUT', 'recvmsg'));
-    assert.equal(s.isDead, true);
+    assert.equal(s.isAbandoned, true);
     assert.deepEqual(
-      deaths.map((d) => d.cause),
+      abandonments.map((d) => d.cause),
       ['deadline'],
     );
     assert.equal(s.stats().timedOut, 1);
-    assert.ok(addon!.dispatcherStats().device.wedged >= 1, 'the stuck thread is counted as wedged');
+    assert.ok(addon!.dispatcherStats().device.stuck >= 1, 'the stuck thread is counted');
     await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
       assertError(err, 'ESHUTDOWN', 'validate'),
     );
@@ -97,7 +97,7 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     await until(() => engineStats().lateCompletions > late, 'the late completion arrived');
     // It ran to the end in the "kernel", was not delivered a second time, and wrote nothing into
     // the output the caller may have reused since the rejection: the device lane's thread
-    // received it into a buffer of its own and dropped it (the session was given up).
+    // received it into a buffer of its own and dropped it (the session was abandoned).
     assert.deepEqual(out, Buffer.alloc(16));
     assert.equal(settled, 1);
     await s.close();
@@ -134,36 +134,36 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     await s.close();
   });
 
-  it('a wedged thread is replaced: the lane keeps serving other sessions', async () => {
+  it('a stuck thread is replaced: the lane keeps serving other sessions', async () => {
     const stuck = device({ hang: true });
     await assert.rejects(stuck.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), { code: 'ETIMEDOUT' });
     const lane = addon!.dispatcherStats().device;
-    assert.equal(lane.wedged, 1);
+    assert.equal(lane.stuck, 1);
     assert.equal(lane.maxThreads, 1);
 
     const healthy = device();
     const out = Buffer.alloc(16);
     assert.equal(await healthy.request(Op.Encrypt, Buffer.alloc(16, 3), out, null, 0), 16);
     assert.deepEqual(out, Buffer.alloc(16, 3 ^ XOR));
-    assert.equal(addon!.dispatcherStats().device.threads, 2, 'one replacement thread beside the wedged one');
+    assert.equal(addon!.dispatcherStats().device.threads, 2, 'one replacement thread beside the stuck one');
     await releaseAll();
-    await until(() => addon!.dispatcherStats().device.threads <= 1, 'the extra thread retired once the wedged one came back');
+    await until(() => addon!.dispatcherStats().device.threads <= 1, 'the extra thread retired once the stuck one came back');
     await Promise.all([stuck.close(), healthy.close()]);
   });
 
-  it('with every thread and replacement wedged, a queued request times out without killing its session', async () => {
-    // Cap 1: one thread plus at most one replacement, so two hung sessions wedge the lane.
+  it('with every thread and replacement stuck, a queued request times out without abandoning its session', async () => {
+    // Cap 1: one thread plus at most one replacement, so two hung sessions leave every thread of the lane stuck.
     const a = device({ hang: true });
     const b = device({ hang: true });
     await assert.rejects(a.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), { code: 'ETIMEDOUT' });
     await assert.rejects(b.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), { code: 'ETIMEDOUT' });
-    assert.equal(addon!.dispatcherStats().device.wedged, 2);
+    assert.equal(addon!.dispatcherStats().device.stuck, 2);
 
     const c = device();
     await assert.rejects(c.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
       assertError(err, 'ETIMEDOUT', 'validate'),
     );
-    assert.equal(c.isDead, false, 'the starved session did nothing wrong');
+    assert.equal(c.isAbandoned, false, 'the session stuck in the queue did nothing wrong');
     await releaseAll();
     assert.equal(await c.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), 16);
     await Promise.all([a.close(), b.close(), c.close()]);
@@ -175,11 +175,11 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     const s = device({ delayUs: 50_000, deadlineMs: 200 });
     const results = await Promise.all(Array.from({ length: 8 }, () => s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0)));
     assert.deepEqual(results, Array(8).fill(16));
-    assert.equal(s.isDead, false);
+    assert.equal(s.isAbandoned, false);
     await s.close();
   });
 
-  it('closing a dead session never blocks the event loop, even when closing blocks in the kernel', async () => {
+  it('closing an abandoned session never blocks the event loop, even when closing blocks in the kernel', async () => {
     // The loopback's close() hangs too, as close() does on a removed card: run on this thread,
     // it would never return and this test would never finish.
     const s = device({ hang: true });
@@ -194,7 +194,7 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
       assertError(err, 'ESHUTDOWN', 'recvmsg'),
     );
-    assert.equal(s.deathInfo?.cause, 'device-error');
+    assert.equal(s.abandonment?.cause, 'device-error');
     await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
       assertError(err, 'ESHUTDOWN', 'validate'),
     );
@@ -202,14 +202,14 @@ describe('request deadlines on the loopback engine', { skip }, () => {
 
     const cpu = new KernelSession(addon!.openLoopback!(0, errnoOf('ESHUTDOWN')), 'test:cpu', true, 'threads', { deadlineMs: DEADLINE_MS });
     await assert.rejects(cpu.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), { code: 'ESHUTDOWN' });
-    assert.equal(cpu.isDead, false);
+    assert.equal(cpu.isAbandoned, false);
     await cpu.close();
   });
 
-  it("markDead: 'keep' leaves requests in flight to finish, ENODEV rejects them; onDead fires once", async () => {
+  it("abandon: 'keep' leaves requests in flight to finish, ENODEV rejects them; onAbandoned fires once", async () => {
     const s = device({ hang: true, deadlineMs: 0 });
-    const deaths: SessionDeath[] = [];
-    s.onDead((d) => deaths.push(d));
+    const abandonments: Abandonment[] = [];
+    s.onAbandoned((d) => abandonments.push(d));
     let state = 'pending';
     const inFlight = s.request(Op.Decrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0).then(
       () => (state = 'fulfilled'),
@@ -219,22 +219,22 @@ describe('request deadlines on the loopback engine', { skip }, () => {
       },
     );
     await until(() => addon!.dispatcherStats().device.running >= 1, 'the request reached a thread');
-    s.markDead('device-removed', 'test: card removed', 'keep');
+    s.abandon('device-removed', 'test: card removed', 'keep');
     await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16), Buffer.alloc(16), null, 0), (err) =>
       assertError(err, 'ESHUTDOWN', 'validate'),
     );
     await new Promise((r) => setImmediate(r));
     assert.equal(state, 'pending', 'kept in flight');
-    s.markDead('device-removed', 'test: driver gone', 'ENODEV');
+    s.abandon('device-removed', 'test: driver gone', 'ENODEV');
     await assert.rejects(inFlight, (err) => assertError(err, 'ENODEV', 'recvmsg'));
     assert.deepEqual(
-      deaths.map((d) => [d.cause, d.detail]),
+      abandonments.map((d) => [d.cause, d.detail]),
       [['device-removed', 'test: card removed']],
     );
     let late = 0;
-    s.onDead(() => late++);
+    s.onAbandoned(() => late++);
     await new Promise((r) => setImmediate(r));
-    assert.equal(late, 1, 'a listener added after death is called too');
+    assert.equal(late, 1, 'a listener added after abandonment is called too');
     await s.close();
   });
 
