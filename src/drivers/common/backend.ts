@@ -73,6 +73,3 @@ export interface RngBackend extends BackendBase {
   generate(length: number): Promise<Buffer>;
   close(): Promise<void>;
 }
-
-/** Any backend. */
-export type Backend = CipherBackend | AeadBackend | HashBackend | RngBackend;
