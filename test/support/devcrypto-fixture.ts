@@ -32,7 +32,7 @@ export interface FixtureBinaries {
 }
 
 const SERVER_SOURCES = ['cuse_main.cc', 'rounds.cc', 'worker.cc', 'afalg.cc', 'chain.cc', 'linux_abi.cc', 'freebsd_abi.cc', 'netbsd_abi.cc'];
-const CLIENT_SOURCES = ['client.cc'];
+const CLIENT_SOURCES = ['client.cc', 'client_linux.cc', 'client_freebsd.cc', 'client_netbsd.cc'];
 
 function sourceDir(): string {
   return join(packageRoot(), 'test', 'fixtures', 'cuse-devcrypto');
