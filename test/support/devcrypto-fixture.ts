@@ -31,7 +31,19 @@ export interface FixtureBinaries {
   client: string;
 }
 
-const SERVER_SOURCES = ['cuse_main.cc', 'rounds.cc', 'worker.cc', 'afalg.cc', 'chain.cc', 'linux_abi.cc', 'freebsd_abi.cc', 'netbsd_abi.cc'];
+const SERVER_SOURCES = [
+  'cuse_main.cc',
+  'rounds.cc',
+  'worker.cc',
+  'afalg.cc',
+  'chain.cc',
+  'linux_abi.cc',
+  'freebsd_abi.cc',
+  'netbsd_abi.cc',
+  'netbsd_sessions.cc',
+  'netbsd_requests.cc',
+  'netbsd_keys.cc',
+];
 const CLIENT_SOURCES = ['client.cc', 'client_linux.cc', 'client_freebsd.cc', 'client_netbsd.cc'];
 
 function sourceDir(): string {
