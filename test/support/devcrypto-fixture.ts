@@ -39,6 +39,8 @@ const SERVER_SOURCES = [
   'chain.cc',
   'linux_abi.cc',
   'freebsd_abi.cc',
+  'freebsd_sessions.cc',
+  'freebsd_requests.cc',
   'netbsd_abi.cc',
   'netbsd_sessions.cc',
   'netbsd_requests.cc',
