@@ -39,9 +39,14 @@ const SERVER_SOURCES = [
   'chain.cc',
   'linux_abi.cc',
   'freebsd_abi.cc',
+  'freebsd_sessions.cc',
+  'freebsd_requests.cc',
   'netbsd_abi.cc',
+  'netbsd_sessions.cc',
+  'netbsd_requests.cc',
+  'netbsd_keys.cc',
 ];
-const CLIENT_SOURCES = ['client.cc'];
+const CLIENT_SOURCES = ['client.cc', 'client_linux.cc', 'client_freebsd.cc', 'client_netbsd.cc'];
 
 function sourceDir(): string {
   return join(packageRoot(), 'test', 'fixtures', 'cuse-devcrypto');
