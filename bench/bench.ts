@@ -33,7 +33,7 @@ import { devCryptoDriversFor, devCryptoMark, devCryptoSetup, devCryptoSummary, t
 import { devBaselineCell, devInFlight } from './devcrypto-rows.js';
 import { layers } from './layers.js';
 import { buildBaseline, idleLoopDelay, inFlight, loopDelayInFlight, runBaseline, serialAsync, serialSync } from './measure.js';
-import { sizeLabel } from './report.js';
+import { sizeLabel } from './report-format.js';
 import type { Cell, CostRow, DevCryptoReport, Group, LoadRow, Results, Row } from './results.js';
 import { routingBench } from './routing.js';
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { runDevCryptoBaseline, inFlight } from './measure.js';
-import { sizeLabel } from './report.js';
+import { sizeLabel } from './report-format.js';
 import type { Cell, LoadRow } from './results.js';
 import { devCryptoMark, engineBatches, openEngineCbc, type DevCryptoSetup } from './devcrypto.js';
 import { counted, errorText, fmtSample, log, SIZES, SIZE_IN_FLIGHT, type GroupSpec, type Opened, type Section } from './common.js';

@@ -17,7 +17,7 @@ import {
   type StatsSource,
 } from './common.js';
 import { serialAsync, serialSync } from './measure.js';
-import { sizeLabel } from './report.js';
+import { sizeLabel } from './report-format.js';
 import type { Cell, Results, Row } from './results.js';
 
 /** A timed subject of the layer table: label, and how to make a request of a given input. */
