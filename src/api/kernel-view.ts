@@ -3,7 +3,8 @@
  * turns a driver choice into the kernel implementation a session binds to.
  */
 import { afalgTypeOf, algorithmsByKernelName, type Algorithm } from '../algorithms/catalog.js';
-import { DEVICE_MAX_REQUEST, type AfAlgTarget } from '../drivers/afalg/sessions.js';
+import type { AfAlgTarget } from '../drivers/afalg/sessions.js';
+import { DEVICE_MAX_REQUEST } from '../drivers/kernel/backends.js';
 import { errnoName, errnoOf } from '../errno.js';
 import { loadAddon } from '../kernel/bridge/addon.js';
 import { discoverKernel, type KernelDriver, type KernelReport } from '../kernel/discovery/discover.js';

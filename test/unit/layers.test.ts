@@ -146,4 +146,29 @@ describe('layers of src/', () => {
     }
     assert.deepEqual(offences, [], `imports against the layers:\n  ${offences.join('\n  ')}`);
   });
+
+  it('within a layer, each folder imports only the folders it builds on', () => {
+    // drivers/: a driver reaches another only through what they share (common/, kernel/).
+    // kernel/: the native bridge knows nothing of discovery.
+    const within: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+      drivers: { common: [], kernel: ['common'], afalg: ['common', 'kernel'], devcrypto: ['common', 'kernel'], software: ['common'] },
+      kernel: { bridge: [], discovery: ['bridge'] },
+    };
+    const offences: string[] = [];
+    let checked = 0;
+    for (const { file, specifier } of relativeImports) {
+      const rel = relative(srcDir(), file).split(sep);
+      const rules = within[rel[0]!];
+      if (!rules || rel.length < 3) continue;
+      const to = relative(srcDir(), resolve(dirname(file), specifier)).split(sep);
+      if (to[0] !== rel[0]) continue;
+      const [from, target] = [rel[1]!, to[1]!];
+      assert.ok(rules[from], `src/${rel[0]}/${from}/ has no rule: add it`);
+      checked++;
+      if (target !== from && !rules[from].includes(target))
+        offences.push(`src/${rel.join('/')} imports '${specifier}': ${from} -> ${target}`);
+    }
+    assert.ok(checked >= 40, `only ${checked} imports within drivers/ and kernel/ checked`);
+    assert.deepEqual(offences, [], `imports across folders of one layer:\n  ${offences.join('\n  ')}`);
+  });
 });

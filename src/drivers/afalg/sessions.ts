@@ -13,7 +13,7 @@ import { guardKernelSessions } from '../../kernel/discovery/device-watch.js';
 import { KernelSession, type Execution } from '../../kernel/bridge/engine/index.js';
 import { fromNativeThrow, systemError } from '../../kernel/bridge/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../common/backend.js';
-import { aeadBackendOf, cipherBackendOf, hashBackendOf, rngBackendOf } from '../kernel/backends.js';
+import { aeadBackendOf, ccmKernelIv, cipherBackendOf, hashBackendOf, rngBackendOf } from '../kernel/backends.js';
 
 /** Which kernel implementation a session binds to. */
 export interface AfAlgTarget {
@@ -34,14 +34,6 @@ export interface AfAlgTarget {
    */
   maxRequest?: number;
 }
-
-/**
- * The request size limit for device drivers: virtio-crypto never completes a single request of
- * 124 KiB or more (found in the lab on 6.1; the card then hangs for every later request too),
- * and other offload engines have descriptor limits of their own. 64 KiB requests keep devices
- * at full speed (throughput is flat from 16 KiB up).
- */
-export const DEVICE_MAX_REQUEST = 64 * 1024;
 
 /** Options common to AF_ALG sessions. */
 export interface AfAlgOptions {
@@ -97,17 +89,6 @@ function errnoEAFNOSUPPORT(): number {
 /** Opens an unauthenticated cipher session. */
 export function openAfAlgCipher(alg: CipherAlgorithm, key: Uint8Array, target: AfAlgTarget, options: AfAlgOptions = {}): CipherBackend {
   return cipherBackendOf(open(alg, target, key, 0, options), alg);
-}
-
-/**
- * The kernel's ccm(aes) takes the 16-byte counter block prefix, not the nonce: flags byte
- * L' = L − 1 (L = 15 − nonce length), then the nonce, then zeroes (RFC 3610 A_i with i = 0).
- */
-export function ccmKernelIv(nonce: Uint8Array): Buffer {
-  const iv = Buffer.alloc(16);
-  iv[0] = 15 - nonce.length - 1;
-  iv.set(nonce, 1);
-  return iv;
 }
 
 /**

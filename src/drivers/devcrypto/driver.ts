@@ -20,13 +20,12 @@ import { guardKernelSessions } from '../../kernel/discovery/device-watch.js';
 import { KernelSession, type KernelSessionStats } from '../../kernel/bridge/engine/index.js';
 import { classifyDriver } from '../../kernel/discovery/classify.js';
 import { parseProcCrypto, type ProcCryptoEntry } from '../../kernel/discovery/proc-crypto.js';
-import { ccmKernelIv } from '../afalg/sessions.js';
 import { aeadTransform, authTransform, cipherTransform } from '../common/backend-transforms.js';
 import { kernelHmacKey, openDevCryptoSession, sessionOptionsFor, type DevCryptoSessionOptions } from './sessions.js';
 import { devCryptoAlgorithmId } from './ids.js';
 import type { SessionEntry } from '../common/descriptor-executor.js';
 import type { HashBackend } from '../common/backend.js';
-import { aeadBackendOf, cipherBackendOf, hashBackendOf, hmacOverHashBackendOf, type NoHashState } from '../kernel/backends.js';
+import { aeadBackendOf, ccmKernelIv, cipherBackendOf, hashBackendOf, hmacOverHashBackendOf, type NoHashState } from '../kernel/backends.js';
 import { chainOf, KernelDriver, keyOf } from '../kernel/driver.js';
 import { xtsTweak, type Transform } from '../common/transforms.js';
 

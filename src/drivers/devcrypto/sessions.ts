@@ -17,41 +17,23 @@ import {
   openDevCrypto,
   resolveDevCryptoTarget,
   type DevCryptoAbi,
-  type DevCryptoChain,
-  type DevCryptoMode,
   type DevCryptoNative,
   type DevCryptoNativeOptions,
   type DevCryptoSession,
-  type DevCryptoTarget,
 } from '../../kernel/bridge/devcrypto.js';
-import { DEVICE_MAX_REQUEST } from '../afalg/sessions.js';
+import { DEVICE_MAX_REQUEST } from '../kernel/backends.js';
 import { requireDevCryptoAlgorithm } from './ids.js';
 
 /** FreeBSD driver selection: hardware only (the kernel's default), software only, either, or one driver id. */
 export type DevCryptoCrid = 'hardware' | 'software' | 'any' | number;
 
-/** A session to open, in crypto(9) terms: algorithms use the framework's (FreeBSD) numbering. */
-export interface DevCryptoSessionOptions extends DevCryptoTarget {
-  mode: DevCryptoMode;
-  /** crypto(9) cipher (e.g. `CRYPTO_AES_CBC`), translated to the ABI's id. */
-  cipher?: number;
-  /** crypto(9) hash or MAC (e.g. `CRYPTO_SHA2_256_HMAC`). */
-  mac?: number;
-  key?: Uint8Array | null;
-  macKey?: Uint8Array | null;
-  ivLength?: number;
-  tagLength?: number;
-  /** Hash/MAC output length (needed for digests and ETA). */
-  digestLength?: number;
-  blockLength?: number;
-  chain?: DevCryptoChain;
+/**
+ * A session to open, in crypto(9) terms: `cipher` and `mac` are crypto(9) ids (the framework's,
+ * FreeBSD's numbering), translated to the ABI's own; `crid` is a driver class or id.
+ */
+export interface DevCryptoSessionOptions extends Omit<DevCryptoNativeOptions, 'crid'> {
   /** FreeBSD: which drivers may serve the session (default hardware, as the kernel's v1 request). */
   crid?: DevCryptoCrid;
-  /** FreeBSD: a driver by name (`aesni0`, `cryptosoft0`), looked up with CIOCFINDDEV. */
-  device?: string;
-  maxRequest?: number;
-  /** Kernel sessions to make at open (more are made on demand for parallel requests). */
-  contexts?: number;
 }
 
 /** The crid a {@link DevCryptoCrid} stands for (FreeBSD's CRYPTO_FLAG_* bits, or a driver id). */

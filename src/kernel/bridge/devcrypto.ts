@@ -27,22 +27,26 @@ export type DevCryptoMode = 'cipher' | 'digest' | 'aead' | 'eta';
 export type DevCryptoChain = 'none' | 'cbc' | 'ctr';
 
 /** Options of the native `openDevCrypto`, in the ABI's own algorithm numbering. */
-export interface DevCryptoNativeOptions {
-  path?: string;
-  abi?: DevCryptoAbi;
+export interface DevCryptoNativeOptions extends DevCryptoTarget {
   mode: DevCryptoMode;
+  /** Cipher id (e.g. the ABI's `CRYPTO_AES_CBC`). */
   cipher?: number;
+  /** Hash or MAC id (e.g. the ABI's `CRYPTO_SHA2_256_HMAC`). */
   mac?: number;
   key?: Uint8Array | null;
   macKey?: Uint8Array | null;
   ivLength?: number;
   tagLength?: number;
+  /** Hash/MAC output length (needed for digests and ETA). */
   digestLength?: number;
   blockLength?: number;
   chain?: DevCryptoChain;
+  /** FreeBSD: CRYPTO_FLAG_* bits or a driver id. */
   crid?: number;
+  /** FreeBSD: a driver by name (`aesni0`, `cryptosoft0`), looked up with CIOCFINDDEV. */
   device?: string;
   maxRequest?: number;
+  /** Kernel sessions to make at open (more are made on demand for parallel requests). */
   contexts?: number;
 }
 

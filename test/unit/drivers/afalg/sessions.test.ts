@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { authencKey, ccmKernelIv } from '../../../../src/drivers/afalg/sessions.js';
+import { authencKey } from '../../../../src/drivers/afalg/sessions.js';
+import { ccmKernelIv } from '../../../../src/drivers/kernel/backends.js';
 
 describe('AF_ALG request formats', () => {
   it('CCM: the kernel IV is L-1, the nonce, then zeroes', () => {
