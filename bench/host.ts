@@ -1,0 +1,152 @@
+/**
+ * kcrypto's host benchmark: on this machine's CPU (no lab guest), the public API on the
+ * default driver against node:crypto, the cost of each layer on the native loopback engine
+ * against libuv's thread pool, 8 × 1 MiB in flight, and the event loop under load; then the
+ * goals of issue 16 judged on the same run.
+ *
+ *     node dist/esm/bench/host.js [--quick] [--rounds N] [--round-ms MS] [--out FILE]
+ *
+ * Prints the markdown report on stdout (progress on stderr) and writes FILE too when given.
+ * `npm run bench:host` writes bench/RESULTS-host.md; `kcrypto bench` runs this file.
+ */
+import './host-hooks.js';
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+
+import { layerSubjects } from './host-layers.js';
+import { machineInfo } from './host-machine.js';
+import { interleave, type Rounds } from './host-measure.js';
+import { renderHostReport } from './host-report.js';
+import type { HostResults, LoopResult } from './host-results.js';
+import { batchSubjects, IV, openSessions, throughputSubjects, type Opened } from './host-subjects.js';
+import { loopDelayInFlight } from './measure.js';
+
+const SIZES = [64, 1024, 16 * 1024, 64 * 1024, 1 << 20];
+const LAYER_SIZE = 64;
+const LOOP_REQUESTS = 1000;
+const LOOP_SIZE = 16 * 1024;
+
+interface HostOptions {
+  quick: boolean;
+  rounds: number;
+  roundMs: number;
+  loopSeconds: number;
+  out?: string;
+}
+
+const USAGE = `usage: node dist/esm/bench/host.js [--quick] [--rounds N] [--round-ms MS] [--out FILE]
+
+  --quick        a smoke run of a few seconds (3 rounds of 15 ms): checks the harness, not figures to quote
+  --rounds N     counted rounds per subject, after one warm-up round (default 7)
+  --round-ms MS  time per subject per round (default 300)
+  --out FILE     also write the markdown report to FILE
+`;
+
+function parseHostArgs(argv: readonly string[]): HostOptions | { error: string } | 'help' {
+  const o: HostOptions = { quick: false, rounds: 7, roundMs: 300, loopSeconds: 3 };
+  let rounds: number | undefined;
+  let roundMs: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const int = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v <= 0) throw new Error(`${a} needs a positive integer`);
+      return v;
+    };
+    try {
+      if (a === '--quick') o.quick = true;
+      else if (a === '--rounds') rounds = int();
+      else if (a === '--round-ms') roundMs = int();
+      else if (a === '--out') {
+        const v = argv[++i];
+        if (v === undefined) return { error: '--out needs a file name' };
+        o.out = v;
+      } else if (a === '-h' || a === '--help') return 'help';
+      else return { error: `unknown option ${a}` };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  }
+  if (o.quick) Object.assign(o, { rounds: 3, roundMs: 15, loopSeconds: 0.3 });
+  if (rounds !== undefined) o.rounds = rounds;
+  if (roundMs !== undefined) o.roundMs = roundMs;
+  return o;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`bench:host: ${msg}\n`);
+}
+
+/** Event-loop lateness with LOOP_REQUESTS requests of LOOP_SIZE in flight on the default AES session. */
+async function loopUnderLoad(s: Opened, seconds: number): Promise<LoopResult> {
+  const data = randomBytes(LOOP_SIZE);
+  const base = { requests: LOOP_REQUESTS, size: LOOP_SIZE, driver: s.aes.driver };
+  try {
+    const { sample, delay, burstMs } = await loopDelayInFlight(() => s.aes.encrypt(data, { iv: IV }), LOOP_SIZE, LOOP_REQUESTS, seconds);
+    return { ...base, ...delay, rate: sample.ops / sample.seconds, burstMs };
+  } catch (err) {
+    return { ...base, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function main(): Promise<number> {
+  const parsed = parseHostArgs(process.argv.slice(2));
+  if (parsed === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if ('error' in parsed) {
+    process.stderr.write(`bench:host: ${parsed.error}\n${USAGE}`);
+    return 2;
+  }
+  const o = parsed;
+  const t0 = performance.now();
+  const rounds: Rounds = { rounds: o.rounds, warmupRounds: 1, roundMs: o.roundMs };
+  const sessions = await openSessions();
+  const defaultDriver = `AES-128-CBC → ${sessions.aes.driver}, SHA-256 → ${sessions.sha.driver}`;
+  const machine = await machineInfo(defaultDriver);
+  log(`${machine.cpu}, ${machine.cores} cores; default driver: ${defaultDriver}`);
+
+  log('throughput: node:crypto against the default session');
+  const throughput = await interleave(throughputSubjects(sessions, SIZES), rounds, log);
+  log('layers (loopback engine, framework, API, libuv)');
+  const layers = await layerSubjects(LAYER_SIZE);
+  const layerResults = await interleave(layers.subjects, rounds, log);
+  await layers.close();
+  log('8 × 1 MiB in flight on the software driver against node:crypto one after another');
+  const batch = await interleave(batchSubjects(sessions), rounds, log);
+  log(`event loop: ${LOOP_REQUESTS} requests in flight for ${o.loopSeconds} s`);
+  const loop = await loopUnderLoad(sessions, o.loopSeconds);
+  await sessions.close();
+
+  const results: HostResults = {
+    machine,
+    settings: {
+      rounds: o.rounds,
+      warmupRounds: rounds.warmupRounds,
+      roundMs: o.roundMs,
+      loopSeconds: o.loopSeconds,
+      quick: o.quick,
+      elapsedS: (performance.now() - t0) / 1000,
+    },
+    sizes: SIZES,
+    throughput,
+    layers: layerResults,
+    batch,
+    loop,
+  };
+  const md = renderHostReport(results);
+  process.stdout.write(md);
+  if (o.out) {
+    const out = resolve(o.out);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, md);
+    log(`wrote ${out}`);
+  }
+  return 0;
+}
+
+process.exitCode = await main();
