@@ -4,6 +4,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
+import { benchCommand } from './bench-command.js';
 import { driversCommand } from './drivers-command.js';
 import { labCommand } from './lab-command.js';
 import { selftestCommand } from './selftest-command.js';
@@ -13,6 +14,8 @@ const USAGE = `usage: kcrypto <command> [options]
 commands:
   drivers [--all] [--json]   the crypto drivers this host offers, and why others are unusable
   selftest [--driver NAME]   known-answer tests on every usable driver (or one)
+  bench [--quick] [--out F]  kcrypto against node:crypto on this CPU, with the goals met and not
+                             (a checkout's dist/esm/bench/host.js; kcrypto bench --help)
   lab [options] -- CMD...    run CMD in a QEMU guest with a real kernel and virtio-crypto cards
                              (kcrypto lab --help for options)
 `;
@@ -27,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
       return selftestCommand(rest);
     case 'lab':
       return labCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
     case undefined:
     case '-h':
     case '--help':
