@@ -94,6 +94,7 @@ export async function layerSubjects(size: number): Promise<Layers> {
     for (const [id, label] of [
       [LAYER.nativeRun, 'native run() inline'],
       [LAYER.engineInline, "engine KernelSession.request(), execution 'inline'"],
+      [LAYER.engineAuto, "engine KernelSession.request(), execution 'auto'"],
       [LAYER.engineThreads, "engine KernelSession.request(), execution 'threads': one round trip"],
       [LAYER.engineThreads64, "engine KernelSession.request(), execution 'threads', 64 in flight"],
     ] as const)
@@ -120,6 +121,15 @@ export async function layerSubjects(size: number): Promise<Layers> {
       inFlight: 0,
       async: () => inline.request(Op.Encrypt, data, outs[0]!, null, 0),
       ran: ranText(inline),
+    });
+    const auto = engine('auto');
+    subjects.push({
+      id: LAYER.engineAuto,
+      label: "engine KernelSession.request(), execution 'auto' (the measured policy chooses)",
+      size,
+      inFlight: 0,
+      async: () => auto.request(Op.Encrypt, data, outs[0]!, null, 0),
+      ran: ranText(auto),
     });
     const threads = engine('threads');
     subjects.push({

@@ -79,6 +79,7 @@ export function throughputId(alg: 'aes' | 'sha', path: string, mode: string, siz
 export const LAYER = {
   nativeRun: 'layer/native-run',
   engineInline: 'layer/engine-inline',
+  engineAuto: 'layer/engine-auto',
   engineThreads: 'layer/engine-threads',
   engineThreads64: 'layer/engine-threads-64',
   framework: 'layer/framework',
