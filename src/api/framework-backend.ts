@@ -14,6 +14,7 @@ import type { Framework } from '../framework/framework.js';
 import { CryptoDesc, CryptoOp } from '../framework/structures.js';
 import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
 import { systemError } from '../kernel/bridge/status.js';
+import { dispatchInTurn } from './turn-budget.js';
 
 /** A framework session as the API holds it: it follows its session when the framework moves it. */
 export class FrameworkSession {
@@ -84,7 +85,7 @@ export class FrameworkSession {
         if (r.etype === 0) resolve(r);
         else reject(this.error(r));
       };
-      this.fw.dispatch(crp);
+      dispatchInTurn(() => this.fw.dispatch(crp), reject);
     });
   }
 
