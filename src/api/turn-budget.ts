@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 
 /** Dispatching per turn before requests wait for the next one (ms). */
-const TURN_BUDGET_MS = 2;
+const TURN_BUDGET_MS = 1;
 
 let spentMs = 0;
 let turnScheduled = false;
