@@ -116,7 +116,7 @@ function rateGoal(
   return { what, rule, threshold, value: a.rate / b.rate, detail: `${fmt(a.rate)} vs ${fmt(b.rate)} ${unit}` };
 }
 
-/** The goals of issue 16, judged on one run. */
+/** The host goals, judged on one run. */
 export function hostGoals(r: HostResults): Goal[] {
   const goals: Goal[] = [];
   const vsNode: [alg: 'aes' | 'sha', size: number, min: number][] = [

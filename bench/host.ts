@@ -2,7 +2,7 @@
  * kcrypto's host benchmark: on this machine's CPU (no lab guest), the public API on the
  * default driver against node:crypto, the cost of each layer on the native loopback engine
  * against libuv's thread pool, 8 × 1 MiB in flight, and the event loop under load; then the
- * goals of issue 16 judged on the same run.
+ * speed goals judged on the same run.
  *
  *     node dist/esm/bench/host.js [--quick] [--rounds N] [--round-ms MS] [--out FILE]
  *
