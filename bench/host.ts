@@ -11,8 +11,6 @@
  */
 import './host-hooks.js';
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 
@@ -23,6 +21,7 @@ import { renderHostReport } from './host-report.js';
 import type { HostResults, LoopResult } from './host-results.js';
 import { batchSubjects, IV, openSessions, throughputSubjects, type Opened } from './host-subjects.js';
 import { loopDelayInFlight } from './measure.js';
+import { publishReport } from './publish.js';
 
 const SIZES = [64, 1024, 16 * 1024, 64 * 1024, 1 << 20];
 const LAYER_SIZE = 64;
@@ -138,14 +137,7 @@ async function main(): Promise<number> {
     batch,
     loop,
   };
-  const md = renderHostReport(results);
-  process.stdout.write(md);
-  if (o.out) {
-    const out = resolve(o.out);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, md);
-    log(`wrote ${out}`);
-  }
+  publishReport(renderHostReport(results), o.out, log);
   return 0;
 }
 

@@ -19,13 +19,12 @@
  * wrapper for the test suites) does not restrict the benchmark; a device served by CUSE (the
  * project's test fixture) has its rows marked.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 
 import { parseArgs } from './args.js';
 import { bench } from './bench.js';
 import { log } from './common.js';
 import { fixtureMode, labMode } from './modes.js';
+import { publishReport } from './publish.js';
 import { renderReport } from './report.js';
 
 async function main(): Promise<number> {
@@ -33,14 +32,7 @@ async function main(): Promise<number> {
   if (o.lab) return labMode(o);
   if (o.devcryptoFixture) return fixtureMode(o);
   const results = await bench(o);
-  const md = renderReport(results);
-  process.stdout.write(md);
-  if (o.out) {
-    const out = resolve(o.out);
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, md);
-    log(`wrote ${out}`);
-  }
+  publishReport(renderReport(results), o.out, log);
   return 0;
 }
 
