@@ -10,7 +10,9 @@
         "native/session_wrap.cc",
         "native/request_args.cc",
         "native/common/dispatcher.cc",
-        "native/common/loopback_engine.cc"
+        "native/common/loopback_engine.cc",
+        "native/openssl/openssl_engine.cc",
+        "native/openssl/openssl_open.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/loopback_engine.h"
+#include "openssl/openssl_open.h"
 #include "session_wrap.h"
 
 #if defined(__linux__)
@@ -90,6 +91,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
     exports.Set("openLoopback", Napi::Function::New(env, OpenLoopbackFn, "openLoopback", this));
     exports.Set("releaseLoopbacks", Napi::Function::New(env, ReleaseLoopbacksFn, "releaseLoopbacks", this));
   }
+  exports.Set("openOpenSsl", Napi::Function::New(env, openssl::OpenOpenSsl, "openOpenSsl", this));
 #if defined(__linux__)
   exports.Set("openAfAlg", Napi::Function::New(env, afalg::OpenAfAlg, "openAfAlg", this));
 #endif

@@ -4,10 +4,11 @@
 import { getCiphers, getHashes } from 'node:crypto';
 
 import { ciphers, hashes } from '../algorithms/catalog.js';
+import { OPENSSL_DRIVER } from '../drivers/openssl/sessions.js';
 import { SOFTWARE_DRIVER } from '../drivers/software/node-crypto.js';
 import { loadAddon } from '../kernel/bridge/addon.js';
 import { kernelReport } from './kernel-view.js';
-import { registerDevCryptoDrivers } from './framework-instance.js';
+import { framework, openSslDriver, registerDevCryptoDrivers } from './framework-instance.js';
 import { devCryptoDriverName } from '../kernel/bridge/devcrypto.js';
 import { catalogOf, idsOfKernelName } from '../algorithms/crypto-ids.js';
 import { CRYPTO_AES_XTS, CRYPTO_CHACHA20_POLY1305 } from '../framework/constants.js';
@@ -23,7 +24,7 @@ function kernelNamesOf(ids: readonly number[]): string[] {
 }
 
 /** The interface through which a driver is reached. */
-export type DriverInterface = 'afalg' | 'devcrypto' | 'keyctl' | 'software';
+export type DriverInterface = 'afalg' | 'devcrypto' | 'keyctl' | 'openssl' | 'software';
 
 /** One driver as `drivers()` reports it. */
 export interface DriverInfo {
@@ -43,7 +44,7 @@ export interface DriverInfo {
   kind: 'hardware' | 'accelerated' | 'software';
   /** Why it was classified so. */
   kindReason?: string;
-  /** Algorithms it serves: node:crypto names for software, kernel names (cbc(aes)) for kernel drivers. */
+  /** Algorithms it serves: node:crypto names for `software`, kernel names (`cbc(aes)`) for the others. */
   algorithms: string[];
   priority?: number;
   /** Kernel drivers: completes asynchronously (a device queue). */
@@ -85,6 +86,17 @@ export async function drivers(options: { refresh?: boolean } = {}): Promise<Driv
     kindReason: `node:crypto (OpenSSL ${process.versions.openssl})`,
     algorithms: softwareAlgorithms(),
     available: true,
+  });
+
+  const openssl = openSslDriver();
+  add({
+    name: OPENSSL_DRIVER,
+    interface: 'openssl',
+    kind: 'software',
+    kindReason: `OpenSSL ${process.versions.openssl ?? ''} through the addon: keyed once per session, large requests on the CPU lane's threads`,
+    algorithms: 'id' in openssl ? kernelNamesOf(framework.algorithmsOf(openssl.id)) : [],
+    available: 'id' in openssl,
+    ...('reason' in openssl ? { reason: openssl.reason } : {}),
   });
 
   const { addon, error } = loadAddon();

@@ -11,6 +11,7 @@ import { deviceWatch, type DeviceRemoval } from '../kernel/discovery/device-watc
 import { discoverDevCrypto, registerDevCryptoDriver, type DevCryptoDiscovery, type DevCryptoTarget } from '../drivers/devcrypto/driver.js';
 import { DEVCRYPTO_ABIS, DEVCRYPTO_PATH, devCryptoDriverName, nativeDevCryptoAbi, type DevCryptoAbi } from '../kernel/bridge/devcrypto.js';
 import { afalgDriverName, type AfAlgTarget } from '../drivers/afalg/sessions.js';
+import { registerOpenSslDriver } from '../drivers/openssl/driver.js';
 import { registerCryptosoft } from '../drivers/software/cryptosoft.js';
 import { SOFTWARE_DRIVER } from '../drivers/software/node-crypto.js';
 import { Framework } from '../framework/framework.js';
@@ -97,6 +98,17 @@ export function registerDevCryptoDrivers(
     devCrypto.set(key, (r = { discovery, ids }));
   }
   return r;
+}
+
+let openssl: { id: number } | { reason: string } | undefined;
+
+/**
+ * The `openssl` driver (OpenSSL's EVP through the addon), registered on first need: its id, or
+ * why it cannot be used in this process.
+ */
+export function openSslDriver(): { id: number } | { reason: string } {
+  openssl ??= registerOpenSslDriver(framework);
+  return openssl;
 }
 
 let registered: Promise<number[]> | undefined;

@@ -16,12 +16,20 @@ import {
 } from '../algorithms/catalog.js';
 import { idsOf } from '../algorithms/crypto-ids.js';
 import { SOFTWARE_DRIVER } from '../drivers/software/node-crypto.js';
+import { OPENSSL_DRIVER } from '../drivers/openssl/sessions.js';
 import { CryptoIni } from '../framework/structures.js';
 import type { Execution } from '../kernel/bridge/engine/index.js';
 import { KCryptoError } from '../errors.js';
 import { invalid } from '../kernel/bridge/status.js';
 import { aeadBackend, cipherBackend, FrameworkSession, hashBackend, rngBackend } from './framework-backend.js';
-import { afalgDriverFor, framework, registerDevCryptoDrivers, registerKernelDrivers, softwareDriverId } from './framework-instance.js';
+import {
+  afalgDriverFor,
+  framework,
+  openSslDriver,
+  registerDevCryptoDrivers,
+  registerKernelDrivers,
+  softwareDriverId,
+} from './framework-instance.js';
 import { CRYPTOCAP_F_HARDWARE, CRYPTOCAP_F_SOFTWARE } from '../framework/constants.js';
 import type { SessionOptions } from '../framework/framework.js';
 import { resolveKernelTarget } from './kernel-view.js';
@@ -212,7 +220,15 @@ function chainOf(alg: Algorithm, key: Uint8Array | null, extra: { authKey?: Uint
 /** The framework driver a choice names, registering a kernel driver on first use. */
 async function driverIdOf(alg: Algorithm, choice: DriverChoice): Promise<number> {
   if (choice === 'software' || choice === SOFTWARE_DRIVER) return softwareDriverId;
+  if (choice === OPENSSL_DRIVER) {
+    const d = openSslDriver();
+    if ('reason' in d) throw invalid('ENOTSUP', `${OPENSSL_DRIVER}: ${d.reason}`, OPENSSL_DRIVER);
+    if (idsOf(alg).some((a) => !framework.algorithmsOf(d.id).includes(a)))
+      throw invalid('EINVAL', `${OPENSSL_DRIVER} does not implement ${alg.kernelName}`, OPENSSL_DRIVER);
+    return d.id;
+  }
   if (choice === 'fastest') {
+    openSslDriver();
     await registerKernelDrivers();
     return CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE;
   }

@@ -17,7 +17,7 @@ export interface DriverCase {
   readonly driver: string;
   /** The kcrypto driver name sessions must report (`software`, `afalg:<kernel driver>`). */
   readonly label: string;
-  /** Reached through AF_ALG (so execution policies apply). */
+  /** Served by an addon engine (AF_ALG, /dev/crypto, openssl), so execution policies apply. */
   readonly kernel: boolean;
   /** The kernel driver (cra_driver_name) asked for; undefined for the software driver. */
   readonly kernelDriver?: string;
@@ -98,6 +98,10 @@ export async function driverCases(f: Family): Promise<DriverCase[]> {
   const list = await kernelListing();
   const noAfAlg = afAlgUnavailable(list);
   const cases: DriverCase[] = [SOFTWARE_CASE];
+  // OpenSSL through the addon: an engine driver (execution policies apply) with no kernel.
+  const openssl = list.find((d) => d.interface === 'openssl');
+  if (openssl?.algorithms.includes(f.kernelName))
+    cases.push({ driver: openssl.name, label: openssl.name, kernel: true, required: false, algorithms: openssl.algorithms });
   // A kernel may register one template instance twice under the same driver name (each failed
   // bind of xts(aes-generic) adds an xts(ecb(aes-generic))); bind reaches one of them, so
   // each name is one case.

@@ -111,6 +111,11 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
    * Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
    */
   releaseLoopbacks?(): void;
+  /**
+   * A session on the OpenSSL Node.js carries (EVP, through the symbols Node exports): a cipher
+   * (`aes-128-cbc`), a digest (`sha256`) or an HMAC over a digest, keyed once.
+   */
+  openOpenSsl?(kind: 'cipher' | 'digest' | 'hmac', name: string, key: Uint8Array | null): NativeSession;
   openAfAlg?(
     type: string,
     name: string,
