@@ -19,13 +19,16 @@ import { dispatchInTurn } from './turn-budget.js';
 /** A framework session as the API holds it: it follows its session when the framework moves it. */
 export class FrameworkSession {
   private closed = false;
+  private readonly eagain: number;
 
   constructor(
     readonly fw: Framework,
     public sid: bigint,
     /** What `driver` reports (the kcrypto driver name). */
     readonly label: string,
-  ) {}
+  ) {
+    this.eagain = fw.errno('EAGAIN');
+  }
 
   get driver(): string {
     return this.fw.sessionInfo(this.sid)?.driver ?? this.label;
@@ -44,16 +47,18 @@ export class FrameworkSession {
   }
 
   /**
-   * Dispatches a request built by `fill`; resolves once it completes, rejects with its error.
-   * A separate output buffer is disposable (CRYPTO_F_KC_OBUF_DISPOSABLE): read `crp.obuf` of
-   * the completed request, which is another buffer when the request had to be resubmitted.
+   * Dispatches a request over `buf` with the descriptors `descs`; resolves with `pick` of the
+   * completed request (the request itself by default), rejects with its error. A separate
+   * output buffer is disposable (CRYPTO_F_KC_OBUF_DISPOSABLE): read `crp.obuf` of the completed
+   * request, which is another buffer when the request had to be resubmitted.
    */
-  run(
+  run<T = CryptoOp>(
     buf: Uint8Array | Uint8Array[],
     descs: Partial<CryptoDesc>[],
     mac: Uint8Array | null = null,
     obuf: Uint8Array | null = null,
-  ): Promise<CryptoOp> {
+    pick: (crp: CryptoOp) => T = (crp) => crp as T,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const crp = new CryptoOp();
       crp.sid = this.sid;
@@ -68,12 +73,19 @@ export class FrameworkSession {
         else crp.desc = desc;
         prev = desc;
       }
-      const EAGAIN = this.fw.errno('EAGAIN');
       // The sid this request went out on: another request of the session may have seen the
       // move first and updated this.sid already.
       let sent = this.sid;
       crp.callback = (r) => {
-        if (r.etype === EAGAIN && r.sid !== sent) {
+        if (r.etype === 0) {
+          try {
+            resolve(pick(r));
+          } catch (err) {
+            reject(err);
+          }
+          return;
+        }
+        if (r.etype === this.eagain && r.sid !== sent) {
           // The session moved to another driver: follow it and resubmit, with a fresh output
           // buffer (a late completion on the old one may still write the first).
           sent = r.sid;
@@ -82,8 +94,7 @@ export class FrameworkSession {
           this.fw.dispatch(r);
           return;
         }
-        if (r.etype === 0) resolve(r);
-        else reject(this.error(r));
+        reject(this.error(r));
       };
       dispatchInTurn(() => this.fw.dispatch(crp), reject);
     });
@@ -125,6 +136,10 @@ function live<B extends object>(
   }) as B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> };
 }
 
+/** The separate output of a completed cipher request. */
+const obufOf = (crp: CryptoOp): Buffer => crp.obuf as Buffer;
+const ciphertextOf = (crp: CryptoOp): { ciphertext: Buffer } => ({ ciphertext: crp.obuf as Buffer });
+
 /**
  * A plain cipher: the buffer is one region, the IV explicit and kept out of the buffer. The
  * caller's data is the input and a new buffer the separate output (CryptoOp.obuf), so the data
@@ -132,19 +147,22 @@ function live<B extends object>(
  */
 export function cipherBackend(s: FrameworkSession, alg: CipherAlgorithm): CipherBackend {
   const [id] = idsOf(alg);
-  const run = (encrypt: boolean, data: Uint8Array, iv: Uint8Array | null): Promise<Buffer> => {
+  const run = <T>(encrypt: boolean, data: Uint8Array, iv: Uint8Array | null, pick: (crp: CryptoOp) => T): Promise<T> => {
     const desc: Partial<CryptoDesc> = {
       alg: id!,
       skip: 0,
       len: data.length,
       flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
     };
-    if (iv) Object.assign(desc, { iv, ivLength: iv.length });
-    return s.run(data, [desc], null, Buffer.allocUnsafe(data.length)).then((crp) => crp.obuf as Buffer);
+    if (iv) {
+      desc.iv = iv;
+      desc.ivLength = iv.length;
+    }
+    return s.run(data, [desc], null, Buffer.allocUnsafe(data.length), pick);
   };
   return live(s, {
-    encrypt: (data: Uint8Array, iv: Uint8Array | null) => run(true, data, iv).then((ciphertext) => ({ ciphertext })),
-    decrypt: (data: Uint8Array, iv: Uint8Array | null) => run(false, data, iv),
+    encrypt: (data: Uint8Array, iv: Uint8Array | null) => run(true, data, iv, ciphertextOf),
+    decrypt: (data: Uint8Array, iv: Uint8Array | null) => run(false, data, iv, obufOf),
   });
 }
 
@@ -197,7 +215,7 @@ export function hashBackend(s: FrameworkSession, alg: HashAlgorithm | MacAlgorit
   return live(s, {
     digest: (data: Uint8Array | Uint8Array[]) => {
       const out = Buffer.allocUnsafe(alg.digestLength);
-      return s.run(one(data), [{ alg: id!, skip: 0, len: length(data) }], out).then(() => out);
+      return s.run(one(data), [{ alg: id!, skip: 0, len: length(data) }], out, null, () => out);
     },
     update: (data: Uint8Array | Uint8Array[]) =>
       s.run(one(data), [{ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE }]).then(() => undefined),

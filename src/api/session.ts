@@ -55,12 +55,13 @@ abstract class BaseSession<B extends { driver: string; sid?: bigint; stats?(): K
 
 /**
  * Runs validation and the backend call so that a validation error becomes a rejection, not a
- * synchronous throw. Deliberately not an async function: each extra promise costs measurably
- * at small request sizes.
+ * synchronous throw, and a backend's answer given at once a resolved promise. Deliberately not
+ * an async function: each extra promise costs measurably at small request sizes.
  */
-function guarded<T>(fn: () => Promise<T>): Promise<T> {
+function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    const r = fn();
+    return r instanceof Promise ? r : Promise.resolve(r);
   } catch (err) {
     return Promise.reject(err);
   }

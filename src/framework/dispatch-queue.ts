@@ -6,8 +6,7 @@
 import { KCryptoError } from '../errors.js';
 import { CRYPTO_F_BATCH, CRYPTO_F_DONE, CRYPTO_HINT_MORE } from './constants.js';
 import { bufLength, type Driver, type FrameworkErrnos } from './driver.js';
-import { OP_STATE } from './op-state.js';
-import { type CryptKop, CryptoOp } from './structures.js';
+import { type CryptKop, CryptoOp, opStateOf } from './structures.js';
 
 export class DispatchQueue {
   private returnQueue: (CryptoOp | CryptKop)[] = [];
@@ -25,7 +24,7 @@ export class DispatchQueue {
 
   /** Hands `crp` to driver `d`, or queues it there. */
   submit(crp: CryptoOp, d: Driver): void {
-    const st = crp[OP_STATE];
+    const st = opStateOf(crp);
     st.owner = d;
     d.stats.requests++;
     d.stats.bytes += bufLength(crp.buf);

@@ -38,11 +38,10 @@ import {
 } from './driver.js';
 import { Hooks } from './hook.js';
 import { Keying } from './kdispatch.js';
-import { OP_STATE } from './op-state.js';
 import { DriverRegistry } from './registry.js';
 import { SessionTable } from './sessions.js';
 import { recordLatency, statsOf, type DriverStats } from './stats.js';
-import { type CryptKop, CryptoDesc, type CryptoIni, CryptoOp } from './structures.js';
+import { type CryptKop, CryptoDesc, type CryptoIni, CryptoOp, opStateOf } from './structures.js';
 
 export type { DriverImpl, RequestHook, RouterImpl, SessionInfo, SessionOptions } from './driver.js';
 export type { DriverStats } from './stats.js';
@@ -177,7 +176,7 @@ export class Framework {
   done(crp: CryptoOp): void {
     if (crp.flags & CRYPTO_F_DONE) return;
     crp.flags |= CRYPTO_F_DONE;
-    const st = crp[OP_STATE];
+    const st = opStateOf(crp);
     // The driver the request was handed to (its sid may have changed if its session moved).
     const d = st.owner;
     st.owner = null;

@@ -5,10 +5,10 @@
  * the consumer then hears under the sid it dispatched with.
  */
 import { bufLength, type Driver, type FrameworkErrnos, type RequestHook } from './driver.js';
-import { OP_STATE } from './op-state.js';
 import type { SessionTable } from './sessions.js';
 import { recordLatency } from './stats.js';
 import type { CryptoOp } from './structures.js';
+import { opStateOf } from './structures.js';
 
 /** Moved sessions one hooked request follows before it fails (see dispatch()). */
 const MAX_ROUTE_HOPS = 64;
@@ -31,7 +31,7 @@ export class Hooks {
    * session that has moved is followed first, as the requests in flight there are.
    */
   dispatch(crp: CryptoOp, via: Driver, hook: RequestHook): void {
-    const st = crp[OP_STATE];
+    const st = opStateOf(crp);
     via.stats.requests++;
     via.stats.bytes += bufLength(crp.buf);
     const from = crp.sid;
@@ -85,7 +85,7 @@ export class Hooks {
    * away (EAGAIN), and the hook follows it.
    */
   completed(crp: CryptoOp, ran: boolean, latency: number): boolean {
-    const st = crp[OP_STATE];
+    const st = opStateOf(crp);
     const via = st.via!;
     const from = st.from!;
     if (ran) recordLatency(via.stats, latency);

@@ -1,12 +1,11 @@
 /**
- * The framework's bookkeeping of a request while it is dispatched, kept on the request in one
- * slot under a symbol no consumer holds, so that CryptoOp's public fields stay crypto(9)'s. A
- * slot rather than a side table keyed by the request: a WeakMap entry per request is an
- * ephemeron the garbage collector must trace (bench/README.md, "Notes behind the code").
+ * The framework's bookkeeping of a request while it is dispatched, kept on the request in a
+ * private field (CryptoOp, read through `opStateOf`), so that CryptoOp's public fields stay
+ * crypto(9)'s. A field rather than a side table keyed by the request: a WeakMap entry per
+ * request is an ephemeron the garbage collector must trace (bench/README.md, "Notes behind the
+ * code").
  */
 import type { Driver } from './driver.js';
-
-export const OP_STATE: unique symbol = Symbol('kcrypto.framework.request');
 
 export interface OpState {
   /** The driver the request was handed to, until it completes. */

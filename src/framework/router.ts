@@ -10,11 +10,11 @@
  */
 import * as C from './constants.js';
 import type { Framework, RouterImpl, SessionOptions } from './framework.js';
-import { OP_STATE } from './op-state.js';
 import { allOf, cheapest, coresAt, hold, pick, reslot, routed, type Alternative, type Routed } from './route-cost.js';
 import { algorithmKey, measure } from './route-measure.js';
 import { costAt, RouteTable, ROUTE_SIZES, type RouteCost } from './route-table.js';
 import type { CryptoIni, CryptoOp } from './structures.js';
+import { opStateOf } from './structures.js';
 
 /** Registers the router on `fw` with its route table; returns its driver id. */
 export function registerRouter(
@@ -128,13 +128,13 @@ export function registerRouter(
       hold(s, index, 1);
       const cores = coresAt(s, index, size);
       busyCores += cores;
-      const st = crp[OP_STATE];
+      const st = opStateOf(crp);
       st.index = index;
       st.load = cores;
       return s.alts[index]!.sid;
     },
     settle(_arg: unknown, crp: CryptoOp): void {
-      const st = crp[OP_STATE];
+      const st = opStateOf(crp);
       const s = st.from === null ? undefined : sessions.get(lidOf(st.from));
       if (!s) return;
       hold(s, st.index, -1);

@@ -2,7 +2,7 @@
  * The crypto(9) structures, as TypeScript classes with the man page's fields in camelCase.
  */
 import { EALG_MAX_BLOCK_LEN } from './constants.js';
-import { newOpState, OP_STATE, type OpState } from './op-state.js';
+import { newOpState, type OpState } from './op-state.js';
 
 /** Session initialisation for one algorithm (struct cryptoini); chained with `next`. */
 export class CryptoIni {
@@ -60,6 +60,9 @@ export class CryptoDesc {
 /** What a new request's `buf` is until the consumer sets it: one for all, as it holds nothing. */
 const NO_BYTES = new Uint8Array(0);
 
+/** @internal The framework's bookkeeping of a request (op-state.ts), set by CryptoOp's static block. */
+export let opStateOf: (crp: CryptoOp) => OpState;
+
 /** A symmetric request (struct cryptop). */
 export class CryptoOp {
   sid = 0n;
@@ -86,12 +89,15 @@ export class CryptoOp {
    * into a buffer to be transformed in place. Null: in place, as crypto(9) has it.
    */
   obuf: Uint8Array | null = null;
-  /** @internal The framework's bookkeeping while the request is dispatched (op-state.ts). */
-  declare readonly [OP_STATE]: OpState;
+  /**
+   * The framework's bookkeeping while the request is dispatched (op-state.ts): private, so the
+   * request prints, spreads and compares as its public fields. A private field rather than a
+   * non-enumerable property: defining one per request cost more than the rest of the object.
+   */
+  readonly #state: OpState = newOpState();
 
-  constructor() {
-    // Not enumerable: the request prints, spreads and compares as its public fields.
-    Object.defineProperty(this, OP_STATE, { value: newOpState() });
+  static {
+    opStateOf = (crp) => crp.#state;
   }
 }
 

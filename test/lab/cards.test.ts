@@ -85,7 +85,7 @@ describe('several cards behind one kernel driver', { skip: skip ?? false }, () =
     const single = openAfAlgCipher(findCipher('aes-128-cbc', 16) as CipherAlgorithm, key, targetOf(d));
     const i0 = interrupts(cards);
     for (let done = 0; done < REQUESTS; done += 8) {
-      const outs = await Promise.all(Array.from({ length: 8 }, () => single.encrypt(data, iv)));
+      const outs = await Promise.all(Array.from({ length: 8 }, () => Promise.resolve(single.encrypt(data, iv))));
       for (const o of outs) assert.ok(o.ciphertext.equals(expected));
     }
     const control = delta(i0, interrupts(cards));

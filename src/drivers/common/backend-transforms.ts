@@ -4,13 +4,13 @@
  * opens a transient backend with that key.
  */
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from './backend.js';
-import type { AeadTransform, AuthTransform, CipherTransform, RngTransform } from './transforms.js';
+import { then, type AeadTransform, type AuthTransform, type CipherTransform, type Maybe, type RngTransform } from './transforms.js';
 
 /** With a per-request key: a fresh backend, closed once the request is done. */
 async function withKey<B extends { close(): Promise<void> }, T>(
   open: (key: Uint8Array) => B,
   key: Uint8Array,
-  fn: (b: B) => Promise<T>,
+  fn: (b: B) => Maybe<T>,
 ): Promise<T> {
   const b = open(key);
   try {
@@ -35,9 +35,9 @@ export function cipherTransform(
     data: Uint8Array,
     into: Buffer | undefined,
     disposable: boolean | undefined,
-  ): Promise<Uint8Array> =>
+  ): Maybe<Uint8Array> =>
     encrypt
-      ? x.encrypt(data, iv.length > 0 ? ivOf(iv) : null, into, disposable).then((r) => r.ciphertext)
+      ? then(x.encrypt(data, iv.length > 0 ? ivOf(iv) : null, into, disposable), (r) => r.ciphertext)
       : x.decrypt(data, iv.length > 0 ? ivOf(iv) : null, into, disposable);
   return {
     kind: 'cipher',

@@ -1,8 +1,12 @@
 import type { KernelSessionStats } from '../../kernel/bridge/engine/index.js';
+import type { Maybe } from './transforms.js';
 
 /**
  * What a driver provides for one open session. The API layer validates input (sizes,
- * alignment) before calling a backend, so backends only format and run requests.
+ * alignment) before calling a backend, so backends only format and run requests. The requests
+ * every small message makes (encrypt, decrypt, digest) may answer at once, with the value or a
+ * thrown KCryptoError, when they ran inline: a promise per layer is most of a small request's
+ * cost.
  */
 
 /** What every backend has. */
@@ -28,8 +32,8 @@ export interface CipherBackend extends BackendBase {
    * is a new buffer. `intoDisposable`: the caller never reads `into` after a failure, so a
    * backend that guards its output (`guardsOutput`) need not for this request.
    */
-  encrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer, intoDisposable?: boolean): Promise<{ ciphertext: Buffer }>;
-  decrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer, intoDisposable?: boolean): Promise<Buffer>;
+  encrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer, intoDisposable?: boolean): Maybe<{ ciphertext: Buffer }>;
+  decrypt(data: Uint8Array, iv: Uint8Array | null, into?: Buffer, intoDisposable?: boolean): Maybe<Buffer>;
   close(): Promise<void>;
 }
 
@@ -57,7 +61,7 @@ export interface HashBackend extends BackendBase {
   readonly maxRequestBytes?: number;
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;
-  digest(data: Uint8Array | Uint8Array[]): Promise<Buffer>;
+  digest(data: Uint8Array | Uint8Array[]): Maybe<Buffer>;
   update(data: Uint8Array | Uint8Array[]): Promise<void>;
   /** Finishes the incremental state and resets it for a new message. */
   final(): Promise<Buffer>;

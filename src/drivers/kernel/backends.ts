@@ -8,6 +8,7 @@ import { errnoOf } from '../../errno.js';
 import { Op, type KernelSession, type KernelSessionStats } from '../../kernel/bridge/engine/index.js';
 import { fromNativeThrow, invalid, systemError } from '../../kernel/bridge/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../common/backend.js';
+import type { Maybe } from '../common/transforms.js';
 
 /**
  * The request size limit for device drivers: virtio-crypto never completes a single request of
@@ -26,10 +27,10 @@ export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): Cipher
     into: Buffer | undefined,
     disposable: boolean,
     wrap: (out: Buffer) => T,
-  ): Promise<T> => {
+  ): Maybe<T> => {
     const out = into ?? Buffer.allocUnsafe(data.length);
     // A buffer made here is returned only on success: disposable.
-    return ks.request(
+    return ks.requestNow(
       op,
       data,
       out,
@@ -125,9 +126,9 @@ class KernelHash implements HashBackend {
     return this.ks.driver;
   }
 
-  digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
+  digest(data: Uint8Array | Uint8Array[]): Maybe<Buffer> {
     const out = Buffer.allocUnsafe(this.digestLength);
-    return this.ks.request(Op.Digest, data, out, null, 0, -1, (n) => (n === out.length ? out : out.subarray(0, n)));
+    return this.ks.requestNow(Op.Digest, data, out, null, 0, -1, (n) => (n === out.length ? out : out.subarray(0, n)));
   }
 
   stats(): KernelSessionStats {

@@ -153,22 +153,40 @@ export class KernelSession {
     map: (bytes: number) => T = identity as unknown as (bytes: number) => T,
     outputDisposable = false,
   ): Promise<T> {
-    if (this.closing) return Promise.reject(closedError(this.driver));
-    if (this.lifecycle.abandonment) return Promise.reject(this.abandonedError());
+    try {
+      const r = this.requestNow(op, input, output, iv, assocLen, stream, map, outputDisposable);
+      return r instanceof Promise ? r : Promise.resolve(r);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * {@link request}, answered at once when the request runs inline: the value, or the
+   * KCryptoError thrown; a promise when it runs on a thread or waits for a later turn. A caller
+   * that can take a value now (the descriptor executor) saves a promise and a microtask per
+   * layer on every small request.
+   */
+  requestNow<T = number>(
+    op: OpCode,
+    input: Input,
+    output: Uint8Array | null,
+    iv: Uint8Array | null,
+    assocLen: number,
+    stream = -1,
+    map: (bytes: number) => T = identity as unknown as (bytes: number) => T,
+    outputDisposable = false,
+  ): T | Promise<T> {
+    if (this.closing) throw closedError(this.driver);
+    if (this.lifecycle.abandonment) throw this.abandonedError();
     const size = inputSize(input) + (op === Op.Random || op === Op.HashFinal ? (output?.length ?? 0) : 0);
     this.counters.requests++;
     this.counters.bytes += size;
     switch (this.lane(size)) {
       case 'inline': {
         const result = this.runInline(op, input, output, iv, assocLen, stream, size);
-        if (result >= 0) {
-          try {
-            return Promise.resolve(map(result));
-          } catch (err) {
-            return Promise.reject(err);
-          }
-        }
-        return Promise.reject(this.error(result));
+        if (result >= 0) return map(result);
+        throw this.error(result);
       }
       case 'threads':
         return new Promise<T>((resolve, reject) =>
