@@ -170,6 +170,25 @@ export async function layerSubjects(size: number): Promise<Layers> {
     inFlight: 0,
     async: () => software.encrypt(data, { iv: IV }),
   });
+  try {
+    const openssl = await openSession({ cipher: 'aes-128-cbc', key: KEY }, { driver: 'openssl', execution: 'inline' });
+    closers.push(() => openssl.close());
+    subjects.push({
+      id: LAYER.apiOpenssl,
+      label: `API encrypt() on ${openssl.driver}, execution 'inline' (AES-128-CBC)`,
+      size,
+      inFlight: 0,
+      async: () => openssl.encrypt(data, { iv: IV }),
+    });
+  } catch (err) {
+    subjects.push({
+      id: LAYER.apiOpenssl,
+      label: 'API encrypt() on openssl (AES-128-CBC)',
+      size,
+      inFlight: 0,
+      reason: (err as Error).message,
+    });
+  }
 
   const dir = mkdtempSync(join(tmpdir(), 'kcrypto-bench-'));
   const file = join(dir, 'stat-me');

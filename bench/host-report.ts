@@ -86,11 +86,11 @@ function layerSection(r: HostResults): string[] {
 
 function batchSection(r: HostResults): string[] {
   const rows = r.batch.map((s) => {
-    if (s.rates.length === 0) return [esc(s.label), `not measured: ${esc(s.reason ?? 'unknown')}`, ''];
+    if (s.rates.length === 0) return [esc(s.label), `not measured: ${esc(s.reason ?? 'unknown')}`, '', ''];
     const ms = s.rates.map((x) => 1000 / x);
-    return [esc(s.label), spreadText(ms), num((8 * s.size * spreadOf(s.rates)!.median) / 1e6)];
+    return [esc(s.label), spreadText(ms), num((8 * s.size * spreadOf(s.rates)!.median) / 1e6), esc(s.ran ?? '')];
   });
-  return ['## 8 × 1 MiB AES-128-CBC: wall time', '', table(['path', 'ms per 8 requests', 'MB/s'], rows), ''];
+  return ['## 8 × 1 MiB AES-128-CBC: wall time', '', table(['path', 'ms per 8 requests', 'MB/s', 'ran'], rows), ''];
 }
 
 function loopSection(r: HostResults): string[] {

@@ -1,7 +1,8 @@
 /**
  * The host benchmark's throughput subjects: node:crypto the way its users call it, against the
- * public API on the default driver, serially and with requests in flight; and 8 × 1 MiB on the
- * software driver against node:crypto one after another.
+ * public API on the default session, serially and with requests in flight, and serially on each
+ * software driver alone (`software`: node:crypto in this process; `openssl`: OpenSSL's EVP
+ * through the addon); and 8 × 1 MiB in flight against node:crypto one after another.
  */
 import * as nodeCrypto from 'node:crypto';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
@@ -14,25 +15,43 @@ import { BATCH, throughputId } from './host-results.js';
 export const KEY = randomBytes(16);
 export const IV = randomBytes(16);
 
+/** The drivers measured alone, besides the default session. */
+export const DRIVERS = ['software', 'openssl'] as const;
+
 /** Sessions the subjects use; close them when done. */
 export interface Opened {
   aes: CipherSession;
   sha: HashSession;
-  software: CipherSession;
+  /** Per driver of {@link DRIVERS} that opens here: its AES and SHA-256 sessions. */
+  on: Map<string, { aes: CipherSession; sha: HashSession }>;
+  /** Why a driver of {@link DRIVERS} did not open here. */
+  missing: Map<string, string>;
   close(): Promise<void>;
 }
 
-/** The default-driver sessions (no driver option) and a software-driver AES session. */
+/** The default sessions (no driver option) and a session per driver of {@link DRIVERS}. */
 export async function openSessions(): Promise<Opened> {
   const aes = await openSession({ cipher: 'aes-128-cbc', key: KEY });
   const sha = await openSession({ hash: 'sha256' });
-  const software = await openSession({ cipher: 'aes-128-cbc', key: KEY }, { driver: 'software' });
+  const on = new Map<string, { aes: CipherSession; sha: HashSession }>();
+  const missing = new Map<string, string>();
+  for (const driver of DRIVERS) {
+    try {
+      on.set(driver, {
+        aes: await openSession({ cipher: 'aes-128-cbc', key: KEY }, { driver }),
+        sha: await openSession({ hash: 'sha256' }, { driver }),
+      });
+    } catch (err) {
+      missing.set(driver, (err as Error).message);
+    }
+  }
   return {
     aes,
     sha,
-    software,
+    on,
+    missing,
     close: async () => {
-      await Promise.all([aes.close(), sha.close(), software.close()]);
+      await Promise.all([aes.close(), sha.close(), ...[...on.values()].flatMap((x) => [x.aes.close(), x.sha.close()])]);
     },
   };
 }
@@ -72,11 +91,12 @@ export function throughputSubjects(s: Opened, sizes: readonly number[]): Subject
     for (const [mode, inFlight, label] of MODES)
       subjects.push({
         id: throughputId('aes', 'kcrypto', mode, size),
-        label: `kcrypto encrypt() on ${s.aes.driver}, ${label}`,
+        label: `kcrypto encrypt() on the default session (${s.aes.driver}), ${label}`,
         size,
         inFlight,
         async: () => s.aes.encrypt(data, { iv: IV }),
       });
+    for (const driver of DRIVERS) subjects.push(onDriver(s, driver, 'aes', size, data));
     subjects.push({
       id: throughputId('sha', 'node', 'serial', size),
       label: 'node:crypto createHash().update().digest(), serial',
@@ -96,20 +116,42 @@ export function throughputSubjects(s: Opened, sizes: readonly number[]): Subject
     for (const [mode, inFlight, label] of MODES)
       subjects.push({
         id: throughputId('sha', 'kcrypto', mode, size),
-        label: `kcrypto digest() on ${s.sha.driver}, ${label}`,
+        label: `kcrypto digest() on the default session (${s.sha.driver}), ${label}`,
         size,
         inFlight,
         async: () => s.sha.digest(data),
       });
+    for (const driver of DRIVERS) subjects.push(onDriver(s, driver, 'sha', size, data));
   }
   return subjects;
+}
+
+/** A serial subject on one driver alone. */
+function onDriver(s: Opened, driver: string, alg: 'aes' | 'sha', size: number, data: Buffer): Subject {
+  const subject: Subject = {
+    id: throughputId(alg, `driver-${driver}`, 'serial', size),
+    label: `kcrypto ${alg === 'aes' ? 'encrypt()' : 'digest()'} on driver '${driver}' alone, serial (await each)`,
+    size,
+    inFlight: 0,
+  };
+  const x = s.on.get(driver);
+  if (!x) subject.reason = s.missing.get(driver) ?? `${driver} did not open`;
+  else if (alg === 'aes') subject.async = () => x.aes.encrypt(data, { iv: IV });
+  else subject.async = () => x.sha.digest(data);
+  return subject;
+}
+
+/** Where a session's requests ran, from its engine counters (none on the software driver). */
+function ranOf(session: CipherSession): string | undefined {
+  const st = session.stats();
+  return st ? `inline ${st.inline}, threads ${st.threaded}, deferred ${st.deferred}` : undefined;
 }
 
 export const BATCH_SIZE = 1 << 20;
 const BATCH_COUNT = 8;
 
 /**
- * 8 requests of 1 MiB: on the software driver all 8 issued at once and awaited together,
+ * 8 requests of 1 MiB: on the default session all 8 issued at once and awaited together,
  * against node:crypto doing the 8 one after another. A round's rate is batches per second.
  */
 export function batchSubjects(s: Opened): Subject[] {
@@ -117,10 +159,11 @@ export function batchSubjects(s: Opened): Subject[] {
   return [
     {
       id: BATCH.kcrypto,
-      label: `kcrypto encrypt() on ${s.software.driver}, 8 in flight (Promise.all)`,
+      label: `kcrypto encrypt() on the default session (${s.aes.driver}), 8 in flight (Promise.all)`,
       size: BATCH_SIZE,
       inFlight: 0,
-      async: () => Promise.all(data.map((d) => s.software.encrypt(d, { iv: IV }))),
+      async: () => Promise.all(data.map((d) => s.aes.encrypt(d, { iv: IV }))),
+      ran: () => ranOf(s.aes),
     },
     {
       id: BATCH.node,

@@ -115,7 +115,7 @@ async function main(): Promise<number> {
   const layers = await layerSubjects(LAYER_SIZE);
   const layerResults = await interleave(layers.subjects, rounds, log);
   await layers.close();
-  log('8 × 1 MiB in flight on the software driver against node:crypto one after another');
+  log('8 × 1 MiB in flight on the default session against node:crypto one after another');
   const batch = await interleave(batchSubjects(sessions), rounds, log);
   log(`event loop: ${LOOP_REQUESTS} requests in flight for ${o.loopSeconds} s`);
   const loop = await loopUnderLoad(sessions, o.loopSeconds);

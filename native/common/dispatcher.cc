@@ -1,6 +1,7 @@
 #include "dispatcher.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -15,6 +16,15 @@
 namespace kcrypto {
 
 namespace {
+
+// A pause between polls of a spin: lets the other hyperthread of the core run, and saves power.
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 uint64_t MonotonicNanos() {
   timespec ts{};
@@ -56,6 +66,11 @@ struct Dispatcher::Shared {
   std::condition_variable work_cv;
   std::condition_variable exit_cv;
   std::deque<Job> queue;
+  // queue.size(), for a spinning thread to read without the lock.
+  std::atomic<size_t> queued{0};
+  std::atomic<bool> stop_spinning{false};
+  size_t spinning = 0;  // threads spinning for the next job (at most one)
+  uint64_t spin_ns = 0;
   size_t threads = 0;
   size_t idle = 0;
   size_t signaled = 0;  // wake-ups sent to idle threads and not yet consumed
@@ -65,8 +80,8 @@ struct Dispatcher::Shared {
   std::list<Running> running_jobs;
   int nice = 0;
   bool stopping = false;
-  uint64_t wakeups = 0;
-  uint64_t deliveries = 0;
+  std::atomic<uint64_t> wakeups{0};
+  std::atomic<uint64_t> deliveries{0};
 
   std::mutex done_mu;
   std::vector<Job> done;
@@ -99,6 +114,11 @@ void Dispatcher::SetNice(int nice) {
   shared_->nice = nice;
 }
 
+void Dispatcher::SetSpin(uint64_t ns) {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->spin_ns = ns;
+}
+
 void Dispatcher::SetMaxThreads(size_t n) {
   std::lock_guard<std::mutex> lock(shared_->mu);
   shared_->max_threads = n == 0 ? 1 : n;
@@ -121,34 +141,44 @@ Dispatcher::Stats Dispatcher::stats() const {
 void Dispatcher::Submit(Job job) {
   if (shared_->in_flight++ == 0) shared_->tsfn.Ref(env_);
   if (job.deadline_ns != 0) job.queued_at = MonotonicNanos();
-  bool spawn = false;
+  Wake wake;
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->queue.push_back(std::move(job));
-    spawn = WakeOneLocked(shared_.get());
+    shared_->queued.store(shared_->queue.size(), std::memory_order_release);
+    wake = WakeOneLocked(shared_.get());
   }
-  if (spawn) std::thread(WorkerMain, shared_).detach();
+  Act(wake, shared_);
 }
 
 // At most one wake-up is outstanding at a time: a burst of submissions costs the JavaScript
 // thread one futex wake, not one per request. The worker that takes a job wakes the next one if
 // work remains (see WorkerMain), so a burst still fans out to as many threads as it needs --
 // which matters for devices, where each request holds a thread for its whole latency.
-// Returns true when the caller must start a new thread (none idle, below the cap).
-bool Dispatcher::WakeOneLocked(Shared* shared) {
-  if (shared->signaled > 0) return false;
+// Says what the caller does once it has released the lock: notify an idle thread, start a new
+// one (none idle, below the cap), or nothing.
+Dispatcher::Wake Dispatcher::WakeOneLocked(Shared* shared) {
+  // A spinning thread takes the job without a wake-up.
+  if (shared->signaled > 0 || shared->spinning > 0) return Wake::kNone;
   if (shared->idle > 0) {
     ++shared->signaled;
     ++shared->wakeups;
-    shared->work_cv.notify_one();
-    return false;
+    return Wake::kNotify;
   }
   // Stuck threads will not come back for the queue: only the others count as about to.
   if (shared->threads < shared->Cap() && shared->queue.size() > shared->running - shared->stuck) {
     ++shared->threads;
-    return true;
+    return Wake::kSpawn;
   }
-  return false;
+  return Wake::kNone;
+}
+
+// Outside the lock: a thread notified while the notifier still holds the mutex wakes only to
+// block on it, and needs a second wake-up when it is released -- a futex round trip, and on a
+// virtual machine an inter-processor interrupt, added to every request's hop.
+void Dispatcher::Act(Wake wake, const std::shared_ptr<Shared>& shared) {
+  if (wake == Wake::kNotify) shared->work_cv.notify_one();
+  else if (wake == Wake::kSpawn) std::thread(WorkerMain, shared).detach();
 }
 
 void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
@@ -158,6 +188,21 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
   if (shared->nice != 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), shared->nice);
 #endif
   for (;;) {
+    if (!shared->stopping && shared->queue.empty() && shared->spinning == 0 && shared->spin_ns > 0) {
+      // A serial caller submits its next request a few microseconds after its last completed:
+      // one thread waits for it awake for a moment rather than asleep, saving the next request
+      // the wake-up (a futex call and, on a virtual machine, an interrupt between processors).
+      ++shared->spinning;
+      const uint64_t until = MonotonicNanos() + shared->spin_ns;
+      lock.unlock();
+      for (unsigned i = 1; shared->queued.load(std::memory_order_acquire) == 0 && !shared->stop_spinning.load(std::memory_order_relaxed);
+           ++i) {
+        CpuRelax();
+        if (i % 64 == 0 && MonotonicNanos() > until) break;
+      }
+      lock.lock();
+      --shared->spinning;
+    }
     while (!shared->stopping && shared->queue.empty()) {
       ++shared->idle;
       shared->work_cv.wait(lock);
@@ -167,12 +212,13 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     if (shared->stopping) break;
     Job job = std::move(shared->queue.front());
     shared->queue.pop_front();
+    shared->queued.store(shared->queue.size(), std::memory_order_release);
     ++shared->running;
     const uint64_t start = MonotonicNanos();
     auto slot = shared->running_jobs.insert(shared->running_jobs.end(), Running{job.id, start, job.deadline_ns, false, job.cancelled});
-    const bool spawn = !shared->queue.empty() && WakeOneLocked(shared.get());
+    const Wake wake = shared->queue.empty() ? Wake::kNone : WakeOneLocked(shared.get());
     lock.unlock();
-    if (spawn) std::thread(WorkerMain, shared).detach();
+    Act(wake, shared);
 
     // An abandoned session (its device is gone or stopped answering) is not touched again:
     // on a removed virtio-crypto card even a new request can block forever or fault in the
@@ -221,10 +267,7 @@ void Dispatcher::Deliver(Napi::Env env, Napi::Function fn, Shared* shared) {
     shared->delivery_pending = false;
   }
   if (batch.empty()) return;
-  {
-    std::lock_guard<std::mutex> lock(shared->mu);
-    ++shared->deliveries;
-  }
+  ++shared->deliveries;
   Napi::HandleScope scope(env);
   Napi::Float64Array out = Napi::Float64Array::New(env, batch.size() * 3);
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -242,7 +285,7 @@ void Dispatcher::Deliver(Napi::Env env, Napi::Function fn, Shared* shared) {
 
 std::vector<OverdueJob> Dispatcher::Overdue() {
   std::vector<OverdueJob> out;
-  bool spawn = false;
+  Wake wake = Wake::kNone;
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
     if (shared_->stopping) return out;
@@ -262,14 +305,15 @@ std::vector<OverdueJob> Dispatcher::Overdue() {
         if (it->deadline_ns != 0 && now > it->queued_at && now - it->queued_at > it->deadline_ns) {
           out.push_back(OverdueJob{it->id, OverdueJob::kStuckInQueue});
           it = shared_->queue.erase(it);
+          shared_->queued.store(shared_->queue.size(), std::memory_order_release);
         } else {
           ++it;
         }
       }
     }
-    if (!shared_->queue.empty()) spawn = WakeOneLocked(shared_.get());
+    if (!shared_->queue.empty()) wake = WakeOneLocked(shared_.get());
   }
-  if (spawn) std::thread(WorkerMain, shared_).detach();
+  Act(wake, shared_);
   if (!out.empty()) {
     shared_->in_flight -= out.size();
     if (shared_->in_flight == 0) shared_->tsfn.Unref(env_);
@@ -282,6 +326,7 @@ void Dispatcher::Shutdown() {
   std::unique_lock<std::mutex> lock(shared_->mu);
   if (shared_->stopping) return;
   shared_->stopping = true;
+  shared_->stop_spinning.store(true, std::memory_order_relaxed);
   shared_->work_cv.notify_all();
   // Threads blocked inside a request get a short grace period; a thread stuck in the kernel
   // (a device removed under it) may never return and is left detached.

@@ -91,6 +91,8 @@ class Dispatcher {
   // lanes run below the JavaScript thread so that they soak up idle cores without taking one
   // from the event loop when it has work.
   void SetNice(int nice);
+  // How long a thread that ran out of work stays awake for the next job (0: not at all).
+  void SetSpin(uint64_t ns);
   Stats stats() const;
   // JavaScript thread. Reports each job that became overdue since the last call, once. An
   // overdue job's session is abandoned at once (as JavaScript then does too), so that the
@@ -105,8 +107,10 @@ class Dispatcher {
 
  private:
   struct Shared;
+  enum class Wake { kNone, kNotify, kSpawn };
   static void WorkerMain(std::shared_ptr<Shared> shared);
-  static bool WakeOneLocked(Shared* shared);
+  static Wake WakeOneLocked(Shared* shared);
+  static void Act(Wake wake, const std::shared_ptr<Shared>& shared);
   static void Deliver(Napi::Env env, Napi::Function fn, Shared* shared);
   std::shared_ptr<Shared> shared_;
   Napi::Env env_;

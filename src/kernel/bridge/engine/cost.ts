@@ -7,14 +7,13 @@
  * node:crypto and crypto(9)'s CRYPTOCAP_F_SYNC drivers make the same choice. The threshold is
  * not a constant: each session measures its own cost per request and per byte, and the process
  * measures what a hop costs, and a request runs inline only when its predicted cost is below
- * the hop's (and below a hard cap that bounds event-loop stalls). Requests of device drivers
+ * the hop's (and below a hard cap that bounds event-loop stalls) -- or, alone in flight, when
+ * no other request comes within a microtask to make a hop worth it. Requests of device drivers
  * always run on threads: a device can stop answering, and only a thread can be left behind in
  * the kernel.
  */
 import type { Execution } from './types.js';
 
-/** Inline requests may always cost this much, however cheap a thread hop is. */
-const INLINE_FLOOR_NS = 1_000_000;
 /** No inline request may cost more than this, however expensive a thread hop is. */
 const INLINE_CEILING_NS = 4_000_000;
 /**
@@ -73,15 +72,20 @@ export function observe(m: CostModel, size: number, ns: number): void {
 }
 
 /**
- * The largest predicted cost that runs inline: what a thread hop costs (below it a hop can
- * only lose), but at least 1 ms (a stall the per-turn budget already bounds) and at most 4 ms.
+ * The largest predicted cost that runs inline while other requests are in flight: what a thread
+ * hop costs (below it a hop can only lose; above it the request runs on another core, beside
+ * this thread and the others), and at most 4 ms.
  */
 export function inlineLimitNs(hopNs: number): number {
-  return Math.min(INLINE_CEILING_NS, Math.max(INLINE_FLOOR_NS, hopNs));
+  return Math.min(INLINE_CEILING_NS, hopNs);
 }
 
-/** Where one request runs: now on this thread, on the addon's threads, or inline in a later turn. */
-export type Lane = 'inline' | 'threads' | 'defer';
+/**
+ * Where one request runs: now on this thread, on the addon's threads, inline in a later turn,
+ * or `gather`: it waits one microtask for company, then runs on a thread if other requests
+ * came meanwhile and inline if it is still alone (see {@link chooseLane}).
+ */
+export type Lane = 'inline' | 'threads' | 'defer' | 'gather';
 
 /** What {@link chooseLane} weighs. */
 export interface LaneInputs {
@@ -103,9 +107,17 @@ export function chooseLane(r: LaneInputs): Lane {
   if (!r.synchronous || r.execution === 'threads') return 'threads';
   if (r.execution === 'inline') return 'inline';
   // A request alone in flight (a serial loop) gains nothing on another thread -- this one
-  // would only wait for it -- so it may run inline up to the stall ceiling; with company, the
-  // larger ones go where they can run in parallel.
-  if (r.predictedNs > (r.alone ? INLINE_CEILING_NS : inlineLimitNs(r.hopNs))) return 'threads';
+  // would only wait for it -- so it may run inline up to the stall ceiling.
+  if (r.alone) {
+    if (r.predictedNs > INLINE_CEILING_NS) return 'threads';
+    // Worth a hop if company comes: a program issuing several at once (Promise.all) issues them
+    // all before the next microtask, so this one waits that long to know.
+    if (r.predictedNs > r.hopNs) return 'gather';
+  } else if (r.predictedNs > inlineLimitNs(r.hopNs)) {
+    // With company, work that costs more than the hop runs where it overlaps the others and
+    // this thread: on the other cores.
+    return 'threads';
+  }
   if (r.budgetLeft) return 'inline';
   // Out of budget for this turn. With other requests of this session already waiting there
   // is concurrency to spread over another core; a lone request (a serial loop) just waits

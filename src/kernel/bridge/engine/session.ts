@@ -198,21 +198,67 @@ export class KernelSession {
         return new Promise<T>((resolve, reject) => {
           this.completions.defer(() => {
             this.waiting--;
-            if (this.closing || this.lifecycle.abandonment) {
-              reject(this.closing ? closedError(this.driver) : this.abandonedError());
-              this.checkDrained();
-              return;
-            }
-            const result = this.runInline(op, input, output, iv, assocLen, stream, size);
-            this.checkDrained();
-            if (result < 0) return reject(this.error(result));
-            try {
-              resolve(map(result));
-            } catch (err) {
-              reject(err);
-            }
+            this.runLater(op, input, output, iv, assocLen, stream, size, map, resolve as (v: unknown) => void, reject, false);
           });
         });
+      case 'gather':
+        this.waiting++;
+        return new Promise<T>((resolve, reject) => {
+          queueMicrotask(() => {
+            this.waiting--;
+            // Company came (requests issued together, as by Promise.all): a thread, where it
+            // runs beside them; still alone: here, where a hop would only add to its time.
+            const company = this.inFlight + this.waiting > 0;
+            this.runLater(
+              op,
+              input,
+              output,
+              iv,
+              assocLen,
+              stream,
+              size,
+              map,
+              resolve as (v: unknown) => void,
+              reject,
+              company,
+              outputDisposable,
+            );
+          });
+        });
+    }
+  }
+
+  /** Runs a request that waited (a later turn, a microtask): inline, or on a thread when `threads`. */
+  private runLater(
+    op: OpCode,
+    input: Input,
+    output: Uint8Array | null,
+    iv: Uint8Array | null,
+    assocLen: number,
+    stream: number,
+    size: number,
+    map: (bytes: number) => unknown,
+    resolve: (v: unknown) => void,
+    reject: (e: unknown) => void,
+    threads: boolean,
+    outputDisposable = false,
+  ): void {
+    if (this.closing || this.lifecycle.abandonment) {
+      reject(this.closing ? closedError(this.driver) : this.abandonedError());
+      this.checkDrained();
+      return;
+    }
+    if (threads) {
+      this.submit(op, input, output, iv, assocLen, stream, size, map, resolve, reject, outputDisposable);
+      return;
+    }
+    const result = this.runInline(op, input, output, iv, assocLen, stream, size);
+    this.checkDrained();
+    if (result < 0) return reject(this.error(result));
+    try {
+      resolve(map(result));
+    } catch (err) {
+      reject(err);
     }
   }
 

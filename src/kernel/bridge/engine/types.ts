@@ -83,7 +83,7 @@ export interface KernelSessionStats {
   fixedNs: number;
   perByteNs: number;
   samples: number;
-  /** The predicted cost above which a request goes to a thread (ns). */
+  /** The predicted cost above which a request with others in flight goes to a thread (ns). */
   inlineLimitNs: number;
   /** Requests completed with ETIMEDOUT at their deadline. */
   timedOut: number;

@@ -96,6 +96,20 @@ describe('KernelSession on the loopback engine', { skip }, () => {
     await slow.close();
   });
 
+  it('auto: requests dearer than a hop run inline when alone, on threads when issued together', async () => {
+    // 400 us per request: dearer than a thread hop once measured, below the 4 ms stall ceiling.
+    const s = session('auto', 400);
+    const io = (): Promise<number> => s.request(Op.Encrypt, Buffer.alloc(64), Buffer.alloc(64), null, 0);
+    for (let i = 0; i < 40; i++) await io();
+    assert.ok(s.predict(64) > s.inlineLimitNs(), `measured dearer than a hop (${JSON.stringify(s.stats())})`);
+    const alone = s.stats();
+    for (let i = 0; i < 5; i++) await io();
+    assert.equal(s.stats().threaded, alone.threaded, 'a lone request waits a microtask, finds no company, runs inline');
+    await Promise.all(Array.from({ length: 8 }, io));
+    assert.equal(s.stats().threaded, alone.threaded + 8, 'eight issued together all run on threads, the first included');
+    await s.close();
+  });
+
   it('auto: one outlier does not move a cheap stream off the calling thread', async () => {
     const s = session('auto');
     for (let i = 0; i < 20; i++) await s.request(Op.Encrypt, Buffer.alloc(64), Buffer.alloc(64), null, 0);
