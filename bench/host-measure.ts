@@ -9,6 +9,12 @@ import { setImmediate as turn } from 'node:timers/promises';
 
 import type { SubjectResult } from './host-results.js';
 
+/** A full collection, where Node was started with --expose-gc (the benchmark's scripts do). */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
+/** Whether subjects start on a collected heap (see {@link interleave}). */
+export const collectsBetweenSubjects = collectGarbage !== undefined;
+
 /** Something timed: one request, made serially or with several outstanding. */
 export interface Subject {
   id: string;
@@ -123,8 +129,11 @@ export async function interleave(subjects: readonly Subject[], r: Rounds, log: (
         out.reason = errorText(err);
         log(`${s.label}: ${out.reason}`);
       }
-      // Completions of the last subject (timers, callbacks) settle before the next starts.
+      // Completions of the last subject (timers, callbacks) settle before the next starts, and
+      // its garbage is collected: a subject that follows one making much of it (node:crypto's
+      // ciphers make two buffers per request) would otherwise pay for the other's collections.
       await turn();
+      collectGarbage?.();
     }
   }
   for (const [i, s] of subjects.entries()) {

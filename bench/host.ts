@@ -7,21 +7,32 @@
  *     node dist/esm/bench/host.js [--quick] [--rounds N] [--round-ms MS] [--out FILE]
  *
  * Prints the markdown report on stdout (progress on stderr) and writes FILE too when given.
- * `npm run bench:host` writes bench/RESULTS-host.md; `kcrypto bench` runs this file.
+ * `npm run bench:host` writes its section of bench/RESULTS.md; `kcrypto bench` runs this file.
  */
-import './host-hooks.js';
+import { freshRoutes } from './host-hooks.js';
 
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 
 import { layerSubjects } from './host-layers.js';
 import { machineInfo } from './host-machine.js';
-import { interleave, type Rounds } from './host-measure.js';
+import { collectsBetweenSubjects, interleave, type Rounds } from './host-measure.js';
 import { renderHostReport } from './host-report.js';
 import type { HostResults, LoopResult } from './host-results.js';
 import { batchSubjects, IV, openSessions, throughputSubjects, type Opened } from './host-subjects.js';
 import { loopDelayInFlight } from './measure.js';
 import { publishReport } from './publish.js';
+import { router } from '../src/api/framework-instance.js';
+import type { Session } from '../src/api/session.js';
+import { ROUTE_SIZES } from '../src/framework/route-table.js';
+
+/** A session's driver; for a routed one, the driver each measured size goes to. */
+function routesOf(s: Session): string {
+  const sid = s.frameworkSid;
+  const routes = sid === undefined ? undefined : router.routes(sid);
+  if (!routes) return s.driver;
+  return `${s.driver} (${routes.map((r, i) => `${ROUTE_SIZES[i]!} B: ${r.driver}`).join(', ')})`;
+}
 
 const SIZES = [64, 1024, 16 * 1024, 64 * 1024, 1 << 20];
 const LAYER_SIZE = 64;
@@ -105,7 +116,7 @@ async function main(): Promise<number> {
   const t0 = performance.now();
   const rounds: Rounds = { rounds: o.rounds, warmupRounds: 1, roundMs: o.roundMs };
   const sessions = await openSessions();
-  const defaultDriver = `AES-128-CBC → ${sessions.aes.driver}, SHA-256 → ${sessions.sha.driver}`;
+  const defaultDriver = `AES-128-CBC → ${routesOf(sessions.aes)}; SHA-256 → ${routesOf(sessions.sha)}${freshRoutes ? ' (routes measured in this run)' : ` (routes from ${process.env['KCRYPTO_ROUTE_CACHE']})`}`;
   const machine = await machineInfo(defaultDriver);
   log(`${machine.cpu}, ${machine.cores} cores; default driver: ${defaultDriver}`);
 
@@ -129,6 +140,7 @@ async function main(): Promise<number> {
       roundMs: o.roundMs,
       loopSeconds: o.loopSeconds,
       quick: o.quick,
+      collected: collectsBetweenSubjects,
       elapsedS: (performance.now() - t0) / 1000,
     },
     sizes: SIZES,
@@ -137,7 +149,7 @@ async function main(): Promise<number> {
     batch,
     loop,
   };
-  publishReport(renderHostReport(results), o.out, log);
+  publishReport(renderHostReport(results), o.out, log, 'host');
   return 0;
 }
 

@@ -14,7 +14,7 @@ export type { Cell, CostRow, DevCryptoReport, ExecDelta, Group, LoadRow, Results
 /** The markdown report. */
 export function renderReport(r: Results): string {
   const md: string[] = [];
-  md.push(`# kcrypto benchmark`);
+  md.push(`# kcrypto in the lab`);
   md.push('');
   if (r.harnessTest) md.push('> **HARNESS TEST**: the kernel rows below ran on the *software* driver; these are not kernel figures.\n');
   md.push(`- date: ${r.date}`);

@@ -32,7 +32,7 @@ async function main(): Promise<number> {
   if (o.lab) return labMode(o);
   if (o.devcryptoFixture) return fixtureMode(o);
   const results = await bench(o);
-  publishReport(renderReport(results), o.out, log);
+  publishReport(renderReport(results), o.out, log, 'lab');
   return 0;
 }
 

@@ -54,7 +54,8 @@ export class FrameworkSession {
    */
   run<T = CryptoOp>(
     buf: Uint8Array | Uint8Array[],
-    descs: Partial<CryptoDesc>[],
+    /** Descriptors, in order: CryptoDesc objects are used as they are, partial ones filled in. */
+    descs: (CryptoDesc | Partial<CryptoDesc>)[],
     mac: Uint8Array | null = null,
     obuf: Uint8Array | null = null,
     pick: (crp: CryptoOp) => T = (crp) => crp as T,
@@ -68,7 +69,7 @@ export class FrameworkSession {
       crp.mac = mac;
       let prev: CryptoDesc | null = null;
       for (const d of descs) {
-        const desc = Object.assign(new CryptoDesc(), d);
+        const desc = d instanceof CryptoDesc ? d : Object.assign(new CryptoDesc(), d);
         if (prev) prev.next = desc;
         else crp.desc = desc;
         prev = desc;
@@ -148,12 +149,10 @@ const ciphertextOf = (crp: CryptoOp): { ciphertext: Buffer } => ({ ciphertext: c
 export function cipherBackend(s: FrameworkSession, alg: CipherAlgorithm): CipherBackend {
   const [id] = idsOf(alg);
   const run = <T>(encrypt: boolean, data: Uint8Array, iv: Uint8Array | null, pick: (crp: CryptoOp) => T): Promise<T> => {
-    const desc: Partial<CryptoDesc> = {
-      alg: id!,
-      skip: 0,
-      len: data.length,
-      flags: (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT,
-    };
+    const desc = new CryptoDesc();
+    desc.alg = id!;
+    desc.len = data.length;
+    desc.flags = (encrypt ? C.CRD_F_ENCRYPT : 0) | C.CRD_F_IV_EXPLICIT | C.CRD_F_IV_PRESENT;
     if (iv) {
       desc.iv = iv;
       desc.ivLength = iv.length;

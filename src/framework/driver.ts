@@ -2,6 +2,7 @@
  * What a driver gives the framework (DriverImpl and its kcrypto extensions), what the framework
  * keeps of each driver (Driver), and the small helpers every part of the framework shares.
  */
+import { InFlight } from './in-flight.js';
 import { errnoOf } from '../errno.js';
 import { KCryptoError } from '../errors.js';
 import { newCounters, type DriverCounters } from './stats.js';
@@ -108,7 +109,7 @@ export interface Driver {
   queue: CryptoOp[];
   kqueue: CryptKop[];
   sessions: number;
-  inFlight: Set<CryptoOp>;
+  inFlight: InFlight;
   flushScheduled: boolean;
   /** Failed by failDriver(): never called again. */
   gone: boolean;
@@ -131,7 +132,7 @@ export function newDriver(id: number, name: string, flags: number): Driver {
     queue: [],
     kqueue: [],
     sessions: 0,
-    inFlight: new Set(),
+    inFlight: new InFlight(),
     flushScheduled: false,
     gone: false,
     stats: newCounters(),

@@ -141,7 +141,7 @@ export class Framework {
     d.algs.clear();
     d.kalgs.clear();
     await this.sessions.migrate(d, () => true);
-    for (const crp of [...d.inFlight]) {
+    for (const crp of d.inFlight.values()) {
       const s = this.sessions.get(crp.sid);
       if (s && s.movedTo !== null && s.movedTo !== -1n) {
         crp.etype = this.errnos.EAGAIN;
@@ -180,11 +180,12 @@ export class Framework {
     // The driver the request was handed to (its sid may have changed if its session moved).
     const d = st.owner;
     st.owner = null;
-    const latency = d ? performance.now() - st.startedAt : 0;
+    // -1: not sampled (see DispatchQueue.submit), or it reached no driver.
+    const latency = d && st.startedAt >= 0 ? performance.now() - st.startedAt : -1;
     if (d) {
       d.inFlight.delete(crp);
       if (crp.etype !== 0) d.stats.errors++;
-      recordLatency(d.stats, latency);
+      if (latency >= 0) recordLatency(d.stats, latency);
     }
     // A request sent on by a hook: the hook hears first, then the consumer, under its own sid.
     // (A driver may run a request through a framework of its own; only this one's hooks count.)

@@ -81,14 +81,14 @@ export class Hooks {
 
   /**
    * `crp`, sent on by a hook, completed on the driver it ran on (`ran`: it reached one, after
-   * `latency` ms). Returns false when the request was dispatched again: its alternative went
+   * `latency` ms, or -1 when that was not timed). Returns false when the request was dispatched again: its alternative went
    * away (EAGAIN), and the hook follows it.
    */
   completed(crp: CryptoOp, ran: boolean, latency: number): boolean {
     const st = opStateOf(crp);
     const via = st.via!;
     const from = st.from!;
-    if (ran) recordLatency(via.stats, latency);
+    if (ran && latency >= 0) recordLatency(via.stats, latency);
     via.hook!.settle(via.arg, crp);
     st.via = null;
     st.from = null;

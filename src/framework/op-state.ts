@@ -10,8 +10,10 @@ import type { Driver } from './driver.js';
 export interface OpState {
   /** The driver the request was handed to, until it completes. */
   owner: Driver | null;
-  /** When it was handed there (performance.now()). */
+  /** When it was handed there (performance.now()); -1 when its latency is not sampled. */
   startedAt: number;
+  /** Its place in the owner's list of requests in flight (in-flight.ts); -1 when in none. */
+  slot: number;
   /**
    * A request to a session of a driver with a RequestHook (the router) while it runs on one of
    * that driver's alternatives: that driver, and the session's sid, given back to `sid` before
@@ -25,5 +27,5 @@ export interface OpState {
 }
 
 export function newOpState(): OpState {
-  return { owner: null, startedAt: 0, via: null, from: null, index: 0, load: 0 };
+  return { owner: null, startedAt: 0, slot: -1, via: null, from: null, index: 0, load: 0 };
 }

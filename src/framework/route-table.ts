@@ -44,9 +44,10 @@ interface Entry {
  * measured again. 3: a plain cipher's requests write a separate, disposable output buffer, as
  * `openSession()` requests do (in place, a device's requests would pay for a copy the API's
  * never make), and every size is warmed up before any is measured (the smallest sizes would
- * otherwise run on code still being compiled).
+ * otherwise run on code still being compiled). 4: an engine driver's inline request completes
+ * inside dispatch() (no promise per layer), which changed what every engine driver measures.
  */
-const MEASUREMENT = 3;
+const MEASUREMENT = 4;
 
 /** Where the table is kept: $KCRYPTO_ROUTE_CACHE, else the user's cache directory. */
 export function routeCachePath(): string {

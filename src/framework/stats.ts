@@ -16,7 +16,10 @@ export interface DriverStats {
   queueLength: number;
   inFlight: number;
   bytes: number;
-  /** Completion latency percentiles in ms over the recent requests. */
+  /**
+   * Completion latency percentiles in ms over the recent requests: each of a driver's first 64,
+   * then one in eight.
+   */
   latency: { p50: number; p90: number; p99: number; samples: number };
   migrated: number;
   /** The driver is gone: failed by failDriver() (device removed, deadline passed). */

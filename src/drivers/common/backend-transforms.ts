@@ -64,7 +64,7 @@ export function authTransform(b: HashBackend, digestLength: number, reopen: ((ke
   return {
     kind: 'auth',
     digestLength,
-    digest: (data, key) => (key && reopen ? withKey(reopen, key, (x) => x.digest(data)) : b.digest(data)),
+    digest: (data, key, _iv, into) => (key && reopen ? withKey(reopen, key, (x) => x.digest(data, into)) : b.digest(data, into)),
     update: (data) => b.update(data),
     final: () => b.final(),
     copy: () => b.copy().then((c) => authTransform(c, digestLength, reopen)),

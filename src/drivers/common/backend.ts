@@ -61,7 +61,8 @@ export interface HashBackend extends BackendBase {
   readonly maxRequestBytes?: number;
   /** Kernel drivers: where requests ran and what they cost. */
   stats?(): KernelSessionStats;
-  digest(data: Uint8Array | Uint8Array[]): Maybe<Buffer>;
+  /** `into`, as long as the digest, receives it when given, and is what is given back. */
+  digest(data: Uint8Array | Uint8Array[], into?: Buffer): Maybe<Buffer>;
   update(data: Uint8Array | Uint8Array[]): Promise<void>;
   /** Finishes the incremental state and resets it for a new message. */
   final(): Promise<Buffer>;

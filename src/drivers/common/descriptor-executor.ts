@@ -123,8 +123,8 @@ interface Job {
   descs: CryptoDesc[];
   /** The entry each descriptor uses. */
   entryOf: (SessionEntry | undefined)[];
-  /** Descriptors already done with another (an AEAD's auth half, an ETA pair). */
-  consumed: Set<number>;
+  /** Descriptors already done with another (an AEAD's auth half, an ETA pair); null until one is. */
+  consumed: Set<number> | null;
 }
 
 /**
@@ -194,13 +194,8 @@ export function execute(crp: CryptoOp, session: DriverSession, commit?: () => bo
     buf = out = scratch = borrowScratch(raw.length);
     scratch.set(raw);
   } else buf = out = viewOf(raw);
-  const seen = new Map<number, number>();
-  const entryOf = descs.map((d) => {
-    const n = seen.get(d.alg) ?? 0;
-    seen.set(d.alg, n + 1);
-    return session.entries.filter((e) => e.alg === d.alg)[n] ?? session.entries.find((e) => e.alg === d.alg);
-  });
-  const job: Job = { crp, buf, out, outDisposable: disposable && out !== buf, written: [], session, descs, entryOf, consumed: new Set() };
+  const entryOf = descs.length === 1 ? [session.entries.find((e) => e.alg === descs[0]!.alg)] : entriesOf(descs, session);
+  const job: Job = { crp, buf, out, outDisposable: disposable && out !== buf, written: [], session, descs, entryOf, consumed: null };
   if (descs.length === 0 || entryOf.some((e) => e === undefined) || !descs.every((d) => inRange(buf, d))) return errno.EINVAL;
   const failed = (err: unknown): number => {
     failures.set(crp, err);
@@ -236,6 +231,16 @@ export function execute(crp: CryptoOp, session: DriverSession, commit?: () => bo
   return result instanceof Promise ? result.then(finish, failed) : finish(result);
 }
 
+/** The entry each descriptor uses: the n-th descriptor of an algorithm, the n-th entry of it (else the first). */
+function entriesOf(descs: CryptoDesc[], session: DriverSession): (SessionEntry | undefined)[] {
+  const seen = new Map<number, number>();
+  return descs.map((d) => {
+    const n = seen.get(d.alg) ?? 0;
+    seen.set(d.alg, n + 1);
+    return session.entries.filter((e) => e.alg === d.alg)[n] ?? session.entries.find((e) => e.alg === d.alg);
+  });
+}
+
 /** Whether the session's transform for the one cipher descriptor `d` guards its output. */
 function guardedCipher(session: DriverSession, d: CryptoDesc): boolean {
   const t = session.entries.find((e) => e.alg === d.alg)?.transform;
@@ -244,7 +249,7 @@ function guardedCipher(session: DriverSession, d: CryptoDesc): boolean {
 
 function step(job: Job, i: number): Maybe<number> {
   for (; i < job.descs.length; i++) {
-    if (job.consumed.has(i)) continue;
+    if (job.consumed?.has(i)) continue;
     const r = one(job, i);
     if (typeof r === 'number') {
       if (r !== 0) return r;
@@ -294,8 +299,8 @@ function cipher(job: Job, d: CryptoDesc, kind: CipherKind, t: Extract<Transform,
   const encrypt = (d.flags & C.CRD_F_ENCRYPT) !== 0;
   const iv = resolveIv(job.buf, d, ivLength, encrypt, job.out, job.written);
   if (!iv) return errno.EINVAL;
-  const region = job.buf.subarray(d.skip, d.skip + d.len);
-  const target = job.out === job.buf ? region : job.out.subarray(d.skip, d.skip + d.len);
+  const region = regionOf(job.buf, d);
+  const target = job.out === job.buf ? region : regionOf(job.out, d);
   job.written.push([d.skip, d.skip + d.len]);
   return then(t.run(encrypt, iv, region, explicitKey(d), target, job.outDisposable), (out) => {
     if (out !== target) target.set(out.subarray(0, target.length));
@@ -306,7 +311,9 @@ function cipher(job: Job, d: CryptoDesc, kind: CipherKind, t: Extract<Transform,
 /** Where a MAC or tag of `length` bytes is read or written: crp.mac, else the buffer at `inject`. */
 function macSlot(job: Job, d: CryptoDesc | undefined, length: number): Uint8Array | null {
   if (d && !job.crp.mac) return d.inject >= 0 && d.inject + length <= job.buf.length ? job.buf.subarray(d.inject, d.inject + length) : null;
-  return job.crp.mac && job.crp.mac.length >= length ? job.crp.mac.subarray(0, length) : null;
+  const mac = job.crp.mac;
+  if (!mac || mac.length < length) return null;
+  return mac.length === length ? mac : mac.subarray(0, length);
 }
 
 function aead(job: Job, i: number, kind: AeadKind, t: AeadTransform): Maybe<number> {
@@ -314,7 +321,7 @@ function aead(job: Job, i: number, kind: AeadKind, t: AeadTransform): Maybe<numb
   const authIndex = job.descs.findIndex((x, j) => j !== i && kind.auth.includes(x.alg));
   const authDesc = authIndex >= 0 ? job.descs[authIndex] : undefined;
   const authEntry = authIndex >= 0 ? job.entryOf[authIndex] : job.session.entries.find((e) => kind.auth.includes(e.alg));
-  if (authIndex >= 0) job.consumed.add(authIndex);
+  if (authIndex >= 0) (job.consumed ??= new Set()).add(authIndex);
   const tagLength = authEntry && authEntry.mlen > 0 ? authEntry.mlen : 16;
   const ivLength = ivLengthOf(d, kind);
   if (ivLength === null) return errno.EINVAL;
@@ -340,17 +347,28 @@ function aead(job: Job, i: number, kind: AeadKind, t: AeadTransform): Maybe<numb
 }
 
 function auth(job: Job, d: CryptoDesc, entry: SessionEntry, t: AuthTransform): Maybe<number> {
-  const region = job.buf.subarray(d.skip, d.skip + d.len);
+  const region = regionOf(job.buf, d);
   if (d.flags & C.CRD_F_KC_UPDATE) return then(t.update([region]), () => 0);
-  const digest: Maybe<Uint8Array> =
-    d.flags & C.CRD_F_KC_FINAL
-      ? then(region.length > 0 ? t.update([region]) : undefined, () => t.final())
-      : t.digest([region], explicitKey(d), d.flags & C.CRD_F_IV_EXPLICIT ? d.iv.subarray(0, d.ivLength || 12) : null);
-  return then(digest, (full) => deliverMac(job, d, entry, full));
+  if (d.flags & C.CRD_F_KC_FINAL)
+    return then(
+      then(region.length > 0 ? t.update([region]) : undefined, () => t.final()),
+      (full) => deliverMac(job, d, entry, full),
+    );
+  // A whole digest to write (not to verify): the transform may write it in its slot at once.
+  const whole = !(d.flags & C.CRD_F_KC_VERIFY) && (entry.mlen === 0 || entry.mlen === t.digestLength);
+  const slot = whole ? macSlot(job, d, t.digestLength) : null;
+  const into = slot ? viewOf(slot) : undefined;
+  const iv = d.flags & C.CRD_F_IV_EXPLICIT ? d.iv.subarray(0, d.ivLength || 12) : null;
+  return then(t.digest([region], explicitKey(d), iv, into), (full) => (full === into ? 0 : deliverMac(job, d, entry, full)));
+}
+
+/** The region a descriptor covers: the buffer itself when it covers all of it (no view to make). */
+function regionOf(buf: Buffer, d: CryptoDesc): Buffer {
+  return d.skip === 0 && d.len === buf.length ? buf : buf.subarray(d.skip, d.skip + d.len);
 }
 
 function deliverMac(job: Job, d: CryptoDesc, entry: SessionEntry, full: Uint8Array): number {
-  const mac = entry.mlen > 0 ? full.subarray(0, entry.mlen) : full;
+  const mac = entry.mlen > 0 && entry.mlen < full.length ? full.subarray(0, entry.mlen) : full;
   const slot = macSlot(job, d, mac.length);
   if (!slot) return errno.EINVAL;
   if (d.flags & C.CRD_F_KC_VERIFY) {
@@ -383,7 +401,7 @@ function etmPair(job: Job, i: number): (() => Maybe<number>) | null {
   const kind = kindOf(c.alg);
   if (kind?.kind !== 'cipher' || c.len % kind.block !== 0) return null;
   return () => {
-    job.consumed.add(j);
+    (job.consumed ??= new Set()).add(j);
     const iv = resolveIv(job.buf, c, kind.ivLength, encrypt);
     if (!iv) return errno.EINVAL;
     const tagLength = etm.auth.mlen;

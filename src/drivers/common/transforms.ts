@@ -43,8 +43,12 @@ export interface CipherTransform {
 export interface AuthTransform {
   kind: 'auth';
   digestLength: number;
-  /** The digest of `data` (gathered in order). GMAC alone takes its IV here. */
-  digest(data: Uint8Array[], key: Uint8Array | null, iv: Uint8Array | null): Maybe<Uint8Array>;
+  /**
+   * The digest of `data` (gathered in order). GMAC alone takes its IV here. `into`, as long as
+   * the digest, is where it is wanted; a transform that can write there returns it, one that
+   * cannot returns its own buffer.
+   */
+  digest(data: Uint8Array[], key: Uint8Array | null, iv: Uint8Array | null, into?: Buffer): Maybe<Uint8Array>;
   update(data: Uint8Array[]): Maybe<void>;
   /** Finishes the running state and resets it. */
   final(): Maybe<Uint8Array>;

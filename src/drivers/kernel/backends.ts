@@ -126,8 +126,8 @@ class KernelHash implements HashBackend {
     return this.ks.driver;
   }
 
-  digest(data: Uint8Array | Uint8Array[]): Maybe<Buffer> {
-    const out = Buffer.allocUnsafe(this.digestLength);
+  digest(data: Uint8Array | Uint8Array[], into?: Buffer): Maybe<Buffer> {
+    const out = into?.length === this.digestLength ? into : Buffer.allocUnsafe(this.digestLength);
     return this.ks.requestNow(Op.Digest, data, out, null, 0, -1, (n) => (n === out.length ? out : out.subarray(0, n)));
   }
 
