@@ -83,6 +83,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::ProbeBind>("probeBind"),
                            InstanceMethod<&Addon::ProbeBindSnapshot>("probeBindSnapshot"),
                            InstanceMethod<&Addon::ErrnoTable>("errnoTable"),
+                           InstanceMethod<&Addon::SetSubmitArgs>("setSubmitArgs"),
                        });
   // The loopback engine is a test double: the release build's surface has it only for a
   // process that asks before it loads the addon (the unit tests; bench may set it too).
@@ -136,6 +137,20 @@ Napi::Value Addon::SetCompletionHandler(const Napi::CallbackInfo& info) {
   dispatchers_[kCpuLane]->SetNice(10);
   dispatchers_[kCpuLane]->SetSpin(SpinNs());
   dispatchers_[kDeviceLane]->SetMaxThreads(16);
+  return info.Env().Undefined();
+}
+
+// setSubmitArgs(Float64Array of kSubmitArgs): the array submit() reads its numbers from, kept
+// alive (and its memory in place) by the reference held here.
+Napi::Value Addon::SetSubmitArgs(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[0].As<Napi::Float64Array>().ElementLength() < kSubmitArgs) {
+    Napi::TypeError::New(info.Env(), "kcrypto: setSubmitArgs needs a Float64Array of 7").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Napi::Float64Array a = info[0].As<Napi::Float64Array>();
+  submit_args_ref_ = Napi::Persistent(a);
+  submit_args_ = a.Data();
   return info.Env().Undefined();
 }
 

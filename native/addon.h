@@ -9,6 +9,20 @@
 
 namespace kcrypto {
 
+// The numbers of a submit() call, at these indices of the argument array JavaScript hands the
+// addon once (setSubmitArgs): a call with more than six arguments costs node-addon-api an
+// allocation, and every argument an N-API call. Shared with src/kernel/bridge/engine/session.ts.
+enum SubmitArg : uint32_t {
+  kSubmitId = 0,
+  kSubmitLane = 1,
+  kSubmitOp = 2,
+  kSubmitAssocLen = 3,
+  kSubmitStream = 4,
+  kSubmitDeadlineMs = 5,
+  kSubmitDisposable = 6,
+  kSubmitArgs = 7,
+};
+
 class Addon : public Napi::Addon<Addon> {
  public:
   Addon(Napi::Env env, Napi::Object exports);
@@ -20,6 +34,8 @@ class Addon : public Napi::Addon<Addon> {
   enum Lane : uint32_t { kCpuLane = 0, kDeviceLane = 1, kLanes = 2 };
   Dispatcher* dispatcher(uint32_t lane) const { return lane < kLanes ? dispatchers_[lane].get() : nullptr; }
   Napi::FunctionReference session_ctor;
+  // The argument array of submit(); null until JavaScript has set it.
+  const double* submit_args() const { return submit_args_; }
 
  private:
   Napi::Value SetCompletionHandler(const Napi::CallbackInfo& info);
@@ -30,8 +46,11 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ProbeBind(const Napi::CallbackInfo& info);
   Napi::Value ProbeBindSnapshot(const Napi::CallbackInfo& info);
   Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
+  Napi::Value SetSubmitArgs(const Napi::CallbackInfo& info);
 
   std::unique_ptr<Dispatcher> dispatchers_[kLanes];
+  Napi::Reference<Napi::Float64Array> submit_args_ref_;
+  double* submit_args_ = nullptr;
 };
 
 // Builds the Error that JavaScript turns into a KCryptoError: errno and syscall attached.

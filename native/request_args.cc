@@ -30,6 +30,10 @@ const char* ParseRequest(napi_env env, const napi_value fields[5], Request* req,
     return "kcrypto: op, assocLen and stream must be numbers";
   req->op = static_cast<Op>(op);
   req->assoc_len = assoc;
+  return ParseBuffers(env, fields[1], fields[2], fields[3], req, buffers);
+}
+
+const char* ParseBuffers(napi_env env, napi_value input, napi_value output, napi_value iv, Request* req, std::vector<napi_value>* buffers) {
   auto keep = [buffers](napi_value v) {
     if (buffers != nullptr) buffers->push_back(v);
   };
@@ -37,7 +41,6 @@ const char* ParseRequest(napi_env env, const napi_value fields[5], Request* req,
   req->input.clear();
   uint8_t* p = nullptr;
   size_t n = 0;
-  napi_value input = fields[1];
   if (AsBytes(env, input, &p, &n)) {
     keep(input);
     if (n > 0) req->input.push_back(iovec{p, n});
@@ -61,12 +64,10 @@ const char* ParseRequest(napi_env env, const napi_value fields[5], Request* req,
 
   req->output = nullptr;
   req->output_len = 0;
-  napi_value output = fields[2];
   if (AsBytes(env, output, &req->output, &req->output_len)) keep(output);
   else if (!IsNullish(env, output)) return "kcrypto: output must be a Uint8Array";
   req->iv = nullptr;
   req->iv_len = 0;
-  napi_value iv = fields[3];
   uint8_t* ivp = nullptr;
   if (AsBytes(env, iv, &ivp, &req->iv_len)) {
     req->iv = ivp;

@@ -93,30 +93,36 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
-  std::shared_ptr<EngineSession> s = Live(info.Env());
-  if (!s) return info.Env().Undefined();
-  // submit(id, lane, op, input, output, iv, assocLen, stream[, deadlineMs[, outputDisposable]])
-  Dispatcher* d = addon_->dispatcher(info[1].As<Napi::Number>().Uint32Value());
-  if (d == nullptr) {
-    Napi::Error::New(info.Env(), "kcrypto: no completion handler installed, or no such lane").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  std::shared_ptr<EngineSession> s = Live(env);
+  if (!s) return env.Undefined();
+  // submit(input, output, iv); the numbers are in the addon's argument array (SubmitArg).
+  const double* args = addon_->submit_args();
+  Dispatcher* d = args == nullptr ? nullptr : addon_->dispatcher(static_cast<uint32_t>(args[kSubmitLane]));
+  if (d == nullptr || info.Length() < 3) {
+    Napi::Error::New(env, "kcrypto: submit(input, output, iv) needs the argument array and a completion handler installed")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
   }
   Job job;
-  job.id = info[0].As<Napi::Number>().DoubleValue();
-  if (!ReadRequest(info, 2, &job.request)) return info.Env().Undefined();
-  if (info.Length() > 8 && info[8].IsNumber()) {
-    const double ms = info[8].As<Napi::Number>().DoubleValue();
-    if (ms > 0) job.deadline_ns = static_cast<uint64_t>(ms * 1e6);
+  job.id = args[kSubmitId];
+  job.request.op = static_cast<Op>(static_cast<uint32_t>(args[kSubmitOp]));
+  job.request.assoc_len = static_cast<uint32_t>(args[kSubmitAssocLen]);
+  job.request.stream = static_cast<int32_t>(args[kSubmitStream]);
+  if (const char* error = ParseBuffers(env, info[0], info[1], info[2], &job.request, nullptr)) {
+    Napi::TypeError::New(env, error).ThrowAsJavaScriptException();
+    return env.Undefined();
   }
+  if (args[kSubmitDeadlineMs] > 0) job.deadline_ns = static_cast<uint64_t>(args[kSubmitDeadlineMs] * 1e6);
   job.cancelled = abandoned_;
   // A disposable output is one the caller never reads after a failure (it resubmits with a
   // fresh one), so a late write from a card that went away harms nothing: the kernel writes
   // straight into it, without the guarded thread's copy.
-  const bool disposable = info.Length() > 9 && info[9].IsBoolean() && info[9].As<Napi::Boolean>().Value();
-  job.guard_output = info[1].As<Napi::Number>().Uint32Value() == Addon::kDeviceLane && !disposable;
+  const bool disposable = args[kSubmitDisposable] != 0;
+  job.guard_output = static_cast<uint32_t>(args[kSubmitLane]) == Addon::kDeviceLane && !disposable;
   job.session = std::move(s);
   d->Submit(std::move(job));
-  return info.Env().Undefined();
+  return env.Undefined();
 }
 
 namespace {

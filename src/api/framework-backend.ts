@@ -15,6 +15,7 @@ import { CryptoDesc, CryptoOp } from '../framework/structures.js';
 import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
 import { systemError } from '../kernel/bridge/status.js';
 import { dispatchInTurn } from './turn-budget.js';
+import { bufLength } from '../framework/driver.js';
 
 /** A framework session as the API holds it: it follows its session when the framework moves it. */
 export class FrameworkSession {
@@ -97,7 +98,7 @@ export class FrameworkSession {
         }
         reject(this.error(r));
       };
-      dispatchInTurn(() => this.fw.dispatch(crp), reject);
+      dispatchInTurn(() => this.fw.dispatch(crp), reject, bufLength(buf));
     });
   }
 

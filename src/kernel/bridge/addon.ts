@@ -26,23 +26,13 @@ export interface NativeSession {
   /**
    * Queues a request on the addon's threads (lane 0: CPU-bound work, one thread per
    * core at lower priority; lane 1: device requests); its completion arrives through the completion handler.
-   * `deadlineMs` (0 or absent: none) bounds the time a thread may spend in the request before
-   * {@link NativeAddon.overdue} reports it. A device lane's thread has the kernel write into a
-   * buffer of its own and copies the result into `output` only while the session lives, unless
-   * `outputDisposable` says the caller never reads `output` after a failure.
+   * Its numbers are in the argument array given to {@link NativeAddon.setSubmitArgs} (see
+   * {@link SubmitArg}): set them, then call. `deadlineMs` (0: none) bounds the time a thread may
+   * spend in the request before {@link NativeAddon.overdue} reports it. A device lane's thread
+   * has the kernel write into a buffer of its own and copies the result into `output` only while
+   * the session lives, unless `disposable` says the caller never reads `output` after a failure.
    */
-  submit(
-    id: number,
-    lane: 0 | 1,
-    op: number,
-    input: Uint8Array | Uint8Array[] | null,
-    output: Uint8Array | null,
-    iv: Uint8Array | null,
-    assocLen: number,
-    stream: number,
-    deadlineMs?: number,
-    outputDisposable?: boolean,
-  ): void;
+  submit(input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null): void;
   openStream(): number;
   copyStream(handle: number): number;
   closeStream(handle: number): void;
@@ -101,6 +91,11 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
   probeBind(type: string, name: string): number;
   errnoTable(): Record<string, number>;
   /**
+   * The array submit() reads its numbers from (indices: {@link SubmitArg}). Its memory must
+   * not move: make it over an ArrayBuffer of its own.
+   */
+  setSubmitArgs(args: Float64Array): void;
+  /**
    * Test double of the engine interface, for unit tests of the layers above it. With `hang`,
    * its requests and its close() block until {@link NativeAddon.releaseLoopbacks}.
    * Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
@@ -126,6 +121,12 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
     maxRequest: number,
   ): NativeSession;
 }
+
+/**
+ * Indices of submit()'s numbers in the argument array (native/addon.h): a call with more than
+ * six arguments costs node-addon-api an allocation, and each argument an N-API call.
+ */
+export const SubmitArg = { id: 0, lane: 1, op: 2, assocLen: 3, stream: 4, deadlineMs: 5, disposable: 6, count: 7 } as const;
 
 /** The result of trying to load the addon. */
 export type AddonLoad = { addon: NativeAddon; path: string; error?: undefined } | { addon: null; path?: string; error: string };

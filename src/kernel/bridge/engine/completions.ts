@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import type { NativeAddon } from '../addon.js';
+import { SubmitArg, type NativeAddon } from '../addon.js';
 import { HopCost } from './cost.js';
 import { Overdue, OverdueSweep } from './deadlines.js';
 import type { KernelSession } from './session.js';
@@ -69,8 +69,12 @@ export class Completions {
   slice = 64;
   private sliceStart = -1;
 
+  /** The numbers of the next submit() (see SubmitArg), in memory that does not move. */
+  readonly submitArgs = new Float64Array(new ArrayBuffer(SubmitArg.count * 8));
+
   constructor(readonly addon: NativeAddon) {
     addon.setCompletionHandler((batch) => this.deliver(batch));
+    addon.setSubmitArgs(this.submitArgs);
   }
 
   get inFlight(): number {

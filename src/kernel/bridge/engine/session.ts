@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 
 import type { KCryptoError } from '../../../errors.js';
-import { loadAddon, type NativeSession } from '../addon.js';
+import { loadAddon, SubmitArg, type NativeSession } from '../addon.js';
 import { errnoOf } from '../../../errno.js';
 import { decodeError, QUEUED, systemError } from '../status.js';
 import { sharedCompletions, type Completions, type Pending } from './completions.js';
@@ -327,7 +327,15 @@ export class KernelSession {
     this.counters.threaded++;
     // CPU-bound work and device waits go to separate thread lanes: device requests sleep in the
     // kernel, CPU requests compete with this thread for cores.
-    this.native.submit(id, this.synchronous ? 0 : 1, op, input, output, iv, assocLen, stream, deadline, outputDisposable);
+    const a = this.completions.submitArgs;
+    a[SubmitArg.id] = id;
+    a[SubmitArg.lane] = this.synchronous ? 0 : 1;
+    a[SubmitArg.op] = op;
+    a[SubmitArg.assocLen] = assocLen;
+    a[SubmitArg.stream] = stream;
+    a[SubmitArg.deadlineMs] = deadline;
+    a[SubmitArg.disposable] = outputDisposable ? 1 : 0;
+    this.native.submit(input, output, iv);
   }
 
   /** @internal called by the completion dispatcher */
