@@ -9,12 +9,6 @@ import { setImmediate as turn } from 'node:timers/promises';
 
 import type { SubjectResult } from './host-results.js';
 
-/** A full collection, where Node was started with --expose-gc (the benchmark's scripts do). */
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
-
-/** Whether subjects start on a collected heap (see {@link interleave}). */
-export const collectsBetweenSubjects = collectGarbage !== undefined;
-
 /** Something timed: one request, made serially or with several outstanding. */
 export interface Subject {
   id: string;
@@ -129,11 +123,11 @@ export async function interleave(subjects: readonly Subject[], r: Rounds, log: (
         out.reason = errorText(err);
         log(`${s.label}: ${out.reason}`);
       }
-      // Completions of the last subject (timers, callbacks) settle before the next starts, and
-      // its garbage is collected: a subject that follows one making much of it (node:crypto's
-      // ciphers make two buffers per request) would otherwise pay for the other's collections.
+      // Completions of the last subject (timers, callbacks) settle before the next starts. No
+      // forced collection: tried, a full collection between subjects flushed the compiled code
+      // and type feedback of every JavaScript path, and each subject then measured its warm-up
+      // again (kcrypto's 64 B requests 30% slower, node:crypto's 1 MiB ones 2× slower).
       await turn();
-      collectGarbage?.();
     }
   }
   for (const [i, s] of subjects.entries()) {

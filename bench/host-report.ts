@@ -138,11 +138,6 @@ export function renderHostReport(r: HostResults): string {
     `- timing: ${s.warmupRounds} warm-up round then ${s.rounds} counted rounds of ${s.roundMs} ms per subject, round-robin over` +
       ` the subjects in one process${s.quick ? ' (--quick: a smoke run, not figures to quote)' : ''};` +
       ` each figure is the median over rounds with the min–max in brackets` +
-      (s.collected === undefined
-        ? ''
-        : s.collected
-          ? '; a full garbage collection between subjects, so none pays for another’s garbage'
-          : '; no collection between subjects (Node was started without --expose-gc)') +
       (s.elapsedS !== undefined ? `; the run took ${s.elapsedS.toFixed(0)} s` : ''),
     '',
     `## Goals (${met} of ${goals.length} met)`,

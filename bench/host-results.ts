@@ -56,8 +56,6 @@ export interface Settings {
   roundMs: number;
   loopSeconds: number;
   quick: boolean;
-  /** A full garbage collection ran between subjects (Node started with --expose-gc). */
-  collected?: boolean;
   /** Wall time of the whole run, in seconds. */
   elapsedS?: number;
 }

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 
 import { layerSubjects } from './host-layers.js';
 import { machineInfo } from './host-machine.js';
-import { collectsBetweenSubjects, interleave, type Rounds } from './host-measure.js';
+import { interleave, type Rounds } from './host-measure.js';
 import { renderHostReport } from './host-report.js';
 import type { HostResults, LoopResult } from './host-results.js';
 import { batchSubjects, IV, openSessions, throughputSubjects, type Opened } from './host-subjects.js';
@@ -140,7 +140,6 @@ async function main(): Promise<number> {
       roundMs: o.roundMs,
       loopSeconds: o.loopSeconds,
       quick: o.quick,
-      collected: collectsBetweenSubjects,
       elapsedS: (performance.now() - t0) / 1000,
     },
     sizes: SIZES,

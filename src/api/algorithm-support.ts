@@ -10,7 +10,7 @@ import { loadAddon } from '../kernel/bridge/addon.js';
 import type { KernelReport } from '../kernel/discovery/discover.js';
 import { devCryptoDriverName } from '../kernel/bridge/devcrypto.js';
 import { idsOfKernelName } from '../algorithms/crypto-ids.js';
-import { registerDevCryptoDrivers } from './framework-instance.js';
+import { framework, openSslDriver, registerDevCryptoDrivers } from './framework-instance.js';
 import { kernelReport } from './kernel-view.js';
 
 /** How one algorithm is reached through AF_ALG. */
@@ -38,6 +38,8 @@ export interface AlgorithmSupport {
   afalgReason?: string;
   /** /dev/crypto drivers that serve it. */
   devcrypto: string[];
+  /** The openssl driver (OpenSSL's EVP through the addon) serves it. */
+  openssl: boolean;
   /** The software driver serves it (node:crypto has it, or kcrypto's own code does). */
   software: boolean;
 }
@@ -64,6 +66,7 @@ export async function algorithmSupport(): Promise<AlgorithmSupport[]> {
   const { addon } = loadAddon();
   const k = addon ? await kernelReport() : null;
   const dev = registerDevCryptoDrivers();
+  const ossl = openSslDriver();
   const have = new Set([...getCiphers(), ...getHashes()]);
   const out: AlgorithmSupport[] = [];
   for (const [name, algs] of algorithmsByKernelName()) {
@@ -89,7 +92,8 @@ export async function algorithmSupport(): Promise<AlgorithmSupport[]> {
     // kcrypto's software driver: node:crypto's ciphers and hashes, plus its own HMAC, CMAC,
     // authenc and DRBG.
     const software = names.some((n) => have.has(n)) || (alg.kind !== 'cipher' && alg.kind !== 'hash');
-    const entry: AlgorithmSupport = { algorithm: name, names, afalg, devcrypto, software };
+    const openssl = 'id' in ossl && ids.length > 0 && ids.every((id) => framework.algorithmsOf(ossl.id).includes(id));
+    const entry: AlgorithmSupport = { algorithm: name, names, afalg, devcrypto, openssl, software };
     if (!afalg) entry.afalgReason = afalgReasonOf(k, name, alg);
     out.push(entry);
   }

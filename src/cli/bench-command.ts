@@ -47,8 +47,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${found.reason}\n`);
     return 1;
   }
-  // --expose-gc: the benchmark collects garbage between subjects (bench/host-measure.ts).
-  const child = spawn(process.execPath, ['--expose-gc', found.script, ...argv], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [found.script, ...argv], { stdio: 'inherit' });
   return new Promise((resolve) => {
     child.on('error', (err) => {
       process.stderr.write(`kcrypto bench: ${err.message}\n`);

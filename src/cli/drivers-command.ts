@@ -35,6 +35,7 @@ function route(a: AlgorithmSupport): string {
   const ways: string[] = [];
   if (a.afalg) ways.push(a.afalg.bindName === a.afalg.kernelDriver ? a.afalg.driver : `${a.afalg.driver} (bound as ${a.afalg.bindName})`);
   ways.push(...a.devcrypto);
+  if (a.openssl) ways.push('openssl');
   if (a.software) ways.push('software');
   const why = a.afalg ? '' : ` — AF_ALG: ${a.afalgReason ?? 'unavailable'}`;
   return `${ways.join(', ') || 'nothing'}${why}`;
@@ -68,14 +69,19 @@ function algorithmLines(algorithms: readonly AlgorithmSupport[]): string[] {
  */
 function verdict(k: KernelReport | null, list: DriverInfo[]): string[] {
   const usable = list.filter((d) => d.available);
-  const kernelUsable = usable.filter((d) => d.interface !== 'software');
+  // The in-process drivers (openssl, software) serve everywhere; the verdict is about the kernel.
+  const kernelUsable = usable.filter((d) => d.interface !== 'software' && d.interface !== 'openssl');
+  const both = usable.some((d) => d.interface === 'openssl');
+  const local = both ? 'the in-process drivers (openssl: OpenSSL through the addon; software: node:crypto)' : 'the software driver (node:crypto)';
+  const is = both ? 'are' : 'is';
+  const serves = both ? 'serve' : 'serves';
   const r = k?.afalg.restriction;
   const anyBinds = k?.afalg.available === true && Object.values(k.afalg.types).some((t) => t.available);
   if (r?.value === 2) {
     const rest =
       kernelUsable.length > 0
         ? ` Usable: ${some(kernelUsable.map((d) => d.name))}.`
-        : ' Only the software driver (node:crypto) is usable here.';
+        : ` Only ${local} ${is} usable here.`;
     return [
       `AF_ALG is disabled by ${AF_ALG_RESTRICT_SYSCTL}=2.${rest}`,
       `\`sysctl ${AF_ALG_RESTRICT_SYSCTL}=1\` (as root) would admit allowlisted generic names, \`=0\` every name AF_ALG serves; /dev/crypto (cryptodev-linux) is not affected by the sysctl.`,
@@ -99,9 +105,9 @@ function verdict(k: KernelReport | null, list: DriverInfo[]): string[] {
   if (kernelUsable.length > 0) return [];
   if (anyBinds)
     return [
-      'Only the software driver serves kcrypto here: AF_ALG binds, but none of the drivers it reaches implements an algorithm kcrypto serves.',
+      `Only ${local} ${serves} kcrypto here: AF_ALG binds, but none of the drivers it reaches implements an algorithm kcrypto serves.`,
     ];
-  return ['Only the software driver (node:crypto) is usable here: the kernel offers no crypto driver to user space.'];
+  return [`Only ${local} ${is} usable here: the kernel offers no crypto driver to user space.`];
 }
 
 /** Prints the driver table (or JSON with `--json`). Returns the exit code. */
