@@ -72,16 +72,15 @@ function verdict(k: KernelReport | null, list: DriverInfo[]): string[] {
   // The in-process drivers (openssl, software) serve everywhere; the verdict is about the kernel.
   const kernelUsable = usable.filter((d) => d.interface !== 'software' && d.interface !== 'openssl');
   const both = usable.some((d) => d.interface === 'openssl');
-  const local = both ? 'the in-process drivers (openssl: OpenSSL through the addon; software: node:crypto)' : 'the software driver (node:crypto)';
+  const local = both
+    ? 'the in-process drivers (openssl: OpenSSL through the addon; software: node:crypto)'
+    : 'the software driver (node:crypto)';
   const is = both ? 'are' : 'is';
   const serves = both ? 'serve' : 'serves';
   const r = k?.afalg.restriction;
   const anyBinds = k?.afalg.available === true && Object.values(k.afalg.types).some((t) => t.available);
   if (r?.value === 2) {
-    const rest =
-      kernelUsable.length > 0
-        ? ` Usable: ${some(kernelUsable.map((d) => d.name))}.`
-        : ` Only ${local} ${is} usable here.`;
+    const rest = kernelUsable.length > 0 ? ` Usable: ${some(kernelUsable.map((d) => d.name))}.` : ` Only ${local} ${is} usable here.`;
     return [
       `AF_ALG is disabled by ${AF_ALG_RESTRICT_SYSCTL}=2.${rest}`,
       `\`sysctl ${AF_ALG_RESTRICT_SYSCTL}=1\` (as root) would admit allowlisted generic names, \`=0\` every name AF_ALG serves; /dev/crypto (cryptodev-linux) is not affected by the sysctl.`,
