@@ -91,7 +91,7 @@ function resolveIv(
   if (ivLength === 0) return Buffer.alloc(0);
   const fits = d.inject >= 0 && d.inject + ivLength <= buf.length;
   let iv: Buffer;
-  if (d.flags & C.CRD_F_IV_EXPLICIT) iv = Buffer.from(d.iv.subarray(0, ivLength));
+  if (d.flags & C.CRD_F_IV_EXPLICIT) iv = Buffer.from(d.iv.length === ivLength ? d.iv : d.iv.subarray(0, ivLength));
   else if (encrypt) iv = randomBytes(ivLength);
   else if (fits) iv = Buffer.from(buf.subarray(d.inject, d.inject + ivLength));
   else return null;

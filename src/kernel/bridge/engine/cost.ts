@@ -17,6 +17,12 @@ import type { Execution } from './types.js';
 /** No inline request may cost more than this, however expensive a thread hop is. */
 const INLINE_CEILING_NS = 4_000_000;
 /**
+ * A lone request waits for company only above this: waiting costs a microtask and a promise at
+ * every layer above the engine (about 1 µs on a 2-core host), which below it is more than the
+ * 1% a second core could save.
+ */
+const GATHER_FLOOR_NS = 100_000;
+/**
  * Cost model weights. A sample above the estimate counts at most ×GROWTH_CAP and with weight
  * ALPHA_UP; one below moves it with ALPHA_DOWN. Under emulation or load a single request can
  * take 100× its usual time (a descheduled vCPU, a GC pause); an outlier must not send a whole
@@ -112,7 +118,7 @@ export function chooseLane(r: LaneInputs): Lane {
     if (r.predictedNs > INLINE_CEILING_NS) return 'threads';
     // Worth a hop if company comes: a program issuing several at once (Promise.all) issues them
     // all before the next microtask, so this one waits that long to know.
-    if (r.predictedNs > r.hopNs) return 'gather';
+    if (r.predictedNs > Math.max(r.hopNs, GATHER_FLOOR_NS)) return 'gather';
   } else if (r.predictedNs > inlineLimitNs(r.hopNs)) {
     // With company, work that costs more than the hop runs where it overlaps the others and
     // this thread: on the other cores.

@@ -25,8 +25,13 @@ describe('chooseLane', () => {
   });
 
   it('a lone request dearer than a hop waits a microtask for company; past the stall ceiling it goes to a thread', () => {
-    assert.equal(lane({ predictedNs: 100_000 }), 'gather');
+    assert.equal(lane({ predictedNs: 150_000 }), 'gather');
     assert.equal(lane({ predictedNs: 5_000_000 }), 'threads');
+  });
+
+  it('a lone request below 100 µs never waits for company, however cheap the hop', () => {
+    assert.equal(lane({ predictedNs: 60_000, hopNs: 5_000 }), 'inline');
+    assert.equal(lane({ predictedNs: 120_000, hopNs: 5_000 }), 'gather');
   });
 
   it('with company, a request dearer than a hop runs on a thread, beside the others', () => {
