@@ -70,6 +70,19 @@ export function predict(m: CostModel, size: number): number {
   return m.fixedNs + m.perByteNs * size;
 }
 
+/** Inline requests timed: every one of a session's first TIMED_FIRST, then one in TIMED_EVERY (a power of two). */
+const TIMED_FIRST = 64;
+const TIMED_EVERY = 8;
+
+/**
+ * Whether to time a session's inline request, the `inline`-th: two clock readings cost as much
+ * as a small request's own JavaScript work, so after the first requests only a sample is timed
+ * (the rest charge the turn's budget with their predicted cost).
+ */
+export function timesInline(m: CostModel, inline: number): boolean {
+  return m.samples < TIMED_FIRST || (inline & (TIMED_EVERY - 1)) === 0;
+}
+
 /** Learns from a request of `size` bytes that took `ns`: small ones for the fixed cost, large ones per byte. */
 export function observe(m: CostModel, size: number, ns: number): void {
   if (size <= 1024) m.fixedNs = robustUpdate(m.fixedNs, ns);

@@ -11,11 +11,12 @@
 import { performance } from 'node:perf_hooks';
 
 import type { KCryptoError } from '../../../errors.js';
+import { closedError, inputSize, type Input, type Later, type RequestArgs } from './request.js';
 import { loadAddon, SubmitArg, type NativeSession } from '../addon.js';
 import { errnoOf } from '../../../errno.js';
 import { decodeError, QUEUED, systemError } from '../status.js';
 import { sharedCompletions, type Completions, type Pending } from './completions.js';
-import { chooseLane, initialCostModel, inlineLimitNs, observe, predict, type CostModel, type Lane } from './cost.js';
+import { chooseLane, initialCostModel, inlineLimitNs, observe, predict, timesInline, type CostModel, type Lane } from './cost.js';
 import { deadlineFor, requestDeadlineMs } from './deadlines.js';
 import { Lifecycle } from './lifecycle.js';
 import { register, unregister } from './registry.js';
@@ -30,15 +31,9 @@ import {
   type Abandonment,
 } from './types.js';
 
-/** Inline requests timed: every one of a session's first TIMED_FIRST, then one in TIMED_EVERY (a power of two). */
-const TIMED_FIRST = 64;
-const TIMED_EVERY = 8;
-
 const afalgWaitSyscall = (op: OpCode): string => (op === Op.HashUpdate ? 'sendmsg' : 'recvmsg');
 
 const identity = (n: number): number => n;
-
-type Input = Uint8Array | Uint8Array[] | null;
 
 /**
  * A native engine session plus its execution policy. One per kcrypto session; the driver
@@ -147,18 +142,9 @@ export class KernelSession {
    * for a caller that never reads `output` after a failure: a late write from a removed card
    * then lands in a buffer nobody reads.
    */
-  request<T = number>(
-    op: OpCode,
-    input: Input,
-    output: Uint8Array | null,
-    iv: Uint8Array | null,
-    assocLen: number,
-    stream = -1,
-    map: (bytes: number) => T = identity as unknown as (bytes: number) => T,
-    outputDisposable = false,
-  ): Promise<T> {
+  request<T = number>(...args: RequestArgs<T>): Promise<T> {
     try {
-      const r = this.requestNow(op, input, output, iv, assocLen, stream, map, outputDisposable);
+      const r = this.requestNow(...args);
       return r instanceof Promise ? r : Promise.resolve(r);
     } catch (err) {
       return Promise.reject(err);
@@ -186,6 +172,20 @@ export class KernelSession {
     const size = inputSize(input) + (op === Op.Random || op === Op.HashFinal ? (output?.length ?? 0) : 0);
     this.counters.requests++;
     this.counters.bytes += size;
+    // What a request that does not complete now carries to where it runs.
+    const later = (resolve: (v: T) => void, reject: (e: unknown) => void): Later => ({
+      op,
+      input,
+      output,
+      iv,
+      assocLen,
+      stream,
+      size,
+      map,
+      resolve: resolve as (v: unknown) => void,
+      reject,
+      outputDisposable,
+    });
     switch (this.lane(size)) {
       case 'inline': {
         const result = this.runInline(op, input, output, iv, assocLen, stream, size);
@@ -193,16 +193,14 @@ export class KernelSession {
         throw this.error(result);
       }
       case 'threads':
-        return new Promise<T>((resolve, reject) =>
-          this.submit(op, input, output, iv, assocLen, stream, size, map, resolve as (v: unknown) => void, reject, outputDisposable),
-        );
+        return new Promise<T>((resolve, reject) => this.submit(later(resolve, reject)));
       case 'defer':
         this.counters.deferred++;
         this.waiting++;
         return new Promise<T>((resolve, reject) => {
           this.completions.defer(() => {
             this.waiting--;
-            this.runLater(op, input, output, iv, assocLen, stream, size, map, resolve as (v: unknown) => void, reject, false);
+            this.runLater(later(resolve, reject), false);
           });
         });
       case 'gather':
@@ -212,57 +210,30 @@ export class KernelSession {
             this.waiting--;
             // Company came (requests issued together, as by Promise.all): a thread, where it
             // runs beside them; still alone: here, where a hop would only add to its time.
-            const company = this.inFlight + this.waiting > 0;
-            this.runLater(
-              op,
-              input,
-              output,
-              iv,
-              assocLen,
-              stream,
-              size,
-              map,
-              resolve as (v: unknown) => void,
-              reject,
-              company,
-              outputDisposable,
-            );
+            this.runLater(later(resolve, reject), this.inFlight + this.waiting > 0);
           });
         });
     }
   }
 
   /** Runs a request that waited (a later turn, a microtask): inline, or on a thread when `threads`. */
-  private runLater(
-    op: OpCode,
-    input: Input,
-    output: Uint8Array | null,
-    iv: Uint8Array | null,
-    assocLen: number,
-    stream: number,
-    size: number,
-    map: (bytes: number) => unknown,
-    resolve: (v: unknown) => void,
-    reject: (e: unknown) => void,
-    threads: boolean,
-    outputDisposable = false,
-  ): void {
+  private runLater(r: Later, threads: boolean): void {
     if (this.closing || this.lifecycle.abandonment) {
-      reject(this.closing ? closedError(this.driver) : this.abandonedError());
+      r.reject(this.closing ? closedError(this.driver) : this.abandonedError());
       this.checkDrained();
       return;
     }
     if (threads) {
-      this.submit(op, input, output, iv, assocLen, stream, size, map, resolve, reject, outputDisposable);
+      this.submit(r);
       return;
     }
-    const result = this.runInline(op, input, output, iv, assocLen, stream, size);
+    const result = this.runInline(r.op, r.input, r.output, r.iv, r.assocLen, r.stream, r.size);
     this.checkDrained();
-    if (result < 0) return reject(this.error(result));
+    if (result < 0) return r.reject(this.error(result));
     try {
-      resolve(map(result));
+      r.resolve(r.map(result));
     } catch (err) {
-      reject(err);
+      r.reject(err);
     }
   }
 
@@ -275,47 +246,28 @@ export class KernelSession {
     stream: number,
     size: number,
   ): number {
-    // The clock is read for the first requests and then every eighth: two readings cost as
-    // much as a small request's own JavaScript work. Unmeasured requests charge the turn's
-    // budget with their predicted cost.
-    const timed = this.model.samples < TIMED_FIRST || (this.counters.inline & (TIMED_EVERY - 1)) === 0;
-    this.counters.inline++;
-    if (!timed) {
-      const result = this.native.run(op, input, output, iv, assocLen, stream);
-      this.completions.chargeInline(this.predict(size));
-      if (result < 0) this.counters.errors++;
-      return result;
-    }
-    const t0 = performance.now();
+    const timed = timesInline(this.model, this.counters.inline++);
+    const t0 = timed ? performance.now() : 0;
     const result = this.native.run(op, input, output, iv, assocLen, stream);
-    const ns = (performance.now() - t0) * 1e6;
-    this.completions.chargeInline(ns);
-    this.observe(size, ns);
+    if (timed) {
+      const ns = (performance.now() - t0) * 1e6;
+      this.completions.chargeInline(ns);
+      this.observe(size, ns);
+    } else this.completions.chargeInline(this.predict(size));
     if (result < 0) this.counters.errors++;
     return result;
   }
 
-  private submit(
-    op: OpCode,
-    input: Input,
-    output: Uint8Array | null,
-    iv: Uint8Array | null,
-    assocLen: number,
-    stream: number,
-    size: number,
-    map: (bytes: number) => unknown,
-    resolve: (v: unknown) => void,
-    reject: (e: unknown) => void,
-    outputDisposable: boolean,
-  ): void {
+  private submit(r: Later): void {
+    const { op, input, output, iv, size } = r;
     const id = this.completions.nextRequestId();
     const p: Pending = {
       id,
       op,
       session: this,
-      resolve,
-      reject,
-      map,
+      resolve: r.resolve,
+      reject: r.reject,
+      map: r.map,
       keep: [input, output, iv],
       size,
       aloneSince: this.completions.inFlight === 0 ? performance.now() : -1,
@@ -331,10 +283,10 @@ export class KernelSession {
     a[SubmitArg.id] = id;
     a[SubmitArg.lane] = this.synchronous ? 0 : 1;
     a[SubmitArg.op] = op;
-    a[SubmitArg.assocLen] = assocLen;
-    a[SubmitArg.stream] = stream;
+    a[SubmitArg.assocLen] = r.assocLen;
+    a[SubmitArg.stream] = r.stream;
     a[SubmitArg.deadlineMs] = deadline;
-    a[SubmitArg.disposable] = outputDisposable ? 1 : 0;
+    a[SubmitArg.disposable] = r.outputDisposable ? 1 : 0;
     this.native.submit(input, output, iv);
   }
 
@@ -493,24 +445,4 @@ export class KernelSession {
     });
     return this.closing;
   }
-}
-
-function inputSize(input: Input): number {
-  if (input === null) return 0;
-  if (Array.isArray(input)) {
-    let n = 0;
-    for (const b of input) n += b.length;
-    return n;
-  }
-  return input.length;
-}
-
-function closedError(driver: string): KCryptoError {
-  return systemError(errnoEBADF(), 'validate', driver, 'session is closed');
-}
-
-let ebadf: number | undefined;
-function errnoEBADF(): number {
-  ebadf ??= errnoOf('EBADF');
-  return ebadf;
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { chooseLane, inlineLimitNs, type LaneInputs } from '../../../../../src/kernel/bridge/engine/cost.js';
+import { chooseLane, initialCostModel, inlineLimitNs, timesInline, type LaneInputs } from '../../../../../src/kernel/bridge/engine/cost.js';
 
 const base: LaneInputs = { synchronous: true, execution: 'auto', alone: true, predictedNs: 500, hopNs: 30_000, budgetLeft: true };
 const lane = (o: Partial<LaneInputs>): string => chooseLane({ ...base, ...o });
@@ -42,5 +42,15 @@ describe('chooseLane', () => {
   it('the inline limit with company is the hop, capped at 4 ms', () => {
     assert.equal(inlineLimitNs(30_000), 30_000);
     assert.equal(inlineLimitNs(50_000_000), 4_000_000);
+  });
+});
+
+describe('timesInline', () => {
+  it("times each of a session's first 64 requests, then one in eight", () => {
+    const m = initialCostModel();
+    assert.ok(Array.from({ length: 64 }, (_, i) => i).every((i) => timesInline(m, i)));
+    m.samples = 64;
+    const timed = Array.from({ length: 64 }, (_, i) => 64 + i).filter((i) => timesInline(m, i));
+    assert.deepEqual(timed, [64, 72, 80, 88, 96, 104, 112, 120]);
   });
 });

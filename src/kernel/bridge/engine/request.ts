@@ -1,0 +1,60 @@
+/**
+ * One engine request's shape, apart from the session that runs it: its arguments, its size, a
+ * request that waits to run (on a thread, or inline later), and the error of a closed session.
+ */
+import type { KCryptoError } from '../../../errors.js';
+import { errnoOf } from '../../../errno.js';
+import { systemError } from '../status.js';
+import type { OpCode } from './types.js';
+
+/** A request's input: one buffer, several taken in order, or none. */
+export type Input = Uint8Array | Uint8Array[] | null;
+
+/**
+ * The arguments of `KernelSession.request()` and `requestNow()`: op, input, output, IV, AEAD
+ * associated-data length, hash stream (-1: none), the map of output bytes to the result, and
+ * whether the caller never reads `output` after a failure (see `request()`).
+ */
+export type RequestArgs<T> = [
+  op: OpCode,
+  input: Input,
+  output: Uint8Array | null,
+  iv: Uint8Array | null,
+  assocLen: number,
+  stream?: number,
+  map?: (bytes: number) => T,
+  outputDisposable?: boolean,
+];
+
+/** A request that does not complete at once (on a thread, or inline later): what it runs on, and whom it answers. */
+export interface Later {
+  op: OpCode;
+  input: Input;
+  output: Uint8Array | null;
+  iv: Uint8Array | null;
+  assocLen: number;
+  stream: number;
+  size: number;
+  map: (bytes: number) => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  outputDisposable: boolean;
+}
+
+export function inputSize(input: Input): number {
+  if (input === null) return 0;
+  if (Array.isArray(input)) {
+    let n = 0;
+    for (const b of input) n += b.length;
+    return n;
+  }
+  return input.length;
+}
+
+let ebadf: number | undefined;
+
+/** The error of a request to a session that is closed or closing. */
+export function closedError(driver: string): KCryptoError {
+  ebadf ??= errnoOf('EBADF');
+  return systemError(ebadf, 'validate', driver, 'session is closed');
+}
