@@ -17,7 +17,12 @@ import { systemError } from '../kernel/bridge/status.js';
 import { dispatchInTurn } from './turn-budget.js';
 import { bufLength } from '../framework/driver.js';
 
-/** A framework session as the API holds it: it follows its session when the framework moves it. */
+/**
+ * A framework session as the API holds it: it follows its session when the framework moves it.
+ * A routed session whose every request goes to one alternative (the router's sole()) sends its
+ * requests straight to that alternative's session, `sid`, while `home`, the routed session,
+ * answers what the session is and is freed on close.
+ */
 export class FrameworkSession {
   private closed = false;
   private readonly eagain: number;
@@ -27,24 +32,30 @@ export class FrameworkSession {
     public sid: bigint,
     /** What `driver` reports (the kcrypto driver name). */
     readonly label: string,
+    readonly home: bigint | null = null,
   ) {
     this.eagain = fw.errno('EAGAIN');
   }
 
+  /** The session to describe and free. */
+  private get described(): bigint {
+    return this.home ?? this.sid;
+  }
+
   get driver(): string {
-    return this.fw.sessionInfo(this.sid)?.driver ?? this.label;
+    return this.fw.sessionInfo(this.described)?.driver ?? this.label;
   }
 
   get maxRequestBytes(): number | undefined {
-    return this.fw.sessionInfo(this.sid)?.maxRequestBytes;
+    return this.fw.sessionInfo(this.described)?.maxRequestBytes;
   }
 
   get alignment(): number | undefined {
-    return this.fw.sessionInfo(this.sid)?.alignment;
+    return this.fw.sessionInfo(this.described)?.alignment;
   }
 
   stats(): KernelSessionStats | undefined {
-    return this.fw.sessionInfo(this.sid)?.stats?.() as KernelSessionStats | undefined;
+    return this.fw.sessionInfo(this.described)?.stats?.() as KernelSessionStats | undefined;
   }
 
   /**
@@ -119,7 +130,8 @@ export class FrameworkSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.fw.freeSession(this.sid);
+    // A routed home frees its alternatives, the one requests went to among them.
+    await this.fw.freeSession(this.described);
   }
 }
 
@@ -130,7 +142,7 @@ function live<B extends object>(
 ): B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> } {
   return Object.defineProperties(b, {
     driver: { get: () => s.driver, enumerable: true },
-    sid: { get: () => s.sid, enumerable: true },
+    sid: { get: () => s.home ?? s.sid, enumerable: true },
     maxRequestBytes: { get: () => s.maxRequestBytes, enumerable: true },
     alignment: { get: () => s.alignment, enumerable: true },
     stats: { value: () => s.stats() },
@@ -215,7 +227,11 @@ export function hashBackend(s: FrameworkSession, alg: HashAlgorithm | MacAlgorit
   return live(s, {
     digest: (data: Uint8Array | Uint8Array[]) => {
       const out = Buffer.allocUnsafe(alg.digestLength);
-      return s.run(one(data), [{ alg: id!, skip: 0, len: length(data) }], out, null, () => out);
+      // A CryptoDesc made here, not filled in from a partial one: this is the small request's path.
+      const desc = new CryptoDesc();
+      desc.alg = id!;
+      desc.len = length(data);
+      return s.run(one(data), [desc], out, null, () => out);
     },
     update: (data: Uint8Array | Uint8Array[]) =>
       s.run(one(data), [{ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE }]).then(() => undefined),

@@ -28,6 +28,7 @@ import {
   openSslDriver,
   registerDevCryptoDrivers,
   registerKernelDrivers,
+  router,
   softwareDriverId,
 } from './framework-instance.js';
 import { CRYPTOCAP_F_HARDWARE, CRYPTOCAP_F_SOFTWARE } from '../framework/constants.js';
@@ -255,7 +256,10 @@ async function open(spec: SessionSpec, options: OpenOptions): Promise<CipherSess
   if (choice === 'fastest') sessionOptions.route = 'fastest';
   const start = async (cri: CryptoIni): Promise<FrameworkSession> => {
     const sid = await framework.newSession(cri, id, sessionOptions);
-    return new FrameworkSession(framework, sid, framework.sessionInfo(sid)?.driver ?? String(choice));
+    const label = framework.sessionInfo(sid)?.driver ?? String(choice);
+    // Where routing can only ever choose one alternative, requests skip it (the router's sole()).
+    const sole = choice === 'fastest' ? router.sole(sid) : undefined;
+    return sole === undefined ? new FrameworkSession(framework, sid, label) : new FrameworkSession(framework, sole, label, sid);
   };
 
   if ('cipher' in spec) {

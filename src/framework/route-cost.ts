@@ -11,7 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 
-import { costAt, ROUTE_DEPTH, type RouteCost } from './route-table.js';
+import { costAt, ROUTE_DEPTH, ROUTE_SIZES, type RouteCost } from './route-table.js';
 
 /** @internal exported for tests */
 export interface Alternative {
@@ -224,4 +224,34 @@ export function reslot(s: Routed): void {
 /** Every alternative's index. */
 export function allOf(alts: readonly Alternative[]): number[] {
   return alts.map((_, i) => i);
+}
+
+/** Far past the measured sizes, where each figure follows its extrapolated slope (see costAt). */
+const FAR = 2 ** 40;
+
+/**
+ * The alternative every request of `s` goes to whatever its size and the load, or -1 when
+ * there is none: all alternatives compute on the CPU (one server, so one queue and the same
+ * cores for all), and one takes any size, keeps the hash stream, and costs no more time and no
+ * more CPU than each other at every measured size and past them (figures are linear between
+ * and beyond the sizes, so that is every size). A tie goes to the earlier, as in least().
+ */
+/** @internal exported for tests */
+export function sole(s: Routed): number {
+  const k = s.stream;
+  const a = s.alts[k];
+  if (!a || a.gone || a.maxRequest !== Number.POSITIVE_INFINITY || s.alts.some((x) => x.server !== -1)) return -1;
+  const sizes = [...ROUTE_SIZES, FAR];
+  const cheaper = (x: number, y: number, before: boolean): boolean => x < y || (x === y && before);
+  for (let j = 0; j < s.alts.length; j++) {
+    if (j === k) continue;
+    const b = s.alts[j]!;
+    for (const size of sizes)
+      if (
+        !cheaper(costAt(a.cost.time, size), costAt(b.cost.time, size), k < j) ||
+        !cheaper(costAt(a.cost.cpu, size), costAt(b.cost.cpu, size), k < j)
+      )
+        return -1;
+  }
+  return k;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 
-import { cheapest, hold, pick, queueOf, routed, type Alternative } from '../../../src/framework/route-cost.js';
+import { cheapest, hold, pick, queueOf, routed, sole, type Alternative } from '../../../src/framework/route-cost.js';
 import { ROUTE_SIZES } from '../../../src/framework/route-table.js';
 
 /** An alternative on `server` whose measured time and CPU per request are `time` and `cpu` at every size (or what `scale` makes of them). */
@@ -122,5 +122,57 @@ describe('router: the per-request choice', () => {
       s.inFlight.reduce((a, b) => a + b, 0),
     );
     assert.ok(chosen.size >= 3, 'the walk reaches several alternatives');
+  });
+});
+
+describe('router: the sole alternative', () => {
+  const perByte = (x: number): number => x / 64;
+  /** pick() under a pseudo-random walk of holds, sizes and busy cores: the set of alternatives chosen. */
+  const walk = (alts: Alternative[], stream: number): Set<number> => {
+    const s = routed(alts, stream);
+    const chosen = new Set<number>();
+    let x = 11;
+    const next = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 16) % n;
+    };
+    const cores = availableParallelism();
+    for (let step = 0; step < 2000; step++) {
+      const i = next(alts.length);
+      if (s.inFlight[i]! > 0 && next(2) === 0) hold(s, i, -1);
+      else hold(s, i, 1);
+      const size = [1, 64, 3000, 65536, 1 << 20, 1 << 26][next(6)]!;
+      chosen.add(pick(s, size, size, (next(5) * cores) / 4));
+    }
+    return chosen;
+  };
+
+  it('is the CPU alternative that costs less time and less CPU at every size: routing then never chooses another', () => {
+    const alts = [alternative('software', -1, 3, 3.2, true, perByte), alternative('openssl', -1, 2, 2.5, false, perByte)];
+    assert.equal(sole(routed(alts, 1)), 1);
+    assert.deepEqual([...walk(alts, 1)], [1]);
+  });
+
+  it('is none when the other costs less CPU at one size: under busy cores routing chooses it there', () => {
+    const alts = [
+      alternative('software', -1, 3, 3.2, true, perByte),
+      alternative('openssl', -1, 2, 2.5, false, (x) => (x >= 65536 ? perByte(x) * 1.5 : perByte(x))),
+    ];
+    assert.equal(sole(routed(alts, 1)), -1);
+    assert.ok(walk(alts, 1).has(0));
+  });
+
+  it('is none when a device is among the alternatives, when it takes a bounded size, or when it does not keep the stream', () => {
+    assert.equal(sole(routed([alternative('openssl', -1, 2, 2, false, perByte), alternative('card', 7, 9, 1, false, perByte)], 0)), -1);
+    const bounded = [alternative('software', -1, 3, 3, true, perByte), alternative('openssl', -1, 2, 2, false, perByte)];
+    bounded[1]!.maxRequest = 65536;
+    assert.equal(sole(routed(bounded, 1)), -1);
+    assert.equal(sole(routed([alternative('software', -1, 3, 3, true, perByte), alternative('openssl', -1, 2, 2, false, perByte)], 0)), -1);
+  });
+
+  it('is none when an alternative was never measured', () => {
+    const alts = [alternative('openssl', -1, 2, 2, false, perByte), alternative('new', -1, 1, 1)];
+    alts[1]!.cost = { time: [], cpu: [] };
+    assert.equal(sole(routed(alts, 0)), -1);
   });
 });
