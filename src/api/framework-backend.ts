@@ -14,8 +14,51 @@ import type { Framework } from '../framework/framework.js';
 import { CryptoDesc, CryptoOp } from '../framework/structures.js';
 import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
 import { systemError } from '../kernel/bridge/status.js';
-import { dispatchInTurn } from './turn-budget.js';
+import { dispatchInTurn, type Failing } from './turn-budget.js';
 import { bufLength } from '../framework/driver.js';
+
+const enum Settled {
+  No,
+  Value,
+  Error,
+}
+
+/**
+ * One API request in flight, its CryptoOp's `opaque`: the outcome is kept here when it comes
+ * inside dispatch(), and handed to the promise made afterwards otherwise. A record rather than
+ * closures: a small request's dispatch costs about as much as the few objects it makes.
+ */
+class Call implements Failing {
+  state = Settled.No;
+  value: unknown = undefined;
+  resolve: ((v: unknown) => void) | null = null;
+  reject: ((e: unknown) => void) | null = null;
+
+  constructor(
+    readonly session: FrameworkSession,
+    readonly pick: (crp: CryptoOp) => unknown,
+    /** The sid the request went out on: another request may have seen a move first. */
+    public sent: bigint,
+  ) {}
+
+  settle(state: Settled.Value | Settled.Error, value: unknown): void {
+    if (this.resolve === null) {
+      this.state = state;
+      this.value = value;
+    } else if (state === Settled.Value) this.resolve(value);
+    else this.reject!(value);
+  }
+
+  fail(err: unknown): void {
+    this.settle(Settled.Error, err);
+  }
+}
+
+/** The callback of every API request (CryptoOp.callback): one function, the request in `opaque`. */
+function completed(crp: CryptoOp): void {
+  const call = crp.opaque as Call;
+  call.session.complete(call, crp);
+}
 
 /**
  * A framework session as the API holds it: it follows its session when the framework moves it.
@@ -72,45 +115,53 @@ export class FrameworkSession {
     obuf: Uint8Array | null = null,
     pick: (crp: CryptoOp) => T = (crp) => crp as T,
   ): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const crp = new CryptoOp();
-      crp.sid = this.sid;
-      crp.buf = buf;
-      crp.obuf = obuf;
-      crp.flags = (Array.isArray(buf) ? C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM : C.CRYPTO_F_CBIMM) | (obuf ? C.CRYPTO_F_KC_OBUF_DISPOSABLE : 0);
-      crp.mac = mac;
-      let prev: CryptoDesc | null = null;
-      for (const d of descs) {
-        const desc = d instanceof CryptoDesc ? d : Object.assign(new CryptoDesc(), d);
-        if (prev) prev.next = desc;
-        else crp.desc = desc;
-        prev = desc;
-      }
-      // The sid this request went out on: another request of the session may have seen the
-      // move first and updated this.sid already.
-      let sent = this.sid;
-      crp.callback = (r) => {
-        if (r.etype === 0) {
-          try {
-            resolve(pick(r));
-          } catch (err) {
-            reject(err);
-          }
-          return;
-        }
-        if (r.etype === this.eagain && r.sid !== sent) {
-          // The session moved to another driver: follow it and resubmit, with a fresh output
-          // buffer (a late completion on the old one may still write the first).
-          sent = r.sid;
-          this.sid = r.sid;
-          if (r.obuf) r.obuf = Buffer.allocUnsafe(r.obuf.length);
-          this.fw.dispatch(r);
-          return;
-        }
-        reject(this.error(r));
-      };
-      dispatchInTurn(() => this.fw.dispatch(crp), reject, bufLength(buf));
+    const crp = new CryptoOp();
+    crp.sid = this.sid;
+    crp.buf = buf;
+    crp.obuf = obuf;
+    crp.flags = (Array.isArray(buf) ? C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM : C.CRYPTO_F_CBIMM) | (obuf ? C.CRYPTO_F_KC_OBUF_DISPOSABLE : 0);
+    crp.mac = mac;
+    let prev: CryptoDesc | null = null;
+    for (const d of descs) {
+      const desc = d instanceof CryptoDesc ? d : Object.assign(new CryptoDesc(), d);
+      if (prev) prev.next = desc;
+      else crp.desc = desc;
+      prev = desc;
+    }
+    const call = new Call(this, pick, this.sid);
+    crp.opaque = call;
+    crp.callback = completed;
+    dispatchInTurn(this.fw, crp, bufLength(buf));
+    // Completed inside dispatch() (CRYPTO_F_CBIMM on a driver that ran it at once): no
+    // executor, no resolving functions, one promise.
+    if (call.state === Settled.Value) return Promise.resolve(call.value as T);
+    if (call.state === Settled.Error) return Promise.reject(call.value);
+    return new Promise<T>((resolve, reject) => {
+      call.resolve = resolve as (v: unknown) => void;
+      call.reject = reject;
     });
+  }
+
+  /** `crp`, a request of this session, completed (see Call). */
+  complete(call: Call, crp: CryptoOp): void {
+    if (crp.etype === 0) {
+      try {
+        call.settle(Settled.Value, call.pick(crp));
+      } catch (err) {
+        call.settle(Settled.Error, err);
+      }
+      return;
+    }
+    if (crp.etype === this.eagain && crp.sid !== call.sent) {
+      // The session moved to another driver: follow it and resubmit, with a fresh output
+      // buffer (a late completion on the old one may still write the first).
+      call.sent = crp.sid;
+      this.sid = crp.sid;
+      if (crp.obuf) crp.obuf = Buffer.allocUnsafe(crp.obuf.length);
+      this.fw.dispatch(crp);
+      return;
+    }
+    call.settle(Settled.Error, this.error(crp));
   }
 
   private error(crp: CryptoOp): KCryptoError {

@@ -11,6 +11,9 @@
  */
 import { performance } from 'node:perf_hooks';
 
+import type { Framework } from '../framework/framework.js';
+import type { CryptoOp } from '../framework/structures.js';
+
 /** Dispatching per turn before requests wait for the next one (ms). */
 const TURN_BUDGET_MS = 1;
 
@@ -25,24 +28,23 @@ let bytesSinceCheck = 0;
 let left = true;
 let turnScheduled = false;
 interface Job {
-  dispatch: () => void;
-  /** Where a throw from `dispatch` goes (the request's rejection). */
-  fail: (err: unknown) => void;
+  fw: Framework;
+  crp: CryptoOp;
 }
 const waiting: Job[] = [];
 
+/** What an API request's `opaque` is: where a throw from dispatch() goes (its rejection). */
+export interface Failing {
+  fail(err: unknown): void;
+}
+
 /**
- * Runs `dispatch` now when this turn has budget left and nothing waits; otherwise in a later
- * turn, after those already waiting (so requests keep the order they were made in).
+ * Dispatches `crp` (its `opaque` a {@link Failing}) on `fw` now when this turn has budget left and nothing waits; otherwise in a
+ * later turn, after those already waiting (so requests keep the order they were made in).
  */
-export function dispatchInTurn(dispatch: () => void, fail: (err: unknown) => void, bytes = 0): void {
-  if (waiting.length === 0 && withinBudget(bytes)) {
-    try {
-      dispatch();
-    } catch (err) {
-      fail(err);
-    }
-  } else waiting.push({ dispatch, fail });
+export function dispatchInTurn(fw: Framework, crp: CryptoOp, bytes = 0): void {
+  if (waiting.length === 0 && withinBudget(bytes)) run(fw, crp);
+  else waiting.push({ fw, crp });
   scheduleTurn();
 }
 
@@ -57,11 +59,11 @@ function withinBudget(bytes: number): boolean {
   return left;
 }
 
-function run(job: Job): void {
+function run(fw: Framework, crp: CryptoOp): void {
   try {
-    job.dispatch();
+    fw.dispatch(crp);
   } catch (err) {
-    job.fail(err);
+    (crp.opaque as Failing).fail(err);
   }
 }
 
@@ -74,6 +76,9 @@ function scheduleTurn(): void {
 function nextTurn(): void {
   turnScheduled = false;
   turnStart = -1;
-  while (waiting.length > 0 && withinBudget(0)) run(waiting.shift()!);
+  while (waiting.length > 0 && withinBudget(0)) {
+    const job = waiting.shift()!;
+    run(job.fw, job.crp);
+  }
   if (waiting.length > 0) scheduleTurn();
 }
