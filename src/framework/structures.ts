@@ -47,7 +47,18 @@ export class CryptoDesc {
   key: Uint8Array | null = null;
   /** Key length in bits (with CRD_F_KEY_EXPLICIT). */
   klen = 0;
-  iv: Uint8Array = new Uint8Array(EALG_MAX_BLOCK_LEN);
+  #iv: Uint8Array | null = null;
+  /**
+   * The IV (EALG_MAX_BLOCK_LEN bytes unless set to another array). Made on first read: most
+   * requests set their own or use none, and an array per descriptor costs as much as the rest
+   * of a small request's descriptor.
+   */
+  get iv(): Uint8Array {
+    return (this.#iv ??= new Uint8Array(EALG_MAX_BLOCK_LEN));
+  }
+  set iv(v: Uint8Array) {
+    this.#iv = v;
+  }
   /**
    * kcrypto extension: bytes of IV, for algorithms that take several lengths (a CCM nonce of
    * 7–13 bytes; a 16-byte XTS tweak instead of FreeBSD's 8-byte block number). 0: the

@@ -18,6 +18,7 @@ import * as C from '../../framework/constants.js';
 import type { CryptoDesc, CryptoOp } from '../../framework/structures.js';
 import { errnoOf } from '../../errno.js';
 import { then, type AeadTransform, type AuthTransform, type Maybe, type Transform } from './transforms.js';
+import { borrowScratch, returnScratch } from './scratch.js';
 
 /** One algorithm of a driver session. */
 export interface SessionEntry {
@@ -125,34 +126,10 @@ interface Job {
   entryOf: (SessionEntry | undefined)[];
   /** Descriptors already done with another (an AEAD's auth half, an ETA pair); null until one is. */
   consumed: Set<number> | null;
-}
-
-/**
- * Scratch buffers for the copies a device's requests work on, kept by power-of-two size: a
- * fresh large buffer costs a page fault per page, which in an emulated guest is most of the
- * price of the copy. Only a buffer whose request completed comes back (a request that failed
- * may have a thread still inside the kernel with it).
- */
-const scratchPool = new Map<number, Buffer[]>();
-const SCRATCH_MAX = 1 << 20;
-const SCRATCH_KEPT = 8;
-
-function scratchClass(n: number): number {
-  return n <= 4096 ? 4096 : 2 ** Math.ceil(Math.log2(n));
-}
-
-function borrowScratch(n: number): Buffer {
-  if (n > SCRATCH_MAX) return Buffer.allocUnsafeSlow(n);
-  const b = scratchPool.get(scratchClass(n))?.pop() ?? Buffer.allocUnsafeSlow(scratchClass(n));
-  return b.subarray(0, n);
-}
-
-function returnScratch(b: Buffer): void {
-  const whole = b.buffer.byteLength;
-  if (whole > SCRATCH_MAX || b.byteOffset !== 0 || whole !== scratchClass(whole)) return;
-  let list = scratchPool.get(whole);
-  if (!list) scratchPool.set(whole, (list = []));
-  if (list.length < SCRATCH_KEPT) list.push(Buffer.from(b.buffer, 0, whole));
+  /** See execute(). */
+  commit: (() => boolean) | undefined;
+  /** The copy `out` (or `buf` and `out`) is, when the request works on one. */
+  scratch: Buffer | null;
 }
 
 function viewOf(u: Uint8Array): Buffer {
@@ -194,41 +171,77 @@ export function execute(crp: CryptoOp, session: DriverSession, commit?: () => bo
     buf = out = scratch = borrowScratch(raw.length);
     scratch.set(raw);
   } else buf = out = viewOf(raw);
-  const entryOf = descs.length === 1 ? [session.entries.find((e) => e.alg === descs[0]!.alg)] : entriesOf(descs, session);
-  const job: Job = { crp, buf, out, outDisposable: disposable && out !== buf, written: [], session, descs, entryOf, consumed: null };
-  if (descs.length === 0 || entryOf.some((e) => e === undefined) || !descs.every((d) => inRange(buf, d))) return errno.EINVAL;
-  const failed = (err: unknown): number => {
-    failures.set(crp, err);
-    return errnoOfFailure(err);
+  const entryOf = descs.length === 1 ? [entryFor(session, descs[0]!.alg)] : entriesOf(descs, session);
+  for (let i = 0; i < descs.length; i++) if (entryOf[i] === undefined || !inRange(buf, descs[i]!)) return errno.EINVAL;
+  if (descs.length === 0) return errno.EINVAL;
+  const job: Job = {
+    crp,
+    buf,
+    out,
+    outDisposable: disposable && out !== buf,
+    written: [],
+    session,
+    descs,
+    entryOf,
+    consumed: null,
+    commit,
+    scratch,
   };
   failures.delete(crp);
   let result: Maybe<number>;
   try {
     result = step(job, 0);
   } catch (err) {
-    return failed(err);
+    return failed(crp, err);
   }
-  const finish = (rc: number): number => {
-    if (rc !== 0) return rc;
-    if (commit) {
-      if (!commit()) return errno.ECANCELED;
-      if (obuf) {
-        if (scratch) for (const [from, to] of job.written) obuf.set(out.subarray(from, to), from);
-      } else if (!Array.isArray(raw)) raw.set(buf);
+  return result instanceof Promise
+    ? result.then(
+        (rc) => finish(job, rc),
+        (err: unknown) => failed(crp, err),
+      )
+    : finish(job, result);
+}
+
+/** A request whose transform threw `err`: its errno, the error kept for failureOf(). */
+function failed(crp: CryptoOp, err: unknown): number {
+  failures.set(crp, err);
+  return errnoOfFailure(err);
+}
+
+/** After the descriptors ran with `rc`: commits a copy, scatters an iovec back, sets olen. */
+function finish(job: Job, rc: number): number {
+  if (rc !== 0) return rc;
+  const { crp, buf, out, scratch, descs } = job;
+  const raw = crp.buf;
+  const obuf = crp.obuf;
+  if (job.commit) {
+    if (!job.commit()) return errno.ECANCELED;
+    if (obuf) {
+      if (scratch) for (const [from, to] of job.written) obuf.set(out.subarray(from, to), from);
+    } else if (!Array.isArray(raw)) raw.set(buf);
+  }
+  if (scratch) returnScratch(scratch);
+  // Scattered back only when something was written into the buffer (not for a hash into crp.mac).
+  if (Array.isArray(raw) && (crp.mac === null || descs.some((d) => kindOf(d.alg)?.kind !== 'auth'))) {
+    let off = 0;
+    for (const seg of raw) {
+      buf.copy(seg, 0, off, off + seg.length);
+      off += seg.length;
     }
-    if (scratch) returnScratch(scratch);
-    // Scattered back only when something was written into the buffer (not for a hash into crp.mac).
-    if (Array.isArray(raw) && (crp.mac === null || descs.some((d) => kindOf(d.alg)?.kind !== 'auth'))) {
-      let off = 0;
-      for (const seg of raw) {
-        buf.copy(seg, 0, off, off + seg.length);
-        off += seg.length;
-      }
-    }
-    if (crp.olen === 0 || !descs.some((d) => kindOf(d.alg)?.kind === 'comp')) crp.olen = buf.length;
-    return 0;
-  };
-  return result instanceof Promise ? result.then(finish, failed) : finish(result);
+  }
+  if (crp.olen === 0 || !hasComp(descs)) crp.olen = buf.length;
+  return 0;
+}
+
+function hasComp(descs: CryptoDesc[]): boolean {
+  for (const d of descs) if (kindOf(d.alg)?.kind === 'comp') return true;
+  return false;
+}
+
+/** The session's first entry for `alg`. */
+function entryFor(session: DriverSession, alg: number): SessionEntry | undefined {
+  for (const e of session.entries) if (e.alg === alg) return e;
+  return undefined;
 }
 
 /** The entry each descriptor uses: the n-th descriptor of an algorithm, the n-th entry of it (else the first). */

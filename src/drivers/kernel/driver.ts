@@ -153,25 +153,31 @@ export abstract class KernelDriver {
   process(_arg: unknown, crp: CryptoOp): number {
     const s = this.sessions.get(Number(crp.sid & 0xffffffffn));
     if (!s) return this.fw.errno('EINVAL');
-    const finish = (rc: number): void => {
-      if (this.gone) return;
-      // Only a device can be gone; a CPU driver's failure is the request's, and it is reported.
-      if (this.hardware && isDeviceGone(rc)) {
-        // failDriver() completes this request (and every other in flight) with EAGAIN.
-        this.markGone(
-          `a request failed with ${rc === errnoOf('ETIMEDOUT') ? 'ETIMEDOUT (no completion before its deadline)' : `errno ${rc}`}`,
-        );
-        return;
-      }
-      crp.etype = rc;
-      this.fw.done(crp);
-    };
     // A device's request works on a copy of the buffer, written back only while the driver is
     // present: once it is gone, the request is resubmitted elsewhere with that same buffer.
     const r = execute(crp, s, this.hardware ? this.present : undefined);
-    if (typeof r === 'number') finish(r);
-    else r.then(finish, (err: unknown) => finish(errnoOfFailure(err)));
+    if (typeof r === 'number') this.finish(crp, r);
+    else
+      r.then(
+        (rc) => this.finish(crp, rc),
+        (err: unknown) => this.finish(crp, errnoOfFailure(err)),
+      );
     return 0;
+  }
+
+  /** `crp` ran with `rc`: completes it, or, for a device that failed as a gone one does, fails the driver. */
+  private finish(crp: CryptoOp, rc: number): void {
+    if (this.gone) return;
+    // Only a device can be gone; a CPU driver's failure is the request's, and it is reported.
+    if (this.hardware && isDeviceGone(rc)) {
+      // failDriver() completes this request (and every other in flight) with EAGAIN.
+      this.markGone(
+        `a request failed with ${rc === errnoOf('ETIMEDOUT') ? 'ETIMEDOUT (no completion before its deadline)' : `errno ${rc}`}`,
+      );
+      return;
+    }
+    crp.etype = rc;
+    this.fw.done(crp);
   }
 
   describeSession(_arg: unknown, sid: bigint): SessionInfo {

@@ -41,6 +41,23 @@ export interface Later {
   outputDisposable: boolean;
 }
 
+/** A {@link Later} (made only for a request that does not complete at once). */
+export function later<T>(
+  op: OpCode,
+  input: Input,
+  output: Uint8Array | null,
+  iv: Uint8Array | null,
+  assocLen: number,
+  stream: number,
+  size: number,
+  map: (bytes: number) => T,
+  resolve: (v: T) => void,
+  reject: (e: unknown) => void,
+  outputDisposable: boolean,
+): Later {
+  return { op, input, output, iv, assocLen, stream, size, map, resolve: resolve as (v: unknown) => void, reject, outputDisposable };
+}
+
 export function inputSize(input: Input): number {
   if (input === null) return 0;
   if (Array.isArray(input)) {

@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 
 import type { KCryptoError } from '../../../errors.js';
-import { closedError, inputSize, type Input, type Later, type RequestArgs } from './request.js';
+import { closedError, inputSize, later, type Input, type Later, type RequestArgs } from './request.js';
 import { loadAddon, SubmitArg, type NativeSession } from '../addon.js';
 import { errnoOf } from '../../../errno.js';
 import { decodeError, QUEUED, systemError } from '../status.js';
@@ -172,20 +172,6 @@ export class KernelSession {
     const size = inputSize(input) + (op === Op.Random || op === Op.HashFinal ? (output?.length ?? 0) : 0);
     this.counters.requests++;
     this.counters.bytes += size;
-    // What a request that does not complete now carries to where it runs.
-    const later = (resolve: (v: T) => void, reject: (e: unknown) => void): Later => ({
-      op,
-      input,
-      output,
-      iv,
-      assocLen,
-      stream,
-      size,
-      map,
-      resolve: resolve as (v: unknown) => void,
-      reject,
-      outputDisposable,
-    });
     switch (this.lane(size)) {
       case 'inline': {
         const result = this.runInline(op, input, output, iv, assocLen, stream, size);
@@ -193,14 +179,16 @@ export class KernelSession {
         throw this.error(result);
       }
       case 'threads':
-        return new Promise<T>((resolve, reject) => this.submit(later(resolve, reject)));
+        return new Promise<T>((resolve, reject) =>
+          this.submit(later(op, input, output, iv, assocLen, stream, size, map, resolve, reject, outputDisposable)),
+        );
       case 'defer':
         this.counters.deferred++;
         this.waiting++;
         return new Promise<T>((resolve, reject) => {
           this.completions.defer(() => {
             this.waiting--;
-            this.runLater(later(resolve, reject), false);
+            this.runLater(later(op, input, output, iv, assocLen, stream, size, map, resolve, reject, outputDisposable), false);
           });
         });
       case 'gather':
@@ -210,7 +198,10 @@ export class KernelSession {
             this.waiting--;
             // Company came (requests issued together, as by Promise.all): a thread, where it
             // runs beside them; still alone: here, where a hop would only add to its time.
-            this.runLater(later(resolve, reject), this.inFlight + this.waiting > 0);
+            this.runLater(
+              later(op, input, output, iv, assocLen, stream, size, map, resolve, reject, outputDisposable),
+              this.inFlight + this.waiting > 0,
+            );
           });
         });
     }
