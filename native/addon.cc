@@ -84,6 +84,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::ProbeBindSnapshot>("probeBindSnapshot"),
                            InstanceMethod<&Addon::ErrnoTable>("errnoTable"),
                            InstanceMethod<&Addon::SetSubmitArgs>("setSubmitArgs"),
+                           InstanceMethod<&Addon::SubmitBatch>("submitBatch"),
                        });
   // The loopback engine is a test double: the release build's surface has it only for a
   // process that asks before it loads the addon (the unit tests; bench may set it too).
@@ -145,13 +146,56 @@ Napi::Value Addon::SetCompletionHandler(const Napi::CallbackInfo& info) {
 Napi::Value Addon::SetSubmitArgs(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
       info[0].As<Napi::Float64Array>().ElementLength() < kSubmitArgs) {
-    Napi::TypeError::New(info.Env(), "kcrypto: setSubmitArgs needs a Float64Array of 7").ThrowAsJavaScriptException();
+    Napi::TypeError::New(info.Env(), "kcrypto: setSubmitArgs needs a Float64Array of at least 7").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
   Napi::Float64Array a = info[0].As<Napi::Float64Array>();
   submit_args_ref_ = Napi::Persistent(a);
   submit_args_ = a.Data();
+  submit_args_len_ = a.ElementLength();
   return info.Env().Undefined();
+}
+
+// submitBatch(refs, count): queues `count` jobs with one call, one lock per lane and at most one
+// wake-up per lane. refs holds [session, input, output, iv] per job; job i's numbers are at
+// i * kSubmitArgs of the argument array. Returns undefined, or for jobs that were not queued a
+// flat array of [index, JobError, message] (the caller fails those requests; the rest run).
+Napi::Value Addon::SubmitBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  napi_value refs = info[0];
+  uint32_t count = 0;
+  bool is_array = false;
+  if (submit_args_ == nullptr || !dispatchers_[kCpuLane] || napi_is_array(env, refs, &is_array) != napi_ok || !is_array ||
+      napi_get_value_uint32(env, info[1], &count) != napi_ok || count > submit_args_len_ / kSubmitArgs) {
+    Napi::TypeError::New(env, "kcrypto: submitBatch(refs, count) needs the argument array, a completion handler and count jobs")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::vector<Job> lanes[kLanes];
+  Napi::Array failed;
+  uint32_t failures = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    napi_value v[4];
+    for (uint32_t k = 0; k < 4; ++k)
+      if (napi_get_element(env, refs, i * 4 + k, &v[k]) != napi_ok) return env.Undefined();
+    Job job;
+    uint32_t lane = 0;
+    const char* message = "kcrypto: submitBatch: not an engine session";
+    SessionWrap* w = SessionWrap::FromValue(env, v[0]);
+    const SessionWrap::JobError e = w == nullptr
+                                        ? SessionWrap::JobError::kArguments
+                                        : w->PrepareJob(env, submit_args_ + i * kSubmitArgs, v[1], v[2], v[3], &job, &lane, &message);
+    if (e == SessionWrap::JobError::kOk) {
+      lanes[lane].push_back(std::move(job));
+      continue;
+    }
+    if (failures == 0) failed = Napi::Array::New(env);
+    failed.Set(failures++, Napi::Number::New(env, i));
+    failed.Set(failures++, Napi::Number::New(env, static_cast<uint32_t>(e)));
+    failed.Set(failures++, Napi::String::New(env, message));
+  }
+  for (uint32_t lane = 0; lane < kLanes; ++lane) dispatchers_[lane]->SubmitMany(&lanes[lane]);
+  return failures == 0 ? env.Undefined() : static_cast<Napi::Value>(failed);
 }
 
 // setMaxThreads(lane, n)

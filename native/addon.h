@@ -11,7 +11,8 @@ namespace kcrypto {
 
 // The numbers of a submit() call, at these indices of the argument array JavaScript hands the
 // addon once (setSubmitArgs): a call with more than six arguments costs node-addon-api an
-// allocation, and every argument an N-API call. Shared with src/kernel/bridge/engine/session.ts.
+// allocation, and every argument an N-API call. submitBatch() reads job i's at i * kSubmitArgs.
+// Shared with src/kernel/bridge/addon.ts.
 enum SubmitArg : uint32_t {
   kSubmitId = 0,
   kSubmitLane = 1,
@@ -47,10 +48,12 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ProbeBindSnapshot(const Napi::CallbackInfo& info);
   Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
   Napi::Value SetSubmitArgs(const Napi::CallbackInfo& info);
+  Napi::Value SubmitBatch(const Napi::CallbackInfo& info);
 
   std::unique_ptr<Dispatcher> dispatchers_[kLanes];
   Napi::Reference<Napi::Float64Array> submit_args_ref_;
   double* submit_args_ = nullptr;
+  size_t submit_args_len_ = 0;
 };
 
 // Builds the Error that JavaScript turns into a KCryptoError: errno and syscall attached.

@@ -30,6 +30,10 @@ void Keep(std::shared_ptr<EngineSession> s) {
   kept->sessions.push_back(std::move(s));
 }
 
+// Marks the objects that wrap an engine session, so a batch of submissions can tell them from
+// any other object at the cost of one N-API call (an instanceof check costs several).
+constexpr napi_type_tag kSessionTag = {0x6b63727970746f00ULL, 0x73657373696f6e31ULL};
+
 }  // namespace
 
 Napi::Function SessionWrap::Define(Napi::Env env) {
@@ -53,8 +57,18 @@ Napi::Object SessionWrap::Wrap(Napi::Env env, Addon* addon, std::shared_ptr<Engi
   SessionWrap* w = Unwrap(obj);
   w->addon_ = addon;
   w->session_ = std::move(session);
-  (void)env;
+  napi_type_tag_object(env, obj, &kSessionTag);
   return obj;
+}
+
+SessionWrap* SessionWrap::FromValue(napi_env env, napi_value value) {
+  bool tagged = false;
+  napi_valuetype t;
+  if (napi_typeof(env, value, &t) != napi_ok || t != napi_object) return nullptr;
+  if (napi_check_object_type_tag(env, value, &kSessionTag, &tagged) != napi_ok || !tagged) return nullptr;
+  void* w = nullptr;
+  if (napi_unwrap(env, value, &w) != napi_ok) return nullptr;
+  return static_cast<SessionWrap*>(w);
 }
 
 std::shared_ptr<EngineSession> SessionWrap::EngineOf(Napi::Env env, Addon* addon, Napi::Value value) {
@@ -94,35 +108,52 @@ Napi::Value SessionWrap::Run(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<EngineSession> s = Live(env);
-  if (!s) return env.Undefined();
   // submit(input, output, iv); the numbers are in the addon's argument array (SubmitArg).
   const double* args = addon_->submit_args();
-  Dispatcher* d = args == nullptr ? nullptr : addon_->dispatcher(static_cast<uint32_t>(args[kSubmitLane]));
-  if (d == nullptr || info.Length() < 3) {
+  if (args == nullptr || addon_->dispatcher(Addon::kCpuLane) == nullptr || info.Length() < 3) {
     Napi::Error::New(env, "kcrypto: submit(input, output, iv) needs the argument array and a completion handler installed")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   Job job;
-  job.id = args[kSubmitId];
-  job.request.op = static_cast<Op>(static_cast<uint32_t>(args[kSubmitOp]));
-  job.request.assoc_len = static_cast<uint32_t>(args[kSubmitAssocLen]);
-  job.request.stream = static_cast<int32_t>(args[kSubmitStream]);
-  if (const char* error = ParseBuffers(env, info[0], info[1], info[2], &job.request, nullptr)) {
-    Napi::TypeError::New(env, error).ThrowAsJavaScriptException();
-    return env.Undefined();
+  uint32_t lane = 0;
+  const char* message = nullptr;
+  switch (PrepareJob(env, args, info[0], info[1], info[2], &job, &lane, &message)) {
+    case JobError::kOk: addon_->dispatcher(lane)->Submit(std::move(job)); break;
+    case JobError::kClosed: MakeSystemError(env, EBADF, "validate", message).ThrowAsJavaScriptException(); break;
+    case JobError::kArguments: Napi::TypeError::New(env, message).ThrowAsJavaScriptException(); break;
   }
-  if (args[kSubmitDeadlineMs] > 0) job.deadline_ns = static_cast<uint64_t>(args[kSubmitDeadlineMs] * 1e6);
-  job.cancelled = abandoned_;
+  return env.Undefined();
+}
+
+SessionWrap::JobError SessionWrap::PrepareJob(napi_env env, const double* args, napi_value input, napi_value output, napi_value iv,
+                                              Job* job, uint32_t* lane, const char** message) {
+  if (!session_) {
+    *message = "session is closed";
+    return JobError::kClosed;
+  }
+  *lane = static_cast<uint32_t>(args[kSubmitLane]);
+  if (addon_->dispatcher(*lane) == nullptr) {
+    *message = "kcrypto: submit: no such lane";
+    return JobError::kArguments;
+  }
+  job->id = args[kSubmitId];
+  job->request.op = static_cast<Op>(static_cast<uint32_t>(args[kSubmitOp]));
+  job->request.assoc_len = static_cast<uint32_t>(args[kSubmitAssocLen]);
+  job->request.stream = static_cast<int32_t>(args[kSubmitStream]);
+  if (const char* error = ParseBuffers(env, input, output, iv, &job->request, nullptr)) {
+    *message = error;
+    return JobError::kArguments;
+  }
+  if (args[kSubmitDeadlineMs] > 0) job->deadline_ns = static_cast<uint64_t>(args[kSubmitDeadlineMs] * 1e6);
+  job->cancelled = abandoned_;
   // A disposable output is one the caller never reads after a failure (it resubmits with a
   // fresh one), so a late write from a card that went away harms nothing: the kernel writes
   // straight into it, without the guarded thread's copy.
   const bool disposable = args[kSubmitDisposable] != 0;
-  job.guard_output = static_cast<uint32_t>(args[kSubmitLane]) == Addon::kDeviceLane && !disposable;
-  job.session = std::move(s);
-  d->Submit(std::move(job));
-  return env.Undefined();
+  job->guard_output = *lane == Addon::kDeviceLane && !disposable;
+  job->session = session_;
+  return JobError::kOk;
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/abandon.h"
+#include "common/dispatcher.h"
 #include "common/engine.h"
 
 namespace kcrypto {
@@ -24,6 +25,16 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
   explicit SessionWrap(const Napi::CallbackInfo& info);
   ~SessionWrap() override;
+
+  // Why a job could not be made (see PrepareJob); kOk when it was.
+  enum class JobError : uint32_t { kOk = 0, kClosed = 1, kArguments = 2 };
+  // The session wrapped by `value` when it is one of this addon's (type-tagged at Wrap), else null.
+  static SessionWrap* FromValue(napi_env env, napi_value value);
+  // Makes the job submit() queues for this session from the numbers `args` (kSubmitArgs of them,
+  // see SubmitArg) and the three buffers; `lane` is the dispatcher lane it goes to. Throws
+  // nothing: the caller reports a failure its own way (`message` says what was wrong).
+  JobError PrepareJob(napi_env env, const double* args, napi_value input, napi_value output, napi_value iv, Job* job, uint32_t* lane,
+                      const char** message);
 
  private:
   std::shared_ptr<EngineSession> Live(Napi::Env env);

@@ -151,6 +151,25 @@ void Dispatcher::Submit(Job job) {
   Act(wake, shared_);
 }
 
+void Dispatcher::SubmitMany(std::vector<Job>* jobs) {
+  if (jobs->empty()) return;
+  if (shared_->in_flight == 0) shared_->tsfn.Ref(env_);
+  shared_->in_flight += jobs->size();
+  const uint64_t now = MonotonicNanos();
+  Wake wake;
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    for (Job& job : *jobs) {
+      if (job.deadline_ns != 0) job.queued_at = now;
+      shared_->queue.push_back(std::move(job));
+    }
+    shared_->queued.store(shared_->queue.size(), std::memory_order_release);
+    wake = WakeOneLocked(shared_.get());
+  }
+  jobs->clear();
+  Act(wake, shared_);
+}
+
 // At most one wake-up is outstanding at a time: a burst of submissions costs the JavaScript
 // thread one futex wake, not one per request. The worker that takes a job wakes the next one if
 // work remains (see WorkerMain), so a burst still fans out to as many threads as it needs --

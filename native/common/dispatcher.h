@@ -86,6 +86,8 @@ class Dispatcher {
   Dispatcher& operator=(const Dispatcher&) = delete;
 
   void Submit(Job job);  // JavaScript thread
+  // Queues several jobs under one lock with at most one wake-up (JavaScript thread); empties `jobs`.
+  void SubmitMany(std::vector<Job>* jobs);
   void SetMaxThreads(size_t n);
   // Niceness of this dispatcher's threads (Linux: per thread; elsewhere left as is). CPU-bound
   // lanes run below the JavaScript thread so that they soak up idle cores without taking one

@@ -7,9 +7,10 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import { SubmitArg, type NativeAddon } from '../addon.js';
+import type { NativeAddon } from '../addon.js';
 import { HopCost } from './cost.js';
 import { Overdue, OverdueSweep } from './deadlines.js';
+import { Submissions } from './submissions.js';
 import type { KernelSession } from './session.js';
 import type { OpCode } from './types.js';
 
@@ -69,12 +70,27 @@ export class Completions {
   slice = 64;
   private sliceStart = -1;
 
-  /** The numbers of the next submit() (see SubmitArg), in memory that does not move. */
-  readonly submitArgs = new Float64Array(new ArrayBuffer(SubmitArg.count * 8));
+  /** Requests on their way to the addon's threads, sent together. */
+  readonly submissions: Submissions;
 
   constructor(readonly addon: NativeAddon) {
     addon.setCompletionHandler((batch) => this.deliver(batch));
-    addon.setSubmitArgs(this.submitArgs);
+    this.submissions = new Submissions(addon, (p, err) => this.refused(p, err));
+  }
+
+  /** The addon refused to queue `p` (its session closed meanwhile, or bad arguments). */
+  private refused(p: Pending, err: Error): void {
+    if (this.pending.get(p.id) === p) {
+      this.pending.delete(p.id);
+      p.session.refused(p, err);
+      return;
+    }
+    // Completed here already (its session was abandoned): no native job will come back for it.
+    const a = this.abandoned.get(p.id);
+    if (a) {
+      if (a.state === 'abandoned') this.unreported--;
+      this.abandoned.delete(p.id);
+    }
   }
 
   get inFlight(): number {

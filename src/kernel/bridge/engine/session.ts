@@ -270,15 +270,26 @@ export class KernelSession {
     this.counters.threaded++;
     // CPU-bound work and device waits go to separate thread lanes: device requests sleep in the
     // kernel, CPU requests compete with this thread for cores.
-    const a = this.completions.submitArgs;
-    a[SubmitArg.id] = id;
-    a[SubmitArg.lane] = this.synchronous ? 0 : 1;
-    a[SubmitArg.op] = op;
-    a[SubmitArg.assocLen] = r.assocLen;
-    a[SubmitArg.stream] = r.stream;
-    a[SubmitArg.deadlineMs] = deadline;
-    a[SubmitArg.disposable] = r.outputDisposable ? 1 : 0;
-    this.native.submit(input, output, iv);
+    const sub = this.completions.submissions;
+    const a = sub.args;
+    const o = sub.offset;
+    a[o + SubmitArg.id] = id;
+    a[o + SubmitArg.lane] = this.synchronous ? 0 : 1;
+    a[o + SubmitArg.op] = op;
+    a[o + SubmitArg.assocLen] = r.assocLen;
+    a[o + SubmitArg.stream] = r.stream;
+    a[o + SubmitArg.deadlineMs] = deadline;
+    a[o + SubmitArg.disposable] = r.outputDisposable ? 1 : 0;
+    sub.add(this.native, input, output, iv, p);
+  }
+
+  /** @internal called by the completion dispatcher: the addon refused to queue `p`. */
+  refused(p: Pending, err: Error): void {
+    this.inFlight--;
+    this.threadedIds.delete(p.id);
+    this.counters.errors++;
+    p.reject(err);
+    this.checkDrained();
   }
 
   /** @internal called by the completion dispatcher */
