@@ -60,11 +60,19 @@ function completed(crp: CryptoOp): void {
   call.session.complete(call, crp);
 }
 
+/** Requests of a routed session that go straight to one of its alternatives (the router's direct()). */
+export interface Direct {
+  /** That alternative's session. */
+  sid: bigint;
+  /** Requests with a buffer up to this long go there. */
+  bytes: number;
+  /** Hash streams (update, final) go there too. */
+  streams: boolean;
+}
+
 /**
  * A framework session as the API holds it: it follows its session when the framework moves it.
- * A routed session whose every request goes to one alternative (the router's sole()) sends its
- * requests straight to that alternative's session, `sid`, while `home`, the routed session,
- * answers what the session is and is freed on close.
+ * A routed session's requests that routing can only send one way (`direct`) go straight there.
  */
 export class FrameworkSession {
   private closed = false;
@@ -75,30 +83,31 @@ export class FrameworkSession {
     public sid: bigint,
     /** What `driver` reports (the kcrypto driver name). */
     readonly label: string,
-    readonly home: bigint | null = null,
+    readonly direct: Direct | null = null,
   ) {
     this.eagain = fw.errno('EAGAIN');
   }
 
-  /** The session to describe and free. */
-  private get described(): bigint {
-    return this.home ?? this.sid;
-  }
-
   get driver(): string {
-    return this.fw.sessionInfo(this.described)?.driver ?? this.label;
+    return this.fw.sessionInfo(this.sid)?.driver ?? this.label;
   }
 
   get maxRequestBytes(): number | undefined {
-    return this.fw.sessionInfo(this.described)?.maxRequestBytes;
+    return this.fw.sessionInfo(this.sid)?.maxRequestBytes;
   }
 
   get alignment(): number | undefined {
-    return this.fw.sessionInfo(this.described)?.alignment;
+    return this.fw.sessionInfo(this.sid)?.alignment;
   }
 
   stats(): KernelSessionStats | undefined {
-    return this.fw.sessionInfo(this.described)?.stats?.() as KernelSessionStats | undefined;
+    return this.fw.sessionInfo(this.sid)?.stats?.() as KernelSessionStats | undefined;
+  }
+
+  /** The session a request over `bytes` goes to; `stream`: it updates or finishes a hash stream. */
+  private target(bytes: number, stream: boolean): bigint {
+    const d = this.direct;
+    return d !== null && bytes <= d.bytes && (d.streams || !stream) ? d.sid : this.sid;
   }
 
   /**
@@ -115,8 +124,8 @@ export class FrameworkSession {
     obuf: Uint8Array | null = null,
     pick: (crp: CryptoOp) => T = (crp) => crp as T,
   ): Promise<T> {
+    const bytes = bufLength(buf);
     const crp = new CryptoOp();
-    crp.sid = this.sid;
     crp.buf = buf;
     crp.obuf = obuf;
     crp.flags = (Array.isArray(buf) ? C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM : C.CRYPTO_F_CBIMM) | (obuf ? C.CRYPTO_F_KC_OBUF_DISPOSABLE : 0);
@@ -128,10 +137,11 @@ export class FrameworkSession {
       else crp.desc = desc;
       prev = desc;
     }
-    const call = new Call(this, pick, this.sid);
+    crp.sid = this.direct === null ? this.sid : this.target(bytes, (crp.desc!.flags & (C.CRD_F_KC_UPDATE | C.CRD_F_KC_FINAL)) !== 0);
+    const call = new Call(this, pick, crp.sid);
     crp.opaque = call;
     crp.callback = completed;
-    dispatchInTurn(this.fw, crp, bufLength(buf));
+    dispatchInTurn(this.fw, crp, bytes);
     // Completed inside dispatch() (CRYPTO_F_CBIMM on a driver that ran it at once): no
     // executor, no resolving functions, one promise.
     if (call.state === Settled.Value) return Promise.resolve(call.value as T);
@@ -155,8 +165,9 @@ export class FrameworkSession {
     if (crp.etype === this.eagain && crp.sid !== call.sent) {
       // The session moved to another driver: follow it and resubmit, with a fresh output
       // buffer (a late completion on the old one may still write the first).
+      if (this.direct !== null && call.sent === this.direct.sid) this.direct.sid = crp.sid;
+      else this.sid = crp.sid;
       call.sent = crp.sid;
-      this.sid = crp.sid;
       if (crp.obuf) crp.obuf = Buffer.allocUnsafe(crp.obuf.length);
       this.fw.dispatch(crp);
       return;
@@ -181,8 +192,8 @@ export class FrameworkSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // A routed home frees its alternatives, the one requests went to among them.
-    await this.fw.freeSession(this.described);
+    // A routed session frees its alternatives, the direct one among them.
+    await this.fw.freeSession(this.sid);
   }
 }
 
@@ -193,7 +204,7 @@ function live<B extends object>(
 ): B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> } {
   return Object.defineProperties(b, {
     driver: { get: () => s.driver, enumerable: true },
-    sid: { get: () => s.home ?? s.sid, enumerable: true },
+    sid: { get: () => s.sid, enumerable: true },
     maxRequestBytes: { get: () => s.maxRequestBytes, enumerable: true },
     alignment: { get: () => s.alignment, enumerable: true },
     stats: { value: () => s.stats() },

@@ -257,9 +257,8 @@ async function open(spec: SessionSpec, options: OpenOptions): Promise<CipherSess
   const start = async (cri: CryptoIni): Promise<FrameworkSession> => {
     const sid = await framework.newSession(cri, id, sessionOptions);
     const label = framework.sessionInfo(sid)?.driver ?? String(choice);
-    // Where routing can only ever choose one alternative, requests skip it (the router's sole()).
-    const sole = choice === 'fastest' ? router.sole(sid) : undefined;
-    return sole === undefined ? new FrameworkSession(framework, sid, label) : new FrameworkSession(framework, sole, label, sid);
+    // Requests routing can only send one way skip it (the router's direct()).
+    return new FrameworkSession(framework, sid, label, choice === 'fastest' ? (router.direct(sid) ?? null) : null);
   };
 
   if ('cipher' in spec) {

@@ -230,28 +230,31 @@ export function allOf(alts: readonly Alternative[]): number[] {
 const FAR = 2 ** 40;
 
 /**
- * The alternative every request of `s` goes to whatever its size and the load, or -1 when
- * there is none: all alternatives compute on the CPU (one server, so one queue and the same
- * cores for all), and one takes any size, keeps the hash stream, and costs no more time and no
- * more CPU than each other at every measured size and past them (figures are linear between
- * and beyond the sizes, so that is every size). A tie goes to the earlier, as in least().
+ * The alternative every request of `s` up to `bytes` goes to whatever the load, with `bytes`
+ * as large as that holds (0: none; Infinity: every size). All alternatives must compute on the
+ * CPU -- one server, so one queue and the same free cores for all -- and the one chosen must
+ * cost no more time and no more CPU than each other at every measured size up to `bytes`
+ * (figures are linear between and past the sizes, so that is every size up to it, and past
+ * the last one as well when it holds far beyond). `streams`: hash streams may go there too
+ * (every size, and it is the stream alternative). A tie goes to the earlier, as in least().
  */
 /** @internal exported for tests */
-export function sole(s: Routed): number {
-  const k = s.stream;
-  const a = s.alts[k];
-  if (!a || a.gone || a.maxRequest !== Number.POSITIVE_INFINITY || s.alts.some((x) => x.server !== -1)) return -1;
+export function direct(s: Routed): { index: number; bytes: number; streams: boolean } {
+  const none = { index: -1, bytes: 0, streams: false };
+  if (s.alts.some((x) => x.server !== -1 || x.gone)) return none;
   const sizes = [...ROUTE_SIZES, FAR];
-  const cheaper = (x: number, y: number, before: boolean): boolean => x < y || (x === y && before);
-  for (let j = 0; j < s.alts.length; j++) {
-    if (j === k) continue;
-    const b = s.alts[j]!;
-    for (const size of sizes)
-      if (
-        !cheaper(costAt(a.cost.time, size), costAt(b.cost.time, size), k < j) ||
-        !cheaper(costAt(a.cost.cpu, size), costAt(b.cost.cpu, size), k < j)
-      )
-        return -1;
+  const cheaper = (a: Alternative, b: Alternative, before: boolean, size: number): boolean => {
+    const [ta, tb, ca, cb] = [costAt(a.cost.time, size), costAt(b.cost.time, size), costAt(a.cost.cpu, size), costAt(b.cost.cpu, size)];
+    return (ta < tb || (ta === tb && before)) && (ca < cb || (ca === cb && before));
+  };
+  const k = cheapest(s.alts, s.all, sizes[0]!, sizes[0]!, () => 0);
+  const a = s.alts[k]!;
+  let bytes = 0;
+  for (const size of sizes) {
+    if (size > a.maxRequest) break;
+    if (!s.alts.every((b, j) => j === k || cheaper(a, b, k < j, size))) break;
+    bytes = size === FAR ? Number.POSITIVE_INFINITY : size;
   }
-  return k;
+  if (bytes === 0) return none;
+  return { index: k, bytes, streams: bytes === Number.POSITIVE_INFINITY && k === s.stream };
 }

@@ -10,7 +10,7 @@
  */
 import * as C from './constants.js';
 import type { Framework, RouterImpl, SessionOptions } from './framework.js';
-import { allOf, cheapest, coresAt, hold, pick, reslot, routed, sole, type Alternative, type Routed } from './route-cost.js';
+import { allOf, cheapest, coresAt, direct, hold, pick, reslot, routed, type Alternative, type Routed } from './route-cost.js';
 import { algorithmKey, measure } from './route-measure.js';
 import { costAt, RouteTable, ROUTE_SIZES, type RouteCost } from './route-table.js';
 import type { CryptoIni, CryptoOp } from './structures.js';
@@ -29,12 +29,12 @@ export function registerRouter(
   routeFor(sid: bigint, bytes: number): { driver: string; time: number; cpu: number } | undefined;
   sent(sid: bigint): Record<string, number> | undefined;
   /**
-   * The session of the one alternative every request of routed session `sid` goes to, whatever
-   * its size and the load, when there is one (see sole() in route-cost.ts): a consumer may send
-   * requests there directly and skip routing, which then decides nothing. Those requests are not
-   * in sent().
+   * The session of the one alternative every request of routed session `sid` up to `bytes`
+   * goes to whatever the load, when there is one (see direct() in route-cost.ts); `streams`:
+   * hash streams go there too. A consumer may send such requests there directly: routing would
+   * decide nothing. Those requests are not in sent().
    */
-  sole(sid: bigint): bigint | undefined;
+  direct(sid: bigint): { sid: bigint; bytes: number; streams: boolean } | undefined;
 } {
   const id = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, name);
   const sessions = new Map<number, Routed>();
@@ -195,10 +195,10 @@ export function registerRouter(
       s.alts.forEach((a, i) => (sent[a.name] = (sent[a.name] ?? 0) + s.sent[i]!));
       return sent;
     },
-    sole: (sid) => {
+    direct: (sid) => {
       const s = sessions.get(lidOf(sid));
-      const k = s ? sole(s) : -1;
-      return k < 0 ? undefined : s!.alts[k]!.sid;
+      const d = s ? direct(s) : undefined;
+      return d && d.index >= 0 ? { sid: s!.alts[d.index]!.sid, bytes: d.bytes, streams: d.streams } : undefined;
     },
   };
 }

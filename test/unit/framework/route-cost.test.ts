@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 
-import { cheapest, hold, pick, queueOf, routed, sole, type Alternative } from '../../../src/framework/route-cost.js';
+import { cheapest, direct, hold, pick, queueOf, routed, type Alternative } from '../../../src/framework/route-cost.js';
 import { ROUTE_SIZES } from '../../../src/framework/route-table.js';
 
 /** An alternative on `server` whose measured time and CPU per request are `time` and `cpu` at every size (or what `scale` makes of them). */
@@ -125,10 +125,10 @@ describe('router: the per-request choice', () => {
   });
 });
 
-describe('router: the sole alternative', () => {
+describe('router: requests sent directly', () => {
   const perByte = (x: number): number => x / 64;
-  /** pick() under a pseudo-random walk of holds, sizes and busy cores: the set of alternatives chosen. */
-  const walk = (alts: Alternative[], stream: number): Set<number> => {
+  /** pick() under a pseudo-random walk of holds, sizes up to `max` and busy cores: the set of alternatives chosen. */
+  const walk = (alts: Alternative[], stream: number, max = Infinity): Set<number> => {
     const s = routed(alts, stream);
     const chosen = new Set<number>();
     let x = 11;
@@ -137,42 +137,45 @@ describe('router: the sole alternative', () => {
       return (x >>> 16) % n;
     };
     const cores = availableParallelism();
+    const sizes = [1, 64, 3000, 65536, 1 << 20, 1 << 26].filter((n) => n <= max);
     for (let step = 0; step < 2000; step++) {
       const i = next(alts.length);
       if (s.inFlight[i]! > 0 && next(2) === 0) hold(s, i, -1);
       else hold(s, i, 1);
-      const size = [1, 64, 3000, 65536, 1 << 20, 1 << 26][next(6)]!;
+      const size = sizes[next(sizes.length)]!;
       chosen.add(pick(s, size, size, (next(5) * cores) / 4));
     }
     return chosen;
   };
 
-  it('is the CPU alternative that costs less time and less CPU at every size: routing then never chooses another', () => {
+  it('every size goes to the CPU alternative that costs less time and less CPU at every size: routing never chooses another', () => {
     const alts = [alternative('software', -1, 3, 3.2, true, perByte), alternative('openssl', -1, 2, 2.5, false, perByte)];
-    assert.equal(sole(routed(alts, 1)), 1);
+    assert.deepEqual(direct(routed(alts, 1)), { index: 1, bytes: Infinity, streams: true });
     assert.deepEqual([...walk(alts, 1)], [1]);
+    assert.equal(direct(routed(alts, 0)).streams, false, 'streams stay with the stream alternative');
   });
 
-  it('is none when the other costs less CPU at one size: under busy cores routing chooses it there', () => {
+  it('up to the last size where it costs less CPU too: under busy cores routing chooses the other above it', () => {
     const alts = [
       alternative('software', -1, 3, 3.2, true, perByte),
-      alternative('openssl', -1, 2, 2.5, false, (x) => (x >= 65536 ? perByte(x) * 1.5 : perByte(x))),
+      alternative('openssl', -1, 2, 2.5, false, (x) => (x >= 4096 ? perByte(x) * 1.5 : perByte(x))),
     ];
-    assert.equal(sole(routed(alts, 1)), -1);
-    assert.ok(walk(alts, 1).has(0));
+    const d = direct(routed(alts, 1));
+    assert.deepEqual(d, { index: 1, bytes: 512, streams: false });
+    assert.deepEqual([...walk(alts, 1, d.bytes)], [1], 'up to it, always the one');
+    assert.ok(walk(alts, 1).has(0), 'above it, the other at times');
   });
 
-  it('is none when a device is among the alternatives, when it takes a bounded size, or when it does not keep the stream', () => {
-    assert.equal(sole(routed([alternative('openssl', -1, 2, 2, false, perByte), alternative('card', 7, 9, 1, false, perByte)], 0)), -1);
+  it('none when a device is among the alternatives, or an alternative was never measured; bounded by its size limit', () => {
+    assert.equal(
+      direct(routed([alternative('openssl', -1, 2, 2, false, perByte), alternative('card', 7, 9, 1, false, perByte)], 0)).index,
+      -1,
+    );
+    const unmeasured = [alternative('openssl', -1, 2, 2, false, perByte), alternative('new', -1, 1, 1)];
+    unmeasured[1]!.cost = { time: [], cpu: [] };
+    assert.equal(direct(routed(unmeasured, 0)).index, -1);
     const bounded = [alternative('software', -1, 3, 3, true, perByte), alternative('openssl', -1, 2, 2, false, perByte)];
-    bounded[1]!.maxRequest = 65536;
-    assert.equal(sole(routed(bounded, 1)), -1);
-    assert.equal(sole(routed([alternative('software', -1, 3, 3, true, perByte), alternative('openssl', -1, 2, 2, false, perByte)], 0)), -1);
-  });
-
-  it('is none when an alternative was never measured', () => {
-    const alts = [alternative('openssl', -1, 2, 2, false, perByte), alternative('new', -1, 1, 1)];
-    alts[1]!.cost = { time: [], cpu: [] };
-    assert.equal(sole(routed(alts, 0)), -1);
+    bounded[1]!.maxRequest = 16384;
+    assert.deepEqual(direct(routed(bounded, 1)), { index: 1, bytes: 16384, streams: false });
   });
 });
