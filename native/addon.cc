@@ -156,37 +156,36 @@ Napi::Value Addon::SetSubmitArgs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// submitBatch(refs, count): queues `count` jobs with one call, one lock per lane and at most one
-// wake-up per lane. refs holds [session, input, output, iv] per job; job i's numbers are at
-// i * kSubmitArgs of the argument array. Returns undefined, or for jobs that were not queued a
+// submitBatch(count, session, input, output, iv, session, input, output, iv, ...): queues
+// `count` jobs with one call, one lock per lane and at most one wake-up per lane. The session is
+// null where it is the previous job's. Job i's numbers are at i * kSubmitArgs of the argument
+// array. Arguments rather than an array: one napi_get_cb_info reads them all, where an array
+// costs a property lookup per element. Returns undefined, or for jobs that were not queued a
 // flat array of [index, JobError, message] (the caller fails those requests; the rest run).
 Napi::Value Addon::SubmitBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  napi_value refs = info[0];
   uint32_t count = 0;
-  bool is_array = false;
-  if (submit_args_ == nullptr || !dispatchers_[kCpuLane] || napi_is_array(env, refs, &is_array) != napi_ok || !is_array ||
-      napi_get_value_uint32(env, info[1], &count) != napi_ok || count > submit_args_len_ / kSubmitArgs) {
-    Napi::TypeError::New(env, "kcrypto: submitBatch(refs, count) needs the argument array, a completion handler and count jobs")
+  if (submit_args_ == nullptr || !dispatchers_[kCpuLane] || info.Length() < 1 || napi_get_value_uint32(env, info[0], &count) != napi_ok ||
+      count > submit_args_len_ / kSubmitArgs || info.Length() != 1 + static_cast<size_t>(count) * 4) {
+    Napi::TypeError::New(env, "kcrypto: submitBatch(count, ...jobs) needs the argument array, a completion handler and count jobs")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  std::vector<Job> lanes[kLanes];
+  for (auto& lane : batch_) lane.reserve(count);
   Napi::Array failed;
   uint32_t failures = 0;
+  SessionWrap* w = nullptr;
   for (uint32_t i = 0; i < count; ++i) {
-    napi_value v[4];
-    for (uint32_t k = 0; k < 4; ++k)
-      if (napi_get_element(env, refs, i * 4 + k, &v[k]) != napi_ok) return env.Undefined();
+    const size_t at = 1 + static_cast<size_t>(i) * 4;
     Job job;
     uint32_t lane = 0;
     const char* message = "kcrypto: submitBatch: not an engine session";
-    SessionWrap* w = SessionWrap::FromValue(env, v[0]);
-    const SessionWrap::JobError e = w == nullptr
-                                        ? SessionWrap::JobError::kArguments
-                                        : w->PrepareJob(env, submit_args_ + i * kSubmitArgs, v[1], v[2], v[3], &job, &lane, &message);
+    if (!info[at].IsNull() || w == nullptr) w = SessionWrap::FromValue(env, info[at]);
+    const SessionWrap::JobError e =
+        w == nullptr ? SessionWrap::JobError::kArguments
+                     : w->PrepareJob(env, submit_args_ + i * kSubmitArgs, info[at + 1], info[at + 2], info[at + 3], &job, &lane, &message);
     if (e == SessionWrap::JobError::kOk) {
-      lanes[lane].push_back(std::move(job));
+      batch_[lane].push_back(std::move(job));
       continue;
     }
     if (failures == 0) failed = Napi::Array::New(env);
@@ -194,7 +193,7 @@ Napi::Value Addon::SubmitBatch(const Napi::CallbackInfo& info) {
     failed.Set(failures++, Napi::Number::New(env, static_cast<uint32_t>(e)));
     failed.Set(failures++, Napi::String::New(env, message));
   }
-  for (uint32_t lane = 0; lane < kLanes; ++lane) dispatchers_[lane]->SubmitMany(&lanes[lane]);
+  for (uint32_t lane = 0; lane < kLanes; ++lane) dispatchers_[lane]->SubmitMany(&batch_[lane]);
   return failures == 0 ? env.Undefined() : static_cast<Napi::Value>(failed);
 }
 

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 #include "common/dispatcher.h"
 
@@ -54,6 +55,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Reference<Napi::Float64Array> submit_args_ref_;
   double* submit_args_ = nullptr;
   size_t submit_args_len_ = 0;
+  // submitBatch()'s jobs per lane, kept so their storage is reused from batch to batch.
+  std::vector<Job> batch_[kLanes];
 };
 
 // Builds the Error that JavaScript turns into a KCryptoError: errno and syscall attached.

@@ -96,11 +96,12 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
    */
   setSubmitArgs(args: Float64Array): void;
   /**
-   * Queues `count` jobs in one call: `refs` holds [session, input, output, iv] per job, and job
-   * i's numbers are at i × SubmitArg.count of the argument array. Returns undefined, or for the
-   * jobs not queued a flat list of [index, reason (1: session closed, 2: bad arguments), message].
+   * Queues `count` jobs in one call: after the count, session, input, output and iv per job (the
+   * session null where it is the previous job's); job i's numbers are at i × SubmitArg.count of
+   * the argument array. Returns undefined, or for the jobs not queued a flat list of [index,
+   * reason (1: session closed, 2: bad arguments), message].
    */
-  submitBatch(refs: unknown[], count: number): (number | string)[] | undefined;
+  submitBatch(count: number, ...jobs: unknown[]): (number | string)[] | undefined;
   /**
    * Test double of the engine interface, for unit tests of the layers above it. With `hang`,
    * its requests and its close() block until {@link NativeAddon.releaseLoopbacks}.

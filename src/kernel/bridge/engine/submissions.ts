@@ -21,8 +21,10 @@ const JobError = { closed: 1, arguments: 2 } as const;
 export class Submissions {
   /** The numbers of the jobs waiting (SubmitArg.count per job, in order), in memory that does not move. */
   readonly args = new Float64Array(new ArrayBuffer(SubmitArg.count * BATCH_MAX * 8));
-  /** [session, input, output, iv] per job waiting. */
+  /** [session, input, output, iv] per job waiting; the session null where it is the previous job's. */
   private refs: unknown[] = [];
+  /** The session of the last job waiting. */
+  private last: NativeSession | null = null;
   private waiting: Pending[] = [];
   private scheduled = false;
   private readonly flushLater = (): void => {
@@ -45,7 +47,8 @@ export class Submissions {
 
   /** Queues the job whose numbers were just written at {@link offset}. */
   add(native: NativeSession, input: Input, output: Uint8Array | null, iv: Uint8Array | null, p: Pending): void {
-    this.refs.push(native, input, output, iv);
+    this.refs.push(native === this.last ? null : native, input, output, iv);
+    this.last = native;
     this.waiting.push(p);
     if (this.waiting.length === BATCH_MAX) this.flush();
     else if (!this.scheduled) {
@@ -62,6 +65,7 @@ export class Submissions {
     const waiting = this.waiting;
     this.refs = [];
     this.waiting = [];
+    this.last = null;
     if (n === 1) {
       // One job: submit() reads the numbers at offset 0, with no array to walk.
       try {
@@ -72,7 +76,7 @@ export class Submissions {
       }
       return;
     }
-    const refused = this.addon.submitBatch(refs, n);
+    const refused = this.addon.submitBatch(n, ...refs);
     if (!refused) return;
     for (let i = 0; i + 2 < refused.length; i += 3) {
       const p = waiting[refused[i] as number]!;

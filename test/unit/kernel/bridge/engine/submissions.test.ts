@@ -40,8 +40,10 @@ describe('submissions to the addon threads', { skip }, () => {
     const singles: unknown[] = [];
     const fake = {
       setSubmitArgs: () => undefined,
-      submitBatch: (refs: unknown[], count: number) => {
+      submitBatch: (count: number, ...refs: unknown[]) => {
         assert.equal(refs.length, count * 4);
+        assert.equal(refs[0], native);
+        assert.equal(refs[4], null, "the previous job's session is not repeated");
         calls.push(count);
         return undefined;
       },
