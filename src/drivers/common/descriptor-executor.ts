@@ -372,7 +372,7 @@ function auth(job: Job, d: CryptoDesc, entry: SessionEntry, t: AuthTransform): M
   const slot = whole ? macSlot(job, d, t.digestLength) : null;
   const into = slot ? viewOf(slot) : undefined;
   const iv = d.flags & C.CRD_F_IV_EXPLICIT ? d.iv.subarray(0, d.ivLength || 12) : null;
-  return then(t.digest([region], explicitKey(d), iv, into), (full) => (full === into ? 0 : deliverMac(job, d, entry, full)));
+  return then(t.digest(region, explicitKey(d), iv, into), (full) => (full === into ? 0 : deliverMac(job, d, entry, full)));
 }
 
 /** The region a descriptor covers: the buffer itself when it covers all of it (no view to make). */

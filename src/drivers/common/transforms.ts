@@ -48,7 +48,7 @@ export interface AuthTransform {
    * the digest, is where it is wanted; a transform that can write there returns it, one that
    * cannot returns its own buffer.
    */
-  digest(data: Uint8Array[], key: Uint8Array | null, iv: Uint8Array | null, into?: Buffer): Maybe<Uint8Array>;
+  digest(data: Uint8Array | Uint8Array[], key: Uint8Array | null, iv: Uint8Array | null, into?: Buffer): Maybe<Uint8Array>;
   update(data: Uint8Array[]): Maybe<void>;
   /** Finishes the running state and resets it. */
   final(): Maybe<Uint8Array>;

@@ -225,7 +225,8 @@ export function softwareAuth(
     digest: (data, key) =>
       guard('digest', () => {
         const s = fresh(key);
-        for (const d of data) s.update(d);
+        if (Array.isArray(data)) for (const d of data) s.update(d);
+        else s.update(data);
         return s.digest();
       }),
     update: (data) =>

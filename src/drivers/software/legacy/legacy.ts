@@ -122,7 +122,7 @@ function gmacOpener(keyBytes: number | null): LegacyOpener {
         if (!fits(kk.length)) throw gmacEinval(`no ${kk.length}-byte keys`);
         if (!iv || iv.length === 0) throw gmacEinval('the IV comes with the descriptor (CRD_F_IV_EXPLICIT)');
         const g = createCipheriv(`aes-${kk.length * 8}-gcm` as 'aes-128-gcm', kk, iv);
-        g.setAAD(Buffer.concat(data));
+        g.setAAD(Array.isArray(data) ? Buffer.concat(data) : data);
         g.final();
         return g.getAuthTag();
       },
