@@ -212,6 +212,8 @@ function live<B extends object>(
   }) as B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> };
 }
 
+/** The MAC of a completed digest request (its crp.mac, the buffer it was given). */
+const macOf = (crp: CryptoOp): Buffer => crp.mac as Buffer;
 /** The separate output of a completed cipher request. */
 const obufOf = (crp: CryptoOp): Buffer => crp.obuf as Buffer;
 const ciphertextOf = (crp: CryptoOp): { ciphertext: Buffer } => ({ ciphertext: crp.obuf as Buffer });
@@ -288,12 +290,11 @@ export function hashBackend(s: FrameworkSession, alg: HashAlgorithm | MacAlgorit
   const one = (data: Uint8Array | Uint8Array[]): Uint8Array | Uint8Array[] => (Array.isArray(data) && data.length === 1 ? data[0]! : data);
   return live(s, {
     digest: (data: Uint8Array | Uint8Array[]) => {
-      const out = Buffer.allocUnsafe(alg.digestLength);
       // A CryptoDesc made here, not filled in from a partial one: this is the small request's path.
       const desc = new CryptoDesc();
       desc.alg = id!;
       desc.len = length(data);
-      return s.run(one(data), [desc], out, null, () => out);
+      return s.run(one(data), [desc], Buffer.allocUnsafe(alg.digestLength), null, macOf);
     },
     update: (data: Uint8Array | Uint8Array[]) =>
       s.run(one(data), [{ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE }]).then(() => undefined),
