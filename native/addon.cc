@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/loopback_engine.h"
 #include "openssl/openssl_open.h"
@@ -79,6 +80,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::SetMaxThreads>("setMaxThreads"),
                            InstanceMethod<&Addon::DispatcherStats>("dispatcherStats"),
                            InstanceMethod<&Addon::Overdue>("overdue"),
+                           InstanceMethod<&Addon::CollectCompletions>("collectCompletions"),
                            InstanceMethod<&Addon::ProbeAfAlg>("probeAfAlg"),
                            InstanceMethod<&Addon::ProbeBind>("probeBind"),
                            InstanceMethod<&Addon::ProbeBindSnapshot>("probeBindSnapshot"),
@@ -240,6 +242,17 @@ Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
   o.Set("cpu", StatsObject(env, lanes[kCpuLane]));
   o.Set("device", StatsObject(env, lanes[kDeviceLane]));
   return o;
+}
+
+// collectCompletions(): what both lanes completed since their last delivery or collection, as a
+// flat Float64Array of (id, result, nanos) triples, like a delivery (see Dispatcher::Collect).
+Napi::Value Addon::CollectCompletions(const Napi::CallbackInfo& info) {
+  std::vector<double> all;
+  for (auto& d : dispatchers_)
+    if (d) d->Collect(&all);
+  Napi::Float64Array out = Napi::Float64Array::New(info.Env(), all.size());
+  if (!all.empty()) std::memcpy(out.Data(), all.data(), all.size() * sizeof(double));
+  return out;
 }
 
 // overdue(): the jobs of both lanes that became overdue since the last call, as a flat

@@ -44,6 +44,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value SetMaxThreads(const Napi::CallbackInfo& info);
   Napi::Value DispatcherStats(const Napi::CallbackInfo& info);
   Napi::Value Overdue(const Napi::CallbackInfo& info);
+  Napi::Value CollectCompletions(const Napi::CallbackInfo& info);
   Napi::Value ProbeAfAlg(const Napi::CallbackInfo& info);
   Napi::Value ProbeBind(const Napi::CallbackInfo& info);
   Napi::Value ProbeBindSnapshot(const Napi::CallbackInfo& info);

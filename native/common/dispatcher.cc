@@ -85,9 +85,12 @@ struct Dispatcher::Shared {
 
   std::mutex done_mu;
   std::vector<Job> done;
-  // The storage of the batch delivered last, handed back to `done`: a batch that starts with
-  // room for the next one saves the workers a reallocation per doubling.
+  // The storage of the batch taken last, handed back to `done`: a batch that starts with room
+  // for the next one saves the workers a reallocation per doubling.
   std::vector<Job> spare;
+  // A delivery is under way: the completion handler was called (or a call is queued) and
+  // JavaScript has not yet collected an empty batch since. Threads wake JavaScript only when it
+  // is false.
   bool delivery_pending = false;
   bool js_closed = false;
   Napi::ThreadSafeFunction tsfn;
@@ -281,16 +284,47 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
   shared->exit_cv.notify_all();
 }
 
-void Dispatcher::Deliver(Napi::Env env, Napi::Function fn, Shared* shared) {
+// Takes the completed jobs; an empty take ends the delivery (the next completion wakes
+// JavaScript again). Uncounts them from the jobs keeping the event loop alive.
+std::vector<Job> Dispatcher::TakeDone(Napi::Env env, Shared* shared) {
   std::vector<Job> batch;
+  bool closed = false;
   {
     std::lock_guard<std::mutex> lock(shared->done_mu);
     batch.swap(shared->done);
     shared->done.swap(shared->spare);
-    shared->delivery_pending = false;
+    if (batch.empty()) shared->delivery_pending = false;
+    closed = shared->js_closed;
   }
-  if (batch.empty()) return;
+  if (batch.empty()) return batch;
   ++shared->deliveries;
+  size_t counted = 0;  // abandoned jobs were uncounted when reported overdue
+  for (const Job& j : batch)
+    if (!j.abandoned) ++counted;
+  shared->in_flight -= counted;
+  // Once Node has finalized the function (environment teardown), nothing may touch it.
+  if (shared->in_flight == 0 && !closed) shared->tsfn.Unref(env);
+  return batch;
+}
+
+void Dispatcher::AppendDone(const std::vector<Job>& batch, std::vector<double>* out) {
+  out->reserve(out->size() + batch.size() * 3);
+  for (const Job& j : batch) {
+    out->push_back(j.id);
+    out->push_back(j.result);
+    out->push_back(j.nanos);
+  }
+}
+
+// The delivery stays pending after the call: JavaScript collects what completes meanwhile with
+// Collect() in a later turn of the event loop, until a collection comes back empty. Were it
+// cleared here, a thread completing while JavaScript runs would queue another call, and Node runs
+// calls queued during a call in the same turn (up to 1000 of them): with a device lane that
+// completes faster than JavaScript handles its completions, that chain held the event loop for
+// the whole run (lab, 6.12, 1000 x 16 KiB on virtio_crypto_aes_cbc: one 998 ms timer gap).
+void Dispatcher::Deliver(Napi::Env env, Napi::Function fn, Shared* shared) {
+  std::vector<Job> batch = TakeDone(env, shared);
+  if (batch.empty()) return;
   Napi::HandleScope scope(env);
   Napi::Float64Array out = Napi::Float64Array::New(env, batch.size() * 3);
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -298,17 +332,21 @@ void Dispatcher::Deliver(Napi::Env env, Napi::Function fn, Shared* shared) {
     out[i * 3 + 1] = batch[i].result;
     out[i * 3 + 2] = batch[i].nanos;
   }
-  size_t counted = 0;  // abandoned jobs were uncounted when reported overdue
-  for (const Job& j : batch)
-    if (!j.abandoned) ++counted;
-  shared->in_flight -= counted;
-  if (shared->in_flight == 0) shared->tsfn.Unref(env);
-  batch.clear();
-  {
-    std::lock_guard<std::mutex> lock(shared->done_mu);
-    if (shared->spare.capacity() < batch.capacity()) shared->spare.swap(batch);
-  }
+  Recycle(shared, &batch);
   fn.Call({out});
+}
+
+void Dispatcher::Collect(std::vector<double>* out) {
+  std::vector<Job> batch = TakeDone(env_, shared_.get());
+  AppendDone(batch, out);
+  Recycle(shared_.get(), &batch);
+}
+
+// Hands a taken batch's storage back for the next one (see Shared::spare).
+void Dispatcher::Recycle(Shared* shared, std::vector<Job>* batch) {
+  batch->clear();
+  std::lock_guard<std::mutex> lock(shared->done_mu);
+  if (shared->spare.capacity() < batch->capacity()) shared->spare.swap(*batch);
 }
 
 std::vector<OverdueJob> Dispatcher::Overdue() {

@@ -103,6 +103,11 @@ class Dispatcher {
   // that a device that never answers cannot take the lane's threads from other sessions.
   // Overdue jobs stop keeping the event loop alive.
   std::vector<OverdueJob> Overdue();
+  // JavaScript thread. Appends (id, result, nanos) of the jobs completed since the last delivery
+  // or collection. Once the completion handler has been called, JavaScript calls this in a later
+  // turn of the event loop, and again in each turn after, until it appends nothing; the handler
+  // is not called again meanwhile (see Deliver).
+  void Collect(std::vector<double>* out);
   // Stops the threads. Threads stuck in the kernel (a device that is gone) are left behind rather
   // than waited for, and never call into JavaScript afterwards.
   void Shutdown();
@@ -114,6 +119,9 @@ class Dispatcher {
   static Wake WakeOneLocked(Shared* shared);
   static void Act(Wake wake, const std::shared_ptr<Shared>& shared);
   static void Deliver(Napi::Env env, Napi::Function fn, Shared* shared);
+  static std::vector<Job> TakeDone(Napi::Env env, Shared* shared);
+  static void AppendDone(const std::vector<Job>& batch, std::vector<double>* out);
+  static void Recycle(Shared* shared, std::vector<Job>* batch);
   std::shared_ptr<Shared> shared_;
   Napi::Env env_;
 };

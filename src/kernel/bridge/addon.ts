@@ -78,7 +78,19 @@ export interface DispatcherStats extends LaneStats {
  * (the /dev/crypto ones, {@link DevCryptoNative}, on Linux, FreeBSD and NetBSD).
  */
 export interface NativeAddon extends Partial<DevCryptoNative> {
+  /**
+   * Installs the handler of completed requests: (id, result, nanos) triples. After a call, the
+   * addon calls it again only once {@link NativeAddon.collectCompletions} has come back empty.
+   */
   setCompletionHandler(fn: (batch: Float64Array) => void): void;
+  /**
+   * What completed since the last delivery or collection, as the handler gets it. Call it in a
+   * later turn of the event loop after each delivery, and in each turn after, until it returns an
+   * empty array: Node runs a threadsafe-function call queued during another in the same turn, so
+   * completions arriving faster than JavaScript handles them would otherwise keep the event
+   * loop in that turn.
+   */
+  collectCompletions(): Float64Array;
   setMaxThreads(lane: 0 | 1, n: number): void;
   dispatcherStats(): DispatcherStats;
   /**
