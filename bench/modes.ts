@@ -1,12 +1,11 @@
 /** The benchmark run elsewhere: under the CUSE /dev/crypto fixture here, or in the kernel lab. */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Options } from './args.js';
 import { errorText, log, packageRoot } from './common.js';
 import { buildBaseline } from './measure.js';
+import { writeReport } from './publish.js';
 
 /** This script with the arguments for the run itself, under the fixture wrapper when asked for. */
 export function runCommand(o: Options): string[] {
@@ -26,12 +25,9 @@ export async function prebuildFixture(): Promise<void> {
   }
 }
 
+/** The report the run printed, into the lab section of the --out file (see publish.ts). */
 export function writeOut(o: Options, chunks: Buffer[]): void {
-  if (!o.out) return;
-  const out = resolve(o.out);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, Buffer.concat(chunks));
-  log(`wrote ${out}`);
+  if (o.out) writeReport(Buffer.concat(chunks).toString('utf8'), o.out, log, 'lab');
 }
 
 /** Runs the benchmark in a child process under the CUSE fixture wrapper, here. */

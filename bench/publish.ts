@@ -28,7 +28,11 @@ export function withSection(file: string, section: string, md: string): string {
 
 export function publishReport(md: string, out: string | undefined, log: (msg: string) => void, section?: string): void {
   process.stdout.write(md);
-  if (!out) return;
+  if (out) writeReport(md, out, log, section);
+}
+
+/** Writes `md` to `out`: the whole file, or its `section` (see withSection). */
+export function writeReport(md: string, out: string, log: (msg: string) => void, section?: string): void {
   const path = resolve(out);
   mkdirSync(dirname(path), { recursive: true });
   const text = section === undefined ? md : withSection(existsSync(path) ? readFileSync(path, 'utf8') : '', section, md);
