@@ -104,10 +104,12 @@ export class FrameworkSession {
     return this.fw.sessionInfo(this.sid)?.stats?.() as KernelSessionStats | undefined;
   }
 
-  /** The session a request over `bytes` goes to; `stream`: it updates or finishes a hash stream. */
-  private target(bytes: number, stream: boolean): bigint {
+  /** The session a request over `bytes` with the descriptor `desc` goes to. */
+  private target(bytes: number, desc: CryptoDesc): bigint {
     const d = this.direct;
-    return d !== null && bytes <= d.bytes && (d.streams || !stream) ? d.sid : this.sid;
+    if (d === null || bytes > d.bytes) return this.sid;
+    // A request that updates or finishes a hash stream goes where the stream is.
+    return d.streams || (desc.flags & (C.CRD_F_KC_UPDATE | C.CRD_F_KC_FINAL)) === 0 ? d.sid : this.sid;
   }
 
   /**
@@ -137,7 +139,7 @@ export class FrameworkSession {
       else crp.desc = desc;
       prev = desc;
     }
-    crp.sid = this.direct === null ? this.sid : this.target(bytes, (crp.desc!.flags & (C.CRD_F_KC_UPDATE | C.CRD_F_KC_FINAL)) !== 0);
+    crp.sid = this.target(bytes, crp.desc!);
     const call = new Call(this, pick, crp.sid);
     crp.opaque = call;
     crp.callback = completed;
