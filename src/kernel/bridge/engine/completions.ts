@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { NativeAddon } from '../addon.js';
 import { HopCost } from './cost.js';
 import { Overdue, OverdueSweep } from './deadlines.js';
+import { PendingTable } from './pending-table.js';
 import { Submissions } from './submissions.js';
 import type { KernelSession } from './session.js';
 import type { OpCode } from './types.js';
@@ -53,14 +54,13 @@ interface Abandoned {
 }
 
 export class Completions {
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingTable<Pending>();
   private readonly abandoned = new Map<number, Abandoned>();
   /** Abandoned requests not yet reported overdue: the sweep goes on until each is. */
   private unreported = 0;
   /** Native completions that arrived for requests already completed here (dropped). */
   late = 0;
   private readonly sweeper = new OverdueSweep(() => this.sweep());
-  private nextId = 1;
   readonly hop = new HopCost();
   inlineSpentNs = 0;
   private turnScheduled = false;
@@ -116,11 +116,17 @@ export class Completions {
   }
 
   nextRequestId(): number {
-    return this.nextId++;
+    return this.pending.reserve();
   }
 
+  /** Requests of `session` on threads now. */
+  pendingOf(session: KernelSession): Pending[] {
+    return this.pending.filter((p) => p.session === session);
+  }
+
+  /** Adds `p`, its id just taken from {@link nextRequestId}. */
   add(p: Pending, deadlineMs: number): void {
-    this.pending.set(p.id, p);
+    this.pending.set(p);
     if (deadlineMs > 0) this.sweeper.watch(deadlineMs);
   }
 

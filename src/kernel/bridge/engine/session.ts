@@ -49,8 +49,6 @@ export class KernelSession {
   private readonly model: CostModel = initialCostModel();
   private readonly counters = { requests: 0, inline: 0, threaded: 0, deferred: 0, errors: 0, bytes: 0, timedOut: 0 };
   private readonly completions: Completions;
-  /** Requests of this session on threads, by id. */
-  private readonly threadedIds = new Set<number>();
   private readonly ref: WeakRef<KernelSession>;
   private readonly waitSyscall: (op: OpCode) => string;
   /** Deadline of a request on threads (ms, before the per-byte allowance); 0: none. */
@@ -265,7 +263,6 @@ export class KernelSession {
     };
     const deadline = this.deadlineMs > 0 ? deadlineFor(this.deadlineMs, size) : 0;
     this.completions.add(p, deadline);
-    this.threadedIds.add(id);
     this.inFlight++;
     this.counters.threaded++;
     // CPU-bound work and device waits go to separate thread lanes: device requests sleep in the
@@ -286,7 +283,6 @@ export class KernelSession {
   /** @internal called by the completion dispatcher: the addon refused to queue `p`. */
   refused(p: Pending, err: Error): void {
     this.inFlight--;
-    this.threadedIds.delete(p.id);
     this.counters.errors++;
     p.reject(err);
     this.checkDrained();
@@ -295,7 +291,6 @@ export class KernelSession {
   /** @internal called by the completion dispatcher */
   complete(p: Pending, result: number, ns: number): void {
     this.inFlight--;
-    this.threadedIds.delete(p.id);
     this.observe(p.size, ns);
     if (result >= 0 && result !== QUEUED) {
       try {
@@ -322,7 +317,6 @@ export class KernelSession {
   overdue(p: Pending): void {
     if (!this.completions.abandon(p.id, true)) return;
     this.inFlight--;
-    this.threadedIds.delete(p.id);
     this.counters.errors++;
     this.counters.timedOut++;
     const ms = deadlineFor(this.deadlineMs, p.size);
@@ -339,7 +333,6 @@ export class KernelSession {
   overdueInQueue(p: Pending): void {
     if (!this.completions.drop(p.id)) return;
     this.inFlight--;
-    this.threadedIds.delete(p.id);
     this.counters.errors++;
     this.counters.timedOut++;
     p.reject(
@@ -387,11 +380,11 @@ export class KernelSession {
       this.native.abandon();
       this.lifecycle.notify();
     }
-    if (inFlight !== 'keep' && this.threadedIds.size > 0) {
+    const threaded = inFlight === 'keep' ? [] : this.completions.pendingOf(this);
+    if (threaded.length > 0) {
       const errno = errnoOf(inFlight);
-      for (const id of [...this.threadedIds]) {
+      for (const { id } of threaded) {
         const p = this.completions.abandon(id, false);
-        this.threadedIds.delete(id);
         if (!p) continue;
         this.inFlight--;
         this.counters.errors++;
