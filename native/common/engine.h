@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "iovec_list.h"
 #include "status.h"
 
 namespace kcrypto {
@@ -26,7 +27,7 @@ enum class Op : uint32_t {
 
 struct Request {
   Op op = Op::kEncrypt;
-  std::vector<iovec> input;  // gathered in order; buffers owned by JavaScript for the request's life
+  IovecList input;  // gathered in order; buffers owned by JavaScript for the request's life
   uint8_t* output = nullptr;
   size_t output_len = 0;
   const uint8_t* iv = nullptr;

@@ -10,11 +10,13 @@
 #include <cstring>
 #include <vector>
 
+#include "iovec_list.h"
+
 namespace kcrypto {
 
 class IovecCursor {
  public:
-  explicit IovecCursor(const std::vector<iovec>& segments) : segments_(segments) {}
+  explicit IovecCursor(const IovecList& segments) : segments_(segments) {}
 
   // Appends to `out` the segments covering the next `n` bytes (fewer where the list ends),
   // without moving.
@@ -49,14 +51,14 @@ class IovecCursor {
   }
 
  private:
-  const std::vector<iovec>& segments_;
+  const IovecList& segments_;
   size_t segment_ = 0;
   size_t offset_ = 0;
 };
 
 // Bytes [off, off + n) of a gather list: a pointer into the caller's buffer when they lie in
 // one segment (the common case), else a copy in `scratch`; null when n is 0.
-inline const uint8_t* Contiguous(const std::vector<iovec>& in, size_t off, size_t n, std::vector<uint8_t>* scratch) {
+inline const uint8_t* Contiguous(const IovecList& in, size_t off, size_t n, std::vector<uint8_t>* scratch) {
   if (n == 0) return nullptr;
   IovecCursor cursor(in);
   cursor.Advance(off);
