@@ -13,7 +13,7 @@ import { Overdue, OverdueSweep } from './deadlines.js';
 import { PendingTable } from './pending-table.js';
 import { Submissions } from './submissions.js';
 import type { KernelSession } from './session.js';
-import type { OpCode } from './types.js';
+import type { Pending } from './request.js';
 
 /** Inline work per event-loop turn; beyond it requests wait for the next turn (or a thread). */
 const TURN_BUDGET_NS = 2_000_000;
@@ -27,31 +27,19 @@ const SLICE_TARGET_MS = 2;
 const SLICE_MIN = 8;
 const SLICE_MAX = 1024;
 
-/** A request on the addon's threads. */
-export interface Pending {
-  id: number;
-  op: OpCode;
-  session: KernelSession;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-  map: (bytes: number) => unknown;
-  keep: unknown[];
-  size: number;
-  /** performance.now() at submission, when nothing else was in flight (a clean hop sample). */
-  aloneSince: number;
-}
-
 /**
  * A request completed here before its native completion came back: `abandoned`, or `stuck`
  * once the addon reported its thread inside the kernel past the deadline.
  */
 interface Abandoned {
-  /** The buffers its native job still points into: kept alive until it returns (or forever). */
-  keep: unknown[];
+  /** The request: its buffers, which its native job still points into, are kept alive until it returns (or forever). */
+  keep: Pending;
   state: 'abandoned' | 'stuck';
   /** The driver of its session, for per-driver counts of stuck requests. */
   driver: string;
 }
+
+export type { Pending } from './request.js';
 
 export class Completions {
   private readonly pending = new PendingTable<Pending>();
@@ -138,7 +126,7 @@ export class Completions {
     const p = this.pending.get(id);
     if (!p) return undefined;
     this.pending.delete(id);
-    this.abandoned.set(id, { keep: p.keep, state: stuck ? 'stuck' : 'abandoned', driver: p.session.driver });
+    this.abandoned.set(id, { keep: p, state: stuck ? 'stuck' : 'abandoned', driver: p.session.driver });
     if (!stuck) this.unreported++;
     return p;
   }

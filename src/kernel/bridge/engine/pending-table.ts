@@ -58,14 +58,14 @@ export class PendingTable<T extends Identified> {
 
   get(id: number): T | undefined {
     const entry = this.slots[id % SLOTS];
-    return entry !== undefined && entry.id === id ? entry : undefined;
+    return entry?.id === id ? entry : undefined;
   }
 
   /** Removes the entry with `id` and frees its slot; false when it is not here (any more). */
   delete(id: number): boolean {
     const slot = id % SLOTS;
     const entry = this.slots[slot];
-    if (entry === undefined || entry.id !== id) return false;
+    if (entry?.id !== id) return false;
     this.slots[slot] = undefined;
     this.free.push(slot);
     this.count--;

@@ -5,6 +5,7 @@
 import type { KCryptoError } from '../../../errors.js';
 import { errnoOf } from '../../../errno.js';
 import { systemError } from '../status.js';
+import type { KernelSession } from './session.js';
 import type { OpCode } from './types.js';
 
 /** A request's input: one buffer, several taken in order, or none. */
@@ -26,7 +27,11 @@ export type RequestArgs<T> = [
   outputDisposable?: boolean,
 ];
 
-/** A request that does not complete at once (on a thread, or inline later): what it runs on, and whom it answers. */
+/**
+ * A request that does not complete at once (on a thread, or inline later): what it runs on,
+ * and whom it answers. On a thread the same object is its pending entry (one object a request,
+ * made with every field, so that all have one shape).
+ */
 export interface Later {
   op: OpCode;
   input: Input;
@@ -39,7 +44,16 @@ export interface Later {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   outputDisposable: boolean;
+  /** Its id on the addon's threads (0 until it goes there). */
+  id: number;
+  /** The session it runs on, once on a thread. */
+  session: KernelSession | null;
+  /** performance.now() at submission, when nothing else was in flight (a clean hop sample); else -1. */
+  aloneSince: number;
 }
+
+/** A {@link Later} on the addon's threads. */
+export type Pending = Later & { session: KernelSession };
 
 /** A {@link Later} (made only for a request that does not complete at once). */
 export function later<T>(
@@ -55,7 +69,22 @@ export function later<T>(
   reject: (e: unknown) => void,
   outputDisposable: boolean,
 ): Later {
-  return { op, input, output, iv, assocLen, stream, size, map, resolve: resolve as (v: unknown) => void, reject, outputDisposable };
+  return {
+    op,
+    input,
+    output,
+    iv,
+    assocLen,
+    stream,
+    size,
+    map,
+    resolve: resolve as (v: unknown) => void,
+    reject,
+    outputDisposable,
+    id: 0,
+    session: null,
+    aloneSince: -1,
+  };
 }
 
 export function inputSize(input: Input): number {

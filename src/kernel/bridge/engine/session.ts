@@ -250,17 +250,10 @@ export class KernelSession {
   private submit(r: Later): void {
     const { op, input, output, iv, size } = r;
     const id = this.completions.nextRequestId();
-    const p: Pending = {
-      id,
-      op,
-      session: this,
-      resolve: r.resolve,
-      reject: r.reject,
-      map: r.map,
-      keep: [input, output, iv],
-      size,
-      aloneSince: this.completions.inFlight === 0 ? performance.now() : -1,
-    };
+    const p = r as Pending;
+    p.id = id;
+    p.session = this;
+    p.aloneSince = this.completions.inFlight === 0 ? performance.now() : -1;
     const deadline = this.deadlineMs > 0 ? deadlineFor(this.deadlineMs, size) : 0;
     this.completions.add(p, deadline);
     this.inFlight++;
