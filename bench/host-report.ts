@@ -4,6 +4,7 @@
 import { esc, num, sizeLabel, table } from './report-format.js';
 import { hostGoals, LAYER, medianRate, type HostResults, type SubjectResult } from './host-results.js';
 import { judge, microsPerRequest, ruleText, spreadOf, type Goal } from './host-stats.js';
+import { routingSection } from './report-routing.js';
 
 /** `median (min–max)` of per-round figures, or a dash. */
 export function spreadText(values: readonly number[]): string {
@@ -120,6 +121,14 @@ function loopSection(r: HostResults): string[] {
   ];
 }
 
+/** Measured routing on the mix, as the lab reports it. */
+function routingLines(r: HostResults): string[] {
+  if (!r.routing) return [];
+  const md: string[] = [];
+  routingSection(md, r.routing);
+  return md;
+}
+
 /** The whole report. */
 export function renderHostReport(r: HostResults): string {
   const m = r.machine;
@@ -148,6 +157,7 @@ export function renderHostReport(r: HostResults): string {
     ...throughputSection(r, 'sha', 'SHA-256 digest'),
     ...layerSection(r),
     ...batchSection(r),
+    ...routingLines(r),
     ...loopSection(r),
   ];
   return `${lines.join('\n')}\n`;

@@ -3,6 +3,8 @@
  */
 import { sizeLabel } from './report-format.js';
 import { median, type Goal } from './host-stats.js';
+import { routingComparison, routingWon } from './report-routing.js';
+import type { RoutingResult } from './routing.js';
 
 /** One subject's per-round figures. */
 export interface SubjectResult {
@@ -69,6 +71,8 @@ export interface HostResults {
   layers: SubjectResult[];
   batch: SubjectResult[];
   loop: LoopResult;
+  /** The routed session against each single path on the 64 B / 1 MiB mix. */
+  routing?: RoutingResult;
 }
 
 /** Ids of the throughput rows. */
@@ -193,5 +197,21 @@ export function hostGoals(r: HostResults): Goal[] {
       ? { what: loopWhat, rule: 'below', threshold: 1, detail: l.reason ?? 'not measured' }
       : { what: loopWhat, rule: 'below', threshold: 1, value: l.p99 / 5, detail: `p99 ${l.p99.toFixed(2)} ms` },
   );
+  if (r.routing) goals.push(routingGoal(r.routing));
   return goals;
+}
+
+/** The routed session above every single path on a mix: median MB/s, and in most rounds. */
+function routingGoal(rt: RoutingResult): Goal {
+  const what = `routed (fastest) MB/s ÷ the best single path's, AES-128-CBC ${sizeLabel(rt.small)} / ${sizeLabel(rt.large)} mixed ${rt.smallPerLarge}:1, ${rt.inFlight} in flight`;
+  const c = routingComparison(rt);
+  if ('reason' in c) return { what, rule: 'above', threshold: 1, detail: c.reason };
+  return {
+    what,
+    rule: 'above',
+    threshold: 1,
+    value: c.routed / c.best.mbps,
+    also: { holds: routingWon(c), text: 'and above every single path in most rounds' },
+    detail: `${fmt(c.routed)} vs ${fmt(c.best.mbps)} MB/s (${c.best.driver})${c.won ? `; above every single path in ${c.won.won} of ${c.won.rounds} rounds` : ''}`,
+  };
 }

@@ -50,16 +50,19 @@ export function microsPerRequest(rates: readonly number[]): number[] {
 
 /**
  * A goal: `value` (a ratio) held against `threshold`. `atLeast`: met when value ≥ threshold;
- * `atMost`: met when value ≤ threshold; `below`: met when value < threshold.
+ * `atMost`: met when value ≤ threshold; `below`: met when value < threshold; `above`: met when
+ * value > threshold. `also`, where given, must hold too.
  */
 export interface Goal {
   what: string;
-  rule: 'atLeast' | 'atMost' | 'below';
+  rule: 'atLeast' | 'atMost' | 'below' | 'above';
   threshold: number;
   /** The ratio, or undefined when a side of it was not measured. */
   value?: number;
   /** The figures behind the ratio, or why it is missing. */
   detail: string;
+  /** A further condition of the goal beyond the ratio, and what it says (printed with the rule). */
+  also?: { holds: boolean; text: string };
 }
 
 /** Outcome of a goal. */
@@ -68,6 +71,7 @@ export type GoalStatus = 'met' | 'not met' | 'not measured';
 /** Judges a goal. */
 export function judge(g: Goal): GoalStatus {
   if (g.value === undefined || !Number.isFinite(g.value)) return 'not measured';
+  if (g.also && !g.also.holds) return 'not met';
   switch (g.rule) {
     case 'atLeast':
       return g.value >= g.threshold ? 'met' : 'not met';
@@ -75,11 +79,13 @@ export function judge(g: Goal): GoalStatus {
       return g.value <= g.threshold ? 'met' : 'not met';
     case 'below':
       return g.value < g.threshold ? 'met' : 'not met';
+    case 'above':
+      return g.value > g.threshold ? 'met' : 'not met';
   }
 }
 
-/** `≥ 0.95×`, `≤ 1.00×`, `< 1.00×`. */
-export function ruleText(g: Pick<Goal, 'rule' | 'threshold'>): string {
-  const sign = g.rule === 'atLeast' ? '≥' : g.rule === 'atMost' ? '≤' : '<';
-  return `${sign} ${g.threshold.toFixed(2)}×`;
+/** `≥ 0.95×`, `≤ 1.00×`, `< 1.00×`, `> 1.00×`, and the further condition where there is one. */
+export function ruleText(g: Pick<Goal, 'rule' | 'threshold' | 'also'>): string {
+  const sign = { atLeast: '≥', atMost: '≤', below: '<', above: '>' }[g.rule];
+  return `${sign} ${g.threshold.toFixed(2)}×${g.also ? `, ${g.also.text}` : ''}`;
 }

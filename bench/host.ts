@@ -1,8 +1,8 @@
 /**
  * kcrypto's host benchmark: on this machine's CPU (no lab guest), the public API on the
  * default driver against node:crypto, the cost of each layer on the native loopback engine
- * against libuv's thread pool, 8 × 1 MiB in flight, and the event loop under load; then the
- * speed goals judged on the same run.
+ * against libuv's thread pool, 8 × 1 MiB in flight, measured routing on a mix of 64 B and
+ * 1 MiB requests, and the event loop under load; then the speed goals judged on the same run.
  *
  *     node dist/esm/bench/host.js [--quick] [--rounds N] [--round-ms MS] [--out FILE]
  *
@@ -22,6 +22,7 @@ import type { HostResults, LoopResult } from './host-results.js';
 import { batchSubjects, IV, openSessions, throughputSubjects, type Opened } from './host-subjects.js';
 import { loopDelayInFlight } from './measure.js';
 import { publishReport } from './publish.js';
+import { routingBench, type RoutingOptions } from './routing.js';
 import { router } from '../src/api/framework-instance.js';
 import type { Session } from '../src/api/session.js';
 import { ROUTE_SIZES } from '../src/framework/route-table.js';
@@ -38,6 +39,20 @@ const SIZES = [64, 1024, 16 * 1024, 64 * 1024, 1 << 20];
 const LAYER_SIZE = 64;
 const LOOP_REQUESTS = 1000;
 const LOOP_SIZE = 16 * 1024;
+
+/**
+ * The single paths routing chooses between on a host without kernel drivers: the software
+ * driver (node:crypto per request), and OpenSSL's EVP through the addon on the calling thread
+ * and on the addon's threads.
+ */
+const ROUTING: RoutingOptions['subjects'] = [
+  { label: 'software driver alone', driver: 'software' },
+  { label: "openssl alone, execution 'inline' (the calling thread)", driver: 'openssl', execution: 'inline' },
+  { label: "openssl alone, execution 'threads' (the addon's threads)", driver: 'openssl', execution: 'threads' },
+  { label: 'routed (fastest)', driver: 'fastest' },
+];
+const ROUTING_LARGE = 1 << 20;
+const ROUTING_SMALL_PER_LARGE = 15;
 
 interface HostOptions {
   quick: boolean;
@@ -128,6 +143,13 @@ async function main(): Promise<number> {
   await layers.close();
   log('8 × 1 MiB in flight on the default session against node:crypto one after another');
   const batch = await interleave(batchSubjects(sessions), rounds, log);
+  log(`routing: 64 B / 1 MiB mixed ${ROUTING_SMALL_PER_LARGE}:1, 16 in flight, each single path against the routed session`);
+  const routingSeconds = o.quick ? 0.05 : 1;
+  const routing = await routingBench(routingSeconds, ROUTING_LARGE, ROUTING_SMALL_PER_LARGE, {
+    subjects: ROUTING,
+    rounds: o.rounds,
+    minSeconds: routingSeconds,
+  });
   log(`event loop: ${LOOP_REQUESTS} requests in flight for ${o.loopSeconds} s`);
   const loop = await loopUnderLoad(sessions, o.loopSeconds);
   await sessions.close();
@@ -147,6 +169,7 @@ async function main(): Promise<number> {
     layers: layerResults,
     batch,
     loop,
+    routing,
   };
   publishReport(renderHostReport(results), o.out, log, 'host');
   return 0;

@@ -4,7 +4,7 @@
 import { opsPerSecond, type Sample } from './measure.js';
 import type { Results } from './results.js';
 import { esc, num, pct, sizeLabel, table } from './report-format.js';
-import { roundsWon } from './report-routing.js';
+import { routingComparison, routingWon } from './report-routing.js';
 
 /** kcrypto/C throughput ratio of a group at a size, when both were measured. */
 export function ratio(results: Results, group: string, size: number): { k: Sample; c: Sample; r: number } | undefined {
@@ -72,26 +72,16 @@ function goals(r: Results): Goal[] {
   }
   for (const rt of r.routing ?? []) {
     const what = `routed session above every single driver, AES-128-CBC ${sizeLabel(rt.small)} / ${sizeLabel(rt.large)} mixed ${rt.smallPerLarge}:1, ${rt.inFlight} in flight (median rounds)`;
-    const routed = rt.rows.find((x) => x.driver === 'fastest' || x.label.startsWith('routed'));
-    const singles = rt.rows.filter((x) => x !== routed);
-    if (routed?.mbps === undefined || singles.some((x) => x.mbps === undefined)) {
-      out.push({
-        what,
-        status: 'not measured',
-        detail: esc(routed?.reason ?? singles.find((x) => x.mbps === undefined)?.reason ?? 'no routed session'),
-      });
+    const c = routingComparison(rt);
+    if ('reason' in c) {
+      out.push({ what, status: 'not measured', detail: esc(c.reason) });
       continue;
     }
-    const best = singles.reduce((b, x) => (x.mbps! > b.mbps! ? x : b));
-    const won = roundsWon(rt);
-    // Medians alone can beat by less than neighbouring rounds differ: the goal also needs the
-    // routed session above every single driver in most rounds, each against the same round.
-    const met = routed.mbps > best.mbps! && won !== undefined && won.won * 2 > won.rounds;
-    const rounds = won ? `; above every single driver in ${won.won} of ${won.rounds} rounds` : '';
+    const rounds = c.won ? `; above every single driver in ${c.won.won} of ${c.won.rounds} rounds` : '';
     out.push({
       what,
-      status: met ? 'met' : 'not met',
-      detail: `routed ${num(routed.mbps)} MB/s, best single driver ${esc(best.driver)} ${num(best.mbps!)} MB/s (${pct(routed.mbps / best.mbps!)})${rounds}`,
+      status: routingWon(c) ? 'met' : 'not met',
+      detail: `routed ${num(c.routed)} MB/s, best single driver ${esc(c.best.driver)} ${num(c.best.mbps)} MB/s (${pct(c.routed / c.best.mbps)})${rounds}`,
     });
   }
   return out;

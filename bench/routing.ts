@@ -1,17 +1,18 @@
 /**
  * Measured routing on a mixed workload: AES-128-CBC requests of 64 B and a large size (64 KiB,
- * or 1 MiB) mixed (a number of small ones for each large, in a fixed shuffled order), 16 in flight, through a session on the CPU
- * driver, one on the device, one on the software driver, and a routed session (`driver:
- * 'fastest'`) that sends each request to the driver measured cheapest for its size. Every
- * session is warmed up first, then the four take turns for ROUNDS rounds and each reports its
- * median: a path runs faster once V8 has settled on it, and other load on the machine comes
- * and goes, so one run each in a row would compare moments rather than paths. Rounds and
- * warm-up last at least MIN_SECONDS, since short ones vary widely (README.md, "Notes behind
- * the code").
+ * or 1 MiB) mixed (a number of small ones for each large, in a fixed shuffled order), 16 in
+ * flight, through a session on each single path -- in the lab the kernel's CPU driver, the
+ * device and the software driver; on the host the software driver and the native OpenSSL
+ * driver inline and on threads -- and a routed session (`driver: 'fastest'`) that sends each
+ * request to the path measured cheapest for its size. Every session is warmed up first, then
+ * they take turns for a number of rounds and each reports its median: a path runs faster once
+ * V8 has settled on it, and other load on the machine comes and goes, so one run each in a row
+ * would compare moments rather than paths. In the lab, rounds and warm-up last at least 3 s,
+ * since short ones vary widely there (README.md, "Notes behind the code").
  */
 import { randomBytes } from 'node:crypto';
 
-import { openSession, type CipherSession } from '../src/index.js';
+import { openSession, type CipherSession, type Execution } from '../src/index.js';
 import { router } from '../src/api/framework-instance.js';
 import { ROUTE_DEPTH, ROUTE_SIZES } from '../src/framework/route-table.js';
 
@@ -24,8 +25,10 @@ export interface RoutingRow {
   requestsPerSecond?: number;
   /** MB/s of each round. */
   rounds?: number[];
-  /** Where the routed session sent the requests, by driver. */
+  /** Where the routed session sent the requests, by driver (those the router decided). */
   sent?: Record<string, number>;
+  /** The requests that went straight to one path, not through the router (see Router.direct). */
+  direct?: { driver: string; upTo: number };
   reason?: string;
 }
 
@@ -48,9 +51,31 @@ export interface RoutingResult {
   rounds: number;
 }
 
-const ROUNDS = 7;
-/** Shortest warm-up and round, in seconds. */
-const MIN_SECONDS = 3;
+/** One session of the comparison: a single path, or the routed session (driver `fastest`). */
+export interface RoutingSubject {
+  label: string;
+  driver: string;
+  execution?: Execution;
+}
+
+/** How long and against what. */
+export interface RoutingOptions {
+  subjects: RoutingSubject[];
+  /** Counted rounds (default 7). */
+  rounds?: number;
+  /** Shortest warm-up and round, in seconds (default 3: short ones vary widely in the lab). */
+  minSeconds?: number;
+}
+
+/** The lab's subjects: the kernel's CPU driver, the device, the software driver, routed. */
+export function labRoutingSubjects(cpu = 'cbc-aes-aesni', device = 'virtio_crypto_aes_cbc'): RoutingSubject[] {
+  return [
+    { label: 'CPU driver alone', driver: cpu },
+    { label: 'device alone', driver: device },
+    { label: 'software driver alone', driver: 'software' },
+    { label: 'routed (fastest)', driver: 'fastest' },
+  ];
+}
 
 const SMALL = 64;
 const IN_FLIGHT = 16;
@@ -92,22 +117,17 @@ function median(xs: number[]): number {
   return v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
 }
 
-/** Runs the routing comparison; `cpu` and `device` are kernel driver names. */
+/** Runs the routing comparison (by default the lab's subjects). */
 export async function routingBench(
   seconds: number,
   large = 64 * 1024,
   smallPerLarge = 3,
-  cpu = 'cbc-aes-aesni',
-  device = 'virtio_crypto_aes_cbc',
+  options: RoutingOptions = { subjects: labRoutingSubjects() },
 ): Promise<RoutingResult> {
   const key = randomBytes(16);
-  const round = Math.max(MIN_SECONDS, seconds);
-  const subjects = [
-    { label: 'CPU driver alone', driver: cpu },
-    { label: 'device alone', driver: device },
-    { label: 'software driver alone', driver: 'software' },
-    { label: 'routed (fastest)', driver: 'fastest' },
-  ].map((x) => ({
+  const round = Math.max(options.minSeconds ?? 3, seconds);
+  const rounds = options.rounds ?? 7;
+  const subjects = options.subjects.map((x) => ({
     ...x,
     session: undefined as CipherSession | undefined,
     reason: undefined as string | undefined,
@@ -120,13 +140,16 @@ export async function routingBench(
         // The route table is measured now, after the other sessions' warm-up: a table cached
         // by an earlier run (or measured cold) would say what that run saw.
         if (x.driver === 'fastest') router.table.clear();
-        x.session = await openSession({ cipher: 'aes-128-cbc', key }, { driver: x.driver });
+        x.session = await openSession(
+          { cipher: 'aes-128-cbc', key },
+          x.execution ? { driver: x.driver, execution: x.execution } : { driver: x.driver },
+        );
         await drive(x.session, round, large, smallPerLarge);
       } catch (err) {
         x.reason = err instanceof Error ? err.message : String(err);
       }
     }
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; r < rounds; r++) {
       for (const x of subjects) {
         if (!x.session) continue;
         try {
@@ -149,7 +172,7 @@ export async function routingBench(
       }
       const row: RoutingRow = {
         label: x.label,
-        driver: x.session?.driver ?? x.driver,
+        driver: `${x.session?.driver ?? x.driver}${x.execution ? ` (execution '${x.execution}')` : ''}`,
         mbps: median(x.mbps),
         requestsPerSecond: median(x.rps),
         rounds: x.mbps,
@@ -158,19 +181,23 @@ export async function routingBench(
         const info = routedInfo(x.session, large);
         if (info) {
           row.sent = info.sent;
+          if (info.direct) row.direct = info.direct;
           routes = info.routes;
         }
       }
       rows.push(row);
     }
-    return { small: SMALL, large, smallPerLarge, inFlight: IN_FLIGHT, rows, routes, depth: ROUTE_DEPTH, rounds: ROUNDS };
+    return { small: SMALL, large, smallPerLarge, inFlight: IN_FLIGHT, rows, routes, depth: ROUTE_DEPTH, rounds };
   } finally {
     for (const x of subjects) await x.session?.close().catch(() => undefined);
   }
 }
 
 /** The routed session's choices and counters, read through the framework's router. */
-function routedInfo(s: CipherSession, large: number): { sent: Record<string, number>; routes: RoutingResult['routes'] } | undefined {
+function routedInfo(
+  s: CipherSession,
+  large: number,
+): { sent: Record<string, number>; direct?: RoutingRow['direct']; routes: RoutingResult['routes'] } | undefined {
   const sid = s.frameworkSid;
   if (sid === undefined) return undefined;
   const sent = router.sent(sid);
@@ -181,5 +208,7 @@ function routedInfo(s: CipherSession, large: number): { sent: Record<string, num
     const r = router.routeFor(sid, size);
     if (r) routes.push({ size, driver: r.driver, timeUs: r.time / 1000, cpuUs: r.cpu / 1000, measured: ROUTE_SIZES.includes(size) });
   }
-  return { sent, routes };
+  const d = router.direct(sid);
+  const to = d ? router.routeFor(sid, Math.min(d.bytes, large)) : undefined;
+  return d && to ? { sent, direct: { driver: to.driver, upTo: d.bytes }, routes } : { sent, routes };
 }

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 
 import { renderHostReport, spreadText } from '../../../bench/host-report.js';
 import { BATCH, hostGoals, LAYER, throughputId, type HostResults, type SubjectResult } from '../../../bench/host-results.js';
-import { judge, median, microsPerRequest, quantile, ruleText, spreadOf } from '../../../bench/host-stats.js';
+import { judge, median, microsPerRequest, quantile, ruleText, spreadOf, type Goal } from '../../../bench/host-stats.js';
+import type { RoutingResult, RoutingRow } from '../../../bench/routing.js';
 
 const SIZES = [64, 1024, 16 * 1024, 64 * 1024, 1 << 20];
 
@@ -107,6 +108,41 @@ describe('host benchmark goals', () => {
     const loop = goals.find((g) => g.what.startsWith('event-loop'))!;
     assert.equal(loop.value, 12 / 5);
     assert.equal(judge(loop), 'not met');
+  });
+
+  it('routing: above the best single path in median and in most rounds, each round against the same round', () => {
+    const row = (label: string, driver: string, rounds: number[]): RoutingRow => ({ label, driver, mbps: median(rounds), rounds });
+    const routing = (routed: number[]): RoutingResult => ({
+      small: 64,
+      large: 1 << 20,
+      smallPerLarge: 15,
+      inFlight: 16,
+      depth: 8,
+      rounds: 3,
+      routes: [],
+      rows: [
+        row('software', 'software', [900, 900, 900]),
+        row('threads', "openssl (execution 'threads')", [1700, 1600, 1800]),
+        row('routed', 'fastest', routed),
+      ],
+    });
+    const goalOf = (routed: number[]): Goal =>
+      hostGoals(results(1, 1, { routing: routing(routed) })).find((g) => g.what.startsWith('routed'))!;
+    const won = goalOf([2000, 2100, 1900]);
+    assert.equal(won.value, 2000 / 1700);
+    assert.equal(judge(won), 'met');
+    assert.match(won.detail, /openssl \(execution 'threads'\)\); above every single path in 3 of 3 rounds/);
+    // The median is above, but two of three rounds are below the same rounds of threads.
+    const lucky = goalOf([1750, 1550, 1790]);
+    assert.ok(lucky.value! > 1);
+    assert.equal(judge(lucky), 'not met');
+    assert.match(ruleText(lucky), /> 1\.00×, and above every single path in most rounds/);
+    assert.equal(judge(goalOf([1600, 1650, 1700])), 'not met');
+    const missing = routing([2000, 2000, 2000]);
+    missing.rows[0] = { label: 'software', driver: 'software', reason: 'no software driver' };
+    const notMeasured = hostGoals(results(1, 1, { routing: missing })).find((g) => g.what.startsWith('routed'))!;
+    assert.equal(judge(notMeasured), 'not measured');
+    assert.equal(notMeasured.detail, 'no software driver');
   });
 
   it('a side not measured makes its goal not measured, with the reason', () => {

@@ -311,8 +311,8 @@ describe('bench: report with /dev/crypto rows', () => {
       md,
       /routed session above every single driver, AES-128-CBC 64 B \/ 16 KiB .*\| \*\*not met\*\* \| routed 51.0 MB\/s, .* \(102%\); above every single driver in 1 of 3 rounds/,
     );
-    assert.match(md, /Round by round .*: above every single driver in 3 of 3\./);
-    assert.match(md, /Round by round .*: above every single driver in 1 of 3\./);
+    assert.match(md, /Round by round .*: above every single path in 3 of 3\./);
+    assert.match(md, /Round by round .*: above every single path in 1 of 3\./);
   });
 
   it('says why there are no in-flight rows', () => {
