@@ -5,14 +5,19 @@ import type { Results } from './results.js';
 import type { RoutingResult, RoutingRow } from './routing.js';
 import { esc, num, pct, sizeLabel, table } from './report-format.js';
 
+/** The routed session's row and the single paths' rows. */
+function split(rt: RoutingResult): { routed: RoutingRow | undefined; singles: RoutingRow[] } {
+  const routed = rt.rows.find((x) => x.driver === 'fastest' || x.label.startsWith('routed'));
+  return { routed, singles: rt.rows.filter((x) => x !== routed) };
+}
+
 /**
  * In how many rounds the routed session did more than every single driver in the same round.
  * The sessions take turns within a round, so a round's figures share what the machine was
  * doing meanwhile; undefined without the rounds of every row.
  */
 export function roundsWon(rt: RoutingResult): { won: number; rounds: number } | undefined {
-  const routed = rt.rows.find((x) => x.driver === 'fastest' || x.label.startsWith('routed'));
-  const singles = rt.rows.filter((x) => x !== routed);
+  const { routed, singles } = split(rt);
   const n = routed?.rounds?.length ?? 0;
   if (!routed?.rounds || n === 0 || singles.some((x) => x.rounds?.length !== n)) return undefined;
   let won = 0;
@@ -20,16 +25,21 @@ export function roundsWon(rt: RoutingResult): { won: number; rounds: number } | 
   return { won, rounds: n };
 }
 
+/** The routed session against the best single path (see {@link routingComparison}). */
+export interface RoutingComparison {
+  /** The routed session's median MB/s. */
+  routed: number;
+  best: { driver: string; mbps: number };
+  won: { won: number; rounds: number } | undefined;
+}
+
 /**
  * The routed session against the best single path: medians, and the rounds in which it was
  * above every single path (medians alone can differ by less than neighbouring rounds do). A
  * reason where a row was not measured.
  */
-export function routingComparison(
-  rt: RoutingResult,
-): { routed: number; best: { driver: string; mbps: number }; won: { won: number; rounds: number } | undefined } | { reason: string } {
-  const routed = rt.rows.find((x) => x.driver === 'fastest' || x.label.startsWith('routed'));
-  const singles = rt.rows.filter((x) => x !== routed);
+export function routingComparison(rt: RoutingResult): RoutingComparison | { reason: string } {
+  const { routed, singles } = split(rt);
   const missing = [routed, ...singles].find((x) => x?.mbps === undefined);
   if (!routed || singles.length === 0 || missing) return { reason: missing?.reason ?? 'no routed session' };
   const best = singles.reduce((b, x) => (x.mbps! > b.mbps! ? x : b));
@@ -37,7 +47,7 @@ export function routingComparison(
 }
 
 /** Whether the comparison is a win: above the best single median, and above every single path in most rounds. */
-export function routingWon(c: { routed: number; best: { mbps: number }; won: { won: number; rounds: number } | undefined }): boolean {
+export function routingWon(c: RoutingComparison): boolean {
   return c.routed > c.best.mbps && c.won !== undefined && c.won.won * 2 > c.won.rounds;
 }
 
@@ -66,7 +76,7 @@ export function routingSection(md: string[], rt: RoutingResult): void {
   md.push('');
   md.push(`Every session warmed up, then they take turns for ${rt.rounds} rounds; MB/s and requests/s are the median round.`);
   md.push('');
-  const best = Math.max(0, ...rt.rows.filter((x) => x.driver !== 'fastest' && !x.label.startsWith('routed')).map((x) => x.mbps ?? 0));
+  const best = Math.max(0, ...split(rt).singles.map((x) => x.mbps ?? 0));
   md.push(
     table(
       ['session', 'driver', 'MB/s', 'requests/s', 'vs best single path', 'rounds, MB/s', 'requests sent to'],
