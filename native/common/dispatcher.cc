@@ -32,13 +32,14 @@ uint64_t MonotonicNanos() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// A job a thread has taken and not finished.
+// A job a thread has taken and not finished: on that thread's stack, listed in
+// Shared::running_jobs while it runs.
 struct Running {
   double id;
   uint64_t start;
   uint64_t deadline_ns;
   bool overdue;
-  std::shared_ptr<AbandonFlag> cancelled;  // the job's session's give-up flag
+  AbandonFlag* cancelled;  // the job's session's give-up flag (the job owns it, and outlives this)
 };
 
 // Runs a job; a guarded one (Job::guard_output) through this thread's own output buffer. The
@@ -65,7 +66,7 @@ struct Dispatcher::Shared {
   mutable std::mutex mu;
   std::condition_variable work_cv;
   std::condition_variable exit_cv;
-  std::deque<Job> queue;
+  JobRing<Job> queue;
   // queue.size(), for a spinning thread to read without the lock.
   std::atomic<size_t> queued{0};
   std::atomic<bool> stop_spinning{false};
@@ -77,7 +78,9 @@ struct Dispatcher::Shared {
   size_t running = 0;
   size_t max_threads = 16;
   size_t stuck = 0;  // threads inside a job reported overdue
-  std::list<Running> running_jobs;
+  // The jobs threads are running. Pointers to the threads' own records: taking and finishing a
+  // job allocates nothing once the vector has its size.
+  std::vector<Running*> running_jobs;
   int nice = 0;
   bool stopping = false;
   std::atomic<uint64_t> wakeups{0};
@@ -235,12 +238,12 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
       if (shared->signaled > 0) --shared->signaled;
     }
     if (shared->stopping) break;
-    Job job = std::move(shared->queue.front());
-    shared->queue.pop_front();
+    Job job = shared->queue.pop_front();
     shared->queued.store(shared->queue.size(), std::memory_order_release);
     ++shared->running;
     const uint64_t start = MonotonicNanos();
-    auto slot = shared->running_jobs.insert(shared->running_jobs.end(), Running{job.id, start, job.deadline_ns, false, job.cancelled});
+    Running running{job.id, start, job.deadline_ns, false, job.cancelled.get()};
+    shared->running_jobs.push_back(&running);
     const Wake wake = shared->queue.empty() ? Wake::kNone : WakeOneLocked(shared.get());
     lock.unlock();
     Act(wake, shared);
@@ -254,11 +257,13 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     job.session.reset();
 
     lock.lock();
-    if (slot->overdue) {
+    if (running.overdue) {
       job.abandoned = true;
       --shared->stuck;
     }
-    shared->running_jobs.erase(slot);
+    auto& list = shared->running_jobs;
+    *std::find(list.begin(), list.end(), &running) = list.back();
+    list.pop_back();
     lock.unlock();
 
     bool notify = false;
@@ -358,24 +363,20 @@ std::vector<OverdueJob> Dispatcher::Overdue() {
     // Read under the lock: a thread that took a job after an earlier reading would have a start
     // later than `now`, and the unsigned difference would make a job just begun look overdue.
     const uint64_t now = MonotonicNanos();
-    for (Running& r : shared_->running_jobs) {
-      if (r.overdue || r.deadline_ns == 0 || now < r.start || now - r.start <= r.deadline_ns) continue;
-      r.overdue = true;
+    for (Running* r : shared_->running_jobs) {
+      if (r->overdue || r->deadline_ns == 0 || now < r->start || now - r->start <= r->deadline_ns) continue;
+      r->overdue = true;
       ++shared_->stuck;
-      if (r.cancelled) r.cancelled->Set();
-      out.push_back(OverdueJob{r.id, OverdueJob::kStuck});
+      if (r->cancelled) r->cancelled->Set();
+      out.push_back(OverdueJob{r->id, OverdueJob::kStuck});
     }
     // With every thread stuck and no replacement allowed, nothing will ever take the queue.
     if (shared_->threads == shared_->stuck && shared_->threads >= shared_->Cap()) {
-      for (auto it = shared_->queue.begin(); it != shared_->queue.end();) {
-        if (it->deadline_ns != 0 && now > it->queued_at && now - it->queued_at > it->deadline_ns) {
-          out.push_back(OverdueJob{it->id, OverdueJob::kStuckInQueue});
-          it = shared_->queue.erase(it);
-          shared_->queued.store(shared_->queue.size(), std::memory_order_release);
-        } else {
-          ++it;
-        }
-      }
+      std::vector<Job> dropped;
+      shared_->queue.TakeIf([now](const Job& j) { return j.deadline_ns != 0 && now > j.queued_at && now - j.queued_at > j.deadline_ns; },
+                            &dropped);
+      shared_->queued.store(shared_->queue.size(), std::memory_order_release);
+      for (const Job& j : dropped) out.push_back(OverdueJob{j.id, OverdueJob::kStuckInQueue});
     }
     if (!shared_->queue.empty()) wake = WakeOneLocked(shared_.get());
   }

@@ -20,8 +20,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -29,6 +27,7 @@
 
 #include "abandon.h"
 #include "engine.h"
+#include "job_ring.h"
 
 namespace kcrypto {
 
