@@ -148,7 +148,7 @@ Napi::Value Addon::SetCompletionHandler(const Napi::CallbackInfo& info) {
 Napi::Value Addon::SetSubmitArgs(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
       info[0].As<Napi::Float64Array>().ElementLength() < kSubmitArgs) {
-    Napi::TypeError::New(info.Env(), "kcrypto: setSubmitArgs needs a Float64Array of at least 7").ThrowAsJavaScriptException();
+    Napi::TypeError::New(info.Env(), "kcrypto: setSubmitArgs needs a Float64Array of at least 8").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
   Napi::Float64Array a = info[0].As<Napi::Float64Array>();
@@ -182,7 +182,8 @@ Napi::Value Addon::SubmitBatch(const Napi::CallbackInfo& info) {
     Job job;
     uint32_t lane = 0;
     const char* message = "kcrypto: submitBatch: not an engine session";
-    if (!info[at].IsNull() || w == nullptr) w = SessionWrap::FromValue(env, info[at]);
+    const uint32_t shape = static_cast<uint32_t>(submit_args_[i * kSubmitArgs + kSubmitShape]);
+    if ((shape & kShapeSameSession) == 0 || w == nullptr) w = SessionWrap::FromValue(env, info[at]);
     const SessionWrap::JobError e =
         w == nullptr ? SessionWrap::JobError::kArguments
                      : w->PrepareJob(env, submit_args_ + i * kSubmitArgs, info[at + 1], info[at + 2], info[at + 3], &job, &lane, &message);

@@ -22,7 +22,16 @@ enum SubmitArg : uint32_t {
   kSubmitStream = 4,
   kSubmitDeadlineMs = 5,
   kSubmitDisposable = 6,
-  kSubmitArgs = 7,
+  kSubmitShape = 7,  // SubmitShape bits: which of the job's arguments need no look
+  kSubmitArgs = 8,
+};
+
+// What JavaScript already knows of a job's arguments, so that the addon does not ask N-API (a
+// call each, and a failed typed-array query costs more than a successful one).
+enum SubmitShape : uint32_t {
+  kShapeSameSession = 1,  // submitBatch: the session is the previous job's (its argument is null)
+  kShapeNoOutput = 2,
+  kShapeNoIv = 4,
 };
 
 class Addon : public Napi::Addon<Addon> {

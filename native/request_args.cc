@@ -64,12 +64,19 @@ const char* ParseBuffers(napi_env env, napi_value input, napi_value output, napi
 
   req->output = nullptr;
   req->output_len = 0;
-  if (AsBytes(env, output, &req->output, &req->output_len)) keep(output);
-  else if (!IsNullish(env, output)) return "kcrypto: output must be a Uint8Array";
+  if (output == nullptr) {
+    // absent, as the caller knew
+  } else if (AsBytes(env, output, &req->output, &req->output_len)) {
+    keep(output);
+  } else if (!IsNullish(env, output)) {
+    return "kcrypto: output must be a Uint8Array";
+  }
   req->iv = nullptr;
   req->iv_len = 0;
   uint8_t* ivp = nullptr;
-  if (AsBytes(env, iv, &ivp, &req->iv_len)) {
+  if (iv == nullptr) {
+    // absent, as the caller knew
+  } else if (AsBytes(env, iv, &ivp, &req->iv_len)) {
     req->iv = ivp;
     keep(iv);
   } else if (!IsNullish(env, iv)) {

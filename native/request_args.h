@@ -20,7 +20,8 @@ bool ReadRequest(const Napi::CallbackInfo& info, size_t first, Request* req);
 const char* ParseRequest(napi_env env, const napi_value fields[5], Request* req, std::vector<napi_value>* buffers);
 
 // The buffers of a request (input, output, iv), for ParseRequest and for submit(), which takes
-// its numbers from the addon's argument array (see Addon::SetSubmitArgs).
+// its numbers from the addon's argument array (see Addon::SetSubmitArgs). A null napi_value for
+// output or iv: absent, known without asking N-API (see SubmitShape).
 const char* ParseBuffers(napi_env env, napi_value input, napi_value output, napi_value iv, Request* req, std::vector<napi_value>* buffers);
 
 }  // namespace kcrypto

@@ -141,6 +141,9 @@ SessionWrap::JobError SessionWrap::PrepareJob(napi_env env, const double* args, 
   job->request.op = static_cast<Op>(static_cast<uint32_t>(args[kSubmitOp]));
   job->request.assoc_len = static_cast<uint32_t>(args[kSubmitAssocLen]);
   job->request.stream = static_cast<int32_t>(args[kSubmitStream]);
+  const uint32_t shape = static_cast<uint32_t>(args[kSubmitShape]);
+  if ((shape & kShapeNoOutput) != 0) output = nullptr;
+  if ((shape & kShapeNoIv) != 0) iv = nullptr;
   if (const char* error = ParseBuffers(env, input, output, iv, &job->request, nullptr)) {
     *message = error;
     return JobError::kArguments;

@@ -145,7 +145,13 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
  * Indices of submit()'s numbers in the argument array (native/addon.h): a call with more than
  * six arguments costs node-addon-api an allocation, and each argument an N-API call.
  */
-export const SubmitArg = { id: 0, lane: 1, op: 2, assocLen: 3, stream: 4, deadlineMs: 5, disposable: 6, count: 7 } as const;
+export const SubmitArg = { id: 0, lane: 1, op: 2, assocLen: 3, stream: 4, deadlineMs: 5, disposable: 6, shape: 7, count: 8 } as const;
+
+/**
+ * Bits of a job's {@link SubmitArg.shape}: what the caller knows of its arguments, so that the
+ * addon asks N-API nothing about them. Shared with native/addon.h.
+ */
+export const SubmitShape = { sameSession: 1, noOutput: 2, noIv: 4 } as const;
 
 /** The result of trying to load the addon. */
 export type AddonLoad = { addon: NativeAddon; path: string; error?: undefined } | { addon: null; path?: string; error: string };

@@ -6,7 +6,7 @@
  * current microtask run, or at once when BATCH_MAX wait: a request waits no longer than the
  * synchronous code that submitted it.
  */
-import { SubmitArg, type NativeAddon, type NativeSession } from '../addon.js';
+import { SubmitArg, SubmitShape, type NativeAddon, type NativeSession } from '../addon.js';
 import { fromNativeThrow, systemError } from '../status.js';
 import { errnoOf } from '../../../errno.js';
 import type { Pending } from './completions.js';
@@ -45,9 +45,12 @@ export class Submissions {
     return this.waiting.length * SubmitArg.count;
   }
 
-  /** Queues the job whose numbers were just written at {@link offset}. */
+  /** Queues the job whose numbers were just written at {@link offset} (all but its shape, written here). */
   add(native: NativeSession, input: Input, output: Uint8Array | null, iv: Uint8Array | null, p: Pending): void {
-    this.refs.push(native === this.last ? null : native, input, output, iv);
+    const same = native === this.last;
+    this.args[this.offset + SubmitArg.shape] =
+      (same ? SubmitShape.sameSession : 0) | (output === null ? SubmitShape.noOutput : 0) | (iv === null ? SubmitShape.noIv : 0);
+    this.refs.push(same ? null : native, input, output, iv);
     this.last = native;
     this.waiting.push(p);
     if (this.waiting.length === BATCH_MAX) this.flush();
