@@ -28,7 +28,13 @@ export class PendingTable<T extends Identified> {
   private readonly slots: (T | undefined)[] = [];
   /** Generation of each slot's current (or last) id. */
   private readonly generations: number[] = [];
+  /**
+   * Free slots: a stack in `free[0, freeCount)`. Never popped: V8 shrinks an array's backing
+   * store when pop() leaves it mostly empty and grows it again on the next push, and with every
+   * slot taken and given back on each round of requests that cost a copy each time.
+   */
   private readonly free: number[] = [];
+  private freeCount = 0;
   private count = 0;
 
   get size(): number {
@@ -37,8 +43,9 @@ export class PendingTable<T extends Identified> {
 
   /** A fresh id, its slot reserved: {@link set} the entry with it at once. */
   reserve(): number {
-    let slot = this.free.pop();
-    if (slot === undefined) {
+    let slot: number;
+    if (this.freeCount > 0) slot = this.free[--this.freeCount]!;
+    else {
       slot = this.slots.length;
       if (slot >= SLOTS) throw new RangeError(`more than ${SLOTS} requests in flight`);
       this.slots.push(undefined);
@@ -67,7 +74,7 @@ export class PendingTable<T extends Identified> {
     const entry = this.slots[slot];
     if (entry?.id !== id) return false;
     this.slots[slot] = undefined;
-    this.free.push(slot);
+    this.free[this.freeCount++] = slot;
     this.count--;
     return true;
   }
