@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { KCryptoError } from '../../../../../src/errors.js';
-import { loadAddon, SubmitArg, type NativeAddon, type NativeSession } from '../../../../../src/kernel/bridge/addon.js';
+import { loadAddon, SubmitArg, SubmitShape, type NativeAddon, type NativeSession } from '../../../../../src/kernel/bridge/addon.js';
 import type { Pending } from '../../../../../src/kernel/bridge/engine/completions.js';
 import { KernelSession, Op } from '../../../../../src/kernel/bridge/engine/index.js';
 import { BATCH_MAX, Submissions } from '../../../../../src/kernel/bridge/engine/submissions.js';
@@ -87,5 +87,44 @@ describe('submissions to the addon threads', { skip }, () => {
     await assert.rejects(p, (err: unknown) => err instanceof KCryptoError && err.code === 'EBADF');
     assert.equal(s.stats().inFlight, 0);
     await s.close();
+  });
+
+  it("a batch alternating sessions runs each job on its own session: a closed one's jobs fail, the open one's run", async () => {
+    const open = session();
+    const closed = session();
+    const requests = [open, closed, closed, open, closed, open].map((s, i) => ({
+      s,
+      out: Buffer.alloc(3),
+      p: s.request(Op.Encrypt, Buffer.from(`j${i}!`), Buffer.alloc(3), i % 2 === 0 ? Buffer.alloc(16) : null, 0),
+    }));
+    closed.native.close();
+    const settled = await Promise.allSettled(requests.map((r) => r.p));
+    settled.forEach((r, i) => {
+      if (requests[i]!.s === open) assert.equal(r.status, 'fulfilled', `job ${i}`);
+      else assert.ok(r.status === 'rejected' && r.reason instanceof KCryptoError && r.reason.code === 'EBADF', `job ${i}`);
+    });
+    await Promise.all([open.close(), closed.close()]);
+  });
+
+  it("writes each job's shape: a repeated session, an absent output, an absent iv", () => {
+    const fake = { setSubmitArgs: () => undefined, submitBatch: () => undefined } as unknown as NativeAddon;
+    const sub = new Submissions(fake, () => assert.fail('nothing is refused'));
+    const a = {} as NativeSession;
+    const b = {} as NativeSession;
+    const shapes: number[] = [];
+    const jobs: [NativeSession, Uint8Array | null, Uint8Array | null][] = [
+      [a, Buffer.alloc(1), Buffer.alloc(16)],
+      [a, null, null],
+      [b, Buffer.alloc(1), null],
+      [b, null, Buffer.alloc(16)],
+    ];
+    jobs.forEach(([native, output, iv], i) => {
+      const at = sub.offset;
+      sub.add(native, Buffer.alloc(1), output, iv, { id: i } as Pending);
+      shapes.push(sub.args[at + SubmitArg.shape]!);
+    });
+    const { sameSession, noOutput, noIv } = SubmitShape;
+    assert.deepEqual(shapes, [0, sameSession | noOutput | noIv, noIv, sameSession | noOutput]);
+    sub.flush();
   });
 });
