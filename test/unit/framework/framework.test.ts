@@ -147,6 +147,26 @@ describe('crypto(9) framework', () => {
     assert.deepEqual([...calls.values()], [1, 1], 'a second done() is ignored');
   });
 
+  it('a freed session is unknown at once, however recently its requests ran; the others still run', async () => {
+    const fw = new Framework();
+    new TestDriver(fw, CRYPTOCAP_F_SOFTWARE, 'soft', [CRYPTO_AES_CBC]);
+    const [a, b, c] = [
+      await fw.newSession(aes(), CRYPTOCAP_F_SOFTWARE),
+      await fw.newSession(aes(), CRYPTOCAP_F_SOFTWARE),
+      await fw.newSession(aes(), CRYPTOCAP_F_SOFTWARE),
+    ];
+    const calls = new Map<CryptoOp, number>();
+    // Requests alternating over the sessions, so that each was looked up a moment ago.
+    for (const sid of [a, b, c, b, a]) assert.equal((await run(fw, request(fw, sid, 0), calls)).etype, 0);
+    assert.equal(await fw.freeSession(a), 0);
+    assert.equal(fw.sessionInfo(a), undefined);
+    assert.equal((await run(fw, request(fw, a, 1), calls)).etype, EINVAL, 'the freed session');
+    assert.equal(await fw.freeSession(b), 0);
+    assert.equal((await run(fw, request(fw, b, 2), calls)).etype, EINVAL, 'freed just after its lookup');
+    assert.equal((await run(fw, request(fw, c, 3), calls)).etype, 0, 'the one left');
+    assert.equal(await fw.freeSession(a), EINVAL, 'freed twice');
+  });
+
   it('CRYPTO_F_CBIMM calls back inside done(); otherwise from the return queue, in a later turn', async () => {
     const fw = new Framework();
     const held: CryptoOp[] = [];
