@@ -53,6 +53,9 @@ function isDeviceGone(errno: number): boolean {
 /** The part of a kernel driver the framework calls, besides newSession. */
 export abstract class KernelDriver {
   protected readonly sessions = new Map<number, KernelDriverSession>();
+  /** The session of the last request processed, by sid: most requests follow one of their session's. */
+  private lastSid = -1n;
+  private lastSession: KernelDriverSession | undefined;
   protected nextLid = 0;
   /** Set when registered. */
   id = -1;
@@ -104,6 +107,7 @@ export abstract class KernelDriver {
     const lid = Number(sid & 0xffffffffn);
     const s = this.sessions.get(lid);
     this.sessions.delete(lid);
+    this.lastSid = -1n;
     return s ? close(s) : Promise.resolve();
   }
 
@@ -126,6 +130,7 @@ export abstract class KernelDriver {
     void this.fw.failDriver(this.id).then(() => {
       const all = [...this.sessions.values()];
       this.sessions.clear();
+      this.lastSid = -1n;
       for (const s of all) void close(s);
     });
   }
@@ -151,8 +156,15 @@ export abstract class KernelDriver {
   }
 
   process(_arg: unknown, crp: CryptoOp): number {
-    const s = this.sessions.get(Number(crp.sid & 0xffffffffn));
-    if (!s) return this.fw.errno('EINVAL');
+    // Deriving the local id is BigInt arithmetic, which allocates: skipped for the session of
+    // the last request.
+    let s = crp.sid === this.lastSid ? this.lastSession : undefined;
+    if (!s) {
+      s = this.sessions.get(Number(crp.sid & 0xffffffffn));
+      if (!s) return this.fw.errno('EINVAL');
+      this.lastSid = crp.sid;
+      this.lastSession = s;
+    }
     // A device's request works on a copy of the buffer, written back only while the driver is
     // present: once it is gone, the request is resubmitted elsewhere with that same buffer.
     const r = execute(crp, s, this.hardware ? this.present : undefined);
