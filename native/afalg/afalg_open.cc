@@ -84,7 +84,7 @@ Napi::Value OpenAfAlg(const Napi::CallbackInfo& info) {
   auto* addon = static_cast<Addon*>(info.Data());
   Spec spec;
   if (info.Length() < 7 || !info[0].IsString() || !info[1].IsString()) {
-    Napi::TypeError::New(env, "kcrypto: openAfAlg(type, name, key, authSize, chunkable, socketBuffer, maxRequest)")
+    Napi::TypeError::New(env, "kcrypto: openAfAlg(type, name, key, authSize, chunkable, socketBuffer, maxRequest[, deferred])")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -104,6 +104,9 @@ Napi::Value OpenAfAlg(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
 
+  // deferred: the system calls wait for an Op::kOpen job on the session's lane (a device's).
+  if (info.Length() > 7 && info[7].ToBoolean().Value())
+    return SessionWrap::Wrap(env, addon, std::shared_ptr<EngineSession>(Session::Deferred(std::move(spec))));
   std::unique_ptr<Session> session;
   Status st = Session::Open(std::move(spec), &session);
   if (!st.ok()) {

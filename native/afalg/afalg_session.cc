@@ -61,16 +61,32 @@ size_t OptmemRequestLimit() {
 }  // namespace
 
 Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
+  std::unique_ptr<Session> s = Deferred(std::move(spec));
+  Status st = s->Open();
+  if (st.ok()) *out = std::move(s);
+  return st;
+}
+
+std::unique_ptr<Session> Session::Deferred(Spec spec) {
   std::unique_ptr<Session> s(new Session());  // private constructor: make_unique cannot reach it
   s->spec_ = std::move(spec);
-  Spec& sp = s->spec_;
+  return s;
+}
 
-  s->tfm_.reset(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!s->tfm_.valid()) {
-    Status st = Status::FromErrno(Syscall::kSocket);
-    Wipe(&sp.key);
-    return st;
-  }
+Status Session::Open() {
+  std::lock_guard<std::mutex> once(open_mu_);
+  if (opened_.load(std::memory_order_relaxed)) return open_status_;
+  open_status_ = Bind();
+  Wipe(&spec_.key);
+  opened_.store(true, std::memory_order_release);
+  return open_status_;
+}
+
+// The system calls of an open: socket, bind, keys, the first op socket.
+Status Session::Bind() {
+  const Spec& sp = spec_;
+  UniqueFd tfm(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!tfm.valid()) return Status::FromErrno(Syscall::kSocket);
 
   // sockaddr_alg holds 64 name bytes; since 4.12 the kernel accepts longer names when the
   // address is longer, so build the address in a buffer sized for the name.
@@ -79,35 +95,35 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
   sa->salg_family = AF_ALG;
   std::strncpy(reinterpret_cast<char*>(sa->salg_type), TypeName(sp.type), sizeof(sa->salg_type) - 1);
   std::memcpy(addr.data() + offsetof(sockaddr_alg, salg_name), sp.name.data(), sp.name.size());
-  if (::bind(s->tfm_.get(), reinterpret_cast<sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size())) != 0) {
-    Status st = Status::FromErrno(Syscall::kBind);
-    Wipe(&sp.key);
-    return st;
-  }
+  if (::bind(tfm.get(), reinterpret_cast<sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size())) != 0)
+    return Status::FromErrno(Syscall::kBind);
 
-  if (!sp.key.empty()) {
-    int rc = ::setsockopt(s->tfm_.get(), SOL_ALG, ALG_SET_KEY, sp.key.data(), static_cast<socklen_t>(sp.key.size()));
-    Status st = rc == 0 ? Status::Ok() : Status::FromErrno(Syscall::kSetsockopt);
-    Wipe(&sp.key);
-    if (!st.ok()) return st;
-  }
-  if (sp.type == Type::kAead && sp.auth_size != 0) {
-    // The tag length travels in optlen with a NULL optval (algif_aead's setauthsize).
-    if (::setsockopt(s->tfm_.get(), SOL_ALG, ALG_SET_AEAD_AUTHSIZE, nullptr, sp.auth_size) != 0)
-      return Status::FromErrno(Syscall::kSetsockopt);
+  if (!sp.key.empty() &&
+      ::setsockopt(tfm.get(), SOL_ALG, ALG_SET_KEY, sp.key.data(), static_cast<socklen_t>(sp.key.size())) != 0)
+    return Status::FromErrno(Syscall::kSetsockopt);
+  // The tag length travels in optlen with a NULL optval (algif_aead's setauthsize).
+  if (sp.type == Type::kAead && sp.auth_size != 0 && ::setsockopt(tfm.get(), SOL_ALG, ALG_SET_AEAD_AUTHSIZE, nullptr, sp.auth_size) != 0)
+    return Status::FromErrno(Syscall::kSetsockopt);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Status::Fail(EBADF, Syscall::kValidate);
+    tfm_ = std::move(tfm);
   }
 
   // Accept the first op socket now: a missing key (ENOKEY) or a transform the kernel cannot
   // instantiate shows up at open, not on the first request.
   OpSocket first;
-  Status st = s->NewOp(&first);
+  Status st = NewOp(&first);
   if (!st.ok()) return st;
-  s->ops_.Add(std::move(first));
-  *out = std::move(s);
+  std::lock_guard<std::mutex> lock(mu_);
+  ops_.Add(std::move(first));
   return Status::Ok();
 }
 
-Session::~Session() { Close(); }
+Session::~Session() {
+  Close();
+  Wipe(&spec_.key);  // a deferred open that never ran still holds the key
+}
 
 Status Session::NewOp(OpSocket* out) {
   UniqueFd op(::accept4(tfm_.get(), nullptr, nullptr, SOCK_CLOEXEC));
@@ -158,6 +174,7 @@ void Session::ReleaseOp(OpSocket op) {
 }
 
 Status Session::Run(const Request& req) {
+  if (Status st = Opened(); !st.ok()) return st;
   if (req.op == Op::kHashUpdate || req.op == Op::kHashFinal) {
     int fd = -1;
     {
@@ -229,6 +246,7 @@ Status Session::RunRandom(int fd, const Request& req) {
 
 Status Session::OpenStream(int32_t* handle) {
   if (spec_.type != Type::kHash) return Status::Fail(EINVAL, Syscall::kValidate);
+  if (Status st = Opened(); !st.ok()) return st;
   UniqueFd fd(::accept4(tfm_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!fd.valid()) return Status::FromErrno(Syscall::kAccept);
   std::lock_guard<std::mutex> lock(mu_);
@@ -239,6 +257,7 @@ Status Session::OpenStream(int32_t* handle) {
 }
 
 Status Session::CopyStream(int32_t from, int32_t* handle) {
+  if (Status st = Opened(); !st.ok()) return st;
   int src = -1;
   {
     std::lock_guard<std::mutex> lock(mu_);

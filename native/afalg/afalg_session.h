@@ -3,6 +3,7 @@
 // parallel requests each take their own op socket from the pool.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -49,8 +50,13 @@ class Session final : public EngineSession {
  public:
   // Binds and keys; on failure returns the failing call and leaves *out empty.
   static Status Open(Spec spec, std::unique_ptr<Session>* out);
+  // A session whose system calls wait for Open(), for a device: there binding and keying are
+  // device round trips, which belong on the device lane rather than the JavaScript thread.
+  // Requests and streams that come first wait for the open and fail as it did.
+  static std::unique_ptr<Session> Deferred(Spec spec);
   ~Session() override;
 
+  Status Open() override;
   Status Run(const Request& req) override;
   Status OpenStream(int32_t* handle) override;
   Status CopyStream(int32_t from, int32_t* handle) override;
@@ -63,6 +69,9 @@ class Session final : public EngineSession {
 
  private:
   Session() = default;
+  Status Bind();
+  // Open()'s status, opening first if no call has yet.
+  Status Opened() { return opened_.load(std::memory_order_acquire) ? open_status_ : Open(); }
   Status AcquireOp(OpSocket* op);
   void ReleaseOp(OpSocket op);
   Status NewOp(OpSocket* op);
@@ -74,6 +83,10 @@ class Session final : public EngineSession {
   Status ReceiveAll(int fd, uint8_t* out, size_t len, size_t* got);
 
   Spec spec_;
+  // Open() runs once; open_status_ is written before opened_ is set, and never after.
+  std::mutex open_mu_;
+  std::atomic<bool> opened_{false};
+  Status open_status_;
   UniqueFd tfm_;
   size_t max_message_ = 0;
   mutable std::mutex mu_;

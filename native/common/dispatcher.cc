@@ -47,6 +47,12 @@ struct Running {
 // it, and nothing else is ever written by that request.
 Status RunJob(Job& job) {
   Request& req = job.request;
+  if (req.op == Op::kOpen) return job.session->Open();
+  if (req.op == Op::kClose) {
+    // JavaScript sends it once the session's requests have completed (EngineSession::Close).
+    job.session->Close();
+    return Status::Ok();
+  }
   if (!job.guard_output || req.output == nullptr || req.output_len == 0 || !job.cancelled) return job.session->Run(req);
   thread_local std::vector<uint8_t> bounce;
   if (bounce.size() < req.output_len) bounce.resize(req.output_len);

@@ -23,6 +23,10 @@ enum class Op : uint32_t {
   kHashUpdate = 3,  // feed input into a stream (see OpenStream)
   kHashFinal = 4,   // finish a stream, digest to the output
   kRandom = 5,      // fill the output from an RNG
+  // Session control, run on the session's lane rather than the JavaScript thread: on a device
+  // binding and keying a transform, and releasing it, are device round trips of their own.
+  kOpen = 6,   // finish a deferred open (see EngineSession::Open)
+  kClose = 7,  // release every descriptor (see EngineSession::Close)
 };
 
 struct Request {
@@ -46,6 +50,10 @@ class EngineSession {
  public:
   virtual ~EngineSession() = default;
   virtual Status Run(const Request& req) = 0;
+  // Finishes an open deferred to a thread: the system calls that bind and key the transform.
+  // Sessions opened whole at construction have nothing left to do. Idempotent: every call
+  // after the first returns the first one's status.
+  virtual Status Open() { return Status::Ok(); }
   // Hash state handles: a stream is a kernel context that keeps state between requests.
   virtual Status OpenStream(int32_t* handle) = 0;
   virtual Status CopyStream(int32_t from, int32_t* handle) = 0;

@@ -140,7 +140,9 @@ Status Engine::Run(const Request& req) {
       PutStream(req.stream, std::move(c));
       return st;
     }
-    case Op::kRandom: break;
+    case Op::kRandom:
+    case Op::kOpen:   // run by the dispatcher, never here
+    case Op::kClose: break;
   }
   return Status::Fail(EINVAL, Syscall::kValidate);
 }
