@@ -138,6 +138,8 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
     chunkable: boolean,
     socketBuffer: number,
     maxRequest: number,
+    /** Leave the system calls to an `Op.Open` job on the session's lane (a device's). */
+    deferred?: boolean,
   ): NativeSession;
 }
 

@@ -6,7 +6,7 @@ import type { KCryptoError } from '../../../errors.js';
 import { errnoOf } from '../../../errno.js';
 import { systemError } from '../status.js';
 import type { KernelSession } from './session.js';
-import type { OpCode } from './types.js';
+import { Control, type Abandonment, type ControlCode, type OpCode } from './types.js';
 
 /** A request's input: one buffer, several taken in order, or none. */
 export type Input = Uint8Array | Uint8Array[] | null;
@@ -33,7 +33,8 @@ export type RequestArgs<T> = [
  * made with every field, so that all have one shape).
  */
 export interface Later {
-  op: OpCode;
+  /** A request's operation, or a session control (which runs on a thread only). */
+  op: OpCode | ControlCode;
   input: Input;
   output: Uint8Array | null;
   iv: Uint8Array | null;
@@ -57,7 +58,7 @@ export type Pending = Later & { session: KernelSession };
 
 /** A {@link Later} (made only for a request that does not complete at once). */
 export function later<T>(
-  op: OpCode,
+  op: OpCode | ControlCode,
   input: Input,
   output: Uint8Array | null,
   iv: Uint8Array | null,
@@ -87,6 +88,11 @@ export function later<T>(
   };
 }
 
+/** Whether `op` is a session control (open, close) rather than a request. */
+export function isControl(op: OpCode | ControlCode): op is ControlCode {
+  return op >= Control.Open;
+}
+
 export function inputSize(input: Input): number {
   if (input === null) return 0;
   if (Array.isArray(input)) {
@@ -103,4 +109,9 @@ let ebadf: number | undefined;
 export function closedError(driver: string): KCryptoError {
   ebadf ??= errnoOf('EBADF');
   return systemError(ebadf, 'validate', driver, 'session is closed');
+}
+
+/** The error of a request to a session that was abandoned (see `KernelSession.abandon`). */
+export function abandonedError(driver: string, abandonment: Abandonment | null): KCryptoError {
+  return systemError(errnoOf('ESHUTDOWN'), 'validate', driver, `session abandoned: ${abandonment?.detail ?? 'unknown cause'}`);
 }

@@ -11,8 +11,8 @@
 import { performance } from 'node:perf_hooks';
 
 import type { KCryptoError } from '../../../errors.js';
-import { closedError, inputSize, later, type Input, type Later, type RequestArgs } from './request.js';
-import { loadAddon, SubmitArg, type NativeSession } from '../addon.js';
+import { abandonedError, closedError, inputSize, isControl, later, type Input, type Later, type RequestArgs } from './request.js';
+import { loadAddon, type NativeSession } from '../addon.js';
 import { errnoOf } from '../../../errno.js';
 import { decodeError, QUEUED, systemError } from '../status.js';
 import { sharedCompletions, type Completions, type Pending } from './completions.js';
@@ -21,8 +21,10 @@ import { deadlineFor, requestDeadlineMs } from './deadlines.js';
 import { Lifecycle } from './lifecycle.js';
 import { register, unregister } from './registry.js';
 import {
+  Control,
   Op,
   type AbandonCause,
+  type ControlCode,
   type Execution,
   type InFlightFate,
   type KernelSessionOptions,
@@ -45,12 +47,14 @@ export class KernelSession {
   private waiting = 0;
   /** Set by close(): from then on requests are refused with EBADF. */
   private closing: Promise<void> | undefined;
+  /** Set by open(): the deferred open on the session's lane. */
+  private opening: Promise<void> | undefined;
   private drained: (() => void) | undefined;
   private readonly model: CostModel = initialCostModel();
   private readonly counters = { requests: 0, inline: 0, threaded: 0, deferred: 0, errors: 0, bytes: 0, timedOut: 0 };
   private readonly completions: Completions;
   private readonly ref: WeakRef<KernelSession>;
-  private readonly waitSyscall: (op: OpCode) => string;
+  private readonly requestSyscall: (op: OpCode) => string;
   /** Deadline of a request on threads (ms, before the per-byte allowance); 0: none. */
   readonly deadlineMs: number;
   /** The kernel driver behind the session (cra_driver_name), when known. */
@@ -79,8 +83,29 @@ export class KernelSession {
     if (!Number.isFinite(deadline) || deadline < 0) throw new RangeError(`deadlineMs must be a non-negative number of ms, got ${deadline}`);
     this.deadlineMs = deadline;
     this.kernelDriver = options.kernelDriver;
-    this.waitSyscall = options.waitSyscall ?? afalgWaitSyscall;
+    this.requestSyscall = options.waitSyscall ?? afalgWaitSyscall;
     this.ref = register(this);
+  }
+
+  /**
+   * Finishes a deferred open (`openAfAlg(..., deferred)`) on the device lane. Requests sent
+   * meanwhile wait for it on their thread and fail as it did. Rejects with the open's KCryptoError.
+   */
+  open(): Promise<void> {
+    this.opening ??= this.control(Control.Open);
+    return this.opening;
+  }
+
+  /** Runs a session control on the device lane, counted in flight so that close() waits for it. */
+  private control(code: ControlCode): Promise<void> {
+    return new Promise<void>((resolve, reject) =>
+      this.submit(later(code, null, null, null, 0, -1, 0, () => undefined, resolve, reject, true)),
+    );
+  }
+
+  /** The system call a request (or control) that failed while waiting is reported under. */
+  private waitSyscall(op: OpCode | ControlCode): string {
+    return isControl(op) ? (op === Control.Open ? 'setsockopt' : 'close') : this.requestSyscall(op);
   }
 
   /** Predicted cost of a request of `size` bytes, in ns. */
@@ -166,7 +191,7 @@ export class KernelSession {
     outputDisposable = false,
   ): T | Promise<T> {
     if (this.closing) throw closedError(this.driver);
-    if (this.lifecycle.abandonment) throw this.abandonedError();
+    if (this.lifecycle.abandonment) throw abandonedError(this.driver, this.lifecycle.abandonment);
     const size = inputSize(input) + (op === Op.Random || op === Op.HashFinal ? (output?.length ?? 0) : 0);
     this.counters.requests++;
     this.counters.bytes += size;
@@ -208,7 +233,7 @@ export class KernelSession {
   /** Runs a request that waited (a later turn, a microtask): inline, or on a thread when `threads`. */
   private runLater(r: Later, threads: boolean): void {
     if (this.closing || this.lifecycle.abandonment) {
-      r.reject(this.closing ? closedError(this.driver) : this.abandonedError());
+      r.reject(this.closing ? closedError(this.driver) : abandonedError(this.driver, this.lifecycle.abandonment));
       this.checkDrained();
       return;
     }
@@ -216,7 +241,7 @@ export class KernelSession {
       this.submit(r);
       return;
     }
-    const result = this.runInline(r.op, r.input, r.output, r.iv, r.assocLen, r.stream, r.size);
+    const result = this.runInline(r.op as OpCode, r.input, r.output, r.iv, r.assocLen, r.stream, r.size);
     this.checkDrained();
     if (result < 0) return r.reject(this.error(result));
     try {
@@ -248,29 +273,17 @@ export class KernelSession {
   }
 
   private submit(r: Later): void {
-    const { op, input, output, iv, size } = r;
-    const id = this.completions.nextRequestId();
     const p = r as Pending;
-    p.id = id;
+    p.id = this.completions.nextRequestId();
     p.session = this;
     p.aloneSince = this.completions.inFlight === 0 ? performance.now() : -1;
-    const deadline = this.deadlineMs > 0 ? deadlineFor(this.deadlineMs, size) : 0;
+    const deadline = this.deadlineMs > 0 ? deadlineFor(this.deadlineMs, r.size) : 0;
     this.completions.add(p, deadline);
     this.inFlight++;
-    this.counters.threaded++;
-    // CPU-bound work and device waits go to separate thread lanes: device requests sleep in the
-    // kernel, CPU requests compete with this thread for cores.
-    const sub = this.completions.submissions;
-    const a = sub.args;
-    const o = sub.offset;
-    a[o + SubmitArg.id] = id;
-    a[o + SubmitArg.lane] = this.synchronous ? 0 : 1;
-    a[o + SubmitArg.op] = op;
-    a[o + SubmitArg.assocLen] = r.assocLen;
-    a[o + SubmitArg.stream] = r.stream;
-    a[o + SubmitArg.deadlineMs] = deadline;
-    a[o + SubmitArg.disposable] = r.outputDisposable ? 1 : 0;
-    sub.add(this.native, input, output, iv, p);
+    const control = isControl(r.op);
+    if (!control) this.counters.threaded++;
+    // A CPU session's requests go to the CPU lane; a device's, and every open and close, to the device lane.
+    this.completions.submissions.queue(this.native, p, this.synchronous && !control ? 0 : 1, deadline);
   }
 
   /** @internal called by the completion dispatcher: the addon refused to queue `p`. */
@@ -284,7 +297,8 @@ export class KernelSession {
   /** @internal called by the completion dispatcher */
   complete(p: Pending, result: number, ns: number): void {
     this.inFlight--;
-    this.observe(p.size, ns);
+    // An open or close says nothing about what a request costs.
+    if (!isControl(p.op)) this.observe(p.size, ns);
     if (result >= 0 && result !== QUEUED) {
       try {
         p.resolve(p.map(result));
@@ -387,15 +401,6 @@ export class KernelSession {
     }
   }
 
-  private abandonedError(): KCryptoError {
-    return systemError(
-      errnoOf('ESHUTDOWN'),
-      'validate',
-      this.driver,
-      `session abandoned: ${this.lifecycle.abandonment?.detail ?? 'unknown cause'}`,
-    );
-  }
-
   private checkDrained(): void {
     if (this.inFlight === 0 && this.waiting === 0 && this.drained) this.drained();
   }
@@ -420,13 +425,23 @@ export class KernelSession {
     if (this.closing) return this.closing;
     unregister(this.ref);
     this.closing = new Promise<void>((resolve) => {
-      const finish = (): void => {
-        if (this.lifecycle.state === 'abandoned') this.native.drop();
-        else {
-          this.native.close();
-          this.lifecycle.state = 'closed';
-        }
+      const closed = (): void => {
+        if (this.lifecycle.state === 'open') this.lifecycle.state = 'closed';
         resolve();
+      };
+      const finish = (): void => {
+        this.drained = undefined;
+        if (this.lifecycle.state === 'abandoned') {
+          this.native.drop();
+          resolve();
+        } else if (!this.synchronous) {
+          // A device's teardown is a round trip of its own: on the device lane. Abandoned
+          // meanwhile, the addon keeps the descriptors instead (see drop()).
+          this.control(Control.Close).then(closed, closed);
+        } else {
+          this.native.close();
+          closed();
+        }
       };
       if (this.inFlight === 0 && this.waiting === 0) finish();
       else this.drained = finish;

@@ -45,6 +45,23 @@ export class Submissions {
     return this.waiting.length * SubmitArg.count;
   }
 
+  /**
+   * Queues `p` (its id taken) on `lane`: 0 for CPU-bound work, which competes with this thread
+   * for cores; 1 for device waits, which sleep in the kernel. `deadlineMs` 0: none.
+   */
+  queue(native: NativeSession, p: Pending, lane: number, deadlineMs: number): void {
+    const a = this.args;
+    const o = this.offset;
+    a[o + SubmitArg.id] = p.id;
+    a[o + SubmitArg.lane] = lane;
+    a[o + SubmitArg.op] = p.op;
+    a[o + SubmitArg.assocLen] = p.assocLen;
+    a[o + SubmitArg.stream] = p.stream;
+    a[o + SubmitArg.deadlineMs] = deadlineMs;
+    a[o + SubmitArg.disposable] = p.outputDisposable ? 1 : 0;
+    this.add(native, p.input, p.output, p.iv, p);
+  }
+
   /** Queues the job whose numbers were just written at {@link offset} (all but its shape, written here). */
   add(native: NativeSession, input: Input, output: Uint8Array | null, iv: Uint8Array | null, p: Pending): void {
     const same = native === this.last;

@@ -9,6 +9,15 @@ export const Op = { Encrypt: 0, Decrypt: 1, Digest: 2, HashUpdate: 3, HashFinal:
 export type OpCode = (typeof Op)[keyof typeof Op];
 
 /**
+ * Session control, in native/common/engine.h order after the request operations: a device
+ * session's deferred open and its close, run on its lane (on a device, binding and keying a
+ * transform and releasing it are device round trips of their own).
+ */
+export const Control = { Open: 6, Close: 7 } as const;
+/** A session control operation. */
+export type ControlCode = (typeof Control)[keyof typeof Control];
+
+/**
  * Where a session's requests run. `auto` applies the measured policy. Whatever the choice,
  * requests of device drivers (`synchronous` false) run on threads only.
  */

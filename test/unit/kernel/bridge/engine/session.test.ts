@@ -128,4 +128,30 @@ describe('KernelSession on the loopback engine', { skip }, () => {
     assert.equal(s.stats().inline, 0);
     await s.close();
   });
+
+  it('a device session opens and closes on the device lane, outside its counters and cost model', async () => {
+    const s = new KernelSession(addon!.openLoopback!(0, 0), 'test:device', false, 'auto');
+    const opening = s.open();
+    assert.equal(s.open(), opening, 'open() is idempotent');
+    // Requests may follow at once: they queue behind the open.
+    const out = Buffer.alloc(4);
+    await Promise.all([opening, s.request(Op.Encrypt, Buffer.from([1, 2, 3, 4]), out, null, 0)]);
+    assert.deepEqual(out, expected(Buffer.from([1, 2, 3, 4])));
+    const closing = s.close();
+    assert.equal(s.stats().inFlight, 1, 'the close is a job on the lane, not a call on this thread');
+    await closing;
+    const st = s.stats();
+    assert.equal(st.inFlight, 0);
+    assert.equal(st.threaded, 1);
+    assert.equal(st.samples, 1, 'only the request taught the cost model');
+    await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(4), Buffer.alloc(4), null, 0), { code: 'EBADF' });
+  });
+
+  it('a CPU session closes on the calling thread', async () => {
+    const s = session('auto');
+    await s.request(Op.Encrypt, Buffer.alloc(4), Buffer.alloc(4), null, 0);
+    const closing = s.close();
+    assert.equal(s.stats().inFlight, 0);
+    await closing;
+  });
 });
