@@ -29,6 +29,23 @@ import { chainOf, KernelDriver, keyOf, type KernelDriverSession } from '../kerne
 import { spreadAead, spreadCipher } from '../kernel/spread.js';
 import { xtsTweak, type Transform } from '../common/transforms.js';
 
+/** A backend whose open may still be running on the device lane. */
+interface Opening {
+  readonly ready?: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `b` once its open has run; closed, and the open's error thrown, when it failed. */
+async function awaitOpen<B extends Opening>(b: B): Promise<B> {
+  try {
+    await b.ready;
+  } catch (err) {
+    void b.close();
+    throw err;
+  }
+  return b;
+}
+
 /** A kernel driver as the AF_ALG framework driver needs it. */
 export interface AfAlgDriverSpec {
   /** cra_name, e.g. `cbc(aes)`. */
@@ -73,16 +90,27 @@ class AfAlgDriver extends KernelDriver {
    * transform to a card when it is created, so only several transforms reach several cards.
    * Counted once, when the driver opens its first session.
    */
-  private perCard<B extends { close(): Promise<void> }>(open: () => B): B[] {
+  private async perCard<B extends Opening>(open: () => B): Promise<B[]> {
     this.cards ??= this.spec.hardware ? Math.max(1, devicesBehind(this.kernelDriver)) : 1;
     const out: B[] = [];
+    let first: unknown;
     try {
       for (let i = 0; i < this.cards; i++) out.push(open());
     } catch (err) {
-      if (out.length === 0) throw err;
-      // A card that cannot take one more transform: the session spreads over those it got.
+      first = err;
     }
-    return out;
+    // The opens run on the device lane together; a card that cannot take one more transform
+    // leaves the session spread over those it got.
+    const settled = await Promise.allSettled(out.map((b) => b.ready));
+    const got = out.filter((b, i) => {
+      const s = settled[i]!;
+      if (s.status === 'fulfilled') return true;
+      first ??= s.reason;
+      void b.close();
+      return false;
+    });
+    if (got.length === 0) throw first;
+    return got;
   }
 
   /** Cards this driver spreads a session over (after its first session; undefined before). */
@@ -108,7 +136,7 @@ class AfAlgDriver extends KernelDriver {
     return o?.execution ? { execution: o.execution } : {};
   }
 
-  newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): number {
+  async newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): Promise<number> {
     const opts = this.options(o);
     const inis = chainOf(cri);
     if (this.spec.craName.startsWith('authenc(')) return this.newAuthencSession(inis, opts);
@@ -124,7 +152,7 @@ class AfAlgDriver extends KernelDriver {
           entries.push({ alg: c.alg, mlen: c.mlen, transform: null });
           continue;
         }
-        const t = this.open(c, key, inis, opts);
+        const t = await this.open(c, key, inis, opts);
         opened.push(t.transform);
         stats ??= t.stats;
         if (t.maxRequest > 0) maxRequest = maxRequest === 0 ? t.maxRequest : Math.min(maxRequest, t.maxRequest);
@@ -137,7 +165,7 @@ class AfAlgDriver extends KernelDriver {
     const session: KernelDriverSession = { entries, stats, maxRequest };
     const cipher = entries.find((e) => e.alg === C.CRYPTO_AES_CBC);
     const mac = entries.find((e) => hmacHashOf(e.alg) !== undefined);
-    if (this.pairsHmac && cipher && mac) this.attachEtm(session, cipher, mac, inis, opts);
+    if (this.pairsHmac && cipher && mac) await this.attachEtm(session, cipher, mac, inis, opts);
     return this.add(session);
   }
 
@@ -145,7 +173,7 @@ class AfAlgDriver extends KernelDriver {
    * A session on an authenc() kernel driver: one transform for cipher and MAC together, which
    * serves requests laid out as encrypt-then-MAC (others fail with EINVAL).
    */
-  private newAuthencSession(inis: CryptoIni[], opts: AfAlgOptions): number {
+  private async newAuthencSession(inis: CryptoIni[], opts: AfAlgOptions): Promise<number> {
     const ci = inis.find((c) => c.alg === C.CRYPTO_AES_CBC);
     const mi = inis.find((c) => hmacHashOf(c.alg) !== undefined);
     const hash = mi ? hmacHashOf(mi.alg) : undefined;
@@ -154,7 +182,7 @@ class AfAlgDriver extends KernelDriver {
       throw this.fw.error('EINVAL', `${this.name} serves AES-CBC with its HMAC, together`, this.name);
     const tagLength = mi.mlen > 0 ? mi.mlen : hash.digestLength;
     const open = (k: Uint8Array): ReturnType<typeof openAfAlgAead> => openAfAlgAead(alg, k, tagLength, this.spec.target, opts, keyOf(mi));
-    const b = open(keyOf(ci));
+    const b = await awaitOpen(open(keyOf(ci)));
     const cipher: SessionEntry = { alg: ci.alg, mlen: 0, transform: null };
     const auth: SessionEntry = { alg: mi.alg, mlen: tagLength, transform: null };
     return this.add({
@@ -166,7 +194,13 @@ class AfAlgDriver extends KernelDriver {
   }
 
   /** Opens authenc(hmac(H),<this driver>) for the pair; without it the pair runs as two transforms. */
-  private attachEtm(session: KernelDriverSession, cipher: SessionEntry, mac: SessionEntry, inis: CryptoIni[], opts: AfAlgOptions): void {
+  private async attachEtm(
+    session: KernelDriverSession,
+    cipher: SessionEntry,
+    mac: SessionEntry,
+    inis: CryptoIni[],
+    opts: AfAlgOptions,
+  ): Promise<void> {
     const ci = inis.find((c) => c.alg === cipher.alg)!;
     const mi = inis.find((c) => c.alg === mac.alg)!;
     const hash = hmacHashOf(mac.alg)!;
@@ -176,7 +210,7 @@ class AfAlgDriver extends KernelDriver {
     const target: AfAlgTarget = { ...this.spec.target, bindName: `authenc(hmac(${hash.kernelName}),${this.spec.target.bindName})` };
     try {
       const open = (k: Uint8Array): ReturnType<typeof openAfAlgAead> => openAfAlgAead(alg, k, tagLength, target, opts, keyOf(mi));
-      session.etm = { cipher, auth: mac, transform: aeadTransform(open(keyOf(ci)), open) };
+      session.etm = { cipher, auth: mac, transform: aeadTransform(await awaitOpen(open(keyOf(ci))), open) };
       // authenc() delivers exactly the tag length it was opened with.
       mac.mlen = tagLength;
     } catch {
@@ -184,12 +218,12 @@ class AfAlgDriver extends KernelDriver {
     }
   }
 
-  private open(
+  private async open(
     c: CryptoIni,
     key: Uint8Array,
     inis: CryptoIni[],
     opts: AfAlgOptions,
-  ): { transform: Transform; stats: () => KernelSessionStats; maxRequest: number } {
+  ): Promise<{ transform: Transform; stats: () => KernelSessionStats; maxRequest: number }> {
     const kind = kindOf(c.alg);
     const alg: Algorithm | undefined = catalogOf(c.alg, key.length);
     const target = this.spec.target;
@@ -197,7 +231,7 @@ class AfAlgDriver extends KernelDriver {
     if (!alg || !kind) throw bad();
     if (alg.kind === 'cipher') {
       const open = (k: Uint8Array): ReturnType<typeof openAfAlgCipher> => openAfAlgCipher(alg, k, target, opts);
-      const bs = this.perCard(() => open(key));
+      const bs = await this.perCard(() => open(key));
       const b = bs[0]!;
       return {
         transform: spreadCipher(bs.map((x) => cipherTransform(x, open, alg.mode === 'xts' ? xtsTweak : undefined))),
@@ -210,12 +244,12 @@ class AfAlgDriver extends KernelDriver {
       const mate = inis.find((x) => authIds.includes(x.alg));
       const tagLength = mate && mate.mlen > 0 ? mate.mlen : 16;
       const open = (k: Uint8Array): ReturnType<typeof openAfAlgAead> => openAfAlgAead(alg, k, tagLength, target, opts);
-      const bs = this.perCard(() => open(key));
+      const bs = await this.perCard(() => open(key));
       const b = bs[0]!;
       return { transform: spreadAead(bs.map((x) => aeadTransform(x, open))), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
     }
     if (alg.kind === 'hash') {
-      const b = openAfAlgHash(alg, target, opts);
+      const b = await awaitOpen(openAfAlgHash(alg, target, opts));
       return { transform: authTransform(b, alg.digestLength, null), stats: () => b.stats!(), maxRequest: 0 };
     }
     if (alg.kind === 'mac') {
@@ -229,10 +263,10 @@ class AfAlgDriver extends KernelDriver {
         : m.kernelName;
       const macTarget: AfAlgTarget = { ...target, bindName };
       const open = (k: Uint8Array): ReturnType<typeof openAfAlgMac> => openAfAlgMac(m, k, macTarget, opts);
-      const b = open(key);
+      const b = await awaitOpen(open(key));
       return { transform: authTransform(b, m.digestLength, open), stats: () => b.stats!(), maxRequest: 0 };
     }
-    const b = openAfAlgRng(target, key.length > 0 ? key : null, opts);
+    const b = await awaitOpen(openAfAlgRng(target, key.length > 0 ? key : null, opts));
     return { transform: rngTransform(b), stats: () => b.stats!(), maxRequest: 0 };
   }
 }

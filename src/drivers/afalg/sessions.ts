@@ -68,16 +68,34 @@ function open(alg: Algorithm, target: AfAlgTarget, key: Uint8Array | null, authS
       chunkable,
       options.socketBuffer ?? DEFAULT_SOCKET_BUFFER,
       target.maxRequest ?? 0,
+      // On a device, bind and setkey are device round trips: they run on the device lane.
+      !target.synchronous,
     );
   } catch (err) {
     throw fromNativeThrow(err, driver, `cannot open ${alg.kernelName} on ${target.kernelDriver}`);
   }
   // A device can go away under its sessions: have the removal watch look after them.
   if (!target.synchronous) guardKernelSessions();
-  return new KernelSession(native, driver, target.synchronous, options.execution ?? 'auto', {
+  const ks = new KernelSession(native, driver, target.synchronous, options.execution ?? 'auto', {
     kernelDriver: target.kernelDriver,
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
   });
+  return ks;
+}
+
+/**
+ * Settles when a device session's open has run on the device lane; rejects with what failed,
+ * named as the synchronous open names it. Undefined for a session opened whole.
+ */
+function readyOf(ks: KernelSession, alg: { kernelName: string }, target: AfAlgTarget): Promise<void> | undefined {
+  if (target.synchronous) return undefined;
+  const ready = ks.open().catch((err: unknown) => {
+    throw fromNativeThrow(err, ks.driver, `cannot open ${alg.kernelName} on ${target.kernelDriver}`);
+  });
+  // A transform opened for one request's own key is never awaited: its request fails as the
+  // open did, and that is where the error is reported.
+  ready.catch(() => undefined);
+  return ready;
 }
 
 let eafnosupport: number | undefined;
@@ -88,7 +106,13 @@ function errnoEAFNOSUPPORT(): number {
 
 /** Opens an unauthenticated cipher session. */
 export function openAfAlgCipher(alg: CipherAlgorithm, key: Uint8Array, target: AfAlgTarget, options: AfAlgOptions = {}): CipherBackend {
-  return cipherBackendOf(open(alg, target, key, 0, options), alg);
+  const ks = open(alg, target, key, 0, options);
+  return withReady(cipherBackendOf(ks, alg), readyOf(ks, alg, target));
+}
+
+/** `b` with its `ready` promise, when its session's open runs on the device lane. */
+function withReady<B extends object>(b: B, ready: Promise<void> | undefined): B {
+  return ready ? Object.assign(b, { ready }) : b;
 }
 
 /**
@@ -128,17 +152,19 @@ export function openAfAlgAead(
   } finally {
     if (material !== key) material.fill(0);
   }
-  return aeadBackendOf(ks, alg, tagLength, alg.mode === 'ccm' ? ccmKernelIv : (iv) => iv);
+  return withReady(aeadBackendOf(ks, alg, tagLength, alg.mode === 'ccm' ? ccmKernelIv : (iv) => iv), readyOf(ks, alg, target));
 }
 
 /** Opens a hash session. */
 export function openAfAlgHash(alg: HashAlgorithm, target: AfAlgTarget, options: AfAlgOptions = {}): HashBackend {
-  return hashBackendOf(open(alg, target, null, 0, options), alg.digestLength);
+  const ks = open(alg, target, null, 0, options);
+  return withReady(hashBackendOf(ks, alg.digestLength), readyOf(ks, alg, target));
 }
 
 /** Opens a MAC session (hmac(...), cmac(aes)); the key goes to the kernel at open. */
 export function openAfAlgMac(alg: MacAlgorithm, key: Uint8Array, target: AfAlgTarget, options: AfAlgOptions = {}): HashBackend {
-  return hashBackendOf(open(alg, target, key, 0, options), alg.digestLength);
+  const ks = open(alg, target, key, 0, options);
+  return withReady(hashBackendOf(ks, alg.digestLength), readyOf(ks, alg, target));
 }
 
 /**
@@ -149,7 +175,8 @@ export function openAfAlgMac(alg: MacAlgorithm, key: Uint8Array, target: AfAlgTa
  */
 export function openAfAlgRng(target: AfAlgTarget, seed: Uint8Array | null, options: AfAlgOptions = {}): RngBackend {
   const material = seed !== null && seed.length > 0 ? seed : randomBytes(32);
-  const ks = open({ kind: 'rng', name: 'stdrng', kernelName: target.bindName }, target, material, 0, options);
+  const alg = { kind: 'rng', name: 'stdrng', kernelName: target.bindName } as const;
+  const ks = open(alg, target, material, 0, options);
   if (material !== seed) material.fill(0);
-  return rngBackendOf(ks);
+  return withReady(rngBackendOf(ks), readyOf(ks, alg, target));
 }

@@ -14,6 +14,11 @@ interface BackendBase {
   readonly driver: string;
   /** The crypto(9) session behind it, when it runs through the framework. */
   readonly sid?: bigint;
+  /**
+   * A device's kernel session: settles once its open (bind, keys) has run on the device lane,
+   * rejecting with what failed. Absent where the session opened whole.
+   */
+  readonly ready?: Promise<void>;
 }
 
 /** An unauthenticated cipher session. */

@@ -41,10 +41,13 @@ export function cipherBackendOf(ks: KernelSession, alg: CipherAlgorithm): Cipher
       into === undefined || disposable,
     );
   };
-  const limit = ks.native.maxRequest();
   return {
     driver: ks.driver,
-    ...(alg.mode === 'xts' && limit > 0 ? { maxRequestBytes: limit } : {}),
+    // Read live: a device session learns its socket buffers once its open has run.
+    get maxRequestBytes() {
+      const limit = alg.mode === 'xts' ? ks.native.maxRequest() : 0;
+      return limit > 0 ? limit : undefined;
+    },
     // Requests of a session that is not synchronous run on the device lane, whose threads copy
     // a result out only while the session lives (native/common/give_up.h).
     guardsOutput: !ks.synchronous,
@@ -66,10 +69,12 @@ export function aeadBackendOf(
   tagLength: number,
   kernelIv: (iv: Uint8Array) => Uint8Array,
 ): AeadBackend {
-  const limit = ks.native.maxRequest();
   return {
     driver: ks.driver,
-    ...(limit > 0 ? { maxRequestBytes: limit } : {}),
+    get maxRequestBytes() {
+      const limit = ks.native.maxRequest();
+      return limit > 0 ? limit : undefined;
+    },
     stats: () => ks.stats(),
     encrypt(pt, iv, aad) {
       const out = Buffer.allocUnsafe(aad.length + pt.length + tagLength);

@@ -78,7 +78,7 @@ export abstract class KernelDriver {
   abstract get hardware(): boolean;
 
   /** Opens a session on the kernel for the chain `cri`; returns its driver-local id. */
-  abstract newSession(arg: unknown, cri: CryptoIni, o?: SessionOptions): number;
+  abstract newSession(arg: unknown, cri: CryptoIni, o?: SessionOptions): number | Promise<number>;
 
   /** Whether the driver takes this chain, beyond serving each of its algorithms. */
   probeSession?(arg: unknown, cri: CryptoIni): boolean;
