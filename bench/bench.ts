@@ -32,10 +32,14 @@ import {
 import { devCryptoDriversFor, devCryptoMark, devCryptoSetup, devCryptoSummary, type DevCryptoSetup } from './devcrypto.js';
 import { devBaselineCell, devInFlight } from './devcrypto-rows.js';
 import { layers } from './layers.js';
+import { openCloseRow } from './open-close.js';
 import { buildBaseline, idleLoopDelay, inFlight, loopDelayInFlight, runBaseline, serialAsync, serialSync } from './measure.js';
 import { sizeLabel } from './report-format.js';
 import type { Cell, CostRow, DevCryptoReport, Group, LoadRow, Results, Row } from './results.js';
 import { routingBench } from './routing.js';
+
+/** Sessions opened and closed per driver in the open/close rows. */
+const OPEN_CLOSE_ROUNDS = 16;
 
 export async function bench(o: Options): Promise<Results> {
   const root = packageRoot();
@@ -83,6 +87,7 @@ export async function bench(o: Options): Promise<Results> {
     inFlight: [],
     smallInFlight: [],
     loop: [],
+    openClose: [],
     policy: [],
     costs: [],
     notes,
@@ -299,6 +304,19 @@ export async function bench(o: Options): Promise<Results> {
       }
     }
     results.loop.push(row);
+  }
+
+  // Sessions coming and going: what their opens and closes cost the event loop.
+  if (k?.afalg.available && !o.harnessTest) {
+    for (const bind of ['cbc-aes-aesni', 'virtio_crypto_aes_cbc']) {
+      const row = await openCloseRow(bind, OPEN_CLOSE_ROUNDS);
+      results.openClose.push(row);
+      log(
+        row.delay
+          ? `${row.label} open/close ×${row.rounds}: open ${row.openMs!.toFixed(1)} ms, close ${row.closeMs!.toFixed(1)} ms, loop p99 ${row.delay.p99.toFixed(2)} ms, max ${row.delay.max.toFixed(2)} ms`
+          : `${row.label} open/close: ${row.reason}`,
+      );
+    }
   }
 
   // Measured routing against each driver alone, on a mix of small and large requests.

@@ -65,4 +65,22 @@ export function renderLoad(md: string[], r: Results): void {
   md.push('');
   md.push(loadTable(r.loop, true));
   md.push('');
+  if (r.openClose.length > 0) {
+    md.push('### Sessions opened and closed');
+    md.push('');
+    md.push(
+      'One after another: open an AES-128-CBC session on the driver, encrypt 16 bytes, close it. Open and close are medians; the lateness is that of the same 1 ms timer throughout. On a device the bind, the keys and the release run on the device lane, not on the JavaScript thread.',
+    );
+    md.push('');
+    md.push('| path | sessions | open, ms | close, ms | loop p99, ms | loop max, ms |');
+    md.push('| --- | --- | --- | --- | --- | --- |');
+    for (const o of r.openClose) {
+      if (!o.delay) md.push(`| ${esc(o.label)} | unavailable: ${esc(o.reason ?? '')} |  |  |  |  |`);
+      else
+        md.push(
+          `| ${esc(o.label)} | ${o.rounds} | ${o.openMs!.toFixed(1)} | ${o.closeMs!.toFixed(1)} | ${o.delay.p99.toFixed(2)} | ${o.delay.max.toFixed(2)} |`,
+        );
+    }
+    md.push('');
+  }
 }

@@ -53,6 +53,18 @@ export interface LoadRow {
   burstMs?: number;
 }
 
+/** Sessions opened and closed one after another on one driver (see open-close.ts). */
+export interface OpenCloseRow {
+  label: string;
+  rounds: number;
+  /** Medians, in ms; absent with `reason`. */
+  openMs?: number;
+  closeMs?: number;
+  /** Timer lateness throughout. */
+  delay?: LoopDelay;
+  reason?: string;
+}
+
 /** A kcrypto session's measured cost model, as the engine holds it. */
 export interface CostRow {
   label: string;
@@ -99,6 +111,8 @@ export interface Results {
   inFlight: LoadRow[];
   smallInFlight: LoadRow[];
   loop: LoadRow[];
+  /** Sessions opened and closed on the CPU driver and on the card. */
+  openClose: OpenCloseRow[];
   idleDelay?: LoopDelay;
   policy: Row[];
   costs: CostRow[];

@@ -184,6 +184,16 @@ function results(fixture: boolean): Results {
     inFlight: [],
     smallInFlight: [],
     loop: [],
+    openClose: [
+      {
+        label: 'kcrypto afalg:virtio_crypto_aes_cbc',
+        rounds: 16,
+        openMs: 3.2,
+        closeMs: 1.5,
+        delay: { p50: 0.1, p99: 2.5, max: 4, samples: 90 },
+      },
+      { label: "kcrypto {driver: 'nothing'}", rounds: 16, reason: 'no driver' },
+    ],
     policy: [],
     costs: [],
     notes: [],
@@ -241,6 +251,12 @@ describe('bench: report with /dev/crypto rows', () => {
       /\| C \/dev\/crypto cbc-aes-aesni, CIOCASYNCCRYPT queue \| 4 \| 64 KiB \| unavailable: CIOCASYNCCRYPT: Invalid argument \|/,
     );
     assert.match(part, /Serial C for reference: devcrypto:cryptodev-linux:cbc-aes-aesni at 64 KiB not measured\./);
+  });
+
+  it('reports sessions opened and closed with their medians and the loop meanwhile, or why not', () => {
+    const md = renderReport(results(false));
+    assert.match(md, /\| kcrypto afalg:virtio_crypto_aes_cbc \| 16 \| 3\.2 \| 1\.5 \| 2\.50 \| 4\.00 \|/);
+    assert.match(md, /\| kcrypto \{driver: 'nothing'\} \| unavailable: no driver \|/);
   });
 
   it('sets no goals on /dev/crypto rows', () => {
