@@ -96,8 +96,15 @@ export abstract class KernelDriver {
     };
   }
 
-  /** Adds a session; returns its driver-local id. */
+  /**
+   * Adds a session; returns its driver-local id. A session whose opens ran on the device lane
+   * may come back after its device went: it is closed, and the open fails with ENXIO.
+   */
   protected add(session: KernelDriverSession): number {
+    if (this.gone) {
+      void close(session);
+      throw this.fw.error('ENXIO', `${this.name}: the device went away while the session opened (${this.reason})`, this.name);
+    }
     const lid = this.nextLid++;
     this.sessions.set(lid, session);
     return lid;
