@@ -98,8 +98,7 @@ Status Session::Bind() {
   if (::bind(tfm.get(), reinterpret_cast<sockaddr*>(addr.data()), static_cast<socklen_t>(addr.size())) != 0)
     return Status::FromErrno(Syscall::kBind);
 
-  if (!sp.key.empty() &&
-      ::setsockopt(tfm.get(), SOL_ALG, ALG_SET_KEY, sp.key.data(), static_cast<socklen_t>(sp.key.size())) != 0)
+  if (!sp.key.empty() && ::setsockopt(tfm.get(), SOL_ALG, ALG_SET_KEY, sp.key.data(), static_cast<socklen_t>(sp.key.size())) != 0)
     return Status::FromErrno(Syscall::kSetsockopt);
   // The tag length travels in optlen with a NULL optval (algif_aead's setauthsize).
   if (sp.type == Type::kAead && sp.auth_size != 0 && ::setsockopt(tfm.get(), SOL_ALG, ALG_SET_AEAD_AUTHSIZE, nullptr, sp.auth_size) != 0)

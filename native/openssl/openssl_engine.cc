@@ -141,7 +141,7 @@ Status Engine::Run(const Request& req) {
       return st;
     }
     case Op::kRandom:
-    case Op::kOpen:   // run by the dispatcher, never here
+    case Op::kOpen:  // run by the dispatcher, never here
     case Op::kClose: break;
   }
   return Status::Fail(EINVAL, Syscall::kValidate);

@@ -101,7 +101,7 @@ class AfAlgDriver extends KernelDriver {
     }
     // The opens run on the device lane together; a card that cannot take one more transform
     // leaves the session spread over those it got.
-    const settled = await Promise.allSettled(out.map((b) => b.ready));
+    const settled = await Promise.allSettled(out.map((b) => b.ready ?? Promise.resolve()));
     const got = out.filter((b, i) => {
       const s = settled[i]!;
       if (s.status === 'fulfilled') return true;

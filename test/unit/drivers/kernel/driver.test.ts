@@ -12,17 +12,18 @@ import { CryptoIni } from '../../../../src/framework/structures.js';
 class SlowOpenDriver extends KernelDriver {
   closed = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly spec = { name: 'test:slow-open', kernelDriver: 'test_slow_open', hardware: true };
 
   get name(): string {
-    return 'test:slow-open';
+    return this.spec.name;
   }
 
   get kernelDriver(): string {
-    return 'test_slow_open';
+    return this.spec.kernelDriver;
   }
 
   get hardware(): boolean {
-    return true;
+    return this.spec.hardware;
   }
 
   /** Lets the opens in progress finish. */
