@@ -76,11 +76,10 @@ function open(alg: Algorithm, target: AfAlgTarget, key: Uint8Array | null, authS
   }
   // A device can go away under its sessions: have the removal watch look after them.
   if (!target.synchronous) guardKernelSessions();
-  const ks = new KernelSession(native, driver, target.synchronous, options.execution ?? 'auto', {
+  return new KernelSession(native, driver, target.synchronous, options.execution ?? 'auto', {
     kernelDriver: target.kernelDriver,
     ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
   });
-  return ks;
 }
 
 /**
