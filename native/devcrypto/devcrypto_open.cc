@@ -117,7 +117,7 @@ Napi::Object InfoObject(Napi::Env env, const Session& s) {
 }
 
 // openDevCrypto({ path, abi, mode, cipher, mac, key, macKey, ivLength, tagLength, digestLength,
-//                 blockLength, chain, crid, device, maxRequest, contexts }) -> { session, info }
+//                 blockLength, chain, crid, device, maxRequest, contexts, deferred }) -> { session, info }
 Napi::Value OpenDevCrypto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto* addon = static_cast<Addon*>(info.Data());
@@ -146,12 +146,16 @@ Napi::Value OpenDevCrypto(const Napi::CallbackInfo& info) {
   spec.crid = open_args::I32(o.Get("crid"), spec.crid);
   (void)open_args::String(o.Get("device"), &spec.device);
 
+  // deferred: the system calls wait for an Op::kOpen job on the session's lane (a device's);
+  // nothing is known of the kernel's choice until then (info: null).
+  const bool deferred = o.Get("deferred").ToBoolean().Value();
+
   const std::string what = std::string("/dev/crypto (") + AbiName(spec.abi) + ")";
   std::unique_ptr<Session> session;
-  Status st = Session::Open(std::move(spec), &session);
+  Status st = deferred ? Session::Deferred(std::move(spec), &session) : Session::Open(std::move(spec), &session);
   if (!st.ok()) return ThrowStatus(env, st, what);
   Napi::Object result = Napi::Object::New(env);
-  result.Set("info", InfoObject(env, *session));
+  result.Set("info", deferred ? env.Null() : Napi::Value(InfoObject(env, *session)));
   result.Set("session", SessionWrap::Wrap(env, addon, std::shared_ptr<EngineSession>(std::move(session))));
   return result;
 }

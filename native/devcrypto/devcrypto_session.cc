@@ -29,6 +29,17 @@ void AddCounter(uint8_t* iv, size_t len, uint64_t blocks) {
 }  // namespace
 
 Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
+  std::unique_ptr<Session> s;
+  Status st = Check(std::move(spec), &s);
+  if (st.ok()) st = s->Open();
+  if (st.ok()) *out = std::move(s);
+  return st;
+}
+
+Status Session::Deferred(Spec spec, std::unique_ptr<Session>* out) { return Check(std::move(spec), out); }
+
+// The spec, checked and completed; no system call.
+Status Session::Check(Spec spec, std::unique_ptr<Session>* out) {
   std::unique_ptr<Session> s(new Session());  // private constructor: make_unique cannot reach it
   s->spec_ = std::move(spec);
   Spec& sp = s->spec_;
@@ -66,50 +77,76 @@ Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
   if (sp.tag_len > kMaxDigest || sp.iv_len > kMaxIv || sp.block_len == 0) return fail(Invalid());
   if (sp.chain == Chain::kCtr) sp.block_len = 16;
   if (sp.abi == Abi::kFreeBSD && sp.crid == -1) sp.crid = static_cast<int32_t>(freebsd_abi::CRYPTO_FLAG_HARDWARE);
+  *out = std::move(s);
+  return Status::Ok();
+}
 
-  int fd = ::open(sp.path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return fail(Status::FromErrno(Syscall::kOpen));
-  s->fd_.reset(fd);
+Status Session::Open() {
+  std::lock_guard<std::mutex> once(open_mu_);
+  if (opened_.load(std::memory_order_relaxed)) return open_status_;
+  open_status_ = Connect();
+  if (!open_status_.ok()) {
+    // Nothing will use the keys: the session is dead.
+    Wipe(&spec_.key);
+    Wipe(&spec_.mac_key);
+  }
+  opened_.store(true, std::memory_order_release);
+  return open_status_;
+}
+
+// The system calls of an open: the device, the driver lookup, the kernel sessions, the facts.
+// Committed to the session whole, under its lock; on a failure the descriptor closes here, and
+// the kernel frees the sessions made on it with it.
+Status Session::Connect() {
+  Spec& sp = spec_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Invalid(EBADF);
+  }
+  UniqueFd device(::open(sp.path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!device.valid()) return Status::FromErrno(Syscall::kOpen);
+  const int fd = device.get();
 
   if (!sp.device.empty()) {
     int32_t crid = -1;
     std::string name;
-    Status st = s->driver_->FindDevice(fd, -1, sp.device, &crid, &name);
-    if (!st.ok()) return fail(st);
+    Status st = driver_->FindDevice(fd, -1, sp.device, &crid, &name);
+    if (!st.ok()) return st;
     sp.crid = crid;
   }
   const int32_t requested_crid = sp.crid;
 
-  uint32_t first = 0;
+  std::vector<uint32_t> made(1, 0);
   int32_t crid = -1;
-  {
-    Status st = s->driver_->CreateSession(fd, s->Params(sp.iv_len), &first, &crid);
-    if (!st.ok()) return fail(st);
-  }
-  s->all_.push_back(first);
-  s->pool_.Add({first, sp.iv_len});
+  if (Status st = driver_->CreateSession(fd, Params(sp.iv_len), &made[0], &crid); !st.ok()) return st;
   // Later sessions go to the driver the kernel chose for the first, so that every request of
   // this engine session runs on the driver it reports.
   if (sp.abi == Abi::kFreeBSD && crid >= 0) sp.crid = crid;
   if (sp.contexts > 1) {
     std::vector<uint32_t> more;
-    Status st = s->driver_->CreateSessions(fd, s->Params(sp.iv_len), sp.contexts - 1, &more);
-    if (!st.ok()) return fail(st);
-    s->all_.insert(s->all_.end(), more.begin(), more.end());
-    for (uint32_t ses : more) s->pool_.Add({ses, sp.iv_len});
+    if (Status st = driver_->CreateSessions(fd, Params(sp.iv_len), sp.contexts - 1, &more); !st.ok()) return st;
+    made.insert(made.end(), more.begin(), more.end());
   }
 
   // Reporting only: an older module without CIOCGSESSINFO still gives a working session.
-  (void)s->driver_->Describe(fd, first, crid, &s->info_);
+  SessionInfo info;
+  (void)driver_->Describe(fd, made[0], crid, &info);
   if (sp.abi == Abi::kFreeBSD) {
-    s->info_.crid = crid;
+    info.crid = crid;
     const uint32_t flags = static_cast<uint32_t>(requested_crid);
     const uint32_t hw = freebsd_abi::CRYPTO_FLAG_HARDWARE, sw = freebsd_abi::CRYPTO_FLAG_SOFTWARE;
-    if ((flags & (hw | sw)) == hw) s->info_.hardware = 1;
-    else if ((flags & (hw | sw)) == sw) s->info_.hardware = 0;
+    if ((flags & (hw | sw)) == hw) info.hardware = 1;
+    else if ((flags & (hw | sw)) == sw) info.hardware = 0;
   }
-  s->async_ = s->driver_->ProbeAsync(fd) == 0;
-  *out = std::move(s);
+  const bool async = driver_->ProbeAsync(fd) == 0;
+
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Invalid(EBADF);
+  fd_ = std::move(device);
+  all_ = made;
+  for (uint32_t ses : made) pool_.Add({ses, sp.iv_len});
+  info_ = std::move(info);
+  async_ = async;
   return Status::Ok();
 }
 
@@ -182,6 +219,7 @@ void Session::Release(uint32_t ses, uint32_t iv_len) {
 }
 
 Status Session::Run(const Request& req) {
+  if (Status st = Opened(); !st.ok()) return st;
   if (req.op == Op::kHashUpdate || req.op == Op::kHashFinal) return RunStream(req);
   if (req.op == Op::kRandom) return Invalid(ENOTSUP);  // no RNG on /dev/crypto
   uint32_t ses = 0;
@@ -347,6 +385,10 @@ size_t Session::max_request() const {
 // Ciphers and digests that fit one request go to the kernel's queue in one submission; the
 // rest (AEAD, streams, split requests, or an ABI without a queue) run one by one.
 void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* out) {
+  if (Status st = Opened(); !st.ok()) {
+    out->assign(reqs.size(), st);
+    return;
+  }
   out->assign(reqs.size(), Status::Fail(EIO, Syscall::kIoctl));
   const bool queued_mode = spec_.mode == Mode::kCipher || spec_.mode == Mode::kDigest;
   if (!async_ || !queued_mode || reqs.size() < 2) {

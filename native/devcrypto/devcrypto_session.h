@@ -14,6 +14,7 @@
 // CCM nonce of 7 to 13 bytes runs on a kernel session made for that length.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -66,8 +67,12 @@ class Session final : public EngineSession {
  public:
   // Opens the device and makes the first session(s); on failure returns the failing call.
   static Status Open(Spec spec, std::unique_ptr<Session>* out);
+  // Checks the spec and makes no system call: opening the device and making the kernel
+  // sessions wait for Open() (an Op::kOpen job on the device lane), or for the first request.
+  static Status Deferred(Spec spec, std::unique_ptr<Session>* out);
   ~Session() override;
 
+  Status Open() override;
   Status Run(const Request& req) override;
   Status OpenStream(int32_t* handle) override;
   Status CopyStream(int32_t from, int32_t* handle) override;
@@ -95,6 +100,10 @@ class Session final : public EngineSession {
   };
 
   Session() = default;
+  static Status Check(Spec spec, std::unique_ptr<Session>* out);
+  Status Connect();
+  // Open()'s status, opening first if no call has yet.
+  Status Opened() { return opened_.load(std::memory_order_acquire) ? open_status_ : Open(); }
   uint32_t SessionIvLen(const Request& req) const;
   SessionParams Params(uint32_t iv_len) const;
   Status NewSession(uint32_t iv_len, uint32_t* ses);
@@ -108,6 +117,10 @@ class Session final : public EngineSession {
   Status RunStream(const Request& req);
 
   Spec spec_;
+  // Open() runs once; open_status_ is written before opened_ is set, and never after.
+  std::mutex open_mu_;
+  std::atomic<bool> opened_{false};
+  Status open_status_;
   const AbiDriver* driver_ = nullptr;
   SessionInfo info_;
   bool async_ = false;

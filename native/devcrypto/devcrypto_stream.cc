@@ -47,6 +47,7 @@ Status Session::RunStream(const Request& req) {
 }
 
 Status Session::OpenStream(int32_t* handle) {
+  if (Status st = Opened(); !st.ok()) return st;
   if (!driver_->multipart()) return Invalid(ENOTSUP);  // the BSDs hash in one request only
   if (spec_.mode != Mode::kDigest) return Invalid();
   uint32_t ses = 0;
@@ -59,6 +60,7 @@ Status Session::OpenStream(int32_t* handle) {
 }
 
 Status Session::CopyStream(int32_t from, int32_t* handle) {
+  if (Status st = Opened(); !st.ok()) return st;
   if (!driver_->multipart()) return Invalid(ENOTSUP);
   Stream src;
   int fd = -1;

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import * as C from '../../src/framework/constants.js';
-import { openDevCryptoSession } from '../../src/drivers/devcrypto/sessions.js';
+import { openDeferredDevCryptoSession, openDevCryptoSession } from '../../src/drivers/devcrypto/sessions.js';
+import { KernelSession, Op } from '../../src/kernel/bridge/engine/index.js';
 import { devCryptoAbis, devCryptoRunBatch, type DevCryptoAbi, type DevCryptoSession } from '../../src/kernel/bridge/devcrypto.js';
 import { decodeError } from '../../src/kernel/bridge/status.js';
 import {
@@ -109,6 +110,49 @@ describe('CUSE /dev/crypto fixture', skip === undefined ? {} : { skip }, () => {
           s.native.close();
         }
       });
+
+      it(
+        'engine: a deferred session opens on the device lane; requests sent first wait for it; a failed open keeps nothing',
+        engineSkip === undefined ? {} : { skip: engineSkip },
+        async () => {
+          assert.ok(fixture);
+          const options = {
+            path: fixture.path,
+            abi: engineAbi,
+            mode: 'cipher' as const,
+            cipher: C.CRYPTO_AES_CBC,
+            key: KEY,
+            ivLength: 16,
+            blockLength: 16,
+            chain: 'cbc' as const,
+            crid: 'software' as const,
+          };
+          const lane = (o: typeof options): KernelSession =>
+            new KernelSession(openDeferredDevCryptoSession(o), `devcrypto:${engineAbi}:test`, false, 'auto', {
+              waitSyscall: () => 'ioctl',
+            });
+          const s = lane(options);
+          assert.equal(s.native.descriptors(), 0, 'opening made no system call on this thread');
+          const out = Buffer.alloc(PLAIN.length);
+          await Promise.all([s.open(), s.request(Op.Encrypt, PLAIN, out, IV, 0)]);
+          assert.equal(hex(out), CIPHER);
+          assert.equal(s.native.descriptors(), 1);
+          await s.close();
+          assert.equal(s.native.descriptors(), 0, 'the close released the device');
+
+          // A 15-byte AES key: the kernel refuses the session, on the lane.
+          const bad = lane({ ...options, key: KEY.subarray(0, 15) });
+          await assert.rejects(bad.open(), (e: unknown) => {
+            const err = e as { code?: string; syscall?: string };
+            assert.equal(err.code, 'EINVAL');
+            assert.equal(err.syscall, 'ioctl');
+            return true;
+          });
+          await assert.rejects(bad.request(Op.Encrypt, PLAIN, Buffer.alloc(PLAIN.length), IV, 0), { code: 'EINVAL' });
+          assert.equal(bad.native.descriptors(), 0, 'a failed open keeps no descriptor');
+          await bad.close();
+        },
+      );
 
       it(
         "engine: a batch of requests (the ABI's queue where it has one)",

@@ -15,12 +15,14 @@ import { kindOf } from '../../framework/algorithms.js';
 import * as C from '../../framework/constants.js';
 import {
   openDevCrypto,
+  openDevCryptoDeferred,
   resolveDevCryptoTarget,
   type DevCryptoAbi,
   type DevCryptoNative,
   type DevCryptoNativeOptions,
   type DevCryptoSession,
 } from '../../kernel/bridge/devcrypto.js';
+import type { NativeSession } from '../../kernel/bridge/addon.js';
 import { DEVICE_MAX_REQUEST } from '../kernel/backends.js';
 import { requireDevCryptoAlgorithm } from './ids.js';
 
@@ -50,18 +52,13 @@ export function devCryptoCridValue(crid: DevCryptoCrid): number {
   }
 }
 
-/**
- * Opens a session. Failures are KCryptoErrors: EOPNOTSUPP (validate) when the ABI has no id for
- * an algorithm; ENOENT/EACCES (open) for the device node; the kernel's errno (ioctl) otherwise
- * (FreeBSD: EOPNOTSUPP when no driver fits, EINVAL from the allow_soft gate; cryptodev-linux:
- * EINVAL for an algorithm the kernel lacks).
- */
-export function openDevCryptoSession(options: DevCryptoSessionOptions, addon?: DevCryptoNative | null): DevCryptoSession {
+/** The addon's options for `options`: ids in the ABI's numbering, the device resolved. */
+function nativeOptionsOf(options: DevCryptoSessionOptions): DevCryptoNativeOptions & { path: string; abi: DevCryptoAbi } {
   const { path, abi } = resolveDevCryptoTarget(options);
   const cipher = options.cipher !== undefined && options.cipher !== 0 ? requireDevCryptoAlgorithm(abi, options.cipher) : 0;
   const mac = options.mac !== undefined && options.mac !== 0 ? requireDevCryptoAlgorithm(abi, options.mac) : 0;
   const crid = options.crid === undefined ? undefined : devCryptoCridValue(options.crid);
-  const nativeOptions: DevCryptoNativeOptions & { path: string; abi: DevCryptoAbi } = {
+  return {
     path,
     abi,
     mode: options.mode,
@@ -79,7 +76,24 @@ export function openDevCryptoSession(options: DevCryptoSessionOptions, addon?: D
     ...(crid !== undefined ? { crid } : {}),
     ...(options.device !== undefined ? { device: options.device } : {}),
   };
-  return openDevCrypto(nativeOptions, addon);
+}
+
+/**
+ * Opens a session. Failures are KCryptoErrors: EOPNOTSUPP (validate) when the ABI has no id for
+ * an algorithm; ENOENT/EACCES (open) for the device node; the kernel's errno (ioctl) otherwise
+ * (FreeBSD: EOPNOTSUPP when no driver fits, EINVAL from the allow_soft gate; cryptodev-linux:
+ * EINVAL for an algorithm the kernel lacks).
+ */
+export function openDevCryptoSession(options: DevCryptoSessionOptions, addon?: DevCryptoNative | null): DevCryptoSession {
+  return openDevCrypto(nativeOptionsOf(options), addon);
+}
+
+/**
+ * As openDevCryptoSession, with the system calls left to `KernelSession.open()` on the device
+ * lane (see openDevCryptoDeferred); only the engine session, since the kernel has said nothing yet.
+ */
+export function openDeferredDevCryptoSession(options: DevCryptoSessionOptions, addon?: DevCryptoNative | null): NativeSession {
+  return openDevCryptoDeferred(nativeOptionsOf(options), addon);
 }
 
 /**

@@ -116,6 +116,7 @@ export type DevCryptoBatchEntry = [
 /** The /dev/crypto entry points of the addon (present on Linux, FreeBSD and NetBSD builds). */
 export interface DevCryptoNative {
   openDevCrypto(options: DevCryptoNativeOptions): { session: NativeSession; info: DevCryptoSessionInfo };
+  openDevCrypto(options: DevCryptoNativeOptions & { deferred: true }): { session: NativeSession; info: null };
   devCryptoInfo(path?: string, abi?: DevCryptoAbi): DevCryptoProbe;
   devCryptoFindDevice(path: string, abi: DevCryptoAbi, nameOrCrid: string | number): { crid: number; name: string };
   devCryptoRunBatch(session: NativeSession, requests: DevCryptoBatchEntry[]): Promise<Float64Array>;
@@ -358,6 +359,26 @@ export function openDevCrypto(
   }
   const kernelDriver = opened.info.cipherDriver || opened.info.macDriver;
   return { native: opened.session, info: opened.info, driver: devCryptoDriverName(options.abi, kernelDriver) };
+}
+
+/**
+ * A session checked but not opened: the device, the kernel sessions and their keys wait for
+ * `KernelSession.open()` on the device lane (requests sent first wait for it on their thread).
+ * Throws only for options the addon refuses without asking the kernel (EINVAL, ENOTSUP).
+ */
+export function openDevCryptoDeferred(
+  options: DevCryptoNativeOptions & { path: string; abi: DevCryptoAbi },
+  addon?: DevCryptoNative | null,
+): NativeSession {
+  try {
+    return native(addon).openDevCrypto({ ...options, deferred: true }).session;
+  } catch (err) {
+    throw fromNativeThrow(
+      err,
+      devCryptoDriverName(options.abi, options.device ?? ''),
+      `cannot open a ${options.mode} session on ${options.path}`,
+    );
+  }
 }
 
 /** Output bytes of a request, or the KCryptoError it failed with. */
