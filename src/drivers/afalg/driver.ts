@@ -26,25 +26,9 @@ import { aeadTransform, authTransform, cipherTransform, rngTransform } from '../
 import type { SessionEntry } from '../common/descriptor-executor.js';
 import { devicesBehind } from '../../kernel/discovery/device-watch.js';
 import { chainOf, KernelDriver, keyOf, type KernelDriverSession } from '../kernel/driver.js';
+import { awaitOpen, type Opening } from '../kernel/opening.js';
 import { spreadAead, spreadCipher } from '../kernel/spread.js';
 import { xtsTweak, type Transform } from '../common/transforms.js';
-
-/** A backend whose open may still be running on the device lane. */
-interface Opening {
-  readonly ready?: Promise<void>;
-  close(): Promise<void>;
-}
-
-/** `b` once its open has run; closed, and the open's error thrown, when it failed. */
-async function awaitOpen<B extends Opening>(b: B): Promise<B> {
-  try {
-    await b.ready;
-  } catch (err) {
-    void b.close();
-    throw err;
-  }
-  return b;
-}
 
 /** A kernel driver as the AF_ALG framework driver needs it. */
 export interface AfAlgDriverSpec {

@@ -14,6 +14,7 @@ import { KernelSession, type Execution } from '../../kernel/bridge/engine/index.
 import { fromNativeThrow, systemError } from '../../kernel/bridge/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../common/backend.js';
 import { aeadBackendOf, ccmKernelIv, cipherBackendOf, hashBackendOf, rngBackendOf } from '../kernel/backends.js';
+import { openOnLane, withReady } from '../kernel/opening.js';
 
 /** Which kernel implementation a session binds to. */
 export interface AfAlgTarget {
@@ -87,14 +88,7 @@ function open(alg: Algorithm, target: AfAlgTarget, key: Uint8Array | null, authS
  * named as the synchronous open names it. Undefined for a session opened whole.
  */
 function readyOf(ks: KernelSession, alg: { kernelName: string }, target: AfAlgTarget): Promise<void> | undefined {
-  if (target.synchronous) return undefined;
-  const ready = ks.open().catch((err: unknown) => {
-    throw fromNativeThrow(err, ks.driver, `cannot open ${alg.kernelName} on ${target.kernelDriver}`);
-  });
-  // A transform opened for one request's own key is never awaited: its request fails as the
-  // open did, and that is where the error is reported.
-  ready.catch(() => undefined);
-  return ready;
+  return target.synchronous ? undefined : openOnLane(ks, `cannot open ${alg.kernelName} on ${target.kernelDriver}`);
 }
 
 let eafnosupport: number | undefined;
@@ -107,11 +101,6 @@ function errnoEAFNOSUPPORT(): number {
 export function openAfAlgCipher(alg: CipherAlgorithm, key: Uint8Array, target: AfAlgTarget, options: AfAlgOptions = {}): CipherBackend {
   const ks = open(alg, target, key, 0, options);
   return withReady(cipherBackendOf(ks, alg), readyOf(ks, alg, target));
-}
-
-/** `b` with its `ready` promise, when its session's open runs on the device lane. */
-function withReady<B extends object>(b: B, ready: Promise<void> | undefined): B {
-  return ready ? Object.assign(b, { ready }) : b;
 }
 
 /**

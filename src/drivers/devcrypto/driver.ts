@@ -21,12 +21,19 @@ import { KernelSession, type KernelSessionStats } from '../../kernel/bridge/engi
 import { classifyDriver } from '../../kernel/discovery/classify.js';
 import { parseProcCrypto, type ProcCryptoEntry } from '../../kernel/discovery/proc-crypto.js';
 import { aeadTransform, authTransform, cipherTransform } from '../common/backend-transforms.js';
-import { kernelHmacKey, openDevCryptoSession, sessionOptionsFor, type DevCryptoSessionOptions } from './sessions.js';
+import {
+  kernelHmacKey,
+  openDeferredDevCryptoSession,
+  openDevCryptoSession,
+  sessionOptionsFor,
+  type DevCryptoSessionOptions,
+} from './sessions.js';
 import { devCryptoAlgorithmId } from './ids.js';
 import type { SessionEntry } from '../common/descriptor-executor.js';
 import type { HashBackend } from '../common/backend.js';
 import { aeadBackendOf, ccmKernelIv, cipherBackendOf, hashBackendOf, hmacOverHashBackendOf, type NoHashState } from '../kernel/backends.js';
 import { chainOf, KernelDriver, keyOf } from '../kernel/driver.js';
+import { openOnLane } from '../kernel/opening.js';
 import { xtsTweak, type Transform } from '../common/transforms.js';
 
 /** A /dev/crypto device and the ABI it speaks. */
@@ -191,15 +198,27 @@ class DevCryptoDriver extends KernelDriver {
     return this.spec.kernelDriver;
   }
 
-  private kernelSession(opts: DevCryptoSessionOptions, execution: SessionOptions['execution']): KernelSession {
-    const s = openDevCryptoSession(opts);
+  /**
+   * An engine session for `opts`. Off the synchronous drivers, its open (the device, the kernel
+   * sessions, their keys) runs on the device lane: the promise goes into `opening`, or, for a
+   * session opened for one request's own key, is left to that request, which waits for the
+   * open on its thread and fails as it did.
+   */
+  private kernelSession(opts: DevCryptoSessionOptions, execution: SessionOptions['execution'], opening?: Promise<void>[]): KernelSession {
+    const onLane = !this.spec.synchronous;
+    const native = onLane ? openDeferredDevCryptoSession(opts) : openDevCryptoSession(opts).native;
     // A device behind the module can go away under its sessions: have the removal watch look after them.
     if (this.spec.hardware && this.spec.kernelDriver) guardKernelSessions();
     // ioctl() is where a request waits; only a hardware driver has a device that can go away.
-    return new KernelSession(s.native, this.name, this.spec.synchronous, execution ?? 'auto', {
+    const ks = new KernelSession(native, this.name, this.spec.synchronous, execution ?? 'auto', {
       waitSyscall: () => 'ioctl',
       ...(this.spec.hardware && this.spec.kernelDriver ? { kernelDriver: this.spec.kernelDriver } : {}),
     });
+    if (onLane) {
+      const ready = openOnLane(ks, `cannot open a ${opts.mode} session on ${this.spec.path}`);
+      opening?.push(ready);
+    }
+    return ks;
   }
 
   /**
@@ -222,12 +241,13 @@ class DevCryptoDriver extends KernelDriver {
     key: Uint8Array,
     tagLength: number,
     execution: SessionOptions['execution'],
+    opening?: Promise<void>[],
   ): { backend: HashBackend; maxRequest: number } {
     const stateless = this.noHashState;
     const open = (id: number, k: Uint8Array): KernelSession => {
       const o = sessionOptionsFor(this.spec, id, k, tagLength);
       if (!o) throw this.fw.error('EINVAL', `${this.name}: algorithm ${id} with a ${k.length}-byte key`, this.name);
-      return this.kernelSession(o, execution);
+      return this.kernelSession(o, execution, opening);
     };
     const limitOf = (ks: KernelSession, extra: number): number => {
       const limit = stateless === undefined ? 0 : ks.native.maxRequest();
@@ -266,6 +286,7 @@ class DevCryptoDriver extends KernelDriver {
     c: CryptoIni,
     inis: CryptoIni[],
     execution: SessionOptions['execution'],
+    opening: Promise<void>[],
   ): { transform: Transform | null; stats?: () => KernelSessionStats; maxRequest: number } {
     const kind = kindOf(c.alg);
     if (kind?.kind === 'aead-auth') return { transform: null, maxRequest: 0 };
@@ -280,8 +301,9 @@ class DevCryptoDriver extends KernelDriver {
     const cat = catalogOf(c.alg, key.length);
     if (kind?.kind === 'cipher') {
       const alg = cat as CipherAlgorithm;
-      const openB = (k: Uint8Array): ReturnType<typeof cipherBackendOf> => cipherBackendOf(this.kernelSession(opts(k), execution), alg);
-      const b = openB(key);
+      const openB = (k: Uint8Array, o?: Promise<void>[]): ReturnType<typeof cipherBackendOf> =>
+        cipherBackendOf(this.kernelSession(opts(k), execution, o), alg);
+      const b = openB(key, opening);
       return {
         transform: cipherTransform(b, openB, alg.mode === 'xts' ? xtsTweak : undefined),
         stats: () => b.stats!(),
@@ -291,14 +313,14 @@ class DevCryptoDriver extends KernelDriver {
     if (kind?.kind === 'aead') {
       const alg = cat as AeadAlgorithm;
       const ivOf = alg.mode === 'ccm' && this.spec.abi === 'cryptodev-linux' ? ccmKernelIv : (iv: Uint8Array): Uint8Array => iv;
-      const openB = (k: Uint8Array): ReturnType<typeof aeadBackendOf> =>
-        aeadBackendOf(this.kernelSession(opts(k), execution), alg, tagLength, ivOf);
-      const b = openB(key);
+      const openB = (k: Uint8Array, o?: Promise<void>[]): ReturnType<typeof aeadBackendOf> =>
+        aeadBackendOf(this.kernelSession(opts(k), execution, o), alg, tagLength, ivOf);
+      const b = openB(key, opening);
       return { transform: aeadTransform(b, openB), stats: () => b.stats!(), maxRequest: b.maxRequestBytes ?? 0 };
     }
     const alg = cat as HashAlgorithm | MacAlgorithm;
     const openB = (k: Uint8Array): HashBackend => this.hashSession(alg, k, tagLength, execution).backend;
-    const { backend: b, maxRequest } = this.hashSession(alg, key, tagLength, execution);
+    const { backend: b, maxRequest } = this.hashSession(alg, key, tagLength, execution, opening);
     return {
       transform: authTransform(b, alg.digestLength, kind?.kind === 'auth' && kind.keyed ? openB : null),
       stats: () => b.stats!(),
@@ -306,19 +328,23 @@ class DevCryptoDriver extends KernelDriver {
     };
   }
 
-  newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): number {
+  async newSession(_arg: unknown, cri: CryptoIni, o?: SessionOptions): Promise<number> {
     const inis = chainOf(cri);
     const entries: SessionEntry[] = [];
+    const opening: Promise<void>[] = [];
     let stats: (() => KernelSessionStats) | undefined;
     let maxRequest = 0;
     try {
       for (const c of inis) {
-        const t = this.open(c, inis, o?.execution);
+        const t = this.open(c, inis, o?.execution, opening);
         stats ??= t.stats;
         if (t.maxRequest > 0) maxRequest = maxRequest === 0 ? t.maxRequest : Math.min(maxRequest, t.maxRequest);
         entries.push({ alg: c.alg, mlen: c.mlen, transform: t.transform });
       }
+      // The opens run on the device lane together.
+      await Promise.all(opening);
     } catch (err) {
+      await Promise.allSettled(opening);
       for (const e of entries) void e.transform?.close();
       throw err;
     }

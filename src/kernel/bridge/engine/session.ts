@@ -33,7 +33,8 @@ import {
   type Abandonment,
 } from './types.js';
 
-const afalgWaitSyscall = (op: OpCode): string => (op === Op.HashUpdate ? 'sendmsg' : 'recvmsg');
+const afalgWaitSyscall = (op: OpCode | ControlCode): string =>
+  op === Op.HashUpdate ? 'sendmsg' : op === Control.Open ? 'setsockopt' : op === Control.Close ? 'close' : 'recvmsg';
 
 const identity = (n: number): number => n;
 
@@ -54,7 +55,7 @@ export class KernelSession {
   private readonly counters = { requests: 0, inline: 0, threaded: 0, deferred: 0, errors: 0, bytes: 0, timedOut: 0 };
   private readonly completions: Completions;
   private readonly ref: WeakRef<KernelSession>;
-  private readonly requestSyscall: (op: OpCode) => string;
+  private readonly waitSyscall: (op: OpCode | ControlCode) => string;
   /** Deadline of a request on threads (ms, before the per-byte allowance); 0: none. */
   readonly deadlineMs: number;
   /** The kernel driver behind the session (cra_driver_name), when known. */
@@ -83,12 +84,12 @@ export class KernelSession {
     if (!Number.isFinite(deadline) || deadline < 0) throw new RangeError(`deadlineMs must be a non-negative number of ms, got ${deadline}`);
     this.deadlineMs = deadline;
     this.kernelDriver = options.kernelDriver;
-    this.requestSyscall = options.waitSyscall ?? afalgWaitSyscall;
+    this.waitSyscall = options.waitSyscall ?? afalgWaitSyscall;
     this.ref = register(this);
   }
 
   /**
-   * Finishes a deferred open (`openAfAlg(..., deferred)`) on the device lane. Requests sent
+   * Finishes a deferred open (`openAfAlg(..., deferred)`, `openDevCrypto({ deferred })`) on the device lane. Requests sent
    * meanwhile wait for it on their thread and fail as it did. Rejects with the open's KCryptoError.
    */
   open(): Promise<void> {
@@ -101,11 +102,6 @@ export class KernelSession {
     return new Promise<void>((resolve, reject) =>
       this.submit(later(code, null, null, null, 0, -1, 0, () => undefined, resolve, reject, true)),
     );
-  }
-
-  /** The system call a request (or control) that failed while waiting is reported under. */
-  private waitSyscall(op: OpCode | ControlCode): string {
-    return isControl(op) ? (op === Control.Open ? 'setsockopt' : 'close') : this.requestSyscall(op);
   }
 
   /** Predicted cost of a request of `size` bytes, in ns. */

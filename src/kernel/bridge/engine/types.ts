@@ -68,10 +68,11 @@ export interface KernelSessionOptions {
   /** The kernel driver (cra_driver_name) behind the session, for the device-removal watch. */
   kernelDriver?: string;
   /**
-   * The system call a request of `op` waits in, named by the errors of abandoned requests
-   * (ETIMEDOUT, ENODEV, ESHUTDOWN). Default: AF_ALG's (`sendmsg` for a hash update, else `recvmsg`).
+   * The system call a request (or session control) of `op` waits in, named by the errors of
+   * abandoned requests (ETIMEDOUT, ENODEV, ESHUTDOWN). Default: AF_ALG's (`sendmsg` for a hash
+   * update, `setsockopt` for an open, `close` for a close, else `recvmsg`).
    */
-  waitSyscall?: (op: OpCode) => string;
+  waitSyscall?: (op: OpCode | ControlCode) => string;
 }
 
 /** Counters and measured costs of one session. */
