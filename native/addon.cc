@@ -58,10 +58,12 @@ Napi::Error MakeSystemError(Napi::Env env, int err, const char* syscall, const c
 namespace {
 
 // Test double of the engine interface (see common/loopback_engine.h).
-// openLoopback(delayUs, failErrno[, hang])
+// openLoopback(delayUs, failErrno[, hang[, queues]])
 Napi::Value OpenLoopbackFn(const Napi::CallbackInfo& info) {
   const bool hang = info.Length() > 2 && info[2].ToBoolean().Value();
-  auto engine = std::make_shared<LoopbackEngine>(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value(), hang);
+  const bool queues = info.Length() > 3 && info[3].ToBoolean().Value();
+  auto engine =
+      std::make_shared<LoopbackEngine>(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Int32Value(), hang, queues);
   return SessionWrap::Wrap(info.Env(), static_cast<Addon*>(info.Data()), std::move(engine));
 }
 
@@ -78,6 +80,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   DefineAddon(exports, {
                            InstanceMethod<&Addon::SetCompletionHandler>("setCompletionHandler"),
                            InstanceMethod<&Addon::SetMaxThreads>("setMaxThreads"),
+                           InstanceMethod<&Addon::SetBatching>("setBatching"),
                            InstanceMethod<&Addon::DispatcherStats>("dispatcherStats"),
                            InstanceMethod<&Addon::Overdue>("overdue"),
                            InstanceMethod<&Addon::CollectCompletions>("collectCompletions"),
@@ -206,6 +209,12 @@ Napi::Value Addon::SetMaxThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setBatching(lane, on): whether a busy lane batches jobs for kernel queues (see common/job_batch.h)
+Napi::Value Addon::SetBatching(const Napi::CallbackInfo& info) {
+  if (Dispatcher* d = dispatcher(info[0].As<Napi::Number>().Uint32Value())) d->SetBatching(info[1].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
 namespace {
 
 Napi::Object StatsObject(Napi::Env env, const Dispatcher::Stats& s) {
@@ -218,6 +227,8 @@ Napi::Object StatsObject(Napi::Env env, const Dispatcher::Stats& s) {
   o.Set("wakeups", static_cast<double>(s.wakeups));
   o.Set("deliveries", static_cast<double>(s.deliveries));
   o.Set("stuck", static_cast<double>(s.stuck));
+  o.Set("batches", static_cast<double>(s.batches));
+  o.Set("batched", static_cast<double>(s.batched));
   return o;
 }
 
@@ -238,6 +249,8 @@ Napi::Value Addon::DispatcherStats(const Napi::CallbackInfo& info) {
     total.wakeups += lanes[i].wakeups;
     total.deliveries += lanes[i].deliveries;
     total.stuck += lanes[i].stuck;
+    total.batches += lanes[i].batches;
+    total.batched += lanes[i].batched;
   }
   Napi::Object o = StatsObject(env, total);
   o.Set("cpu", StatsObject(env, lanes[kCpuLane]));

@@ -51,6 +51,7 @@ class Addon : public Napi::Addon<Addon> {
  private:
   Napi::Value SetCompletionHandler(const Napi::CallbackInfo& info);
   Napi::Value SetMaxThreads(const Napi::CallbackInfo& info);
+  Napi::Value SetBatching(const Napi::CallbackInfo& info);
   Napi::Value DispatcherStats(const Napi::CallbackInfo& info);
   Napi::Value Overdue(const Napi::CallbackInfo& info);
   Napi::Value CollectCompletions(const Napi::CallbackInfo& info);

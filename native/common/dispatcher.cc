@@ -1,5 +1,7 @@
 #include "dispatcher.h"
 
+#include "job_batch.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -40,6 +42,9 @@ struct Running {
   uint64_t deadline_ns;
   bool overdue;
   AbandonFlag* cancelled;  // the job's session's give-up flag (the job owns it, and outlives this)
+  // The thread's own job, not one it runs batched behind it (see job_batch.h): an overdue one
+  // makes its thread stuck.
+  bool holds_thread = true;
 };
 
 // Runs a job; a guarded one (Job::guard_output) through this thread's own output buffer. The
@@ -91,6 +96,9 @@ struct Dispatcher::Shared {
   bool stopping = false;
   std::atomic<uint64_t> wakeups{0};
   std::atomic<uint64_t> deliveries{0};
+  bool batching = true;  // see SetBatching
+  uint64_t batches = 0;  // jobs taken together for a kernel queue (see job_batch.h), and their jobs
+  uint64_t batched = 0;
 
   std::mutex done_mu;
   std::vector<Job> done;
@@ -139,6 +147,11 @@ void Dispatcher::SetMaxThreads(size_t n) {
   shared_->max_threads = n == 0 ? 1 : n;
 }
 
+void Dispatcher::SetBatching(bool on) {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->batching = on;
+}
+
 Dispatcher::Stats Dispatcher::stats() const {
   std::lock_guard<std::mutex> lock(shared_->mu);
   Stats s;
@@ -150,6 +163,8 @@ Dispatcher::Stats Dispatcher::stats() const {
   s.wakeups = shared_->wakeups;
   s.deliveries = shared_->deliveries;
   s.stuck = shared_->stuck;
+  s.batches = shared_->batches;
+  s.batched = shared_->batched;
   return s;
 }
 
@@ -216,6 +231,12 @@ void Dispatcher::Act(Wake wake, const std::shared_ptr<Shared>& shared) {
 }
 
 void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
+  // A batch's jobs, their records and requests: kept across jobs, so that batching allocates
+  // only while they grow.
+  std::vector<Job> more;
+  std::vector<Running> behind;
+  std::vector<Request> requests;
+  std::vector<Status> statuses;
   std::unique_lock<std::mutex> lock(shared->mu);
 #if defined(__linux__)
   // Raising one's own niceness needs no privilege; failure only costs event-loop latency.
@@ -245,22 +266,40 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     }
     if (shared->stopping) break;
     Job job = shared->queue.pop_front();
+    // Every thread busy: the jobs of a queueing session waiting behind this one go with it.
+    more.clear();
+    if (shared->batching && shared->idle == 0 && shared->threads >= shared->Cap() && Batchable(job) && job.session->queues())
+      TakeBehind(&shared->queue, job, &more);
     shared->queued.store(shared->queue.size(), std::memory_order_release);
     ++shared->running;
     const uint64_t start = MonotonicNanos();
     Running running{job.id, start, job.deadline_ns, false, job.cancelled.get()};
     shared->running_jobs.push_back(&running);
+    behind.clear();
+    behind.reserve(more.size());  // the list below points into it
+    for (const Job& j : more) {
+      behind.push_back(Running{j.id, start, j.deadline_ns, false, j.cancelled.get(), false});
+      shared->running_jobs.push_back(&behind.back());
+    }
+    if (!more.empty()) {
+      ++shared->batches;
+      shared->batched += more.size() + 1;
+    }
     const Wake wake = shared->queue.empty() ? Wake::kNone : WakeOneLocked(shared.get());
     lock.unlock();
     Act(wake, shared);
 
-    // An abandoned session (its device is gone or stopped answering) is not touched again:
-    // on a removed virtio-crypto card even a new request can block forever or fault in the
-    // kernel.
-    Status st = job.cancelled && job.cancelled->abandoned() ? Status::Fail(ESHUTDOWN, Syscall::kValidate) : RunJob(job);
-    job.nanos = static_cast<double>(MonotonicNanos() - start);
-    job.result = st.encode();
-    job.session.reset();
+    if (more.empty()) {
+      // An abandoned session (its device is gone or stopped answering) is not touched again:
+      // on a removed virtio-crypto card even a new request can block forever or fault in the
+      // kernel.
+      Status st = job.cancelled && job.cancelled->abandoned() ? Status::Fail(ESHUTDOWN, Syscall::kValidate) : RunJob(job);
+      job.nanos = static_cast<double>(MonotonicNanos() - start);
+      job.result = st.encode();
+      job.session.reset();
+    } else {
+      RunBatched(&job, &more, &requests, &statuses, start, MonotonicNanos);
+    }
 
     lock.lock();
     if (running.overdue) {
@@ -270,12 +309,18 @@ void Dispatcher::WorkerMain(std::shared_ptr<Shared> shared) {
     auto& list = shared->running_jobs;
     *std::find(list.begin(), list.end(), &running) = list.back();
     list.pop_back();
+    for (size_t i = 0; i < behind.size(); ++i) {
+      if (behind[i].overdue) more[i].abandoned = true;
+      *std::find(list.begin(), list.end(), &behind[i]) = list.back();
+      list.pop_back();
+    }
     lock.unlock();
 
     bool notify = false;
     {
       std::lock_guard<std::mutex> done_lock(shared->done_mu);
       shared->done.push_back(std::move(job));
+      for (Job& j : more) shared->done.push_back(std::move(j));
       if (!shared->delivery_pending && !shared->js_closed) {
         shared->delivery_pending = true;
         notify = true;
@@ -372,7 +417,7 @@ std::vector<OverdueJob> Dispatcher::Overdue() {
     for (Running* r : shared_->running_jobs) {
       if (r->overdue || r->deadline_ns == 0 || now < r->start || now - r->start <= r->deadline_ns) continue;
       r->overdue = true;
-      ++shared_->stuck;
+      if (r->holds_thread) ++shared_->stuck;
       if (r->cancelled) r->cancelled->Set();
       out.push_back(OverdueJob{r->id, OverdueJob::kStuck});
     }

@@ -77,6 +77,8 @@ class Dispatcher {
     uint64_t wakeups = 0;     // worker wake-ups issued
     uint64_t deliveries = 0;  // completion batches delivered to JavaScript
     size_t stuck = 0;         // threads still inside a job reported overdue
+    uint64_t batches = 0;     // batches handed to a kernel queue (see job_batch.h)
+    uint64_t batched = 0;     // the jobs in them
   };
 
   Dispatcher(Napi::Env env, Napi::Function on_complete);
@@ -88,6 +90,9 @@ class Dispatcher {
   // Queues several jobs under one lock with at most one wake-up (JavaScript thread); empties `jobs`.
   void SubmitMany(std::vector<Job>* jobs);
   void SetMaxThreads(size_t n);
+  // Whether a busy lane batches the queued jobs of sessions with a kernel queue (default: yes;
+  // see job_batch.h). Off, each job waits for a thread of its own, as before batches.
+  void SetBatching(bool on);
   // Niceness of this dispatcher's threads (Linux: per thread; elsewhere left as is). CPU-bound
   // lanes run below the JavaScript thread so that they soak up idle cores without taking one
   // from the event loop when it has work.

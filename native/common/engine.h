@@ -64,6 +64,11 @@ class EngineSession {
   // Largest input one request may carry unsplit (0: no limit). Callers that cannot split a
   // request (AEAD, XTS) check against it and refuse longer ones.
   virtual size_t max_request() const { return 0; }
+  // Whether RunBatch() hands its requests to a queue of the kernel's, which works on them while
+  // this thread waits for all of them (cryptodev-linux's CIOCASYNCCRYPT queue, once open). The
+  // dispatcher then gives a thread of a lane whose every thread is busy the session's queued
+  // jobs together. A hint, read without a lock: false costs only the batching.
+  virtual bool queues() const { return false; }
   // Runs several requests as one submission where the kernel interface has one (the
   // /dev/crypto engines' async queues); by default one after another. `out` gets one status
   // per request, in order.

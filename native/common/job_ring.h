@@ -27,6 +27,9 @@ class JobRing {
     ++count_;
   }
 
+  // The oldest item, in place. Not on an empty ring.
+  const T& front() const { return slots_[head_]; }
+
   // The oldest item, moved out (its slot keeps a moved-from item: nothing that owns). Not on an
   // empty ring.
   T pop_front() {

@@ -16,13 +16,17 @@ namespace kcrypto {
 
 class LoopbackEngine final : public EngineSession {
  public:
-  LoopbackEngine(uint32_t delay_us, int fail_errno, bool hang = false) : delay_us_(delay_us), fail_errno_(fail_errno), hang_(hang) {}
+  // queues: claims a kernel queue (EngineSession::queues), so that the dispatcher's batches can
+  // be tested; its RunBatch() still runs the requests one after another.
+  LoopbackEngine(uint32_t delay_us, int fail_errno, bool hang = false, bool queues = false)
+      : delay_us_(delay_us), fail_errno_(fail_errno), hang_(hang), queues_(queues) {}
   Status Run(const Request& req) override;
   Status OpenStream(int32_t* handle) override;
   Status CopyStream(int32_t from, int32_t* handle) override;
   void CloseStream(int32_t handle) override;
   void Close() override;
   size_t open_descriptors() const override { return 0; }
+  bool queues() const override { return queues_; }
   static constexpr uint8_t kXor = 0x5a;
   // Returns every hanging call that has started; calls that start later hang again.
   static void ReleaseHangs();
@@ -31,6 +35,7 @@ class LoopbackEngine final : public EngineSession {
   uint32_t delay_us_;
   int fail_errno_;
   bool hang_;
+  bool queues_;
   std::atomic<bool> closed_{false};
   std::atomic<int32_t> next_stream_{1};
 };

@@ -382,6 +382,13 @@ size_t Session::max_request() const {
   return abi == 0 ? spec_.max_request : std::min(abi, spec_.max_request);
 }
 
+// Once open, with a queue: while a batch of this session is in the kernel's queue, another would
+// only wait for it (one batch at a time per descriptor), and its jobs are better off on threads.
+bool Session::queues() const {
+  const bool mode = spec_.mode == Mode::kCipher || spec_.mode == Mode::kDigest;
+  return mode && opened_.load(std::memory_order_acquire) && open_status_.ok() && async_ && !batching_.load(std::memory_order_relaxed);
+}
+
 // Ciphers and digests that fit one request go to the kernel's queue in one submission; the
 // rest (AEAD, streams, split requests, or an ABI without a queue) run one by one.
 void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* out) {
@@ -438,7 +445,9 @@ void Session::RunBatch(const std::vector<Request>& reqs, std::vector<Status>* ou
   std::vector<Status> results;
   {
     std::lock_guard<std::mutex> lock(batch_mu_);
+    batching_.store(true, std::memory_order_relaxed);
     driver_->CryptBatch(fd, args, &results);
+    batching_.store(false, std::memory_order_relaxed);
   }
   Release(ses, spec_.iv_len);
   for (size_t k = 0; k < queued.size(); ++k) {

@@ -80,6 +80,7 @@ class Session final : public EngineSession {
   void Close() override;
   size_t open_descriptors() const override;
   size_t max_request() const override;
+  bool queues() const override;
   void RunBatch(const std::vector<Request>& reqs, std::vector<Status>* out) override;
 
   const SessionInfo& info() const { return info_; }
@@ -133,6 +134,7 @@ class Session final : public EngineSession {
   bool closed_ = false;
   // Completions of async batches come back through the fd, not the request: one batch at a time.
   std::mutex batch_mu_;
+  std::atomic<bool> batching_{false};  // a batch holds batch_mu_ (see queues())
 };
 
 }  // namespace kcrypto::devcrypto

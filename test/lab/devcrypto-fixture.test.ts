@@ -3,13 +3,21 @@
 // size limits, the asynchronous paths), then the kcrypto /dev/crypto engine through the same
 // device node; the fixture must survive all of it and stop cleanly.
 import assert from 'node:assert/strict';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import * as C from '../../src/framework/constants.js';
 import { openDeferredDevCryptoSession, openDevCryptoSession } from '../../src/drivers/devcrypto/sessions.js';
 import { KernelSession, Op } from '../../src/kernel/bridge/engine/index.js';
-import { devCryptoAbis, devCryptoRunBatch, type DevCryptoAbi, type DevCryptoSession } from '../../src/kernel/bridge/devcrypto.js';
+import { loadAddon } from '../../src/kernel/bridge/addon.js';
+import {
+  devCryptoAbis,
+  devCryptoInfo,
+  devCryptoRunBatch,
+  type DevCryptoAbi,
+  type DevCryptoSession,
+} from '../../src/kernel/bridge/devcrypto.js';
 import { decodeError } from '../../src/kernel/bridge/status.js';
 import {
   buildFixture,
@@ -49,6 +57,7 @@ const IV = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
 const PLAIN = Buffer.from('6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51', 'hex');
 const CIPHER = '7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2';
 const OP_ENCRYPT = 0; // native/common/engine.h Op::kEncrypt
+const DEVICE_LANE = 1; // native/addon.h kDeviceLane
 
 const skip = IN_LAB ? fixtureUnavailable() : 'runs in the lab guest (kcrypto lab), which has AF_ALG and CUSE';
 
@@ -151,6 +160,58 @@ describe('CUSE /dev/crypto fixture', skip === undefined ? {} : { skip }, () => {
           await assert.rejects(bad.request(Op.Encrypt, PLAIN, Buffer.alloc(PLAIN.length), IV, 0), { code: 'EINVAL' });
           assert.equal(bad.native.descriptors(), 0, 'a failed open keeps no descriptor');
           await bad.close();
+        },
+      );
+
+      it(
+        "engine: with every device thread busy, a session's waiting requests go to the ABI's queue together",
+        engineSkip === undefined ? {} : { skip: engineSkip },
+        async (t) => {
+          assert.ok(fixture);
+          const { addon } = loadAddon();
+          const key = randomBytes(16);
+          const s = new KernelSession(
+            openDeferredDevCryptoSession({
+              path: fixture.path,
+              abi: engineAbi,
+              mode: 'cipher',
+              cipher: C.CRYPTO_AES_CBC,
+              key,
+              ivLength: 16,
+              blockLength: 16,
+              chain: 'cbc',
+              crid: 'software',
+            }),
+            `devcrypto:${engineAbi}:test`,
+            false,
+            'auto',
+            { waitSyscall: () => 'ioctl' },
+          );
+          const queue = devCryptoInfo({ path: fixture.path, abi: engineAbi }).async === true;
+          await s.open();
+          // One device thread: what waits behind it is a backlog.
+          addon!.setMaxThreads(DEVICE_LANE, 1);
+          try {
+            const before = addon!.dispatcherStats().device;
+            const data = Array.from({ length: 64 }, () => randomBytes(64));
+            const ivs = data.map(() => randomBytes(16));
+            const outs = data.map(() => Buffer.alloc(64));
+            // Disposable outputs, as the public API's: a guarded one runs on its own.
+            await Promise.all(data.map((d, i) => s.request(Op.Encrypt, d, outs[i]!, ivs[i]!, 0, -1, undefined, true)));
+            data.forEach((d, i) => {
+              const c = createCipheriv('aes-128-cbc', key, ivs[i]!).setAutoPadding(false);
+              assert.equal(hex(outs[i]!), hex(Buffer.concat([c.update(d), c.final()])), `request ${i}`);
+            });
+            const after = addon!.dispatcherStats().device;
+            t.diagnostic(
+              `queue: ${queue}; ${after.batched - before.batched} of 64 requests in ${after.batches - before.batches} submissions to it`,
+            );
+            if (queue) assert.ok(after.batches > before.batches, `no batch in ${after.batched - before.batched} requests`);
+            else assert.equal(after.batches, before.batches, 'batched without a queue');
+          } finally {
+            addon!.setMaxThreads(DEVICE_LANE, 16);
+            await s.close();
+          }
         },
       );
 

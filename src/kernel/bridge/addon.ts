@@ -65,6 +65,12 @@ export interface LaneStats {
   deliveries: number;
   /** Stuck threads: still inside a request that was reported overdue. */
   stuck: number;
+  /**
+   * Batches a thread handed to a session's kernel queue (cryptodev-linux's CIOCASYNCCRYPT) when
+   * every thread of the lane was busy, and the requests in them.
+   */
+  batches: number;
+  batched: number;
 }
 
 /** Dispatcher counters: totals, and each lane. */
@@ -113,13 +119,20 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
    * the argument array. Returns undefined, or for the jobs not queued a flat list of [index,
    * reason (1: session closed, 2: bad arguments), message].
    */
+  /**
+   * Whether `lane`'s threads, all busy, take the waiting requests of a session with a kernel
+   * queue together (default: yes). For benchmarks comparing the two; a lane not started yet
+   * keeps its default.
+   */
+  setBatching(lane: 0 | 1, on: boolean): void;
   submitBatch(count: number, ...jobs: unknown[]): (number | string)[] | undefined;
   /**
    * Test double of the engine interface, for unit tests of the layers above it. With `hang`,
-   * its requests and its close() block until {@link NativeAddon.releaseLoopbacks}.
+   * its requests and its close() block until {@link NativeAddon.releaseLoopbacks}. With
+   * `queues`, it claims a kernel queue, so that the lane batches its jobs when backed up.
    * Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
    */
-  openLoopback?(delayUs: number, failErrno: number, hang?: boolean): NativeSession;
+  openLoopback?(delayUs: number, failErrno: number, hang?: boolean, queues?: boolean): NativeSession;
   /**
    * Releases every hanging loopback call that has started.
    * Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
