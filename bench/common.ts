@@ -224,6 +224,7 @@ export async function counted<T>(ks: StatsSource | null, fn: () => Promise<T>): 
       threaded: s1.threaded - s0.threaded,
       wakeups: d0 && d1 ? d1.wakeups - d0.wakeups : 0,
       deliveries: d0 && d1 ? d1.deliveries - d0.deliveries : 0,
+      ...(d0 && d1 && d1.batched > d0.batched ? { queued: d1.batched - d0.batched, queueBatches: d1.batches - d0.batches } : {}),
     },
   };
 }

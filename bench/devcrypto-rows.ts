@@ -1,11 +1,16 @@
 /** The /dev/crypto rows of the benchmark: the serial C figure, and requests in flight. */
 import { randomBytes } from 'node:crypto';
 
+import { loadAddon } from '../src/kernel/bridge/addon.js';
+
 import { runDevCryptoBaseline, inFlight } from './measure.js';
 import { sizeLabel } from './report-format.js';
 import type { Cell, LoadRow } from './results.js';
 import { devCryptoMark, engineBatches, openEngineCbc, type DevCryptoSetup } from './devcrypto.js';
 import { counted, errorText, fmtSample, log, SIZES, SIZE_IN_FLIGHT, type GroupSpec, type Opened, type Section } from './common.js';
+
+/** native/addon.h kDeviceLane. */
+const DEVICE_LANE = 1;
 
 /**
  * A serial C figure over /dev/crypto. The module cannot be told which kernel driver to use (it
@@ -41,10 +46,11 @@ export function devBaselineCell(
 }
 
 /**
- * Rows with 1, 4 and 16 AES-128-CBC requests in flight on a /dev/crypto driver: the public API
- * (`encrypt()` calls outstanding, on the device threads), the engine's request queue
- * (devCryptoRunBatch), and the C baseline over the module's queue. Where the device has no
- * queue, those rows carry the reason.
+ * Rows with 1, 4, 16 and 64 AES-128-CBC requests in flight on a /dev/crypto driver: the public
+ * API (`encrypt()` calls outstanding, on the device threads; past the lane's 16 threads, the
+ * requests waiting go to the module's queue together), the same with those batches turned off,
+ * the engine's request queue (devCryptoRunBatch), and the C baseline over the module's queue.
+ * Where the device has no queue, those rows carry the reason.
  */
 export async function devInFlight(
   dev: DevCryptoSetup,
@@ -57,24 +63,34 @@ export async function devInFlight(
   notes: string[],
 ): Promise<LoadRow[]> {
   const mark = devCryptoMark(dev);
-  const depths = [1, 4, 16];
+  const depths = [1, 4, 16, 64];
   const apiRows: LoadRow[] = [];
   const engineRows: LoadRow[] = [];
   const cRows: LoadRow[] = [];
   const apiLabel = `kcrypto ${api?.driver ?? driver} encrypt()${mark}`;
-  for (const n of depths) {
-    const row: LoadRow = { label: apiLabel, inFlight: n, size: SIZE_IN_FLIGHT, cell: { reason: apiFailed ?? 'not opened' } };
+  const unbatchedLabel = `kcrypto ${api?.driver ?? driver} encrypt(), no queue batches (each request waits for a device thread)${mark}`;
+  const { addon } = loadAddon();
+  const apiRow = async (label: string, n: number): Promise<LoadRow> => {
+    const row: LoadRow = { label, inFlight: n, size: SIZE_IN_FLIGHT, cell: { reason: apiFailed ?? 'not opened' } };
     if (api) {
       try {
         const data = randomBytes(SIZE_IN_FLIGHT);
         const { value, exec } = await counted(api.kernel, () => inFlight(api.request(data), SIZE_IN_FLIGHT, n, seconds));
         row.cell = exec ? { sample: value, exec } : { sample: value };
-        log(`${apiLabel} ${n} in flight at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(value)}`);
+        log(`${label} ${n} in flight at ${sizeLabel(SIZE_IN_FLIGHT)}: ${fmtSample(value)}`);
       } catch (err) {
         row.cell = { reason: errorText(err) };
       }
     }
-    apiRows.push(row);
+    return row;
+  };
+  for (const n of depths) apiRows.push(await apiRow(apiLabel, n));
+  // The same, the busy lane's batches off: what the queue adds where the threads run out.
+  addon?.setBatching(DEVICE_LANE, false);
+  try {
+    apiRows.push(await apiRow(unbatchedLabel, depths[depths.length - 1]!));
+  } finally {
+    addon?.setBatching(DEVICE_LANE, true);
   }
 
   const queue = dev.queue;

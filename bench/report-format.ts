@@ -58,7 +58,8 @@ export function serialTable(rows: Row[], sizes: number[], f: (s: Sample) => stri
 
 export function execText(e: ExecDelta | undefined): string {
   if (!e) return '–';
-  return `${e.inline} / ${e.threaded} (${e.wakeups} wake-ups, ${e.deliveries} batches)`;
+  const queued = e.queued ? `; ${e.queued} to the kernel's queue in ${e.queueBatches} submissions` : '';
+  return `${e.inline} / ${e.threaded} (${e.wakeups} wake-ups, ${e.deliveries} batches${queued})`;
 }
 
 /** Rows of requests in flight, with the event-loop delay columns when `withDelay`. */

@@ -38,7 +38,7 @@ export function renderLoad(md: string[], r: Results): void {
     md.push(`### /dev/crypto, AES-128-CBC at 64 KiB${d.fixture ? ' [CUSE fixture]' : ''}`);
     md.push('');
     md.push(
-      "`encrypt()` rows: the public API, N calls outstanding; each request is one blocking CIOCCRYPT on one of the addon's device threads. `devCryptoRunBatch()` rows: the engine's request queue, one call of N requests at a time, submitted to the kernel's queue together and collected as they complete (a batch of one is a plain CIOCCRYPT: the engine queues two or more). C rows: bench/devcrypto-baseline.c keeping N requests in the module's queue (CIOCASYNCCRYPT, poll, CIOCASYNCFETCH), each completion replaced by a new request. Without a queue the queue rows say why.",
+      "`encrypt()` rows: the public API, N calls outstanding; each request is one blocking CIOCCRYPT on one of the addon's device threads, except that with all 16 of them busy, the requests of the session waiting behind one go to the module's queue with it (the last column counts them; the row without queue batches turns that off). `devCryptoRunBatch()` rows: the engine's request queue, one call of N requests at a time, submitted to the kernel's queue together and collected as they complete (a batch of one is a plain CIOCCRYPT: the engine queues two or more). C rows: bench/devcrypto-baseline.c keeping N requests in the module's queue (CIOCASYNCCRYPT, poll, CIOCASYNCFETCH), each completion replaced by a new request. Without a queue the queue rows say why.",
     );
     md.push('');
     md.push(

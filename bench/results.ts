@@ -10,6 +10,9 @@ export interface ExecDelta {
   wakeups: number;
   /** Completion batches delivered to JavaScript. */
   deliveries: number;
+  /** Requests a busy device lane handed to a kernel queue together, and in how many submissions. */
+  queued?: number;
+  queueBatches?: number;
 }
 
 /** One measured point, or why it could not be measured. */
