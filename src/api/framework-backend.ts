@@ -3,6 +3,7 @@
  * `openSession()` session is a crypto(9) request (descriptors over one buffer) dispatched
  * through the framework to the driver serving the session. One path for every driver.
  */
+import { Buffer } from 'node:buffer';
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { idsOf } from '../algorithms/crypto-ids.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/common/backend.js';

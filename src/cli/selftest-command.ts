@@ -1,6 +1,7 @@
 /**
  * `kcrypto selftest`: published known-answer vectors through every usable driver.
  */
+import { Buffer } from 'node:buffer';
 import { drivers } from '../api/drivers.js';
 import { openSession, type SessionSpec } from '../api/open-session.js';
 import type { Session } from '../api/session.js';

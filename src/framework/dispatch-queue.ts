@@ -3,6 +3,7 @@
  * back (ERESTART) or a batch gathers, and the return queue that delivers completions in a later
  * turn.
  */
+import { performance } from 'node:perf_hooks';
 import { KCryptoError } from '../errors.js';
 import { CRYPTO_F_BATCH, CRYPTO_F_DONE, CRYPTO_HINT_MORE } from './constants.js';
 import { bufLength, type Driver, type FrameworkErrnos } from './driver.js';

@@ -13,6 +13,7 @@
  * dispatch queue (dispatch-queue.ts), keying operations (kdispatch.ts), requests sent on by a
  * driver's hook (hook.ts), statistics (stats.ts).
  */
+import { performance } from 'node:perf_hooks';
 import type { KCryptoError } from '../errors.js';
 import { errnoOf } from '../errno.js';
 import {

@@ -3,6 +3,7 @@
  * per request at each of ROUTE_SIZES, with ROUTE_DEPTH requests in flight, through the
  * framework as a consumer's requests go.
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
 import { kindOf } from './algorithms.js';

@@ -8,6 +8,7 @@
  * route-cost.ts. Hash streams stay on one driver (the cheapest for large requests): a running
  * state cannot move.
  */
+import { Buffer } from 'node:buffer';
 import * as C from './constants.js';
 import type { Framework, RouterImpl, SessionOptions } from './framework.js';
 import { allOf, cheapest, coresAt, direct, hold, pick, reslot, routed, type Alternative, type Routed } from './route-cost.js';

@@ -1,4 +1,5 @@
 /** One boot of the guest: QEMU started, watched, stopped, and its outcome read back. */
+import { Buffer } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -2,6 +2,7 @@
  * A minimal writer for the "newc" cpio format, the only archive format the kernel unpacks
  * into an initramfs. Written here so that the lab needs no `cpio` binary.
  */
+import { Buffer } from 'node:buffer';
 
 /** One archive member. Parents must be listed before their children. */
 export type CpioEntry =

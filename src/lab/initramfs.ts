@@ -3,6 +3,7 @@
  * be mounted (decompressed, since busybox `insmod` cannot read `.ko.xz`), and the stage 1
  * `/init`. The archive is a gzip-compressed newc cpio made in-process.
  */
+import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

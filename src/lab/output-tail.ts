@@ -3,6 +3,7 @@
  * each new chunk to a callback. Polling rather than fs.watch: inotify does not see writes
  * that QEMU makes on behalf of the guest any more reliably, and a 50 ms poll is cheap.
  */
+import { Buffer } from 'node:buffer';
 import * as fs from 'node:fs';
 
 /** Follows one growing file. */

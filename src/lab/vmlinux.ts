@@ -8,6 +8,7 @@
  * compression, decompressor not installed, no PVH note, cache not writable) the caller boots
  * the bzImage as before.
  */
+import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -3,6 +3,7 @@
  * each request the way the running kernel's algif_* interface wants it (IV formats, the AEAD
  * input/output layout, the authenc key blob); the engine layer decides where it runs.
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
 import type { AeadAlgorithm, Algorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../../algorithms/catalog.js';

@@ -10,6 +10,7 @@
  * The driver supplies the transforms (transforms.ts). With transforms that return values the
  * whole request completes before execute() returns; with promises, when the result settles.
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 import { KCryptoError } from '../../errors.js';

@@ -4,6 +4,8 @@
  * price of the copy. Only a buffer whose request completed comes back (a request that failed
  * may have a thread still inside the kernel with it).
  */
+import { Buffer } from 'node:buffer';
+
 const scratchPool = new Map<number, Buffer[]>();
 const SCRATCH_MAX = 1 << 20;
 const SCRATCH_KEPT = 8;

@@ -3,6 +3,7 @@
  * are laid out for the addon's engines. AF_ALG and /dev/crypto share the layout — input
  * gathered in order, the AEAD's associated data first — so both drivers build on these.
  */
+import { Buffer } from 'node:buffer';
 import type { CipherAlgorithm } from '../../algorithms/catalog.js';
 import { errnoOf } from '../../errno.js';
 import { Op, type KernelSession, type KernelSessionStats } from '../../kernel/bridge/engine/index.js';

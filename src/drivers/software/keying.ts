@@ -46,6 +46,7 @@
  * This is a reference implementation for a software driver: BigInt arithmetic is not constant
  * time, so it leaks timing about exponents and keys to anyone who can measure it.
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
 import { CRK_DH_COMPUTE_KEY, CRK_DSA_SIGN, CRK_DSA_VERIFY, CRK_MOD_EXP, CRK_MOD_EXP_CRT } from '../../framework/constants.js';

@@ -14,6 +14,7 @@
  * is hashed from a zero state), while its SHA-1 padding does not count the keyfill bytes (the
  * final length field omits them). kcrypto follows the RFCs and OpenBSD.
  */
+import { Buffer } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 
 /** The hashes KPDK is defined over. */

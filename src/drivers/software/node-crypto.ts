@@ -3,6 +3,7 @@
  * cryptosoft (the framework's software driver) computes with these; the legacy ciphers
  * OpenSSL 3 keeps out of its default provider are in ./legacy/.
  */
+import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherCCMTypes, type Hash } from 'node:crypto';
 
 import type { HashAlgorithm } from '../../algorithms/catalog.js';

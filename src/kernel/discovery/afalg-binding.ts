@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Buffer } from 'node:buffer';
 import { type AfAlgRestriction, restrictionReason, sysctlSetting, AF_ALG_RESTRICT_SYSCTL } from './afalg-restrict.js';
 import { type AfAlgStatus, type AfAlgNative, type AfAlgType, afalgTypeOf, call, DENIED } from './afalg-probe.js';
 import { type ErrnoTable, errnoTableOf } from '../../errno.js';

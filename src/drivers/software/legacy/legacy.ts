@@ -5,7 +5,7 @@
  * SHA1-KPDK, NULL-HMAC, DEFLATE, and GMAC on its own.
  */
 import { createCipheriv } from 'node:crypto';
-import { constants as bufferConstants } from 'node:buffer';
+import { Buffer, constants as bufferConstants } from 'node:buffer';
 
 import * as C from '../../../framework/constants.js';
 import { invalid } from '../../../kernel/bridge/status.js';

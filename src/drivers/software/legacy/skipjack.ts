@@ -2,6 +2,7 @@
  * Skipjack (NIST, "SKIPJACK and KEA Algorithm Specifications", version 2.0, 29 May 1998):
  * 64-bit blocks as four 16-bit words, an 80-bit key, 32 rounds of rules A and B.
  */
+import { Buffer } from 'node:buffer';
 import { checkKey, type BlockCipher, type BlockCipherAlgorithm } from './block.js';
 
 /** The F-table of the specification (a permutation of the bytes). */
