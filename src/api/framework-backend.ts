@@ -121,8 +121,8 @@ export class FrameworkSession {
    */
   run<T = CryptoOp>(
     buf: Uint8Array | Uint8Array[],
-    /** Descriptors, in order: CryptoDesc objects are used as they are, partial ones filled in. */
-    descs: (CryptoDesc | Partial<CryptoDesc>)[],
+    /** Descriptors, in order (see descOf()). */
+    descs: CryptoDesc[],
     mac: Uint8Array | null = null,
     obuf: Uint8Array | null = null,
     pick: (crp: CryptoOp) => T = (crp) => crp as T,
@@ -134,8 +134,7 @@ export class FrameworkSession {
     crp.flags = (Array.isArray(buf) ? C.CRYPTO_F_IOV | C.CRYPTO_F_CBIMM : C.CRYPTO_F_CBIMM) | (obuf ? C.CRYPTO_F_KC_OBUF_DISPOSABLE : 0);
     crp.mac = mac;
     let prev: CryptoDesc | null = null;
-    for (const d of descs) {
-      const desc = d instanceof CryptoDesc ? d : Object.assign(new CryptoDesc(), d);
+    for (const desc of descs) {
       if (prev) prev.next = desc;
       else crp.desc = desc;
       prev = desc;
@@ -200,6 +199,14 @@ export class FrameworkSession {
   }
 }
 
+/**
+ * A descriptor from the fields given. Requests take CryptoDesc objects only: telling a partial
+ * one apart with `instanceof` costs a generic property lookup on every small request.
+ */
+function descOf(fields: Partial<CryptoDesc>): CryptoDesc {
+  return Object.assign(new CryptoDesc(), fields);
+}
+
 /** What every backend has; `driver` and `maxRequestBytes` are read live (a session can move). */
 function live<B extends object>(
   s: FrameworkSession,
@@ -253,7 +260,7 @@ export function cipherBackend(s: FrameworkSession, alg: CipherAlgorithm): Cipher
 export function aeadBackend(s: FrameworkSession, alg: AeadAlgorithm, tagLength: number): AeadBackend {
   const [cid, aid] = idsOf(alg);
   const etm = alg.mode === 'authenc';
-  const descs = (encrypt: boolean, aad: number, n: number, iv: Uint8Array): Partial<CryptoDesc>[] => {
+  const descs = (encrypt: boolean, aad: number, n: number, iv: Uint8Array): CryptoDesc[] => {
     const cipher: Partial<CryptoDesc> = {
       alg: cid!,
       skip: aad,
@@ -262,9 +269,9 @@ export function aeadBackend(s: FrameworkSession, alg: AeadAlgorithm, tagLength: 
       iv,
       ivLength: iv.length,
     };
-    if (!etm) return [cipher, { alg: aid!, skip: 0, len: aad, inject: aad + n }];
-    const mac: Partial<CryptoDesc> = { alg: aid!, skip: 0, len: aad + n, inject: aad + n, flags: encrypt ? 0 : C.CRD_F_KC_VERIFY };
-    return encrypt ? [cipher, mac] : [mac, cipher];
+    if (!etm) return [descOf(cipher), descOf({ alg: aid!, skip: 0, len: aad, inject: aad + n })];
+    const mac = descOf({ alg: aid!, skip: 0, len: aad + n, inject: aad + n, flags: encrypt ? 0 : C.CRD_F_KC_VERIFY });
+    return encrypt ? [descOf(cipher), mac] : [mac, descOf(cipher)];
   };
   return live(s, {
     encrypt: (pt: Uint8Array, iv: Uint8Array, aad: Uint8Array) => {
@@ -293,17 +300,16 @@ export function hashBackend(s: FrameworkSession, alg: HashAlgorithm | MacAlgorit
   const one = (data: Uint8Array | Uint8Array[]): Uint8Array | Uint8Array[] => (Array.isArray(data) && data.length === 1 ? data[0]! : data);
   return live(s, {
     digest: (data: Uint8Array | Uint8Array[]) => {
-      // A CryptoDesc made here, not filled in from a partial one: this is the small request's path.
       const desc = new CryptoDesc();
       desc.alg = id!;
       desc.len = length(data);
       return s.run(one(data), [desc], Buffer.allocUnsafe(alg.digestLength), null, macOf);
     },
     update: (data: Uint8Array | Uint8Array[]) =>
-      s.run(one(data), [{ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE }]).then(() => undefined),
+      s.run(one(data), [descOf({ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE })]).then(() => undefined),
     final: () => {
       const out = Buffer.allocUnsafe(alg.digestLength);
-      return s.run(new Uint8Array(0), [{ alg: id!, skip: 0, len: 0, flags: C.CRD_F_KC_FINAL }], out).then(() => out);
+      return s.run(new Uint8Array(0), [descOf({ alg: id!, skip: 0, len: 0, flags: C.CRD_F_KC_FINAL })], out).then(() => out);
     },
     copy: (): Promise<HashBackend> => s.fw.copySession(s.sid).then((sid) => hashBackend(new FrameworkSession(s.fw, sid, s.label), alg)),
   });
@@ -314,7 +320,7 @@ export function rngBackend(s: FrameworkSession): RngBackend {
   return live(s, {
     generate: (n: number) => {
       const buf = Buffer.allocUnsafe(n);
-      return s.run(buf, [{ alg: C.CRYPTO_KC_STDRNG, skip: 0, len: n }]).then(() => buf);
+      return s.run(buf, [descOf({ alg: C.CRYPTO_KC_STDRNG, skip: 0, len: n })]).then(() => buf);
     },
   });
 }

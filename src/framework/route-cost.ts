@@ -160,8 +160,11 @@ export function cheapest(
 /** Sizes whose figures a routed session keeps (see Routed.prices); past it, they start over. */
 const PRICED_SIZES = 64;
 
-/** Each alternative's time, CPU time and cores (see coresFrom) at `size`, computed once per size. */
-function priced(s: Routed, size: number): Float64Array {
+/**
+ * Each alternative's time, CPU time and cores (see coresFrom) at `size`, three numbers per
+ * alternative, computed once per size.
+ */
+export function priced(s: Routed, size: number): Float64Array {
   let p = s.prices.get(size);
   if (p) return p;
   if (s.prices.size >= PRICED_SIZES) s.prices.clear();
@@ -179,19 +182,14 @@ function priced(s: Routed, size: number): Float64Array {
 }
 
 /**
- * cheapest() over every alternative of `s`, with its servers' queues now: what each request
- * routed runs, so it reads the figures at its size once computed, and counts kept as requests
- * come and go rather than summed per request.
+ * cheapest() over every alternative of `s` for a request of `bytes` whose figures are `prices`
+ * (see priced()), with its servers' queues now: what each request routed runs, so it reads the
+ * figures at its size once computed, and counts kept as requests come and go rather than summed
+ * per request.
  */
 /** @internal exported for tests */
-export function pick(s: Routed, size: number, bytes: number, busyCores: number): number {
-  const p = priced(s, size);
-  return least(s.alts, s.all, bytes, (i) => costFrom(p[3 * i]!, p[3 * i + 1]!, queueOf(s, i), busyCores));
-}
-
-/** The cores a request of `size` on alternative `i` of `s` keeps busy while in flight. */
-export function coresAt(s: Routed, i: number, size: number): number {
-  return priced(s, size)[3 * i + 2]!;
+export function pick(s: Routed, prices: Float64Array, bytes: number, busyCores: number): number {
+  return least(s.alts, s.all, bytes, (i) => costFrom(prices[3 * i]!, prices[3 * i + 1]!, queueOf(s, i), busyCores));
 }
 
 /** A routed session over `alts`, nothing sent yet. */

@@ -11,9 +11,10 @@
 import { Buffer } from 'node:buffer';
 import * as C from './constants.js';
 import type { Framework, RouterImpl, SessionOptions } from './framework.js';
-import { allOf, cheapest, coresAt, direct, hold, pick, reslot, routed, type Alternative, type Routed } from './route-cost.js';
+import { allOf, cheapest, direct, hold, pick, priced, reslot, routed, type Alternative, type Routed } from './route-cost.js';
 import { algorithmKey, measure } from './route-measure.js';
 import { costAt, RouteTable, ROUTE_SIZES, type RouteCost } from './route-table.js';
+import { bufLength } from './driver.js';
 import type { CryptoIni, CryptoOp } from './structures.js';
 import { opStateOf } from './structures.js';
 
@@ -130,11 +131,11 @@ export function registerRouter(
         if (d.flags & (C.CRD_F_KC_UPDATE | C.CRD_F_KC_FINAL)) streaming = true;
         size = Math.max(size, d.len);
       }
-      const bytes = Array.isArray(crp.buf) ? crp.buf.reduce((n, x) => n + x.length, 0) : crp.buf.length;
-      const index = streaming ? s.stream : pick(s, size, bytes, busyCores);
+      const prices = priced(s, size);
+      const index = streaming ? s.stream : pick(s, prices, bufLength(crp.buf), busyCores);
       s.sent[index]!++;
       hold(s, index, 1);
-      const cores = coresAt(s, index, size);
+      const cores = prices[3 * index + 2]!;
       busyCores += cores;
       const st = opStateOf(crp);
       st.index = index;

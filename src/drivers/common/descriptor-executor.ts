@@ -48,6 +48,11 @@ const errno = {
 };
 
 const failures = new WeakMap<CryptoOp, unknown>();
+/**
+ * Whether any failure was ever kept: until one is, a request has none to clear, and clearing
+ * costs a lookup (and the request an identity hash) on every request.
+ */
+let keptFailures = false;
 
 /**
  * The error behind a failed request's etype, when a transform threw one (a KCryptoError names
@@ -188,7 +193,7 @@ export function execute(crp: CryptoOp, session: DriverSession, commit?: () => bo
     commit,
     scratch,
   };
-  failures.delete(crp);
+  if (keptFailures) failures.delete(crp);
   let result: Maybe<number>;
   try {
     result = step(job, 0);
@@ -205,6 +210,7 @@ export function execute(crp: CryptoOp, session: DriverSession, commit?: () => bo
 
 /** A request whose transform threw `err`: its errno, the error kept for failureOf(). */
 function failed(crp: CryptoOp, err: unknown): number {
+  keptFailures = true;
   failures.set(crp, err);
   return errnoOfFailure(err);
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 
-import { cheapest, direct, hold, pick, queueOf, routed, type Alternative } from '../../../src/framework/route-cost.js';
+import { cheapest, direct, hold, pick, priced, queueOf, routed, type Alternative } from '../../../src/framework/route-cost.js';
 import { ROUTE_SIZES } from '../../../src/framework/route-table.js';
 
 /** An alternative on `server` whose measured time and CPU per request are `time` and `cpu` at every size (or what `scale` makes of them). */
@@ -79,7 +79,7 @@ describe('router: a synchronous driver', () => {
     assert.equal(queueOf(s, 2), 12, 'the card only for its own');
     const chosen = cheapest(s.alts, s.all, 1 << 20, 1 << 20, (i) => queueOf(s, i), 0);
     assert.notEqual(s.alts[chosen]!.name, 'software');
-    assert.equal(pick(s, 1 << 20, 1 << 20, 0), chosen);
+    assert.equal(pick(s, priced(s, 1 << 20), 1 << 20, 0), chosen);
     // Counted as its server's queue alone, the software driver would have taken it.
     assert.equal(s.alts[cheapest(s.alts, [0, 2], 1 << 20, 1 << 20, (i) => (i === 0 ? 0 : 12), 0)]!.name, 'software');
   });
@@ -114,7 +114,7 @@ describe('router: the per-request choice', () => {
       const size = sizes[next(sizes.length)]!;
       const busy = (next(5) * cores) / 4;
       const expected = cheapest(alts, s.all, size, size, (j) => queueOf(s, j), busy);
-      assert.equal(pick(s, size, size, busy), expected, `step ${step}`);
+      assert.equal(pick(s, priced(s, size), size, busy), expected, `step ${step}`);
       chosen.add(expected);
     }
     assert.equal(
@@ -143,7 +143,7 @@ describe('router: requests sent directly', () => {
       if (s.inFlight[i]! > 0 && next(2) === 0) hold(s, i, -1);
       else hold(s, i, 1);
       const size = sizes[next(sizes.length)]!;
-      chosen.add(pick(s, size, size, (next(5) * cores) / 4));
+      chosen.add(pick(s, priced(s, size), size, (next(5) * cores) / 4));
     }
     return chosen;
   };
