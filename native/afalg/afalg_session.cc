@@ -74,12 +74,14 @@ std::unique_ptr<Session> Session::Deferred(Spec spec) {
 }
 
 Status Session::Open() {
-  std::lock_guard<std::mutex> once(open_mu_);
-  if (opened_.load(std::memory_order_relaxed)) return open_status_;
-  open_status_ = Bind();
+  return open_.Run([this] { return OpenNow(); });
+}
+
+// The open, once: the key is wiped whatever came of it (the kernel holds it now, or nothing will).
+Status Session::OpenNow() {
+  Status st = Bind();
   Wipe(&spec_.key);
-  opened_.store(true, std::memory_order_release);
-  return open_status_;
+  return st;
 }
 
 // The system calls of an open: socket, bind, keys, the first op socket.

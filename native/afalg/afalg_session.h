@@ -15,6 +15,7 @@
 
 #include "../common/context_pool.h"
 #include "../common/engine.h"
+#include "../common/open_once.h"
 #include "../common/unique_fd.h"
 
 namespace kcrypto::afalg {
@@ -71,7 +72,11 @@ class Session final : public EngineSession {
   Session() = default;
   Status Bind();
   // Open()'s status, opening first if no call has yet.
-  Status Opened() { return opened_.load(std::memory_order_acquire) ? open_status_ : Open(); }
+  Status Opened() {
+    return open_.Get([this] { return OpenNow(); });
+  }
+  // The open itself, run once by open_.
+  Status OpenNow();
   Status AcquireOp(OpSocket* op);
   void ReleaseOp(OpSocket op);
   Status NewOp(OpSocket* op);
@@ -83,10 +88,7 @@ class Session final : public EngineSession {
   Status ReceiveAll(int fd, uint8_t* out, size_t len, size_t* got);
 
   Spec spec_;
-  // Open() runs once; open_status_ is written before opened_ is set, and never after.
-  std::mutex open_mu_;
-  std::atomic<bool> opened_{false};
-  Status open_status_;
+  OpenOnce open_;
   UniqueFd tfm_;
   size_t max_message_ = 0;
   mutable std::mutex mu_;

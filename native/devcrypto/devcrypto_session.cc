@@ -30,16 +30,14 @@ void AddCounter(uint8_t* iv, size_t len, uint64_t blocks) {
 
 Status Session::Open(Spec spec, std::unique_ptr<Session>* out) {
   std::unique_ptr<Session> s;
-  Status st = Check(std::move(spec), &s);
+  Status st = Deferred(std::move(spec), &s);
   if (st.ok()) st = s->Open();
   if (st.ok()) *out = std::move(s);
   return st;
 }
 
-Status Session::Deferred(Spec spec, std::unique_ptr<Session>* out) { return Check(std::move(spec), out); }
-
 // The spec, checked and completed; no system call.
-Status Session::Check(Spec spec, std::unique_ptr<Session>* out) {
+Status Session::Deferred(Spec spec, std::unique_ptr<Session>* out) {
   std::unique_ptr<Session> s(new Session());  // private constructor: make_unique cannot reach it
   s->spec_ = std::move(spec);
   Spec& sp = s->spec_;
@@ -82,16 +80,17 @@ Status Session::Check(Spec spec, std::unique_ptr<Session>* out) {
 }
 
 Status Session::Open() {
-  std::lock_guard<std::mutex> once(open_mu_);
-  if (opened_.load(std::memory_order_relaxed)) return open_status_;
-  open_status_ = Connect();
-  if (!open_status_.ok()) {
+  return open_.Run([this] { return OpenNow(); });
+}
+
+Status Session::OpenNow() {
+  Status st = Connect();
+  if (!st.ok()) {
     // Nothing will use the keys: the session is dead.
     Wipe(&spec_.key);
     Wipe(&spec_.mac_key);
   }
-  opened_.store(true, std::memory_order_release);
-  return open_status_;
+  return st;
 }
 
 // The system calls of an open: the device, the driver lookup, the kernel sessions, the facts.
@@ -386,7 +385,7 @@ size_t Session::max_request() const {
 // only wait for it (one batch at a time per descriptor), and its jobs are better off on threads.
 bool Session::queues() const {
   const bool mode = spec_.mode == Mode::kCipher || spec_.mode == Mode::kDigest;
-  return mode && opened_.load(std::memory_order_acquire) && open_status_.ok() && async_ && !batching_.load(std::memory_order_relaxed);
+  return mode && open_.Succeeded() && async_ && !batching_.load(std::memory_order_relaxed);
 }
 
 // Ciphers and digests that fit one request go to the kernel's queue in one submission; the

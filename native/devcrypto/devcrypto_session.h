@@ -24,6 +24,7 @@
 
 #include "../common/context_pool.h"
 #include "../common/engine.h"
+#include "../common/open_once.h"
 #include "../common/unique_fd.h"
 #include "devcrypto_abi.h"
 
@@ -101,10 +102,13 @@ class Session final : public EngineSession {
   };
 
   Session() = default;
-  static Status Check(Spec spec, std::unique_ptr<Session>* out);
   Status Connect();
   // Open()'s status, opening first if no call has yet.
-  Status Opened() { return opened_.load(std::memory_order_acquire) ? open_status_ : Open(); }
+  Status Opened() {
+    return open_.Get([this] { return OpenNow(); });
+  }
+  // The open itself, run once by open_.
+  Status OpenNow();
   uint32_t SessionIvLen(const Request& req) const;
   SessionParams Params(uint32_t iv_len) const;
   Status NewSession(uint32_t iv_len, uint32_t* ses);
@@ -118,10 +122,7 @@ class Session final : public EngineSession {
   Status RunStream(const Request& req);
 
   Spec spec_;
-  // Open() runs once; open_status_ is written before opened_ is set, and never after.
-  std::mutex open_mu_;
-  std::atomic<bool> opened_{false};
-  Status open_status_;
+  OpenOnce open_;
   const AbiDriver* driver_ = nullptr;
   SessionInfo info_;
   bool async_ = false;
