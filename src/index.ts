@@ -29,4 +29,12 @@ import { router } from './api/framework-instance.js';
 export const routeTable = router.table;
 export * as crypto9 from './framework/index.js';
 export { Framework, CryptKop, CryptoDesc, CryptoIni, CryptoOp } from './framework/index.js';
-export type { CrParam, DriverImpl, DriverStats, SessionInfo, SessionOptions } from './framework/index.js';
+export type {
+  CrParam,
+  CryptoDescFields,
+  CryptoIniFields,
+  DriverImpl,
+  DriverStats,
+  SessionInfo,
+  SessionOptions,
+} from './framework/index.js';

@@ -3,6 +3,7 @@
  * algorithms added after the 2015 man page keep the numbers FreeBSD gave them later). Drivers
  * translate them to their own interface's ids; these numbers never reach a kernel.
  */
+import { errnoOf } from '../errno.js';
 
 /* Algorithms (cri_alg / crd_alg). */
 export const CRYPTO_DES_CBC = 1;
@@ -128,3 +129,12 @@ export const CRD_F_KC_VERIFY = 0x4000;
  * consumer's behalf (the router) replaces `crp.obuf` itself.
  */
 export const CRYPTO_F_KC_OBUF_DISPOSABLE = 0x1000;
+
+/*
+ * errno values a consumer and a driver meet, this host's numbers (they differ between Linux and
+ * the BSDs): ERESTART, returned by a driver's process() to push back (the framework holds its
+ * requests until crypto_unblock()); EAGAIN, a request's etype when its session moved to another
+ * driver (crp.sid names the new session: resubmit there).
+ */
+export const ERESTART = errnoOf('ERESTART');
+export const EAGAIN = errnoOf('EAGAIN');

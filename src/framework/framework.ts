@@ -42,7 +42,7 @@ import { Keying } from './kdispatch.js';
 import { DriverRegistry } from './registry.js';
 import { SessionTable } from './sessions.js';
 import { recordLatency, statsOf, type DriverStats } from './stats.js';
-import { type CryptKop, CryptoDesc, type CryptoIni, CryptoOp, opStateOf } from './structures.js';
+import { type CryptKop, CryptoDesc, type CryptoIni, type CryptoIniFields, CryptoOp, descChain, iniChain, opStateOf } from './structures.js';
 
 export type { DriverImpl, RequestHook, RouterImpl, SessionInfo, SessionOptions } from './driver.js';
 export type { DriverStats } from './stats.js';
@@ -208,7 +208,8 @@ export class Framework {
    * driver with the CRYPTOCAP_F_HARDWARE / _SOFTWARE flags given (hardware preferred when both;
    * among equals, the one with the fewest sessions). Resolves with the sid.
    */
-  async newSession(cri: CryptoIni, crid: number, options: SessionOptions = {}): Promise<bigint> {
+  async newSession(chain: CryptoIni | CryptoIniFields, crid: number, options: SessionOptions = {}): Promise<bigint> {
+    const cri = iniChain(chain);
     const algs = chainAlgs(cri);
     if (algs.length === 0) throw frameworkError('EINVAL', 'newSession needs at least one algorithm');
     const { router, splitter } = this.registry;
@@ -319,6 +320,12 @@ export class Framework {
    */
   dispatch(crp: CryptoOp | null | undefined): number {
     if (!crp || typeof crp.callback !== 'function') return this.errnos.EINVAL;
+    // Descriptors given as plain objects (a JavaScript consumer's literals) become CryptoDesc ones.
+    for (let d: CryptoDesc | null = crp.desc; d; d = d.next)
+      if (!(d instanceof CryptoDesc)) {
+        crp.desc = descChain(crp.desc!);
+        break;
+      }
     crp.flags &= ~CRYPTO_F_DONE;
     crp.etype = 0;
     const s = this.sessions.get(crp.sid);

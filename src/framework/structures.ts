@@ -68,6 +68,72 @@ export class CryptoDesc {
   next: CryptoDesc | null = null;
 }
 
+/** CryptoIni's fields as a plain object gives them: only `alg` is needed; `next` is another link. */
+export interface CryptoIniFields {
+  alg: number;
+  klen?: number;
+  mlen?: number;
+  key?: Uint8Array | null;
+  iv?: Uint8Array;
+  next?: CryptoIniFields | CryptoIni | null;
+}
+
+/**
+ * `cri` as a chain of CryptoIni objects: the chain itself when every link is one, otherwise a
+ * copy of it (plain links filled in as CryptoIni's defaults would be). The caller's objects are
+ * not changed.
+ */
+export function iniChain(cri: CryptoIni | CryptoIniFields): CryptoIni {
+  let plain = false;
+  for (let c: CryptoIni | CryptoIniFields | null | undefined = cri; c; c = c.next) if (!(c instanceof CryptoIni)) plain = true;
+  if (!plain) return cri as CryptoIni;
+  const links: CryptoIni[] = [];
+  for (let c: CryptoIni | CryptoIniFields | null | undefined = cri; c; c = c.next) {
+    const ini = new CryptoIni({ alg: c.alg, klen: c.klen ?? 0, mlen: c.mlen ?? 0, key: c.key ?? null });
+    if (c.iv) ini.iv = c.iv;
+    links.push(ini);
+  }
+  links.forEach((l, i) => (l.next = links[i + 1] ?? null));
+  return links[0]!;
+}
+
+/** CryptoDesc's fields as a plain object gives them; `next` is another link. */
+export interface CryptoDescFields {
+  skip?: number;
+  len?: number;
+  inject?: number;
+  flags?: number;
+  alg: number;
+  key?: Uint8Array | null;
+  klen?: number;
+  iv?: Uint8Array;
+  ivLength?: number;
+  next?: CryptoDescFields | CryptoDesc | null;
+}
+
+/**
+ * `desc` as a chain of new CryptoDesc objects (plain links filled in as CryptoDesc's defaults
+ * would be): what dispatch() makes of a request whose descriptors include plain objects.
+ */
+export function descChain(desc: CryptoDesc | CryptoDescFields): CryptoDesc {
+  const links: CryptoDesc[] = [];
+  for (let d: CryptoDesc | CryptoDescFields | null | undefined = desc; d; d = d.next) {
+    const copy = new CryptoDesc();
+    copy.skip = d.skip ?? 0;
+    copy.len = d.len ?? 0;
+    copy.inject = d.inject ?? 0;
+    copy.flags = d.flags ?? 0;
+    copy.alg = d.alg;
+    copy.key = d.key ?? null;
+    copy.klen = d.klen ?? 0;
+    if (d instanceof CryptoDesc || d.iv) copy.iv = d.iv!;
+    copy.ivLength = d.ivLength ?? 0;
+    links.push(copy);
+  }
+  links.forEach((l, i) => (l.next = links[i + 1] ?? null));
+  return links[0]!;
+}
+
 /** What a new request's `buf` is until the consumer sets it: one for all, as it holds nothing. */
 const NO_BYTES = new Uint8Array(0);
 
