@@ -25,3 +25,17 @@ export class KCryptoError extends Error {
     this.driver = fields.driver;
   }
 }
+
+/**
+ * What a request rejects with when its `signal` aborted it before it reached a driver: as
+ * Node's own promise APIs give it, `name` `'AbortError'`, `code` `'ABORT_ERR'`, and the signal's
+ * reason as `cause`.
+ */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}

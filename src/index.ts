@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { KCryptoError } from './errors.js';
+export { AbortError, KCryptoError } from './errors.js';
 export { openSession } from './api/open-session.js';
 export type { CipherSpec, CmacSpec, DriverChoice, HashSpec, HmacSpec, OpenOptions, RngSpec, SessionSpec } from './api/open-session.js';
 export { AeadSession, CipherSession, HashSession, RngSession } from './api/session.js';
@@ -14,6 +14,7 @@ export type {
   Bytes,
   CipherOutput,
   CipherRequestOptions,
+  RequestOptions,
   Session,
 } from './api/session.js';
 export { drivers } from './api/drivers.js';

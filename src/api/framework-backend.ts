@@ -6,16 +6,16 @@
 import { Buffer } from 'node:buffer';
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm } from '../algorithms/catalog.js';
 import { idsOf } from '../algorithms/crypto-ids.js';
-import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/common/backend.js';
+import type { AeadBackend, Backend, CipherBackend, HashBackend, RngBackend } from './backends.js';
 import { failureOf } from '../drivers/common/descriptor-executor.js';
 import { errnoName } from '../errno.js';
-import { KCryptoError } from '../errors.js';
+import { AbortError, KCryptoError } from '../errors.js';
 import * as C from '../framework/constants.js';
 import type { Framework } from '../framework/framework.js';
 import { CryptoDesc, CryptoOp } from '../framework/structures.js';
 import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
 import { systemError } from '../kernel/bridge/status.js';
-import { dispatchInTurn, type Failing } from './turn-budget.js';
+import { dispatchInTurn, withdraw, type Failing } from './turn-budget.js';
 import { bufLength } from '../framework/driver.js';
 
 const enum Settled {
@@ -42,7 +42,36 @@ class Call implements Failing {
     public sent: bigint,
   ) {}
 
+  /** The request was taken out of its driver's queue by its signal (see watch()), for this reason. */
+  cancelled = false;
+  reason: unknown = undefined;
+  private unwatch: (() => void) | null = null;
+
+  /**
+   * Aborts the request `crp` when `signal` fires before it reaches a driver: taken out of the
+   * turn's queue (never dispatched) or out of its driver's queue (it then completes with
+   * ECANCELED, see complete()). A request a driver holds completes as it would have.
+   */
+  watch(signal: AbortSignal, crp: CryptoOp): void {
+    const onAbort = (): void => {
+      if (withdraw(crp)) {
+        this.fail(abortError(signal));
+        return;
+      }
+      // cancel() completes the request inside it when it can: complete() reads these then.
+      this.cancelled = true;
+      this.reason = signal.reason;
+      if (!this.session.fw.cancel(crp)) this.cancelled = false;
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.unwatch = () => signal.removeEventListener('abort', onAbort);
+  }
+
   settle(state: Settled.Value | Settled.Error, value: unknown): void {
+    if (this.unwatch !== null) {
+      this.unwatch();
+      this.unwatch = null;
+    }
     if (this.resolve === null) {
       this.state = state;
       this.value = value;
@@ -53,6 +82,11 @@ class Call implements Failing {
   fail(err: unknown): void {
     this.settle(Settled.Error, err);
   }
+}
+
+/** What a request aborted by `signal` rejects with. */
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError(undefined, { cause: signal.reason });
 }
 
 /** The callback of every API request (CryptoOp.callback): one function, the request in `opaque`. */
@@ -78,6 +112,7 @@ export interface Direct {
 export class FrameworkSession {
   private closed = false;
   private readonly eagain: number;
+  private readonly ecanceled: number;
 
   constructor(
     readonly fw: Framework,
@@ -87,6 +122,7 @@ export class FrameworkSession {
     readonly direct: Direct | null = null,
   ) {
     this.eagain = fw.errno('EAGAIN');
+    this.ecanceled = fw.errno('ECANCELED');
   }
 
   get driver(): string {
@@ -126,7 +162,10 @@ export class FrameworkSession {
     mac: Uint8Array | null = null,
     obuf: Uint8Array | null = null,
     pick: (crp: CryptoOp) => T = (crp) => crp as T,
+    /** Aborts the request while it has not reached a driver. */
+    signal?: AbortSignal,
   ): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     const bytes = bufLength(buf);
     const crp = new CryptoOp();
     crp.buf = buf;
@@ -148,6 +187,7 @@ export class FrameworkSession {
     // executor, no resolving functions, one promise.
     if (call.state === Settled.Value) return Promise.resolve(call.value as T);
     if (call.state === Settled.Error) return Promise.reject(call.value);
+    if (signal) call.watch(signal, crp);
     return new Promise<T>((resolve, reject) => {
       call.resolve = resolve as (v: unknown) => void;
       call.reject = reject;
@@ -162,6 +202,10 @@ export class FrameworkSession {
       } catch (err) {
         call.settle(Settled.Error, err);
       }
+      return;
+    }
+    if (crp.etype === this.ecanceled && call.cancelled) {
+      call.settle(Settled.Error, new AbortError(undefined, { cause: call.reason }));
       return;
     }
     if (crp.etype === this.eagain && crp.sid !== call.sent) {
@@ -207,11 +251,8 @@ function descOf(fields: Partial<CryptoDesc>): CryptoDesc {
   return Object.assign(new CryptoDesc(), fields);
 }
 
-/** What every backend has; `driver` and `maxRequestBytes` are read live (a session can move). */
-function live<B extends object>(
-  s: FrameworkSession,
-  b: B,
-): B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> } {
+/** `b` with what every backend has (see Backend); `driver` and the limits are read live. */
+function live<B extends object>(s: FrameworkSession, b: B): B & Backend {
   return Object.defineProperties(b, {
     driver: { get: () => s.driver, enumerable: true },
     sid: { get: () => s.sid, enumerable: true },
@@ -219,7 +260,7 @@ function live<B extends object>(
     alignment: { get: () => s.alignment, enumerable: true },
     stats: { value: () => s.stats() },
     close: { value: () => s.close() },
-  }) as B & { readonly driver: string; stats(): KernelSessionStats; close(): Promise<void> };
+  }) as B & Backend;
 }
 
 /** The MAC of a completed digest request (its crp.mac, the buffer it was given). */
@@ -235,7 +276,13 @@ const ciphertextOf = (crp: CryptoOp): { ciphertext: Buffer } => ({ ciphertext: c
  */
 export function cipherBackend(s: FrameworkSession, alg: CipherAlgorithm): CipherBackend {
   const [id] = idsOf(alg);
-  const run = <T>(encrypt: boolean, data: Uint8Array, iv: Uint8Array | null, pick: (crp: CryptoOp) => T): Promise<T> => {
+  const run = <T>(
+    encrypt: boolean,
+    data: Uint8Array,
+    iv: Uint8Array | null,
+    pick: (crp: CryptoOp) => T,
+    signal: AbortSignal | undefined,
+  ): Promise<T> => {
     const desc = new CryptoDesc();
     desc.alg = id!;
     desc.len = data.length;
@@ -244,11 +291,11 @@ export function cipherBackend(s: FrameworkSession, alg: CipherAlgorithm): Cipher
       desc.iv = iv;
       desc.ivLength = iv.length;
     }
-    return s.run(data, [desc], null, Buffer.allocUnsafe(data.length), pick);
+    return s.run(data, [desc], null, Buffer.allocUnsafe(data.length), pick, signal);
   };
   return live(s, {
-    encrypt: (data: Uint8Array, iv: Uint8Array | null) => run(true, data, iv, ciphertextOf),
-    decrypt: (data: Uint8Array, iv: Uint8Array | null) => run(false, data, iv, obufOf),
+    encrypt: (data: Uint8Array, iv: Uint8Array | null, signal?: AbortSignal) => run(true, data, iv, ciphertextOf, signal),
+    decrypt: (data: Uint8Array, iv: Uint8Array | null, signal?: AbortSignal) => run(false, data, iv, obufOf, signal),
   });
 }
 
@@ -274,21 +321,23 @@ export function aeadBackend(s: FrameworkSession, alg: AeadAlgorithm, tagLength: 
     return encrypt ? [descOf(cipher), mac] : [mac, descOf(cipher)];
   };
   return live(s, {
-    encrypt: (pt: Uint8Array, iv: Uint8Array, aad: Uint8Array) => {
+    encrypt: (pt: Uint8Array, iv: Uint8Array, aad: Uint8Array, signal?: AbortSignal) => {
       const buf = Buffer.allocUnsafe(aad.length + pt.length + tagLength);
       buf.set(aad);
       buf.set(pt, aad.length);
-      return s.run(buf, descs(true, aad.length, pt.length, iv)).then(() => ({
+      return s.run(buf, descs(true, aad.length, pt.length, iv), null, null, undefined, signal).then(() => ({
         ciphertext: buf.subarray(aad.length, aad.length + pt.length),
         tag: buf.subarray(aad.length + pt.length),
       }));
     },
-    decrypt: (ct: Uint8Array, iv: Uint8Array, aad: Uint8Array, tag: Uint8Array) => {
+    decrypt: (ct: Uint8Array, iv: Uint8Array, aad: Uint8Array, tag: Uint8Array, signal?: AbortSignal) => {
       const buf = Buffer.allocUnsafe(aad.length + ct.length + tag.length);
       buf.set(aad);
       buf.set(ct, aad.length);
       buf.set(tag, aad.length + ct.length);
-      return s.run(buf, descs(false, aad.length, ct.length, iv)).then(() => buf.subarray(aad.length, aad.length + ct.length));
+      return s
+        .run(buf, descs(false, aad.length, ct.length, iv), null, null, undefined, signal)
+        .then(() => buf.subarray(aad.length, aad.length + ct.length));
     },
   });
 }
@@ -299,17 +348,21 @@ export function hashBackend(s: FrameworkSession, alg: HashAlgorithm | MacAlgorit
   const length = (data: Uint8Array | Uint8Array[]): number => (Array.isArray(data) ? data.reduce((n, d) => n + d.length, 0) : data.length);
   const one = (data: Uint8Array | Uint8Array[]): Uint8Array | Uint8Array[] => (Array.isArray(data) && data.length === 1 ? data[0]! : data);
   return live(s, {
-    digest: (data: Uint8Array | Uint8Array[]) => {
+    digest: (data: Uint8Array | Uint8Array[], signal?: AbortSignal) => {
       const desc = new CryptoDesc();
       desc.alg = id!;
       desc.len = length(data);
-      return s.run(one(data), [desc], Buffer.allocUnsafe(alg.digestLength), null, macOf);
+      return s.run(one(data), [desc], Buffer.allocUnsafe(alg.digestLength), null, macOf, signal);
     },
-    update: (data: Uint8Array | Uint8Array[]) =>
-      s.run(one(data), [descOf({ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE })]).then(() => undefined),
-    final: () => {
+    update: (data: Uint8Array | Uint8Array[], signal?: AbortSignal) =>
+      s
+        .run(one(data), [descOf({ alg: id!, skip: 0, len: length(data), flags: C.CRD_F_KC_UPDATE })], null, null, undefined, signal)
+        .then(() => undefined),
+    final: (signal?: AbortSignal) => {
       const out = Buffer.allocUnsafe(alg.digestLength);
-      return s.run(new Uint8Array(0), [descOf({ alg: id!, skip: 0, len: 0, flags: C.CRD_F_KC_FINAL })], out).then(() => out);
+      return s
+        .run(new Uint8Array(0), [descOf({ alg: id!, skip: 0, len: 0, flags: C.CRD_F_KC_FINAL })], out, null, undefined, signal)
+        .then(() => out);
     },
     copy: (): Promise<HashBackend> => s.fw.copySession(s.sid).then((sid) => hashBackend(new FrameworkSession(s.fw, sid, s.label), alg)),
   });
@@ -318,9 +371,9 @@ export function hashBackend(s: FrameworkSession, alg: HashAlgorithm | MacAlgorit
 /** A DRBG: the buffer is filled. */
 export function rngBackend(s: FrameworkSession): RngBackend {
   return live(s, {
-    generate: (n: number) => {
+    generate: (n: number, signal?: AbortSignal) => {
       const buf = Buffer.allocUnsafe(n);
-      return s.run(buf, [descOf({ alg: C.CRYPTO_KC_STDRNG, skip: 0, len: n })]).then(() => buf);
+      return s.run(buf, [descOf({ alg: C.CRYPTO_KC_STDRNG, skip: 0, len: n })], null, null, undefined, signal).then(() => buf);
     },
   });
 }

@@ -4,14 +4,14 @@
  * the software driver, through AF_ALG and on a device.
  */
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm, RngAlgorithm } from '../algorithms/catalog.js';
-import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../drivers/common/backend.js';
 import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
 import { invalid } from '../kernel/bridge/status.js';
+import type { AeadBackend, Backend, CipherBackend, HashBackend, RngBackend } from './backends.js';
 
 /** Bytes accepted by session methods. */
 export type Bytes = Uint8Array;
 
-abstract class BaseSession<B extends { driver: string; sid?: bigint; stats?(): KernelSessionStats; close(): Promise<void> }> {
+abstract class BaseSession<B extends Backend> {
   protected closed = false;
   constructor(protected readonly backend: B) {}
 
@@ -42,7 +42,7 @@ abstract class BaseSession<B extends { driver: string; sid?: bigint; stats?(): K
    * deferred, errors, bytes, requests in flight. Null on the software driver.
    */
   stats(): KernelSessionStats | null {
-    return this.backend.stats?.() ?? null;
+    return this.backend.stats() ?? null;
   }
 
   /** Releases the session once its requests have completed. Idempotent. */
@@ -51,6 +51,33 @@ abstract class BaseSession<B extends { driver: string; sid?: bigint; stats?(): K
     this.closed = true;
     await this.backend.close();
   }
+
+  /** close(), for `await using session = await openSession(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** Options every request takes. */
+export interface RequestOptions {
+  /**
+   * Aborts the request while it has not reached a driver (it waits for a later turn, or in a
+   * driver's queue): it rejects with an `AbortError` (`code` `'ABORT_ERR'`, the signal's reason
+   * as `cause`). A request a driver holds completes as it would have.
+   */
+  signal?: AbortSignal;
+}
+
+/** The `signal` of `options`, checked as Node checks one: a TypeError unless an AbortSignal. */
+function signalOf(options: RequestOptions | undefined): AbortSignal | undefined {
+  const signal = options?.signal;
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) {
+    const err = new TypeError('The "options.signal" property must be an instance of AbortSignal') as TypeError & { code: string };
+    err.code = 'ERR_INVALID_ARG_TYPE';
+    throw err;
+  }
+  return signal;
 }
 
 /**
@@ -67,18 +94,13 @@ function guarded<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** A backend's answer as a promise: itself when it is one. */
-function promised<T>(r: T | Promise<T>): Promise<T> {
-  return r instanceof Promise ? r : Promise.resolve(r);
-}
-
 /** Output of {@link CipherSession.encrypt}. */
 export interface CipherOutput {
   ciphertext: Buffer;
 }
 
 /** Options of a plain cipher request. */
-export interface CipherRequestOptions {
+export interface CipherRequestOptions extends RequestOptions {
   /** 16 bytes for CBC, CTR and XTS; none for ECB. */
   iv?: Bytes;
 }
@@ -149,7 +171,7 @@ export class CipherSession extends BaseSession<CipherBackend> {
     // As guarded(), without its closure: this is every small request's path.
     try {
       const { data: d, iv } = this.check(data, options);
-      return promised(this.backend.encrypt(d, iv));
+      return this.backend.encrypt(d, iv, signalOf(options));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -159,7 +181,7 @@ export class CipherSession extends BaseSession<CipherBackend> {
   decrypt(data: Bytes, options?: CipherRequestOptions): Promise<Buffer> {
     try {
       const { data: d, iv } = this.check(data, options);
-      return promised(this.backend.decrypt(d, iv));
+      return this.backend.decrypt(d, iv, signalOf(options));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -173,7 +195,7 @@ export interface AeadOutput {
 }
 
 /** Options of an AEAD request. */
-export interface AeadRequestOptions {
+export interface AeadRequestOptions extends RequestOptions {
   /** GCM and ChaCha20-Poly1305: 12 bytes; CCM: a 7–13 byte nonce; authenc: 16 bytes. */
   iv: Bytes;
   /** Associated data, authenticated but not encrypted. */
@@ -231,7 +253,7 @@ export class AeadSession extends BaseSession<AeadBackend> {
   encrypt(plaintext: Bytes, options: AeadRequestOptions): Promise<AeadOutput> {
     return guarded(() => {
       const { data, iv, aad } = this.check(plaintext, options);
-      return this.backend.encrypt(data, iv, aad);
+      return this.backend.encrypt(data, iv, aad, signalOf(options));
     });
   }
 
@@ -242,7 +264,7 @@ export class AeadSession extends BaseSession<AeadBackend> {
       const tag = this.bytes('tag', options.tag);
       if (tag.length !== this.tagLength)
         throw invalid('EINVAL', `${this.algorithm.name}: tag must be ${this.tagLength} bytes, got ${tag.length}`, this.driver);
-      return this.backend.decrypt(data, iv, aad, tag);
+      return this.backend.decrypt(data, iv, aad, tag, signalOf(options));
     });
   }
 }
@@ -278,7 +300,7 @@ export class HashSession extends BaseSession<HashBackend> {
   }
 
   /** Digest of `data` (one buffer, or several taken in order). Independent of update()/final(). */
-  digest(data: Bytes | Bytes[]): Promise<Buffer> {
+  digest(data: Bytes | Bytes[], options?: RequestOptions): Promise<Buffer> {
     // As guarded(), without its closure: this is every small request's path.
     try {
       const d = this.input(data);
@@ -290,22 +312,22 @@ export class HashSession extends BaseSession<HashBackend> {
           `${this.algorithm.name}: ${n} bytes exceed the ${max} one digest can carry on ${this.driver} (the kernel cannot continue a digest)`,
           this.driver,
         );
-      return promised(this.backend.digest(d));
+      return this.backend.digest(d, signalOf(options));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** Feeds the incremental state. */
-  update(data: Bytes | Bytes[]): Promise<void> {
-    return guarded(() => this.backend.update(this.input(data)));
+  update(data: Bytes | Bytes[], options?: RequestOptions): Promise<void> {
+    return guarded(() => this.backend.update(this.input(data), signalOf(options)));
   }
 
   /** Finishes the incremental state; the session is then ready for a new message. */
-  final(): Promise<Buffer> {
+  final(options?: RequestOptions): Promise<Buffer> {
     return guarded(() => {
       this.live();
-      return this.backend.final();
+      return this.backend.final(signalOf(options));
     });
   }
 
@@ -329,11 +351,11 @@ export class RngSession extends BaseSession<RngBackend> {
   }
 
   /** `length` random bytes. */
-  generate(length: number): Promise<Buffer> {
+  generate(length: number, options?: RequestOptions): Promise<Buffer> {
     return guarded(() => {
       this.live();
       if (!Number.isSafeInteger(length) || length < 0) throw invalid('EINVAL', `length must be a non-negative integer`, this.driver);
-      return this.backend.generate(length);
+      return this.backend.generate(length, signalOf(options));
     });
   }
 }

@@ -48,6 +48,14 @@ export function dispatchInTurn(fw: Framework, crp: CryptoOp, bytes = 0): void {
   scheduleTurn();
 }
 
+/** Takes `crp` out of the requests waiting for a later turn; true if it was there (never dispatched). */
+export function withdraw(crp: CryptoOp): boolean {
+  const i = waiting.findIndex((job) => job.crp === crp);
+  if (i < 0) return false;
+  waiting.splice(i, 1);
+  return true;
+}
+
 function withinBudget(bytes: number): boolean {
   bytesSinceCheck += bytes;
   if (turnStart >= 0 && ++sinceCheck < CHECK_EVERY && bytesSinceCheck < CHECK_BYTES) return left;

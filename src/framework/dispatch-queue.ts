@@ -64,6 +64,15 @@ export class DispatchQueue {
     return true;
   }
 
+  /** Takes `crp` out of its driver's queue when it waits there, never handed over; true if it did. */
+  withdraw(crp: CryptoOp): boolean {
+    const d = opStateOf(crp).owner;
+    const i = d === null ? -1 : d.queue.indexOf(crp);
+    if (i < 0) return false;
+    d!.queue.splice(i, 1);
+    return true;
+  }
+
   /** Flushes driver `d`'s queues in a microtask (once, however often asked before it runs). */
   schedule(d: Driver): void {
     if (d.flushScheduled) return;

@@ -146,6 +146,7 @@ export interface FrameworkErrnos {
   readonly EINVAL: number;
   readonly EOPNOTSUPP: number;
   readonly ENOENT: number;
+  readonly ECANCELED: number;
 }
 
 export function frameworkErrnos(): FrameworkErrnos {
@@ -155,6 +156,7 @@ export function frameworkErrnos(): FrameworkErrnos {
     EINVAL: errnoOf('EINVAL'),
     EOPNOTSUPP: errnoOf('EOPNOTSUPP'),
     ENOENT: errnoOf('ENOENT'),
+    ECANCELED: errnoOf('ECANCELED'),
   };
 }
 

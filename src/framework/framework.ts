@@ -346,6 +346,18 @@ export class Framework {
     return 0;
   }
 
+  /**
+   * kcrypto extension: cancels `crp` while it has not reached its driver (it waits in the
+   * driver's queue, behind an ERESTART or a batch being gathered): it completes now, once, with
+   * ECANCELED. Returns whether it did; a request a driver holds completes as it would have.
+   */
+  cancel(crp: CryptoOp): boolean {
+    if (!this.queue.withdraw(crp)) return false;
+    crp.etype = this.errnos.ECANCELED;
+    this.done(crp);
+    return true;
+  }
+
   /** A promise form of dispatch(): resolves with the request once its callback would run. */
   process(crp: CryptoOp): Promise<CryptoOp> {
     return new Promise((resolve) => {
