@@ -14,6 +14,8 @@ export type {
   Bytes,
   CipherOutput,
   CipherRequestOptions,
+  Data,
+  DataOptions,
   RequestOptions,
   Session,
 } from './api/session.js';

@@ -3,6 +3,8 @@
  * validates its input the same way whatever the driver, so a program sees the same errors on
  * the software driver, through AF_ALG and on a device.
  */
+import { Buffer } from 'node:buffer';
+
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm, RngAlgorithm } from '../algorithms/catalog.js';
 import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
 import { invalid } from '../kernel/bridge/status.js';
@@ -10,6 +12,12 @@ import type { AeadBackend, Backend, CipherBackend, HashBackend, RngBackend } fro
 
 /** Bytes accepted by session methods. */
 export type Bytes = Uint8Array;
+
+/**
+ * A request's data: bytes (any `ArrayBufferView`: a `Buffer`, a typed array, a `DataView`,
+ * read where it is) or a string in the request's `encoding`, as node:crypto's `update()` takes.
+ */
+export type Data = string | ArrayBufferView;
 
 abstract class BaseSession<B extends Backend> {
   protected closed = false;
@@ -35,6 +43,14 @@ abstract class BaseSession<B extends Backend> {
   protected bytes(name: string, v: unknown): Uint8Array {
     if (!(v instanceof Uint8Array)) throw invalid('EINVAL', `${name} must be a Buffer or Uint8Array`, this.driver);
     return v;
+  }
+
+  /** Request data (see Data) as bytes: a Uint8Array as it is, another view over the same memory. */
+  protected data(name: string, v: unknown, encoding: BufferEncoding | undefined): Uint8Array {
+    if (v instanceof Uint8Array) return v;
+    if (typeof v === 'string') return Buffer.from(v, encodingOf(encoding));
+    if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    throw invalid('EINVAL', `${name} must be a string, a Buffer, a TypedArray or a DataView`, this.driver);
   }
 
   /**
@@ -66,6 +82,23 @@ export interface RequestOptions {
    * as `cause`). A request a driver holds completes as it would have.
    */
   signal?: AbortSignal;
+}
+
+/** Options of a request that carries data. */
+export interface DataOptions extends RequestOptions {
+  /** The encoding of string data (node:crypto's default: `'utf8'`). */
+  encoding?: BufferEncoding;
+}
+
+/** `encoding`, checked as Node checks one: a TypeError (`ERR_UNKNOWN_ENCODING`) unless Buffer knows it. */
+function encodingOf(encoding: BufferEncoding | undefined): BufferEncoding {
+  if (encoding === undefined) return 'utf8';
+  if (!Buffer.isEncoding(encoding)) {
+    const err = new TypeError(`Unknown encoding: ${String(encoding)}`) as TypeError & { code: string };
+    err.code = 'ERR_UNKNOWN_ENCODING';
+    throw err;
+  }
+  return encoding;
 }
 
 /** The `signal` of `options`, checked as Node checks one: a TypeError unless an AbortSignal. */
@@ -100,7 +133,7 @@ export interface CipherOutput {
 }
 
 /** Options of a plain cipher request. */
-export interface CipherRequestOptions extends RequestOptions {
+export interface CipherRequestOptions extends DataOptions {
   /** 16 bytes for CBC, CTR and XTS; none for ECB. */
   iv?: Bytes;
 }
@@ -134,7 +167,7 @@ export class CipherSession extends BaseSession<CipherBackend> {
 
   private check(data: unknown, options: CipherRequestOptions | undefined): { data: Uint8Array; iv: Uint8Array | null } {
     this.live();
-    const d = this.bytes('data', data);
+    const d = this.data('data', data, options?.encoding);
     const alg = this.algorithm;
     const max = this.backend.maxRequestBytes;
     if (max !== undefined && d.length > max)
@@ -167,7 +200,7 @@ export class CipherSession extends BaseSession<CipherBackend> {
    * Encrypts `data` (a whole number of blocks for CBC/ECB) into a new buffer. `data` is read
    * in place, not copied: leave it unchanged until the promise settles.
    */
-  encrypt(data: Bytes, options?: CipherRequestOptions): Promise<CipherOutput> {
+  encrypt(data: Data, options?: CipherRequestOptions): Promise<CipherOutput> {
     // As guarded(), without its closure: this is every small request's path.
     try {
       const { data: d, iv } = this.check(data, options);
@@ -178,7 +211,7 @@ export class CipherSession extends BaseSession<CipherBackend> {
   }
 
   /** Decrypts `data` into a new buffer; as with encrypt(), leave `data` unchanged until then. */
-  decrypt(data: Bytes, options?: CipherRequestOptions): Promise<Buffer> {
+  decrypt(data: Data, options?: CipherRequestOptions): Promise<Buffer> {
     try {
       const { data: d, iv } = this.check(data, options);
       return this.backend.decrypt(d, iv, signalOf(options));
@@ -195,7 +228,7 @@ export interface AeadOutput {
 }
 
 /** Options of an AEAD request. */
-export interface AeadRequestOptions extends RequestOptions {
+export interface AeadRequestOptions extends DataOptions {
   /** GCM and ChaCha20-Poly1305: 12 bytes; CCM: a 7–13 byte nonce; authenc: 16 bytes. */
   iv: Bytes;
   /** Associated data, authenticated but not encrypted. */
@@ -229,7 +262,7 @@ export class AeadSession extends BaseSession<AeadBackend> {
 
   private check(data: unknown, options: AeadRequestOptions | undefined): { data: Uint8Array; iv: Uint8Array; aad: Uint8Array } {
     this.live();
-    const d = this.bytes('data', data);
+    const d = this.data('data', data, options?.encoding);
     const alg = this.algorithm;
     if (options?.iv === undefined) throw invalid('EINVAL', `${alg.name} needs an IV`, this.driver);
     const iv = this.bytes('iv', options.iv);
@@ -250,7 +283,7 @@ export class AeadSession extends BaseSession<AeadBackend> {
   }
 
   /** Encrypts and authenticates. */
-  encrypt(plaintext: Bytes, options: AeadRequestOptions): Promise<AeadOutput> {
+  encrypt(plaintext: Data, options: AeadRequestOptions): Promise<AeadOutput> {
     return guarded(() => {
       const { data, iv, aad } = this.check(plaintext, options);
       return this.backend.encrypt(data, iv, aad, signalOf(options));
@@ -258,7 +291,7 @@ export class AeadSession extends BaseSession<AeadBackend> {
   }
 
   /** Verifies and decrypts; rejects with code `EBADMSG` when the tag does not match. */
-  decrypt(ciphertext: Bytes, options: AeadDecryptOptions): Promise<Buffer> {
+  decrypt(ciphertext: Data, options: AeadDecryptOptions): Promise<Buffer> {
     return guarded(() => {
       const { data, iv, aad } = this.check(ciphertext, options);
       const tag = this.bytes('tag', options.tag);
@@ -293,17 +326,18 @@ export class HashSession extends BaseSession<HashBackend> {
     return this.backend.maxRequestBytes;
   }
 
-  private input(data: unknown): Uint8Array | Uint8Array[] {
+  private input(data: unknown, options: DataOptions | undefined): Uint8Array | Uint8Array[] {
     this.live();
-    if (Array.isArray(data)) return data.map((d, i) => this.bytes(`data[${i}]`, d));
-    return this.bytes('data', data);
+    const encoding = options?.encoding;
+    if (Array.isArray(data)) return data.map((d, i) => this.data(`data[${i}]`, d, encoding));
+    return this.data('data', data, encoding);
   }
 
   /** Digest of `data` (one buffer, or several taken in order). Independent of update()/final(). */
-  digest(data: Bytes | Bytes[], options?: RequestOptions): Promise<Buffer> {
+  digest(data: Data | Data[], options?: DataOptions): Promise<Buffer> {
     // As guarded(), without its closure: this is every small request's path.
     try {
-      const d = this.input(data);
+      const d = this.input(data, options);
       const max = this.backend.maxRequestBytes;
       const n = Array.isArray(d) ? d.reduce((sum, x) => sum + x.length, 0) : d.length;
       if (max !== undefined && n > max)
@@ -319,8 +353,8 @@ export class HashSession extends BaseSession<HashBackend> {
   }
 
   /** Feeds the incremental state. */
-  update(data: Bytes | Bytes[], options?: RequestOptions): Promise<void> {
-    return guarded(() => this.backend.update(this.input(data), signalOf(options)));
+  update(data: Data | Data[], options?: DataOptions): Promise<void> {
+    return guarded(() => this.backend.update(this.input(data, options), signalOf(options)));
   }
 
   /** Finishes the incremental state; the session is then ready for a new message. */
