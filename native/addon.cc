@@ -1,11 +1,13 @@
 #include "addon.h"
 
+#include <dlfcn.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,9 +75,24 @@ Napi::Value ReleaseLoopbacksFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The addon's threads are detached (one stuck in the kernel under a removed device may never
+// return) and outlive the environment that started them. Node unloads an addon that a worker
+// loaded when that worker ends: the code would go from under threads still finishing (a
+// SIGSEGV when workers that used kcrypto exit). Marked RTLD_NODELETE, the library stays mapped
+// for the life of the process.
+void KeepLoaded() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    static const char anchor = 0;
+    Dl_info info;
+    if (dladdr(&anchor, &info) != 0 && info.dli_fname != nullptr) dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+  });
+}
+
 }  // namespace
 
 Addon::Addon(Napi::Env env, Napi::Object exports) {
+  KeepLoaded();
   session_ctor = Napi::Persistent(SessionWrap::Define(env));
   DefineAddon(exports, {
                            InstanceMethod<&Addon::SetCompletionHandler>("setCompletionHandler"),

@@ -168,8 +168,19 @@ Dispatcher::Stats Dispatcher::stats() const {
   return s;
 }
 
+// Makes the function keep the event loop alive (`hold`) or not. Once Node has finalized it
+// (environment teardown: a worker ending, the process exiting), nothing may touch it; and a
+// failed call must not throw, as it may come from a finalizer during that teardown.
+void Dispatcher::Hold(Napi::Env env, Shared* shared, bool hold) {
+  std::lock_guard<std::mutex> lock(shared->done_mu);
+  if (shared->js_closed) return;
+  napi_threadsafe_function f = shared->tsfn;
+  if (hold) napi_ref_threadsafe_function(env, f);
+  else napi_unref_threadsafe_function(env, f);
+}
+
 void Dispatcher::Submit(Job job) {
-  if (shared_->in_flight++ == 0) shared_->tsfn.Ref(env_);
+  if (shared_->in_flight++ == 0) Hold(env_, shared_.get(), true);
   if (job.deadline_ns != 0) job.queued_at = MonotonicNanos();
   Wake wake;
   {
@@ -183,7 +194,7 @@ void Dispatcher::Submit(Job job) {
 
 void Dispatcher::SubmitMany(std::vector<Job>* jobs) {
   if (jobs->empty()) return;
-  if (shared_->in_flight == 0) shared_->tsfn.Ref(env_);
+  if (shared_->in_flight == 0) Hold(env_, shared_.get(), true);
   shared_->in_flight += jobs->size();
   const uint64_t now = MonotonicNanos();
   Wake wake;
@@ -358,8 +369,7 @@ std::vector<Job> Dispatcher::TakeDone(Napi::Env env, Shared* shared) {
   for (const Job& j : batch)
     if (!j.abandoned) ++counted;
   shared->in_flight -= counted;
-  // Once Node has finalized the function (environment teardown), nothing may touch it.
-  if (shared->in_flight == 0 && !closed) shared->tsfn.Unref(env);
+  if (shared->in_flight == 0 && !closed) Hold(env, shared, false);
   return batch;
 }
 
@@ -378,18 +388,34 @@ void Dispatcher::AppendDone(const std::vector<Job>& batch, std::vector<double>* 
 // calls queued during a call in the same turn (up to 1000 of them): with a device lane that
 // completes faster than JavaScript handles its completions, that chain held the event loop for
 // the whole run (lab, 6.12, 1000 x 16 KiB on virtio_crypto_aes_cbc: one 998 ms timer gap).
+//
+// A worker terminated with requests in flight: Node then calls with no environment and no
+// function while it tears the function down, and a call into an environment being torn down
+// fails. There is no JavaScript left to hand those completions to, and a C++ exception out of
+// Node's callback would end the whole process, so both end the delivery here.
 void Dispatcher::Deliver(Napi::Env env, Napi::Function fn, Shared* shared) {
-  std::vector<Job> batch = TakeDone(env, shared);
-  if (batch.empty()) return;
-  Napi::HandleScope scope(env);
-  Napi::Float64Array out = Napi::Float64Array::New(env, batch.size() * 3);
-  for (size_t i = 0; i < batch.size(); ++i) {
-    out[i * 3] = batch[i].id;
-    out[i * 3 + 1] = batch[i].result;
-    out[i * 3 + 2] = batch[i].nanos;
+  if (static_cast<napi_env>(env) == nullptr || fn.IsEmpty()) return;
+  try {
+    std::vector<Job> batch = TakeDone(env, shared);
+    if (batch.empty()) return;
+    Napi::HandleScope scope(env);
+    Napi::Float64Array out = Napi::Float64Array::New(env, batch.size() * 3);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      out[i * 3] = batch[i].id;
+      out[i * 3 + 1] = batch[i].result;
+      out[i * 3 + 2] = batch[i].nanos;
+    }
+    Recycle(shared, &batch);
+    // napi_call_function rather than fn.Call(): an exception the handler threw stays pending,
+    // and Node reports it as uncaught, as for any callback; fn.Call() would take it and throw.
+    napi_value undefined = nullptr;
+    napi_value result = nullptr;
+    napi_value argv[1] = {out};
+    if (napi_get_undefined(env, &undefined) != napi_ok) return;
+    napi_call_function(env, undefined, fn, 1, argv, &result);
+  } catch (const Napi::Error&) {
+    // The environment is being torn down (see above).
   }
-  Recycle(shared, &batch);
-  fn.Call({out});
 }
 
 void Dispatcher::Collect(std::vector<double>* out) {
@@ -434,7 +460,7 @@ std::vector<OverdueJob> Dispatcher::Overdue() {
   Act(wake, shared_);
   if (!out.empty()) {
     shared_->in_flight -= out.size();
-    if (shared_->in_flight == 0) shared_->tsfn.Unref(env_);
+    if (shared_->in_flight == 0) Hold(env_, shared_.get(), false);
   }
   return out;
 }

@@ -124,6 +124,7 @@ class Dispatcher {
   static void Act(Wake wake, const std::shared_ptr<Shared>& shared);
   static void Deliver(Napi::Env env, Napi::Function fn, Shared* shared);
   static std::vector<Job> TakeDone(Napi::Env env, Shared* shared);
+  static void Hold(Napi::Env env, Shared* shared, bool hold);
   static void AppendDone(const std::vector<Job>& batch, std::vector<double>* out);
   static void Recycle(Shared* shared, std::vector<Job>* batch);
   std::shared_ptr<Shared> shared_;
