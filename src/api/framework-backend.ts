@@ -243,10 +243,7 @@ export class FrameworkSession {
   }
 }
 
-/**
- * A descriptor from the fields given. Requests take CryptoDesc objects only: telling a partial
- * one apart with `instanceof` costs a generic property lookup on every small request.
- */
+/** A descriptor from the fields given: run() takes CryptoDesc objects only, one shape. */
 function descOf(fields: Partial<CryptoDesc>): CryptoDesc {
   return Object.assign(new CryptoDesc(), fields);
 }
