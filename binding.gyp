@@ -18,6 +18,9 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        # An error thrown into an environment being torn down (a worker terminated mid-call)
+        # is dropped, not thrown again as a C++ exception out of Node's callback (std::terminate).
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
       "cflags!": ["-fno-exceptions"],
