@@ -90,13 +90,16 @@ export interface DataOptions extends RequestOptions {
   encoding?: BufferEncoding;
 }
 
+/** A TypeError with Node's `code`, as node:crypto throws for misuse. */
+function codedTypeError(code: string, message: string): TypeError & { code: string } {
+  return Object.assign(new TypeError(message), { code });
+}
+
 /** `encoding`, checked as Node checks one: a TypeError (`ERR_UNKNOWN_ENCODING`) unless Buffer knows it. */
 function encodingOf(encoding: BufferEncoding | undefined): BufferEncoding {
   if (encoding === undefined) return 'utf8';
   if (!Buffer.isEncoding(encoding)) {
-    const err = new TypeError(`Unknown encoding: ${String(encoding)}`) as TypeError & { code: string };
-    err.code = 'ERR_UNKNOWN_ENCODING';
-    throw err;
+    throw codedTypeError('ERR_UNKNOWN_ENCODING', `Unknown encoding: ${String(encoding)}`);
   }
   return encoding;
 }
@@ -106,9 +109,7 @@ function signalOf(options: RequestOptions | undefined): AbortSignal | undefined 
   const signal = options?.signal;
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) {
-    const err = new TypeError('The "options.signal" property must be an instance of AbortSignal') as TypeError & { code: string };
-    err.code = 'ERR_INVALID_ARG_TYPE';
-    throw err;
+    throw codedTypeError('ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal');
   }
   return signal;
 }
