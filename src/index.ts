@@ -4,6 +4,20 @@
  * @packageDocumentation
  */
 export { AbortError, KCryptoError } from './errors.js';
+export {
+  Cipheriv,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  Decipheriv,
+  getCiphers,
+  getHashes,
+  Hash,
+  hash,
+  Hmac,
+} from './api/node/index.js';
+export type { CipherOptions, DriverOption, HashOptions } from './api/node/index.js';
 export { openSession } from './api/open-session.js';
 export type { CipherSpec, CmacSpec, DriverChoice, HashSpec, HmacSpec, OpenOptions, RngSpec, SessionSpec } from './api/open-session.js';
 export { AeadSession, CipherSession, HashSession, RngSession } from './api/session.js';
