@@ -28,7 +28,7 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.test.js') && f.includes(filter))
   .map((f) => `${dir}/${f}`);
 // The files whose tests run per driver (the conformance suite).
-const perDriver = ['wycheproof', 'differential', 'errors', 'parallel', 'streaming']
+const perDriver = ['wycheproof', 'differential', 'errors', 'parallel', 'streaming', 'dropins']
   .map((n) => `${dir}/${n}.test.js`)
   .filter((f) => files.includes(f));
 const nodeTest = [process.execPath, '--test', '--test-reporter=spec'];

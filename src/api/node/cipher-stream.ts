@@ -122,6 +122,7 @@ export class PlainStream implements CipherStream {
     if (this.mode === 'xts') {
       // node:crypto encrypts each update() of XTS as a data unit of its own, under the same tweak.
       if (chunk.length < BLOCK) throw unsupportedState();
+      await this.room();
       this.submit(s, chunk, this.p.iv);
     } else {
       this.pending.push(chunk);
@@ -130,8 +131,16 @@ export class PlainStream implements CipherStream {
       const size = Math.max(BLOCK, Math.min(REQUEST_BYTES, max - (max % BLOCK)));
       // Decryption keeps its last block back: it may hold the padding that end() takes off.
       const hold = this.p.decrypt && this.mode !== 'ctr' ? BLOCK : 0;
-      while (this.pendingBytes >= size + hold) this.submit(s, this.take(size));
+      while (this.pendingBytes >= size + hold) {
+        await this.room();
+        this.submit(s, this.take(size));
+      }
     }
+    await this.room();
+  }
+
+  /** Resolves once fewer than DEPTH requests are in flight; rejects with a request's failure. */
+  private async room(): Promise<void> {
     while (this.inFlight >= DEPTH && this.failure === null) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.rethrow();
   }

@@ -6,7 +6,7 @@ import * as nodeCrypto from 'node:crypto';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 
-import { createCipheriv, createDecipheriv, getCiphers, type Cipheriv, type Decipheriv } from '../../../src/index.js';
+import { createCipheriv, createDecipheriv, framework, getCiphers, type Cipheriv, type Decipheriv } from '../../../src/index.js';
 import { assertSameError, thrown, throughStream } from '../../support/dropins.js';
 
 const SIZES = [0, 1, 15, 16, 17, 31, 32, 33, 1000, 65_536 + 3];
@@ -285,5 +285,27 @@ describe('kcrypto’s extension: the driver option', () => {
     const k = createCipheriv('aes-128-gcm', key, iv);
     assert.ok((await throughStream(k, data)).equals(ref));
     assert.deepEqual(k.getAuthTag(), n.getAuthTag());
+  });
+});
+
+describe('a stream through a driver: requests and back-pressure', () => {
+  it('cuts 8 MiB into 64 KiB requests, never more than 4 in flight', async () => {
+    const key = nodeCrypto.randomBytes(16);
+    const iv = nodeCrypto.randomBytes(16);
+    const data = nodeCrypto.randomBytes(8 << 20);
+    const openssl = () => framework.stats().find((d) => d.name === 'openssl');
+    const before = openssl()?.requests ?? 0;
+    let most = 0;
+    const sample = setInterval(() => (most = Math.max(most, openssl()?.inFlight ?? 0)), 0);
+    const k = createCipheriv('aes-128-ctr', key, iv, { driver: 'openssl' });
+    try {
+      const out = await throughStream(k, data, 1 << 20);
+      const n = nodeCrypto.createCipheriv('aes-128-ctr', key, iv);
+      assert.ok(out.equals(Buffer.concat([n.update(data), n.final()])));
+    } finally {
+      clearInterval(sample);
+    }
+    assert.equal(openssl()!.requests - before, 128, '8 MiB in 64 KiB requests');
+    assert.ok(most <= 4, `at most 4 requests in flight (saw ${most})`);
   });
 });
