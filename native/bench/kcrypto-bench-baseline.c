@@ -43,7 +43,7 @@
 #include <openssl/evp.h>
 #endif
 
-static void json_string(const char *s) {
+static void json_string(const char* s) {
   putchar('"');
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
@@ -55,7 +55,7 @@ static void json_string(const char *s) {
 }
 
 /* Prints {"error": "..."} and exits 1; errors from any thread end the whole run. */
-static void fail(const char *what, const char *why) {
+static void fail(const char* what, const char* why) {
   char buf[320];
   snprintf(buf, sizeof buf, "%s: %s", what, why);
   printf("{\"error\":");
@@ -71,10 +71,14 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* What every thread shares: the request's shape, and when warm-up and measuring end. */
+/*
+ * What every thread shares: the request's shape, and when warm-up and measuring end (set once
+ * every thread is ready, so that the time it takes to start threads is no part of either).
+ */
 struct job {
+  pthread_barrier_t ready;
   int is_hash;
-  const char *name;
+  const char* name;
   long keylen, size;
   double warm_end, end;
 #ifdef __linux__
@@ -84,7 +88,7 @@ struct job {
 
 /* One thread's state: its buffers, its count, and when its last counted request completed. */
 struct worker {
-  const struct job *job;
+  struct job* job;
   pthread_t thread;
   unsigned char *in, *out;
   unsigned long long ops;
@@ -93,10 +97,27 @@ struct worker {
 
 static unsigned char KEY[64], IV[16];
 
+/*
+ * After each request: whether to make another. Requests until warm_end are not counted. A thread
+ * that comes out of its warm-up after the end (the scheduler starved it) counts none, rather
+ * than stretching the measured time with a late request of its own.
+ */
+static int next_request(struct worker* w, int* warm) {
+  const double t = now();
+  if (*warm) {
+    if (t < w->job->warm_end) return 1;
+    *warm = 0;
+    return t < w->job->end;
+  }
+  w->ops++;
+  w->last = t;
+  return t < w->job->end;
+}
+
 #ifdef __linux__
-static void *afalg_worker(void *arg) {
-  struct worker *w = arg;
-  const struct job *j = w->job;
+static void* afalg_worker(void* arg) {
+  struct worker* w = arg;
+  struct job* j = w->job;
   int op = accept4(j->tfm, NULL, 0, SOCK_CLOEXEC);
   if (op < 0) fail("accept", strerror(errno));
   /* The control messages do not change between requests: built once. */
@@ -113,7 +134,7 @@ static void *afalg_worker(void *arg) {
   if (!j->is_hash) {
     msg.msg_control = control.buf;
     msg.msg_controllen = sizeof control.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_ALG;
     c->cmsg_type = ALG_SET_OP;
     c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
@@ -123,46 +144,39 @@ static void *afalg_worker(void *arg) {
     c->cmsg_level = SOL_ALG;
     c->cmsg_type = ALG_SET_IV;
     c->cmsg_len = CMSG_LEN(sizeof(struct af_alg_iv) + 16);
-    struct af_alg_iv *iv = (struct af_alg_iv *)CMSG_DATA(c);
+    struct af_alg_iv* iv = (struct af_alg_iv*)CMSG_DATA(c);
     iv->ivlen = 16;
     memcpy(iv->iv, IV, 16);
   }
   const size_t out_len = j->is_hash ? 64 : (size_t)j->size;
-  for (int warm = 1;; warm = 0) {
-    double t;
-    do {
-      ssize_t n;
-      if (j->is_hash) {
-        if (send(op, w->in, (size_t)j->size, 0) != (ssize_t)j->size) fail("send", strerror(errno));
-        n = recv(op, w->out, out_len, 0);
-        if (n <= 0) fail("recv", n < 0 ? strerror(errno) : "no digest");
-      } else {
-        if (sendmsg(op, &msg, 0) != (ssize_t)j->size) fail("sendmsg", strerror(errno));
-        n = read(op, w->out, out_len);
-        if (n != (ssize_t)out_len) fail("read", n < 0 ? strerror(errno) : "short read");
-      }
-      if (!warm) w->ops++;
-      t = now();
-    } while (t < (warm ? j->warm_end : j->end));
-    if (!warm) {
-      w->last = t;
-      break;
+  pthread_barrier_wait(&j->ready);
+  int warm = 1;
+  do {
+    ssize_t n;
+    if (j->is_hash) {
+      if (send(op, w->in, (size_t)j->size, 0) != (ssize_t)j->size) fail("send", strerror(errno));
+      n = recv(op, w->out, out_len, 0);
+      if (n <= 0) fail("recv", n < 0 ? strerror(errno) : "no digest");
+    } else {
+      if (sendmsg(op, &msg, 0) != (ssize_t)j->size) fail("sendmsg", strerror(errno));
+      n = read(op, w->out, out_len);
+      if (n != (ssize_t)out_len) fail("read", n < 0 ? strerror(errno) : "short read");
     }
-  }
+  } while (next_request(w, &warm));
   close(op);
   return NULL;
 }
 
 /* Binds and keys the one transform every thread accepts its own request socket from. */
-static void afalg_open(struct job *j) {
+static void afalg_open(struct job* j) {
   int tfm = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (tfm < 0) fail("socket(AF_ALG)", strerror(errno));
   struct sockaddr_alg sa;
   memset(&sa, 0, sizeof sa);
   sa.salg_family = AF_ALG;
-  snprintf((char *)sa.salg_type, sizeof sa.salg_type, "%s", j->is_hash ? "hash" : "skcipher");
-  snprintf((char *)sa.salg_name, sizeof sa.salg_name, "%s", j->name);
-  if (bind(tfm, (struct sockaddr *)&sa, sizeof sa) != 0) fail("bind", strerror(errno));
+  snprintf((char*)sa.salg_type, sizeof sa.salg_type, "%s", j->is_hash ? "hash" : "skcipher");
+  snprintf((char*)sa.salg_name, sizeof sa.salg_name, "%s", j->name);
+  if (bind(tfm, (struct sockaddr*)&sa, sizeof sa) != 0) fail("bind", strerror(errno));
   if (j->keylen > 0 && setsockopt(tfm, SOL_ALG, ALG_SET_KEY, KEY, (socklen_t)j->keylen) != 0)
     fail("setsockopt(ALG_SET_KEY)", strerror(errno));
   j->tfm = tfm;
@@ -170,50 +184,43 @@ static void afalg_open(struct job *j) {
 #endif
 
 #ifdef KCRYPTO_WITH_LIBCRYPTO
-static void *libcrypto_worker(void *arg) {
-  struct worker *w = arg;
-  const struct job *j = w->job;
-  const EVP_CIPHER *cipher = j->is_hash ? NULL : EVP_get_cipherbyname(j->name);
-  const EVP_MD *md = j->is_hash ? EVP_get_digestbyname(j->name) : NULL;
-  EVP_CIPHER_CTX *cctx = cipher ? EVP_CIPHER_CTX_new() : NULL;
-  EVP_MD_CTX *mctx = md ? EVP_MD_CTX_new() : NULL;
+static void* libcrypto_worker(void* arg) {
+  struct worker* w = arg;
+  struct job* j = w->job;
+  const EVP_CIPHER* cipher = j->is_hash ? NULL : EVP_get_cipherbyname(j->name);
+  const EVP_MD* md = j->is_hash ? EVP_get_digestbyname(j->name) : NULL;
+  EVP_CIPHER_CTX* cctx = cipher ? EVP_CIPHER_CTX_new() : NULL;
+  EVP_MD_CTX* mctx = md ? EVP_MD_CTX_new() : NULL;
   if (cctx) {
     if (EVP_EncryptInit_ex(cctx, cipher, NULL, KEY, IV) != 1) fail("EVP_EncryptInit_ex", j->name);
     EVP_CIPHER_CTX_set_padding(cctx, 0);
   }
-  for (int warm = 1;; warm = 0) {
-    double t;
-    do {
-      int n = 0, m = 0;
-      unsigned int dlen = 0;
-      if (cctx) {
-        if (EVP_EncryptInit_ex(cctx, NULL, NULL, NULL, IV) != 1 || EVP_EncryptUpdate(cctx, w->out, &n, w->in, (int)j->size) != 1 ||
-            EVP_EncryptFinal_ex(cctx, w->out + n, &m) != 1)
-          fail("EVP_Encrypt", j->name);
-      } else if (EVP_DigestInit_ex(mctx, md, NULL) != 1 || EVP_DigestUpdate(mctx, w->in, (size_t)j->size) != 1 ||
-                 EVP_DigestFinal_ex(mctx, w->out, &dlen) != 1) {
-        fail("EVP_Digest", j->name);
-      }
-      if (!warm) w->ops++;
-      t = now();
-    } while (t < (warm ? j->warm_end : j->end));
-    if (!warm) {
-      w->last = t;
-      break;
+  pthread_barrier_wait(&j->ready);
+  int warm = 1;
+  do {
+    int n = 0, m = 0;
+    unsigned int dlen = 0;
+    if (cctx) {
+      if (EVP_EncryptInit_ex(cctx, NULL, NULL, NULL, IV) != 1 || EVP_EncryptUpdate(cctx, w->out, &n, w->in, (int)j->size) != 1 ||
+          EVP_EncryptFinal_ex(cctx, w->out + n, &m) != 1)
+        fail("EVP_Encrypt", j->name);
+    } else if (EVP_DigestInit_ex(mctx, md, NULL) != 1 || EVP_DigestUpdate(mctx, w->in, (size_t)j->size) != 1 ||
+               EVP_DigestFinal_ex(mctx, w->out, &dlen) != 1) {
+      fail("EVP_Digest", j->name);
     }
-  }
+  } while (next_request(w, &warm));
   EVP_CIPHER_CTX_free(cctx);
   EVP_MD_CTX_free(mctx);
   return NULL;
 }
 #endif
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 8) {
     fprintf(stderr, "usage: %s afalg|libcrypto cipher|hash NAME KEYLEN SIZE SECONDS THREADS\n", argv[0]);
     return 2;
   }
-  const char *backend = argv[1];
+  const char* backend = argv[1];
   struct job job;
   memset(&job, 0, sizeof job);
   job.is_hash = strcmp(argv[2], "hash") == 0;
@@ -229,7 +236,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 64; i++) KEY[i] = (unsigned char)(0x11 * (i + 1));
   for (int i = 0; i < 16; i++) IV[i] = (unsigned char)(0xa0 + i);
 
-  void *(*worker)(void *) = NULL;
+  void* (*worker)(void*) = NULL;
   if (strcmp(backend, "afalg") == 0) {
 #ifdef __linux__
     afalg_open(&job);
@@ -250,11 +257,7 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  /* Warm-up: a tenth of the time; then every thread counts until the same end. */
-  const double start = now() + seconds / 10;
-  job.warm_end = start;
-  job.end = start + seconds;
-  struct worker *ws = calloc((size_t)threads, sizeof *ws);
+  struct worker* ws = calloc((size_t)threads, sizeof *ws);
   if (!ws) fail("calloc", strerror(ENOMEM));
   for (long i = 0; i < threads; i++) {
     ws[i].job = &job;
@@ -263,10 +266,17 @@ int main(int argc, char **argv) {
     if (!ws[i].in || !ws[i].out) fail("malloc", strerror(ENOMEM));
     for (long b = 0; b < job.size; b++) ws[i].in[b] = (unsigned char)(b * 7 + 3);
   }
+  int rc = pthread_barrier_init(&job.ready, NULL, (unsigned)threads + 1);
+  if (rc != 0) fail("pthread_barrier_init", strerror(rc));
   for (long i = 0; i < threads; i++) {
-    int rc = pthread_create(&ws[i].thread, NULL, worker, &ws[i]);
+    rc = pthread_create(&ws[i].thread, NULL, worker, &ws[i]);
     if (rc != 0) fail("pthread_create", strerror(rc));
   }
+  /* Warm-up: a tenth of the time; then every thread counts until the same end. */
+  const double start = now() + seconds / 10;
+  job.warm_end = start;
+  job.end = start + seconds;
+  pthread_barrier_wait(&job.ready);
   unsigned long long ops = 0;
   double last = start;
   for (long i = 0; i < threads; i++) {

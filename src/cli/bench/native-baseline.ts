@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Measured } from './measure.js';
@@ -85,7 +85,12 @@ async function runBaseline(b: CompiledBaseline, args: readonly string[], ms: num
   return { ops: parsed.ops ?? 0, bytes: parsed.bytes ?? 0, seconds: parsed.seconds ?? 0 };
 }
 
-/** The baseline's arguments for `alg` through `backend`. */
+/**
+ * The baseline's arguments for `alg` through `backend`. Requests in flight are threads, each
+ * with one request: as many as asked through AF_ALG (a device driver holds them all at once),
+ * no more than the CPUs for libcrypto (its work is CPU time; more threads only wait their turn
+ * and stretch the measured time with the last ones to finish).
+ */
 function argsOf(backend: 'afalg' | 'libcrypto', alg: BenchAlgorithm, size: number, depth: number, ms: number): string[] {
   const cipher = alg.kind === 'cipher';
   return [
@@ -95,7 +100,7 @@ function argsOf(backend: 'afalg' | 'libcrypto', alg: BenchAlgorithm, size: numbe
     String(cipher ? alg.keyLength : 0),
     String(size),
     String(ms / 1000),
-    String(depth),
+    String(backend === 'libcrypto' ? Math.min(depth, availableParallelism()) : depth),
   ];
 }
 

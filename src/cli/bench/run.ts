@@ -16,7 +16,7 @@ export interface BenchPoint {
   kind: SubjectKind;
   /** Bytes per request. */
   size: number;
-  /** Requests in flight (C: threads each with one request; node:crypto: always one). */
+  /** Requests in flight (C: threads each with one request, libcrypto at most one a CPU; node:crypto: always one). */
   depth: number;
   ops: number;
   bytes: number;

@@ -57,7 +57,10 @@ export function formatTable(report: BenchReport): string {
   for (const s of drivers) notes.push(`${s.name} (${s.algorithm}): served by ${s.driver}`);
   notes.push(`${NODE_CRYPTO}: one request at a time (synchronous), the same figures at every depth`);
   if ('reason' in report.baseline) notes.push(`C baseline: skipped, ${report.baseline.reason}`);
-  else notes.push(`C baseline: compiled with ${report.baseline.compiler}; its depth is threads, each with one request`);
+  else
+    notes.push(
+      `C baseline: compiled with ${report.baseline.compiler}; requests in flight are threads, each with one request (libcrypto: at most one a CPU)`,
+    );
   for (const s of report.skipped) notes.push(`${s.name} (${s.algorithm}): skipped, ${s.reason}`);
   for (const p of report.points.filter((q) => q.error !== undefined))
     notes.push(`${p.subject} ${p.algorithm} ${sizeLabel(p.size)} × ${p.depth}: failed, ${p.error}`);
