@@ -3,8 +3,8 @@
  * C baseline compiled on the spot, on the user's own machine, from the installed package.
  * `kcrypto bench --host …` runs the repository's host benchmark instead (a checkout only).
  */
-import { writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { findPackageRoot } from '../package-root.js';
@@ -81,6 +81,11 @@ export async function benchCommand(argv: string[], io: BenchIo = processIo): Pro
     const host = argv.find((a) => HOST_OPTIONS.has(a.split('=')[0]!));
     const hint = host ? ` (${host} belongs to the host benchmark: kcrypto bench --host ${host})` : '';
     io.stderr.write(`kcrypto bench: ${err.message}${hint}\n\n${BENCH_USAGE}`);
+    return 2;
+  }
+  // Before a minute of measuring, not after it.
+  if (options.svg !== null && !existsSync(dirname(resolve(options.svg)))) {
+    io.stderr.write(`kcrypto bench: --svg ${options.svg}: no directory ${dirname(resolve(options.svg))}\n`);
     return 2;
   }
   const baseline = await baselineFor(options);

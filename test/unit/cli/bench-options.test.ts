@@ -1,6 +1,8 @@
 // `kcrypto bench`'s command line: what each option parses to, and the message each mistake
 // gets (the command prints it with the usage text and exits 2).
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { benchCommand } from '../../../src/cli/bench-command.js';
@@ -113,6 +115,10 @@ describe('kcrypto bench options', () => {
     err.length = 0;
     assert.equal(await benchCommand(['--rounds', '3'], io), 2);
     assert.match(err.join(''), /kcrypto bench --host --rounds/);
+    err.length = 0;
+    const missing = join(tmpdir(), `kcrypto-no-such-dir-${process.pid}`);
+    assert.equal(await benchCommand(['--svg', join(missing, 'chart.svg')], io), 2);
+    assert.ok(err.join('').endsWith(`: no directory ${missing}\n`), err.join(''));
     assert.equal(await benchCommand(['--help'], io), 0);
     assert.match(out.join(''), /--svg FILE/);
   });
