@@ -7,7 +7,7 @@
  *     node dist/esm/bench/host.js [--quick] [--rounds N] [--round-ms MS] [--out FILE]
  *
  * Prints the markdown report on stdout (progress on stderr) and writes FILE too when given.
- * `npm run bench:host` writes its section of bench/RESULTS.md; `kcrypto bench` runs this file.
+ * `npm run bench:host` writes its section of bench/RESULTS.md; `kcrypto bench --host` runs this file.
  */
 import { freshRoutes } from './host-hooks.js';
 

@@ -14,8 +14,8 @@ const USAGE = `usage: kcrypto <command> [options]
 commands:
   drivers [--all] [--json]   the crypto drivers this host offers, and why others are unusable
   selftest [--driver NAME]   known-answer tests on every usable driver (or one)
-  bench [--quick] [--out F]  kcrypto against node:crypto on this CPU, and its goals
-                             (a checkout's dist/esm/bench/host.js; kcrypto bench --help)
+  bench [--svg F] [--json]   every usable driver against node:crypto and C on this machine,
+                             in MB/s by request size (kcrypto bench --help)
   lab [options] -- CMD...    run CMD in a QEMU guest with a real kernel and virtio-crypto cards
                              (kcrypto lab --help for options)
 `;

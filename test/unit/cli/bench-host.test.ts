@@ -1,4 +1,4 @@
-// `kcrypto bench` runs the compiled host benchmark of a checkout; where bench/ is missing (the
+// `kcrypto bench --host` runs the compiled host benchmark of a checkout; where bench/ is missing (the
 // published package leaves it out) it says so instead of failing obscurely.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
-import { benchScript } from '../../../src/cli/bench-command.js';
+import { benchScript } from '../../../src/cli/bench/host.js';
 import { packageRoot } from '../../support/package-root.js';
 
-describe('kcrypto bench', () => {
+describe('kcrypto bench --host', () => {
   it('finds dist/esm/bench/host.js in this checkout', () => {
     const found = benchScript(packageRoot());
     assert.ok('script' in found, JSON.stringify(found));
