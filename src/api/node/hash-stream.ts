@@ -1,7 +1,9 @@
 /**
  * A drop-in hash's (or HMAC's) stream on a kcrypto driver: the chunks written feed one hash
  * session's state in order, gathered into one request while the previous one runs; end()
- * finishes it. A copy takes the session's state once the updates before it have run.
+ * finishes it. A copy takes the session's state once the updates before it have run. A driver
+ * that keeps no state between requests (the BSDs' /dev/crypto: its sessions have a
+ * `maxRequestBytes`) digests the whole message at end() instead, up to that size.
  */
 import type { Buffer } from 'node:buffer';
 
@@ -10,21 +12,29 @@ import type { HashSession } from '../session.js';
 
 const noop = (): void => undefined;
 
+const stateless = (s: HashSession): boolean => s.maxRequestBytes !== undefined;
+
 export class HashStream {
   private pending: Buffer[] = [];
+  /** The message so far, on a driver that keeps no hash state. */
+  private readonly whole: Buffer[] = [];
   /** Settles once the session has taken every update so far; carries the session. */
   private tail: Promise<HashSession>;
   private running = false;
   private closed = false;
 
-  private constructor(session: Promise<HashSession>) {
+  private constructor(
+    private readonly spec: HashSpec | HmacSpec,
+    private readonly driver: DriverChoice,
+    session: Promise<HashSession>,
+  ) {
     this.tail = session;
     this.tail.catch(noop);
   }
 
   /** A stream over a new session. */
   static open(spec: HashSpec | HmacSpec, driver: DriverChoice): HashStream {
-    return new HashStream(openSession(spec, { driver }));
+    return new HashStream(spec, driver, openSession(spec, { driver }));
   }
 
   /** Takes a chunk; resolves when the session can take more. */
@@ -37,10 +47,9 @@ export class HashStream {
 
   /** The digest of everything written. */
   async digest(): Promise<Buffer> {
-    if (this.pending.length > 0 && !this.running) this.flush();
     const s = await this.drained();
     try {
-      return await s.final();
+      return await (stateless(s) ? s.digest(this.whole) : s.final());
     } finally {
       this.close();
     }
@@ -48,8 +57,17 @@ export class HashStream {
 
   /** A stream holding a copy of the state after what was written so far. */
   copy(): HashStream {
-    if (this.pending.length > 0 && !this.running) this.flush();
-    return new HashStream(this.drained().then((s) => s.copy()));
+    const copy: HashStream = new HashStream(
+      this.spec,
+      this.driver,
+      this.drained().then((s) => {
+        if (!stateless(s)) return s.copy();
+        // The state of a stateless driver's stream is the message so far.
+        copy.whole.push(...this.whole);
+        return openSession(this.spec, { driver: this.driver });
+      }),
+    );
+    return copy;
   }
 
   /** Releases the session (idempotent). */
@@ -62,9 +80,9 @@ export class HashStream {
   /** The session, once every chunk written so far is in its state. */
   private async drained(): Promise<HashSession> {
     for (;;) {
+      if (this.pending.length > 0 && !this.running) this.flush();
       const s = await this.tail;
       if (this.pending.length === 0 && !this.running) return s;
-      if (!this.running) this.flush();
     }
   }
 
@@ -74,7 +92,8 @@ export class HashStream {
     this.running = true;
     this.tail = this.tail.then(async (s) => {
       try {
-        await s.update(chunks);
+        if (stateless(s)) this.whole.push(...chunks);
+        else await s.update(chunks);
       } finally {
         this.running = false;
       }
