@@ -19,7 +19,8 @@ function addonLoads() {
   const script = `require(require.resolve('node-gyp-build', { paths: [process.argv[1]] }))(process.argv[1])`;
   const r = spawnSync(process.execPath, ['-e', script, root], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) {
-    const why = (r.stderr || '').split('\n').find((l) => /Error|error:/.test(l)) ?? `exit ${r.status ?? r.signal}`;
+    // node prints the source line first, then "Error: No native build was found for …".
+    const why = (r.stderr || '').split('\n').find((l) => /^[A-Za-z]*Error: /.test(l)) ?? `exit ${r.status ?? r.signal}`;
     console.error(`kcrypto: no prebuilt addon loads here (${why.trim()}); building it from source`);
   }
   return r.status === 0;
