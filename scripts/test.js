@@ -2,7 +2,9 @@
 // unit tests on this host, then the lab suite inside each installed lab kernel
 // (scripts/lab-suite.js, in the passes each kernel's plan below names), then again with the
 // sanitizer build of the addon on the kernels whose plan says so. Prints one closing line with
-// the totals.
+// the totals. The `pack` stage builds the prebuilt binaries, packs the package and checks that
+// the tarball installs and runs where no compiler is reachable, on arm64 (qemu-user) and with
+// musl (scripts/pack-check.js).
 //
 // What runs where (the whole run must fit CI's hour on a 2-core machine; every pass runs on at
 // least one kernel, and what a kernel refuses is asserted there, not skipped):
@@ -15,13 +17,13 @@
 //   other every driver
 //
 // Environment:
-//   KCRYPTO_TEST_STAGES  comma list of stages to run (lint,unit,lab,sanitize); default all
+//   KCRYPTO_TEST_STAGES  comma list of stages to run (lint,unit,pack,lab,sanitize); default all
 //   KCRYPTO_LAB_KERNEL   run the lab stages on this kernel only (default: all installed)
 //   KCRYPTO_LAB_PASSES   the passes to run on every kernel, instead of each kernel's plan
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'lint,unit,lab,sanitize').split(',').map((s) => s.trim());
+const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'lint,unit,pack,lab,sanitize').split(',').map((s) => s.trim());
 const nodeTest = ['--test', '--test-reporter=spec'];
 
 /** Each kernel's passes (plain and sanitized), by release; the first match wins. */
@@ -119,6 +121,11 @@ if (stages.includes('lint')) await run('lint', 'npm', ['run', '--silent', 'lint'
 // The unit tests use the addon's test hooks (the loopback engine); the lab tests do not.
 if (stages.includes('unit'))
   await run('unit tests (host)', process.execPath, [...nodeTest, 'dist/esm/test/unit/'], { KCRYPTO_TEST_HOOKS: '1' });
+if (stages.includes('pack'))
+  await run('pack (prebuilt binaries, npm pack, install without a compiler, arm64, musl)', process.execPath, [
+    '--test-reporter=spec',
+    'scripts/pack-check.js',
+  ]);
 if (stages.includes('lab')) {
   for (const kernel of kernels) {
     const plan = planOf(kernel);

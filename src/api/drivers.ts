@@ -108,7 +108,7 @@ export async function drivers(options: { refresh?: boolean } = {}): Promise<Driv
       kind: 'software',
       algorithms: [],
       available: false,
-      reason: `native addon unavailable: ${error ?? 'unknown'}`,
+      reason: error ?? 'native addon not loaded',
     });
   } else {
     if (!k.afalg.available) {

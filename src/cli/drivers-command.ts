@@ -102,6 +102,10 @@ function verdict(k: KernelReport | null, list: DriverInfo[]): string[] {
     return lines;
   }
   if (kernelUsable.length > 0) return [];
+  if (!k)
+    return [
+      `Only ${local} ${is} usable here: the native addon did not load, so the kernel's drivers cannot be reached (why, and what to do, on the afalg line above).`,
+    ];
   if (anyBinds)
     return [
       `Only ${local} ${serves} kcrypto here: AF_ALG binds, but none of the drivers it reaches implements an algorithm kcrypto serves.`,

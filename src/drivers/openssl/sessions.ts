@@ -24,7 +24,7 @@ export function openSslUnavailable(): string {
   if (!version.startsWith('3.')) return `this Node.js carries OpenSSL ${version}; the engine is built for OpenSSL 3`;
   if (process.versions['electron']) return 'Electron carries BoringSSL, not the OpenSSL the engine is built for';
   const { addon, error } = loadAddon();
-  if (!addon) return `native addon not loaded: ${error}`;
+  if (!addon) return error;
   if (!addon.openOpenSsl) return 'this build of the addon has no OpenSSL engine';
   return '';
 }

@@ -1,15 +1,16 @@
 /**
  * Loads the native addon. Loading never throws: on a host where the addon cannot be loaded
- * (not built, wrong platform, `--no-addons`) the package still works on its software driver
- * and reports why the kernel paths are unavailable.
+ * (not built, no prebuilt binary for the platform, `--no-addons`) the package still works on
+ * its software driver and reports why the kernel paths are unavailable and what to do.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { registerErrnos } from '../../errno.js';
 import { findPackageRoot } from '../../package-root.js';
+import { addonFile, explainLoadFailure } from './addon-file.js';
 import type { DevCryptoNative } from './devcrypto.js';
 
 /** A native engine session (see native/session_wrap.h). */
@@ -174,35 +175,32 @@ export type AddonLoad = { addon: NativeAddon; path: string; error?: undefined } 
 let cached: AddonLoad | undefined;
 
 /**
- * Loads (once) and returns the addon. `KCRYPTO_ADDON` names an alternative build, such as the
- * sanitizer build used in CI.
+ * Loads (once) and returns the addon: the file node-gyp-build picks (this package's build, else
+ * the prebuilt binary for this host), or the one `KCRYPTO_ADDON` names (such as the sanitizer
+ * build used in CI), alone. When it does not load, `error` says why and what to do.
  */
 export function loadAddon(): AddonLoad {
   if (cached) return cached;
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = findPackageRoot(here);
-  const candidates = [
-    process.env['KCRYPTO_ADDON'],
-    root && join(root, 'build', 'Release', 'kcrypto.node'),
-    root && join(root, 'build', 'Debug', 'kcrypto.node'),
-  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
-  const require = createRequire(import.meta.url);
-  const errors: string[] = [];
-  for (const path of candidates) {
-    if (!existsSync(path)) {
-      errors.push(`${path}: not built`);
-      continue;
-    }
-    try {
-      const addon = require(path) as NativeAddon;
-      // The numbers of the C library the addon was built against, for names Node does not know.
-      registerErrnos(addon.errnoTable());
-      cached = { addon, path };
-      return cached;
-    } catch (err) {
-      errors.push(`${path}: ${(err as Error).message}`);
-    }
+  const root = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+  const file = addonFile(root, process.env['KCRYPTO_ADDON']);
+  if (file.missing !== undefined) {
+    cached = { addon: null, error: explainLoadFailure(root, [file.missing]) };
+    return cached;
   }
-  cached = { addon: null, error: errors.length > 0 ? errors.join('; ') : 'native addon not found (run `npm run build:native`)' };
+  const { path } = file;
+  if (!existsSync(path)) {
+    cached = { addon: null, path, error: explainLoadFailure(root, [`${path}: no such file`]) };
+    return cached;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    // The numbers of the C library the addon was built against, for names Node does not know.
+    registerErrnos(addon.errnoTable());
+    cached = { addon, path };
+  } catch (err) {
+    // dlopen's message names the file already ("<path>: invalid ELF header").
+    const message = (err as Error).message;
+    cached = { addon: null, path, error: explainLoadFailure(root, [message.includes(path) ? message : `${path}: ${message}`]) };
+  }
   return cached;
 }
