@@ -159,6 +159,9 @@ Napi::Value Addon::SetCompletionHandler(const Napi::CallbackInfo& info) {
   dispatchers_[kCpuLane]->SetMaxThreads(cores);
   dispatchers_[kCpuLane]->SetNice(10);
   dispatchers_[kCpuLane]->SetSpin(SpinNs());
+  // CPU work runs on JavaScript's memory and always ends: an environment being torn down waits
+  // for it, rather than free memory a thread still works on (device jobs run on copies).
+  dispatchers_[kCpuLane]->SetWaitAtShutdown(true);
   dispatchers_[kDeviceLane]->SetMaxThreads(16);
   return info.Env().Undefined();
 }

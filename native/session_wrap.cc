@@ -150,11 +150,10 @@ SessionWrap::JobError SessionWrap::PrepareJob(napi_env env, const double* args, 
   }
   if (args[kSubmitDeadlineMs] > 0) job->deadline_ns = static_cast<uint64_t>(args[kSubmitDeadlineMs] * 1e6);
   job->cancelled = abandoned_;
-  // A disposable output is one the caller never reads after a failure (it resubmits with a
-  // fresh one), so a late write from a card that went away harms nothing: the kernel writes
-  // straight into it, without the guarded thread's copy.
-  const bool disposable = args[kSubmitDisposable] != 0;
-  job->guard_output = *lane == Addon::kDeviceLane && !disposable;
+  // Every device job runs on its thread's copies, a disposable output's too (one the caller
+  // never reads after a failure): a request that returns after its worker was torn down would
+  // otherwise have the kernel write into memory the environment freed, and given to others.
+  job->guard_output = *lane == Addon::kDeviceLane;
   job->session = session_;
   return JobError::kOk;
 }

@@ -27,8 +27,9 @@ const filter = process.argv[2] ?? '';
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.test.js') && f.includes(filter))
   .map((f) => `${dir}/${f}`);
-// The files whose tests run per driver (the conformance suite).
-const perDriver = ['wycheproof', 'differential', 'errors', 'parallel', 'streaming', 'dropins']
+// The files whose tests run per driver (the conformance suite, the node:crypto functions and the
+// workers file): the fixture passes run them against each /dev/crypto ABI.
+const perDriver = ['wycheproof', 'differential', 'errors', 'parallel', 'streaming', 'dropins', 'workers']
   .map((n) => `${dir}/${n}.test.js`)
   .filter((f) => files.includes(f));
 const nodeTest = [process.execPath, '--test', '--test-reporter=spec'];

@@ -1,6 +1,7 @@
 #include "dispatcher.h"
 
 #include "job_batch.h"
+#include "owned_request.h"
 
 #include <algorithm>
 #include <atomic>
@@ -47,9 +48,13 @@ struct Running {
   bool holds_thread = true;
 };
 
-// Runs a job; a guarded one (Job::guard_output) through this thread's own output buffer. The
-// buffer belongs to the thread: if the kernel never lets the thread go, the buffer stays with
-// it, and nothing else is ever written by that request.
+// Runs a job; a guarded one (Job::guard_output) on copies that belong to this thread: its input
+// and IV are copied in, and the kernel writes the output into the thread's buffer, copied out
+// only if the session was not abandoned meanwhile. The copies are made under the session's
+// flag (see abandon.h): once Shutdown() has set it for a job still in the kernel when its
+// environment goes, that job touches no JavaScript memory again -- which the environment
+// frees as soon as Shutdown() returns. If the kernel never lets the thread go, the buffers
+// stay with it, and nothing else is ever read or written by that request.
 Status RunJob(Job& job) {
   Request& req = job.request;
   if (req.op == Op::kOpen) return job.session->Open();
@@ -58,16 +63,13 @@ Status RunJob(Job& job) {
     job.session->Close();
     return Status::Ok();
   }
-  if (!job.guard_output || req.output == nullptr || req.output_len == 0 || !job.cancelled) return job.session->Run(req);
-  thread_local std::vector<uint8_t> bounce;
-  if (bounce.size() < req.output_len) bounce.resize(req.output_len);
-  uint8_t* const wanted = req.output;
-  req.output = bounce.data();
-  Status st = job.session->Run(req);
-  req.output = wanted;
-  if (!st.ok()) return st;
-  const size_t n = std::min(st.bytes, req.output_len);
-  if (!job.cancelled->UnlessAbandoned([&] { std::memcpy(wanted, bounce.data(), n); })) return Status::Fail(ESHUTDOWN, Syscall::kValidate);
+  if (!job.guard_output || !job.cancelled) return job.session->Run(req);
+  thread_local OwnedRequest owned;
+  Request own;
+  if (!job.cancelled->UnlessAbandoned([&] { owned.CopyIn(req, &own); })) return Status::Fail(ESHUTDOWN, Syscall::kValidate);
+  Status st = job.session->Run(own);
+  if (!st.ok() || req.output == nullptr) return st;
+  if (!job.cancelled->UnlessAbandoned([&] { owned.CopyOut(req, st.bytes); })) return Status::Fail(ESHUTDOWN, Syscall::kValidate);
   return st;
 }
 
@@ -96,8 +98,9 @@ struct Dispatcher::Shared {
   bool stopping = false;
   std::atomic<uint64_t> wakeups{0};
   std::atomic<uint64_t> deliveries{0};
-  bool batching = true;  // see SetBatching
-  uint64_t batches = 0;  // jobs taken together for a kernel queue (see job_batch.h), and their jobs
+  bool batching = true;           // see SetBatching
+  bool wait_at_shutdown = false;  // see SetWaitAtShutdown
+  uint64_t batches = 0;           // jobs taken together for a kernel queue (see job_batch.h), and their jobs
   uint64_t batched = 0;
 
   std::mutex done_mu;
@@ -145,6 +148,11 @@ void Dispatcher::SetSpin(uint64_t ns) {
 void Dispatcher::SetMaxThreads(size_t n) {
   std::lock_guard<std::mutex> lock(shared_->mu);
   shared_->max_threads = n == 0 ? 1 : n;
+}
+
+void Dispatcher::SetWaitAtShutdown(bool wait) {
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  shared_->wait_at_shutdown = wait;
 }
 
 void Dispatcher::SetBatching(bool on) {
@@ -472,9 +480,18 @@ void Dispatcher::Shutdown() {
   shared_->stopping = true;
   shared_->stop_spinning.store(true, std::memory_order_relaxed);
   shared_->work_cv.notify_all();
-  // Threads blocked inside a request get a short grace period; a thread stuck in the kernel
-  // (a device removed under it) may never return and is left detached.
-  shared_->exit_cv.wait_for(lock, std::chrono::seconds(2), [this] { return shared_->running == 0; });
+  // The environment frees the JavaScript memory of the requests once this returns. A lane that
+  // waits at shutdown (CPU work, which always ends) waits for its jobs however long they run.
+  // Elsewhere a thread blocked in a request gets a short grace period, as one stuck in the
+  // kernel (a device removed under it) may never return and is left detached; a job still
+  // running then is abandoned, so that a late return copies nothing into or out of the
+  // memory about to be freed (see RunJob).
+  if (shared_->wait_at_shutdown) {
+    shared_->exit_cv.wait(lock, [this] { return shared_->running == 0; });
+  } else if (!shared_->exit_cv.wait_for(lock, std::chrono::seconds(2), [this] { return shared_->running == 0; })) {
+    for (Running* r : shared_->running_jobs)
+      if (r->cancelled) r->cancelled->Set();
+  }
   lock.unlock();
   std::lock_guard<std::mutex> done_lock(shared_->done_mu);
   if (!shared_->js_closed) {

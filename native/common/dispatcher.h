@@ -45,10 +45,10 @@ struct Job {
   // its jobs is overdue: its jobs then complete with ESHUTDOWN without touching the session's
   // descriptors.
   std::shared_ptr<AbandonFlag> cancelled;
-  // The kernel writes the output into the running thread's own buffer, copied into
-  // request.output only if the session was not abandoned meanwhile (see abandon.h). Device
-  // jobs: a request on a card that goes away may return long after JavaScript gave up on it.
-  // Not for an output its caller declared disposable (see SessionWrap::Submit).
+  // The job runs on copies that belong to its thread: the input and IV copied in, the output
+  // copied into request.output only if the session was not abandoned meanwhile (see abandon.h
+  // and RunJob). Device jobs: a request on a card that goes away may return long after
+  // JavaScript gave up on it, or after its environment (a worker) is gone.
   bool guard_output = false;
   // Reported overdue: JavaScript has completed it already and drops this completion; it no
   // longer keeps the event loop alive.
@@ -93,6 +93,9 @@ class Dispatcher {
   // Whether a busy lane batches the queued jobs of sessions with a kernel queue (default: yes;
   // see job_batch.h). Off, each job waits for a thread of its own, as before batches.
   void SetBatching(bool on);
+  // Whether Shutdown() waits for every running job however long it takes (a lane of CPU work,
+  // which always ends, and runs on JavaScript's memory), rather than a grace period.
+  void SetWaitAtShutdown(bool wait);
   // Niceness of this dispatcher's threads (Linux: per thread; elsewhere left as is). CPU-bound
   // lanes run below the JavaScript thread so that they soak up idle cores without taking one
   // from the event loop when it has work.
@@ -112,8 +115,9 @@ class Dispatcher {
   // turn of the event loop, and again in each turn after, until it appends nothing; the handler
   // is not called again meanwhile (see Deliver).
   void Collect(std::vector<double>* out);
-  // Stops the threads. Threads stuck in the kernel (a device that is gone) are left behind rather
-  // than waited for, and never call into JavaScript afterwards.
+  // Stops the threads (the environment is being torn down). Threads stuck in the kernel (a
+  // device that is gone) are left behind rather than waited for, unless the lane waits at
+  // shutdown; they never call into JavaScript, nor touch a guarded job's memory, afterwards.
   void Shutdown();
 
  private:

@@ -12,17 +12,17 @@
 
 #include "dispatcher.h"
 #include "job_ring.h"
+#include "owned_request.h"
 
 namespace kcrypto {
 
 // At most this many jobs in one batch (cryptodev-linux's queue takes 64 at a time by default).
 inline constexpr size_t kMaxBatch = 64;
 
-// A job that may go in a batch: a plain request, not a control, not a guarded output (those
-// run through the thread's own buffer), of a session not abandoned.
+// A job that may go in a batch: a plain request, not a control, of a session not abandoned.
 inline bool Batchable(const Job& j) {
   const Op op = j.request.op;
-  return (op == Op::kEncrypt || op == Op::kDecrypt || op == Op::kDigest) && !j.guard_output && !(j.cancelled && j.cancelled->abandoned());
+  return (op == Op::kEncrypt || op == Op::kDecrypt || op == Op::kDigest) && !(j.cancelled && j.cancelled->abandoned());
 }
 
 // Moves the jobs of `head`'s session waiting at the front of `queue` into `out` (up to
@@ -35,14 +35,37 @@ inline void TakeBehind(JobRing<Job>* queue, const Job& head, std::vector<Job>* o
 // Runs `head` and `more` as one batch; each job gets its result and an equal share of the time.
 inline void RunBatched(Job* head, std::vector<Job>* more, std::vector<Request>* reqs, std::vector<Status>* out, uint64_t nanos_start,
                        uint64_t (*now)()) {
+  const size_t n = more->size() + 1;
+  auto job = [head, more](size_t i) -> Job& { return i == 0 ? *head : (*more)[i - 1]; };
+  // Guarded jobs (one session's: all or none) run on copies their thread owns, copied in and
+  // out under the session's flag, as a single job's (see owned_request.h).
+  const bool guarded = head->guard_output && head->cancelled;
+  thread_local std::vector<OwnedRequest> owned;
   reqs->clear();
-  reqs->push_back(head->request);
-  for (const Job& j : *more) reqs->push_back(j.request);
+  reqs->resize(n);
+  bool copied = true;
+  if (guarded) {
+    if (owned.size() < n) owned.resize(n);
+    copied = head->cancelled->UnlessAbandoned([&] {
+      for (size_t i = 0; i < n; ++i) owned[i].CopyIn(job(i).request, &(*reqs)[i]);
+    });
+  } else {
+    for (size_t i = 0; i < n; ++i) (*reqs)[i] = job(i).request;
+  }
   // Abandoned since they were taken: not touched again (as Dispatcher::WorkerMain's single jobs).
-  if (head->cancelled && head->cancelled->abandoned()) out->assign(reqs->size(), Status::Fail(ESHUTDOWN, Syscall::kValidate));
+  if (!copied || (head->cancelled && head->cancelled->abandoned())) out->assign(n, Status::Fail(ESHUTDOWN, Syscall::kValidate));
   else head->session->RunBatch(*reqs, out);
-  if (out->size() != reqs->size()) out->assign(reqs->size(), Status::Fail(EIO, Syscall::kValidate));
-  const double share = static_cast<double>(now() - nanos_start) / static_cast<double>(reqs->size());
+  if (out->size() != n) out->assign(n, Status::Fail(EIO, Syscall::kValidate));
+  if (guarded && copied) {
+    const bool back = head->cancelled->UnlessAbandoned([&] {
+      for (size_t i = 0; i < n; ++i)
+        if ((*out)[i].ok()) owned[i].CopyOut(job(i).request, (*out)[i].bytes);
+    });
+    if (!back)
+      for (Status& st : *out)
+        if (st.ok()) st = Status::Fail(ESHUTDOWN, Syscall::kValidate);
+  }
+  const double share = static_cast<double>(now() - nanos_start) / static_cast<double>(n);
   auto finish = [share](Job& j, const Status& st) {
     j.result = st.encode();
     j.nanos = share;

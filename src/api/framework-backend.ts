@@ -105,6 +105,24 @@ export interface Direct {
   streams: boolean;
 }
 
+/** What frees the framework session of an API session collected without close(). */
+interface Held {
+  readonly fw: Framework;
+  sid: bigint;
+}
+
+/**
+ * Frees the framework sessions of API sessions their program dropped without close(): the
+ * framework's session table holds its sessions (and their drivers' descriptors) until
+ * freeSession(), so without this a dropped session's sockets or /dev/crypto handles stayed open
+ * for the life of the process.
+ */
+const unclosed = new FinalizationRegistry<Held>((h) => {
+  h.fw.freeSession(h.sid).catch(() => {
+    // gone already: nothing left to free
+  });
+});
+
 /**
  * A framework session as the API holds it: it follows its session when the framework moves it.
  * A routed session's requests that routing can only send one way (`direct`) go straight there.
@@ -113,16 +131,29 @@ export class FrameworkSession {
   private closed = false;
   private readonly eagain: number;
   private readonly ecanceled: number;
+  /** The session's current sid, where the finalizer of an unclosed session finds it. */
+  private readonly held: Held;
 
   constructor(
     readonly fw: Framework,
-    public sid: bigint,
+    sid: bigint,
     /** What `driver` reports (the kcrypto driver name). */
     readonly label: string,
     readonly direct: Direct | null = null,
   ) {
     this.eagain = fw.errno('EAGAIN');
     this.ecanceled = fw.errno('ECANCELED');
+    this.held = { fw, sid };
+    unclosed.register(this, this.held, this);
+  }
+
+  /** The framework session; it changes when the framework moves the session to another driver. */
+  get sid(): bigint {
+    return this.held.sid;
+  }
+
+  set sid(sid: bigint) {
+    this.held.sid = sid;
   }
 
   get driver(): string {
@@ -238,6 +269,7 @@ export class FrameworkSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    unclosed.unregister(this);
     // A routed session frees its alternatives, the direct one among them.
     await this.fw.freeSession(this.sid);
   }

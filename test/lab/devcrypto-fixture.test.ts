@@ -196,7 +196,7 @@ describe('CUSE /dev/crypto fixture', skip === undefined ? {} : { skip }, () => {
             const data = Array.from({ length: 64 }, () => randomBytes(64));
             const ivs = data.map(() => randomBytes(16));
             const outs = data.map(() => Buffer.alloc(64));
-            // Disposable outputs, as the public API's: a guarded one runs on its own.
+            // Disposable outputs, as the public API's (batched like any other device job).
             await Promise.all(data.map((d, i) => s.request(Op.Encrypt, d, outs[i]!, ivs[i]!, 0, -1, undefined, true)));
             data.forEach((d, i) => {
               const c = createCipheriv('aes-128-cbc', key, ivs[i]!).setAutoPadding(false);

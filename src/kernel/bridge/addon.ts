@@ -30,8 +30,8 @@ export interface NativeSession {
    * Its numbers are in the argument array given to {@link NativeAddon.setSubmitArgs} (see
    * {@link SubmitArg}): set them, then call. `deadlineMs` (0: none) bounds the time a thread may
    * spend in the request before {@link NativeAddon.overdue} reports it. A device lane's thread
-   * has the kernel write into a buffer of its own and copies the result into `output` only while
-   * the session lives, unless `disposable` says the caller never reads `output` after a failure.
+   * copies the input and IV into buffers of its own, has the kernel write into another, and
+   * copies the result into `output` only while the session lives (`disposable` outputs too).
    */
   submit(input: Uint8Array | Uint8Array[] | null, output: Uint8Array | null, iv: Uint8Array | null): void;
   openStream(): number;

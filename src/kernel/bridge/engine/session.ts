@@ -156,10 +156,11 @@ export class KernelSession {
    * Buffers are referenced, not copied, until the request completes. `map` runs synchronously
    * on success, so a request costs one promise whichever way it runs.
    *
-   * A device session's request writes `output` only while the session is open (the thread has
-   * the kernel write into a buffer of its own, then copies). `outputDisposable` waives that copy
-   * for a caller that never reads `output` after a failure: a late write from a removed card
-   * then lands in a buffer nobody reads.
+   * A device session's request writes `output` only while the session is open (the thread
+   * copies the input in and has the kernel write into a buffer of its own, then copies the
+   * result out), so a late return from a removed card, or after a worker was torn down, touches
+   * none of the caller's buffers. `outputDisposable` (a caller that never reads `output` after a
+   * failure) is passed on; the device lane copies such outputs as well.
    */
   request<T = number>(...args: RequestArgs<T>): Promise<T> {
     try {

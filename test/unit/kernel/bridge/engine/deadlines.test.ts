@@ -103,7 +103,7 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     await s.close();
   });
 
-  it('a disposable output is written by the kernel directly: the late completion of a timed-out request lands in it', async () => {
+  it('a disposable output is guarded too: the late completion of a timed-out request does not land in it', async () => {
     const s = device({ hang: true });
     const out = Buffer.alloc(16);
     await assert.rejects(s.request(Op.Encrypt, Buffer.alloc(16, 5), out, null, 0, -1, undefined, true), (err) =>
@@ -112,9 +112,9 @@ describe('request deadlines on the loopback engine', { skip }, () => {
     const late = engineStats().lateCompletions;
     addon!.releaseLoopbacks!();
     await until(() => engineStats().lateCompletions > late, 'the late completion arrived');
-    // No guard copy: the caller said it never reads this buffer after a failure, and the
-    // engine still held it (its completion was dropped, not delivered).
-    assert.deepEqual(out, Buffer.alloc(16, 5 ^ XOR));
+    // The device lane's thread received it into a buffer of its own: the caller's buffer may
+    // be freed by then (a worker torn down), so no late write goes there, disposable or not.
+    assert.deepEqual(out, Buffer.alloc(16));
     await s.close();
   });
 
