@@ -98,6 +98,8 @@ export interface OpenOptions {
   execution?: Execution;
 }
 
+const EXECUTIONS: readonly Execution[] = ['auto', 'inline', 'threads'];
+
 /** Cipher names that are AEADs, so that openSession() can return the precise session type. */
 type AeadName =
   | `${string}-gcm`
@@ -215,6 +217,9 @@ export async function openSession(
   if (typeof spec !== 'object' || spec === null) throw invalidArgType('spec', 'object', spec);
   if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
   if (options.driver !== undefined && typeof options.driver !== 'string') throw invalidArgType('options.driver', 'string', options.driver);
+  if (options.execution !== undefined && !EXECUTIONS.includes(options.execution)) {
+    throw invalidArgValue('options.execution', options.execution, `must be one of: ${EXECUTIONS.map((e) => `'${e}'`).join(', ')}`);
+  }
   return open(spec, options);
 }
 

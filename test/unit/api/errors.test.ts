@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, verify } from 'node:crypto';
+import { setDefaultResultOrder } from 'node:dns';
 import { describe, it } from 'node:test';
 
 import { KCryptoError, openSession } from '../../../src/index.js';
@@ -276,6 +277,17 @@ describe('API misuse: TypeError and RangeError with node:crypto codes', () => {
     await assert.rejects(
       openSession({ hash: 'sha256' }, { driver: 3 as never }),
       misuse('TypeError', 'ERR_INVALID_ARG_TYPE', 'The "options.driver" property must be of type string. Received type number (3)'),
+    );
+    // As validateOneOf() words it: dns.setDefaultResultOrder('x') reads the same with its own names.
+    const oneOf = nodeThrows(() => setDefaultResultOrder('x' as never));
+    assert.match(oneOf.message, /^The argument 'dnsOrder' must be one of: 'verbatim', 'ipv4first'.*\. Received 'x'$/);
+    await assert.rejects(
+      openSession({ hash: 'sha256' }, { execution: 'sometimes' as never }),
+      misuse(
+        'TypeError',
+        'ERR_INVALID_ARG_VALUE',
+        "The property 'options.execution' must be one of: 'auto', 'inline', 'threads'. Received 'sometimes'",
+      ),
     );
     await assert.rejects(
       openSession({ hash: ['sha256'] as never }, sw),
