@@ -105,7 +105,7 @@ async function compute(session: Session, kat: Kat): Promise<Buffer> {
  * `code message` of a failure: a KCryptoError's errno name or the `code` of a misuse error
  * (`ERR_CRYPTO_INVALID_KEYLEN`), so a vector the catalog refuses reads apart from a driver's refusal.
  */
-function failure(err: unknown): string {
+export function failure(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
   if (err instanceof Error && typeof code === 'string')
     return `${code} ${err.message}${err.name === 'KCryptoError' ? '' : ` (${err.name})`}`;
