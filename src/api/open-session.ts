@@ -19,7 +19,6 @@ import { SOFTWARE_DRIVER } from '../drivers/software/node-crypto.js';
 import { OPENSSL_DRIVER } from '../drivers/openssl/sessions.js';
 import { CryptoIni } from '../framework/structures.js';
 import type { Execution } from '../kernel/bridge/engine/index.js';
-import { KCryptoError } from '../errors.js';
 import { invalid } from '../kernel/bridge/status.js';
 import { aeadBackend, cipherBackend, FrameworkSession, hashBackend, rngBackend } from './framework-backend.js';
 import {
@@ -34,7 +33,16 @@ import {
 import { CRYPTOCAP_F_HARDWARE, CRYPTOCAP_F_SOFTWARE } from '../framework/constants.js';
 import type { SessionOptions } from '../framework/framework.js';
 import { resolveKernelTarget } from './kernel-view.js';
-import { AeadSession, CipherSession, HashSession, RngSession, type Bytes } from './session.js';
+import {
+  invalidArgType,
+  invalidArgValue,
+  invalidAuthTag,
+  invalidDigest,
+  invalidKeyLength,
+  missingArgs,
+  unknownCipher,
+} from './node-errors.js';
+import { AeadSession, bytesOf, CipherSession, HashSession, RngSession, type Bytes } from './session.js';
 
 /** A cipher or AEAD: node:crypto name (`aes-256-gcm`) or kernel name (`cbc(aes)`, `authenc(hmac(sha256),cbc(aes))`). */
 export interface CipherSpec {
@@ -90,6 +98,8 @@ export interface OpenOptions {
   execution?: Execution;
 }
 
+const EXECUTIONS: readonly Execution[] = ['auto', 'inline', 'threads'];
+
 /** Cipher names that are AEADs, so that openSession() can return the precise session type. */
 type AeadName =
   | `${string}-gcm`
@@ -117,41 +127,48 @@ interface ResolvedCipher {
   tagLength: number;
 }
 
-function asBytes(v: unknown, what: string): Uint8Array {
-  if (!(v instanceof Uint8Array)) throw invalid('EINVAL', `${what} must be a Buffer or Uint8Array`, '');
+/** A spec's algorithm name, checked as node:crypto checks one: a TypeError unless a string. */
+function nameOf(spec: object, field: 'cipher' | 'hash' | 'hmac' | 'cmac' | 'rng'): string {
+  const v = (spec as Record<string, unknown>)[field];
+  if (typeof v !== 'string') throw invalidArgType(field, 'string', v);
   return v;
 }
 
+/** The catalog's cipher named `name` for some key length, whatever length the caller gave. */
+function anyCipher(name: string): CipherAlgorithm | AeadAlgorithm | undefined {
+  return findCipher(name, 16) ?? findCipher(name, 32) ?? findCipher(name, 24) ?? findCipher(name, 64);
+}
+
+// Every check here depends on the spec and kcrypto's catalog only, never on a driver: what it
+// refuses is refused on every host, so it is misuse and throws as createCipheriv() would.
 function resolveCipher(spec: CipherSpec): ResolvedCipher {
-  const key = asBytes(spec.key, 'key');
+  const name = nameOf(spec, 'cipher');
+  const key = bytesOf('key', spec.key);
   let alg: CipherAlgorithm | AeadAlgorithm | undefined;
   if (spec.hmac !== undefined) {
-    const base = findCipher(spec.cipher, key.length);
-    if (base?.kind !== 'cipher' || base.mode !== 'cbc')
-      throw invalid('ENOENT', `hmac can be combined with AES-CBC only, not ${spec.cipher}`, '');
-    alg = authencOf(spec.hmac, base.keyLength);
-    if (!alg) throw invalid('ENOENT', `unknown hash ${spec.hmac}`, '');
+    const hmac = nameOf(spec, 'hmac');
+    const base = findCipher(name, key.length);
+    if (base && (base.kind !== 'cipher' || base.mode !== 'cbc')) {
+      throw invalidArgValue('hmac', hmac, `can be combined with an AES-CBC cipher only, not ${name}`);
+    }
+    if (base) {
+      alg = authencOf(hmac, base.keyLength);
+      if (!alg) throw invalidDigest(hmac);
+    }
   } else {
-    alg = findCipher(spec.cipher, key.length);
+    alg = findCipher(name, key.length);
   }
-  if (!alg) {
-    const known = findCipher(spec.cipher, 16) ?? findCipher(spec.cipher, 32) ?? findCipher(spec.cipher, 24) ?? findCipher(spec.cipher, 64);
-    if (known) throw invalid('EINVAL', `${spec.cipher} has no variant with a ${key.length}-byte key`, '');
-    throw invalid('ENOENT', `unknown cipher ${spec.cipher}`, '');
-  }
-  if (key.length !== alg.keyLength) throw invalid('EINVAL', `${alg.name}: key must be ${alg.keyLength} bytes, got ${key.length}`, '');
+  if (!alg) throw anyCipher(name) ? invalidKeyLength() : unknownCipher();
+  if (key.length !== alg.keyLength) throw invalidKeyLength();
   let tagLength = 0;
   let authKey: Uint8Array | undefined;
+  if (spec.tagLength !== undefined && typeof spec.tagLength !== 'number') throw invalidArgType('tagLength', 'number', spec.tagLength);
   if (alg.kind === 'aead') {
     tagLength = spec.tagLength ?? alg.defaultTagLength;
-    if (!alg.tagLengths.includes(tagLength))
-      throw invalid('EINVAL', `${alg.name}: tag length must be one of ${alg.tagLengths.join(', ')}, got ${tagLength}`, '');
-    if (alg.mode === 'authenc') {
-      if (spec.authKey === undefined) throw invalid('EINVAL', `${alg.name} needs authKey`, '');
-      authKey = asBytes(spec.authKey, 'authKey');
-    }
+    if (!alg.tagLengths.includes(tagLength)) throw invalidAuthTag(tagLength);
+    if (alg.mode === 'authenc') authKey = bytesOf('authKey', spec.authKey);
   } else if (spec.tagLength !== undefined) {
-    throw invalid('EINVAL', `${alg.name} is not an AEAD: tagLength does not apply`, '');
+    throw invalidArgValue('tagLength', spec.tagLength, `does not apply to ${alg.name}, which is not an AEAD`);
   }
   return authKey ? { alg, key, authKey, tagLength } : { alg, key, tagLength };
 }
@@ -159,24 +176,28 @@ function resolveCipher(spec: CipherSpec): ResolvedCipher {
 function resolveAlgorithm(spec: SessionSpec): Algorithm {
   if ('cipher' in spec) return resolveCipher(spec).alg;
   if ('hash' in spec) {
-    const h = findHash(spec.hash);
-    if (!h) throw invalid('ENOENT', `unknown hash ${spec.hash}`, '');
+    const name = nameOf(spec, 'hash');
+    const h = findHash(name);
+    if (!h) throw invalidDigest(name);
     return h;
   }
   if ('hmac' in spec) {
-    const m = hmacOf(spec.hmac.replace(/^hmac\((.*)\)$/, '$1'));
-    if (!m) throw invalid('ENOENT', `unknown hash ${spec.hmac}`, '');
+    const name = nameOf(spec, 'hmac');
+    const m = hmacOf(name.replace(/^hmac\((.*)\)$/, '$1'));
+    if (!m) throw invalidDigest(name);
     return m;
   }
   if ('cmac' in spec) {
-    if (!/^(aes|cmac\(aes\))$/i.test(spec.cmac)) throw invalid('ENOENT', `unknown CMAC cipher ${spec.cmac}`, '');
+    if (!/^(aes|cmac\(aes\))$/i.test(nameOf(spec, 'cmac'))) throw unknownCipher();
     return CMAC_AES;
   }
   if ('rng' in spec) {
-    if (spec.rng !== 'stdrng') return { ...STDRNG, name: spec.rng, kernelName: spec.rng };
+    // Any DRBG the kernel names: whether it has one is the driver's answer.
+    const name = nameOf(spec, 'rng');
+    if (name !== 'stdrng') return { ...STDRNG, name, kernelName: name };
     return STDRNG;
   }
-  throw invalid('EINVAL', 'a session spec needs one of cipher, hash, hmac, cmac, rng', '');
+  throw missingArgs(['cipher', 'hash', 'hmac', 'cmac', 'rng']);
 }
 
 /** Opens a session on the software driver or through AF_ALG. */
@@ -193,16 +214,13 @@ export async function openSession(
   spec: SessionSpec,
   options: OpenOptions = {},
 ): Promise<CipherSession | AeadSession | HashSession | RngSession> {
-  try {
-    return await open(spec, options);
-  } catch (err) {
-    // Spec errors are found before a driver is chosen: name the driver that was asked for.
-    if (err instanceof KCryptoError && err.driver === '') {
-      const driver = options.driver === undefined || options.driver === 'fastest' ? SOFTWARE_DRIVER : options.driver;
-      throw new KCryptoError(err.message, { code: err.code, errno: err.errno, syscall: err.syscall, driver }, { cause: err.cause });
-    }
-    throw err;
+  if (typeof spec !== 'object' || spec === null) throw invalidArgType('spec', 'object', spec);
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
+  if (options.driver !== undefined && typeof options.driver !== 'string') throw invalidArgType('options.driver', 'string', options.driver);
+  if (options.execution !== undefined && !EXECUTIONS.includes(options.execution)) {
+    throw invalidArgValue('options.execution', options.execution, `must be one of: ${EXECUTIONS.map((e) => `'${e}'`).join(', ')}`);
   }
+  return open(spec, options);
 }
 
 /**
@@ -248,7 +266,6 @@ async function driverIdOf(alg: Algorithm, choice: DriverChoice): Promise<number>
 }
 
 async function open(spec: SessionSpec, options: OpenOptions): Promise<CipherSession | AeadSession | HashSession | RngSession> {
-  if (typeof spec !== 'object' || spec === null) throw invalid('EINVAL', 'openSession needs a spec object', '');
   const alg = resolveAlgorithm(spec);
   const choice = options.driver ?? 'fastest';
   const id = await driverIdOf(alg, choice);
@@ -273,11 +290,10 @@ async function open(spec: SessionSpec, options: OpenOptions): Promise<CipherSess
   }
   if ('hmac' in spec || 'cmac' in spec) {
     const m = alg as MacAlgorithm;
-    const key = asBytes(spec.key, 'key');
-    if (m.keyLengths && !m.keyLengths.includes(key.length))
-      throw invalid('EINVAL', `${m.name}: key must be ${m.keyLengths.join('/')} bytes, got ${key.length}`, '');
+    const key = bytesOf('key', spec.key);
+    if (m.keyLengths && !m.keyLengths.includes(key.length)) throw invalidKeyLength();
     return new HashSession(m, hashBackend(await start(chainOf(m, key)), m));
   }
-  const seed = spec.seed === undefined ? null : asBytes(spec.seed, 'seed');
+  const seed = spec.seed === undefined ? null : bytesOf('seed', spec.seed);
   return new RngSession(alg as typeof STDRNG, rngBackend(await start(chainOf(alg, seed))));
 }

@@ -3,15 +3,16 @@
  * validates its input the same way whatever the driver, so a program sees the same errors on
  * the software driver, through AF_ALG and on a device.
  */
-import { Buffer } from 'node:buffer';
+import { Buffer, constants } from 'node:buffer';
 
 import type { AeadAlgorithm, CipherAlgorithm, HashAlgorithm, MacAlgorithm, RngAlgorithm } from '../algorithms/catalog.js';
 import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
 import { invalid } from '../kernel/bridge/status.js';
 import type { AeadBackend, Backend, CipherBackend, HashBackend, RngBackend } from './backends.js';
+import { BYTES, DATA, invalidArgType, invalidAuthTag, invalidIv, outOfRange, unknownEncoding } from './node-errors.js';
 
-/** Bytes accepted by session methods. */
-export type Bytes = Uint8Array;
+/** Bytes accepted by session methods: any `ArrayBufferView` (a `Buffer`, a typed array, a `DataView`), read where it is. */
+export type Bytes = ArrayBufferView;
 
 /**
  * A request's data: bytes (any `ArrayBufferView`: a `Buffer`, a typed array, a `DataView`,
@@ -41,8 +42,7 @@ abstract class BaseSession<B extends Backend> {
   }
 
   protected bytes(name: string, v: unknown): Uint8Array {
-    if (!(v instanceof Uint8Array)) throw invalid('EINVAL', `${name} must be a Buffer or Uint8Array`, this.driver);
-    return v;
+    return bytesOf(name, v);
   }
 
   /** Request data (see Data) as bytes: a Uint8Array as it is, another view over the same memory. */
@@ -50,7 +50,7 @@ abstract class BaseSession<B extends Backend> {
     if (v instanceof Uint8Array) return v;
     if (typeof v === 'string') return Buffer.from(v, encodingOf(encoding));
     if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    throw invalid('EINVAL', `${name} must be a string, a Buffer, a TypedArray or a DataView`, this.driver);
+    throw invalidArgType(name, DATA, v);
   }
 
   /**
@@ -90,16 +90,18 @@ export interface DataOptions extends RequestOptions {
   encoding?: BufferEncoding;
 }
 
-/** A TypeError with Node's `code`, as node:crypto throws for misuse. */
-function codedTypeError(code: string, message: string): TypeError & { code: string } {
-  return Object.assign(new TypeError(message), { code });
+/** `v` as bytes (any ArrayBufferView, viewed where it is), or node's ERR_INVALID_ARG_TYPE naming `name`. */
+export function bytesOf(name: string, v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  throw invalidArgType(name, BYTES, v);
 }
 
 /** `encoding`, checked as Node checks one: a TypeError (`ERR_UNKNOWN_ENCODING`) unless Buffer knows it. */
 function encodingOf(encoding: BufferEncoding | undefined): BufferEncoding {
   if (encoding === undefined) return 'utf8';
   if (!Buffer.isEncoding(encoding)) {
-    throw codedTypeError('ERR_UNKNOWN_ENCODING', `Unknown encoding: ${String(encoding)}`);
+    throw unknownEncoding(encoding);
   }
   return encoding;
 }
@@ -109,7 +111,7 @@ function signalOf(options: RequestOptions | undefined): AbortSignal | undefined 
   const signal = options?.signal;
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) {
-    throw codedTypeError('ERR_INVALID_ARG_TYPE', 'The "options.signal" property must be an instance of AbortSignal');
+    throw invalidArgType('options.signal', 'AbortSignal', signal);
   }
   return signal;
 }
@@ -177,24 +179,23 @@ export class CipherSession extends BaseSession<CipherBackend> {
         `${alg.name}: ${d.length} bytes exceed the ${max} one request can carry on ${this.driver} (${alg.mode} cannot be split)`,
         this.driver,
       );
+    // The mode's own block is the caller's to respect on every driver; a stricter driver's
+    // alignment is that driver's answer.
+    if (d.length % alg.alignment !== 0) throw outOfRange('data.length', `a multiple of ${alg.alignment}`, d.length);
     const alignment = this.alignment;
     if (d.length % alignment !== 0)
       throw invalid(
         'EINVAL',
-        `${alg.name}: input length ${d.length} is not a multiple of ${alignment}${alignment !== alg.alignment ? ` (what ${this.driver} takes)` : ''}`,
+        `${alg.name}: input length ${d.length} is not a multiple of ${alignment}, what ${this.driver} takes`,
         this.driver,
       );
-    if (d.length < alg.minLength && d.length !== 0)
-      throw invalid('EINVAL', `${alg.name}: input must be at least ${alg.minLength} bytes`, this.driver);
+    if (d.length < alg.minLength && d.length !== 0) throw outOfRange('data.length', `0 or >= ${alg.minLength}`, d.length);
+    // As createCipheriv(): an undefined IV is of the wrong type, null is no IV.
     const iv = options?.iv;
-    if (alg.ivLength === 0) {
-      if (iv !== undefined && iv !== null && iv.length !== 0) throw invalid('EINVAL', `${alg.name} takes no IV`, this.driver);
-      return { data: d, iv: null };
-    }
-    if (iv === undefined || iv === null) throw invalid('EINVAL', `${alg.name} needs a ${alg.ivLength}-byte IV`, this.driver);
-    const v = this.bytes('iv', iv);
-    if (v.length !== alg.ivLength) throw invalid('EINVAL', `${alg.name}: IV must be ${alg.ivLength} bytes, got ${v.length}`, this.driver);
-    return { data: d, iv: v };
+    if (iv === undefined && alg.ivLength !== 0) throw invalidArgType('iv', BYTES, iv);
+    const v = iv === undefined || iv === null ? null : this.bytes('iv', iv);
+    if ((v?.length ?? 0) !== alg.ivLength) throw invalidIv();
+    return { data: d, iv: alg.ivLength === 0 ? null : v };
   }
 
   /**
@@ -265,13 +266,10 @@ export class AeadSession extends BaseSession<AeadBackend> {
     this.live();
     const d = this.data('data', data, options?.encoding);
     const alg = this.algorithm;
-    if (options?.iv === undefined) throw invalid('EINVAL', `${alg.name} needs an IV`, this.driver);
-    const iv = this.bytes('iv', options.iv);
-    if (!alg.ivLengths.includes(iv.length))
-      throw invalid('EINVAL', `${alg.name}: IV must be ${alg.ivLengths.join('/')} bytes, got ${iv.length}`, this.driver);
-    const aad = options.aad === undefined ? new Uint8Array(0) : this.bytes('aad', options.aad);
-    if (alg.mode === 'authenc' && d.length % 16 !== 0)
-      throw invalid('EINVAL', `${alg.name}: input length ${d.length} is not a multiple of 16`, this.driver);
+    const iv = options?.iv === null ? null : this.bytes('iv', options?.iv);
+    if (iv === null || !alg.ivLengths.includes(iv.length)) throw invalidIv();
+    const aad = options?.aad === undefined ? new Uint8Array(0) : this.bytes('aad', options.aad);
+    if (alg.mode === 'authenc' && d.length % 16 !== 0) throw outOfRange('data.length', 'a multiple of 16', d.length);
     const max = this.backend.maxRequestBytes;
     const total = aad.length + d.length + this.tagLength;
     if (max !== undefined && total > max)
@@ -296,8 +294,7 @@ export class AeadSession extends BaseSession<AeadBackend> {
     return guarded(() => {
       const { data, iv, aad } = this.check(ciphertext, options);
       const tag = this.bytes('tag', options.tag);
-      if (tag.length !== this.tagLength)
-        throw invalid('EINVAL', `${this.algorithm.name}: tag must be ${this.tagLength} bytes, got ${tag.length}`, this.driver);
+      if (tag.length !== this.tagLength) throw invalidAuthTag(tag.length);
       return this.backend.decrypt(data, iv, aad, tag, signalOf(options));
     });
   }
@@ -389,7 +386,9 @@ export class RngSession extends BaseSession<RngBackend> {
   generate(length: number, options?: RequestOptions): Promise<Buffer> {
     return guarded(() => {
       this.live();
-      if (!Number.isSafeInteger(length) || length < 0) throw invalid('EINVAL', `length must be a non-negative integer`, this.driver);
+      if (typeof length !== 'number') throw invalidArgType('length', 'number', length);
+      if (!Number.isInteger(length)) throw outOfRange('length', 'an integer', length);
+      if (length < 0 || length > constants.MAX_LENGTH) throw outOfRange('length', `>= 0 && <= ${constants.MAX_LENGTH}`, length);
       return this.backend.generate(length, signalOf(options));
     });
   }

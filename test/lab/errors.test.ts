@@ -1,4 +1,5 @@
-// Bad input on every driver of every algorithm: each gives a KCryptoError with the right code
+// Bad input on every driver of every algorithm: misuse throws as node:crypto does (the same
+// class and code on every driver), what the driver answers is a KCryptoError with the right code
 // (and errno, syscall and driver set), and once the sessions are closed no descriptor is left
 // open: a failed open or request must give back every socket it took.
 import assert from 'node:assert/strict';
@@ -7,7 +8,7 @@ import { before, describe, it } from 'node:test';
 
 import { AeadSession, CipherSession, HashSession, openSession, type Session, type SessionSpec } from '../../src/index.js';
 import { describeDrivers, driverCases, noHashState, openAs, openOn, type DriverCase, type SessionClass } from '../support/drivers.js';
-import { kcryptoError } from '../support/errors.js';
+import { kcryptoError, misuseError } from '../support/errors.js';
 import { canCountFds, leakedFds, openFds } from '../support/fds.js';
 import { FAMILIES, family, randomKeys, specOf, type AeadFamily, type CipherFamily, type Family } from '../support/families.js';
 
@@ -78,21 +79,36 @@ function cipherInputs(f: CipherFamily, c: DriverCase): BadInput[] {
   const spec = specOf(f, { key });
   const block = randomBytes(32);
   const iv = f.ivLength > 0 ? { iv: randomBytes(f.ivLength) } : undefined;
-  const rejectsBoth = (data: Buffer, options: { iv?: Buffer } | undefined) =>
+  const rejectsBoth = (data: Buffer, options: { iv?: Buffer } | undefined, expected: (err: unknown) => true) =>
     using(CipherSession, c, spec, async (s) => {
-      await assert.rejects(s.encrypt(data, options), kcryptoError('EINVAL', s.driver));
-      await assert.rejects(s.decrypt(data, options), kcryptoError('EINVAL', s.driver));
+      await assert.rejects(s.encrypt(data, options), expected);
+      await assert.rejects(s.decrypt(data, options), expected);
     });
+  const badIv = misuseError('TypeError', 'ERR_CRYPTO_INVALID_IV');
+  const outOfRange = misuseError('RangeError', 'ERR_OUT_OF_RANGE');
   const out: BadInput[] = [];
   if (f.ivLength > 0) {
-    out.push({ name: 'IV of 12 bytes: EINVAL', check: () => rejectsBoth(block, { iv: randomBytes(12) }) });
-    out.push({ name: 'no IV: EINVAL', check: () => rejectsBoth(block, undefined) });
+    out.push({ name: 'IV of 12 bytes: ERR_CRYPTO_INVALID_IV', check: () => rejectsBoth(block, { iv: randomBytes(12) }, badIv) });
+    out.push({
+      name: 'no IV: ERR_INVALID_ARG_TYPE',
+      check: () => rejectsBoth(block, undefined, misuseError('TypeError', 'ERR_INVALID_ARG_TYPE')),
+    });
   } else {
-    out.push({ name: 'an IV where the mode takes none: EINVAL', check: () => rejectsBoth(block, { iv: randomBytes(16) }) });
+    out.push({
+      name: 'an IV where the mode takes none: ERR_CRYPTO_INVALID_IV',
+      check: () => rejectsBoth(block, { iv: randomBytes(16) }, badIv),
+    });
   }
   if (f.alignment > 1)
-    out.push({ name: `length not a multiple of ${f.alignment} (17 bytes): EINVAL`, check: () => rejectsBoth(randomBytes(17), iv) });
-  if (f.minLength > 0) out.push({ name: `shorter than ${f.minLength} bytes (15): EINVAL`, check: () => rejectsBoth(randomBytes(15), iv) });
+    out.push({
+      name: `length not a multiple of ${f.alignment} (17 bytes): ERR_OUT_OF_RANGE`,
+      check: () => rejectsBoth(randomBytes(17), iv, outOfRange),
+    });
+  if (f.minLength > 0)
+    out.push({
+      name: `shorter than ${f.minLength} bytes (15): ERR_OUT_OF_RANGE`,
+      check: () => rejectsBoth(randomBytes(15), iv, outOfRange),
+    });
   return out;
 }
 
@@ -112,17 +128,26 @@ function aeadInputs(f: AeadFamily, c: DriverCase): BadInput[] {
       await assert.rejects(s.decrypt(m.ciphertext, { iv: m.iv, aad: m.aad, tag: m.tag }), kcryptoError(code, s.driver));
     });
   const out: BadInput[] = [
-    { name: 'tag length 3 at open: EINVAL', check: () => assert.rejects(openOn(c, specOf(f, keys, 3)), kcryptoError('EINVAL')) },
     {
-      name: `tag of ${tagLength + 1} bytes to decrypt: EINVAL`,
-      check: () => spoiled('EINVAL', (m) => (m.tag = Buffer.concat([m.tag, Buffer.alloc(1)]))),
+      name: 'tag length 3 at open: ERR_CRYPTO_INVALID_AUTH_TAG',
+      check: () => assert.rejects(openOn(c, specOf(f, keys, 3)), misuseError('TypeError', 'ERR_CRYPTO_INVALID_AUTH_TAG')),
     },
     {
-      name: `IV of ${badIv.length} bytes: EINVAL`,
+      name: `tag of ${tagLength + 1} bytes to decrypt: ERR_CRYPTO_INVALID_AUTH_TAG`,
       check: () =>
         using(AeadSession, c, spec, async (s) => {
-          await assert.rejects(s.encrypt(randomBytes(32), { iv: badIv }), kcryptoError('EINVAL', s.driver));
-          await assert.rejects(s.decrypt(randomBytes(32), { iv: badIv, tag: randomBytes(tagLength) }), kcryptoError('EINVAL', s.driver));
+          const { ciphertext, tag } = await s.encrypt(randomBytes(64), { iv, aad });
+          const longer = Buffer.concat([tag, Buffer.alloc(1)]);
+          await assert.rejects(s.decrypt(ciphertext, { iv, aad, tag: longer }), misuseError('TypeError', 'ERR_CRYPTO_INVALID_AUTH_TAG'));
+        }),
+    },
+    {
+      name: `IV of ${badIv.length} bytes: ERR_CRYPTO_INVALID_IV`,
+      check: () =>
+        using(AeadSession, c, spec, async (s) => {
+          const invalidIv = misuseError('TypeError', 'ERR_CRYPTO_INVALID_IV');
+          await assert.rejects(s.encrypt(randomBytes(32), { iv: badIv }), invalidIv);
+          await assert.rejects(s.decrypt(randomBytes(32), { iv: badIv, tag: randomBytes(tagLength) }), invalidIv);
         }),
     },
     { name: 'tampered tag: EBADMSG', check: () => spoiled('EBADMSG', (m) => (m.tag[0]! ^= 0x80)) },
@@ -131,8 +156,11 @@ function aeadInputs(f: AeadFamily, c: DriverCase): BadInput[] {
   ];
   if (f.alignment > 1) {
     out.push({
-      name: `length not a multiple of ${f.alignment} (17 bytes): EINVAL`,
-      check: () => using(AeadSession, c, spec, (s) => assert.rejects(s.encrypt(randomBytes(17), { iv }), kcryptoError('EINVAL', s.driver))),
+      name: `length not a multiple of ${f.alignment} (17 bytes): ERR_OUT_OF_RANGE`,
+      check: () =>
+        using(AeadSession, c, spec, (s) =>
+          assert.rejects(s.encrypt(randomBytes(17), { iv }), misuseError('RangeError', 'ERR_OUT_OF_RANGE')),
+        ),
     });
   }
   return out;
@@ -159,14 +187,21 @@ function badInputs(f: Family, c: DriverCase): BadInput[] {
   if (keyLengths) {
     const bad = keyLengths[0]! - 1;
     out.push({
-      name: `key of ${bad} bytes: EINVAL`,
-      check: () => assert.rejects(openOn(c, specOf(f, { key: randomBytes(bad) })), kcryptoError('EINVAL')),
+      name: `key of ${bad} bytes: ERR_CRYPTO_INVALID_KEYLEN`,
+      check: () => assert.rejects(openOn(c, specOf(f, { key: randomBytes(bad) })), misuseError('RangeError', 'ERR_CRYPTO_INVALID_KEYLEN')),
     });
   }
   if (f.kind === 'cipher') out.push(...cipherInputs(f, c));
   if (f.kind === 'aead') out.push(...aeadInputs(f, c));
   out.push({ name: 'request on a closed session: EBADF', check: () => closedSession(f, c) });
-  out.push({ name: 'unknown algorithm: ENOENT', check: () => assert.rejects(openOn(c, unknownAlgorithm(f)), kcryptoError('ENOENT')) });
+  const unknown =
+    f.kind === 'hash' || (f.kind === 'mac' && f.hash)
+      ? (['TypeError', 'ERR_CRYPTO_INVALID_DIGEST'] as const)
+      : (['Error', 'ERR_CRYPTO_UNKNOWN_CIPHER'] as const);
+  out.push({
+    name: `unknown algorithm: ${unknown[1]}`,
+    check: () => assert.rejects(openOn(c, unknownAlgorithm(f)), misuseError(unknown[0], unknown[1])),
+  });
   const other = otherAlgorithm(f, c);
   out.push({
     name: 'a driver that implements another algorithm: EINVAL',

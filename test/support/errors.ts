@@ -32,8 +32,26 @@ export function assertKCryptoError(err: unknown, code: string, driver?: string):
   if (driver !== undefined) assert.equal(err.driver, driver, `driver of ${err.message}`);
 }
 
+/**
+ * A validator for `assert.rejects`: misuse, thrown as node:crypto throws it: never a
+ * KCryptoError, an instance of `cls` (TypeError, RangeError, or Error) with Node's `code`.
+ */
+export function misuseError(cls: 'TypeError' | 'RangeError' | 'Error', code: string): (err: unknown) => true {
+  return (err) => {
+    assert.ok(!(err instanceof KCryptoError), `expected ${cls} ${code} for misuse, got ${describeError(err)}`);
+    const ctor = { TypeError, RangeError, Error }[cls];
+    assert.ok(err instanceof ctor, `expected a ${cls} ${code}, got ${describeError(err)}`);
+    if (cls === 'Error')
+      assert.ok(!(err instanceof TypeError) && !(err instanceof RangeError), `expected a plain Error, got ${describeError(err)}`);
+    assert.equal((err as { code?: unknown }).code, code, describeError(err));
+    return true;
+  };
+}
+
 /** `code: message` of any thrown value, for failure reports. */
 export function describeError(err: unknown): string {
   if (err instanceof KCryptoError) return `KCryptoError ${err.code} from ${err.syscall} on ${err.driver || 'no driver'}: ${err.message}`;
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof Error) return `${err.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${err.message}`;
+  return String(err);
 }

@@ -50,7 +50,7 @@ export function systemError(errno: number, syscall: string, driver: string, what
   return new KCryptoError(msg, { code, errno, syscall, driver });
 }
 
-/** A KCryptoError for input kcrypto rejects before it reaches the kernel. */
+/** A KCryptoError for what a driver refuses, given before the request reaches the kernel (its limits, an algorithm it lacks). */
 export function invalid(code: string, message: string, driver: string): KCryptoError {
   return new KCryptoError(message, { code, errno: errnoOf(code), syscall: 'validate', driver });
 }

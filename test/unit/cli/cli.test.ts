@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { driversCommand } from '../../../src/cli/drivers-command.js';
-import { selftestCommand } from '../../../src/cli/selftest-command.js';
+import { failure, selftestCommand } from '../../../src/cli/selftest-command.js';
+import { openSession } from '../../../src/index.js';
+import { kcryptoError } from '../../support/errors.js';
 
 async function capture(run: (out: (line: string) => void) => Promise<number>): Promise<{ code: number; text: string }> {
   const lines: string[] = [];
@@ -31,5 +33,20 @@ describe('kcrypto command', () => {
     assert.equal(code, 0, text);
     assert.match(text, /selftest: [1-9]\d* passed, 0 failed/);
     assert.doesNotMatch(text, /^FAIL/m);
+  });
+
+  it('selftest: a failure reads with its code, a misuse error with its class too', async () => {
+    const misuse = await openSession({ cipher: 'rot13', key: Buffer.alloc(16) }, { driver: 'software' }).then(
+      () => assert.fail('opened'),
+      (err: unknown) => err,
+    );
+    assert.equal(failure(misuse), 'ERR_CRYPTO_UNKNOWN_CIPHER Unknown cipher (Error)');
+    const refused = await openSession({ hash: 'sha256' }, { driver: 'no-such-driver' }).then(
+      () => assert.fail('opened'),
+      (err: unknown) => err,
+    );
+    kcryptoError('ENOENT')(refused);
+    assert.equal(failure(refused), `ENOENT ${(refused as Error).message}`);
+    assert.equal(failure('text'), 'text');
   });
 });
