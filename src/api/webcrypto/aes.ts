@@ -106,14 +106,23 @@ async function gcm(key: KCryptoKey, alg: Normalized, data: Uint8Array, decrypt: 
   const aad = alg.additionalData ?? new Uint8Array(0);
   const bytes = keyBytes(key);
   if (iv.length !== GCM_SESSION_IV) return gcmInProcess(bytes, iv, aad, tagBytes, data, decrypt);
-  return withSession({ cipher: `aes-${bytes.length * 8}-gcm`, key: bytes, tagLength: tagBytes }, driver, async (s) => {
-    const session = s as AeadSession;
+  const run = async (session: AeadSession): Promise<Uint8Array> => {
     if (!decrypt) {
       const out = await session.encrypt(data, { iv, aad });
       return Buffer.concat([out.ciphertext, out.tag]);
     }
     const cut = data.length - tagBytes;
     return session.decrypt(data.subarray(0, cut), { iv, aad, tag: data.subarray(cut) });
+  };
+  const spec = { cipher: `aes-${bytes.length * 8}-gcm`, key: bytes, tagLength: tagBytes };
+  return withSession(spec, driver, (s) => {
+    const session = s as AeadSession;
+    const max = session.maxRequestBytes;
+    // An AEAD request cannot be split: one the driver cannot carry whole (through AF_ALG, the
+    // kernel's per-request memory limit) runs on the software driver rather than fail.
+    if (max !== undefined && aad.length + data.length + (decrypt ? 0 : tagBytes) > max)
+      return withSession(spec, 'software', (sw) => run(sw as AeadSession));
+    return run(session);
   });
 }
 
