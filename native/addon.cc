@@ -2,6 +2,10 @@
 
 #include <dlfcn.h>
 #include <sys/socket.h>
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#define KC_HAVE_GETRANDOM 1
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -105,6 +109,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::ProbeBind>("probeBind"),
                            InstanceMethod<&Addon::ProbeBindSnapshot>("probeBindSnapshot"),
                            InstanceMethod<&Addon::ErrnoTable>("errnoTable"),
+                           InstanceMethod<&Addon::GetRandom>("getRandom"),
                            InstanceMethod<&Addon::SetSubmitArgs>("setSubmitArgs"),
                            InstanceMethod<&Addon::SubmitBatch>("submitBatch"),
                        });
@@ -372,6 +377,37 @@ Napi::Value Addon::ErrnoTable(const Napi::CallbackInfo& info) {
 #undef KC_ERRNO
       // clang-format on
       return o;
+}
+
+// getRandom(view): fills the bytes of an ArrayBufferView from the kernel's RNG with getrandom(2),
+// on the calling thread (WebCrypto's getRandomValues() is synchronous); 0 or the errno. The
+// urandom source blocks only until the kernel's pool is first initialised, at boot.
+Napi::Value Addon::GetRandom(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "kcrypto: getRandom(typedArray)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::TypedArray view = info[0].As<Napi::TypedArray>();
+  auto* bytes = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+  size_t left = view.ByteLength();
+#if defined(KC_HAVE_GETRANDOM)
+  while (left > 0) {
+    // Reads past 256 bytes may return short when a signal arrives; EINTR before any byte.
+    ssize_t n = getrandom(bytes, left, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Napi::Number::New(env, errno);
+    }
+    bytes += n;
+    left -= static_cast<size_t>(n);
+  }
+  return Napi::Number::New(env, 0);
+#else
+  (void)bytes;
+  (void)left;
+  return Napi::Number::New(env, ENOSYS);
+#endif
 }
 
 }  // namespace kcrypto

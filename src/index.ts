@@ -55,3 +55,24 @@ export type {
   SessionInfo,
   SessionOptions,
 } from './framework/index.js';
+export {
+  createSubtle,
+  getRandomValues,
+  KCryptoKey,
+  KSubtle,
+  randomUUID,
+  randomValuesSource,
+  subtle,
+  webcrypto,
+} from './api/webcrypto/index.js';
+export type {
+  AesKeyAlgorithm,
+  AlgorithmArgument,
+  DigestData,
+  HmacKeyAlgorithm,
+  RandomSource,
+  RandomSourceInfo,
+  SecretJwk,
+  SecretKeyAlgorithm,
+  SubtleOptions,
+} from './api/webcrypto/index.js';

@@ -110,6 +110,11 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
   probeBind(type: string, name: string): number;
   errnoTable(): Record<string, number>;
   /**
+   * Fills the view's bytes from the kernel's RNG with getrandom(2), on the calling thread;
+   * 0 or the errno (ENOSYS where the system has no getrandom).
+   */
+  getRandom?(view: ArrayBufferView): number;
+  /**
    * The array submit() reads its numbers from (indices: {@link SubmitArg}). Its memory must
    * not move: make it over an ArrayBuffer of its own.
    */
