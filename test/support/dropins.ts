@@ -3,7 +3,9 @@
  * random-sized chunks, and comparing a failure with node:crypto's for the same call.
  */
 import assert from 'node:assert/strict';
+import * as nodeCrypto from 'node:crypto';
 import { randomInt } from 'node:crypto';
+import { it } from 'node:test';
 import { Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -49,4 +51,21 @@ export function assertSameError(actual: unknown, expected: unknown, where: strin
   assert.equal(a?.constructor?.name, e.constructor.name, `${where}: error class`);
   assert.equal(a.message, e.message, `${where}: message`);
   for (const field of ['code', 'library', 'reason']) assert.equal(a[field], e[field], `${where}: ${field}`);
+}
+
+/** A misuse case: what it is, and the call, made on node:crypto or on kcrypto in its place. */
+export type MisuseCase = [what: string, call: (m: typeof nodeCrypto) => unknown];
+
+/** One test per case: kcrypto's functions (`ours`, node:crypto-shaped) fail as node:crypto's do. */
+export function sameMisuse(cases: readonly MisuseCase[], ours: object): void {
+  const kcrypto = ours as typeof nodeCrypto;
+  for (const [what, call] of cases) {
+    it(what, () =>
+      assertSameError(
+        thrown(() => call(kcrypto)),
+        thrown(() => call(nodeCrypto)),
+        what,
+      ),
+    );
+  }
 }

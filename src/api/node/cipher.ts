@@ -14,6 +14,7 @@ import type { DriverChoice } from '../open-session.js';
 import { AeadStream, PlainStream, type CipherStream, type Finish } from './cipher-stream.js';
 import { splitDriver, syncServes, type DriverOption } from './driver-choice.js';
 import { invalidState, streaming, syncUnavailable } from './failures.js';
+import { chunkBytes, syncStep } from './steps.js';
 import { cipherByNodeName } from './names.js';
 
 /** node:crypto's cipher options (stream options and `authTagLength`) and `driver`. */
@@ -103,32 +104,14 @@ abstract class CipherBase extends Transform {
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
     const engine = this.stream();
-    const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
-    if (engine === 'sync') {
-      try {
-        this.push(this.node.update(data));
-      } catch (err) {
-        callback(err as Error);
-        return;
-      }
-      callback();
-      return;
-    }
+    const data = chunkBytes(chunk, encoding);
+    if (engine === 'sync') return syncStep(this, callback, () => this.node.update(data));
     engine.write(data).then(() => callback(), callback);
   }
 
   override _flush(callback: TransformCallback): void {
     const engine = this.stream();
-    if (engine === 'sync') {
-      try {
-        this.push(this.node.final());
-      } catch (err) {
-        callback(err as Error);
-        return;
-      }
-      callback();
-      return;
-    }
+    if (engine === 'sync') return syncStep(this, callback, () => this.node.final());
     this.finishing = true;
     engine.end().then(
       () => {

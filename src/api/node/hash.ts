@@ -13,6 +13,7 @@ import type { DriverChoice, HashSpec, HmacSpec } from '../open-session.js';
 import { splitDriver, syncServes, type DriverOption } from './driver-choice.js';
 import { streaming, syncUnavailable } from './failures.js';
 import { HashStream } from './hash-stream.js';
+import { chunkBytes, syncStep } from './steps.js';
 import { hashByNodeName } from './names.js';
 
 /** node:crypto's hash options (stream options, `outputLength`) and `driver`. */
@@ -64,16 +65,12 @@ abstract class HashBase<N extends NodeHash> extends Transform {
 
   override _transform(chunk: Buffer | string, encoding: BufferEncoding, callback: TransformCallback): void {
     const engine = this.stream();
-    const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    const data = chunkBytes(chunk, encoding);
     if (engine === 'sync') {
-      try {
+      return syncStep(this, callback, () => {
         this.node.update(data);
-      } catch (err) {
-        callback(err as Error);
-        return;
-      }
-      callback();
-      return;
+        return undefined;
+      });
     }
     engine.write(data).then(() => callback(), callback);
   }
@@ -85,16 +82,7 @@ abstract class HashBase<N extends NodeHash> extends Transform {
       return;
     }
     this.ended = true;
-    if (engine === 'sync') {
-      try {
-        this.push(this.node.digest());
-      } catch (err) {
-        callback(err as Error);
-        return;
-      }
-      callback();
-      return;
-    }
+    if (engine === 'sync') return syncStep(this, callback, () => this.node.digest());
     engine.digest().then((d) => callback(null, d), callback);
   }
 
