@@ -172,6 +172,15 @@ export class CipherSession extends BaseSession<CipherBackend> {
     this.live();
     const d = this.data('data', data, options?.encoding);
     const alg = this.algorithm;
+    // Misuse first — the mode's own block and shortest input, the IV: the caller's to respect
+    // on every driver — then what this driver answers (its request size, a stricter alignment).
+    if (d.length % alg.alignment !== 0) throw outOfRange('data.length', `a multiple of ${alg.alignment}`, d.length);
+    if (d.length < alg.minLength && d.length !== 0) throw outOfRange('data.length', `0 or >= ${alg.minLength}`, d.length);
+    // As createCipheriv(): an undefined IV is of the wrong type, null is no IV.
+    const iv = options?.iv;
+    if (iv === undefined && alg.ivLength !== 0) throw invalidArgType('iv', BYTES, iv);
+    const v = iv === undefined || iv === null ? null : this.bytes('iv', iv);
+    if ((v?.length ?? 0) !== alg.ivLength) throw invalidIv();
     const max = this.backend.maxRequestBytes;
     if (max !== undefined && d.length > max)
       throw invalid(
@@ -179,9 +188,6 @@ export class CipherSession extends BaseSession<CipherBackend> {
         `${alg.name}: ${d.length} bytes exceed the ${max} one request can carry on ${this.driver} (${alg.mode} cannot be split)`,
         this.driver,
       );
-    // The mode's own block is the caller's to respect on every driver; a stricter driver's
-    // alignment is that driver's answer.
-    if (d.length % alg.alignment !== 0) throw outOfRange('data.length', `a multiple of ${alg.alignment}`, d.length);
     const alignment = this.alignment;
     if (d.length % alignment !== 0)
       throw invalid(
@@ -189,12 +195,6 @@ export class CipherSession extends BaseSession<CipherBackend> {
         `${alg.name}: input length ${d.length} is not a multiple of ${alignment}, what ${this.driver} takes`,
         this.driver,
       );
-    if (d.length < alg.minLength && d.length !== 0) throw outOfRange('data.length', `0 or >= ${alg.minLength}`, d.length);
-    // As createCipheriv(): an undefined IV is of the wrong type, null is no IV.
-    const iv = options?.iv;
-    if (iv === undefined && alg.ivLength !== 0) throw invalidArgType('iv', BYTES, iv);
-    const v = iv === undefined || iv === null ? null : this.bytes('iv', iv);
-    if ((v?.length ?? 0) !== alg.ivLength) throw invalidIv();
     return { data: d, iv: alg.ivLength === 0 ? null : v };
   }
 
