@@ -10,6 +10,7 @@ import * as nodeCrypto from 'node:crypto';
 import { Transform, type TransformCallback, type TransformOptions } from 'node:stream';
 
 import type { AeadAlgorithm, CipherAlgorithm } from '../../algorithms/catalog.js';
+import { unknownCipher } from '../node-errors.js';
 import type { DriverChoice } from '../open-session.js';
 import { AeadStream, PlainStream, type CipherStream, type Finish } from './cipher-stream.js';
 import { splitDriver, syncServes, type DriverOption } from './driver-choice.js';
@@ -25,10 +26,6 @@ export interface CipherOptions extends TransformOptions, DriverOption {
 type Key = nodeCrypto.CipherKey;
 type IV = nodeCrypto.BinaryLike | null;
 type NodeCipher = nodeCrypto.Cipher & Partial<nodeCrypto.CipherGCM & nodeCrypto.DecipherGCM>;
-
-function unknownCipher(): Error {
-  return Object.assign(new Error('Unknown cipher'), { code: 'ERR_CRYPTO_UNKNOWN_CIPHER' });
-}
 
 function bytesOf(v: Key | IV): Buffer | null {
   if (v === null) return null;

@@ -5,6 +5,7 @@
  */
 import { OPENSSL_DRIVER } from '../../drivers/openssl/sessions.js';
 import { SOFTWARE_DRIVER } from '../../drivers/software/node-crypto.js';
+import { invalidArgType } from '../node-errors.js';
 import type { DriverChoice } from '../open-session.js';
 
 /** The extension the drop-ins' options take beside node:crypto's. */
@@ -24,11 +25,7 @@ export function splitDriver<T extends object>(options: T | undefined): { driver:
     return { driver: 'fastest', rest: options };
   }
   const { driver, ...rest } = options as T & DriverOption;
-  if (driver !== undefined && typeof driver !== 'string') {
-    throw Object.assign(new TypeError(`The "options.driver" property must be of type string. Received type ${typeof driver}`), {
-      code: 'ERR_INVALID_ARG_TYPE',
-    });
-  }
+  if (driver !== undefined && typeof driver !== 'string') throw invalidArgType('options.driver', 'string', driver);
   return { driver: driver ?? 'fastest', rest: rest as T };
 }
 
