@@ -11,6 +11,7 @@ import { Buffer } from 'node:buffer';
 import type { AeadAlgorithm, CipherAlgorithm } from '../../algorithms/catalog.js';
 import { KCryptoError } from '../../errors.js';
 import { openSession, type DriverChoice } from '../open-session.js';
+import { pkcs7Pad, pkcs7Unpad } from '../padding.js';
 import type { AeadSession, CipherSession } from '../session.js';
 import { authenticationFailed, badDecrypt, unsupportedState, wrongFinalBlockLength } from './failures.js';
 
@@ -67,19 +68,6 @@ function counterAt(iv: Buffer, blocks: number): Buffer {
 
 function lastBlock(b: Buffer): Buffer {
   return Buffer.from(b.subarray(b.length - BLOCK));
-}
-
-function pkcs7(rest: Buffer): Buffer {
-  const n = BLOCK - (rest.length % BLOCK);
-  return Buffer.concat([rest, Buffer.alloc(n, n)]);
-}
-
-/** The plaintext without its PKCS#7 padding, or null where the padding is not valid. */
-function unpad(b: Buffer): Buffer | null {
-  const n = b[b.length - 1]!;
-  if (n < 1 || n > BLOCK || n > b.length) return null;
-  for (let i = b.length - n; i < b.length; i++) if (b[i] !== n) return null;
-  return b.subarray(0, b.length - n);
 }
 
 /** A stream of an unauthenticated cipher (CBC, CTR, ECB, XTS). */
@@ -159,14 +147,14 @@ export class PlainStream implements CipherStream {
     if (mode === 'ctr') {
       if (rest.length > 0) this.submit(s, rest);
     } else if (mode !== 'xts') {
-      if (!this.p.decrypt && autoPadding) rest = pkcs7(rest);
+      if (!this.p.decrypt && autoPadding) rest = pkcs7Pad(rest);
       else if (rest.length % BLOCK !== 0 || (this.p.decrypt && autoPadding && rest.length === 0)) {
         await this.settled();
         throw wrongFinalBlockLength();
       }
       if (rest.length > 0) {
         const strip = this.p.decrypt && autoPadding;
-        this.submit(s, rest, undefined, strip ? unpad : undefined);
+        this.submit(s, rest, undefined, strip ? pkcs7Unpad : undefined);
       }
     }
     await this.tail;

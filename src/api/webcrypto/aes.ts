@@ -12,6 +12,7 @@ import { domError } from './errors.js';
 import { keyBytes, type KCryptoKey } from './key.js';
 import type { Normalized } from './normalize.js';
 import { withSession } from './sessions.js';
+import { pkcs7Pad, pkcs7Unpad } from '../padding.js';
 
 const BLOCK = 16;
 const GCM_TAG_BITS: readonly number[] = [32, 64, 96, 104, 112, 120, 128];
@@ -20,31 +21,16 @@ const GCM_SESSION_IV = 12;
 
 const failed = (): DOMException => domError('OperationError', 'The operation failed for an operation-specific reason');
 
-function padded(data: Uint8Array): Uint8Array {
-  const pad = BLOCK - (data.length % BLOCK);
-  const out = new Uint8Array(data.length + pad);
-  out.set(data);
-  out.fill(pad, data.length);
-  return out;
-}
-
-/** The plaintext without its PKCS#7 padding; the padding is read whole, whatever it holds. */
-function unpadded(data: Uint8Array): Uint8Array {
-  const pad = data[data.length - 1]!;
-  let bad = pad === 0 || pad > BLOCK ? 1 : 0;
-  for (let i = 1; i <= BLOCK; i++) bad |= i <= pad && data[data.length - i] !== pad ? 1 : 0;
-  if (bad !== 0) throw failed();
-  return data.subarray(0, data.length - pad);
-}
-
 async function cbc(key: KCryptoKey, iv: Uint8Array, data: Uint8Array, decrypt: boolean, driver: DriverChoice): Promise<Uint8Array> {
   if (iv.length !== BLOCK) throw domError('OperationError', 'algorithm.iv must contain exactly 16 bytes');
   if (decrypt && (data.length === 0 || data.length % BLOCK !== 0)) throw failed();
   const bytes = keyBytes(key);
   return withSession({ cipher: `aes-${bytes.length * 8}-cbc`, key: bytes }, driver, async (s) => {
     const session = s as CipherSession;
-    if (!decrypt) return (await session.encrypt(padded(data), { iv })).ciphertext;
-    return unpadded(await session.decrypt(data, { iv }));
+    if (!decrypt) return (await session.encrypt(pkcs7Pad(data), { iv })).ciphertext;
+    const plain = pkcs7Unpad(await session.decrypt(data, { iv }));
+    if (plain === null) throw failed();
+    return plain;
   });
 }
 
