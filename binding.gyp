@@ -32,6 +32,7 @@
           "sources": [
             "native/afalg/afalg_session.cc",
             "native/afalg/afalg_cipher.cc",
+            "native/afalg/afalg_message.cc",
             "native/afalg/afalg_open.cc",
             "native/devcrypto/devcrypto_abi_linux.cc",
             "native/devcrypto/devcrypto_abi_freebsd.cc",
@@ -48,6 +49,7 @@
           "sources": [
             "native/devcrypto/abi/system_check.cc",
             "native/devcrypto/devcrypto_abi.cc",
+            "native/devcrypto/devcrypto_syscalls.cc",
             "native/devcrypto/devcrypto_session.cc",
             "native/devcrypto/devcrypto_stream.cc",
             "native/devcrypto/devcrypto_open.cc"

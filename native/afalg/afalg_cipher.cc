@@ -7,16 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 
 #include "../common/iovec_cursor.h"
+#include "afalg_message.h"
 #include "afalg_session.h"
-
-#ifndef SOL_ALG
-#define SOL_ALG 279
-#endif
 
 namespace kcrypto::afalg {
 
@@ -48,52 +44,23 @@ bool SpliceUnsupported(int err) { return err == EINVAL || err == EOPNOTSUPP || e
 
 Status Session::RunCipher(OpSocket* op_socket, const Request& req) {
   const int fd = op_socket->sock.get();
-  if (req.op != Op::kEncrypt && req.op != Op::kDecrypt) return Status::Fail(EINVAL, Syscall::kValidate);
   const bool aead = spec_.type == Type::kAead;
-  const size_t total = req.input_len();
   size_t limit;
   {
     std::lock_guard<std::mutex> lock(mu_);
     limit = max_message_;
   }
   if (spec_.max_request != 0) limit = std::min(limit, spec_.max_request);
-  // Nothing to transform: the kernel would leave an empty request open on the socket.
-  if (total == 0 && !aead) return Status::Ok(0);
-  const bool chunked = total > limit;
-  if (chunked && (aead || !spec_.chunkable)) return Status::Fail(E2BIG, Syscall::kValidate);
+  CipherPlan plan;
+  if (Status st = PlanCipher(req, aead, spec_.chunkable, limit, &plan); !st.ok() || plan.nothing) return st;
+  const size_t total = plan.total;
+  const bool chunked = plan.chunked;
 
-  // Control header: op, IV, assoclen. Sized for the largest IV the kernel defines.
-  alignas(cmsghdr) std::array<uint8_t, CMSG_SPACE(sizeof(uint32_t)) * 2 + CMSG_SPACE(sizeof(af_alg_iv) + 64)> control{};
-  if (req.iv_len > 64) return Status::Fail(EINVAL, Syscall::kValidate);
-  size_t control_len = CMSG_SPACE(sizeof(uint32_t));
-  if (req.iv != nullptr) control_len += CMSG_SPACE(sizeof(af_alg_iv) + req.iv_len);
-  if (aead) control_len += CMSG_SPACE(sizeof(uint32_t));
-
+  Control control;
+  BuildControl(req, aead, &control);
   msghdr msg{};
-  msg.msg_control = control.data();
-  msg.msg_controllen = control_len;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_ALG;
-  c->cmsg_type = ALG_SET_OP;
-  c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
-  const uint32_t op = req.op == Op::kEncrypt ? ALG_OP_ENCRYPT : ALG_OP_DECRYPT;
-  std::memcpy(CMSG_DATA(c), &op, sizeof op);
-  if (req.iv != nullptr) {
-    c = CMSG_NXTHDR(&msg, c);
-    c->cmsg_level = SOL_ALG;
-    c->cmsg_type = ALG_SET_IV;
-    c->cmsg_len = CMSG_LEN(sizeof(af_alg_iv) + req.iv_len);
-    auto* iv = reinterpret_cast<af_alg_iv*>(CMSG_DATA(c));
-    iv->ivlen = static_cast<uint32_t>(req.iv_len);
-    std::memcpy(iv->iv, req.iv, req.iv_len);
-  }
-  if (aead) {
-    c = CMSG_NXTHDR(&msg, c);
-    c->cmsg_level = SOL_ALG;
-    c->cmsg_type = ALG_SET_AEAD_ASSOCLEN;
-    c->cmsg_len = CMSG_LEN(sizeof(uint32_t));
-    std::memcpy(CMSG_DATA(c), &req.assoc_len, sizeof req.assoc_len);
-  }
+  msg.msg_control = control.bytes.data();
+  msg.msg_controllen = control.len;
 
   size_t produced = 0;
   bool splice = false;
@@ -135,14 +102,14 @@ Status Session::RunCipher(OpSocket* op_socket, const Request& req) {
   }
 
   // Stream a long skcipher request: each chunk is a page multiple (so a whole number of cipher
-  // blocks; max_request is validated to be one) sent under MSG_MORE, and its output read back before the next chunk; the kernel
-  // carries the IV across chunks of one request.
-  if (req.output_len < total) return Status::Fail(EINVAL, Syscall::kValidate);
+  // blocks; max_request is validated to be one) sent under MSG_MORE, and its output read back
+  // before the next chunk (PlanCipher checked the output has room); the kernel carries the IV
+  // across chunks of one request.
   std::vector<iovec> piece;
   IovecCursor cursor(req.input);
   size_t sent = 0;
   while (sent < total) {
-    const size_t chunk = std::min(limit, total - sent);
+    const size_t chunk = ChunkAt(plan, sent);
     const bool last = sent + chunk == total;
     piece.clear();
     cursor.Take(chunk, &piece);

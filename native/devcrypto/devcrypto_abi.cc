@@ -1,36 +1,11 @@
+// The ABI tables' shared defaults. The two system calls they make, detail::Ioctl and
+// detail::WaitReadable, live in devcrypto_syscalls.cc, so that a test build can link these
+// tables against a simulated kernel instead.
 #include "devcrypto_abi.h"
-
-#include <poll.h>
-#include <sys/ioctl.h>
 
 #include <cerrno>
 
 namespace kcrypto::devcrypto {
-
-namespace detail {
-
-Status Ioctl(int fd, unsigned long request, void* arg) {
-  for (;;) {
-    if (::ioctl(fd, request, arg) == 0) return Status::Ok();
-    if (errno != EINTR) return Status::FromErrno(Syscall::kIoctl);
-  }
-}
-
-Status WaitReadable(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  for (;;) {
-    int n = ::poll(&p, 1, -1);
-    if (n > 0) {
-      if (p.revents & (POLLERR | POLLNVAL)) return Status::Fail(p.revents & POLLNVAL ? EBADF : EIO, Syscall::kPoll);
-      if (p.revents & (POLLIN | POLLRDNORM)) return Status::Ok();
-      // POLLHUP alone: the device went away with requests outstanding.
-      return Status::Fail(EIO, Syscall::kPoll);
-    }
-    if (n < 0 && errno != EINTR) return Status::FromErrno(Syscall::kPoll);
-  }
-}
-
-}  // namespace detail
 
 namespace {
 Status Unsupported() { return Status::Fail(ENOTSUP, Syscall::kValidate); }

@@ -184,7 +184,8 @@ const AbiDriver* FreeBSDDriver();
 const AbiDriver* NetBSDDriver();
 #endif
 
-// Shared helpers for the ABI files.
+// The system calls of the ABI files (devcrypto_syscalls.cc; the fuzz harnesses link a simulated
+// kernel instead).
 namespace detail {
 // ioctl(2) retried on EINTR; the Status names the system call.
 Status Ioctl(int fd, unsigned long request, void* arg);

@@ -1,7 +1,6 @@
 // The cryptodev-linux table (the module's crypto/cryptodev.h). Sessions are created per fd with random ids;
 // each kernel session runs one request at a time (a per-session mutex), so the engine keeps a
 // pool of identically keyed sessions for parallel requests.
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -141,8 +140,9 @@ class CryptodevLinux final : public AbiDriver {
   // default case); with it, a fetch from an empty done list is EBUSY.
   int ProbeAsync(int fd) const override {
     L::crypt_op op{};
-    if (::ioctl(fd, L::CIOCASYNCFETCH, &op) == 0) return 0;  // a stray completion: supported
-    return errno == EBUSY ? 0 : errno;
+    const Status st = detail::Ioctl(fd, L::CIOCASYNCFETCH, &op);
+    if (st.ok()) return 0;  // a stray completion: supported
+    return st.err == EBUSY ? 0 : st.err;
   }
 
   // The module runs one fd's queued jobs in order on one work item and appends them to the
@@ -159,13 +159,13 @@ class CryptodevLinux final : public AbiDriver {
           continue;
         }
         L::crypt_op op = Op(reqs[next], L::COP_FLAG_NONE);
-        if (::ioctl(fd, L::CIOCASYNCCRYPT, &op) == 0) {
+        const Status st = detail::Ioctl(fd, L::CIOCASYNCCRYPT, &op);
+        if (st.ok()) {
           inflight.push_back(next++);
           continue;
         }
-        if (errno == EINTR) continue;
-        if (errno == EBUSY && !inflight.empty()) break;  // the ring is full
-        (*out)[next++] = Status::FromErrno(Syscall::kIoctl);
+        if (st.err == EBUSY && !inflight.empty()) break;  // the ring is full
+        (*out)[next++] = st;
       }
       if (inflight.empty()) continue;
       Status w = detail::WaitReadable(fd);
@@ -175,15 +175,14 @@ class CryptodevLinux final : public AbiDriver {
       }
       for (;;) {
         L::crypt_op done{};
-        if (::ioctl(fd, L::CIOCASYNCFETCH, &done) == 0) {
+        const Status st = detail::Ioctl(fd, L::CIOCASYNCFETCH, &done);
+        if (st.ok()) {
           const CryptArgs& a = reqs[inflight.front()];
           (*out)[inflight.front()] = Status::Ok(a.dst ? a.len : 0);
-        } else if (errno == EINTR) {
-          continue;
-        } else if (errno == EBUSY) {
+        } else if (st.err == EBUSY) {
           break;
         } else {
-          (*out)[inflight.front()] = Status::FromErrno(Syscall::kIoctl);
+          (*out)[inflight.front()] = st;
         }
         inflight.pop_front();
         if (inflight.empty()) break;

@@ -53,6 +53,7 @@ describe('/dev/crypto ABIs compile on Linux', { skip: noCompiler }, () => {
 
   for (const file of [
     'devcrypto_abi.cc',
+    'devcrypto_syscalls.cc',
     'devcrypto_abi_linux.cc',
     'devcrypto_abi_freebsd.cc',
     'devcrypto_abi_netbsd.cc',
