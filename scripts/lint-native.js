@@ -1,11 +1,12 @@
-// Checks that the C++ (native/ and the CUSE fixture, test/fixtures/cuse-devcrypto/) is formatted
+// Checks that the C++ (native/, the CUSE fixture test/fixtures/cuse-devcrypto/ and the fuzz
+// harnesses test/fuzz/) is formatted
 // as .clang-format says: `npm run lint:native`. Skips, saying so, where clang-format is missing
 // (scripts/install-lab-packages installs it).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['native', 'test/fixtures/cuse-devcrypto'];
+const roots = ['native', 'test/fixtures/cuse-devcrypto', 'test/fuzz'];
 const binary = process.env.CLANG_FORMAT ?? 'clang-format';
 
 function sources(dir) {

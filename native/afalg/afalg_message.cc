@@ -22,6 +22,8 @@ Status PlanCipher(const Request& req, bool aead, bool chunkable, size_t limit, C
   // A limit of 0 (a socket buffer smaller than a page) leaves no chunk that could make progress.
   if (plan->chunked && (aead || !chunkable || limit == 0)) return Status::Fail(E2BIG, Syscall::kValidate);
   if (req.iv_len > kMaxIv) return Status::Fail(EINVAL, Syscall::kValidate);
+  // The associated data leads the input: it cannot be longer than the input.
+  if (aead && req.assoc_len > plan->total) return Status::Fail(EINVAL, Syscall::kValidate);
   // Each chunk's output is read back into its place in the output before the next is sent.
   if (plan->chunked && req.output_len < plan->total) return Status::Fail(EINVAL, Syscall::kValidate);
   plan->chunk = plan->chunked ? limit : plan->total;
