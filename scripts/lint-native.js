@@ -1,7 +1,6 @@
 // Checks that the C++ (native/, the CUSE fixture test/fixtures/cuse-devcrypto/ and the fuzz
-// harnesses test/fuzz/) is formatted
-// as .clang-format says: `npm run lint:native`. Skips, saying so, where clang-format is missing
-// (scripts/install-lab-packages installs it).
+// harnesses test/fuzz/) is formatted as .clang-format says: `npm run lint:native`. Skips,
+// saying so, where clang-format is missing (scripts/install-lab-packages installs it).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
