@@ -1,8 +1,13 @@
 #include "request_args.h"
 
+#include <algorithm>
+
 namespace kcrypto {
 
 namespace {
+
+// IOV_MAX on Linux and the BSDs: the most segments one sendmsg or readv takes.
+constexpr uint32_t kMaxSegments = 1024;
 
 // One napi_get_typedarray_info per buffer: the node-addon-api wrappers make four N-API calls
 // for the same answer, and N-API calls are a measurable share of a small request's cost.
@@ -49,7 +54,10 @@ const char* ParseBuffers(napi_env env, napi_value input, napi_value output, napi
     if (napi_is_array(env, input, &is_array) == napi_ok && is_array) {
       uint32_t count = 0;
       napi_get_array_length(env, input, &count);
-      req->input.reserve(count);
+      // The length is the array's word: a sparse array claims up to 2^32 - 1 elements, whose
+      // reservation alone would end the process. A request cannot gather more than IOV_MAX
+      // segments anyway.
+      req->input.reserve(std::min<uint32_t>(count, kMaxSegments));
       for (uint32_t i = 0; i < count; ++i) {
         napi_value el;
         if (napi_get_element(env, input, i, &el) != napi_ok || !AsBytes(env, el, &p, &n))

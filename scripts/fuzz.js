@@ -227,7 +227,17 @@ for (const name of opts.names) {
   }
   failures++;
   console.log(`fuzz: ${name}: FAILED (exit ${r.code}) after ${s.execs} executions; log: build-fuzz/${name}.log`);
-  console.log(r.log.split('\n').slice(-60).join('\n'));
+  // From the report on: the sanitizer's, a failed check's, or libFuzzer's own (timeout, leak, OOM).
+  const lines = r.log.split('\n');
+  const first = lines.findIndex((l) =>
+    /^==\d+==|^fuzz check failed|runtime error:|^ALARM|^ERROR: libFuzzer|^fake_napi:|^devcrypto kernel:/.test(l),
+  );
+  console.log(
+    lines
+      .slice(first >= 0 ? first : -60)
+      .slice(0, 80)
+      .join('\n'),
+  );
   for (const a of r.artifacts) console.log(`fuzz: ${name}: reproducer ${a} (run: build-fuzz/${name} ${a})`);
 }
 process.exit(failures > 0 ? 1 : 0);
