@@ -334,7 +334,8 @@ Status Session::RunAead(int fd, uint32_t ses, const Request& req) {
       a.dst = bounce.data();
     }
     Status st = driver_->Aead(fd, a);
-    if (st.ok() && a.dst != req.output) std::memcpy(req.output, bounce.data(), st.bytes);
+    // (An empty plaintext may have no output buffer at all: memcpy must not see its null.)
+    if (st.ok() && a.dst != req.output && st.bytes > 0) std::memcpy(req.output, bounce.data(), st.bytes);
     if (!bounce.empty()) Wipe(&bounce);
     return st;
   }
