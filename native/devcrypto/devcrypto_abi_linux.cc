@@ -86,7 +86,8 @@ class CryptodevLinux final : public AbiDriver {
   Status Aead(int fd, const AeadArgs& a) const override {
     // The module copies the AAD into one page (authenc.c): longer AAD is EINVAL there.
     if (a.aad_len > static_cast<size_t>(::sysconf(_SC_PAGESIZE))) return Status::Fail(E2BIG, Syscall::kValidate);
-    if (a.len + a.tag_len > UINT32_MAX) return Status::Fail(E2BIG, Syscall::kValidate);
+    // (Written so that no sum can wrap: a length near SIZE_MAX plus the tag would.)
+    if (a.tag_len > UINT32_MAX || a.len > UINT32_MAX - a.tag_len) return Status::Fail(E2BIG, Syscall::kValidate);
     L::crypt_auth_op op{};
     op.ses = a.ses;
     op.op = a.encrypt ? L::COP_ENCRYPT : L::COP_DECRYPT;

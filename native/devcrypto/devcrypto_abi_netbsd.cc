@@ -25,7 +25,6 @@ namespace N = netbsd_abi;
 constexpr size_t kSubmitChunk = 64;
 
 void* Tag(size_t i) { return reinterpret_cast<void*>(static_cast<uintptr_t>(i)); }
-size_t Untag(void* p) { return static_cast<size_t>(reinterpret_cast<uintptr_t>(p)); }
 
 // Harvests completions until every request in `pending` (reqid -> index) has one.
 void Harvest(int fd, std::map<uint32_t, size_t>* pending, std::vector<Status>* out, const std::vector<size_t>& bytes) {
@@ -204,13 +203,20 @@ class NetBSD final : public AbiDriver {
     for (size_t i = 0; i < reqs.size(); ++i) bytes[i] = reqs[i].dst ? reqs[i].len : 0;
     std::map<uint32_t, size_t> pending;
     std::vector<N::crypt_n_op> ops;
+    std::vector<size_t> index;  // ops[k] is reqs[index[k]]
     for (size_t base = 0; base < reqs.size(); base += kSubmitChunk) {
       const size_t n = std::min(kSubmitChunk, reqs.size() - base);
-      ops.assign(n, N::crypt_n_op{});
+      ops.clear();
+      index.clear();
       for (size_t k = 0; k < n; ++k) {
         const CryptArgs& a = reqs[base + k];
+        // As in Crypt: crypt_n_op's length is 32 bits, and the kernel takes no more than this.
+        if (a.len > N::kMaxRequest) {
+          (*out)[base + k] = Status::Fail(E2BIG, Syscall::kValidate);
+          continue;
+        }
         const N::crypt_op op = Op(a);
-        N::crypt_n_op& o = ops[k];
+        N::crypt_n_op o{};
         o.ses = op.ses;
         o.op = op.op;
         o.flags = 0;
@@ -221,15 +227,18 @@ class NetBSD final : public AbiDriver {
         o.mac = op.mac;
         o.iv = op.iv;
         o.dst_len = op.dst_len;
+        ops.push_back(o);
+        index.push_back(base + k);
       }
+      if (ops.empty()) continue;
       N::crypt_mop mop{};
-      mop.count = n;
+      mop.count = ops.size();
       mop.reqs = ops.data();
       Status st = detail::Ioctl(fd, N::CIOCNCRYPTM, &mop);
-      for (size_t k = 0; k < n; ++k) {
-        if (!st.ok()) (*out)[base + k] = st;
-        else if (ops[k].status != 0) (*out)[base + k] = Status::Fail(ops[k].status, Syscall::kIoctl);
-        else pending.emplace(ops[k].reqid, Untag(ops[k].opaque));
+      for (size_t k = 0; k < ops.size(); ++k) {
+        if (!st.ok()) (*out)[index[k]] = st;
+        else if (ops[k].status != 0) (*out)[index[k]] = Status::Fail(ops[k].status, Syscall::kIoctl);
+        else pending.emplace(ops[k].reqid, index[k]);
       }
     }
     Harvest(fd, &pending, out, bytes);

@@ -462,6 +462,11 @@ Status DevCryptoKernel::NetBSD(unsigned long request, void* arg) {
       ret->count = n;
       return Status::Ok();
     }
+    case N::CIOCASYMFEAT: {
+      Write(arg, sizeof(uint32_t), "asym features");
+      if (int e = Errno()) return Err(e);
+      return Status::Ok();
+    }
     default: Bad("ioctl", "a request number NetBSD does not have");
   }
 }
