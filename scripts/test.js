@@ -2,9 +2,10 @@
 // unit tests on this host, then the lab suite inside each installed lab kernel
 // (scripts/lab-suite.js, in the passes each kernel's plan below names), then again with the
 // sanitizer build of the addon on the kernels whose plan says so. Prints one closing line with
-// the totals. The `pack` stage builds the prebuilt binaries, packs the package and checks that
-// the tarball installs and runs where no compiler is reachable, on arm64 (qemu-user) and with
-// musl (scripts/pack-check.js).
+// the totals. The `fuzz` stage builds the libFuzzer harnesses of the native code (test/fuzz/)
+// and runs each for FUZZ_SECONDS seconds (scripts/fuzz.js). The `pack` stage builds the
+// prebuilt binaries, packs the package and checks that the tarball installs and runs where no
+// compiler is reachable, on arm64 (qemu-user) and with musl (scripts/pack-check.js).
 //
 // What runs where (the whole run must fit CI's hour on a 2-core machine; every pass runs on at
 // least one kernel, and what a kernel refuses is asserted there, not skipped):
@@ -17,13 +18,16 @@
 //   other every driver
 //
 // Environment:
-//   KCRYPTO_TEST_STAGES  comma list of stages to run (lint,unit,pack,lab,sanitize); default all
+//   KCRYPTO_TEST_STAGES  comma list of stages to run (lint,unit,fuzz,pack,lab,sanitize); default all
 //   KCRYPTO_LAB_KERNEL   run the lab stages on this kernel only (default: all installed)
 //   KCRYPTO_LAB_PASSES   the passes to run on every kernel, instead of each kernel's plan
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'lint,unit,pack,lab,sanitize').split(',').map((s) => s.trim());
+const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'lint,unit,fuzz,pack,lab,sanitize').split(',').map((s) => s.trim());
+// Seconds per fuzz harness in the test command: with the build, the stage stays near 3 minutes
+// on the 2-core CI machine (`npm run fuzz` alone runs a minute each).
+const FUZZ_SECONDS = 30;
 const nodeTest = ['--test', '--test-reporter=spec'];
 
 /**
@@ -129,6 +133,8 @@ if (stages.includes('lint')) await run('lint', 'npm', ['run', '--silent', 'lint'
 // The unit tests use the addon's test hooks (the loopback engine); the lab tests do not.
 if (stages.includes('unit'))
   await run('unit tests (host)', process.execPath, [...nodeTest, 'dist/esm/test/unit/'], { KCRYPTO_TEST_HOOKS: '1' });
+if (stages.includes('fuzz'))
+  await run('fuzz (libFuzzer + ASan + UBSan, native harnesses)', process.execPath, ['scripts/fuzz.js', '--seconds', String(FUZZ_SECONDS)]);
 if (stages.includes('pack'))
   await run('pack (prebuilt binaries, npm pack, install without a compiler, arm64, musl)', process.execPath, [
     '--test-reporter=spec',
