@@ -111,6 +111,7 @@ function build(name) {
   const bin = join(out, name);
   if (existsSync(bin) && statSync(bin).mtimeMs > newest([...sources, ...headers(), fileURLToPath(import.meta.url)]))
     return Promise.resolve(null);
+  built.push(name);
   return new Promise((resolve) => {
     const child = spawn(cxx, [...flags(h), ...sources, '-o', bin], { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
@@ -119,6 +120,8 @@ function build(name) {
     child.on('close', (code) => resolve(code === 0 ? null : text || `exit ${code}`));
   });
 }
+
+const built = [];
 
 /** Builds the harnesses, two at a time (the CI machine has two cores). */
 async function buildAll(names) {
@@ -213,7 +216,7 @@ if (failedBuilds.length > 0) {
   console.error(`fuzz: build failed\n${failedBuilds.join('\n')}`);
   process.exit(1);
 }
-console.log(`fuzz: built ${opts.names.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(1)} s (build-fuzz/)`);
+if (built.length > 0) console.log(`fuzz: built ${built.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(1)} s (build-fuzz/)`);
 
 let failures = 0;
 for (const name of opts.names) {
