@@ -16,8 +16,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT_MARKER, SHARE_FILES } from './scripts.js';
 
-/** Time the guest has to power off after reporting, before the host ends QEMU. */
-export const REPORT_GRACE_MS = 30_000;
+/**
+ * Time the guest has to power off after reporting, before the host ends QEMU. Stage 2 leaves
+ * through the debug-exit port ~2 s after the status; after a verdict, the command only has to
+ * exit. A command that cannot (a thread stuck in the kernel) holds the run no longer than this.
+ */
+export const REPORT_GRACE_MS = 10_000;
 
 /** Where a status came from. */
 export type ReportSource = 'status' | 'verdict' | 'console';

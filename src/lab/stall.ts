@@ -1,0 +1,146 @@
+/**
+ * The lab's stall watchdog, host side: notices when the guest command's output stops
+ * progressing, and reads the guest's answer to the request for a task dump.
+ *
+ * A run whose command is wedged (a thread stuck in the kernel on a removed device, a process
+ * that can never finish exiting, a read that a driver never answers) would otherwise sit until
+ * the run's time limit, with nothing to say why. When no output has come for the stall time,
+ * the host asks the guest for its state (stage 2's watchdog loop sees the request on the share
+ * and writes what the kernel says: the tasks in uninterruptible sleep and their stacks, the
+ * sysrq `w` and `t` dumps, the processes), then ends the run with that in the result.
+ */
+
+/**
+ * Default stall time. The lab's passes print at least one line per test as it ends; the
+ * longest legitimate silences under TCG are single tests of a couple of minutes (the hot-unplug
+ * test waits up to ~3.5 min for a removal to settle), so this leaves room for twice that.
+ */
+export const DEFAULT_STALL_MS = 8 * 60_000;
+
+/** How long the host waits for the guest's task dump before ending QEMU without it. */
+export const DUMP_WAIT_MS = 30_000;
+
+/** What the host knows of a stalled run. */
+export interface LabStall {
+  /** How long the command had been silent when the watchdog fired. */
+  silentMs: number;
+  /** The lab pass the command was in (`=== lab pass: NAME ===` lines of scripts/lab-suite.js). */
+  pass?: string;
+  /** The last line of output before the silence. */
+  lastLine?: string;
+  /** Threads the guest found in uninterruptible sleep: `comm pid/tid in wchan`. */
+  blocked: string[];
+  /** Whether the guest answered the request for a task dump. */
+  answered: boolean;
+  /** The guest's task dump, as written (empty when it did not answer). */
+  diagnostics: string;
+}
+
+/** scripts/lab-suite.js's lines at the start and the end of a pass. */
+const PASS_LINE = /^=== lab pass: (.*?)(: (?:ok|FAILED) in \d+ s)? ===$/;
+
+/**
+ * Follows the command's output and says when it has been silent for `stallMs`. Armed by
+ * {@link StallWatch.arm} (when the command starts: booting is bounded by the run's time limit),
+ * disarmed for good by {@link StallWatch.disarm} (once the guest has reported a status).
+ */
+export class StallWatch {
+  private lastAt: number | undefined;
+  private fired = false;
+  private partial = '';
+  private pass: string | undefined;
+  private last: string | undefined;
+
+  /** `stallMs` 0 turns the watchdog off. */
+  constructor(
+    readonly stallMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!Number.isFinite(stallMs) || stallMs < 0) throw new RangeError(`invalid stall time: ${stallMs} ms`);
+  }
+
+  /** Starts the clock (once; later calls keep the first time). */
+  arm(): void {
+    this.lastAt ??= this.now();
+  }
+
+  /** Stops the watchdog for the rest of the run. */
+  disarm(): void {
+    this.fired = true;
+  }
+
+  get armed(): boolean {
+    return this.lastAt !== undefined && !this.fired && this.stallMs > 0;
+  }
+
+  /** A chunk of the command's output (either stream): progress. */
+  output(chunk: string): void {
+    if (chunk.length === 0) return;
+    if (this.lastAt !== undefined) this.lastAt = this.now();
+    const lines = (this.partial + chunk).replace(/\r/g, '').split('\n');
+    this.partial = (lines.pop() ?? '').slice(-4096);
+    for (const line of [...lines, this.partial]) {
+      const text = line.trim();
+      if (text === '') continue;
+      this.last = text;
+      const pass = PASS_LINE.exec(text);
+      if (pass?.[1] !== undefined) this.pass = pass[2] === undefined ? pass[1] : `${pass[1]} (ended)`;
+    }
+  }
+
+  /** The pass the output is in, if it names one. */
+  get currentPass(): string | undefined {
+    return this.pass;
+  }
+
+  /**
+   * Whether the output has now been silent for the stall time: returns the silence (ms) the
+   * first time it has, and `undefined` otherwise and ever after.
+   */
+  check(): number | undefined {
+    if (!this.armed || this.lastAt === undefined) return undefined;
+    const silent = this.now() - this.lastAt;
+    if (silent < this.stallMs) return undefined;
+    this.fired = true;
+    return silent;
+  }
+
+  /** What is known of the stall, with the guest's dump (`undefined`: it did not answer). */
+  describe(silentMs: number, diagnostics: string | undefined): LabStall {
+    return {
+      silentMs,
+      ...(this.pass !== undefined ? { pass: this.pass } : {}),
+      ...(this.last !== undefined ? { lastLine: this.last.slice(0, 200) } : {}),
+      blocked: blockedTasks(diagnostics ?? ''),
+      answered: diagnostics !== undefined,
+      diagnostics: diagnostics ?? '',
+    };
+  }
+}
+
+/** Marker of one thread in uninterruptible sleep in the guest's dump (see scripts.ts). */
+export const BLOCKED_PREFIX = 'blocked:';
+
+/** The threads in uninterruptible sleep that the guest's dump lists, as `comm pid/tid in wchan`. */
+export function blockedTasks(diagnostics: string): string[] {
+  const out: string[] = [];
+  // comm last: it is the only field that may hold spaces.
+  const re = new RegExp(`^${BLOCKED_PREFIX} pid=(\\d+) tid=(\\d+) wchan=(\\S*) comm=(.*)$`);
+  for (const line of diagnostics.split('\n')) {
+    const m = re.exec(line);
+    if (m) out.push(`${m[4]} ${m[1]}/${m[2]} in ${m[3] === '' || m[3] === '0' || m[3] === '?' ? '?' : m[3]}`);
+  }
+  return out;
+}
+
+/** The one-line account of a stall, for the run's error. */
+export function stallMessage(s: LabStall): string {
+  const where = s.pass !== undefined ? ` in pass "${s.pass}"` : '';
+  const last = s.lastLine !== undefined ? ` (last output: ${JSON.stringify(s.lastLine)})` : '';
+  const dump = !s.answered
+    ? 'the guest did not answer the request for a task dump'
+    : s.blocked.length === 0
+      ? 'task dump: no task in uninterruptible sleep'
+      : `task dump: ${s.blocked.length} thread(s) in uninterruptible sleep: ${s.blocked.slice(0, 6).join(', ')}${s.blocked.length > 6 ? ', ...' : ''}`;
+  return `stalled: no output for ${Math.round(s.silentMs / 1000)} s${where}${last}; ${dump}`;
+}
