@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readGuestReport, ReportWatch, REPORT_GRACE_MS, type GuestReport } from './guest-report.js';
+import { guestKernelFaults, readGuestReport, ReportWatch, REPORT_GRACE_MS, type GuestReport } from './guest-report.js';
 import { DEFAULT_TIMEOUT_MS, type LabOptions, type LabResult, type LabStream } from './options.js';
 import { OutputTail } from './output-tail.js';
 import type { Prepared } from './prepare.js';
@@ -173,6 +173,12 @@ export async function boot(options: LabOptions, p: Prepared, t0: number, setChil
     ...(bootMs !== undefined ? { bootMs } : {}),
   };
   const consoleAll = consoleText.text();
+  const faults = guestKernelFaults(consoleAll);
+  if (faults !== undefined) {
+    process.stderr.write(
+      `kcrypto lab: the guest kernel reported ${faults.count} fault(s) on ${p.kernel.version}; the first: ${faults.first}\n`,
+    );
+  }
   const withConsole = (error: string): { error: string; consoleTail: string } => ({
     error,
     consoleTail: tailLines(consoleAll, 40),
