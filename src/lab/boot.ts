@@ -210,7 +210,11 @@ export async function boot(options: LabOptions, p: Prepared, t0: number, setChil
       diagnostics = undefined;
     }
     // A dump cut short (the guest blocked in the middle of it) still says something.
-    const stalled = stall.describe(stalledMs, dumped || (diagnostics ?? '') !== '' ? (diagnostics ?? '') : undefined);
+    const stalled = stall.describe(
+      stalledMs,
+      dumped || (diagnostics ?? '') !== '' ? (diagnostics ?? '') : undefined,
+      faults && `${faults.count} fault(s), the first: ${faults.first}`,
+    );
     return { ...base, exitCode: EXIT_TIMEOUT, timedOut: false, stalled, ...withConsole(stallMessage(stalled)) };
   }
 

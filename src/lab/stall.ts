@@ -18,7 +18,7 @@
 export const DEFAULT_STALL_MS = 8 * 60_000;
 
 /** How long the host waits for the guest's task dump before ending QEMU without it. */
-export const DUMP_WAIT_MS = 30_000;
+export const DUMP_WAIT_MS = 20_000;
 
 /** What the host knows of a stalled run. */
 export interface LabStall {
@@ -34,6 +34,8 @@ export interface LabStall {
   answered: boolean;
   /** The guest's task dump, as written (empty when it did not answer). */
   diagnostics: string;
+  /** The guest kernel's own report of faults (oopses, lockups), if the console has one. */
+  kernelFaults?: string;
 }
 
 /** scripts/lab-suite.js's lines at the start and the end of a pass. */
@@ -106,8 +108,9 @@ export class StallWatch {
   }
 
   /** What is known of the stall, with the guest's dump (`undefined`: it did not answer). */
-  describe(silentMs: number, diagnostics: string | undefined): LabStall {
+  describe(silentMs: number, diagnostics: string | undefined, kernelFaults?: string): LabStall {
     return {
+      ...(kernelFaults !== undefined ? { kernelFaults } : {}),
       silentMs,
       ...(this.pass !== undefined ? { pass: this.pass } : {}),
       ...(this.last !== undefined ? { lastLine: this.last.slice(0, 200) } : {}),
@@ -138,9 +141,10 @@ export function stallMessage(s: LabStall): string {
   const where = s.pass !== undefined ? ` in pass "${s.pass}"` : '';
   const last = s.lastLine !== undefined ? ` (last output: ${JSON.stringify(s.lastLine)})` : '';
   const dump = !s.answered
-    ? 'the guest did not answer the request for a task dump'
+    ? `the guest did not answer the request for a task dump within ${DUMP_WAIT_MS / 1000} s (wedged as a whole?)`
     : s.blocked.length === 0
       ? 'task dump: no task in uninterruptible sleep'
       : `task dump: ${s.blocked.length} thread(s) in uninterruptible sleep: ${s.blocked.slice(0, 6).join(', ')}${s.blocked.length > 6 ? ', ...' : ''}`;
-  return `stalled: no output for ${Math.round(s.silentMs / 1000)} s${where}${last}; ${dump}`;
+  const faults = s.kernelFaults !== undefined ? `; the guest kernel reported ${s.kernelFaults}` : '';
+  return `stalled: no output for ${Math.round(s.silentMs / 1000)} s${where}${last}; ${dump}${faults}`;
 }

@@ -120,6 +120,10 @@ describe('lab stall watchdog (host)', () => {
       /^stalled: no output for 61 s; task dump: 2 thread\(s\) in uninterruptible sleep: node 812\/830 in virtio/,
     );
     assert.match(stallMessage(w.describe(61_000, '=== threads\n')), /task dump: no task in uninterruptible sleep$/);
+    assert.match(
+      stallMessage(w.describe(61_000, undefined, '2 fault(s), the first: Oops: general protection fault')),
+      /did not answer the request for a task dump within 20 s \(wedged as a whole\?\); the guest kernel reported 2 fault\(s\), the first: Oops: general protection fault$/,
+    );
   });
 });
 
