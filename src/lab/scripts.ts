@@ -360,29 +360,36 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 log() { ${config.verbose ? VERBOSE_LOG : ':'}; }
 poweroff_now() {
+  # Only the copy of busybox in guest memory from here on: with the share or the host's root
+  # stuck (a 9p request that never returns), starting a program from them would hang too.
   # sync in the background, given a moment: a thread left in the kernel by a removed device can
   # keep sync from ever returning, and the power-off must not wait on it.
-  $bb sync &
-  $bb sleep 2
+  $rbb sync &
+  $rbb sleep 2
   # QEMU's isa-debug-exit device ends QEMU on this write. The kernel's own power-off shuts every
   # device down first, and can wait forever on one that was removed with a request in flight.
-  $bb printf '\\000' | $bb dd of=/dev/port bs=1 seek=${DEBUG_EXIT_PORT} count=1 2>/dev/null
+  $rbb printf '\\000' | $rbb dd of=/dev/port bs=1 seek=${DEBUG_EXIT_PORT} count=1 2>/dev/null
   # Without that device (or /dev/port), the kernel's way: sysrq-o, then a forced power-off.
   echo o > /proc/sysrq-trigger
   # sysrq-o hands the power-off to a kernel worker; if that never happens, force it.
-  $bb sleep 5
-  $bb poweroff -f
-  $bb sleep 3600
+  $rbb sleep 5
+  $rbb poweroff -f
+  $rbb sleep 3600
 }
 finish() {
+  # The console first: it does not go through the share, and the host takes this marker as the
+  # status if the writes to the share below never return.
+  echo "${EXIT_MARKER} $1"
   [ -n "$2" ] && echo "kcrypto lab: $2" >> "$L/${f.stderr}"
   echo "$1" > "$L/${f.status}"
-  echo "${EXIT_MARKER} $1"
   poweroff_now
 }
 
 $bb mount -t proc proc /proc
 log "stage 2 started"
+# /run is guest memory (stage 1's tmpfs): the power-off runs from there.
+rbb=/run/kcrypto-busybox
+$bb cp $bb $rbb 2>/dev/null || rbb=$bb
 $bb mount -t sysfs sysfs /sys
 $bb mkdir -p /dev/pts /dev/shm
 $bb mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
