@@ -387,9 +387,10 @@ finish() {
 
 $bb mount -t proc proc /proc
 log "stage 2 started"
-# /run is guest memory (stage 1's tmpfs): the power-off runs from there.
-rbb=/run/kcrypto-busybox
-$bb cp $bb $rbb 2>/dev/null || rbb=$bb
+# /run is guest memory (stage 1's tmpfs): the power-off runs from there (named busybox: it
+# picks its applet by that name when called by another).
+rbb=/run/kcrypto-bin/busybox
+{ $bb mkdir -p /run/kcrypto-bin && $bb cp $bb $rbb; } 2>/dev/null || rbb=$bb
 $bb mount -t sysfs sysfs /sys
 $bb mkdir -p /dev/pts /dev/shm
 $bb mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts

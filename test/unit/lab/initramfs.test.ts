@@ -165,7 +165,10 @@ describe('lab guest scripts', () => {
     // console before anything goes to the share (which may be what is stuck).
     const poweroff = script.slice(script.indexOf('poweroff_now() {'), script.indexOf('\n}\n', script.indexOf('poweroff_now() {')));
     assert.doesNotMatch(poweroff, /\$bb\b/);
-    assert.match(script, /^rbb=\/run\/kcrypto-busybox\n\$bb cp \$bb \$rbb 2>\/dev\/null \|\| rbb=\$bb$/m);
+    assert.match(
+      script,
+      /^rbb=\/run\/kcrypto-bin\/busybox\n\{ \$bb mkdir -p \/run\/kcrypto-bin && \$bb cp \$bb \$rbb; \} 2>\/dev\/null \|\| rbb=\$bb$/m,
+    );
     const finish = script.slice(script.indexOf('finish() {'), script.indexOf('\n}\n', script.indexOf('finish() {')));
     assert.ok(finish.indexOf(EXIT_MARKER) >= 0 && finish.indexOf(EXIT_MARKER) < finish.indexOf('$L/'), finish);
     const line = script.split('\n').find((l) => l.includes('/dev/port'));
