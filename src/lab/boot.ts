@@ -122,7 +122,8 @@ export async function boot(options: LabOptions, p: Prepared, t0: number, setChil
           kill();
         }
       }
-    } else if (fs.existsSync(dumpedFile) || Date.now() - dumpAskedAt >= DUMP_WAIT_MS) {
+    } else if (dumpAskedAt > 0 && (fs.existsSync(dumpedFile) || Date.now() - dumpAskedAt >= DUMP_WAIT_MS)) {
+      dumpAskedAt = 0;
       kill();
     }
   }, 50);

@@ -11,7 +11,7 @@
  *   a watchdog, records the exit status on the share and powers off. The watchdog also
  *   answers the host's request for a task dump (see stall.ts).
  */
-import { BLOCKED_PREFIX } from './stall.js';
+import { renderTaskDump } from './stall.js';
 
 /** Where stage 1 mounts the run's writable share inside the new root. */
 export const GUEST_SHARE_DIR = '/run/kcrypto-lab';
@@ -279,55 +279,6 @@ function renderUnprivilegedSetup(u: UnprivilegedConfig, cwd: string, shareDir: s
     `$bb chown ${id} ${shellQuote(cwd)} 2>/dev/null || log "the working directory stays root's"`,
     `: > "${shareDir}/${SHARE_FILES.verdict}" && $bb chmod 0666 "${shareDir}/${SHARE_FILES.verdict}"`,
   ].join('\n');
-}
-
-/**
- * The shell function `dump_tasks` that stage 2's watchdog runs when the host asks for a task
- * dump (`$bb` is busybox, `$P` the proc root, `$SYSRQ` the sysrq trigger file, `$DMESG` the
- * kernel log reader, taking `-c` to clear what it read): the threads in
- * uninterruptible sleep with their wait channel and kernel stack (one {@link BLOCKED_PREFIX}
- * line each, which the host reads), every user thread's state and wait channel, the end of the
- * kernel log, the kernel's own dumps of the blocked tasks (sysrq `w`) and of all tasks (sysrq
- * `t`), and the process list. Only what cannot block comes first: a process's command line
- * needs its memory map's lock, which a thread stuck in the kernel may hold, so `ps` is last.
- */
-export function renderTaskDump(): string {
-  return `dump_tasks() {
-  read -r up _ < "$P/uptime"; read -r load < "$P/loadavg"
-  echo "=== guest uptime $up s, load $load"
-  echo "=== threads in uninterruptible sleep (D): pid/tid, command, wait channel, kernel stack"
-  for t in "$P"/[0-9]*/task/[0-9]*; do
-    { read -r s < "$t/stat"; } 2>/dev/null || continue
-    r=\${s##*) }
-    [ "\${r%% *}" = D ] || continue
-    c=\${s#*(}; c=\${c%)*}
-    w=; { read -r w < "$t/wchan"; } 2>/dev/null
-    pid=\${t#"$P"/}; pid=\${pid%%/*}
-    echo "${BLOCKED_PREFIX} pid=$pid tid=\${t##*/} wchan=\${w:-?} comm=$c"
-    $bb cat "$t/stack" 2>/dev/null | $bb sed 's/^/    /'
-  done
-  echo "=== user threads: pid/tid state wait-channel command"
-  for t in "$P"/[0-9]*/task/[0-9]*; do
-    { read -r s < "$t/stat"; } 2>/dev/null || continue
-    r=\${s##*) }; set -- $r
-    pid=\${t#"$P"/}; pid=\${pid%%/*}
-    # Kernel threads are kthreadd (2) and its children.
-    [ "$pid" = 2 ] || [ "$2" = 2 ] && continue
-    w=; { read -r w < "$t/wchan"; } 2>/dev/null
-    c=\${s#*(}; c=\${c%)*}
-    echo "$pid/\${t##*/} $1 \${w:-0} $c"
-  done
-  echo "=== kernel log (last 80 lines)"
-  $DMESG 2>&1 | $bb tail -n 80
-  # Cleared, so that each sysrq dump below is read alone (and fits the log's ring).
-  $DMESG -c >/dev/null 2>&1
-  echo "=== sysrq w: blocked tasks"
-  echo w > "$SYSRQ" && $DMESG -c 2>&1
-  echo "=== sysrq t: all tasks"
-  echo t > "$SYSRQ" && $DMESG -c 2>&1
-  echo "=== processes"
-  $bb ps -o pid,ppid,stat,args 2>&1
-}`;
 }
 
 /** Renders stage 2, the per-run script that stage 1 executes from the share. */

@@ -1,13 +1,14 @@
 /**
- * The lab's stall watchdog, host side: notices when the guest command's output stops
+ * The lab's stall watchdog: on the host, notices when the guest command's output stops
  * progressing, and reads the guest's answer to the request for a task dump.
  *
  * A run whose command is wedged (a thread stuck in the kernel on a removed device, a process
  * that can never finish exiting, a read that a driver never answers) would otherwise sit until
  * the run's time limit, with nothing to say why. When no output has come for the stall time,
- * the host asks the guest for its state (stage 2's watchdog loop sees the request on the share
- * and writes what the kernel says: the tasks in uninterruptible sleep and their stacks, the
- * sysrq `w` and `t` dumps, the processes), then ends the run with that in the result.
+ * the host asks the guest for its state: stage 2's watchdog loop sees the request on the share
+ * and runs the shell function of {@link renderTaskDump}, which writes what the kernel says (the
+ * tasks in uninterruptible sleep and their stacks, the sysrq `w` and `t` dumps, the processes);
+ * the host then ends the run with that in the result.
  */
 
 /**
@@ -147,4 +148,53 @@ export function stallMessage(s: LabStall): string {
       : `task dump: ${s.blocked.length} thread(s) in uninterruptible sleep: ${s.blocked.slice(0, 6).join(', ')}${s.blocked.length > 6 ? ', ...' : ''}`;
   const faults = s.kernelFaults !== undefined ? `; the guest kernel reported ${s.kernelFaults}` : '';
   return `stalled: no output for ${Math.round(s.silentMs / 1000)} s${where}${last}; ${dump}${faults}`;
+}
+
+/**
+ * The shell function `dump_tasks` that stage 2's watchdog runs when the host asks for a task
+ * dump (`$bb` is busybox, `$P` the proc root, `$SYSRQ` the sysrq trigger file, `$DMESG` the
+ * kernel log reader, taking `-c` to clear what it read): the threads in
+ * uninterruptible sleep with their wait channel and kernel stack (one {@link BLOCKED_PREFIX}
+ * line each, which the host reads), every user thread's state and wait channel, the end of the
+ * kernel log, the kernel's own dumps of the blocked tasks (sysrq `w`) and of all tasks (sysrq
+ * `t`), and the process list. Only what cannot block comes first: a process's command line
+ * needs its memory map's lock, which a thread stuck in the kernel may hold, so `ps` is last.
+ */
+export function renderTaskDump(): string {
+  return `dump_tasks() {
+  read -r up _ < "$P/uptime"; read -r load < "$P/loadavg"
+  echo "=== guest uptime $up s, load $load"
+  echo "=== threads in uninterruptible sleep (D): pid/tid, command, wait channel, kernel stack"
+  for t in "$P"/[0-9]*/task/[0-9]*; do
+    { read -r s < "$t/stat"; } 2>/dev/null || continue
+    r=\${s##*) }
+    [ "\${r%% *}" = D ] || continue
+    c=\${s#*(}; c=\${c%)*}
+    w=; { read -r w < "$t/wchan"; } 2>/dev/null
+    pid=\${t#"$P"/}; pid=\${pid%%/*}
+    echo "${BLOCKED_PREFIX} pid=$pid tid=\${t##*/} wchan=\${w:-?} comm=$c"
+    $bb cat "$t/stack" 2>/dev/null | $bb sed 's/^/    /'
+  done
+  echo "=== user threads: pid/tid state wait-channel command"
+  for t in "$P"/[0-9]*/task/[0-9]*; do
+    { read -r s < "$t/stat"; } 2>/dev/null || continue
+    r=\${s##*) }; set -- $r
+    pid=\${t#"$P"/}; pid=\${pid%%/*}
+    # Kernel threads are kthreadd (2) and its children.
+    [ "$pid" = 2 ] || [ "$2" = 2 ] && continue
+    w=; { read -r w < "$t/wchan"; } 2>/dev/null
+    c=\${s#*(}; c=\${c%)*}
+    echo "$pid/\${t##*/} $1 \${w:-0} $c"
+  done
+  echo "=== kernel log (last 80 lines)"
+  $DMESG 2>&1 | $bb tail -n 80
+  # Cleared, so that each sysrq dump below is read alone (and fits the log's ring).
+  $DMESG -c >/dev/null 2>&1
+  echo "=== sysrq w: blocked tasks"
+  echo w > "$SYSRQ" && $DMESG -c 2>&1
+  echo "=== sysrq t: all tasks"
+  echo t > "$SYSRQ" && $DMESG -c 2>&1
+  echo "=== processes"
+  $bb ps -o pid,ppid,stat,args 2>&1
+}`;
 }

@@ -170,7 +170,8 @@ describe('lab guest scripts', () => {
       /^rbb=\/run\/kcrypto-bin\/busybox\n\{ \$bb mkdir -p \/run\/kcrypto-bin && \$bb cp \$bb \$rbb; \} 2>\/dev\/null \|\| rbb=\$bb$/m,
     );
     const finish = script.slice(script.indexOf('finish() {'), script.indexOf('\n}\n', script.indexOf('finish() {')));
-    assert.ok(finish.indexOf(EXIT_MARKER) >= 0 && finish.indexOf(EXIT_MARKER) < finish.indexOf('$L/'), finish);
+    assert.ok(finish.includes(EXIT_MARKER), finish);
+    assert.ok(finish.indexOf(EXIT_MARKER) < finish.indexOf('$L/'), finish);
     const line = script.split('\n').find((l) => l.includes('/dev/port'));
     assert.ok(line, 'a write to /dev/port');
     assert.ok(script.indexOf('/dev/port') < script.indexOf('echo o > /proc/sysrq-trigger'));

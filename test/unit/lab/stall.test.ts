@@ -8,8 +8,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { BUSYBOX_PATH } from '../../../src/lab/prereqs.js';
-import { renderStage2Script, renderTaskDump, SHARE_FILES, type Stage2Config } from '../../../src/lab/scripts.js';
-import { blockedTasks, DEFAULT_STALL_MS, stallMessage, StallWatch } from '../../../src/lab/stall.js';
+import { renderStage2Script, SHARE_FILES, type Stage2Config } from '../../../src/lab/scripts.js';
+import { blockedTasks, DEFAULT_STALL_MS, renderTaskDump, stallMessage, StallWatch } from '../../../src/lab/stall.js';
 
 /** A clock the test moves by hand. */
 function clock(): { now: () => number; advance: (ms: number) => void } {
