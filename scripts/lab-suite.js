@@ -143,8 +143,8 @@ if (passes.has('unprivileged')) {
 // removed card), and then its process never finishes exiting. Worse, on 6.12 the card's driver
 // touches freed memory once the card is gone: requests and the closing of sockets bound to it
 // fault in the kernel (general protection faults in crypto_transfer_request and
-// virtqueue_add_split), and the fault at the test process's exit, when its descriptors are
-// closed, can leave the guest wedged for good seconds later. So the file runs in this process's
+// virtqueue_add_split), and after the fault at the test process's exit, when its descriptors
+// are closed, the guest may go no further. So the file runs in this process's
 // child directly (not under `--test`, whose runner prints its summary only once the file's
 // process has exited), its verdict is read from the summary as soon as it prints one and goes
 // to the lab at once (the last pass: the run's result is known then), the process gets a few
