@@ -144,14 +144,14 @@ if (passes.has('unprivileged')) {
 // touches freed memory once the card is gone: requests and the closing of sockets bound to it
 // fault in the kernel (general protection faults in crypto_transfer_request and
 // virtqueue_add_split), and after the fault at the test process's exit, when its descriptors
-// are closed, the guest may go no further. So the file runs in this process's
-// child directly (not under `--test`, whose runner prints its summary only once the file's
-// process has exited), its verdict is read from the summary as soon as it prints one and goes
-// to the lab at once (the last pass: the run's result is known then), the process gets a few
-// seconds to exit, and this script exits regardless -- which lets the lab power the guest off,
-// or end it on the verdict if it has wedged. Nothing here waits on a process without a limit: a
-// process stuck in the kernel cannot be waited for (spawnSync would wait for good, even after
-// its timeout's kill).
+// are closed, the guest may go no further. So the file runs in this process's child directly
+// (not under `--test`, whose runner prints its summary only once the file's process has
+// exited), its verdict is read from the summary as soon as it prints one and goes to the lab at
+// once (the last pass: the run's result is known then), the process gets a few seconds to
+// exit, and this script exits regardless -- which lets the lab power the guest off, or end it
+// on the verdict if it has wedged. Nothing here waits on a process without a limit: a process
+// stuck in the kernel cannot be waited for (spawnSync would wait for good, even after its
+// timeout's kill).
 const HOTPLUG_LIMIT_MS = 5 * 60_000;
 const EXIT_GRACE_MS = 5_000;
 const PROBE_LIMIT_MS = 90_000;
