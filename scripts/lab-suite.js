@@ -140,13 +140,46 @@ if (passes.has('unprivileged')) {
 }
 
 // Threads of the hot-unplug test can stay in the kernel for good (a request in flight on the
-// removed card), and then its process never finishes exiting. So the file runs in this
-// process's child directly (not under `--test`, whose runner prints its summary only once the
-// file's process has exited), its verdict is read from the summary as soon as it prints one,
-// the process gets a grace period to exit, and this script exits regardless -- which lets the
-// lab power the guest off.
+// removed card), and then its process never finishes exiting. Worse, on 6.12 the card's driver
+// touches freed memory once the card is gone: requests and the closing of sockets bound to it
+// fault in the kernel (general protection faults in crypto_transfer_request and
+// virtqueue_add_split), and after the fault at the test process's exit, when its descriptors
+// are closed, the guest may go no further. So the file runs in this process's child directly
+// (not under `--test`, whose runner prints its summary only once the file's process has
+// exited), its verdict is read from the summary as soon as it prints one and goes to the lab at
+// once (the last pass: the run's result is known then), the process gets a few seconds to
+// exit, and this script exits regardless -- which lets the lab power the guest off, or end it
+// on the verdict if it has wedged. Nothing here waits on a process without a limit: a process
+// stuck in the kernel cannot be waited for (spawnSync would wait for good, even after its
+// timeout's kill).
 const HOTPLUG_LIMIT_MS = 5 * 60_000;
-const EXIT_GRACE_MS = 20_000;
+const EXIT_GRACE_MS = 5_000;
+const PROBE_LIMIT_MS = 90_000;
+
+/** Runs `argv`; resolves with its stdout if it exits with 0 within `limitMs`, else with null. */
+function outputOf(argv, limitMs) {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s) => (out += s));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      process.stdout.write(`(${argv.slice(-1)[0].slice(0, 60)}... did not end within ${limitMs / 1000} s)\n`);
+      resolve(null);
+    }, limitMs);
+    child.on('error', () => resolve(null));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? out : null);
+    });
+  });
+}
+
+const verdictFile = process.env.KCRYPTO_LAB_VERDICT_FILE;
+/** Tells the lab the run's status before this process exits (it may then never see the exit). */
+function writeVerdict(status) {
+  if (verdictFile) writeFileSync(verdictFile, `${status}\n`);
+}
 
 function hotplugPass(file) {
   process.stdout.write('\n=== lab pass: hot unplug ===\n');
@@ -179,8 +212,12 @@ function hotplugPass(file) {
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
       out += chunk;
-      if (grace === undefined && verdict() !== undefined)
-        grace = setTimeout(() => settle('summary printed, no exit within 20 s'), EXIT_GRACE_MS);
+      const fails = verdict();
+      if (grace === undefined && fails !== undefined) {
+        // The test process's exit is what can wedge the guest: the lab has the result first.
+        writeVerdict(failed.length > 0 || fails > 0 ? 1 : 0);
+        grace = setTimeout(() => settle(`summary printed, no exit within ${EXIT_GRACE_MS / 1000} s`), EXIT_GRACE_MS);
+      }
     });
     child.on('exit', () => settle('exit'));
     const limit = setTimeout(() => {
@@ -194,16 +231,16 @@ function hotplugPass(file) {
 if (passes.has('hotplug') && files.includes(hotplug) && process.env.KCRYPTO_LAB_HOTPLUG !== '0') {
   // The card is reachable through AF_ALG only where the kernel gives user space asynchronous
   // drivers (not since 7.2): the test itself would only skip, so say why here instead.
-  const probe = spawnSync(
-    process.execPath,
+  const probe = await outputOf(
     [
+      process.execPath,
       '--input-type=module',
       '-e',
       "import { drivers } from './dist/esm/src/index.js'; const d = (await drivers()).find((x) => x.kernelDriver === 'virtio_crypto_aes_cbc'); console.log(JSON.stringify(d ?? null));",
     ],
-    { encoding: 'utf8' },
+    PROBE_LIMIT_MS,
   );
-  const card = probe.status === 0 ? JSON.parse(probe.stdout.trim().split('\n').pop() || 'null') : null;
+  const card = probe !== null ? JSON.parse(probe.trim().split('\n').pop() || 'null') : null;
   if (card && card.available === false && card.refusal !== undefined) notRun('hot unplug', `${card.name}: ${card.reason}`);
   else await hotplugPass(hotplug);
 }
@@ -212,7 +249,7 @@ if (failed.length > 0) process.stdout.write(`\nlab passes failed: ${failed.join(
 const status = failed.length > 0 ? 1 : 0;
 // The verdict goes to the lab before this process tries to exit: a hot-unplug process left
 // behind can keep the guest from ever seeing the exit, and the lab then ends the run on this.
-const verdictFile = process.env.KCRYPTO_LAB_VERDICT_FILE;
-if (verdictFile) writeFileSync(verdictFile, `${status}\n`);
+writeVerdict(status);
+process.stdout.write(`\n=== lab suite: status ${status}${verdictFile ? ', verdict written' : ''}; exiting ===\n`);
 // exit() rather than exitCode: a hot-unplug process left behind must not hold this one.
 process.exit(status);

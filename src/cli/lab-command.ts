@@ -1,7 +1,7 @@
 /**
  * `kcrypto lab`: run a command inside the QEMU kernel lab.
  *
- *     kcrypto lab [--kernel V|all] [--all-kernels] [--cards N] [--timeout SEC] [--memory MiB]
+ *     kcrypto lab [--kernel V|all] [--all-kernels] [--cards N] [--timeout SEC] [--stall SEC] [--memory MiB]
  *                 [--cpus N] [--module file.ko ...] [--env NAME[=VALUE]]
  *                 [--sysctl NAME=VALUE ...] [--unprivileged] [--verbose] -- cmd args...
  *     kcrypto lab --list-kernels
@@ -22,6 +22,8 @@ export interface LabCommandArgs {
   allKernels: boolean;
   cards?: number;
   timeoutMs?: number;
+  /** Stall watchdog (0: off). */
+  stallMs?: number;
   memoryMiB?: number;
   cpus?: number;
   modules: string[];
@@ -50,6 +52,9 @@ options:
   --all-kernels      run once per installed kernel, newest first
   --cards N          virtio-crypto cards (default 2)
   --timeout SEC      limit for the whole run (default 1200)
+  --stall SEC        when the command has printed nothing for SEC seconds (default 480; 0 =
+                     never), dump the guest's tasks (threads in uninterruptible sleep with
+                     their kernel stacks, sysrq w and t) and end the run at once (exit 124)
   --memory MiB       guest memory (default 2048)
   --cpus N           guest CPUs (default 2)
   --module FILE...   extra module(s) to insmod after the standard drivers (repeatable;
@@ -70,7 +75,7 @@ options:
   --list-kernels     list usable kernels and missing packages
   -h, --help         this text
 
-exit status: the command's; 124 on timeout, 125 when the lab failed, 2 on usage errors or
+exit status: the command's; 124 on timeout or stall, 125 when the lab failed, 2 on usage errors or
 missing packages.`;
 
 /** A usage error of `kcrypto lab`. */
@@ -145,6 +150,9 @@ export function parseLabArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
       case '--timeout':
         out.timeoutMs = positiveInt(flag, value(flag, inline)) * 1000;
         break;
+      case '--stall':
+        out.stallMs = positiveInt(flag, value(flag, inline), 0) * 1000;
+        break;
       case '--memory':
         out.memoryMiB = positiveInt(flag, value(flag, inline), 256);
         break;
@@ -205,6 +213,7 @@ export function parseLabArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
 
 function describe(result: LabResult): string | undefined {
   if (result.interrupted) return `interrupted by ${result.interrupted}`;
+  if (result.stalled) return `${result.error ?? 'stalled'} (kernel ${result.kernel})`;
   if (result.timedOut) return `timed out on ${result.kernel}${result.error ? ` (${result.error})` : ''}`;
   if (result.error) return `${result.error} (kernel ${result.kernel})`;
   if (result.signal) return `command ended with status ${result.exitCode} (${result.signal}) on ${result.kernel}`;
@@ -260,6 +269,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     verbose: args.verbose,
     ...(args.cards !== undefined ? { cards: args.cards } : {}),
     ...(args.timeoutMs !== undefined ? { timeoutMs: args.timeoutMs } : {}),
+    ...(args.stallMs !== undefined ? { stallMs: args.stallMs } : {}),
     ...(args.memoryMiB !== undefined ? { memoryMiB: args.memoryMiB } : {}),
     ...(args.cpus !== undefined ? { cpus: args.cpus } : {}),
   };
@@ -281,6 +291,11 @@ export async function labCommand(argv: string[]): Promise<number> {
     // In verbose mode the whole console was already shown.
     if (result.consoleTail && result.error && !args.verbose) {
       process.stderr.write(`--- guest console (last lines) ---\n${result.consoleTail}\n---\n`);
+    }
+    if (result.stalled?.answered) {
+      process.stderr.write(
+        `--- guest task dump (${result.kernel}) ---\n${result.stalled.diagnostics.trimEnd()}\n--- end of task dump ---\n`,
+      );
     }
     summary.push(
       `${result.kernel}: exit ${result.exitCode}${result.timedOut ? ' (timeout)' : ''}, boot ${seconds(result.bootMs)}, total ${seconds(result.durationMs)}`,

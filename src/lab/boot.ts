@@ -4,11 +4,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readGuestReport, ReportWatch, REPORT_GRACE_MS, type GuestReport } from './guest-report.js';
+import { guestKernelFaults, readGuestReport, ReportWatch, REPORT_GRACE_MS, type GuestReport } from './guest-report.js';
 import { DEFAULT_TIMEOUT_MS, type LabOptions, type LabResult, type LabStream } from './options.js';
 import { OutputTail } from './output-tail.js';
 import type { Prepared } from './prepare.js';
 import { EXIT_LAB_FAILURE, EXIT_TIMEOUT, FAIL_MARKER, SHARE_FILES } from './scripts.js';
+import { DEFAULT_STALL_MS, DUMP_WAIT_MS, stallMessage, StallWatch } from './stall.js';
 
 /** Keeps the last `limit` bytes written to it. */
 class RingText {
@@ -72,8 +73,17 @@ export async function boot(options: LabOptions, p: Prepared, t0: number, setChil
     setTimeout(() => child.kill('SIGKILL'), 3000).unref();
   };
 
+  const stall = new StallWatch(options.stallMs ?? DEFAULT_STALL_MS);
+  /** Set when the stall watchdog fired: how long the output had been silent. */
+  let stalledMs: number | undefined;
+  let dumpAskedAt = 0;
+  const dumpedFile = path.join(p.shareDir, SHARE_FILES.dumped);
   const tails = (['stdout', 'stderr'] as const).map(
-    (stream) => new OutputTail(path.join(p.shareDir, SHARE_FILES[stream]), (chunk) => onOutput(stream, chunk)),
+    (stream) =>
+      new OutputTail(path.join(p.shareDir, SHARE_FILES[stream]), (chunk) => {
+        stall.output(chunk.toString('utf8'));
+        onOutput(stream, chunk);
+      }),
   );
   const startedFile = path.join(p.shareDir, SHARE_FILES.started);
   let overdue: GuestReport | undefined;
@@ -87,10 +97,35 @@ export async function boot(options: LabOptions, p: Prepared, t0: number, setChil
   );
   let polls = 0;
   const poller = setInterval(() => {
-    if (bootMs === undefined && fs.existsSync(startedFile)) bootMs = Date.now() - spawnedAt;
+    if (bootMs === undefined && fs.existsSync(startedFile)) {
+      bootMs = Date.now() - spawnedAt;
+      // The silence is measured from the command's start: booting is the time limit's business.
+      stall.arm();
+    }
     for (const t of tails) t.poll();
     // The report files are checked less often than the output: one stat of the share per second.
-    if (++polls % 20 === 0) reportWatch.poll();
+    if (++polls % 20 !== 0) return;
+    reportWatch.poll();
+    // Once the guest has reported, the report's grace ends the run, not the silence.
+    if (reportWatch.reportedAtMs !== undefined) stall.disarm();
+    if (stalledMs === undefined) {
+      stalledMs = stall.check();
+      if (stalledMs !== undefined) {
+        // Stage 2's watchdog loop answers within a second or two with the guest's task dump.
+        dumpAskedAt = Date.now();
+        process.stderr.write(
+          `kcrypto lab: no output for ${Math.round(stalledMs / 1000)} s on ${p.kernel.version}; asking the guest for a task dump\n`,
+        );
+        try {
+          fs.writeFileSync(path.join(p.shareDir, SHARE_FILES.dumpRequest), `${Math.round(stalledMs / 1000)}\n`);
+        } catch {
+          kill();
+        }
+      }
+    } else if (dumpAskedAt > 0 && (fs.existsSync(dumpedFile) || Date.now() - dumpAskedAt >= DUMP_WAIT_MS)) {
+      dumpAskedAt = 0;
+      kill();
+    }
   }, 50);
 
   const hostTimer = setTimeout(() => {
@@ -139,6 +174,12 @@ export async function boot(options: LabOptions, p: Prepared, t0: number, setChil
     ...(bootMs !== undefined ? { bootMs } : {}),
   };
   const consoleAll = consoleText.text();
+  const faults = guestKernelFaults(consoleAll);
+  if (faults !== undefined) {
+    process.stderr.write(
+      `kcrypto lab: the guest kernel reported ${faults.count} fault(s) on ${p.kernel.version}; the first: ${faults.first}\n`,
+    );
+  }
   const withConsole = (error: string): { error: string; consoleTail: string } => ({
     error,
     consoleTail: tailLines(consoleAll, 40),
@@ -161,6 +202,22 @@ export async function boot(options: LabOptions, p: Prepared, t0: number, setChil
   }
   if (spawnError)
     return { ...base, exitCode: EXIT_LAB_FAILURE, timedOut: false, ...withConsole(`cannot start QEMU: ${spawnError.message}`) };
+  if (stalledMs !== undefined && !stopped) {
+    const dumped = fs.existsSync(dumpedFile);
+    let diagnostics: string | undefined;
+    try {
+      diagnostics = fs.readFileSync(path.join(p.shareDir, SHARE_FILES.diagnostics), 'utf8');
+    } catch {
+      diagnostics = undefined;
+    }
+    // A dump cut short (the guest blocked in the middle of it) still says something.
+    const stalled = stall.describe(
+      stalledMs,
+      dumped || (diagnostics ?? '') !== '' ? (diagnostics ?? '') : undefined,
+      faults && `${faults.count} fault(s), the first: ${faults.first}`,
+    );
+    return { ...base, exitCode: EXIT_TIMEOUT, timedOut: false, stalled, ...withConsole(stallMessage(stalled)) };
+  }
 
   const report = readGuestReport(p.shareDir, consoleAll);
   const status = report?.status;

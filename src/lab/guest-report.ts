@@ -16,8 +16,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT_MARKER, SHARE_FILES } from './scripts.js';
 
-/** Time the guest has to power off after reporting, before the host ends QEMU. */
-export const REPORT_GRACE_MS = 30_000;
+/**
+ * Time the guest has to power off after reporting, before the host ends QEMU. Stage 2 leaves
+ * through the debug-exit port ~2 s after the status; after a verdict, the command only has to
+ * exit. A command that cannot (a thread stuck in the kernel) holds the run no longer than this.
+ */
+export const REPORT_GRACE_MS = 10_000;
 
 /** Where a status came from. */
 export type ReportSource = 'status' | 'verdict' | 'console';
@@ -92,4 +96,44 @@ export class ReportWatch {
     this.stopped = true;
     clearTimeout(this.timer);
   }
+}
+
+/** What the guest kernel said of its own faults on the console. */
+export interface KernelFaults {
+  /** Oopses, BUGs, panics, lockups and RCU stalls seen (in the console's retained tail). */
+  count: number;
+  /** The first one: its headline, where it hit, and what called that. */
+  first: string;
+}
+
+const FAULT_LINE =
+  /^\[\s*[\d.]+\] ((?:Oops|BUG|kernel BUG at|Kernel panic - not syncing|watchdog: BUG: soft lockup|Watchdog detected hard LOCKUP|rcu: INFO: \S+ detected stalls)\b.*)$/;
+
+/**
+ * The faults the guest kernel reported on the console: a run can pass while the kernel under it
+ * faults (a thread killed in a driver), and such a fault is usually why a later step wedges.
+ */
+export function guestKernelFaults(consoleText: string): KernelFaults | undefined {
+  const lines = consoleText.replace(/\r/g, '').split('\n');
+  let count = 0;
+  let first: string | undefined;
+  for (const [i, line] of lines.entries()) {
+    const m = FAULT_LINE.exec(line);
+    if (!m?.[1]) continue;
+    count++;
+    if (first !== undefined) continue;
+    const after = lines.slice(i + 1, i + 60);
+    const rip = after.map((l) => /\] RIP: 0010:(\S+)/.exec(l)?.[1]).find((x) => x !== undefined);
+    // The first frame of the call trace that is not a guess ("? ").
+    const trace = after.findIndex((l) => l.includes('Call Trace:'));
+    const caller =
+      trace < 0
+        ? undefined
+        : after
+            .slice(trace + 1)
+            .map((l) => /\]\s+([A-Za-z_][\w.]*\+0x[0-9a-f]+\/0x[0-9a-f]+(?: \[\w+\])?)$/.exec(l)?.[1])
+            .find((x) => x !== undefined);
+    first = [m[1].trim(), rip && `at ${rip}`, caller && `from ${caller}`].filter(Boolean).join(' ');
+  }
+  return first === undefined ? undefined : { count, first };
 }

@@ -1,4 +1,5 @@
 /** The lab's options, its result, and the error it throws when it cannot start. */
+import type { LabStall } from './stall.js';
 
 /** Which stream of the guest command a chunk of output comes from. */
 export type LabStream = 'stdout' | 'stderr';
@@ -29,6 +30,12 @@ export interface LabOptions {
   cpus?: number;
   /** Limit for the whole run, boot included (default 20 minutes); QEMU is killed when it passes. */
   timeoutMs?: number;
+  /**
+   * Stall watchdog: when the command has written nothing (stdout or stderr) for this long, the
+   * guest's tasks are dumped and the run ends at once (`EXIT_TIMEOUT`, with `stalled`). Default
+   * `DEFAULT_STALL_MS` (8 minutes); 0 turns it off.
+   */
+  stallMs?: number;
   /**
    * Extra module files (`.ko`, `.ko.xz`, ...) to `insmod` after the standard drivers, in
    * order; `KCRYPTO_LAB_MODULES` (colon-separated) adds more. `{kernel}` in a path stands for
@@ -89,6 +96,8 @@ export interface LabResult {
   consoleTail?: string;
   /** The host signal (SIGINT / SIGTERM) that interrupted the run. */
   interrupted?: NodeJS.Signals;
+  /** Set when the stall watchdog ended the run: where, and the guest's task dump. */
+  stalled?: LabStall;
 }
 
 /** Thrown when the lab cannot start at all (missing packages, unknown kernel, bad options). */

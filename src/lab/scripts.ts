@@ -8,8 +8,10 @@
  * - Stage 2 lives on the share and runs as PID 1 of the new root (the host's `/bin/sh`): it
  *   mounts the pseudo filesystems, loads the crypto drivers, applies the requested sysctls,
  *   runs the command (as root, or as an unprivileged user through the host's `setpriv`) with
- *   a watchdog, records the exit status on the share and powers off.
+ *   a watchdog, records the exit status on the share and powers off. The watchdog also
+ *   answers the host's request for a task dump (see stall.ts).
  */
+import { renderTaskDump } from './stall.js';
 
 /** Where stage 1 mounts the run's writable share inside the new root. */
 export const GUEST_SHARE_DIR = '/run/kcrypto-lab';
@@ -28,6 +30,12 @@ export const SHARE_FILES = {
   timedOut: 'timed-out',
   /** Written by the command itself when it knows its result but may not be able to exit. */
   verdict: 'verdict',
+  /** Made by the host when the command's output has stalled: the guest dumps its tasks. */
+  dumpRequest: 'dump-request',
+  /** The guest's task dump, written as it goes. */
+  diagnostics: 'diagnostics',
+  /** Made by the guest once the task dump is complete. */
+  dumped: 'dumped',
   modulesDir: 'modules',
 } as const;
 
@@ -303,29 +311,37 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 log() { ${config.verbose ? VERBOSE_LOG : ':'}; }
 poweroff_now() {
+  # Only the copy of busybox in guest memory from here on: with the share or the host's root
+  # stuck (a 9p request that never returns), starting a program from them would hang too.
   # sync in the background, given a moment: a thread left in the kernel by a removed device can
   # keep sync from ever returning, and the power-off must not wait on it.
-  $bb sync &
-  $bb sleep 2
+  $rbb sync &
+  $rbb sleep 2
   # QEMU's isa-debug-exit device ends QEMU on this write. The kernel's own power-off shuts every
   # device down first, and can wait forever on one that was removed with a request in flight.
-  $bb printf '\\000' | $bb dd of=/dev/port bs=1 seek=${DEBUG_EXIT_PORT} count=1 2>/dev/null
+  $rbb printf '\\000' | $rbb dd of=/dev/port bs=1 seek=${DEBUG_EXIT_PORT} count=1 2>/dev/null
   # Without that device (or /dev/port), the kernel's way: sysrq-o, then a forced power-off.
   echo o > /proc/sysrq-trigger
   # sysrq-o hands the power-off to a kernel worker; if that never happens, force it.
-  $bb sleep 5
-  $bb poweroff -f
-  $bb sleep 3600
+  $rbb sleep 5
+  $rbb poweroff -f
+  $rbb sleep 3600
 }
 finish() {
+  # The console first: it does not go through the share, and the host takes this marker as the
+  # status if the writes to the share below never return.
+  echo "${EXIT_MARKER} $1"
   [ -n "$2" ] && echo "kcrypto lab: $2" >> "$L/${f.stderr}"
   echo "$1" > "$L/${f.status}"
-  echo "${EXIT_MARKER} $1"
   poweroff_now
 }
 
 $bb mount -t proc proc /proc
 log "stage 2 started"
+# /run is guest memory (stage 1's tmpfs): the power-off runs from there (named busybox: it
+# picks its applet by that name when called by another).
+rbb=/run/kcrypto-bin/busybox
+{ $bb mkdir -p /run/kcrypto-bin && $bb cp $bb $rbb; } 2>/dev/null || rbb=$bb
 $bb mount -t sysfs sysfs /sys
 $bb mkdir -p /dev/pts /dev/shm
 $bb mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
@@ -348,7 +364,28 @@ else
   left=$((${uptimeSec} - \${up%.*}))
 fi
 [ "$left" -ge 1 ] || left=1
-( $bb sleep "$left"; : > "$L/${f.timedOut}"; finish ${EXIT_TIMEOUT} "command timed out (run time limit ${config.limitSec} s)" ) &
+read -r up _ < /proc/uptime
+end=$((\${up%.*} + left))
+P=/proc
+SYSRQ=/proc/sysrq-trigger
+DMESG="$bb dmesg"
+${renderTaskDump()}
+# Once a second (a builtin read and test, and one sleep): the deadline, and the host's request
+# for a task dump, answered in the background so that a read that blocks cannot hold the loop.
+(
+  while :; do
+    read -r up _ < /proc/uptime
+    if [ "\${up%.*}" -ge "$end" ]; then
+      : > "$L/${f.timedOut}"
+      finish ${EXIT_TIMEOUT} "command timed out (run time limit ${config.limitSec} s)"
+    fi
+    if [ -z "$dumping" ] && [ -e "$L/${f.dumpRequest}" ]; then
+      dumping=1
+      ( dump_tasks > "$L/${f.diagnostics}" 2>&1; : > "$L/${f.dumped}" ) &
+    fi
+    $bb sleep 1
+  done
+) &
 
 log "loading crypto modules"
 # Missing or failing drivers are not an error here: tests check what they need.

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
-import { readGuestReport, ReportWatch, type GuestReport } from '../../../src/lab/guest-report.js';
+import { guestKernelFaults, readGuestReport, ReportWatch, type GuestReport } from '../../../src/lab/guest-report.js';
 import { EXIT_MARKER, SHARE_FILES } from '../../../src/lab/scripts.js';
 
 describe('lab guest report', () => {
@@ -70,5 +70,34 @@ describe('lab guest report', () => {
     watch.stop();
     await new Promise((r) => setTimeout(r, 80));
     assert.deepEqual(overdue, []);
+  });
+
+  it('finds the faults the guest kernel reported, and where the first hit', () => {
+    // As a 6.12 guest printed them when a request went to a removed virtio-crypto card.
+    const console = [
+      'kcrypto-lab [13.30 s]: running the command',
+      '[   45.989582] Oops: general protection fault, probably for non-canonical address 0xc0989d64b3fcb14: 0000 [#1] PREEMPT SMP NOPTI',
+      '[   45.990378] CPU: 1 UID: 0 PID: 387 Comm: node Tainted: G        W          6.12.118+deb12-amd64 #1  Debian 6.12.118-1~deb12u1',
+      '[   45.995360] RIP: 0010:_raw_spin_lock_irqsave+0x27/0x50',
+      '[   46.004871] Call Trace:',
+      '[   46.004949]  <TASK>',
+      '[   46.005038]  ? die_addr+0x33/0x90',
+      '[   46.005038]  crypto_transfer_request.constprop.0+0x1d/0x80 [crypto_engine]',
+      '[   46.005338]  skcipher_recvmsg+0x179/0x400 [algif_skcipher]',
+      '[   46.031139] Oops: general protection fault, probably for non-canonical address 0xc0989d64b3fcb14: 0000 [#2] PREEMPT SMP NOPTI',
+      '[   83.959591] Fixing recursive fault but reboot is needed!',
+      '[  120.100000] INFO: task node:307 blocked for more than 120 seconds.',
+      '[  121.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [node:307]',
+    ].join('\r\n');
+    assert.deepEqual(guestKernelFaults(console), {
+      count: 3,
+      first:
+        'Oops: general protection fault, probably for non-canonical address 0xc0989d64b3fcb14: 0000 [#1] PREEMPT SMP NOPTI ' +
+        'at _raw_spin_lock_irqsave+0x27/0x50 from crypto_transfer_request.constprop.0+0x1d/0x80 [crypto_engine]',
+    });
+    assert.equal(
+      guestKernelFaults('[    0.000000] Linux version 6.12\nKCRYPTO-LAB-EXIT 0\nBUG: not at line start of a kernel message\n'),
+      undefined,
+    );
   });
 });
