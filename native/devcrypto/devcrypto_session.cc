@@ -241,7 +241,9 @@ Status Session::Run(const Request& req) {
     case Mode::kCipher: st = RunCipher(fd, ses, req); break;
     case Mode::kDigest: st = RunDigest(fd, ses, req); break;
     case Mode::kAead:
-    case Mode::kEta: st = driver_->frames_aead() ? driver_->FramedAead(fd, ses, req, spec_.key.bytes(), tag_len()) : RunAead(fd, ses, req); break;
+    case Mode::kEta:
+      st = driver_->frames_aead() ? driver_->FramedAead(fd, ses, req, spec_.key.bytes(), tag_len()) : RunAead(fd, ses, req);
+      break;
   }
   Release(ses, iv_len);
   return st;
