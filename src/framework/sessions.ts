@@ -101,6 +101,8 @@ export class SessionTable {
       s.driver.sessions--;
       if (!s.driver.gone) await s.driver.impl!.freeSession(s.driver.arg, sid);
     }
+    // The saved chain is this table's own copy (kept to migrate the session): its keys go with it.
+    for (let c: CryptoIni | null = s.cri; c; c = c.next) c.key?.fill(0);
     return 0;
   }
 
