@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { debuglog } from 'node:util';
+import { Buffer } from 'node:buffer';
 
 /** NODE_DEBUG=kcrypto prints why a table was set aside. */
 export const debug = debuglog('kcrypto');

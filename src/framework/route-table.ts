@@ -120,7 +120,7 @@ export class RouteTable {
       return;
     }
     // An entry of an older format (no CPU figures) or measured another way is left out, so measured again.
-    for (const [k, v] of Object.entries(r.data)) if (v.cpu && v.method === MEASUREMENT) this.entries.set(k, v as Entry);
+    for (const [k, v] of Object.entries(r.data)) if (v.cpu && v.method === MEASUREMENT) this.entries.set(k, v);
   }
 
   private save(): void {
