@@ -17,8 +17,10 @@ export const debug = debuglog('kcrypto');
 export const MAX_FILE_BYTES = 1 << 20;
 /** A cost past this (1000 s per request) is no measurement. */
 const MAX_NS = 1e12;
-/** Driver and algorithm names as kcrypto makes them (`afalg:cbc-aes-aesni`, `authenc(hmac(sha256),cbc(aes))`). */
+/** Driver names as kcrypto makes them (`software`, `afalg:cbc-aes-aesni`, `devcrypto:cryptodev-linux:…`). */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:()+,@-]{0,127}$/;
+/** Algorithm keys as route-measure.ts makes them: `alg/klen[/mlen]`, chained with `+`. */
+const ALGORITHM = /^\d{1,4}\/\d{1,5}(\/\d{1,3})?(\+\d{1,4}\/\d{1,5}(\/\d{1,3})?){0,3}$/;
 
 /** One entry as stored. */
 export interface StoredEntry {
@@ -64,7 +66,7 @@ export function checkContent(data: unknown, sizes: readonly number[], now = Date
     const parts = key.split('|');
     if (parts.length !== 3 || parts[0]!.length === 0 || parts[0]!.length > 128) return `malformed key ${JSON.stringify(key.slice(0, 80))}`;
     if (!NAME.test(parts[1]!)) return `unknown driver name ${JSON.stringify(parts[1]!.slice(0, 80))}`;
-    if (!NAME.test(parts[2]!)) return `unknown algorithm name ${JSON.stringify(parts[2]!.slice(0, 80))}`;
+    if (!ALGORITHM.test(parts[2]!)) return `unknown algorithm name ${JSON.stringify(parts[2]!.slice(0, 80))}`;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return `entry ${parts[1]}|${parts[2]} is not an object`;
     const e = v as Record<string, unknown>;
     // An entry of an older format (no CPU figures, another method) is kcrypto's own: the table

@@ -22,7 +22,7 @@ const fresh = (): string => {
 const bySize = (v: number): Record<string, number> => Object.fromEntries(ROUTE_SIZES.map((s) => [String(s), v]));
 /** A table as kcrypto writes it, with one entry for `driver`. */
 function good(driver = 'software'): Record<string, unknown> {
-  return { [`${release()}|${driver}|cbc(aes)`]: { time: bySize(1000), cpu: bySize(900), measuredAt: Date.now(), method: 4 } };
+  return { [`${release()}|${driver}|11/128`]: { time: bySize(1000), cpu: bySize(900), measuredAt: Date.now(), method: 4 } };
 }
 
 /** Writes `content` (an object: JSON; a string: as it is) and says what the table made of it. */
@@ -33,12 +33,12 @@ function load(content: unknown, mode = 0o600, file = fresh()): { table: RouteTab
 }
 
 function assertSetAside(table: RouteTable, reason: RegExp): void {
-  assert.equal(table.get('software', 'cbc(aes)'), undefined, 'nothing of the file is used');
+  assert.equal(table.get('software', '11/128'), undefined, 'nothing of the file is used');
   assert.match(table.rejected ?? '', reason);
   // Measured again: what is set now is what get() answers, and the file is replaced whole.
-  table.set('software', 'cbc(aes)', { time: ROUTE_SIZES.map(() => 5), cpu: ROUTE_SIZES.map(() => 6) });
+  table.set('software', '11/128', { time: ROUTE_SIZES.map(() => 5), cpu: ROUTE_SIZES.map(() => 6) });
   assert.deepEqual(
-    table.get('software', 'cbc(aes)')?.time,
+    table.get('software', '11/128')?.time,
     ROUTE_SIZES.map(() => 5),
   );
 }
@@ -47,12 +47,12 @@ describe('route table file: written for this user only', () => {
   it('creates the directory 0700 and the file 0600, through a temporary file renamed over it', () => {
     const dir = join(root, 'new', 'kcrypto');
     const file = join(dir, 'routes.json');
-    new RouteTable(file).set('software', 'sha256', { time: ROUTE_SIZES.map(() => 1), cpu: ROUTE_SIZES.map(() => 1) });
+    new RouteTable(file).set('software', '5/0', { time: ROUTE_SIZES.map(() => 1), cpu: ROUTE_SIZES.map(() => 1) });
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(dir), ['routes.json'], 'no temporary file left behind');
     assert.deepEqual(
-      new RouteTable(file).get('software', 'sha256')?.cpu,
+      new RouteTable(file).get('software', '5/0')?.cpu,
       ROUTE_SIZES.map(() => 1),
     );
   });
@@ -61,14 +61,14 @@ describe('route table file: written for this user only', () => {
     const dir = join(root, 'loose', 'kcrypto');
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o755);
-    new RouteTable(join(dir, 'routes.json')).set('software', 'sha1', { time: ROUTE_SIZES.map(() => 1), cpu: ROUTE_SIZES.map(() => 1) });
+    new RouteTable(join(dir, 'routes.json')).set('software', '2/0', { time: ROUTE_SIZES.map(() => 1), cpu: ROUTE_SIZES.map(() => 1) });
     assert.equal(statSync(dir).mode & 0o777, 0o700);
   });
 
   it('uses a file it wrote', () => {
     const { table } = load(good());
     assert.deepEqual(
-      table.get('software', 'cbc(aes)')?.time,
+      table.get('software', '11/128')?.time,
       ROUTE_SIZES.map(() => 1000),
     );
     assert.equal(table.rejected, undefined);
@@ -78,7 +78,7 @@ describe('route table file: written for this user only', () => {
 describe('route table file: set aside and measured again when it cannot be trusted', () => {
   it('not JSON', () => assertSetAside(load('{"truncated": ').table, /not valid JSON/));
   it('JSON of the wrong shape', () => assertSetAside(load([1, 2, 3]).table, /not a JSON object/));
-  it('an entry of the wrong type', () => assertSetAside(load({ [`${release()}|software|cbc(aes)`]: 'fast' }).table, /not an object/));
+  it('an entry of the wrong type', () => assertSetAside(load({ [`${release()}|software|11/128`]: 'fast' }).table, /not an object/));
   it('figures of the wrong type', () => {
     const t = good();
     (Object.values(t)[0] as { time: unknown }).time = { ...bySize(1), 64: '1' };
@@ -132,7 +132,7 @@ describe('route table file: set aside and measured again when it cannot be trust
     writeFileSync(file, JSON.stringify(good()), { mode: 0o600 });
     chmodSync(join(file, '..'), 0o777);
     const table = new RouteTable(file);
-    assert.equal(table.get('software', 'cbc(aes)'), undefined);
+    assert.equal(table.get('software', '11/128'), undefined);
     assert.match(table.rejected ?? '', /without the sticky bit/);
   });
 });
