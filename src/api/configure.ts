@@ -30,6 +30,11 @@ const INTERFACES: readonly KernelInterface[] = ['afalg', 'devcrypto'];
  * by this process) could no longer hold. Forbidding an interface already forbidden is a no-op.
  */
 export function configure(options: KCryptoConfig): KCryptoSettings {
+  return configureAs(options, 'configure({ forbid })');
+}
+
+/** {@link configure}, naming what gave the settings in drivers() and errors (the CLI's `--forbid`). */
+export function configureAs(options: KCryptoConfig, by: string): KCryptoSettings {
   if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'object', options);
   const { forbid } = options;
   if (forbid !== undefined) {
@@ -38,7 +43,7 @@ export function configure(options: KCryptoConfig): KCryptoSettings {
       if (!INTERFACES.includes(w as KernelInterface))
         throw invalidArgValue('options.forbid', forbid, `must hold only ${INTERFACES.map((i) => `'${i}'`).join(' and ')}`);
     }
-    const reached = addForbid(forbid);
+    const reached = addForbid(forbid, by);
     if (reached.length > 0)
       throw invalidState(
         `cannot forbid ${reached.join(', ')}: this process has already reached it; call configure() before first use, or set KCRYPTO_FORBID`,

@@ -44,6 +44,7 @@ export function parseForbid(value: string | undefined): { mask: number; unknown:
 
 let envMask: number | undefined;
 let configuredMask = 0;
+let configuredBy = 'configure({ forbid })';
 let gate: GateNative | null = null;
 
 function fromEnv(): number {
@@ -78,7 +79,7 @@ export function forbiddenReason(which: KernelInterface): string {
     const { unknown } = parseForbid(process.env[FORBID_ENV]);
     return `forbidden by ${FORBID_ENV}${unknown.length > 0 ? ` (unknown entries ${unknown.join(', ')} forbid every kernel interface)` : ''}`;
   }
-  return 'forbidden by configure({ forbid })';
+  return `forbidden by ${configuredBy}`;
 }
 
 /** The typed error for a forbidden interface: a KCryptoError, `code` EPERM, syscall `validate`. */
@@ -127,13 +128,14 @@ export function kernelOpens(): { afalg: number; devcrypto: number } {
  * Adds interfaces to the forbid. Returns the interfaces this process already reached among
  * them (the caller decides what that means); the forbid is added only when there are none.
  */
-export function addForbid(which: readonly KernelInterface[]): KernelInterface[] {
+export function addForbid(which: readonly KernelInterface[], by = 'configure({ forbid })'): KernelInterface[] {
   const opens = kernelOpens();
   const reached = which.filter((w) => opens[w] > 0 && !isForbidden(w));
   if (reached.length > 0) return reached;
   let mask = 0;
   for (const w of which) mask |= BITS[w];
   configuredMask |= mask;
+  if (mask !== 0) configuredBy = by;
   if (mask !== 0) gate?.setForbidden?.(mask);
   return [];
 }

@@ -28,8 +28,8 @@ function run(body: string, env: Record<string, string> = {}): Record<string, unk
     const counts = () => ({ forwarded: bridge.forwardedCalls(), gate: bridge.kernelOpens() });
     const out = await (async () => { ${body} })();
     console.log(JSON.stringify(out));`;
-  const { KCRYPTO_FORBID: _drop, ...rest } = process.env;
-  void _drop;
+  const rest = { ...process.env };
+  delete rest['KCRYPTO_FORBID'];
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: root,
     encoding: 'utf8',
