@@ -121,7 +121,8 @@ export class SessionTable {
       let to: bigint | null = null;
       if (target) {
         try {
-          to = await this.open(target, s.cri, s.options);
+          // A copy of its own: the driver may keep it, and this entry's is wiped when freed.
+          to = await this.open(target, s.cri.clone(), s.options);
         } catch {
           to = null;
         }
