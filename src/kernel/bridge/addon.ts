@@ -146,6 +146,11 @@ export interface NativeAddon extends Partial<DevCryptoNative>, GateNative {
    */
   releaseLoopbacks?(): void;
   /**
+   * Key copies the addon made, released, and released with a byte still set (native/common/
+   * key_bytes.h). Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
+   */
+  keyCopyStats?(): { made: number; released: number; unwiped: number };
+  /**
    * A session on the OpenSSL Node.js carries (EVP, through the symbols Node exports): a cipher
    * (`aes-128-cbc`), a digest (`sha256`) or an HMAC over a digest, keyed once.
    */

@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 
-import { loadAddon, type NativeAddon } from '../../../src/kernel/bridge/addon.js';
+import { loadAddon } from '../../../src/kernel/bridge/addon.js';
 import { findPackageRoot } from '../../../src/package-root.js';
 import { openSession } from '../../../src/index.js';
 
 const root = findPackageRoot(fileURLToPath(import.meta.url))!;
-type Audited = NativeAddon & { keyCopyStats?: () => { made: number; released: number; unwiped: number } };
-const addon = loadAddon().addon as Audited | null;
+const { addon } = loadAddon();
 const noAudit = !addon?.keyCopyStats ? 'needs the addon loaded with KCRYPTO_TEST_HOOKS=1 (keyCopyStats)' : false;
 
 /** 32 bytes no text, number or other key in these tests looks like. */
