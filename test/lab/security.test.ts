@@ -14,11 +14,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
-import { afAlgUnavailable, kernelListing } from '../support/drivers.js';
+import { drivers } from '../../src/index.js';
+import { afAlgUnavailable } from '../support/drivers.js';
 import { findPackageRoot } from '../../src/package-root.js';
 
 const root = findPackageRoot(fileURLToPath(import.meta.url))!;
-const noAfAlg = afAlgUnavailable(await kernelListing());
+// The plain listing: kernelListing() opens every family first, which this file does not need.
+const noAfAlg = afAlgUnavailable(await drivers());
 
 /** The child: opens sessions on `driver`, and while they are open, looks at its descriptors. */
 const CHILD = `
