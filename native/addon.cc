@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/kernel_gate.h"
+#include "common/key_bytes.h"
 #include "common/loopback_engine.h"
 #include "openssl/openssl_open.h"
 #include "session_wrap.h"
@@ -95,8 +97,25 @@ void KeepLoaded() {
 
 }  // namespace
 
+namespace {
+
+// keyCopyStats() -> { made, released, unwiped }: the key copies the addon made and let go of
+// (common/key_bytes.h), for the tests that check every one was wiped.
+Napi::Value KeyCopyStatsFn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const KeyCopyStats s = KeyCopies();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("made", Napi::Number::New(env, static_cast<double>(s.made)));
+  o.Set("released", Napi::Number::New(env, static_cast<double>(s.released)));
+  o.Set("unwiped", Napi::Number::New(env, static_cast<double>(s.unwiped)));
+  return o;
+}
+
+}  // namespace
+
 Addon::Addon(Napi::Env env, Napi::Object exports) {
   KeepLoaded();
+  gate::forbidden.fetch_or(gate::ParseForbid(std::getenv("KCRYPTO_FORBID")), std::memory_order_acq_rel);
   session_ctor = Napi::Persistent(SessionWrap::Define(env));
   DefineAddon(exports, {
                            InstanceMethod<&Addon::SetCompletionHandler>("setCompletionHandler"),
@@ -109,6 +128,8 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&Addon::ProbeBind>("probeBind"),
                            InstanceMethod<&Addon::ProbeBindSnapshot>("probeBindSnapshot"),
                            InstanceMethod<&Addon::ErrnoTable>("errnoTable"),
+                           InstanceMethod<&Addon::SetForbidden>("setForbidden"),
+                           InstanceMethod<&Addon::KernelGate>("kernelGate"),
                            InstanceMethod<&Addon::GetRandom>("getRandom"),
                            InstanceMethod<&Addon::SetSubmitArgs>("setSubmitArgs"),
                            InstanceMethod<&Addon::SubmitBatch>("submitBatch"),
@@ -119,6 +140,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   if (hooks != nullptr && std::strcmp(hooks, "1") == 0) {
     exports.Set("openLoopback", Napi::Function::New(env, OpenLoopbackFn, "openLoopback", this));
     exports.Set("releaseLoopbacks", Napi::Function::New(env, ReleaseLoopbacksFn, "releaseLoopbacks", this));
+    exports.Set("keyCopyStats", Napi::Function::New(env, KeyCopyStatsFn, "keyCopyStats", this));
   }
   exports.Set("openOpenSsl", Napi::Function::New(env, openssl::OpenOpenSsl, "openOpenSsl", this));
 #if defined(__linux__)
@@ -351,6 +373,29 @@ Napi::Value Addon::ProbeBindSnapshot(const Napi::CallbackInfo& info) {
   out.Set("errno", Napi::Number::New(env, EAFNOSUPPORT));
 #endif
   return out;
+}
+
+// setForbidden(mask): adds interfaces to the process's forbid (gate::kAfAlg | gate::kDevCrypto);
+// returns the whole mask. Bits are never cleared.
+Napi::Value Addon::SetForbidden(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "kcrypto: setForbidden(mask)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint32_t add = info[0].As<Napi::Number>().Uint32Value() & gate::kAll;
+  return Napi::Number::New(env, gate::forbidden.fetch_or(add, std::memory_order_acq_rel) | add);
+}
+
+// kernelGate() -> { forbidden, afalgSockets, devcryptoOpens }: the forbid mask and how many
+// times this process has asked the kernel for an AF_ALG socket or a /dev/crypto descriptor.
+Napi::Value Addon::KernelGate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("forbidden", Napi::Number::New(env, gate::forbidden.load(std::memory_order_acquire)));
+  o.Set("afalgSockets", Napi::Number::New(env, static_cast<double>(gate::afalg_sockets.load(std::memory_order_relaxed))));
+  o.Set("devcryptoOpens", Napi::Number::New(env, static_cast<double>(gate::devcrypto_opens.load(std::memory_order_relaxed))));
+  return o;
 }
 
 // The host's errno numbers by name: Linux and the BSDs number them differently, so the

@@ -59,6 +59,8 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value ProbeBind(const Napi::CallbackInfo& info);
   Napi::Value ProbeBindSnapshot(const Napi::CallbackInfo& info);
   Napi::Value ErrnoTable(const Napi::CallbackInfo& info);
+  Napi::Value SetForbidden(const Napi::CallbackInfo& info);
+  Napi::Value KernelGate(const Napi::CallbackInfo& info);
   Napi::Value GetRandom(const Napi::CallbackInfo& info);
   Napi::Value SetSubmitArgs(const Napi::CallbackInfo& info);
   Napi::Value SubmitBatch(const Napi::CallbackInfo& info);

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/key_bytes.h"
+
 namespace kcrypto::open_args {
 
 // A number as uint32, or `def` when the value is not a number.
@@ -29,6 +31,14 @@ inline bool Bytes(const Napi::Value& v, std::vector<uint8_t>* out) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) return false;
   Napi::Uint8Array u = v.As<Napi::Uint8Array>();
   out->assign(u.Data(), u.Data() + u.ByteLength());
+  return true;
+}
+
+// The same into key storage (see common/key_bytes.h).
+inline bool Bytes(const Napi::Value& v, KeyBytes* out) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) return false;
+  Napi::Uint8Array u = v.As<Napi::Uint8Array>();
+  out->Assign(u.Data(), u.ByteLength());
   return true;
 }
 

@@ -34,6 +34,9 @@ export type {
   Session,
 } from './api/session.js';
 export { drivers } from './api/drivers.js';
+export { configure } from './api/configure.js';
+export type { KCryptoConfig, KCryptoSettings } from './api/configure.js';
+export type { KernelInterface } from './kernel/bridge/forbid.js';
 export type { DriverInfo, DriverInterface } from './api/drivers.js';
 export { algorithmSupport } from './api/algorithm-support.js';
 export type { AfAlgRoute, AlgorithmSupport } from './api/algorithm-support.js';

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "../addon.h"
+#include "../common/kernel_gate.h"
 #include "../common/unique_fd.h"
 #include "../open_args.h"
 #include "../session_wrap.h"
@@ -30,7 +31,7 @@ bool ParseType(const std::string& s, Type* t) {
 }  // namespace
 
 int ProbeSocket() {
-  UniqueFd fd(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  UniqueFd fd(gate::Admit(gate::kAfAlg) ? ::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0) : -1);
   return fd.valid() ? 0 : errno;
 }
 
@@ -38,7 +39,7 @@ namespace {
 
 // A fresh AF_ALG socket bound to (type, name): 0 and the socket in *out, or the errno.
 int BindFresh(const std::string& type, const std::string& name, UniqueFd* out) {
-  UniqueFd fd(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  UniqueFd fd(gate::Admit(gate::kAfAlg) ? ::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0) : -1);
   if (!fd.valid()) return errno;
   sockaddr_alg sa{};
   sa.salg_family = AF_ALG;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "../common/kernel_gate.h"
 #include "../common/wipe.h"
 
 #ifndef SOL_ALG
@@ -87,7 +88,7 @@ Status Session::OpenNow() {
 // The system calls of an open: socket, bind, keys, the first op socket.
 Status Session::Bind() {
   const Spec& sp = spec_;
-  UniqueFd tfm(::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  UniqueFd tfm(gate::Admit(gate::kAfAlg) ? ::socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0) : -1);
   if (!tfm.valid()) return Status::FromErrno(Syscall::kSocket);
 
   // sockaddr_alg holds 64 name bytes; since 4.12 the kernel accepts longer names when the

@@ -15,6 +15,7 @@
 
 #include "../common/context_pool.h"
 #include "../common/engine.h"
+#include "../common/key_bytes.h"
 #include "../common/open_once.h"
 #include "../common/unique_fd.h"
 
@@ -24,9 +25,9 @@ enum class Type { kHash, kSkcipher, kAead, kRng };
 
 struct Spec {
   Type type = Type::kSkcipher;
-  std::string name;          // generic (cbc(aes)) or driver (cbc-aes-aesni) name
-  std::vector<uint8_t> key;  // wiped after it is handed to the kernel
-  uint32_t auth_size = 0;    // AEAD tag length; 0 keeps the algorithm's default
+  std::string name;        // generic (cbc(aes)) or driver (cbc-aes-aesni) name
+  KeyBytes key;            // wiped after it is handed to the kernel
+  uint32_t auth_size = 0;  // AEAD tag length; 0 keeps the algorithm's default
   // Ciphers whose IV does not carry across requests (XTS) and AEADs cannot be split into
   // several sendmsg calls; see Session::Send.
   bool chunkable = true;

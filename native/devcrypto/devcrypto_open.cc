@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../addon.h"
+#include "../common/kernel_gate.h"
 #include "../common/unique_fd.h"
 #include "../open_args.h"
 #include "../request_args.h"
@@ -194,7 +195,7 @@ Napi::Value DevCryptoInfo(const Napi::CallbackInfo& info) {
     o.Set("open", Napi::Number::New(env, ENOTSUP));
     return o;
   }
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  UniqueFd fd(gate::Admit(gate::kDevCrypto) ? ::open(path.c_str(), O_RDWR | O_CLOEXEC) : -1);
   o.Set("open", Napi::Number::New(env, fd.valid() ? 0 : errno));
   if (!fd.valid()) return o;
   o.Set("async", Napi::Boolean::New(env, d->ProbeAsync(fd.get()) == 0));
@@ -230,7 +231,7 @@ Napi::Value DevCryptoFindDevice(const Napi::CallbackInfo& info) {
   const AbiDriver* d = DriverFor(abi);
   if (d == nullptr) return Throw(env, ENOTSUP, "validate", "ABI not compiled into this build");
   const std::string path = info[0].As<Napi::String>().Utf8Value();
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  UniqueFd fd(gate::Admit(gate::kDevCrypto) ? ::open(path.c_str(), O_RDWR | O_CLOEXEC) : -1);
   if (!fd.valid()) return Throw(env, errno, "open", path);
   int32_t crid = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : -1;
   const std::string name = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : std::string();

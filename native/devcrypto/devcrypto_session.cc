@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "../common/iovec_cursor.h"
+#include "../common/kernel_gate.h"
 #include "../common/wipe.h"
 #include "abi/freebsd.h"
 
@@ -59,7 +60,17 @@ Status Session::Deferred(Spec spec, std::unique_ptr<Session>* out) {
       break;
     case Mode::kAead:
       if (sp.cipher == 0) return fail(Invalid());
-      if (Status st = s->driver_->CheckAeadKeys(sp.mac, sp.key, &sp.mac_key); !st.ok()) return fail(st);
+      if (sp.mac_key.empty()) {
+        Status st = s->driver_->CheckAeadKeys(sp.mac, sp.key.bytes(), sp.mac_key.Fill());
+        sp.mac_key.Adopted();
+        if (!st.ok()) return fail(st);
+      } else {
+        // The ABI leaves a MAC key it was given as it is: a scratch vector it cannot grow.
+        std::vector<uint8_t> given(sp.mac_key.data(), sp.mac_key.data() + sp.mac_key.size());
+        Status st = s->driver_->CheckAeadKeys(sp.mac, sp.key.bytes(), &given);
+        SecureZero(given.data(), given.size());
+        if (!st.ok()) return fail(st);
+      }
       if (sp.tag_len == 0) sp.tag_len = 16;
       break;
     case Mode::kEta:
@@ -102,7 +113,7 @@ Status Session::Connect() {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return Invalid(EBADF);
   }
-  UniqueFd device(::open(sp.path.c_str(), O_RDWR | O_CLOEXEC));
+  UniqueFd device(gate::Admit(gate::kDevCrypto) ? ::open(sp.path.c_str(), O_RDWR | O_CLOEXEC) : -1);
   if (!device.valid()) return Status::FromErrno(Syscall::kOpen);
   const int fd = device.get();
 
@@ -230,7 +241,9 @@ Status Session::Run(const Request& req) {
     case Mode::kCipher: st = RunCipher(fd, ses, req); break;
     case Mode::kDigest: st = RunDigest(fd, ses, req); break;
     case Mode::kAead:
-    case Mode::kEta: st = driver_->frames_aead() ? driver_->FramedAead(fd, ses, req, spec_.key, tag_len()) : RunAead(fd, ses, req); break;
+    case Mode::kEta:
+      st = driver_->frames_aead() ? driver_->FramedAead(fd, ses, req, spec_.key.bytes(), tag_len()) : RunAead(fd, ses, req);
+      break;
   }
   Release(ses, iv_len);
   return st;

@@ -24,6 +24,7 @@
 
 #include "../common/context_pool.h"
 #include "../common/engine.h"
+#include "../common/key_bytes.h"
 #include "../common/open_once.h"
 #include "../common/unique_fd.h"
 #include "devcrypto_abi.h"
@@ -51,8 +52,8 @@ struct Spec {
   Mode mode = Mode::kCipher;
   uint32_t cipher = 0;  // the ABI's own algorithm ids
   uint32_t mac = 0;
-  std::vector<uint8_t> key;
-  std::vector<uint8_t> mac_key;
+  KeyBytes key;
+  KeyBytes mac_key;
   uint32_t iv_len = 0;      // FreeBSD session ivlen (0: default)
   uint32_t tag_len = 0;     // AEAD tag / ETA MAC length (0: 16 for AEAD, digest_len for ETA)
   uint32_t digest_len = 0;  // hash/MAC output bytes (needed for digests and ETA)

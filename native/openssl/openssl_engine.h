@@ -17,6 +17,7 @@
 
 #include "../common/context_pool.h"
 #include "../common/engine.h"
+#include "../common/key_bytes.h"
 
 namespace kcrypto::openssl {
 
@@ -26,7 +27,7 @@ struct Spec {
   Kind kind = Kind::kCipher;
   // OpenSSL's name: a cipher (aes-128-cbc), a digest (sha256), or for kHmac the digest.
   std::string name;
-  std::vector<uint8_t> key;
+  KeyBytes key;
 };
 
 struct CipherCtxFree {

@@ -3,6 +3,7 @@
  * the splitter are registered at once; AF_ALG drivers register as the kernel is discovered, one
  * per kernel driver.
  */
+import { forbiddenReason, isForbidden } from '../kernel/bridge/forbid.js';
 import { existsSync } from 'node:fs';
 
 import { registerAfAlgDriver } from '../drivers/afalg/driver.js';
@@ -83,6 +84,8 @@ export function registerDevCryptoDrivers(
   target: DevCryptoTarget | null = devCryptoTarget(),
 ): { discovery: DevCryptoDiscovery; ids: number[] } | null {
   if (!target) return null;
+  // Before the cache: a forbid given after a look that opened nothing (no device node) wins.
+  if (isForbidden('devcrypto')) return { discovery: { target, reason: forbiddenReason('devcrypto'), drivers: [] }, ids: [] };
   const key = `${target.abi}|${target.path}`;
   let r = devCrypto.get(key);
   if (!r) {

@@ -7,6 +7,7 @@ import type { AfAlgTarget } from '../drivers/afalg/sessions.js';
 import { DEVICE_MAX_REQUEST } from '../drivers/kernel/backends.js';
 import { errnoName, errnoOf } from '../errno.js';
 import { loadAddon } from '../kernel/bridge/addon.js';
+import { forbiddenError, isForbidden } from '../kernel/bridge/forbid.js';
 import { discoverKernel, type KernelDriver, type KernelReport } from '../kernel/discovery/discover.js';
 import { readProcCrypto } from '../kernel/discovery/proc-crypto.js';
 import { invalid, systemError } from '../kernel/bridge/status.js';
@@ -61,6 +62,7 @@ export async function resolveKernelTarget(alg: Algorithm, choice: string): Promi
   // whether or not AF_ALG works here.
   if (named && !k.drivers.some((d) => d.driver === bare) && !/\(.*\)/.test(bare))
     throw invalid('ENOENT', `unknown driver ${choice}`, choice);
+  if (isForbidden('afalg')) throw forbiddenError('afalg', choice);
   if (!k.afalg.available) {
     const errno = k.afalg.errno ?? errnoOf('EAFNOSUPPORT');
     throw systemError(errno, 'socket', choice, `AF_ALG unavailable: ${k.afalg.reason ?? errnoName(errno)}`);

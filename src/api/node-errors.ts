@@ -129,6 +129,11 @@ export function unknownEncoding(encoding: unknown): NodeError<TypeError> {
   return coded(new TypeError(`Unknown encoding: ${String(encoding)}`), 'ERR_UNKNOWN_ENCODING');
 }
 
+/** ERR_INVALID_STATE (Error): a call the process's state no longer allows. */
+export function invalidState(reason: string): NodeError {
+  return coded(new Error(`Invalid state: ${reason}`), 'ERR_INVALID_STATE');
+}
+
 /** ERR_CRYPTO_UNKNOWN_CIPHER (Error): a cipher name kcrypto does not know. */
 export function unknownCipher(): NodeError {
   return coded(new Error('Unknown cipher'), 'ERR_CRYPTO_UNKNOWN_CIPHER');

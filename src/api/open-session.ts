@@ -20,6 +20,7 @@ import { OPENSSL_DRIVER } from '../drivers/openssl/sessions.js';
 import { CryptoIni } from '../framework/structures.js';
 import type { Execution } from '../kernel/bridge/engine/index.js';
 import { invalid } from '../kernel/bridge/status.js';
+import { forbiddenError, isForbidden } from '../kernel/bridge/forbid.js';
 import { aeadBackend, cipherBackend, FrameworkSession, hashBackend, rngBackend } from './framework-backend.js';
 import {
   afalgDriverFor,
@@ -252,6 +253,7 @@ async function driverIdOf(alg: Algorithm, choice: DriverChoice): Promise<number>
     return CRYPTOCAP_F_HARDWARE | CRYPTOCAP_F_SOFTWARE;
   }
   if (choice.startsWith('devcrypto:')) {
+    if (isForbidden('devcrypto')) throw forbiddenError('devcrypto', choice);
     const reg = registerDevCryptoDrivers();
     const id = framework.findDriver(choice);
     if (id >= 0) {

@@ -4,6 +4,7 @@
  */
 import { algorithmSupport, type AlgorithmSupport } from '../api/algorithm-support.js';
 import { drivers, type DriverInfo } from '../api/drivers.js';
+import { forbiddenInterfaces, forbiddenReason } from '../kernel/bridge/forbid.js';
 import { kernelReport } from '../api/kernel-view.js';
 import { AF_ALG_RESTRICT_SYSCTL } from '../kernel/discovery/afalg-restrict.js';
 import type { KernelReport } from '../kernel/discovery/discover.js';
@@ -68,6 +69,20 @@ function algorithmLines(algorithms: readonly AlgorithmSupport[]): string[] {
  * offers nothing while some AF_ALG name binds.
  */
 function verdict(k: KernelReport | null, list: DriverInfo[]): string[] {
+  const forbidden = forbiddenInterfaces();
+  if (forbidden.length === 0) return kernelVerdict(k, list);
+  const names = forbidden.map((w) => (w === 'afalg' ? 'AF_ALG' : '/dev/crypto')).join(' and ');
+  const line = `${names} ${forbidden.length > 1 ? 'are' : 'is'} ${forbiddenReason(forbidden[0]!)}: this process never reaches ${forbidden.length > 1 ? 'them' : 'it'}.`;
+  if (!forbidden.includes('afalg')) return [line, ...kernelVerdict(k, list)];
+  const kernelUsable = list.filter((d) => d.available && d.interface !== 'software' && d.interface !== 'openssl');
+  return [
+    kernelUsable.length > 0
+      ? `${line} Usable: ${some(kernelUsable.map((d) => d.name))}.`
+      : `${line} Only the in-process drivers are usable here.`,
+  ];
+}
+
+function kernelVerdict(k: KernelReport | null, list: DriverInfo[]): string[] {
   const usable = list.filter((d) => d.available);
   // The in-process drivers (openssl, software) serve everywhere; the verdict is about the kernel.
   const kernelUsable = usable.filter((d) => d.interface !== 'software' && d.interface !== 'openssl');

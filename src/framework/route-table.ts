@@ -5,9 +5,10 @@
  * the driver's server gets through) and the CPU time per request (what it takes from this
  * machine's cores, which every CPU driver shares and a device's requests use a little of).
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+
+import { debug, readTableFile, writeTableFile } from './route-cache-file.js';
 
 /**
  * Request sizes measured. A request between two of them is costed by linear interpolation, one
@@ -96,27 +97,38 @@ export class RouteTable {
     return `${os.release()}|${driver}|${algorithm}`;
   }
 
+  /**
+   * Why the file on disk was set aside when it was read (the table is then measured again, and
+   * the next write replaces the file); undefined when it was used or there was none.
+   */
+  get rejected(): string | undefined {
+    this.load();
+    return this.rejection;
+  }
+
+  private rejection: string | undefined;
+
   private load(): void {
     if (this.loaded) return;
     this.loaded = true;
-    try {
-      const data = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, Entry>;
-      // An entry of an older format (no CPU figures) or measured another way is left out, so measured again.
-      for (const [k, v] of Object.entries(data))
-        if (v && typeof v.measuredAt === 'number' && v.time && v.cpu && v.method === MEASUREMENT) this.entries.set(k, v);
-    } catch {
-      // No table yet, or an unreadable one: measure again.
+    const r = readTableFile(this.file, ROUTE_SIZES);
+    if ('rejected' in r) {
+      if (r.rejected !== 'missing') {
+        this.rejection = r.rejected;
+        debug('route table %s set aside: %s', this.file, r.rejected);
+      }
+      return;
     }
+    // An entry of an older format (no CPU figures) or measured another way is left out, so measured again.
+    for (const [k, v] of Object.entries(r.data)) if (v.cpu && v.method === MEASUREMENT) this.entries.set(k, v);
   }
 
   private save(): void {
     try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.entries), null, 1));
-      fs.renameSync(tmp, this.file);
-    } catch {
+      writeTableFile(this.file, Object.fromEntries(this.entries));
+    } catch (err) {
       // A read-only home: the table lives for this process only.
+      debug('route table %s not written: %s', this.file, (err as Error).message);
     }
   }
 

@@ -101,6 +101,8 @@ export class SessionTable {
       s.driver.sessions--;
       if (!s.driver.gone) await s.driver.impl!.freeSession(s.driver.arg, sid);
     }
+    // The saved chain is this table's own copy (kept to migrate the session): its keys go with it.
+    for (let c: CryptoIni | null = s.cri; c; c = c.next) c.key?.fill(0);
     return 0;
   }
 
@@ -119,7 +121,8 @@ export class SessionTable {
       let to: bigint | null = null;
       if (target) {
         try {
-          to = await this.open(target, s.cri, s.options);
+          // A copy of its own: the driver may keep it, and this entry's is wiped when freed.
+          to = await this.open(target, s.cri.clone(), s.options);
         } catch {
           to = null;
         }

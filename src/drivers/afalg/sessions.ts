@@ -10,6 +10,7 @@ import type { AeadAlgorithm, Algorithm, CipherAlgorithm, HashAlgorithm, MacAlgor
 import { afalgTypeOf } from '../../algorithms/catalog.js';
 import { errnoOf } from '../../errno.js';
 import { loadAddon } from '../../kernel/bridge/addon.js';
+import { assertAllowed } from '../../kernel/bridge/forbid.js';
 import { guardKernelSessions } from '../../kernel/discovery/device-watch.js';
 import { KernelSession, type Execution } from '../../kernel/bridge/engine/index.js';
 import { fromNativeThrow, systemError } from '../../kernel/bridge/status.js';
@@ -56,6 +57,7 @@ export function afalgDriverName(kernelDriver: string): string {
 function open(alg: Algorithm, target: AfAlgTarget, key: Uint8Array | null, authSize: number, options: AfAlgOptions): KernelSession {
   const { addon, error } = loadAddon();
   const driver = afalgDriverName(target.kernelDriver);
+  assertAllowed('afalg', driver);
   if (!addon?.openAfAlg) throw systemError(errnoEAFNOSUPPORT(), 'socket', driver, `AF_ALG unavailable${error ? ` (${error})` : ''}`);
   // XTS does not carry its tweak across chunks on every kernel, and an AEAD request cannot be
   // split at all: such requests must fit one sendmsg.

@@ -16,6 +16,7 @@ import * as C from '../../framework/constants.js';
 import type { Framework, SessionOptions } from '../../framework/framework.js';
 import type { CryptoIni } from '../../framework/structures.js';
 import { devCryptoDriverName, devCryptoInfo, type DevCryptoAbi } from '../../kernel/bridge/devcrypto.js';
+import { forbiddenReason, isForbidden } from '../../kernel/bridge/forbid.js';
 import { guardKernelSessions } from '../../kernel/discovery/device-watch.js';
 import { KernelSession, type KernelSessionStats } from '../../kernel/bridge/engine/index.js';
 import { classifyDriver } from '../../kernel/discovery/classify.js';
@@ -100,6 +101,7 @@ const AEAD_AUTH: Readonly<Record<number, number>> = {
  * throws: an unusable device comes back with the reason.
  */
 export function discoverDevCrypto(target: DevCryptoTarget): DevCryptoDiscovery {
+  if (isForbidden('devcrypto')) return { target, reason: forbiddenReason('devcrypto'), drivers: [] };
   let probe;
   try {
     probe = devCryptoInfo(target);

@@ -133,13 +133,15 @@ class SoftwareHmac implements SoftwareState {
       this.outerKey = outerKey;
       return;
     }
-    let k = Buffer.from(key);
-    if (k.length > alg.blockLength) k = createHash(alg.name).update(k).digest();
+    const copy = Buffer.from(key);
+    const k = copy.length > alg.blockLength ? createHash(alg.name).update(copy).digest() : copy;
     const padded = Buffer.alloc(alg.blockLength);
     k.copy(padded);
     const ipad = Buffer.from(padded.map((b) => b ^ 0x36));
     this.outerKey = Buffer.from(padded.map((b) => b ^ 0x5c));
     this.inner = createHash(alg.name).update(ipad);
+    copy.fill(0);
+    k.fill(0);
     padded.fill(0);
     ipad.fill(0);
   }
@@ -213,13 +215,34 @@ class SoftwareCmac implements SoftwareState {
   }
 }
 
-/** A hash or MAC over copyable software states; `fresh(key)` starts one (key: a per-request key). */
+/**
+ * The session key of a MAC, shared by a transform and its copies: zeroed when the last of them
+ * closes (a copy may outlive the transform it was copied from).
+ */
+export class SharedKey {
+  private users = 1;
+  constructor(readonly bytes: Buffer) {}
+  take(): this {
+    this.users++;
+    return this;
+  }
+  release(): void {
+    if (--this.users === 0) this.bytes.fill(0);
+  }
+}
+
+/**
+ * A hash or MAC over copyable software states; `fresh(key)` starts one (key: a per-request key).
+ * `key`: the session key `fresh` uses, released at close.
+ */
 export function softwareAuth(
   digestLength: number,
   fresh: (key: Uint8Array | null) => SoftwareState,
   state: SoftwareState = fresh(null),
+  key?: SharedKey,
 ): AuthTransform {
   let current = state;
+  let closed = false;
   return {
     kind: 'auth',
     digestLength,
@@ -240,8 +263,12 @@ export function softwareAuth(
         current = fresh(null);
         return out;
       }),
-    copy: () => softwareAuth(digestLength, fresh, current.copy()),
-    close: () => {},
+    copy: () => softwareAuth(digestLength, fresh, current.copy(), key?.take()),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      key?.release();
+    },
   };
 }
 
@@ -254,16 +281,16 @@ export function softwareHash(alg: HashAlgorithm): AuthTransform {
 /** An HMAC over `alg` with `key` (a per-request key replaces it). */
 export function softwareHmac(alg: HashAlgorithm, key: Uint8Array): AuthTransform {
   guard(`${alg.name} is not available in this OpenSSL`, () => createHash(alg.name));
-  const k = Buffer.from(key);
-  return softwareAuth(alg.digestLength, (key2) => new SoftwareHmac(alg, key2 ?? k));
+  const k = new SharedKey(Buffer.from(key));
+  return softwareAuth(alg.digestLength, (key2) => new SoftwareHmac(alg, key2 ?? k.bytes), undefined, k);
 }
 
 /** AES-CMAC with `key` (16, 24 or 32 bytes). */
 export function softwareCmac(key: Uint8Array): AuthTransform {
   if (![16, 24, 32].includes(key.length))
     throw softwareError(new Error(`key must be 16, 24 or 32 bytes, got ${key.length}`), 'cmac-aes key');
-  const k = Buffer.from(key);
-  return softwareAuth(16, (key2) => new SoftwareCmac(key2 ? Buffer.from(key2) : k));
+  const k = new SharedKey(Buffer.from(key));
+  return softwareAuth(16, (key2) => new SoftwareCmac(key2 ? Buffer.from(key2) : k.bytes), undefined, k);
 }
 
 /** Random bytes from the OpenSSL DRBG behind crypto.randomBytes. */

@@ -12,6 +12,7 @@ import { registerErrnos } from '../../errno.js';
 import { findPackageRoot } from '../../package-root.js';
 import { addonFile, explainLoadFailure } from './addon-file.js';
 import type { DevCryptoNative } from './devcrypto.js';
+import { attachGate, countForwarded, errnoOfForbid, forbiddenError, type GateNative, isForbidden, type KernelInterface } from './forbid.js';
 
 /** A native engine session (see native/session_wrap.h). */
 export interface NativeSession {
@@ -84,7 +85,7 @@ export interface DispatcherStats extends LaneStats {
  * The addon's exports. Engine entry points exist only on the systems that have the engine
  * (the /dev/crypto ones, {@link DevCryptoNative}, on Linux, FreeBSD and NetBSD).
  */
-export interface NativeAddon extends Partial<DevCryptoNative> {
+export interface NativeAddon extends Partial<DevCryptoNative>, GateNative {
   /**
    * Installs the handler of completed requests: (id, result, nanos) triples. After a call, the
    * addon calls it again only once {@link NativeAddon.collectCompletions} has come back empty.
@@ -145,6 +146,11 @@ export interface NativeAddon extends Partial<DevCryptoNative> {
    */
   releaseLoopbacks?(): void;
   /**
+   * Key copies the addon made, released, and released with a byte still set (native/common/
+   * key_bytes.h). Present only when KCRYPTO_TEST_HOOKS=1 was in the environment as the addon loaded.
+   */
+  keyCopyStats?(): { made: number; released: number; unwiped: number };
+  /**
    * A session on the OpenSSL Node.js carries (EVP, through the symbols Node exports): a cipher
    * (`aes-128-cbc`), a digest (`sha256`) or an HMAC over a digest, keyed once.
    */
@@ -198,14 +204,70 @@ export function loadAddon(): AddonLoad {
     return cached;
   }
   try {
-    const addon = createRequire(import.meta.url)(path) as NativeAddon;
+    const raw = createRequire(import.meta.url)(path) as NativeAddon;
     // The numbers of the C library the addon was built against, for names Node does not know.
-    registerErrnos(addon.errnoTable());
-    cached = { addon, path };
+    registerErrnos(raw.errnoTable());
+    attachGate(raw);
+    cached = { addon: guarded(raw), path };
   } catch (err) {
     // dlopen's message names the file already ("<path>: invalid ELF header").
     const message = (err as Error).message;
     cached = { addon: null, path, error: explainLoadFailure(root, [message.includes(path) ? message : `${path}: ${message}`]) };
   }
   return cached;
+}
+
+/**
+ * What each entry point that reaches a kernel interface does while that interface is
+ * forbidden, instead of calling the addon: probes answer EPERM as the kernel would, opens
+ * throw the forbid's KCryptoError.
+ */
+const GUARDED: Readonly<Record<string, { which: KernelInterface; refuse: (args: unknown[]) => unknown }>> = {
+  probeAfAlg: { which: 'afalg', refuse: () => errnoOfForbid() },
+  probeBind: { which: 'afalg', refuse: () => errnoOfForbid() },
+  probeBindSnapshot: { which: 'afalg', refuse: () => ({ errno: errnoOfForbid() }) },
+  openAfAlg: {
+    which: 'afalg',
+    refuse: (args) => {
+      throw forbiddenError('afalg', `afalg:${String(args[1])}`);
+    },
+  },
+  openDevCrypto: {
+    which: 'devcrypto',
+    refuse: () => {
+      throw forbiddenError('devcrypto', 'devcrypto');
+    },
+  },
+  devCryptoInfo: {
+    which: 'devcrypto',
+    refuse: () => {
+      throw forbiddenError('devcrypto', 'devcrypto');
+    },
+  },
+  devCryptoFindDevice: {
+    which: 'devcrypto',
+    refuse: () => {
+      throw forbiddenError('devcrypto', 'devcrypto');
+    },
+  },
+};
+
+/**
+ * The addon as this package uses it: its exports, with each entry point that opens a kernel
+ * interface checking the forbid first. The call goes to the export as it is at call time.
+ */
+function guarded(raw: NativeAddon): NativeAddon {
+  const out = Object.create(raw) as Record<string, unknown>;
+  const exports = raw as unknown as Record<string, unknown>;
+  for (const [name, g] of Object.entries(GUARDED)) {
+    if (typeof exports[name] !== 'function') continue;
+    const call = (...args: unknown[]): unknown => {
+      if (isForbidden(g.which)) return g.refuse(args);
+      countForwarded(g.which);
+      return (exports[name] as (...a: unknown[]) => unknown).apply(raw, args);
+    };
+    // The addon's own methods are read-only: a property of the wrapper's own shadows them.
+    Object.defineProperty(out, name, { value: call, enumerable: true });
+  }
+  return out as unknown as NativeAddon;
 }

@@ -13,6 +13,7 @@
 import type { KCryptoError } from '../../errors.js';
 import { loadAddon, type NativeSession } from './addon.js';
 import { decodeError, fromNativeThrow, invalid, systemError } from './status.js';
+import { assertAllowed } from './forbid.js';
 
 /** A /dev/crypto ABI. */
 export type DevCryptoAbi = 'cryptodev-linux' | 'freebsd' | 'netbsd';
@@ -306,6 +307,7 @@ export function resolveDevCryptoTarget(target: DevCryptoTarget): { path: string;
 /** Probes a device node: can it be opened, does it queue requests, which FreeBSD drivers does it name. */
 export function devCryptoInfo(target: DevCryptoTarget = {}, addon?: DevCryptoNative | null): DevCryptoProbe {
   const { path, abi } = resolveDevCryptoTarget(target);
+  assertAllowed('devcrypto', devCryptoDriverName(abi, ''));
   return native(addon).devCryptoInfo(path, abi);
 }
 
@@ -316,6 +318,7 @@ export function devCryptoFindDevice(
   addon?: DevCryptoNative | null,
 ): { crid: number; name: string } {
   const { path, abi } = resolveDevCryptoTarget(target);
+  assertAllowed('devcrypto', devCryptoDriverName(abi, ''));
   try {
     return native(addon).devCryptoFindDevice(path, abi, nameOrCrid);
   } catch (err) {
@@ -346,6 +349,7 @@ export function openDevCrypto(
   options: DevCryptoNativeOptions & { path: string; abi: DevCryptoAbi },
   addon?: DevCryptoNative | null,
 ): DevCryptoSession {
+  assertAllowed('devcrypto', devCryptoDriverName(options.abi, options.device ?? ''));
   const n = native(addon);
   let opened: { session: NativeSession; info: DevCryptoSessionInfo };
   try {
@@ -370,6 +374,7 @@ export function openDevCryptoDeferred(
   options: DevCryptoNativeOptions & { path: string; abi: DevCryptoAbi },
   addon?: DevCryptoNative | null,
 ): NativeSession {
+  assertAllowed('devcrypto', devCryptoDriverName(options.abi, options.device ?? ''));
   try {
     return native(addon).openDevCrypto({ ...options, deferred: true }).session;
   } catch (err) {

@@ -10,6 +10,7 @@ import { type AfAlgRestriction, restrictionReason, sysctlSetting, AF_ALG_RESTRIC
 import { type AfAlgStatus, type AfAlgNative, type AfAlgType, afalgTypeOf, call, DENIED } from './afalg-probe.js';
 import { type ErrnoTable, errnoTableOf } from '../../errno.js';
 import type { ProcCryptoEntry } from './proc-crypto.js';
+import { forbiddenReason, isForbidden } from '../bridge/forbid.js';
 
 /** Whether one `/proc/crypto` driver can be bound by its driver name. */
 export interface DriverBinding {
@@ -141,6 +142,7 @@ function familyStatus(
   given: AfAlgStatus | undefined,
 ): { available: boolean; reason?: string } {
   if (given !== undefined) return given;
+  if (isForbidden('afalg')) return { available: false, reason: forbiddenReason('afalg') };
   if (native === null) return { available: false, reason: 'native addon not loaded' };
   const s = call(() => native.probeAfAlg());
   if ('error' in s) return { available: false, reason: `native probe failed: ${s.error}` };

@@ -27,6 +27,7 @@ import {
   AF_ALG_RESTRICT_SYSCTL,
 } from './afalg-restrict.js';
 import { BlockFinder, describeBlocks, type ModprobeFile, type ModuleBlock } from './modprobe.js';
+import { errnoOfForbid, forbiddenReason, isForbidden } from '../bridge/forbid.js';
 
 /** The AF_ALG socket types (`salg_type`) the upstream kernel implements. */
 export type AfAlgType = 'hash' | 'skcipher' | 'aead' | 'rng';
@@ -241,6 +242,7 @@ export function afalgUnavailable(reason: string, errno?: number, code?: string):
 export async function probeAfAlgTypes(native: AfAlgNative | null, options: AfAlgProbeOptions = {}): Promise<AfAlgStatus> {
   const platform = options.platform ?? process.platform;
   if (platform !== 'linux') return afalgUnavailable(`AF_ALG is a Linux interface (this host runs ${platform})`);
+  if (isForbidden('afalg')) return afalgUnavailable(forbiddenReason('afalg'), errnoOfForbid(), 'EPERM');
   if (native === null) return afalgUnavailable('native addon not loaded');
 
   const errnos = errnoTableOf(native);

@@ -59,12 +59,12 @@ describe('route table on disk', () => {
     try {
       const file = join(dir, 'routes.json');
       const bySize = Object.fromEntries(ROUTE_SIZES.map((s) => [String(s), 1000]));
-      const key = `${release()}|old|aes`;
+      const key = `${release()}|old|11/128`;
       writeFileSync(file, JSON.stringify({ [key]: { time: bySize, cpu: bySize, measuredAt: Date.now() } }));
-      assert.equal(new RouteTable(file).get('old', 'aes'), undefined, 'an entry without the current method is not used');
+      assert.equal(new RouteTable(file).get('old', '11/128'), undefined, 'an entry without the current method is not used');
       const t = new RouteTable(file);
-      t.set('new', 'aes', { time: ROUTE_SIZES.map(() => 5), cpu: ROUTE_SIZES.map(() => 7) });
-      assert.deepEqual(new RouteTable(file).get('new', 'aes'), { time: ROUTE_SIZES.map(() => 5), cpu: ROUTE_SIZES.map(() => 7) });
+      t.set('new', '11/128', { time: ROUTE_SIZES.map(() => 5), cpu: ROUTE_SIZES.map(() => 7) });
+      assert.deepEqual(new RouteTable(file).get('new', '11/128'), { time: ROUTE_SIZES.map(() => 5), cpu: ROUTE_SIZES.map(() => 7) });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

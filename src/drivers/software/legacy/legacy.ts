@@ -9,7 +9,7 @@ import { Buffer, constants as bufferConstants } from 'node:buffer';
 
 import * as C from '../../../framework/constants.js';
 import { invalid } from '../../../kernel/bridge/status.js';
-import { softwareAuth, softwareCipher } from '../node-crypto.js';
+import { SharedKey, softwareAuth, softwareCipher } from '../node-crypto.js';
 import type { AuthTransform, CipherTransform, CompTransform, Transform } from '../../common/transforms.js';
 import { ARC4 } from './arc4.js';
 import { cbc, checkKey, type SoftCipher } from './block.js';
@@ -87,8 +87,8 @@ function legacyCipher(nodeName: string | null, soft: SoftCipher, ivLength: numbe
 
 /** MD5-KPDK or SHA1-KPDK with `key` (a per-request key replaces it). */
 export function kpdkTransform(hash: KpdkHash, key: Uint8Array): AuthTransform {
-  const k = Buffer.from(key);
-  return softwareAuth(KPDK_LENGTH[hash], (key2) => new KpdkState(hash, key2 ?? k));
+  const k = new SharedKey(Buffer.from(key));
+  return softwareAuth(KPDK_LENGTH[hash], (key2) => new KpdkState(hash, key2 ?? k.bytes), undefined, k);
 }
 
 /** FreeBSD's null_final() writes 12 zero bytes: the MAC is those, whatever the key. */
