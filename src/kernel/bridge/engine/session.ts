@@ -229,8 +229,10 @@ export class KernelSession {
 
   /** Runs a request that waited (a later turn, a microtask): inline, or on a thread when `threads`. */
   private runLater(r: Later, threads: boolean): void {
-    if (this.closing || this.lifecycle.abandonment) {
-      r.reject(this.closing ? closedError(this.driver) : abandonedError(this.driver, this.lifecycle.abandonment));
+    // Made before close(), which waits for it (see `waiting`): it runs. Only an abandoned
+    // session refuses it.
+    if (this.lifecycle.abandonment) {
+      r.reject(abandonedError(this.driver, this.lifecycle.abandonment));
       this.checkDrained();
       return;
     }
