@@ -1,0 +1,26 @@
+// Random sequences of open, encrypt, decrypt, digest, update, final, copy, close and abort,
+// several requests in flight on one and several sessions, random sizes and data forms, on the
+// host's drivers: the software driver and OpenSSL through the addon (its requests on the
+// addon's threads too). The model and the invariants are in test/support/properties.ts; the
+// shrunk failures found are the regression tests of properties-regressions.test.ts.
+import { describe, it } from 'node:test';
+
+import { drivers } from '../../../src/index.js';
+import { checkSequences, kindsOn } from '../../support/properties.js';
+
+/** Several MiB now and then; sequences short enough that a failing one shrinks quickly. */
+const SCALE = { big: 3 * 1024 * 1024 + 16, maxOps: 14 };
+const RUNS = 60;
+
+const openssl = (await drivers()).find((d) => d.name === 'openssl');
+
+describe('property: random sequences of session calls agree with node:crypto', () => {
+  for (const driver of ['software', 'openssl']) {
+    const skip = driver === 'openssl' && !openssl?.available ? `openssl driver unavailable: ${openssl?.reason ?? 'not listed'}` : undefined;
+    it(`on ${driver}`, { skip }, async (t) => {
+      const kinds = await kindsOn(driver);
+      const n = await checkSequences({ driver, kinds, scale: SCALE }, RUNS);
+      t.diagnostic(`property sequences: ${driver}: ${n} (kinds ${kinds.join(', ')})`);
+    });
+  }
+});
