@@ -9,7 +9,7 @@ import { labTargets } from '../support/lab-targets.js';
 
 /** A 'big' request is 1 MiB here; sequences of up to 10 calls. */
 const SCALE = { big: 1024 * 1024 + 16, maxOps: 10 };
-const RUNS = 20;
+const RUNS = 40;
 
 describe('property: random sequences of session calls agree with node:crypto (lab drivers)', async () => {
   for (const target of await labTargets(true)) {
