@@ -236,6 +236,13 @@ export class KernelSession {
       this.checkDrained();
       return;
     }
+    // It waited (a microtask, a later turn): its input may have been detached meanwhile, and
+    // would run on nothing. Refused as the addon refuses one detached before it crossed.
+    if (r.size !== inputSize(r.input) + (r.op === Op.Random || r.op === Op.HashFinal ? (r.output?.length ?? 0) : 0)) {
+      r.reject(new TypeError("kcrypto: the request's input was detached before it reached the addon"));
+      this.checkDrained();
+      return;
+    }
     if (threads) {
       this.submit(r);
       return;
