@@ -22,8 +22,9 @@ enum SubmitArg : uint32_t {
   kSubmitStream = 4,
   kSubmitDeadlineMs = 5,
   kSubmitDisposable = 6,
-  kSubmitShape = 7,  // SubmitShape bits: which of the job's arguments need no look
-  kSubmitArgs = 8,
+  kSubmitShape = 7,        // SubmitShape bits: which of the job's arguments need no look
+  kSubmitInputLength = 8,  // the input's length in bytes as JavaScript queued the job
+  kSubmitArgs = 9,
 };
 
 // What JavaScript already knows of a job's arguments, so that the addon does not ask N-API (a

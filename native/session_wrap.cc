@@ -1,5 +1,6 @@
 #include "session_wrap.h"
 
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <system_error>
@@ -126,6 +127,34 @@ Napi::Value SessionWrap::Submit(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+namespace {
+
+// Moves `job`'s input and IV into memory the job owns (see Job::owned_input). An input shorter
+// or longer than JavaScript queued was detached (transferred) in between: refused, never run on
+// what is left of it.
+const char* OwnInput(double queued_length, Job* job) {
+  Request& req = job->request;
+  const size_t in_len = req.input_len();
+  if (static_cast<double>(in_len) != queued_length) return "kcrypto: the request's input was detached before it reached the addon";
+  const size_t iv_len = req.iv != nullptr ? req.iv_len : 0;
+  if (in_len + iv_len == 0) return nullptr;
+  job->owned_input.resize(in_len + iv_len);
+  uint8_t* at = job->owned_input.data();
+  for (const iovec& v : req.input) {
+    std::memcpy(at, v.iov_base, v.iov_len);
+    at += v.iov_len;
+  }
+  req.input.clear();
+  if (in_len > 0) req.input.push_back(iovec{job->owned_input.data(), in_len});
+  if (iv_len > 0) {
+    std::memcpy(at, req.iv, iv_len);
+    req.iv = at;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 SessionWrap::JobError SessionWrap::PrepareJob(napi_env env, const double* args, napi_value input, napi_value output, napi_value iv,
                                               Job* job, uint32_t* lane, const char** message) {
   if (!session_) {
@@ -145,6 +174,10 @@ SessionWrap::JobError SessionWrap::PrepareJob(napi_env env, const double* args, 
   if ((shape & kShapeNoOutput) != 0) output = nullptr;
   if ((shape & kShapeNoIv) != 0) iv = nullptr;
   if (const char* error = ParseBuffers(env, input, output, iv, &job->request, nullptr)) {
+    *message = error;
+    return JobError::kArguments;
+  }
+  if (const char* error = OwnInput(args[kSubmitInputLength], job)) {
     *message = error;
     return JobError::kArguments;
   }

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "abandon.h"
@@ -50,10 +51,18 @@ struct Job {
   // and RunJob). Device jobs: a request on a card that goes away may return long after
   // JavaScript gave up on it, or after its environment (a worker) is gone.
   bool guard_output = false;
+  // The request's input and IV, copied as the job was made on the JavaScript thread: JavaScript
+  // can detach (transfer) an ArrayBuffer a pending request reads, and the memory goes with it
+  // -- to be freed when its new owner is collected or its worker ends -- while the job may still
+  // wait in a queue or run. request.input and request.iv point here.
+  std::vector<uint8_t> owned_input;
   // Reported overdue: JavaScript has completed it already and drops this completion; it no
   // longer keeps the event loop alive.
   bool abandoned = false;
 };
+
+// request.input and request.iv point into owned_input: a job is moved, never copied.
+static_assert(std::is_nothrow_move_constructible_v<Job>, "a vector of jobs must move them when it grows");
 
 // A job reported by Dispatcher::Overdue().
 struct OverdueJob {

@@ -31,7 +31,7 @@ enum class Op : uint32_t {
 
 struct Request {
   Op op = Op::kEncrypt;
-  IovecList input;  // gathered in order; buffers owned by JavaScript for the request's life
+  IovecList input;  // gathered in order: JavaScript's buffers inline, the job's copy on a thread (Job::owned_input)
   uint8_t* output = nullptr;
   size_t output_len = 0;
   const uint8_t* iv = nullptr;

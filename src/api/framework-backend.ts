@@ -15,8 +15,9 @@ import type { Framework } from '../framework/framework.js';
 import { CryptoDesc, CryptoOp } from '../framework/structures.js';
 import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
 import { systemError } from '../kernel/bridge/status.js';
-import { dispatchInTurn, withdraw, type Failing } from './turn-budget.js';
+import { dispatched, dispatchInTurn, withdraw, type Failing } from './turn-budget.js';
 import { bufLength } from '../framework/driver.js';
+import { invalidState } from './node-errors.js';
 
 const enum Settled {
   No,
@@ -40,6 +41,8 @@ class Call implements Failing {
     readonly pick: (crp: CryptoOp) => unknown,
     /** The sid the request went out on: another request may have seen a move first. */
     public sent: bigint,
+    /** The input's length when the request was made (see FrameworkSession.complete). */
+    readonly bytes: number,
   ) {}
 
   /** The request was taken out of its driver's queue by its signal (see watch()), for this reason. */
@@ -81,6 +84,15 @@ class Call implements Failing {
 
   fail(err: unknown): void {
     this.settle(Settled.Error, err);
+  }
+
+  /**
+   * ERR_INVALID_STATE when the caller's data was detached (its ArrayBuffer transferred) since
+   * the request was made: a driver would read nothing, or memory no longer the caller's.
+   */
+  refusal(crp: CryptoOp): unknown {
+    if (this.bytes === 0 || bufLength(crp.buf) === this.bytes) return undefined;
+    return invalidState('the data was detached (its ArrayBuffer transferred) before a driver read it');
   }
 }
 
@@ -210,7 +222,7 @@ export class FrameworkSession {
       prev = desc;
     }
     crp.sid = this.target(bytes, crp.desc!);
-    const call = new Call(this, pick, crp.sid);
+    const call = new Call(this, pick, crp.sid, bytes);
     crp.opaque = call;
     crp.callback = completed;
     dispatchInTurn(this.fw, crp, bytes);
@@ -246,10 +258,14 @@ export class FrameworkSession {
       else this.sid = crp.sid;
       call.sent = crp.sid;
       if (crp.obuf) crp.obuf = Buffer.allocUnsafe(crp.obuf.length);
-      this.fw.dispatch(crp);
+      const refused = call.refusal(crp);
+      if (refused !== undefined) call.settle(Settled.Error, refused);
+      else this.fw.dispatch(crp);
       return;
     }
-    call.settle(Settled.Error, this.error(crp));
+    // A failure of data detached after dispatch: the addon refused it as it crossed (the
+    // addon's threads work on a copy taken then, see native/session_wrap.cc).
+    call.settle(Settled.Error, call.refusal(crp) ?? this.error(crp));
   }
 
   private error(crp: CryptoOp): KCryptoError {
@@ -270,6 +286,10 @@ export class FrameworkSession {
     if (this.closed) return;
     this.closed = true;
     unclosed.unregister(this);
+    // Requests made before close() and waiting for a later turn run first (close() waits for
+    // every request made before it): freed under them, they would fail with EINVAL.
+    const waiting = dispatched((crp) => (crp.opaque as Call | null)?.session === this);
+    if (waiting) await waiting;
     // A routed session frees its alternatives, the direct one among them.
     await this.fw.freeSession(this.sid);
   }
@@ -350,23 +370,27 @@ export function aeadBackend(s: FrameworkSession, alg: AeadAlgorithm, tagLength: 
     return encrypt ? [descOf(cipher), mac] : [mac, descOf(cipher)];
   };
   return live(s, {
+    // The lengths are read once, as the data is copied: the caller may detach its buffers
+    // (transfer them) before the request settles, and a detached view's length is then 0.
     encrypt: (pt: Uint8Array, iv: Uint8Array, aad: Uint8Array, signal?: AbortSignal) => {
-      const buf = Buffer.allocUnsafe(aad.length + pt.length + tagLength);
+      const a = aad.length;
+      const n = pt.length;
+      const buf = Buffer.allocUnsafe(a + n + tagLength);
       buf.set(aad);
-      buf.set(pt, aad.length);
-      return s.run(buf, descs(true, aad.length, pt.length, iv), null, null, undefined, signal).then(() => ({
-        ciphertext: buf.subarray(aad.length, aad.length + pt.length),
-        tag: buf.subarray(aad.length + pt.length),
+      buf.set(pt, a);
+      return s.run(buf, descs(true, a, n, iv), null, null, undefined, signal).then(() => ({
+        ciphertext: buf.subarray(a, a + n),
+        tag: buf.subarray(a + n),
       }));
     },
     decrypt: (ct: Uint8Array, iv: Uint8Array, aad: Uint8Array, tag: Uint8Array, signal?: AbortSignal) => {
-      const buf = Buffer.allocUnsafe(aad.length + ct.length + tag.length);
+      const a = aad.length;
+      const n = ct.length;
+      const buf = Buffer.allocUnsafe(a + n + tag.length);
       buf.set(aad);
-      buf.set(ct, aad.length);
-      buf.set(tag, aad.length + ct.length);
-      return s
-        .run(buf, descs(false, aad.length, ct.length, iv), null, null, undefined, signal)
-        .then(() => buf.subarray(aad.length, aad.length + ct.length));
+      buf.set(ct, a);
+      buf.set(tag, a + n);
+      return s.run(buf, descs(false, a, n, iv), null, null, undefined, signal).then(() => buf.subarray(a, a + n));
     },
   });
 }

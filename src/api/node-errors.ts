@@ -158,3 +158,8 @@ export function invalidIv(): NodeError<TypeError> {
 export function invalidAuthTag(length: unknown): NodeError<TypeError> {
   return coded(new TypeError(`Invalid authentication tag length: ${String(length)}`), 'ERR_CRYPTO_INVALID_AUTH_TAG');
 }
+
+/** ERR_INVALID_STATE (TypeError), as Node's web streams throw it: `Invalid state: <what>`. */
+export function invalidState(what: string): NodeError<TypeError> {
+  return coded(new TypeError(`Invalid state: ${what}`), 'ERR_INVALID_STATE');
+}

@@ -47,9 +47,9 @@ abstract class BaseSession<B extends Backend> {
 
   /** Request data (see Data) as bytes: a Uint8Array as it is, another view over the same memory. */
   protected data(name: string, v: unknown, encoding: BufferEncoding | undefined): Uint8Array {
-    if (v instanceof Uint8Array) return v;
+    if (v instanceof Uint8Array) return v.length === 0 ? NO_BYTES : v;
     if (typeof v === 'string') return Buffer.from(v, encodingOf(encoding));
-    if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    if (ArrayBuffer.isView(v)) return viewOf(v);
     throw invalidArgType(name, DATA, v);
   }
 
@@ -90,11 +90,23 @@ export interface DataOptions extends RequestOptions {
   encoding?: BufferEncoding;
 }
 
+/** No bytes: what an empty view, or one over a detached ArrayBuffer, stands for (a driver may not read the latter at all). */
+const NO_BYTES = new Uint8Array(0);
+
 /** `v` as bytes (any ArrayBufferView, viewed where it is), or node's ERR_INVALID_ARG_TYPE naming `name`. */
 export function bytesOf(name: string, v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return v;
-  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof Uint8Array) return v.length === 0 ? NO_BYTES : v;
+  if (ArrayBuffer.isView(v)) return viewOf(v);
   throw invalidArgType(name, BYTES, v);
+}
+
+/**
+ * A view's bytes, where they are. A view over a detached ArrayBuffer holds no bytes, as
+ * node:crypto reads it; a DataView's byteOffset would throw there.
+ */
+function viewOf(v: ArrayBufferView): Uint8Array {
+  if (v.buffer.byteLength === 0) return NO_BYTES;
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
 /** `encoding`, checked as Node checks one: a TypeError (`ERR_UNKNOWN_ENCODING`) unless Buffer knows it. */

@@ -32,10 +32,14 @@ interface Job {
   crp: CryptoOp;
 }
 const waiting: Job[] = [];
+/** close()s waiting for their session's requests to leave {@link waiting}. */
+const drains: { match: (crp: CryptoOp) => boolean; resolve: () => void }[] = [];
 
 /** What an API request's `opaque` is: where a throw from dispatch() goes (its rejection). */
 export interface Failing {
   fail(err: unknown): void;
+  /** Why `crp` must not be dispatched now (its data was detached meanwhile), or undefined. */
+  refusal(crp: CryptoOp): unknown;
 }
 
 /**
@@ -56,6 +60,16 @@ export function withdraw(crp: CryptoOp): boolean {
   return true;
 }
 
+/**
+ * Resolves once no request `match` picks waits for a later turn (they have been dispatched, or
+ * withdrawn); null when none waits now. A session's close() waits so: it frees the framework
+ * session, which its requests still waiting would otherwise reach freed.
+ */
+export function dispatched(match: (crp: CryptoOp) => boolean): Promise<void> | null {
+  if (!waiting.some((job) => match(job.crp))) return null;
+  return new Promise((resolve) => drains.push({ match, resolve }));
+}
+
 function withinBudget(bytes: number): boolean {
   bytesSinceCheck += bytes;
   if (turnStart >= 0 && ++sinceCheck < CHECK_EVERY && bytesSinceCheck < CHECK_BYTES) return left;
@@ -68,6 +82,11 @@ function withinBudget(bytes: number): boolean {
 }
 
 function run(fw: Framework, crp: CryptoOp): void {
+  const refused = (crp.opaque as Failing).refusal(crp);
+  if (refused !== undefined) {
+    (crp.opaque as Failing).fail(refused);
+    return;
+  }
   try {
     fw.dispatch(crp);
   } catch (err) {
@@ -89,4 +108,10 @@ function nextTurn(): void {
     run(job.fw, job.crp);
   }
   if (waiting.length > 0) scheduleTurn();
+  for (let i = drains.length - 1; i >= 0; i--) {
+    const d = drains[i]!;
+    if (waiting.some((job) => d.match(job.crp))) continue;
+    drains.splice(i, 1);
+    d.resolve();
+  }
 }

@@ -105,6 +105,10 @@ export function aeadBackendOf(
  */
 export type NoHashState = string | undefined;
 
+function lengthOf(data: Uint8Array | Uint8Array[]): number {
+  return Array.isArray(data) ? data.reduce((n, d) => n + d.length, 0) : data.length;
+}
+
 function noState(driver: string, why: string): Promise<never> {
   return Promise.reject(invalid('ENOTSUP', `${driver}: no incremental hashing: ${why}`, driver));
 }
@@ -161,7 +165,12 @@ class KernelHash implements HashBackend {
 
   update(data: Uint8Array | Uint8Array[]): Promise<void> {
     if (this.stateless !== undefined) return noState(this.ks.driver, this.stateless);
+    const length = lengthOf(data);
     return this.serial(async () => {
+      // It waited for the state's earlier calls: its data may have been detached (its
+      // ArrayBuffer transferred) meanwhile, and would feed the state nothing.
+      if (lengthOf(data) !== length)
+        throw invalid('EINVAL', 'hash update: the data was detached before it reached the driver', this.ks.driver);
       await this.ks.request(Op.HashUpdate, data, null, null, 0, this.ensureStream());
     });
   }

@@ -172,7 +172,19 @@ export interface NativeAddon extends Partial<DevCryptoNative>, GateNative {
  * Indices of submit()'s numbers in the argument array (native/addon.h): a call with more than
  * six arguments costs node-addon-api an allocation, and each argument an N-API call.
  */
-export const SubmitArg = { id: 0, lane: 1, op: 2, assocLen: 3, stream: 4, deadlineMs: 5, disposable: 6, shape: 7, count: 8 } as const;
+export const SubmitArg = {
+  id: 0,
+  lane: 1,
+  op: 2,
+  assocLen: 3,
+  stream: 4,
+  deadlineMs: 5,
+  disposable: 6,
+  shape: 7,
+  /** The input's length as queued: the addon refuses a job whose input was detached since. */
+  inputLength: 8,
+  count: 9,
+} as const;
 
 /**
  * Bits of a job's {@link SubmitArg.shape}: what the caller knows of its arguments, so that the

@@ -229,8 +229,17 @@ export class KernelSession {
 
   /** Runs a request that waited (a later turn, a microtask): inline, or on a thread when `threads`. */
   private runLater(r: Later, threads: boolean): void {
-    if (this.closing || this.lifecycle.abandonment) {
-      r.reject(this.closing ? closedError(this.driver) : abandonedError(this.driver, this.lifecycle.abandonment));
+    // Made before close(), which waits for it (see `waiting`): it runs. Only an abandoned
+    // session refuses it.
+    if (this.lifecycle.abandonment) {
+      r.reject(abandonedError(this.driver, this.lifecycle.abandonment));
+      this.checkDrained();
+      return;
+    }
+    // It waited (a microtask, a later turn): its input may have been detached meanwhile, and
+    // would run on nothing. Refused as the addon refuses one detached before it crossed.
+    if (r.size !== inputSize(r.input) + (r.op === Op.Random || r.op === Op.HashFinal ? (r.output?.length ?? 0) : 0)) {
+      r.reject(new TypeError("kcrypto: the request's input was detached before it reached the addon"));
       this.checkDrained();
       return;
     }

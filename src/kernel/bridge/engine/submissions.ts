@@ -10,7 +10,7 @@ import { SubmitArg, SubmitShape, type NativeAddon, type NativeSession } from '..
 import { fromNativeThrow, systemError } from '../status.js';
 import { errnoOf } from '../../../errno.js';
 import type { Pending } from './completions.js';
-import type { Input } from './request.js';
+import { inputSize, type Input } from './request.js';
 
 /** Submissions sent in one call at most; the argument array holds this many jobs' numbers. */
 export const BATCH_MAX = 256;
@@ -65,6 +65,7 @@ export class Submissions {
   /** Queues the job whose numbers were just written at {@link offset} (all but its shape, written here). */
   add(native: NativeSession, input: Input, output: Uint8Array | null, iv: Uint8Array | null, p: Pending): void {
     const same = native === this.last;
+    this.args[this.offset + SubmitArg.inputLength] = inputSize(input);
     this.args[this.offset + SubmitArg.shape] =
       (same ? SubmitShape.sameSession : 0) | (output === null ? SubmitShape.noOutput : 0) | (iv === null ? SubmitShape.noIv : 0);
     this.refs.push(same ? null : native, input, output, iv);
