@@ -17,7 +17,7 @@ import type { KernelSessionStats } from '../kernel/bridge/engine/index.js';
 import { systemError } from '../kernel/bridge/status.js';
 import { dispatched, dispatchInTurn, withdraw, type Failing } from './turn-budget.js';
 import { bufLength } from '../framework/driver.js';
-import { invalidState } from './node-errors.js';
+import { invalidStateTypeError } from './node-errors.js';
 
 const enum Settled {
   No,
@@ -92,7 +92,7 @@ class Call implements Failing {
    */
   refusal(crp: CryptoOp): unknown {
     if (this.bytes === 0 || bufLength(crp.buf) === this.bytes) return undefined;
-    return invalidState('the data was detached (its ArrayBuffer transferred) before a driver read it');
+    return invalidStateTypeError('the data was detached (its ArrayBuffer transferred) before a driver read it');
   }
 }
 

@@ -159,7 +159,7 @@ export function invalidAuthTag(length: unknown): NodeError<TypeError> {
   return coded(new TypeError(`Invalid authentication tag length: ${String(length)}`), 'ERR_CRYPTO_INVALID_AUTH_TAG');
 }
 
-/** ERR_INVALID_STATE (TypeError), as Node's web streams throw it: `Invalid state: <what>`. */
-export function invalidState(what: string): NodeError<TypeError> {
+/** ERR_INVALID_STATE as a TypeError, as Node's web streams throw it for data they can no longer read. */
+export function invalidStateTypeError(what: string): NodeError<TypeError> {
   return coded(new TypeError(`Invalid state: ${what}`), 'ERR_INVALID_STATE');
 }
