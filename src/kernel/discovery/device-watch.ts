@@ -152,6 +152,14 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval]; added:
   watchWhile(demand: () => boolean): void {
     this.demands.add(demand);
     if (!this.active) void this.tick();
+    // Asked during a poll that no tick runs (poll() called directly, an event's listener):
+    // start ticking once it is over, unless a tick did.
+    else if (this.polling && this.timer === undefined)
+      void this.polling
+        .catch(() => null)
+        .then(() => {
+          if (!this.active && this.demands.size > 0) void this.tick();
+        });
   }
 
   /** Polls as soon as possible (after a poll in progress), while watching. */
