@@ -16,6 +16,8 @@ export interface DriverReadded {
   kernelDriver: string;
   /** The framework driver's id. */
   id: number;
+  /** Routed sessions that gained it as an alternative. */
+  adopted: number;
 }
 
 /** What {@link followDevices} does to the framework. */
@@ -24,8 +26,8 @@ export interface DeviceReturnHooks {
   fail(kernelDriver: string, reason: string): boolean;
   /** Registers `kernelDriver`'s framework driver again; its id, or undefined while the kernel does not offer it yet. */
   restore(kernelDriver: string): Promise<number | undefined>;
-  /** Offers driver `id` to the sessions already open (router.adopt). */
-  adopt(id: number): Promise<unknown>;
+  /** Offers driver `id` to the sessions already open (router.adopt); how many took it. */
+  adopt(id: number): Promise<number>;
 }
 
 /** Subscribes to `watch`; the emitter says `readded` once a returning driver is registered and adopted. */
@@ -48,8 +50,8 @@ export function followDevices(watch: DeviceWatch, hooks: DeviceReturnHooks): Eve
         const id = await hooks.restore(kd).catch(() => undefined);
         if (id === undefined) continue;
         awaited.delete(kd);
-        await hooks.adopt(id).catch(() => undefined);
-        events.emit('readded', { kernelDriver: kd, id });
+        const adopted = await hooks.adopt(id).catch(() => 0);
+        events.emit('readded', { kernelDriver: kd, id, adopted });
       }
     })();
   });

@@ -43,6 +43,8 @@ export function registerRouter(
    * costs (the driver's name measured before, or measured now). Resolves with how many gained one.
    */
   adopt(driver: number): Promise<number>;
+  /** The alternatives of routed session `sid`: each one's driver, and whether it is no longer chosen. */
+  alternatives(sid: bigint): { driver: number; name: string; gone: boolean }[] | undefined;
 } {
   const id = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, name);
   const sessions = new Map<number, Routed>();
@@ -220,6 +222,7 @@ export function registerRouter(
 
   return {
     adopt,
+    alternatives: (sid) => sessions.get(lidOf(sid))?.alts.map((a) => ({ driver: a.driver, name: a.name, gone: a.gone === true })),
     id,
     table,
     routes: (sid) => {

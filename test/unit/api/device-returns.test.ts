@@ -64,7 +64,7 @@ describe('followDevices: drivers over a removed card fail, and come back with it
     assert.ok(watch.active, 'the watch polls while a driver is awaited');
     const readded = nextReadded(events);
     fake.bind('virtio', 'virtio_crypto', 'virtio2', 'pci0000:00/0000:00:04.0/virtio2');
-    assert.deepEqual(await readded, { kernelDriver: CBC, id: 10 });
+    assert.deepEqual(await readded, { kernelDriver: CBC, id: 10, adopted: 1 });
     assert.deepEqual(calls.slice(VIRTIO_DRIVERS.length), [`restore ${CBC}`, 'adopt 10']);
     // Nothing is awaited any more: the watch stops at its next tick.
     for (let i = 0; i < 50 && watch.active; i++) await new Promise((r) => setTimeout(r, 10));

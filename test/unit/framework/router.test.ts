@@ -166,6 +166,7 @@ describe('routed requests in the framework', () => {
       t.set('device-again', `${cri.alg}/${cri.klen}`, { time: ROUTE_SIZES.map(() => 1), cpu: ROUTE_SIZES.map(() => 1) });
       assert.equal(await router.adopt(back.id), 1);
       assert.equal(await router.adopt(back.id), 0, 'a session already on it gains nothing');
+      assert.ok(router.alternatives(sid)!.some((a) => a.driver === back.id && !a.gone));
       assert.equal(router.routeFor(sid, 4096)!.driver, 'device-again');
       const data = randomBytes(4096);
       const iv = randomBytes(16);
