@@ -78,8 +78,13 @@ export function analyse({ minutes, gapS, kernel, lab, wallMs, guest, hostEvents 
       longLivedOnCard: readded?.longLivedOnCard,
       returnedCardIrqs: irqs.length >= 2 ? irqs.at(-1) - irqs[0] : undefined,
     };
+    const stuck = during(del.t, next).find((e) => e.source === 'kernel' && e.event === 'removal-stuck');
+    if (stuck) c.removalStuck = { blocked: stuck.blocked, dmesg: stuck.dmesg };
     const tag = `cycle ${i + 1} (${del.id})`;
-    if (!deleted) failures.push(`${tag}: no DEVICE_DELETED within the bound`);
+    if (!deleted)
+      failures.push(
+        `${tag}: no DEVICE_DELETED within the bound${stuck ? ` (the guest's removal did not finish; blocked: ${stuck.blocked.slice(0, 3).join(' | ') || 'none'})` : ''}`,
+      );
     if (!c.guestSawRemoval) failures.push(`${tag}: the guest did not see the card go`);
     if (!c.watchSawRemoval) failures.push(`${tag}: the device watch did not report the removal`);
     if (!c.driverFailed) failures.push(`${tag}: the card's framework driver was not failed`);

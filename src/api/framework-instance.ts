@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 
 import { registerAfAlgDriver } from '../drivers/afalg/driver.js';
-import { markKernelDriverGone } from '../drivers/kernel/driver.js';
+import { kernelDriverDevicesChanged, markKernelDriverGone } from '../drivers/kernel/driver.js';
 import { deviceWatch } from '../kernel/discovery/device-watch.js';
 import { followDevices, type DriverReadded } from './device-returns.js';
 import { discoverDevCrypto, registerDevCryptoDriver, type DevCryptoDiscovery, type DevCryptoTarget } from '../drivers/devcrypto/driver.js';
@@ -63,7 +63,10 @@ function followRemovals(): void {
     fail: (kd, reason) => markKernelDriverGone(framework, kd, reason).some((id) => afalgIds.has(id)),
     restore: async (kd) => {
       const d = (await kernelReport(true))?.drivers.find((x) => x.driver === kd && x.reachable);
-      return d ? afalgDriverFor(targetOf(d), d.name) : undefined;
+      if (!d) return undefined;
+      // A driver registered while the card was out (a session named it) counted one card fewer.
+      kernelDriverDevicesChanged(framework, kd);
+      return afalgDriverFor(targetOf(d), d.name);
     },
     adopt: (id) => router.adopt(id),
   });

@@ -10,7 +10,8 @@
 //
 // Environment: KCRYPTO_SOAK_SECONDS (how long requests are made; default 120).
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 
 import { driverReadded, framework, router } from '../../src/api/framework-instance.js';
 import { drivers, KCryptoError, openSession } from '../../src/index.js';
@@ -178,6 +179,51 @@ function fdKinds(): Record<string, number> {
   return out;
 }
 
+/** Every task of the guest in uninterruptible sleep, with its kernel stack: where a removal that does not finish waits. */
+function blockedTasks(): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      const base = `/proc/${pid}/task/${tid}`;
+      try {
+        const stat = readFileSync(`${base}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'D') continue;
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const stack = readFileSync(`${base}/stack`, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.replace(/^\[<[0-9a-f]+>\] /, '').replace(/\+0x[0-9a-f/x]+$/, ''))
+          .slice(0, 12);
+        out.push(`${comm}[${tid}]: ${stack.join(' < ')}`);
+      } catch {
+        // gone, or no stack to read
+      }
+    }
+  }
+  return out;
+}
+
+/** A card the guest unbound whose PCI function is still there 20 s later: the kernel's removal did not finish. */
+function checkRemovalFinishes(pci: string): void {
+  setTimeout(() => {
+    if (!existsSync(`/sys/bus/pci/devices/${pci}`)) return;
+    const dmesg = spawnSync('dmesg', { encoding: 'utf8', timeout: 5000 }).stdout ?? '';
+    emit('EVENT', {
+      source: 'kernel',
+      event: 'removal-stuck',
+      pci,
+      blocked: blockedTasks(),
+      dmesg: dmesg.split('\n').filter(Boolean).slice(-25),
+    });
+  }, 20_000).unref();
+}
+
 function cardDriverState(): { id: number; gone: boolean; requests: number }[] {
   return framework
     .stats()
@@ -210,7 +256,11 @@ async function main(): Promise<void> {
   let seen = cards();
   const sysfsTimer = setInterval(() => {
     const next = cards();
-    for (const [n, pci] of seen) if (!next.has(n)) emit('EVENT', { source: 'sysfs', event: 'removed', device: n, pci });
+    for (const [n, pci] of seen)
+      if (!next.has(n)) {
+        emit('EVENT', { source: 'sysfs', event: 'removed', device: n, pci });
+        checkRemovalFinishes(pci);
+      }
     for (const [n, pci] of next) if (!seen.has(n)) emit('EVENT', { source: 'sysfs', event: 'added', device: n, pci });
     seen = next;
   }, 1000);

@@ -64,10 +64,12 @@ describe('followDevices: drivers over a removed card fail, and come back with it
     assert.ok(watch.active, 'the watch polls while a driver is awaited');
     const readded = nextReadded(events);
     fake.bind('virtio', 'virtio_crypto', 'virtio2', 'pci0000:00/0000:00:04.0/virtio2');
+    // The watch's timers are unref'd: a poll now, rather than the event loop left empty.
+    await watch.poll();
     assert.deepEqual(await readded, { kernelDriver: CBC, id: 10, adopted: 1 });
     assert.deepEqual(calls.slice(VIRTIO_DRIVERS.length), [`restore ${CBC}`, 'adopt 10']);
     // Nothing is awaited any more: the watch stops at its next tick.
-    for (let i = 0; i < 50 && watch.active; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && watch.active; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(watch.active, false, 'the watch stopped once nothing is awaited');
     fake.unbind('virtio', 'virtio_crypto', 'virtio3');
     fake.bind('virtio', 'virtio_crypto', 'virtio3', 'pci0000:00/0000:00:05.0/virtio3');
@@ -94,6 +96,7 @@ describe('followDevices: drivers over a removed card fail, and come back with it
     fake.unbind('virtio', 'virtio_crypto', 'virtio2');
     await watch.poll();
     fake.bind('virtio', 'virtio_crypto', 'virtio2', 'pci0000:00/0000:00:04.0/virtio2');
+    await watch.poll();
     assert.equal((await readded).kernelDriver, CBC);
   });
 });
