@@ -209,10 +209,24 @@ function blockedTasks(): string[] {
   return out;
 }
 
+/** Kernel log lines that say something went wrong (an oops, a warning, a task that died in the kernel). */
+const FAULT = /\b(BUG|Oops|WARNING|general protection|RIP:|Call Trace|exited with|Kernel panic|hung_task|blocked for more than)\b/;
+let logSeen = 0;
+
+/** The kernel's fault lines since the last call (by their timestamp), with the lines around them. */
+function kernelFaults(): string[] {
+  const lines = (spawnSync('dmesg', { encoding: 'utf8', timeout: 5000 }).stdout ?? '').split('\n').filter(Boolean);
+  const stamp = (l: string): number => Number(/^\[\s*([\d.]+)\]/.exec(l)?.[1] ?? 0);
+  const fresh = lines.filter((l) => stamp(l) > logSeen);
+  if (lines.length > 0) logSeen = Math.max(logSeen, stamp(lines.at(-1)!));
+  return fresh.filter((l) => FAULT.test(l)).slice(0, 40);
+}
+
 /** A card the guest unbound whose PCI function is still there 20 s later: the kernel's removal did not finish. */
 function checkRemovalFinishes(pci: string): void {
   setTimeout(() => {
-    if (!existsSync(`/sys/bus/pci/devices/${pci}`)) return;
+    // Gone, or back already (plugged in again at the same address).
+    if (!existsSync(`/sys/bus/pci/devices/${pci}`) || [...cards().values()].includes(pci)) return;
     const dmesg = spawnSync('dmesg', { encoding: 'utf8', timeout: 5000 }).stdout ?? '';
     emit('EVENT', {
       source: 'kernel',
@@ -260,6 +274,10 @@ async function main(): Promise<void> {
       if (!next.has(n)) {
         emit('EVENT', { source: 'sysfs', event: 'removed', device: n, pci });
         checkRemovalFinishes(pci);
+        setTimeout(() => {
+          const faults = kernelFaults();
+          if (faults.length > 0) emit('EVENT', { source: 'kernel', event: 'faults', pci, lines: faults });
+        }, 20_000).unref();
       }
     for (const [n, pci] of next) if (!seen.has(n)) emit('EVENT', { source: 'sysfs', event: 'added', device: n, pci });
     seen = next;
@@ -295,6 +313,7 @@ async function main(): Promise<void> {
   const warmEnd = Date.now() + WARMUP_LIMIT_MS;
   while ((opened.size < lanes.length || longLived.length < SESSIONS) && Date.now() < warmEnd) await new Promise((r) => setTimeout(r, 500));
   await new Promise((r) => setTimeout(r, WARMUP_MS));
+  kernelFaults();
   t0 = Date.now();
   emit('START', {
     seconds: SECONDS,
