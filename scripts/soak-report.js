@@ -194,7 +194,7 @@ export function summary(rep) {
     `fds first ${rep.fds.first} last ${rep.fds.last} max ${rep.fds.max} (baseline ${rep.fds.baseline}; after each return ${rep.fds.cycles.map((c) => `${c.settled} (${c.keptForAbandonedSessions} kept)`).join(', ')})`,
     `fds once every session closed ${rep.fds.idleAfter} (before the workload ${rep.fds.idleBefore}, kept for abandoned kernel sessions ${rep.fds.keptAtEnd})`,
     rep.kernelFaults.length
-      ? `kernel faults in the guest's log (not counted as failures):\n  ${rep.kernelFaults.flatMap((f) => f.lines.slice(0, 6)).join('\n  ')}`
+      ? `kernel faults in the guest's log (not counted as failures):\n  ${rep.kernelFaults.flatMap((f) => f.lines.slice(0, 14)).join('\n  ')}`
       : 'no kernel fault in the guest log',
     rep.failures.length ? `FAILED:\n  ${rep.failures.join('\n  ')}` : 'all checks passed',
   ];

@@ -210,7 +210,7 @@ function blockedTasks(): string[] {
 }
 
 /** Kernel log lines that say something went wrong (an oops, a warning, a task that died in the kernel). */
-const FAULT = /\b(BUG|Oops|WARNING|general protection|RIP:|Call Trace|exited with|Kernel panic|hung_task|blocked for more than)\b/;
+const FAULT = /\b(BUG|Oops|WARNING|general protection|RIP|Call Trace|exited with|Kernel panic|hung_task|blocked for more than)\b/;
 let logSeen = 0;
 
 /** The kernel's fault lines since the last call (by their timestamp), with the lines around them. */
@@ -219,7 +219,19 @@ function kernelFaults(): string[] {
   const stamp = (l: string): number => Number(/^\[\s*([\d.]+)\]/.exec(l)?.[1] ?? 0);
   const fresh = lines.filter((l) => stamp(l) > logSeen);
   if (lines.length > 0) logSeen = Math.max(logSeen, stamp(lines.at(-1)!));
-  return fresh.filter((l) => FAULT.test(l)).slice(0, 40);
+  // The fault lines, and the first frames of each call trace (where the kernel was).
+  const out: string[] = [];
+  let frames = 0;
+  for (const l of fresh) {
+    if (FAULT.test(l)) {
+      out.push(l);
+      frames = /Call Trace/.test(l) ? 8 : 0;
+    } else if (frames > 0 && /\]\s+(\? )?[\w.]+\+0x/.test(l)) {
+      out.push(l);
+      frames--;
+    }
+  }
+  return out.slice(0, 60);
 }
 
 /** A card the guest unbound whose PCI function is still there 20 s later: the kernel's removal did not finish. */
