@@ -225,7 +225,7 @@ function kernelFaults(): string[] {
   for (const l of fresh) {
     if (FAULT.test(l)) {
       out.push(l);
-      frames = /Call Trace/.test(l) ? 8 : 0;
+      frames = l.includes('Call Trace') ? 8 : 0;
     } else if (frames > 0 && /\]\s+(\? )?[\w.]+\+0x/.test(l)) {
       out.push(l);
       frames--;
