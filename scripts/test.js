@@ -1,11 +1,13 @@
 // The test command (`npm test`): the lint (`npm run lint`: formatting, ESLint, the C++ check),
 // unit tests on this host, then the lab suite inside each installed lab kernel
 // (scripts/lab-suite.js, in the passes each kernel's plan below names), then again with the
-// sanitizer build of the addon on the kernels whose plan says so. Prints one closing line with
-// the totals. The `fuzz` stage builds the libFuzzer harnesses of the native code (test/fuzz/)
-// and runs each for FUZZ_SECONDS seconds (scripts/fuzz.js). The `pack` stage builds the
-// prebuilt binaries, packs the package and checks that the tarball installs and runs where no
-// compiler is reachable, on arm64 (qemu-user) and with musl (scripts/pack-check.js).
+// sanitizer build of the addon on the kernels whose plan says so, then a 2-minute soak
+// (scripts/soak.js: mixed requests on every driver while a virtio-crypto card is pulled out
+// and plugged back each minute, on 6.12; its report lands in soak-report/). Prints one closing
+// line with the totals. The `fuzz` stage builds the libFuzzer harnesses of the native code
+// (test/fuzz/) and runs each for FUZZ_SECONDS seconds (scripts/fuzz.js). The `pack` stage
+// builds the prebuilt binaries, packs the package and checks that the tarball installs and runs
+// where no compiler is reachable, on arm64 (qemu-user) and with musl (scripts/pack-check.js).
 //
 // What runs where (the whole run must fit CI's hour on a 2-core machine; every pass runs on at
 // least one kernel, and what a kernel refuses is asserted there, not skipped):
@@ -18,13 +20,13 @@
 //   other every driver
 //
 // Environment:
-//   KCRYPTO_TEST_STAGES  comma list of stages to run (lint,unit,fuzz,pack,lab,sanitize); default all
+//   KCRYPTO_TEST_STAGES  comma list of stages to run (lint,unit,fuzz,pack,lab,sanitize,soak); default all
 //   KCRYPTO_LAB_KERNEL   run the lab stages on this kernel only (default: all installed)
 //   KCRYPTO_LAB_PASSES   the passes to run on every kernel, instead of each kernel's plan
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'lint,unit,fuzz,pack,lab,sanitize').split(',').map((s) => s.trim());
+const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'lint,unit,fuzz,pack,lab,sanitize,soak').split(',').map((s) => s.trim());
 // Seconds per fuzz harness in the test command: with the build, the stage stays near 3 minutes
 // on the 2-core CI machine (`npm run fuzz` alone runs a minute each).
 const FUZZ_SECONDS = 30;
@@ -170,6 +172,16 @@ if (stages.includes('sanitize')) {
         );
     }
   }
+}
+
+if (stages.includes('soak')) {
+  // The kernel whose AF_ALG still reaches the virtio-crypto card (scripts/soak.js' default).
+  const { discoverKernels } = await import('../dist/esm/src/lab/kernels.js');
+  const kernel = discoverKernels()
+    .map((k) => k.version)
+    .find((v) => v.startsWith('6.12.'));
+  if (!kernel) failedStages.push('soak (no 6.12 lab kernel installed: run scripts/install-lab-packages)');
+  else await run(`soak, 2 minutes, kernel ${kernel}`, process.execPath, ['scripts/soak.js', '--minutes', '2', '--kernel', kernel]);
 }
 
 console.log('');

@@ -3,12 +3,14 @@
  * the splitter are registered at once; AF_ALG drivers register as the kernel is discovered, one
  * per kernel driver.
  */
-import { forbiddenReason, isForbidden } from '../kernel/bridge/forbid.js';
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 
 import { registerAfAlgDriver } from '../drivers/afalg/driver.js';
-import { markKernelDriverGone } from '../drivers/kernel/driver.js';
-import { deviceWatch, type DeviceRemoval } from '../kernel/discovery/device-watch.js';
+import { kernelDriverDevicesChanged, markKernelDriverGone } from '../drivers/kernel/driver.js';
+import { forbiddenReason, isForbidden } from '../kernel/bridge/forbid.js';
+import { deviceWatch } from '../kernel/discovery/device-watch.js';
+import { followDevices, type DriverReadded } from './device-returns.js';
 import { discoverDevCrypto, registerDevCryptoDriver, type DevCryptoDiscovery, type DevCryptoTarget } from '../drivers/devcrypto/driver.js';
 import { DEVCRYPTO_ABIS, DEVCRYPTO_PATH, devCryptoDriverName, nativeDevCryptoAbi, type DevCryptoAbi } from '../kernel/bridge/devcrypto.js';
 import { afalgDriverName, type AfAlgTarget } from '../drivers/afalg/sessions.js';
@@ -29,6 +31,9 @@ registerSplitter(framework);
 /** Routed sessions (`driver: 'fastest'`) and the measured route table behind them. */
 export const router = registerRouter(framework, undefined, 'fastest');
 
+/** The AF_ALG framework drivers registered. */
+const afalgIds = new Set<number>();
+
 /**
  * The framework driver for a kernel driver reached through AF_ALG, registered on first need.
  * `craName` is the algorithm it implements (`cbc(aes)`).
@@ -38,30 +43,39 @@ export function afalgDriverFor(target: AfAlgTarget, craName: string): number {
   const known = framework.findDriver(name);
   if (known >= 0) return known;
   if (!target.synchronous) followRemovals();
-  return registerAfAlgDriver(framework, { craName, target, hardware: !target.synchronous });
+  const id = registerAfAlgDriver(framework, { craName, target, hardware: !target.synchronous });
+  afalgIds.add(id);
+  return id;
 }
 
-let following = false;
+let following: ReturnType<typeof followDevices> | undefined;
 
 /**
  * Has the device watch's removals fail the framework drivers over the removed devices' kernel
  * drivers, so that their sessions migrate before a request has to time out on a card that is
  * gone. A failed driver stays gone; the next openSession() that names its kernel driver
- * registers a new one, whose sessions bind to the devices that remain.
+ * registers a new one, whose sessions bind to the devices that remain. When a device of a
+ * failed AF_ALG driver comes back, its driver is registered again at once and the routed
+ * (`fastest`) sessions open gain it (see device-returns.ts).
  */
 function followRemovals(): void {
   if (following) return;
-  following = true;
-  deviceWatch.on('removed', (r: DeviceRemoval) => {
-    const names = r.devices.map((d) => d.name + (d.pciAddress ? ` (${d.pciAddress})` : '')).join(', ');
-    for (const kd of r.kernelDrivers)
-      markKernelDriverGone(
-        framework,
-        kd,
-        r.vanished.includes(kd) ? `${kd} is no longer registered` : `a device of ${kd} was removed: ${names}`,
-      );
+  following = followDevices(deviceWatch, {
+    fail: (kd, reason) => markKernelDriverGone(framework, kd, reason).some((id) => afalgIds.has(id)),
+    restore: async (kd) => {
+      const d = (await kernelReport(true))?.drivers.find((x) => x.driver === kd && x.reachable);
+      if (!d) return undefined;
+      // A driver registered while the card was out (a session named it) counted one card fewer.
+      kernelDriverDevicesChanged(framework, kd);
+      return afalgDriverFor(targetOf(d), d.name);
+    },
+    adopt: (id) => router.adopt(id),
   });
+  following.on('readded', (r) => driverReadded.emit('readded', r));
 }
+
+/** Emits `readded` ({@link DriverReadded}) once a returning device's AF_ALG driver is registered again and adopted by the routed sessions. */
+export const driverReadded = new EventEmitter<{ readded: [DriverReadded] }>();
 
 /**
  * The /dev/crypto device kcrypto uses: `KCRYPTO_DEVCRYPTO` (a path) and `KCRYPTO_DEVCRYPTO_ABI`

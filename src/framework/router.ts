@@ -37,9 +37,19 @@ export function registerRouter(
    * decide nothing. Those requests are not in sent().
    */
   direct(sid: bigint): { sid: bigint; bytes: number; streams: boolean } | undefined;
+  /**
+   * Driver `driver` was registered after routed sessions were opened (a card plugged back): each
+   * open routed session it takes, with no alternative on it, gains one there, at the table's
+   * costs (the driver's name measured before, or measured now). Resolves with how many gained one.
+   */
+  adopt(driver: number): Promise<number>;
+  /** The alternatives of routed session `sid`: each one's driver, and whether it is no longer chosen. */
+  alternatives(sid: bigint): { driver: number; name: string; gone: boolean }[] | undefined;
 } {
   const id = fw.getDriverId(C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE, name);
   const sessions = new Map<number, Routed>();
+  /** What each routed session was opened with, for alternatives added later (adopt). */
+  const opened = new Map<number, { cri: CryptoIni; sub: SessionOptions }>();
   let nextLid = 0;
   // The cores the requests of every routed session in flight keep busy (see coresFrom in route-cost.ts).
   let busyCores = 0;
@@ -114,11 +124,13 @@ export function registerRouter(
       const stream = cheapest(alts, keeping.length > 0 ? keeping : allOf(alts), largest, 0, () => 0);
       const lid = nextLid++;
       sessions.set(lid, routed(alts, stream, key));
+      opened.set(lid, { cri, sub });
       return lid;
     },
     async freeSession(_arg: unknown, sid: bigint): Promise<void> {
       const s = sessions.get(lidOf(sid));
       sessions.delete(lidOf(sid));
+      opened.delete(lidOf(sid));
       for (const a of s?.alts ?? []) await fw.freeSession(a.sid);
     },
     route(_arg: unknown, crp: CryptoOp): bigint {
@@ -172,7 +184,45 @@ export function registerRouter(
     },
   };
   fw.attachRouter(id, impl);
+
+  const adopt = async (driver: number): Promise<number> => {
+    const name = fw.driverName(driver);
+    if (name === undefined) return 0;
+    let gained = 0;
+    for (const [lid, s] of [...sessions]) {
+      const o = opened.get(lid);
+      if (!o || s.alts.some((a) => !a.gone && a.driver === driver)) continue;
+      if (!fw.candidates(o.cri, C.CRYPTOCAP_F_HARDWARE | C.CRYPTOCAP_F_SOFTWARE).includes(driver)) continue;
+      let sid: bigint;
+      try {
+        sid = await fw.newSession(o.cri, driver, o.sub);
+      } catch {
+        continue;
+      }
+      // Freed while the session opened: nothing routes there any more.
+      if (sessions.get(lid) !== s) {
+        await fw.freeSession(sid);
+        continue;
+      }
+      const alt: Alternative = { ...describe(driver, sid), sid, cost: table.get(name, s.key) ?? { time: [], cpu: [] } };
+      if (alt.cost.time.length === 0) {
+        await measure(fw, [alt], o.cri);
+        table.set(name, s.key, alt.cost);
+      }
+      s.alts.push(alt);
+      s.all = allOf(s.alts);
+      s.sent.push(0);
+      s.inFlight.push(0);
+      reslot(s);
+      s.prices.clear();
+      gained++;
+    }
+    return gained;
+  };
+
   return {
+    adopt,
+    alternatives: (sid) => sessions.get(lidOf(sid))?.alts.map((a) => ({ driver: a.driver, name: a.name, gone: a.gone === true })),
     id,
     table,
     routes: (sid) => {

@@ -72,7 +72,7 @@ class AfAlgDriver extends KernelDriver {
   /**
    * One backend per card behind this driver (one when it is not a device): the kernel binds a
    * transform to a card when it is created, so only several transforms reach several cards.
-   * Counted once, when the driver opens its first session.
+   * Counted when the driver opens its first session, and again after a card came back.
    */
   private async perCard<B extends Opening>(open: () => B): Promise<B[]> {
     this.cards ??= this.spec.hardware ? Math.max(1, devicesBehind(this.kernelDriver)) : 1;
@@ -95,6 +95,10 @@ class AfAlgDriver extends KernelDriver {
     });
     if (got.length === 0) throw first;
     return got;
+  }
+
+  override devicesChanged(): void {
+    this.cards = undefined;
   }
 
   /** Cards this driver spreads a session over (after its first session; undefined before). */

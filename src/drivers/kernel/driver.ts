@@ -142,6 +142,11 @@ export abstract class KernelDriver {
     });
   }
 
+  /** The devices behind it changed; see kernelDriverDevicesChanged(). Nothing to redo by default. */
+  devicesChanged(): void {
+    return;
+  }
+
   get isGone(): boolean {
     return this.gone;
   }
@@ -234,6 +239,14 @@ const byFramework = new WeakMap<Framework, Set<KernelDriver>>();
  * Their sessions move to other drivers and their requests come back once with EAGAIN (see
  * KernelDriver.markGone). Returns the ids of the drivers it marked.
  */
+/**
+ * The devices behind `kernelDriver` changed (a card plugged back): its live drivers count their
+ * cards again when they next open a session, so that new sessions spread over the card too.
+ */
+export function kernelDriverDevicesChanged(fw: Framework, kernelDriver: string): void {
+  for (const d of byFramework.get(fw) ?? []) if (d.kernelDriver === kernelDriver && !d.isGone) d.devicesChanged();
+}
+
 export function markKernelDriverGone(fw: Framework, kernelDriver: string, reason: string): number[] {
   const hit = [...(byFramework.get(fw) ?? [])].filter((d) => d.kernelDriver === kernelDriver && !d.isGone);
   for (const d of hit) d.markGone(reason);

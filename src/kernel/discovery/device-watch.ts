@@ -69,6 +69,14 @@ export interface DeviceRemoval {
   remaining: CryptoDevice[];
 }
 
+/** What the `added` event reports. */
+export interface DeviceAddition {
+  /** Devices bound to their driver since the previous poll (a card plugged in, or plugged back). */
+  devices: CryptoDevice[];
+  /** Kernel crypto drivers the added devices serve (their module's, as `/proc/crypto` lists them now). */
+  kernelDrivers: string[];
+}
+
 /** Options of a {@link DeviceWatch}. */
 export interface DeviceWatchOptions {
   /** Poll period in ms (default 1000). */
@@ -98,10 +106,12 @@ const DEFAULT_INTERVAL_MS = 1000;
 export const PROC_EVERY = 10;
 
 /**
- * Polls for removed crypto devices and emits `removed` with a {@link DeviceRemoval}. Poll while
+ * Polls for removed crypto devices and emits `removed` with a {@link DeviceRemoval}, and for
+ * devices that appeared (a card plugged back) and emits `added` with a {@link DeviceAddition}
+ * (after `removed` when one poll sees both). Poll while
  * {@link watchWhile} has a demand that is still true; {@link poll} polls once, now.
  */
-export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
+export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval]; added: [DeviceAddition] }> {
   readonly intervalMs: number;
   private readonly sysfs: string;
   private readonly procCrypto: string;
@@ -111,6 +121,8 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
   /** Watched bus driver directories, for the module set they were found for. */
   private driverDirs: { key: string; dirs: { bus: string; driver: string; module: string; dir: string }[] } | null = null;
   private readonly paths = new Map<string, string>();
+  /** Modules whose devices the watch has seen. */
+  private readonly seenModules = new Set<string>();
   /** Polls since /proc/crypto was last read. */
   private procAge = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -140,6 +152,14 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
   watchWhile(demand: () => boolean): void {
     this.demands.add(demand);
     if (!this.active) void this.tick();
+    // Asked during a poll that no tick runs (poll() called directly, an event's listener):
+    // start ticking once it is over, unless a tick did.
+    else if (this.polling && this.timer === undefined)
+      void this.polling
+        .catch(() => null)
+        .then(() => {
+          if (!this.active && this.demands.size > 0) void this.tick();
+        });
   }
 
   /** Polls as soon as possible (after a poll in progress), while watching. */
@@ -169,7 +189,8 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
 
   /**
    * Polls once: compares what is present with the previous poll, emits `removed` when devices
-   * or drivers went, and returns the removal (null when nothing went, or on the first poll).
+   * or drivers went and `added` when devices appeared, and returns the removal (null when
+   * nothing went, or on the first poll).
    */
   poll(): Promise<DeviceRemoval | null> {
     // Asynchronous for its callers, so that a later version can read without blocking; one
@@ -181,7 +202,9 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
         const prev = this.baseline;
         this.baseline = next;
         const removal = prev ? diff(prev, next) : null;
+        const addition = prev ? added(prev, next) : null;
         if (removal) this.emit('removed', removal);
+        if (addition) this.emit('added', addition);
         return removal;
       })
       .finally(() => {
@@ -236,7 +259,14 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
       if (!set) byModule.set(e.module, (set = new Set()));
       set.add(e.driver);
     }
-    return { devices: this.listDevices(this.watchedDriverDirs(byModule)), drivers, byModule };
+    // The bus drivers of modules seen with devices stay watched after their last device went
+    // (its module then registers nothing), so that a card plugged back is noticed; a device
+    // counts only while its module registers algorithms.
+    for (const d of this.baseline?.devices.values() ?? []) this.seenModules.add(d.module);
+    const modules = new Set([...byModule.keys(), ...this.seenModules]);
+    const devices = this.listDevices(this.watchedDriverDirs(modules));
+    for (const [k, d] of devices) if (!byModule.has(d.module)) devices.delete(k);
+    return { devices, drivers, byModule };
   }
 
   private listDevices(dirs: readonly { bus: string; driver: string; module: string; dir: string }[]): Map<string, CryptoDevice> {
@@ -279,8 +309,8 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
   }
 
   /** The bus drivers of the modules that register crypto algorithms, found again when that set changes. */
-  private watchedDriverDirs(byModule: Map<string, Set<string>>): { bus: string; driver: string; module: string; dir: string }[] {
-    const key = [...byModule.keys()].sort().join(' ');
+  private watchedDriverDirs(modules: ReadonlySet<string>): { bus: string; driver: string; module: string; dir: string }[] {
+    const key = [...modules].sort().join(' ');
     if (this.driverDirs?.key === key) return this.driverDirs.dirs;
     const dirs: { bus: string; driver: string; module: string; dir: string }[] = [];
     for (const bus of this.buses) {
@@ -299,7 +329,7 @@ export class DeviceWatch extends EventEmitter<{ removed: [DeviceRemoval] }> {
         } catch {
           continue; // built in without a module name, or not a directory
         }
-        if (byModule.has(module)) dirs.push({ bus, driver, module, dir });
+        if (modules.has(module)) dirs.push({ bus, driver, module, dir });
       }
     }
     this.driverDirs = { key, dirs };
@@ -320,6 +350,14 @@ function diff(prev: Snapshot, next: Snapshot): DeviceRemoval | null {
   const sysfsDrivers = new Set(devices.map((d) => `${d.bus}/${d.sysfsDriver}`));
   const remaining = [...next.devices.values()].filter((d) => sysfsDrivers.has(`${d.bus}/${d.sysfsDriver}`));
   return { devices, kernelDrivers: [...kernelDrivers].sort(), vanished: vanished.sort(), remaining };
+}
+
+function added(prev: Snapshot, next: Snapshot): DeviceAddition | null {
+  const devices = [...next.devices].filter(([k]) => !prev.devices.has(k)).map(([, d]) => d);
+  if (devices.length === 0) return null;
+  const kernelDrivers = new Set<string>();
+  for (const d of devices) for (const name of next.byModule.get(d.module) ?? []) kernelDrivers.add(name);
+  return { devices, kernelDrivers: [...kernelDrivers].sort() };
 }
 
 /**

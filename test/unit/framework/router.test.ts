@@ -156,6 +156,35 @@ describe('routed requests in the framework', () => {
     });
   });
 
+  it('a device registered again after its driver went (a card plugged back) is adopted by the sessions open, once', async () => {
+    await withRoutedSession(async ({ fw, cri, device, router, table: t, sid }) => {
+      await fw.failDriver(device.id);
+      // The device's alternative follows its moved session on its next request.
+      assert.equal((await fw.process(request(fw, sid, randomBytes(4096), randomBytes(16)))).etype, 0);
+      assert.equal(router.routeFor(sid, 4096)!.driver, 'soft', 'only "soft" is left');
+      const back = holdingDriver(fw, 'device-again');
+      t.set('device-again', `${cri.alg}/${cri.klen}`, { time: ROUTE_SIZES.map(() => 1), cpu: ROUTE_SIZES.map(() => 1) });
+      assert.equal(await router.adopt(back.id), 1);
+      assert.equal(await router.adopt(back.id), 0, 'a session already on it gains nothing');
+      assert.ok(router.alternatives(sid)!.some((a) => a.driver === back.id && !a.gone));
+      assert.equal(router.routeFor(sid, 4096)!.driver, 'device-again');
+      const data = randomBytes(4096);
+      const iv = randomBytes(16);
+      const crp = request(fw, sid, data, iv);
+      const done = fw.process(crp);
+      assert.equal(back.held.length, 1, 'the request went to the device that came back');
+      back.release();
+      const r = await done;
+      assert.equal(r.etype, 0);
+      assert.equal(r.sid, sid);
+      assert.equal(router.sent(sid)!['device-again'], 1);
+      // A session freed is not adopted.
+      await fw.freeSession(sid);
+      const later = holdingDriver(fw, 'device-later');
+      assert.equal(await router.adopt(later.id), 0);
+    });
+  });
+
   it("an alternative whose session moves to a driver that is none of the others takes that driver's costs", async () => {
     await withRoutedSession(async ({ fw, cri, device, router, table: t, sid }) => {
       // A second device arrives after the session was opened; it is dearer than "soft".

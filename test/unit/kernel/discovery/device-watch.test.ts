@@ -5,75 +5,19 @@
 import '../../../support/test-hooks.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 
 import { loadAddon } from '../../../../src/kernel/bridge/addon.js';
-import { DeviceWatch, guardKernelSessions, PROC_EVERY, type DeviceRemoval } from '../../../../src/kernel/discovery/device-watch.js';
+import {
+  DeviceWatch,
+  guardKernelSessions,
+  PROC_EVERY,
+  type DeviceAddition,
+  type DeviceRemoval,
+} from '../../../../src/kernel/discovery/device-watch.js';
 import { KernelSession, Op } from '../../../../src/kernel/bridge/engine/index.js';
-import { readFixture } from '../../../support/package-root.js';
-
-const PROC_CRYPTO = readFixture('proc-crypto-6.1-qemu.txt');
-const VIRTIO_DRIVERS = ['virtio-crypto-rsa', 'virtio-pkcs1-rsa-with-sha1', 'virtio_crypto_aes_cbc'];
-
-/** /proc/crypto without the records of one module. */
-function withoutModule(text: string, module: string): string {
-  return text
-    .split(/\n\n/)
-    .filter((r) => !new RegExp(`^module\\s+: ${module}$`, 'm').test(r))
-    .join('\n\n');
-}
-
-/** A sysfs-like tree: bus driver directories with `module` links and device links. */
-class FakeSys {
-  readonly root = mkdtempSync(join(tmpdir(), 'kcrypto-sysfs-'));
-  readonly sys = join(this.root, 'sys');
-  readonly proc = join(this.root, 'crypto');
-
-  constructor() {
-    writeFileSync(this.proc, PROC_CRYPTO);
-    this.driver('virtio', 'virtio_crypto', 'virtio_crypto');
-    this.driver('virtio', '9pnet_virtio', '9pnet_virtio');
-    this.driver('pci', 'virtio-pci', 'virtio_pci');
-    this.bind('virtio', '9pnet_virtio', 'virtio0', 'pci0000:00/0000:00:02.0/virtio0');
-    this.bind('virtio', 'virtio_crypto', 'virtio2', 'pci0000:00/0000:00:04.0/virtio2');
-    this.bind('virtio', 'virtio_crypto', 'virtio3', 'pci0000:00/0000:00:05.0/virtio3');
-    for (const f of ['0000:00:02.0', '0000:00:04.0', '0000:00:05.0']) this.bind('pci', 'virtio-pci', f, `pci0000:00/${f}`);
-  }
-
-  private driver(bus: string, name: string, module: string): void {
-    const dir = join(this.sys, 'bus', bus, 'drivers', name);
-    mkdirSync(dir, { recursive: true });
-    mkdirSync(join(this.sys, 'module', module), { recursive: true });
-    symlinkSync(relative(dir, join(this.sys, 'module', module)), join(dir, 'module'));
-    for (const f of ['bind', 'unbind', 'uevent']) writeFileSync(join(dir, f), '');
-  }
-
-  bind(bus: string, driver: string, name: string, devicePath: string): void {
-    const dir = join(this.sys, 'bus', bus, 'drivers', driver);
-    const target = join(this.sys, 'devices', devicePath);
-    mkdirSync(target, { recursive: true });
-    symlinkSync(relative(dir, target), join(dir, name));
-  }
-
-  unbind(bus: string, driver: string, name: string): void {
-    unlinkSync(join(this.sys, 'bus', bus, 'drivers', driver, name));
-  }
-
-  setProcCrypto(text: string): void {
-    writeFileSync(this.proc, text);
-  }
-
-  watch(intervalMs = 60_000): DeviceWatch {
-    return new DeviceWatch({ sysfsRoot: this.sys, procCrypto: this.proc, intervalMs });
-  }
-
-  remove(): void {
-    rmSync(this.root, { recursive: true, force: true });
-  }
-}
+import { FakeSys, PROC_CRYPTO, VIRTIO_DRIVERS, withoutModule } from '../../../support/fake-sysfs.js';
 
 describe('DeviceWatch on a fake sysfs tree', () => {
   let fake: FakeSys;
@@ -127,6 +71,64 @@ describe('DeviceWatch on a fake sysfs tree', () => {
     );
     assert.deepEqual(r.vanished, VIRTIO_DRIVERS);
     assert.deepEqual(r.remaining, []);
+  });
+
+  it('reports a card plugged back with the drivers it serves, once, after its removal', async () => {
+    const w = fake.watch();
+    const events: string[] = [];
+    w.on('removed', (r) => events.push(`removed ${r.devices.map((d) => d.name).join()}`));
+    w.on('added', (a) => events.push(`added ${a.devices.map((d) => d.name).join()}`));
+    await w.poll();
+    fake.unbind('virtio', 'virtio_crypto', 'virtio2');
+    await w.poll();
+    let added: DeviceAddition | undefined;
+    w.once('added', (a) => (added = a));
+    fake.bind('virtio', 'virtio_crypto', 'virtio2', 'pci0000:00/0000:00:04.0/virtio2');
+    assert.equal(await w.poll(), null, 'an addition is no removal');
+    assert.ok(added);
+    assert.deepEqual(
+      added.devices.map((d) => [d.name, d.pciAddress]),
+      [['virtio2', '0000:00:04.0']],
+    );
+    assert.deepEqual(added.kernelDrivers, VIRTIO_DRIVERS);
+    await w.poll();
+    assert.deepEqual(events, ['removed virtio2', 'added virtio2'], 'each reported once');
+  });
+
+  it('notices the last card coming back, its module registering its algorithms again', async () => {
+    const w = fake.watch();
+    const added: DeviceAddition[] = [];
+    w.on('added', (a) => added.push(a));
+    await w.poll();
+    fake.unbind('virtio', 'virtio_crypto', 'virtio2');
+    fake.unbind('virtio', 'virtio_crypto', 'virtio3');
+    fake.setProcCrypto(withoutModule(PROC_CRYPTO, 'virtio_crypto'));
+    assert.deepEqual((await w.poll())?.vanished, VIRTIO_DRIVERS);
+    assert.equal(await w.poll(), null);
+    fake.bind('virtio', 'virtio_crypto', 'virtio3', 'pci0000:00/0000:00:05.0/virtio3');
+    fake.setProcCrypto(PROC_CRYPTO);
+    await w.poll();
+    assert.deepEqual(
+      added.map((a) => [a.devices.map((d) => d.name), a.kernelDrivers]),
+      [[['virtio3'], VIRTIO_DRIVERS]],
+    );
+  });
+
+  it('counts a bound device only while its module registers algorithms', async () => {
+    const w = fake.watch();
+    const added: DeviceAddition[] = [];
+    w.on('added', (a) => added.push(a));
+    await w.poll();
+    fake.setProcCrypto(withoutModule(PROC_CRYPTO, 'virtio_crypto'));
+    let polls = 0;
+    while ((await w.poll()) === null && polls++ < PROC_EVERY);
+    // The module registers its algorithms again (probed once more): its devices are back.
+    fake.setProcCrypto(PROC_CRYPTO);
+    for (let i = 0; i <= PROC_EVERY && added.length === 0; i++) await w.poll();
+    assert.deepEqual(
+      added.map((a) => a.devices.map((d) => d.name).sort()),
+      [['virtio2', 'virtio3']],
+    );
   });
 
   it('notices drivers leaving /proc/crypto while sysfs stays the same, within PROC_EVERY polls', async () => {
