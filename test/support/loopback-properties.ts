@@ -15,7 +15,7 @@ import { KCryptoError } from '../../src/errors.js';
 import type { NativeAddon } from '../../src/kernel/bridge/addon.js';
 import { KernelSession, Op, type Execution } from '../../src/kernel/bridge/engine/index.js';
 import { describeError } from './errors.js';
-import { propertyParameters } from './properties.js';
+import { propertyFailure, propertyParameters } from './properties.js';
 
 const XOR = 0x5a;
 const SIZES = [0, 1, 15, 16, 17, 4096, 65_537, 1 << 20];
@@ -119,17 +119,6 @@ export async function checkLoopbackSequences(addon: NativeAddon, defaultRuns: nu
     fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 16 }), (ops) => runLoopSequence(addon, ops)),
     propertyParameters(defaultRuns) as fc.Parameters<[LoopOp[]]>,
   );
-  if (details.failed) {
-    const err = details.errorInstance;
-    throw new Error(
-      [
-        `property failed on the loopback engine after ${details.numRuns} sequence(s), shrunk ${details.numShrinks} time(s)`,
-        `replay: KCRYPTO_PROPERTY_SEED=${details.seed} KCRYPTO_PROPERTY_PATH=${details.counterexamplePath ?? ''}`,
-        `counterexample: ${JSON.stringify(details.counterexample?.[0])}`,
-        `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-      ].join('\n'),
-      { cause: err },
-    );
-  }
+  if (details.failed) throw propertyFailure(details, 'the loopback engine');
   return details.numRuns;
 }

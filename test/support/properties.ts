@@ -624,6 +624,23 @@ export function propertyParameters(defaultRuns: number): fc.Parameters<[Op[]]> {
 }
 
 /**
+ * The error a failed property throws: where it failed, fast-check's seed and path (to replay it),
+ * the shrunk sequence and its error.
+ */
+export function propertyFailure<T extends unknown[]>(details: fc.RunDetails<T>, where: string): Error {
+  const err = details.errorInstance;
+  return new Error(
+    [
+      `property failed on ${where} after ${details.numRuns} sequence(s), shrunk ${details.numShrinks} time(s)`,
+      `replay: KCRYPTO_PROPERTY_SEED=${details.seed} KCRYPTO_PROPERTY_PATH=${details.counterexamplePath ?? ''}`,
+      `counterexample: ${JSON.stringify(details.counterexample?.[0])}`,
+      `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    ].join('\n'),
+    { cause: err },
+  );
+}
+
+/**
  * Checks the property on `t` and returns how many sequences ran. A failure's message carries
  * fast-check's seed and path (to replay it), the shrunk sequence and its error.
  */
@@ -632,17 +649,6 @@ export async function checkSequences(t: Target, defaultRuns: number): Promise<nu
     fc.asyncProperty(fc.array(opArbitrary(t.kinds), { minLength: 1, maxLength: t.scale.maxOps }), (ops) => runSequence(t, ops)),
     propertyParameters(defaultRuns),
   );
-  if (details.failed) {
-    const err = details.errorInstance;
-    throw new Error(
-      [
-        `property failed on ${t.driver} (kinds ${t.kinds.join(', ')}) after ${details.numRuns} sequence(s), shrunk ${details.numShrinks} time(s)`,
-        `replay: KCRYPTO_PROPERTY_SEED=${details.seed} KCRYPTO_PROPERTY_PATH=${details.counterexamplePath ?? ''}`,
-        `counterexample: ${JSON.stringify(details.counterexample?.[0])}`,
-        `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-      ].join('\n'),
-      { cause: err },
-    );
-  }
+  if (details.failed) throw propertyFailure(details, `${t.driver} (kinds ${t.kinds.join(', ')})`);
   return details.numRuns;
 }
