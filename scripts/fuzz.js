@@ -2,7 +2,7 @@
 // UndefinedBehaviorSanitizer: `npm run fuzz -- [--seconds N] [--merge] [harness...]`.
 //
 // Each harness (test/fuzz/<name>.cc) links the native files that turn a caller's input into
-// what the kernel gets, with the kernel replaced by a checker (test/fuzz/README.md). It is built
+// what the kernel gets, with the kernel replaced by a checker (docs/architecture.md, "Fuzzing"). It is built
 // into build-fuzz/ and run for N seconds (default 60) on a temporary copy of its seed corpus
 // (test/fuzz/corpus/<name>/); --merge adds the new inputs that found coverage to that corpus.
 // Prints per harness the executions, exec/s, libFuzzer's coverage (cov: edges, ft: features)
