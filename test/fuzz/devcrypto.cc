@@ -89,10 +89,11 @@ Spec MakeSpec(FuzzedDataProvider* in) {
   sp.mode = static_cast<Mode>(in->PickValueInArray<uint32_t>({0, 1, 2, 3, 0, 1, 2, 4}));
   sp.cipher = in->PickValueInArray<uint32_t>({11, 0, 29, 7});
   sp.mac = in->PickValueInArray<uint32_t>({0, 30, 15, 3});
-  auto bytes = [in](std::vector<uint8_t>* v) {
+  auto bytes = [in](kcrypto::KeyBytes* k) {
     const size_t n = in->PickValueInArray<size_t>({16, 0, 20, 28, 36, 32, 3});
-    *v = in->ConsumeBytes<uint8_t>(n);
-    v->resize(n);
+    std::vector<uint8_t> v = in->ConsumeBytes<uint8_t>(n);
+    v.resize(n);
+    k->Assign(v.data(), v.size());
   };
   bytes(&sp.key);
   bytes(&sp.mac_key);
