@@ -8,7 +8,7 @@
 import { describe } from 'node:test';
 
 import { drivers, type DriverInfo } from '../../src/index.js';
-import { afAlgUnavailable, IN_LAB } from '../support/drivers.js';
+import { afAlgUnavailable, IN_LAB, selectedDriver } from '../support/drivers.js';
 import type { ScenarioTarget } from '../support/worker-scenarios.js';
 import { workerScenarioTests } from '../support/worker-suite.js';
 
@@ -69,19 +69,9 @@ function kernelCase(list: readonly DriverInfo[]): LabCase {
   return { label: 'kernel', target: { driver: 'kernel', ...SIZES }, ...(skip === undefined ? {} : { skip }) };
 }
 
-/** KCRYPTO_TEST_DRIVERS (name prefixes) narrows the cases, as in the conformance files (see support/drivers.ts). */
-function selected(c: LabCase): boolean {
-  const only = process.env['KCRYPTO_TEST_DRIVERS'];
-  if (!only) return true;
-  return only
-    .split(',')
-    .map((p) => p.trim())
-    .some((p) => p !== '' && c.label.startsWith(p));
-}
-
 const list = IN_LAB ? await drivers() : [];
 const cases = IN_LAB
-  ? [cardCase(list), devCryptoCase(list), kernelCase(list)].filter(selected)
+  ? [cardCase(list), devCryptoCase(list), kernelCase(list)].filter((c) => selectedDriver(c.label))
   : [
       {
         label: 'lab drivers',

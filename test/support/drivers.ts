@@ -156,16 +156,19 @@ export async function driverCases(f: Family): Promise<DriverCase[]> {
 /**
  * `KCRYPTO_TEST_DRIVERS` (comma-separated name prefixes, e.g. `devcrypto:`) restricts the
  * suite to those drivers: the lab runs the whole conformance suite once more against each
- * /dev/crypto ABI without repeating every other driver.
+ * /dev/crypto ABI without repeating every other driver. Whether `name` is one of them.
  */
-function onlyDrivers(cases: DriverCase[]): DriverCase[] {
+export function selectedDriver(name: string): boolean {
   const only = process.env['KCRYPTO_TEST_DRIVERS'];
-  if (!only) return cases;
-  const prefixes = only
+  if (!only) return true;
+  return only
     .split(',')
     .map((p) => p.trim())
-    .filter((p) => p !== '');
-  return cases.filter((c) => prefixes.some((p) => c.label.startsWith(p)));
+    .some((p) => p !== '' && name.startsWith(p));
+}
+
+function onlyDrivers(cases: DriverCase[]): DriverCase[] {
+  return cases.filter((c) => selectedDriver(c.label));
 }
 
 /** Whether a case is a /dev/crypto driver, and which ABI it speaks. */

@@ -5,7 +5,7 @@
  * cbc(aes) (the CUSE fixture in the fixture passes, which set KCRYPTO_TEST_DRIVERS=devcrypto:).
  */
 import { drivers, type DriverInfo } from '../../src/index.js';
-import { afAlgUnavailable, IN_LAB } from './drivers.js';
+import { afAlgUnavailable, IN_LAB, selectedDriver } from './drivers.js';
 
 /** One driver of a lab file. */
 export interface LabTarget {
@@ -42,16 +42,6 @@ function devCryptoTarget(list: readonly DriverInfo[]): LabTarget {
   };
 }
 
-/** KCRYPTO_TEST_DRIVERS (name prefixes) narrows the targets, as in the conformance files. */
-function selected(t: LabTarget): boolean {
-  const only = process.env['KCRYPTO_TEST_DRIVERS'];
-  if (!only) return true;
-  return only
-    .split(',')
-    .map((p) => p.trim())
-    .some((p) => p !== '' && t.driver.startsWith(p));
-}
-
 /** The targets, or one skipped target outside the lab. */
 export async function labTargets(withSoftware: boolean): Promise<LabTarget[]> {
   if (!IN_LAB)
@@ -63,5 +53,5 @@ export async function labTargets(withSoftware: boolean): Promise<LabTarget[]> {
     ...(withSoftware ? [{ driver: 'software', kernel: false }] : []),
     devCryptoTarget(list),
   ];
-  return all.filter(selected);
+  return all.filter((t) => selectedDriver(t.driver));
 }
