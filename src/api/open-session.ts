@@ -80,7 +80,8 @@ export type SessionSpec = CipherSpec | HashSpec | HmacSpec | CmacSpec | RngSpec;
 
 /**
  * Which driver serves a session: a policy, a kcrypto driver name (`afalg:cbc-aes-aesni`,
- * `software`) or a kernel driver name (`cbc-aes-aesni`, `virtio_crypto_aes_cbc`).
+ * `software`), a kernel driver name (`cbc-aes-aesni`, `virtio_crypto_aes_cbc`), or the name a
+ * driver of the program's own was given in `framework.getDriverId(flags, name)`.
  *
  * - `'software'`: node:crypto in this process.
  * - `'hardware'`: a kernel device driver (virtio-crypto, CAAM, QAT, CCP, …) through AF_ALG.
@@ -262,6 +263,14 @@ async function driverIdOf(alg: Algorithm, choice: DriverChoice): Promise<number>
       return id;
     }
     throw invalid('ENOENT', `unknown driver ${choice}${reg?.discovery.reason ? ` (${reg.discovery.reason})` : ''}`, choice);
+  }
+  // A driver registered in the framework under this name by the program itself (a TypeScript
+  // driver): reached directly. AF_ALG drivers register as `afalg:<name>`, found below.
+  const registered = choice.startsWith('afalg:') ? -1 : framework.findDriver(choice);
+  if (registered >= 0) {
+    if (idsOf(alg).some((a) => !framework.algorithmsOf(registered).includes(a)))
+      throw invalid('EINVAL', `${choice} does not implement ${alg.kernelName}`, choice);
+    return registered;
   }
   const target = await resolveKernelTarget(alg, choice);
   return afalgDriverFor(target, alg.kernelName);

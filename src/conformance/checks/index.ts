@@ -1,0 +1,6 @@
+/**
+ * The checks of the kit, in the order they run and are reported.
+ */
+import type { Check } from '../check.js';
+
+export const CHECKS: readonly Check[] = [];
