@@ -24,6 +24,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   api: 5,
   cli: 6,
   lab: 6,
+  conformance: 6,
 };
 const FOLDERS = Object.keys(LAYERS).filter((name) => !name.endsWith('.ts'));
 
@@ -32,7 +33,12 @@ const ENTRY = 'index.ts';
 const ENTRY_RANK = LAYERS['api']!;
 
 /** Imports between layers of one rank that are still forbidden: [from, to]. */
-const FORBIDDEN: readonly (readonly [string, string])[] = [['lab', 'cli']];
+const FORBIDDEN: readonly (readonly [string, string])[] = [
+  ['lab', 'cli'],
+  ['conformance', 'cli'],
+  ['conformance', 'lab'],
+  ['lab', 'conformance'],
+];
 
 interface Import {
   file: string;
