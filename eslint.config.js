@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'build-asan/', 'build-fuzz/', 'node_modules/', '.kcrypto-cache/', 'bench/bin/', 'test/vectors/'] },
+  { ignores: ['dist/', 'build/', 'build-asan/', 'build-fuzz/', 'node_modules/', '.kcrypto-cache/', 'bench/bin/', 'vectors/'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   tseslint.configs.stylisticTypeChecked,

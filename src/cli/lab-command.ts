@@ -57,9 +57,10 @@ options:
                      their kernel stacks, sysrq w and t) and end the run at once (exit 124)
   --memory MiB       guest memory (default 2048)
   --cpus N           guest CPUs (default 2)
-  --module FILE...   extra module(s) to insmod after the standard drivers (repeatable;
-                     KCRYPTO_LAB_MODULES=a.ko:b.ko adds more); {kernel} in a path is
-                     replaced by the release being booted
+  --module FILE [NAME=VALUE...] [FILE...]
+                     extra module(s) to insmod after the standard drivers, in order, each
+                     with its parameters (repeatable; KCRYPTO_LAB_MODULES="a.ko x=1:b.ko"
+                     adds more); {kernel} in a path is replaced by the release being booted
   --env NAME=VALUE   set a variable for the command; --env NAME copies it from here
   --sysctl NAME=VALUE
                      write /proc/sys/NAME (dots as slashes) in the guest after the drivers
@@ -82,6 +83,9 @@ missing packages.`;
 export class LabUsageError extends Error {
   override name = 'LabUsageError';
 }
+
+/** A module parameter after a module file: `NAME=VALUE`. */
+const MODULE_PARAM = /^[A-Za-z_][A-Za-z0-9_.-]*=\S*$/;
 
 /** Whether an argument names a module file (and is not an option). */
 function isModuleFile(arg: string | undefined): boolean {
@@ -159,11 +163,19 @@ export function parseLabArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
       case '--cpus':
         out.cpus = positiveInt(flag, value(flag, inline));
         break;
-      case '--module':
-        out.modules.push(value(flag, inline));
-        // "--module a.ko b.ko": further module files belong to it too.
-        while (inline === undefined && isModuleFile(argv[i + 1])) out.modules.push(argv[++i] ?? '');
+      case '--module': {
+        // "--module a.ko x=1 b.ko": further module files belong to it too, and NAME=VALUE
+        // arguments are the parameters of the module file before them.
+        const specs = [value(flag, inline)];
+        for (;;) {
+          const next = argv[i + 1];
+          if (inline === undefined && isModuleFile(next)) specs.push(argv[++i] ?? '');
+          else if (inline === undefined && next !== undefined && MODULE_PARAM.test(next)) specs[specs.length - 1] += ` ${argv[++i] ?? ''}`;
+          else break;
+        }
+        out.modules.push(...specs);
         break;
+      }
       case '--env': {
         const v = value(flag, inline);
         const at = v.indexOf('=');

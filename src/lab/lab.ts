@@ -30,7 +30,7 @@ export { discoverKernels, type KernelInfo } from './kernels.js';
 export { QmpClient, QmpError, type QmpEvent } from './qmp.js';
 export { EXIT_LAB_FAILURE, EXIT_TIMEOUT } from './scripts.js';
 export { DEFAULT_TIMEOUT_MS, LabSetupError, type LabHandle, type LabOptions, type LabResult, type LabStream } from './options.js';
-export { CRYPTO_MODULES, guestEnvironment, parseModuleList, unprivilegedEnvironment } from './prepare.js';
+export { CRYPTO_MODULES, guestEnvironment, parseModuleList, parseModuleSpec, unprivilegedEnvironment } from './prepare.js';
 
 /** Boots of one run when the guest kernel panics before the command starts. */
 const BOOT_ATTEMPTS = 2;

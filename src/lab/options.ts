@@ -38,8 +38,9 @@ export interface LabOptions {
   stallMs?: number;
   /**
    * Extra module files (`.ko`, `.ko.xz`, ...) to `insmod` after the standard drivers, in
-   * order; `KCRYPTO_LAB_MODULES` (colon-separated) adds more. `{kernel}` in a path stands for
-   * the release being booted, so that one list serves several kernels. A module that fails to
+   * order, each optionally followed by its parameters (`my_driver.ko debug=1 queues=2`);
+   * `KCRYPTO_LAB_MODULES` (colon-separated) adds more. `{kernel}` in a path stands for the
+   * release being booted, so that one list serves several kernels. A module that fails to
    * load aborts the run with exit code `EXIT_LAB_FAILURE`.
    */
   extraModules?: string[];

@@ -62,6 +62,20 @@ export function parseModuleList(value: string | undefined): string[] {
   return (value ?? '').split(':').filter((p) => p.trim() !== '');
 }
 
+/** A module parameter as insmod takes it: `name=value` (the value may be empty or a comma list). */
+const MODULE_PARAM = /^[A-Za-z_][A-Za-z0-9_.-]*=\S*$/;
+
+/**
+ * Splits a module spec, `FILE [NAME=VALUE ...]` (whitespace-separated, as a modprobe.d
+ * options line), into the file and its parameters; a parameter not of that form is refused.
+ */
+export function parseModuleSpec(spec: string): { file: string; params: string[] } {
+  const [file = '', ...params] = spec.trim().split(/\s+/);
+  const bad = params.find((p) => !MODULE_PARAM.test(p));
+  if (bad !== undefined) throw new LabSetupError(`module parameter ${JSON.stringify(bad)} of ${file} is not NAME=VALUE`);
+  return { file, params };
+}
+
 /** Whether `dir` is `parent` or lies below it. */
 export function isWithin(dir: string, parent: string): boolean {
   const rel = path.relative(parent, dir);
@@ -173,12 +187,13 @@ export function prepare(
   // Extra modules are copied onto the share: the guest mounts a fresh /tmp, which would hide
   // a module the caller built in the host's /tmp.
   const extraModules = [...(options.extraModules ?? []), ...parseModuleList(process.env['KCRYPTO_LAB_MODULES'])];
-  const guestModules = extraModules.map((file, i) => {
+  const guestModules = extraModules.map((spec, i) => {
+    const { file, params } = parseModuleSpec(spec);
     const source = path.resolve(file.replaceAll('{kernel}', kernel.version));
     if (!fs.existsSync(source)) throw new LabSetupError(`extra module ${source} does not exist`);
     const name = `${i}-${path.basename(source)}`;
     fs.copyFileSync(source, path.join(shareDir, SHARE_FILES.modulesDir, name));
-    return path.posix.join(GUEST_SHARE_DIR, SHARE_FILES.modulesDir, name);
+    return { path: path.posix.join(GUEST_SHARE_DIR, SHARE_FILES.modulesDir, name), params };
   });
 
   const initrd = path.join(tmp, 'initramfs.img');

@@ -157,8 +157,8 @@ export interface Stage2Config {
   cryptoModules: readonly string[];
   /** How many `modprobe` processes load them side by side (default 1). */
   modprobeJobs?: number;
-  /** Module files (guest paths) to `insmod` after them; a failure aborts the run. */
-  extraModules: readonly string[];
+  /** Module files (guest paths) to `insmod` after them, in order, with their parameters; a failure aborts the run. */
+  extraModules: readonly { path: string; params: readonly string[] }[];
   /** When the guest's watchdog records a timeout and powers off; see {@link GuestDeadline}. */
   deadline: GuestDeadline;
   /** The run's time limit, for the timeout message. */
@@ -297,7 +297,8 @@ export function renderStage2Script(config: Stage2Config): string {
   const debugSink = config.verbose ? '/dev/console' : '/dev/null';
   const insmods = config.extraModules
     .map(
-      (m) => `/sbin/insmod ${shellQuote(m)} 2>>"$L/${f.stderr}" || finish ${EXIT_LAB_FAILURE} "insmod ${m.replace(/["$`\\]/g, '')} failed"`,
+      (m) =>
+        `/sbin/insmod ${[m.path, ...m.params].map(shellQuote).join(' ')} 2>>"$L/${f.stderr}" || finish ${EXIT_LAB_FAILURE} "insmod ${m.path.replace(/["$`\\]/g, '')} failed"`,
     )
     .join('\n');
   return `#!/bin/sh

@@ -38,6 +38,12 @@ describe('kcrypto lab arguments', () => {
     assert.deepEqual(a.command, ['uname', '-r']);
   });
 
+  it('gives a module the NAME=VALUE parameters that follow it, in load order', () => {
+    const a = parseLabArgs(['--module', 'a.ko', 'debug=1', 'ids=1,2', 'b.ko', 'x=', '--', 'env', 'K=V', 'true']);
+    assert.deepEqual(a.modules, ['a.ko debug=1 ids=1,2', 'b.ko x=']);
+    assert.deepEqual(a.command, ['env', 'K=V', 'true']);
+  });
+
   it('sets or copies environment variables', () => {
     const a = parseLabArgs(['--env', 'A=1=2', '--env', 'CI', '--env', 'UNSET_HERE', '--', 'true'], { CI: 'yes' });
     assert.deepEqual(a.env, { A: '1=2', CI: 'yes' });

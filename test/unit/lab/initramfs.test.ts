@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { writeCpio } from '../../../src/lab/cpio.js';
+import { parseModuleSpec } from '../../../src/lab/prepare.js';
 import { BUSYBOX_PATH } from '../../../src/lab/prereqs.js';
 import {
   DEBUG_EXIT_PORT,
@@ -200,11 +201,29 @@ describe('lab guest scripts', () => {
   });
 
   it('stage 2 loads extra modules after the standard ones and aborts when one fails', () => {
-    const script = renderStage2Script({ ...BASE, extraModules: ['/run/kcrypto-lab/modules/0-cryptodev.ko'] });
+    const script = renderStage2Script({ ...BASE, extraModules: [{ path: '/run/kcrypto-lab/modules/0-cryptodev.ko', params: [] }] });
     shellSyntaxOk(script);
     const insmod = script.indexOf("/sbin/insmod '/run/kcrypto-lab/modules/0-cryptodev.ko'");
     assert.ok(insmod > script.indexOf('/sbin/modprobe'));
     assert.match(script, /0-cryptodev\.ko' 2>>"\$L\/stderr" \|\| finish 125/);
+  });
+
+  it('stage 2 hands each extra module its parameters, quoted', () => {
+    const script = renderStage2Script({
+      ...BASE,
+      extraModules: [
+        { path: '/run/kcrypto-lab/modules/0-a.ko', params: ['debug=1', "name=it's"] },
+        { path: '/run/kcrypto-lab/modules/1-b.ko', params: [] },
+      ],
+    });
+    shellSyntaxOk(script);
+    assert.match(script, /\/sbin\/insmod '\/run\/kcrypto-lab\/modules\/0-a\.ko' 'debug=1' 'name=it'\\''s' 2>>/);
+    assert.ok(script.indexOf('0-a.ko') < script.indexOf('1-b.ko'));
+  });
+
+  it('a module parameter must be NAME=VALUE', () => {
+    assert.deepEqual(parseModuleSpec(' x.ko  a=1 b= '), { file: 'x.ko', params: ['a=1', 'b='] });
+    assert.throws(() => parseModuleSpec('x.ko notaparam'), /module parameter "notaparam" of x\.ko is not NAME=VALUE/);
   });
 
   it('stage 2 rejects what it cannot express', () => {
@@ -225,7 +244,7 @@ describe('lab guest scripts', () => {
   it('stage 2 writes sysctls after every module and before the command starts', () => {
     const script = renderStage2Script({
       ...BASE,
-      extraModules: ['/run/kcrypto-lab/modules/0-cryptodev.ko'],
+      extraModules: [{ path: '/run/kcrypto-lab/modules/0-cryptodev.ko', params: [] }],
       sysctls: { 'crypto.af_alg_restrict': '0', 'kernel.printk': "3 4 '1' 3" },
     });
     shellSyntaxOk(script);
