@@ -170,7 +170,8 @@ export function parseLabArgs(argv: readonly string[], hostEnv: NodeJS.ProcessEnv
         for (;;) {
           const next = argv[i + 1];
           if (inline === undefined && isModuleFile(next)) specs.push(argv[++i] ?? '');
-          else if (inline === undefined && next !== undefined && MODULE_PARAM.test(next)) specs[specs.length - 1] += ` ${argv[++i] ?? ''}`;
+          else if (inline === undefined && next !== undefined && MODULE_PARAM.test(next))
+            specs.push(`${specs.pop() ?? ''} ${argv[++i] ?? ''}`);
           else break;
         }
         out.modules.push(...specs);

@@ -2,6 +2,7 @@
  * Hex and byte helpers for vectors and comparisons.
  */
 import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
 
 /** Bytes of a hex string (whitespace ignored). */
 export function unhex(s: string): Buffer {

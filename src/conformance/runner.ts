@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 import type { Execution } from '../kernel/bridge/engine/index.js';
