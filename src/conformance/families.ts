@@ -4,6 +4,7 @@
  * independently of src/algorithms/catalog.ts, and node:crypto as the reference implementation
  * every driver is compared with.
  */
+import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 
 import type { SessionSpec } from '../api/open-session.js';

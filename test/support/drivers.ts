@@ -12,7 +12,14 @@ import { SOFTWARE_TARGET, targetsOf } from '../../src/conformance/targets.js';
 import { describeError } from './errors.js';
 import { randomKeys, specOf, type Family } from './families.js';
 
-export { afAlgUnavailable, devCryptoAbiOf, kernelListing, listedKernelDrivers, noHashState, requiredGeneric } from '../../src/conformance/targets.js';
+export {
+  afAlgUnavailable,
+  devCryptoAbiOf,
+  kernelListing,
+  listedKernelDrivers,
+  noHashState,
+  requiredGeneric,
+} from '../../src/conformance/targets.js';
 export type { SessionClass } from '../../src/conformance/check.js';
 
 /** One driver an algorithm is tested on: a conformance target. */
