@@ -2,5 +2,6 @@
  * The checks of the kit, in the order they run and are reported.
  */
 import type { Check } from '../check.js';
+import { vectorsCheck } from './vectors.js';
 
-export const CHECKS: readonly Check[] = [];
+export const CHECKS: readonly Check[] = [vectorsCheck];
