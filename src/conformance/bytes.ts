@@ -1,7 +1,6 @@
 /**
  * Hex and byte helpers for vectors and comparisons.
  */
-import { Buffer } from 'node:buffer';
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 

@@ -2,7 +2,6 @@
  * Applies the checks to drivers: one implementation, run by `kcrypto conformance` and by the
  * project's own lab suite alike.
  */
-import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { machine, release } from 'node:os';
 import { dirname, join } from 'node:path';
