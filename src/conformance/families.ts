@@ -4,6 +4,7 @@
  * independently of src/algorithms/catalog.ts, and node:crypto as the reference implementation
  * every driver is compared with.
  */
+import { Buffer } from 'node:buffer';
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 
 import type { SessionSpec } from '../api/open-session.js';
@@ -208,8 +209,8 @@ export function specOf(f: Family, keys: Keys, tagLength?: number): SessionSpec {
   }
 }
 
-/** node:crypto's name of a cipher family at a key length. */
-function nodeCipherName(mode: string, keyLength: number): string {
+/** node:crypto's name of a cipher family at a key length (authenc: its CBC half). */
+export function nodeCipherName(mode: string, keyLength: number): string {
   if (mode === 'xts') return `aes-${keyLength * 4}-xts`;
   if (mode === 'authenc') return `aes-${keyLength * 8}-cbc`;
   if (mode === 'chacha20-poly1305') return 'chacha20-poly1305';

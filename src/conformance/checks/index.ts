@@ -2,5 +2,6 @@
  * The checks of the kit, in the order they run and are reported.
  */
 import type { Check } from '../check.js';
+import { differentialCheck } from './differential.js';
 
-export const CHECKS: readonly Check[] = [];
+export const CHECKS: readonly Check[] = [differentialCheck];
