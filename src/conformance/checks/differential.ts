@@ -84,6 +84,12 @@ const AAD_LENGTHS: readonly number[] = [0, 1, 16, 20, 64, 13];
 /** Mismatches shrunk per algorithm: each takes up to 40 reruns; the rest are reported as found. */
 const MAX_MINIMIZED = 3;
 
+/**
+ * Longest message of a mismatch not shrunk (past {@link MAX_MINIMIZED}) that still gets a
+ * reproducer: twenty megabyte-sized ones would swell the JSON report by a hundred megabytes.
+ */
+const MAX_UNSHRUNK_REPRODUCER = 4 * KIB;
+
 /** What a driver's sessions of this family say about the requests they take. */
 interface Limits {
   maxRequestBytes: number | undefined;
@@ -196,9 +202,11 @@ class Run {
       return;
     }
     let found = { trial: t, failure: verdict };
-    let note = '';
+    let note: string;
+    let shrunk = false;
     if (this.minimized < MAX_MINIMIZED) {
       this.minimized++;
+      shrunk = true;
       const m = await minimize(t, verdict, {
         retry: async (c) => {
           const v = await probe.run(c);
@@ -207,12 +215,17 @@ class Run {
         accepts: (n, c) => accepts(f, this.limits, probe.tagLength ?? 0, n, c),
       });
       found = m;
-      note = m.trial === t ? ` (no smaller case fails; ${m.tries} tried)` : ` (shrunk from ${t.data.length} bytes, ${m.tries} tried)`;
-    }
+      note =
+        m.trial.data.length === t.data.length
+          ? ` (no shorter case fails; ${m.tries} tried)`
+          : ` (shrunk from ${t.data.length} bytes, ${m.tries} tried)`;
+    } else note = ` (not shrunk: the first ${MAX_MINIMIZED} mismatches were)`;
     const params = `${found.trial.key.length}-byte key${found.trial.iv ? `, ${found.trial.iv.length}-byte IV` : ''}${f.kind === 'aead' ? `, ${found.trial.aad.length}-byte AAD, ${probe.tagLength}-byte tag` : ''}`;
     ctx.fail({
       message: `${where}, ${probe.what}, ${found.failure.operation} of ${found.trial.data.length} bytes (${params}): ${found.failure.message}${note}`,
-      reproducer: reproducerOf(f, probe, found.trial, found.failure),
+      ...(shrunk || found.trial.data.length <= MAX_UNSHRUNK_REPRODUCER
+        ? { reproducer: reproducerOf(f, probe, found.trial, found.failure) }
+        : {}),
     });
   }
 
