@@ -209,8 +209,8 @@ export function specOf(f: Family, keys: Keys, tagLength?: number): SessionSpec {
   }
 }
 
-/** node:crypto's name of a cipher family at a key length. */
-function nodeCipherName(mode: string, keyLength: number): string {
+/** node:crypto's name of a cipher family at a key length (authenc: its CBC half). */
+export function nodeCipherName(mode: string, keyLength: number): string {
   if (mode === 'xts') return `aes-${keyLength * 4}-xts`;
   if (mode === 'authenc') return `aes-${keyLength * 8}-cbc`;
   if (mode === 'chacha20-poly1305') return 'chacha20-poly1305';
