@@ -39,7 +39,10 @@ export async function openOn<S extends Session>(
   spec: Parameters<typeof openSession>[0],
   execution?: Execution,
 ): Promise<S> {
-  const s = await openSession(spec, target.kernel && execution !== undefined ? { driver: target.driver, execution } : { driver: target.driver });
+  const s = await openSession(
+    spec,
+    target.kernel && execution !== undefined ? { driver: target.driver, execution } : { driver: target.driver },
+  );
   if (s instanceof kind) return s;
   await s.close();
   throw new Error(`${target.label}: openSession returned a ${s.kind} session, expected a ${kind.name}`);
@@ -61,7 +64,9 @@ export async function openFailure(f: Family, target: Target): Promise<string | u
   }
   const driver = s.driver;
   await s.close();
-  return driver === target.label ? undefined : `${f.kernelName} on ${target.driver}: the session reports driver ${driver}, expected ${target.label}`;
+  return driver === target.label
+    ? undefined
+    : `${f.kernelName} on ${target.driver}: the session reports driver ${driver}, expected ${target.label}`;
 }
 
 /** Runs one check on one algorithm of one driver. */
@@ -113,6 +118,11 @@ export interface ConformanceOptions {
   checks?: readonly string[];
   depth?: Depth;
   onProgress?: (p: Progress) => void;
+  /**
+   * The checks to choose from instead of the kit's own (for tests, and for extensions that
+   * bring checks of their own); `checks` then selects among these.
+   */
+  checkList?: readonly Check[];
 }
 
 /** Whether a target is one the user named (by kcrypto name, kernel driver name, or the name asked for). */
@@ -159,7 +169,10 @@ async function plan(options: ConformanceOptions): Promise<Map<string, { target: 
     if (seen.has(name)) continue;
     const target: Target = { driver: name, label: name, kernel: false, required: false };
     for (const f of families) if ((await openFailure(f, target)) === undefined) add(target, f);
-    if (!byDriver.has(name)) throw new RangeError(`no driver ${name} serves ${options.algorithms ? options.algorithms.join(', ') : 'any algorithm the kit checks'}`);
+    if (!byDriver.has(name))
+      throw new RangeError(
+        `no driver ${name} serves ${options.algorithms ? options.algorithms.join(', ') : 'any algorithm the kit checks'}`,
+      );
   }
   return byDriver;
 }
@@ -167,9 +180,11 @@ async function plan(options: ConformanceOptions): Promise<Map<string, { target: 
 /** Runs the kit. */
 export async function runConformance(options: ConformanceOptions = {}): Promise<ConformanceReport> {
   const depth = options.depth ?? 'quick';
-  const checks = options.checks ? CHECKS.filter((c) => options.checks!.includes(c.id)) : CHECKS;
-  const unknownChecks = (options.checks ?? []).filter((id) => !CHECKS.some((c) => c.id === id));
-  if (unknownChecks.length > 0) throw new RangeError(`unknown check(s) ${unknownChecks.join(', ')}; known: ${CHECKS.map((c) => c.id).join(', ')}`);
+  const all = options.checkList ?? CHECKS;
+  const checks = options.checks ? all.filter((c) => options.checks!.includes(c.id)) : all;
+  const unknownChecks = (options.checks ?? []).filter((id) => !all.some((c) => c.id === id));
+  if (unknownChecks.length > 0)
+    throw new RangeError(`unknown check(s) ${unknownChecks.join(', ')}; known: ${all.map((c) => c.id).join(', ')}`);
   const started = new Date();
   const t0 = performance.now();
   const reports: DriverReport[] = [];
@@ -180,7 +195,8 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
       const broken = target.skip === undefined ? await openFailure(f, target) : undefined;
       const results: CheckResult[] = [];
       for (const check of checks) {
-        if (broken !== undefined) results.push({ check: check.id, status: 'fail', reason: broken, counts: {}, failures: [{ message: broken }], ms: 0 });
+        if (broken !== undefined)
+          results.push({ check: check.id, status: 'fail', reason: broken, counts: {}, failures: [{ message: broken }], ms: 0 });
         else results.push(await runCheck(check, f, target, depth, options.onProgress));
       }
       algorithms.push({ algorithm: f.kernelName, checks: results });
