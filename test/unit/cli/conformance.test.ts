@@ -169,6 +169,21 @@ describe('kcrypto conformance: exit status and output', () => {
       assert.equal((globalThis as { __kcryptoConformanceLoaded?: number }).__kcryptoConformanceLoaded, 1);
     });
 
+    it('a driver the module registers in the framework is then named with --driver', async () => {
+      const module = join(dir, 'driver.mjs');
+      const url = (path: string): string => JSON.stringify(new URL(path, import.meta.url).href);
+      writeFileSync(
+        module,
+        `import { framework } from ${url('../../../src/api/framework-instance.js')};\n` +
+          `import { registerCryptosoft } from ${url('../../../src/drivers/software/cryptosoft.js')};\n` +
+          `registerCryptosoft(framework, 'loaded-soft0');\n`,
+      );
+      const r = await run(['--load', module, '--driver', 'loaded-soft0', '--algorithm', 'cbc(aes)', '--check', 'probe']);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /^loaded-soft0$/m);
+      assert.match(r.stdout, /^ {2}cbc\(aes\) +pass$/m);
+    });
+
     it('2 when the module cannot be loaded', async () => {
       const r = await run([...ON_SOFTWARE, '--load', join(dir, 'missing.mjs')]);
       assert.equal(r.code, 2);
