@@ -79,3 +79,27 @@ export type {
   SecretKeyAlgorithm,
   SubtleOptions,
 } from './api/webcrypto/index.js';
+/**
+ * The conformance kit (`kcrypto conformance`): checks a driver — a kernel driver reached
+ * through AF_ALG or /dev/crypto, or a driver registered in {@link framework} — against
+ * node:crypto and published vectors, and reports each check's verdict per algorithm
+ * (`pass`, `fail` with the bytes that reproduce it, `n/a` with the reason).
+ */
+export { runConformance } from './conformance/runner.js';
+export type { ConformanceOptions } from './conformance/runner.js';
+export type {
+  AlgorithmReport,
+  Check,
+  CheckContext,
+  CheckResult,
+  ConformanceReport,
+  Depth,
+  DriverReport,
+  Failure,
+  Progress,
+  Reproducer,
+  SessionClass,
+  Status,
+  Target,
+} from './conformance/check.js';
+export type { Family } from './conformance/families.js';

@@ -7,18 +7,22 @@ import { pathToFileURL } from 'node:url';
 import { configureAs } from '../api/configure.js';
 import type { KernelInterface } from '../kernel/bridge/forbid.js';
 import { benchCommand } from './bench-command.js';
+import { conformanceCommand } from './conformance-command.js';
 import { driversCommand } from './drivers-command.js';
 import { labCommand } from './lab-command.js';
 import { selftestCommand } from './selftest-command.js';
 
 const USAGE = `usage: kcrypto <command> [options]
 
-  --forbid afalg,devcrypto   (drivers, selftest, bench) never reach these kernel interfaces: no
-                             AF_ALG socket, no /dev/crypto open (as KCRYPTO_FORBID does)
+  --forbid afalg,devcrypto   (drivers, selftest, bench, conformance) never reach these kernel
+                             interfaces: no AF_ALG socket, no /dev/crypto open (as
+                             KCRYPTO_FORBID does)
 
 commands:
   drivers [--all] [--json]   the crypto drivers this host offers, and why others are unusable
   selftest [--driver NAME]   known-answer tests on every usable driver (or one)
+  conformance [options]      the conformance kit on the kernel's drivers (or those named), as a
+                             table, JSON or JUnit XML (kcrypto conformance --help)
   bench [--svg F] [--json]   every usable driver against node:crypto and C on this machine,
                              in MB/s by request size (kcrypto bench --help)
   lab [options] -- CMD...    run CMD in a QEMU guest with a real kernel and virtio-crypto cards
@@ -29,7 +33,7 @@ commands:
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   let rest = args;
-  if (command === 'drivers' || command === 'selftest' || command === 'bench') {
+  if (command === 'drivers' || command === 'selftest' || command === 'bench' || command === 'conformance') {
     const forbid = takeForbid(args);
     if ('error' in forbid) {
       process.stderr.write(`kcrypto ${command}: ${forbid.error}\n`);
@@ -42,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
       return driversCommand(rest);
     case 'selftest':
       return selftestCommand(rest);
+    case 'conformance':
+      return conformanceCommand(rest);
     case 'lab':
       return labCommand(rest);
     case 'bench':

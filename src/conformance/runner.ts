@@ -119,6 +119,11 @@ export interface ConformanceOptions {
   checks?: readonly string[];
   depth?: Depth;
   onProgress?: (p: Progress) => void;
+  /**
+   * The checks to choose from instead of the kit's own (for tests, and for extensions that
+   * bring checks of their own); `checks` then selects among these.
+   */
+  checkList?: readonly Check[];
 }
 
 /** Whether a target is one the user named (by kcrypto name, kernel driver name, or the name asked for). */
@@ -176,10 +181,11 @@ async function plan(options: ConformanceOptions): Promise<Map<string, { target: 
 /** Runs the kit. */
 export async function runConformance(options: ConformanceOptions = {}): Promise<ConformanceReport> {
   const depth = options.depth ?? 'quick';
-  const checks = options.checks ? CHECKS.filter((c) => options.checks!.includes(c.id)) : CHECKS;
-  const unknownChecks = (options.checks ?? []).filter((id) => !CHECKS.some((c) => c.id === id));
+  const all = options.checkList ?? CHECKS;
+  const checks = options.checks ? all.filter((c) => options.checks!.includes(c.id)) : all;
+  const unknownChecks = (options.checks ?? []).filter((id) => !all.some((c) => c.id === id));
   if (unknownChecks.length > 0)
-    throw new RangeError(`unknown check(s) ${unknownChecks.join(', ')}; known: ${CHECKS.map((c) => c.id).join(', ')}`);
+    throw new RangeError(`unknown check(s) ${unknownChecks.join(', ')}; known: ${all.map((c) => c.id).join(', ')}`);
   const started = new Date();
   const t0 = performance.now();
   const reports: DriverReport[] = [];
