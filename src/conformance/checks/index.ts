@@ -2,5 +2,9 @@
  * The checks of the kit, in the order they run and are reported.
  */
 import type { Check } from '../check.js';
+import { concurrencyCheck } from './concurrency.js';
+import { hashCopyCheck } from './hash-copy.js';
+import { parametersCheck } from './parameters.js';
+import { teardownCheck } from './teardown.js';
 
-export const CHECKS: readonly Check[] = [];
+export const CHECKS: readonly Check[] = [parametersCheck, concurrencyCheck, hashCopyCheck, teardownCheck];
