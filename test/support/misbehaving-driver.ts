@@ -7,6 +7,7 @@
 import { errnoOf } from '../../src/errno.js';
 import { framework } from '../../src/index.js';
 import { registerCryptosoft } from '../../src/drivers/software/cryptosoft.js';
+import { bufLength } from '../../src/framework/driver.js';
 import type { DriverImpl, Framework } from '../../src/framework/framework.js';
 import type { CryptoIni, CryptoOp } from '../../src/framework/structures.js';
 import type { Target } from '../../src/conformance/check.js';
@@ -20,10 +21,17 @@ export type Misbehaviour =
   /** Completes requests a turn later; freeing a session never finishes, so close() never resolves. */
   | 'hangs-on-close'
   /** copy() gives a fresh state with the session's key instead of a copy of the running one. */
-  | 'copies-nothing';
+  | 'copies-nothing'
+  /** Says its sessions take 4096-byte requests (in 16-byte blocks) and does: no fault, the limits' reference. */
+  | 'honest-limits'
+  /** Says its sessions take 4096-byte requests, but fails those over 1024 bytes with E2BIG. */
+  | 'overstates-limit';
 
 /** Requests held at once beyond which 'loses-requests' drops one. */
 const LOSE_PAST = 16;
+
+/** The request size limit the limit drivers state. */
+const STATED_MAX = 4096;
 
 const lidOf = (sid: bigint): number => Number(sid & 0xffffffffn);
 
@@ -39,7 +47,11 @@ function faulty(how: Misbehaviour, impl: DriverImpl): DriverImpl {
       if (typeof lid === 'number') keys.set(lid, cri);
       return lid;
     },
+    ...(how === 'honest-limits' || how === 'overstates-limit'
+      ? { describeSession: () => ({ maxRequestBytes: STATED_MAX, ...(how === 'honest-limits' ? { alignment: 16 } : {}) }) }
+      : {}),
     process(arg, crp, hint) {
+      if (how === 'overstates-limit' && bufLength(crp.buf) > 1024) return errnoOf('E2BIG');
       if (!deferred) return impl.process(arg, crp, hint);
       if (how === 'loses-requests' && held >= LOSE_PAST) return 0; // taken, never done
       held++;

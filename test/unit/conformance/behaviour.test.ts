@@ -129,6 +129,19 @@ describe('behaviour checks on misbehaving drivers', () => {
     assert.ok(f.reproducer.key && f.reproducer.expected && f.reproducer.got && f.reproducer.expected !== f.reproducer.got);
   });
 
+  it("parameters checks maxRequestBytes and a driver's own alignment where a session states them", async () => {
+    const honest = await runCheck(parametersCheck, family('xts(aes)'), misbehavingTarget('honest-limits'), 'quick');
+    assertPass(honest, 'parameters, xts, honest-limits');
+    assert.equal(honest.counts['oversize: E2BIG past maxRequestBytes'], 1);
+    assert.equal(honest.counts['EINVAL for a length the driver cannot take'], 1);
+    const r = await runCheck(parametersCheck, family('sha256'), misbehavingTarget('overstates-limit'), 'quick');
+    assert.equal(r.status, 'fail');
+    assert.ok(
+      r.failures.some((x) => x.message.includes('over maxRequestBytes')),
+      JSON.stringify(r.failures),
+    );
+  });
+
   it('each misbehaving driver passes the checks its fault is not about', async () => {
     assertPass(
       await runCheck(parametersCheck, family('cbc(aes)'), misbehavingTarget('forges-tags'), 'quick'),
