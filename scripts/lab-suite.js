@@ -32,7 +32,18 @@ const files = readdirSync(dir)
   .map((f) => `${dir}/${f}`);
 // The files whose tests run per driver (the conformance suite, the node:crypto functions and the
 // workers file): the fixture passes run them against each /dev/crypto ABI.
-const perDriver = ['conformance', 'wycheproof', 'differential', 'errors', 'parallel', 'streaming', 'dropins', 'workers', 'properties', 'inflight']
+const perDriver = [
+  'conformance',
+  'wycheproof',
+  'differential',
+  'errors',
+  'parallel',
+  'streaming',
+  'dropins',
+  'workers',
+  'properties',
+  'inflight',
+]
   .map((n) => `${dir}/${n}.test.js`)
   .filter((f) => files.includes(f));
 const nodeTest = [process.execPath, '--test', '--test-reporter=spec'];
