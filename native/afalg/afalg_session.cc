@@ -146,7 +146,12 @@ Status Session::NewOp(OpSocket* out) {
     len = sizeof rcv;
     if (::getsockopt(op.get(), SOL_SOCKET, SO_RCVBUF, &rcv, &len) != 0) return Status::FromErrno(Syscall::kGetsockopt);
     const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    size_t usable = std::min(static_cast<size_t>(std::min(snd, rcv)) & ~(page - 1), OptmemRequestLimit());
+    // The kernel builds the RX list in pieces of the caller's pages and stops once less than a
+    // page of the receive buffer is left (af_alg_readable()): an output that fills the buffer to
+    // its last byte from a buffer not aligned to a page is cut short, and the AEAD then leaves
+    // the rest of its input on the socket. A page kept free makes the limit one that holds.
+    const size_t buffer = static_cast<size_t>(std::min(snd, rcv)) & ~(page - 1);
+    size_t usable = std::min(buffer > page ? buffer - page : page, OptmemRequestLimit());
     std::lock_guard<std::mutex> lock(mu_);
     max_message_ = max_message_ == 0 ? usable : std::min(max_message_, usable);
   }
