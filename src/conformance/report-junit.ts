@@ -86,7 +86,7 @@ function property(name: string, value: string): string {
 
 function testsuite(report: ConformanceReport, d: DriverReport, id: number, host: string, skipped: boolean): string {
   const cases: string[] = [];
-  const na: string[] = [];
+  const na: string[] = d.skip === undefined ? [] : [`not tested: ${d.skip}`];
   let tests = 0;
   let failures = 0;
   let skips = 0;

@@ -28,7 +28,7 @@ import type {
 import { CHECKS } from './checks/index.js';
 import { describeError } from './expect.js';
 import { FAMILIES, randomKeys, specOf, type Family } from './families.js';
-import { targetsOf } from './targets.js';
+import { kernelListing, targetsOf } from './targets.js';
 
 /** Failures kept per check: enough to see a pattern, not a flood. */
 const MAX_FAILURES = 20;
@@ -178,6 +178,22 @@ async function plan(options: ConformanceOptions): Promise<Map<string, { target: 
   return byDriver;
 }
 
+/** The usable kernel drivers not among `planned`: they serve no algorithm the kit checks. */
+async function unchecked(planned: ReadonlySet<string>): Promise<DriverReport[]> {
+  return (await kernelListing())
+    .filter(
+      (d) =>
+        d.available && d.kernelDriver !== undefined && (d.interface === 'afalg' || d.interface === 'devcrypto') && !planned.has(d.name),
+    )
+    .map((d) => ({
+      driver: d.name,
+      kernelDriver: d.kernelDriver!,
+      skip: `serves no algorithm the kit checks (${d.algorithms.join(', ')})`,
+      algorithms: [],
+      ms: 0,
+    }));
+}
+
 /** Runs the kit. */
 export async function runConformance(options: ConformanceOptions = {}): Promise<ConformanceReport> {
   const depth = options.depth ?? 'quick';
@@ -189,7 +205,8 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
   const started = new Date();
   const t0 = performance.now();
   const reports: DriverReport[] = [];
-  for (const { target, families } of (await plan(options)).values()) {
+  const planned = await plan(options);
+  for (const { target, families } of planned.values()) {
     const d0 = performance.now();
     const algorithms: AlgorithmReport[] = [];
     for (const f of families) {
@@ -210,6 +227,8 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
       ms: Math.round(performance.now() - d0),
     });
   }
+  // Every kernel driver is reported, those the kit has nothing for too (with what they serve).
+  if (options.drivers === undefined && options.algorithms === undefined) reports.push(...(await unchecked(new Set(planned.keys()))));
   const totals = { pass: 0, fail: 0, 'n/a': 0 };
   for (const d of reports) for (const a of d.algorithms) for (const c of a.checks) totals[c.status]++;
   return {
