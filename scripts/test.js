@@ -181,7 +181,17 @@ if (stages.includes('soak')) {
     .map((k) => k.version)
     .find((v) => v.startsWith('6.12.'));
   if (!kernel) failedStages.push('soak (no 6.12 lab kernel installed: run scripts/install-lab-packages)');
-  else await run(`soak, 2 minutes, kernel ${kernel}`, process.execPath, ['scripts/soak.js', '--minutes', '2', '--kernel', kernel]);
+  // A second guest only when the first wedged after its kernel faulted (scripts/soak.js).
+  else
+    await run(`soak, 2 minutes, kernel ${kernel}`, process.execPath, [
+      'scripts/soak.js',
+      '--minutes',
+      '2',
+      '--kernel',
+      kernel,
+      '--attempts',
+      '2',
+    ]);
 }
 
 console.log('');
