@@ -34,20 +34,21 @@ const nodeTest = ['--test', '--test-reporter=spec'];
 
 /**
  * Each kernel's passes (plain and sanitized), by release; the first match wins. `skip` leaves
- * test files to other kernels (KCRYPTO_LAB_SKIP): the node:crypto functions, WebCrypto, the
+ * test files to other kernels (KCRYPTO_LAB_SKIP): the `kcrypto conformance` command (its checks
+ * run per driver everywhere, in the conformance files), the node:crypto functions, WebCrypto, the
  * worker teardown, the property tests, the buffers in flight and the KCRYPTO_FORBID checks run
  * over the same kernel paths as the conformance suite, so they run where those paths differ —
  * 6.12 (the card, every /dev/crypto ABI) and 7.3 (the restricted AF_ALG) — and the sanitized
  * 6.12 pass keeps the workers and in-flight files (the teardown and freed buffers are what ASan
  * is for there; the property and forbid tests run under ASan in the unit stage).
  */
-const NEW_SURFACE = 'dropins,webcrypto,workers,properties,inflight,security';
+const NEW_SURFACE = 'conformance,dropins,webcrypto,workers,properties,inflight,security';
 const PLANS = [
   {
     match: /^6\.12\./,
     passes: 'main,fixtures,unprivileged,hotplug',
     abis: 'linux,freebsd,netbsd',
-    sanitize: { passes: 'main,fixtures,hotplug', abis: 'linux', skip: 'dropins,webcrypto,properties,security' },
+    sanitize: { passes: 'main,fixtures,hotplug', abis: 'linux', skip: 'conformance,dropins,webcrypto,properties,security' },
   },
   { match: /^6\.1\./, passes: 'main,hotplug', abis: '', skip: NEW_SURFACE },
   { match: /^7\.2\./, passes: 'main,fixtures', abis: 'linux', skip: NEW_SURFACE },
