@@ -24,12 +24,13 @@ const usable = list.filter((d) => d.available && d.kernelDriver !== undefined &&
 const named = [
   usable.find((d) => d.interface === 'afalg' && d.kernelDriver === 'virtio_crypto_aes_cbc'),
   usable.find((d) => d.interface === 'afalg' && d.kernelDriver === 'cbc-aes-aesni'),
-  usable.find((d) => d.interface === 'devcrypto' && d.algorithms.includes('cbc(aes)')),
+  // Once per kernel, on cryptodev-linux's ABI: the BSD ABIs' fixture passes run the checks per driver.
+  usable.find((d) => d.interface === 'devcrypto' && d.name.startsWith('devcrypto:cryptodev-linux:') && d.algorithms.includes('cbc(aes)')),
 ].filter((d) => d !== undefined);
 const skip =
   named.length > 0
     ? undefined
-    : `none of virtio_crypto_aes_cbc, cbc-aes-aesni or a /dev/crypto CBC driver is usable here (${afAlgUnavailable(list) ?? 'not listed'})`;
+    : `none of virtio_crypto_aes_cbc, cbc-aes-aesni or a cryptodev-linux CBC driver is usable here (${afAlgUnavailable(list) ?? 'not listed'}; the FreeBSD and NetBSD ABIs run the checks per driver in the other files)`;
 
 const schema = (name: string): { fileName: string; contents: string } => ({
   fileName: name,
