@@ -46,11 +46,11 @@ const nodeTest = ['--test', '--test-reporter=spec'];
 const NEW_SURFACE = 'conformance,dropins,webcrypto,workers,properties,inflight,security';
 /**
  * `checks` (KCRYPTO_LAB_CHECKS) narrows the conformance checks of the per-driver files: every
- * check runs on every driver of 6.12 (plain: AF_ALG with the card, each /dev/crypto ABI) and of
- * 7.3's restricted AF_ALG; 6.1, 7.2 and 7.3's fixture pass run the checks whose answers depend
- * on the kernel (Wycheproof and differential, which always run, and refusals and limits, whose
- * optmem_max defaults differ), and leave requests in flight at close and many at once (the same
- * addon code over the same algif paths) to those; the sanitized pass keeps the teardown, which
+ * check runs on every driver of 6.12 (plain: AF_ALG with the card, each /dev/crypto ABI); 6.1,
+ * 7.2 and 7.3 run the checks whose answers depend on the kernel (Wycheproof and differential,
+ * which always run, and refusals and limits, whose optmem_max defaults differ), and leave
+ * requests in flight at close and many at once (the same addon code over the same algif
+ * paths) to 6.12; the sanitized pass keeps the teardown, which
  * is what ASan is for there, with the in-flight, worker and error files (the Wycheproof,
  * random-size and streaming data paths run under ASan in the unit stage).
  */
@@ -74,7 +74,7 @@ const PLANS = [
     passes: 'main,modes,unprivileged,fixtures',
     abis: 'linux',
     skip: 'conformance',
-    fixtureChecks: LIGHT_CHECKS,
+    checks: LIGHT_CHECKS,
     sanitize: { passes: 'policy', abis: '' },
   },
   { match: /./, passes: 'main', abis: '' },
