@@ -8,9 +8,9 @@ import { before, describe } from 'node:test';
 
 import { openSession, type Execution, type Session, type SessionSpec } from '../../src/index.js';
 import type { SessionClass, Target } from '../../src/conformance/check.js';
+import { openFailure, openOn as openTarget } from '../../src/conformance/runner.js';
 import { SOFTWARE_TARGET, targetsOf } from '../../src/conformance/targets.js';
-import { describeError } from './errors.js';
-import { randomKeys, specOf, type Family } from './families.js';
+import type { Family } from './families.js';
 
 export {
   afAlgUnavailable,
@@ -63,37 +63,19 @@ export function openOn(c: DriverCase, spec: SessionSpec, execution?: Execution):
   return openSession(spec, c.kernel && execution !== undefined ? { driver: c.driver, execution } : { driver: c.driver });
 }
 
-/** Opens a session on the case's driver and checks it has the expected class. */
-export async function openAs<S extends Session>(
-  kind: SessionClass<S>,
-  c: DriverCase,
-  spec: SessionSpec,
-  execution?: Execution,
-): Promise<S> {
-  const s = await openOn(c, spec, execution);
-  if (s instanceof kind) return s;
-  await s.close();
-  throw new Error(`${c.label}: openSession returned a ${s.kind} session, expected a ${kind.name}`);
+/** Opens a session on the case's driver and checks it has the expected class (the kit's own opener). */
+export function openAs<S extends Session>(kind: SessionClass<S>, c: DriverCase, spec: SessionSpec, execution?: Execution): Promise<S> {
+  return openTarget(kind, c, spec, execution);
 }
 
 /**
  * Opens `f` once on the case's driver and checks the session reports that driver. A generic
  * instance the kernel cannot create fails here, loudly and with the kernel's answer, before
- * any test of the case runs.
+ * any test of the case runs (the kit's own check, `openFailure`).
  */
 export async function assertOpens(f: Family, c: DriverCase): Promise<void> {
-  let s: Session;
-  try {
-    s = await openOn(c, specOf(f, randomKeys(f)));
-  } catch (err) {
-    const what = c.required
-      ? `the kernel could not instantiate ${c.driver} (a ${f.kernelName} built from generic C drivers)`
-      : `cannot open ${f.kernelName} on ${c.label}`;
-    throw new Error(`${what}: ${describeError(err)}`, { cause: err });
-  }
-  const driver = s.driver;
-  await s.close();
-  if (driver !== c.label) throw new Error(`${f.kernelName} on ${c.driver}: the session reports driver ${driver}, expected ${c.label}`);
+  const failure = await openFailure(f, c);
+  if (failure !== undefined) throw new Error(failure);
 }
 
 /** Options for the tests of a case: skipped, with the reason, when the case cannot run here. */
