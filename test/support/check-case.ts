@@ -28,14 +28,7 @@ const ONLY = listed.length > 0 ? listed : undefined;
  * (its failure is printed and marked TODO, without failing the run), and says which bug. Each
  * entry is listed under "Known issues" in CHANGELOG.md until it is fixed.
  */
-const OPEN_BUGS: readonly { check: string; driver: RegExp; algorithm: RegExp; bug: string }[] = [
-  {
-    check: 'teardown',
-    driver: /^devcrypto:netbsd\b/,
-    algorithm: /^hmac\(/,
-    bug: 'open bug: on NetBSD /dev/crypto an HMAC digest() made just before close() is refused with EBADF (validate) instead of completing',
-  },
-];
+const OPEN_BUGS: readonly { check: string; driver: RegExp; algorithm: RegExp; bug: string }[] = [];
 
 /**
  * Declares a test that runs `check` on `f` on the case's driver; skipped with the check's

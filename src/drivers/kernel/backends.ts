@@ -6,7 +6,7 @@
 import { Buffer } from 'node:buffer';
 import type { CipherAlgorithm } from '../../algorithms/catalog.js';
 import { errnoOf } from '../../errno.js';
-import { Op, type KernelSession, type KernelSessionStats } from '../../kernel/bridge/engine/index.js';
+import { closedError, Op, type KernelSession, type KernelSessionStats } from '../../kernel/bridge/engine/index.js';
 import { fromNativeThrow, invalid, systemError } from '../../kernel/bridge/status.js';
 import type { AeadBackend, CipherBackend, HashBackend, RngBackend } from '../common/backend.js';
 import type { Maybe } from '../common/transforms.js';
@@ -224,6 +224,8 @@ export function hashBackendOf(ks: KernelSession, digestLength: number, stateless
 class KernelHmacOverHash implements HashBackend {
   private readonly ipad: Buffer;
   private readonly opad: Buffer;
+  private readonly running = new Set<Promise<Buffer>>();
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly ks: KernelSession,
@@ -246,7 +248,21 @@ class KernelHmacOverHash implements HashBackend {
     return this.ks.stats();
   }
 
-  async digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
+  /**
+   * A digest is two kernel requests, the outer made when the inner completes: close() waits for
+   * every digest made before it (not only the request in flight), so that the outer is not
+   * refused by a closing session nor hashed over pads already wiped.
+   */
+  digest(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
+    if (this.closing) return Promise.reject(closedError(this.ks.driver));
+    const run = this.run(data);
+    this.running.add(run);
+    const done = (): void => void this.running.delete(run);
+    run.then(done, done);
+    return run;
+  }
+
+  private async run(data: Uint8Array | Uint8Array[]): Promise<Buffer> {
     const inner = Buffer.allocUnsafe(this.hash.digestLength);
     await this.ks.request(Op.Digest, [this.ipad, ...(Array.isArray(data) ? data : [data])], inner, null, 0);
     const out = Buffer.allocUnsafe(this.hash.digestLength);
@@ -266,10 +282,14 @@ class KernelHmacOverHash implements HashBackend {
     return noState(this.ks.driver, this.stateless);
   }
 
-  async close(): Promise<void> {
-    this.ipad.fill(0);
-    this.opad.fill(0);
-    await this.ks.close();
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.running]);
+      this.ipad.fill(0);
+      this.opad.fill(0);
+      await this.ks.close();
+    })();
+    return this.closing;
   }
 }
 
