@@ -24,13 +24,6 @@ const listed = (process.env['KCRYPTO_LAB_CHECKS'] ?? '')
 const ONLY = listed.length > 0 ? listed : undefined;
 
 /**
- * Failures of a check that are kcrypto's open bugs: the test still runs, as node:test's `todo`
- * (its failure is printed and marked TODO, without failing the run), and says which bug. Each
- * entry is listed under "Known issues" in CHANGELOG.md until it is fixed.
- */
-const OPEN_BUGS: readonly { check: string; driver: RegExp; algorithm: RegExp; bug: string }[] = [];
-
-/**
  * Declares a test that runs `check` on `f` on the case's driver; skipped with the check's
  * reason where it does not apply, and with the case's where the case cannot run here.
  */
@@ -40,9 +33,7 @@ export function itCheck(check: Check, f: Family, c: DriverCase, options: CaseOpt
     return;
   }
   const na = options.skip === undefined ? check.notApplicable(f, c, depth) : undefined;
-  const bug = OPEN_BUGS.find((b) => b.check === check.id && b.driver.test(c.label) && b.algorithm.test(f.kernelName));
-  const declared = na !== undefined ? { skip: na } : bug !== undefined ? { ...options, todo: bug.bug } : options;
-  it(`conformance check '${check.id}' (${depth}): ${check.title}`, declared, async (t) => {
+  it(`conformance check '${check.id}' (${depth}): ${check.title}`, na === undefined ? options : { skip: na }, async (t) => {
     const r = await runCheck(check, f, c, depth);
     t.diagnostic(`${r.status} in ${r.ms} ms: ${JSON.stringify(r.counts)}`);
     if (r.status === 'fail') assert.fail(`${r.reason ?? 'failed'}\n${JSON.stringify(r.failures, null, 1)}`);
