@@ -33,6 +33,11 @@ import { kernelListing, targetsOf } from './targets.js';
 /** Failures kept per check: enough to see a pattern, not a flood. */
 const MAX_FAILURES = 20;
 
+/** Opens a session of `spec` on the target's driver (with `execution` on a kernel driver), whatever its class. */
+export function openSessionOn(target: Target, spec: Parameters<typeof openSession>[0], execution?: Execution): Promise<Session> {
+  return openSession(spec, target.kernel && execution !== undefined ? { driver: target.driver, execution } : { driver: target.driver });
+}
+
 /** Opens a session on the target's driver (and execution policy), checking its class. */
 export async function openOn<S extends Session>(
   kind: SessionClass<S>,
@@ -40,10 +45,7 @@ export async function openOn<S extends Session>(
   spec: Parameters<typeof openSession>[0],
   execution?: Execution,
 ): Promise<S> {
-  const s = await openSession(
-    spec,
-    target.kernel && execution !== undefined ? { driver: target.driver, execution } : { driver: target.driver },
-  );
+  const s = await openSessionOn(target, spec, execution);
   if (s instanceof kind) return s;
   await s.close();
   throw new Error(`${target.label}: openSession returned a ${s.kind} session, expected a ${kind.name}`);

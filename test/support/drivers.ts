@@ -6,9 +6,9 @@
  */
 import { before, describe } from 'node:test';
 
-import { openSession, type Execution, type Session, type SessionSpec } from '../../src/index.js';
+import type { Execution, Session, SessionSpec } from '../../src/index.js';
 import type { SessionClass, Target } from '../../src/conformance/check.js';
-import { openFailure, openOn as openTarget } from '../../src/conformance/runner.js';
+import { openFailure, openOn as openTarget, openSessionOn } from '../../src/conformance/runner.js';
 import { SOFTWARE_TARGET, targetsOf } from '../../src/conformance/targets.js';
 import type { Family } from './families.js';
 
@@ -58,10 +58,8 @@ function onlyDrivers(cases: DriverCase[]): DriverCase[] {
   return cases.filter((c) => selectedDriver(c.label));
 }
 
-/** Opens a session of `f` on a case's driver with this spec (and execution policy, for kernel drivers). */
-export function openOn(c: DriverCase, spec: SessionSpec, execution?: Execution): Promise<Session> {
-  return openSession(spec, c.kernel && execution !== undefined ? { driver: c.driver, execution } : { driver: c.driver });
-}
+/** Opens a session on a case's driver with this spec (and execution policy, for kernel drivers): the kit's opener. */
+export { openSessionOn as openOn };
 
 /** Opens a session on the case's driver and checks it has the expected class (the kit's own opener). */
 export function openAs<S extends Session>(kind: SessionClass<S>, c: DriverCase, spec: SessionSpec, execution?: Execution): Promise<S> {
