@@ -25,6 +25,7 @@
 //   KCRYPTO_LAB_PASSES   the passes to run on every kernel, instead of each kernel's plan
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 
 const stages = (process.env.KCRYPTO_TEST_STAGES ?? 'lint,unit,fuzz,pack,lab,sanitize,soak').split(',').map((s) => s.trim());
 // Seconds per fuzz harness in the test command: with the build, the stage stays near 3 minutes
@@ -125,17 +126,58 @@ function sanitizerEnv() {
 
 const totals = { pass: 0, fail: 0, skipped: 0 };
 let failedStages = [];
+/** Each failing test, by stage, from node:test's "failing tests:" section: the run's last lines name them. */
+const failures = [];
+/** Each stage's wall time, for the closing lines: where the run's hour goes. */
+const stageSeconds = [];
+
+/**
+ * Reads a stage's output line by line for node:test's closing "✖ failing tests:" section
+ * ("test at FILE:LINE:COL", "✖ NAME (TIME)", the error indented below) and keeps, per failing
+ * test, where it is, its name and the first lines of its error (no stack frames).
+ */
+function failureReader(stage) {
+  const decoder = new StringDecoder('utf8');
+  let partial = '';
+  let inSection = false;
+  let where = '';
+  let current;
+  const line = (l) => {
+    if (/^✖ failing tests:$/.test(l)) return void (inSection = true);
+    if (!inSection) return;
+    if (/^(ℹ |=== |kcrypto lab: )/.test(l)) return void (inSection = false);
+    const at = /^test at (.+)$/.exec(l);
+    if (at) return void (where = at[1]);
+    const name = /^✖ (.+?) \([\d.]+m?s\)$/.exec(l);
+    if (name) {
+      current = { stage, where, name: name[1], error: [] };
+      failures.push(current);
+      return;
+    }
+    // The error's first lines: a message, and where a property failed, the seed to replay it.
+    if (current && current.error.length < 4 && l.trim() !== '' && !/^\s+at /.test(l)) current.error.push(l.trim().slice(0, 300));
+  };
+  return (chunk) => {
+    const lines = (partial + decoder.write(chunk)).split('\n');
+    partial = lines.pop();
+    for (const l of lines) line(l.replace(/\r$/, ''));
+  };
+}
 
 function run(name, cmd, args, env = {}) {
   return new Promise((resolve) => {
     process.stdout.write(`\n=== ${name} ===\n`);
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let tail = '';
+    const readFailures = failureReader(name);
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
+      readFailures(chunk);
       tail = (tail + chunk.toString()).slice(-1 << 20);
     });
+    const started = Date.now();
     child.on('close', (code, signal) => {
+      stageSeconds.push([name, Math.round((Date.now() - started) / 1000)]);
       // node:test's spec reporter ends with "ℹ pass N", "ℹ fail N", "ℹ skipped N" per run.
       for (const m of tail.matchAll(/^ℹ (pass|fail|skipped) (\d+)$/gm)) totals[m[1]] += Number(m[2]);
       if (code !== 0) failedStages.push(`${name} (exit ${code ?? signal})`);
@@ -173,7 +215,9 @@ if (stages.includes('lab')) {
   }
 }
 if (stages.includes('sanitize')) {
+  const buildStarted = Date.now();
   const b = spawnSync('npm', ['run', '--silent', 'build:asan'], { stdio: 'inherit' });
+  stageSeconds.push(['sanitizer build', Math.round((Date.now() - buildStarted) / 1000)]);
   if (b.status !== 0) failedStages.push('sanitizer build');
   else {
     const env = sanitizerEnv();
@@ -217,6 +261,14 @@ if (stages.includes('soak')) {
 }
 
 console.log('');
+console.log('stage times:');
+for (const [name, seconds] of stageSeconds) console.log(`  ${String(seconds).padStart(5)} s  ${name}`);
+console.log(`  ${String(Math.round(performance.now() / 1000)).padStart(5)} s  in all`);
+// Last, so that a log cut to its tail still says which tests failed and why.
+if (failures.length > 0) {
+  console.log('failing tests:');
+  for (const f of failures) console.log(`  ${f.stage}: ${f.where}: ${f.name}\n${f.error.map((l) => `      ${l}\n`).join('')}`);
+}
 if (failedStages.length > 0) console.log(`failed stages: ${failedStages.join(', ')}`);
 console.log(`${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
 process.exitCode = failedStages.length > 0 || totals.fail > 0 ? 1 : 0;
