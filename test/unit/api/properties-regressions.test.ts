@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { createCipheriv, createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 
-import { drivers, openSession } from '../../../src/index.js';
+import { findCipher, findHash, type AeadAlgorithm, type CipherAlgorithm } from '../../../src/algorithms/catalog.js';
+import type { AeadBackend, CipherBackend, HashBackend } from '../../../src/api/backends.js';
+import { AeadSession, CipherSession, drivers, HashSession, KCryptoError, openSession } from '../../../src/index.js';
 
 const openssl = (await drivers()).find((d) => d.name === 'openssl');
 const noOpenSsl = openssl?.available ? undefined : `openssl driver unavailable: ${openssl?.reason ?? 'not listed'}`;
@@ -62,5 +64,45 @@ describe('property regressions', () => {
     await s.update(dv);
     assert.deepEqual(await s.final(), createHash('sha256').digest());
     await s.close();
+  });
+
+  // Found through the FreeBSD ABI (a digest there carries 256 KiB − 4 at most): a digest past a
+  // driver's limit under an aborted signal. The limit is looked at first, on every kind.
+  it("a request past the driver's limit under an already aborted signal is refused with E2BIG, on every kind", async () => {
+    const limited = {
+      driver: 'test:limited',
+      sid: 0n,
+      maxRequestBytes: 32,
+      stats: () => undefined,
+      close: () => Promise.resolve(),
+    };
+    const reached = (): never => assert.fail('the request reached the driver');
+    const hash = new HashSession(findHash('sha256')!, {
+      ...limited,
+      digest: reached,
+      update: reached,
+      final: reached,
+      copy: reached,
+    } satisfies HashBackend);
+    const cipher = new CipherSession(findCipher('aes-128-cbc', 16) as CipherAlgorithm, {
+      ...limited,
+      encrypt: reached,
+      decrypt: reached,
+    } satisfies CipherBackend);
+    const aead = new AeadSession(findCipher('aes-128-gcm', 16) as AeadAlgorithm, 16, {
+      ...limited,
+      encrypt: reached,
+      decrypt: reached,
+    } satisfies AeadBackend);
+    const signal = AbortSignal.abort(new Error('pre'));
+    const e2big = (err: unknown): boolean => {
+      assert.ok(err instanceof KCryptoError, String(err));
+      assert.equal(err.code, 'E2BIG');
+      assert.equal(err.driver, 'test:limited');
+      return true;
+    };
+    await assert.rejects(hash.digest(Buffer.alloc(1024 * 1024 + 16), { signal }), e2big);
+    await assert.rejects(cipher.encrypt(Buffer.alloc(48), { iv: Buffer.alloc(16), signal }), e2big);
+    await assert.rejects(aead.encrypt(Buffer.alloc(48), { iv: Buffer.alloc(12), signal }), e2big);
   });
 });
