@@ -79,6 +79,17 @@ const PRELUDE = `
     );
   };
   const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // What is still open or held 'ms' after the work ended, polled: a descriptor a teardown frees
+  // on another thread may close a moment later, longer on a slow machine; a leak stays.
+  const leftAfter = async (before, ms = 20000, held = () => []) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      globalThis.gc?.();
+      const left = { leaked: leaked(before, fdList()), held: held() };
+      if ((left.leaked.length === 0 && left.held.length === 0) || Date.now() > end) return left;
+      await settle(50);
+    }
+  };
   // Node opens a descriptor of its own the first time a worker starts (/dev/null, where stdout
   // is a pipe) and keeps it: started once before the baseline, it is not taken for a leak.
   const firstWorker = async () => {
@@ -133,8 +144,7 @@ export function severalWorkers(t: ScenarioTarget, workers = 3): ChildRun {
       let got;
       w.once('message', (m) => (got = m)).once('error', reject).once('exit', () => resolve(got));
     })));
-    await settle(50);
-    console.log(JSON.stringify({ workers: tallies, leaked: leaked(before, fdList()) }));
+    console.log(JSON.stringify({ workers: tallies, leaked: (await leftAfter(before)).leaked }));
   `);
 }
 
@@ -185,8 +195,7 @@ export function terminatedWorkers(t: ScenarioTarget): ChildRun {
     const fresh = await ${open(t, 'key')};
     await Promise.all(Array.from({ length: 4 }, () => checked(fresh, data, iv, want)));
     await fresh.close();
-    await settle(50);
-    console.log(JSON.stringify({ main, after: tally, leaked: leaked(before, fdList()) }));
+    console.log(JSON.stringify({ main, after: tally, leaked: (await leftAfter(before)).leaked }));
   `);
 }
 
@@ -228,16 +237,8 @@ export function droppedSessions(t: ScenarioTarget): ChildRun {
     for (let i = 0; i < 5; i++) { globalThis.gc(); await settle(10); }
     const before = fdList();
     for (let i = 0; i < ${t.sessions}; i++) await use();
-    let left = [];
-    let held = [];
-    for (let i = 0; i < 40; i++) {
-      globalThis.gc();
-      await settle(50);
-      left = leaked(before, fdList());
-      held = sids.filter((sid) => framework.sessionInfo(sid) !== undefined);
-      if (left.length === 0 && held.length === 0) break;
-    }
-    console.log(JSON.stringify({ tally, leaked: left, held: held.length }));
+    const left = await leftAfter(before, 20000, () => sids.filter((sid) => framework.sessionInfo(sid) !== undefined));
+    console.log(JSON.stringify({ tally, leaked: left.leaked, held: left.held.length }));
   `,
     ['--expose-gc'],
   );
