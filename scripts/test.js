@@ -138,17 +138,21 @@ const failures = [];
 const stageSeconds = [];
 
 /**
- * Reads a stage's output line by line for node:test's closing "✖ failing tests:" section
- * ("test at FILE:LINE:COL", "✖ NAME (TIME)", the error indented below) and keeps, per failing
- * test, where it is, its name and the first lines of its error (no stack frames).
+ * Reads a stage's output line by line: adds each node:test run's counts to the totals, and from
+ * its closing "✖ failing tests:" section ("test at FILE:LINE:COL", "✖ NAME (TIME)", the error
+ * indented below) keeps, per failing test, where it is, its name and the first lines of its
+ * error (no stack frames).
  */
-function failureReader(stage) {
+function outputReader(stage) {
   const decoder = new StringDecoder('utf8');
   let partial = '';
   let inSection = false;
   let where = '';
   let current;
   const line = (l) => {
+    // node:test's spec reporter ends each run with "ℹ pass N", "ℹ fail N", "ℹ skipped N".
+    const count = /^ℹ (pass|fail|skipped) (\d+)$/.exec(l);
+    if (count) totals[count[1]] += Number(count[2]);
     if (/^✖ failing tests:$/.test(l)) return void (inSection = true);
     if (!inSection) return;
     if (/^(ℹ |=== |kcrypto lab: )/.test(l)) return void (inSection = false);
@@ -174,18 +178,14 @@ function run(name, cmd, args, env = {}) {
   return new Promise((resolve) => {
     process.stdout.write(`\n=== ${name} ===\n`);
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let tail = '';
-    const readFailures = failureReader(name);
+    const read = outputReader(name);
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
-      readFailures(chunk);
-      tail = (tail + chunk.toString()).slice(-1 << 20);
+      read(chunk);
     });
     const started = Date.now();
     child.on('close', (code, signal) => {
       stageSeconds.push([name, Math.round((Date.now() - started) / 1000)]);
-      // node:test's spec reporter ends with "ℹ pass N", "ℹ fail N", "ℹ skipped N" per run.
-      for (const m of tail.matchAll(/^ℹ (pass|fail|skipped) (\d+)$/gm)) totals[m[1]] += Number(m[2]);
       if (code !== 0) failedStages.push(`${name} (exit ${code ?? signal})`);
       resolve();
     });
